@@ -1,0 +1,168 @@
+"""The local OTLP JSON Lines store: daily files per signal, safe appends, reading, retention.
+
+Layout: ``<base>/{traces,metrics,logs}/YYYY-MM-DD.jsonl`` (UTC dates), directories
+0700 and files 0600. Each append is one ``write`` of whole lines under an
+exclusive ``flock``, so processes sharing a store never interleave lines; a
+partial last line left by a killed writer is fenced off with a newline and
+skipped by readers.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import fcntl
+import logging
+import os
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+_logger = logging.getLogger(__name__)
+
+SIGNALS = ("traces", "metrics", "logs")
+_SUFFIX = ".jsonl"
+
+
+def utc_today() -> dt.date:
+    return dt.datetime.now(dt.UTC).date()
+
+
+def file_date(path: Path) -> dt.date | None:
+    """The UTC date a store file is named after, or None for a foreign file."""
+    if path.suffix != _SUFFIX:
+        return None
+    try:
+        return dt.date.fromisoformat(path.stem)
+    except ValueError:
+        return None
+
+
+@dataclass
+class StoreStats:
+    """What the store has done in this process."""
+
+    lines_written: int = 0
+    records_dropped: int = 0
+    files_purged: int = 0
+    last_error: str | None = None
+
+
+class JsonlStore:
+    """Appends, lists, reads and purges the daily JSON Lines files of one store root."""
+
+    def __init__(self, base_dir: Path, retention_days: int = 30) -> None:
+        self.base_dir = Path(base_dir)
+        self.retention_days = retention_days
+        self.stats = StoreStats()
+        self._lock = threading.Lock()
+        self._warned = False
+        self._last_day: dt.date | None = None
+
+    def signal_dir(self, signal: str) -> Path:
+        return self.base_dir / signal
+
+    def path_for(self, signal: str, day: dt.date) -> Path:
+        return self.signal_dir(signal) / f"{day.isoformat()}{_SUFFIX}"
+
+    def _ensure_dir(self, directory: Path) -> None:
+        if directory.is_dir():
+            return
+        directory.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        directory.mkdir(mode=0o700, exist_ok=True)
+        os.chmod(directory, 0o700)
+        if directory.parent == self.base_dir:
+            os.chmod(self.base_dir, 0o700)
+
+    def append(self, signal: str, payload: bytes, records: int) -> bool:
+        """Append one or more complete lines (``payload`` ends with a newline). Never raises."""
+        day = utc_today()
+        try:
+            if day != self._last_day:
+                self._last_day = day
+                self.purge()
+            path = self.path_for(signal, day)
+            self._ensure_dir(path.parent)
+            fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o600)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX)
+                size = os.fstat(fd).st_size
+                if size and os.pread(fd, 1, size - 1) != b"\n":
+                    payload = b"\n" + payload
+                view = memoryview(payload)
+                while view:
+                    written = os.write(fd, view)
+                    view = view[written:]
+            finally:
+                os.close(fd)
+        except OSError as exc:
+            self._record_failure(records, f"cannot write {signal} to {self.base_dir}: {exc}")
+            return False
+        with self._lock:
+            self.stats.lines_written += payload.count(b"\n")
+        return True
+
+    def _record_failure(self, records: int, message: str) -> None:
+        with self._lock:
+            self.stats.records_dropped += records
+            self.stats.last_error = message
+            warn = not self._warned
+            self._warned = True
+        if warn:
+            _logger.warning("otel-distro: %s; dropping records (further failures are counted, not logged)", message)
+
+    def drop(self, records: int, reason: str) -> None:
+        """Count records that could not be written, warning the first time."""
+        self._record_failure(records, reason)
+
+    def files(self, signal: str, since: dt.date | None = None) -> list[Path]:
+        """The store's dated files of one signal, oldest first, optionally from a date on."""
+        directory = self.signal_dir(signal)
+        try:
+            entries = list(directory.iterdir())
+        except OSError:
+            return []
+        dated = [(day, path) for path in entries if (day := file_date(path)) is not None]
+        return [path for day, path in sorted(dated) if since is None or day >= since]
+
+    def purge(self, older_than_days: int | None = None, everything: bool = False) -> list[Path]:
+        """Delete dated files older than the retention (or all of them). Never raises."""
+        days = self.retention_days if older_than_days is None else older_than_days
+        cutoff = utc_today() - dt.timedelta(days=days)
+        removed = []
+        for signal in SIGNALS:
+            for path in self.files(signal):
+                day = file_date(path)
+                if everything or (day is not None and day < cutoff):
+                    try:
+                        path.unlink()
+                    except FileNotFoundError:
+                        continue
+                    except OSError as exc:
+                        _logger.warning("otel-distro: cannot purge %s: %s", path, exc)
+                        continue
+                    removed.append(path)
+        with self._lock:
+            self.stats.files_purged += len(removed)
+        return removed
+
+
+def read_records(path: Path) -> Iterator[dict[str, Any]]:
+    """Yield each line of a store file as a dict, skipping partial or corrupt lines."""
+    try:
+        handle = path.open("rb")
+    except OSError:
+        return
+    with handle:
+        for line in handle:
+            if not line.strip():
+                continue
+            try:
+                record = orjson.loads(line)
+            except orjson.JSONDecodeError:
+                continue
+            if isinstance(record, dict):
+                yield record

@@ -1,0 +1,31 @@
+"""Entry points for ``opentelemetry-instrument``: the distro and its configurator."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from opentelemetry.instrumentation.distro import BaseDistro
+from opentelemetry.sdk._configuration import _BaseConfigurator
+
+CONFIGURATOR_NAME = "otel_distro"
+
+
+class OtelDistro(BaseDistro):
+    """Selects our configurator, and leaves the logging bridge to our pipeline's setting."""
+
+    def _configure(self, **kwargs: Any) -> None:
+        # Another installed configurator must not win the race in _load_configurators.
+        os.environ.setdefault("OTEL_PYTHON_CONFIGURATOR", CONFIGURATOR_NAME)
+        # opentelemetry-instrumentation-logging would otherwise bridge every app's logging
+        # unconditionally; the pipeline installs the same handler when the setting asks for it.
+        os.environ.setdefault("OTEL_PYTHON_LOG_AUTO_INSTRUMENTATION", "false")
+
+
+class OtelDistroConfigurator(_BaseConfigurator):
+    """Installs the otel-distro pipeline, exactly as ``otel_distro.configure()`` does."""
+
+    def _configure(self, **kwargs: Any) -> None:
+        from otel_distro import configure
+
+        configure()

@@ -1,0 +1,75 @@
+"""Every environment variable otel-distro reads, one documented constant each.
+
+The standard ``OTEL_*`` variables keep their OpenTelemetry meaning; they are
+listed here only where the distro itself acts on them. Types and defaults live
+beside each option in :mod:`otel_distro.settings`.
+"""
+
+TELEMETRY_CONFIG = "TELEMETRY_CONFIG"
+"""Path of the ``telemetry.toml`` file (else ``./telemetry.toml``, else the user config dir)."""
+
+TELEMETRY_ENABLED = "TELEMETRY_ENABLED"
+"""Master switch: ``false`` records and sends nothing. Default ``true``."""
+
+TELEMETRY_BASE_DIR = "TELEMETRY_BASE_DIR"
+"""Root of the local OTLP JSON Lines store. Default: the platform data dir."""
+
+TELEMETRY_RETENTION_DAYS = "TELEMETRY_RETENTION_DAYS"
+"""Local store files older than this many days are purged. Default ``30``."""
+
+TELEMETRY_STORE_ENABLED = "TELEMETRY_STORE_ENABLED"
+"""Write the local JSON Lines store. Default ``true``."""
+
+TELEMETRY_PII_REDACTION = "TELEMETRY_PII_REDACTION"
+"""Redact PII before any exporter. Default ``true``."""
+
+TELEMETRY_HASH_KEY = "TELEMETRY_HASH_KEY"
+"""Secret for project-ID hashing (HMAC-SHA256). Unset: a per-install key in the store."""
+
+TELEMETRY_ENDPOINT = "TELEMETRY_ENDPOINT"
+"""Conversation-log (federated learning) endpoint. Unset: that exporter is off."""
+
+TELEMETRY_BATCH_SIZE = "TELEMETRY_BATCH_SIZE"
+"""Conversation-log records per batch. Default ``100``."""
+
+TELEMETRY_FLUSH_INTERVAL_SECS = "TELEMETRY_FLUSH_INTERVAL_SECS"
+"""Conversation-log flush interval in seconds. Default ``60``."""
+
+TELEMETRY_CACHE_PATH = "TELEMETRY_CACHE_PATH"
+"""Conversation-log spill cache directory. Default: ``cache/`` under the store."""
+
+TELEMETRY_MAX_CACHE_SIZE_MB = "TELEMETRY_MAX_CACHE_SIZE_MB"
+"""Upper bound of the conversation-log spill cache in MB. Default ``100``."""
+
+TELEMETRY_UPLOAD_ENABLED = "TELEMETRY_UPLOAD_ENABLED"
+"""Continuously upload the local store. Default ``false``."""
+
+TELEMETRY_UPLOAD_ENDPOINT = "TELEMETRY_UPLOAD_ENDPOINT"
+"""OTLP/HTTP base URL the store is uploaded to."""
+
+TELEMETRY_LOG_BRIDGE = "TELEMETRY_LOG_BRIDGE"
+"""Bridge Python ``logging`` records into the log pipeline. Default ``false``."""
+
+LANGFUSE_PUBLIC_KEY = "LANGFUSE_PUBLIC_KEY"
+"""Langfuse public key; the Langfuse exporter is on when both keys are set."""
+
+LANGFUSE_SECRET_KEY = "LANGFUSE_SECRET_KEY"
+"""Langfuse secret key."""
+
+LANGFUSE_HOST = "LANGFUSE_HOST"
+"""Langfuse base URL (``LANGFUSE_BASE_URL`` is accepted too). Default the EU cloud."""
+
+LANGFUSE_BASE_URL = "LANGFUSE_BASE_URL"
+"""Alias of :data:`LANGFUSE_HOST`."""
+
+# Standard OpenTelemetry variables the distro acts on.
+OTEL_SDK_DISABLED = "OTEL_SDK_DISABLED"
+OTEL_SERVICE_NAME = "OTEL_SERVICE_NAME"
+OTEL_RESOURCE_ATTRIBUTES = "OTEL_RESOURCE_ATTRIBUTES"
+OTEL_TRACES_SAMPLER = "OTEL_TRACES_SAMPLER"
+OTEL_TRACES_SAMPLER_ARG = "OTEL_TRACES_SAMPLER_ARG"
+OTEL_TRACES_EXPORTER = "OTEL_TRACES_EXPORTER"
+OTEL_METRICS_EXPORTER = "OTEL_METRICS_EXPORTER"
+OTEL_LOGS_EXPORTER = "OTEL_LOGS_EXPORTER"
+OTEL_METRIC_EXPORT_INTERVAL = "OTEL_METRIC_EXPORT_INTERVAL"
+OTEL_PYTHON_LOGGING_AUTO_INSTRUMENTATION_ENABLED = "OTEL_PYTHON_LOGGING_AUTO_INSTRUMENTATION_ENABLED"

@@ -1,0 +1,221 @@
+"""The processor chain: every record is transformed once, then fans out to every exporter.
+
+Spans and log records leave the application thread through one SDK batch queue
+(the app pays only an enqueue); a worker runs the :class:`RecordProcessor` chain
+on each record and hands the result to each exporter's own batch processor, so
+a slow or dead exporter stalls neither the app nor the other exporters. Metric
+exporters are wrapped so each collection passes the chain before it is exported.
+A processor that fails drops the record (counted): nothing unprocessed leaks.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Sequence
+from typing import Any
+
+from opentelemetry.context import Context
+from opentelemetry.sdk._logs import LogRecordProcessor, ReadableLogRecord, ReadWriteLogRecord
+from opentelemetry.sdk._logs.export import (
+    BatchLogRecordProcessor,
+    LogRecordExporter,
+    LogRecordExportResult,
+)
+from opentelemetry.sdk.metrics.export import MetricExporter, MetricExportResult, MetricsData
+from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
+from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
+
+from processors.base import RecordProcessor
+
+_logger = logging.getLogger(__name__)
+
+STAGE_QUEUE_SIZE = 8192
+STAGE_BATCH_SIZE = 512
+STAGE_DELAY_MILLIS = 200
+
+
+class ChainStats:
+    """Counts of records the chain dropped, by reason; the first failure is logged."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.dropped_by_processor = 0
+        self.failed = 0
+        self._warned = False
+
+    def failure(self, what: str, processor: RecordProcessor, exc: BaseException) -> None:
+        with self._lock:
+            self.failed += 1
+            warn = not self._warned
+            self._warned = True
+        if warn:
+            _logger.warning(
+                "otel-distro: processor %s failed on a %s (%r); the record is dropped, not sent "
+                "unprocessed (further failures are counted)",
+                type(processor).__name__,
+                what,
+                exc,
+            )
+
+    def dropped(self) -> None:
+        with self._lock:
+            self.dropped_by_processor += 1
+
+
+def _run(processors: Sequence[RecordProcessor], record: Any, method: str, stats: ChainStats) -> Any:
+    for processor in processors:
+        try:
+            record = getattr(processor, method)(record)
+        except Exception as exc:  # noqa: BLE001 - fail closed
+            stats.failure(method.removeprefix("process_"), processor, exc)
+            return None
+        if record is None:
+            stats.dropped()
+            return None
+    return record
+
+
+class _SpanFanOut(SpanExporter):
+    def __init__(self, chain: SpanChain) -> None:
+        self._chain = chain
+
+    def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
+        chain = self._chain
+        for span in spans:
+            result = _run(chain.processors, span, "process_span", chain.stats) if chain.processors else span
+            if result is not None:
+                for downstream in chain.downstream:
+                    downstream.on_end(result)
+        return SpanExportResult.SUCCESS
+
+    def shutdown(self) -> None:
+        return None
+
+
+class SpanChain(SpanProcessor):
+    """A span processor that runs the chain off the app thread and fans out to exporters' processors."""
+
+    def __init__(
+        self,
+        processors: Sequence[RecordProcessor],
+        downstream: Sequence[SpanProcessor],
+        max_queue_size: int = STAGE_QUEUE_SIZE,
+        schedule_delay_millis: int = STAGE_DELAY_MILLIS,
+    ) -> None:
+        self.processors = tuple(processors)
+        self.downstream = tuple(downstream)
+        self.stats = ChainStats()
+        self._stage = BatchSpanProcessor(
+            _SpanFanOut(self),
+            max_queue_size=max_queue_size,
+            schedule_delay_millis=schedule_delay_millis,
+            max_export_batch_size=STAGE_BATCH_SIZE,
+        )
+
+    def on_start(self, span: Span, parent_context: Context | None = None) -> None:
+        return None
+
+    def on_end(self, span: ReadableSpan) -> None:
+        self._stage.on_end(span)
+
+    def force_flush(self, timeout_millis: int = 30000) -> bool:
+        flushed = self._stage.force_flush(timeout_millis)
+        for downstream in self.downstream:
+            flushed = downstream.force_flush(timeout_millis) and flushed
+        return flushed
+
+    def shutdown(self) -> None:
+        self._stage.shutdown()
+        for downstream in self.downstream:
+            downstream.shutdown()
+
+
+class _LogFanOut(LogRecordExporter):
+    def __init__(self, chain: LogChain) -> None:
+        self._chain = chain
+
+    def export(self, batch: Sequence[ReadableLogRecord]) -> LogRecordExportResult:
+        chain = self._chain
+        for record in batch:
+            result = _run(chain.processors, record, "process_log", chain.stats) if chain.processors else record
+            if result is None:
+                continue
+            for downstream in chain.downstream:
+                downstream.on_emit(
+                    ReadWriteLogRecord(
+                        result.log_record,
+                        resource=result.resource,
+                        instrumentation_scope=result.instrumentation_scope,
+                        **({"limits": result.limits} if result.limits is not None else {}),
+                    )
+                )
+        return LogRecordExportResult.SUCCESS
+
+    def shutdown(self) -> None:
+        return None
+
+    def force_flush(self, timeout_millis: int = 30000) -> bool:
+        return True
+
+
+class LogChain(LogRecordProcessor):
+    """A log record processor that runs the chain off the app thread and fans out to exporters'."""
+
+    def __init__(
+        self,
+        processors: Sequence[RecordProcessor],
+        downstream: Sequence[LogRecordProcessor],
+        max_queue_size: int = STAGE_QUEUE_SIZE,
+        schedule_delay_millis: int = STAGE_DELAY_MILLIS,
+    ) -> None:
+        self.processors = tuple(processors)
+        self.downstream = tuple(downstream)
+        self.stats = ChainStats()
+        self._stage = BatchLogRecordProcessor(
+            _LogFanOut(self),
+            max_queue_size=max_queue_size,
+            schedule_delay_millis=schedule_delay_millis,
+            max_export_batch_size=STAGE_BATCH_SIZE,
+        )
+
+    def on_emit(self, log_record: ReadWriteLogRecord) -> None:
+        self._stage.on_emit(log_record)
+
+    def force_flush(self, timeout_millis: int = 30000) -> bool:
+        flushed = self._stage.force_flush(timeout_millis)
+        for downstream in self.downstream:
+            flushed = downstream.force_flush(timeout_millis) and flushed
+        return flushed
+
+    def shutdown(self) -> None:
+        self._stage.shutdown()
+        for downstream in self.downstream:
+            downstream.shutdown()
+
+
+class MetricsChainExporter(MetricExporter):
+    """Wraps a metric exporter so every collection passes the chain first."""
+
+    def __init__(self, processors: Sequence[RecordProcessor], exporter: MetricExporter) -> None:
+        super().__init__(
+            preferred_temporality=exporter._preferred_temporality,  # noqa: SLF001
+            preferred_aggregation=exporter._preferred_aggregation,  # noqa: SLF001
+        )
+        self.processors = tuple(processors)
+        self.exporter = exporter
+        self.stats = ChainStats()
+
+    def export(
+        self, metrics_data: MetricsData, timeout_millis: float = 10_000, **kwargs: Any
+    ) -> MetricExportResult:
+        data = _run(self.processors, metrics_data, "process_metrics", self.stats)
+        if data is None:
+            return MetricExportResult.FAILURE
+        return self.exporter.export(data, timeout_millis=timeout_millis, **kwargs)
+
+    def force_flush(self, timeout_millis: float = 10_000) -> bool:
+        return self.exporter.force_flush(timeout_millis)
+
+    def shutdown(self, timeout_millis: float = 30_000, **kwargs: Any) -> None:
+        self.exporter.shutdown(timeout_millis=timeout_millis, **kwargs)
