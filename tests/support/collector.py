@@ -16,6 +16,7 @@ import zlib
 from collections.abc import Callable, Iterable, Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from subprocess import DEVNULL
 from typing import Any, Self
 
 from opentelemetry.proto.collector.logs.v1 import logs_service_pb2 as logs_svc
@@ -74,7 +75,8 @@ class RecordingOtlpServer:
 
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-                path, encoding = self.path.split("?")[0], self.headers.get("Content-Encoding", "identity").lower()
+                path = self.path.split("?")[0]
+                encoding = self.headers.get("Content-Encoding", "identity").lower()
                 try:
                     status, reply = (200, record(path, encoding, body)) if path in _SIGNALS else (404, b"")
                 except Exception:  # undecodable compression or protobuf
@@ -237,7 +239,7 @@ class RotelCollector:
         for _attempt in range(3):  # a picked port may be taken by someone else before rotel binds it
             self.grpc_port, self.http_port = free_port(), free_port()
             with (self.workdir / "rotel-agent.log").open("ab") as out:
-                self._proc = subprocess.Popen(self.command(), env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=out)
+                self._proc = subprocess.Popen(self.command(), env=env, stdin=DEVNULL, stdout=out, stderr=out)
             deadline = time.monotonic() + self.startup_timeout
             while self._proc.poll() is None and time.monotonic() < deadline:
                 if _port_open(self.grpc_port) and _port_open(self.http_port):

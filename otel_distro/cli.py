@@ -1,0 +1,189 @@
+"""The ``otel-distro`` command line: stats, trace, purge and config over the local store."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from exporters.jsonl_store import JsonlStore
+from otel_distro import settings as settings_module
+from otel_distro.store_query import (
+    ERROR_CODE,
+    decode_attributes,
+    find_trace,
+    latest_trace_id,
+    parse_duration,
+    span_stats,
+    trace_tree,
+)
+
+
+def _echo_json(data: Any) -> None:
+    click.echo(json.dumps(data, indent=2, sort_keys=False, default=str))
+
+
+def _duration(_ctx: click.Context, _param: click.Parameter, value: str | None) -> dt.timedelta | None:
+    if value is None:
+        return None
+    try:
+        return parse_duration(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from exc
+
+
+class _Context:
+    def __init__(self, base_dir: Path | None) -> None:
+        self.resolution = settings_module.resolve()
+        self.settings = self.resolution.settings
+        self.base_dir = base_dir or self.settings.store_dir
+
+    def store(self) -> JsonlStore:
+        return JsonlStore(self.base_dir, self.settings.retention_days)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--base-dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Store root (default: TELEMETRY_BASE_DIR, telemetry.toml, or the platform data dir).",
+)
+@click.version_option(package_name="otel-distro")
+@click.pass_context
+def main(ctx: click.Context, base_dir: Path | None) -> None:
+    """Inspect and manage the local otel-distro telemetry store."""
+    ctx.obj = _Context(base_dir)
+
+
+@main.command()
+@click.option("--since", default="24h", show_default=True, callback=_duration, help="Window, e.g. 30m, 24h, 7d.")
+@click.option("--top", default=10, show_default=True, help="How many span names to list.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_obj
+def stats(obj: _Context, since: dt.timedelta, top: int, as_json: bool) -> None:
+    """Span count, error rate, p50/p95 duration, top span names and GenAI token usage."""
+    result = span_stats(obj.store(), since, top=top)
+    if as_json:
+        _echo_json({"store": str(obj.base_dir), **result.as_dict()})
+        return
+    click.echo(f"store:       {obj.base_dir}")
+    click.echo(f"since:       {result.since}")
+    click.echo(f"spans:       {result.spans} in {result.traces} traces")
+    click.echo(f"errors:      {result.errors} ({result.error_rate:.1%})")
+    click.echo(f"duration:    p50 {result.p50_ms:.1f} ms, p95 {result.p95_ms:.1f} ms")
+    if result.services:
+        click.echo("services:    " + ", ".join(f"{name} ({count})" for name, count in result.services.items()))
+    if result.top_names:
+        click.echo("top spans:")
+        width = max(len(name) for name, _ in result.top_names)
+        for name, count in result.top_names:
+            click.echo(f"  {name.ljust(width)}  {count}")
+    if result.tokens:
+        click.echo("tokens:")
+        for key, total in result.tokens.items():
+            click.echo(f"  {key}: {total}")
+
+
+def _span_json(span: Any, depth: int) -> dict[str, Any]:
+    return {
+        "depth": depth,
+        "span_id": span.span_id,
+        "parent_span_id": span.parent_id or None,
+        "name": span.name,
+        "service": span.service,
+        "start_unix_nano": span.start_ns,
+        "duration_ms": round(span.duration_ms, 3),
+        "status": {"code": span.status_code, "message": span.status_message},
+        "attributes": span.attributes,
+        "events": [
+            {"name": event.get("name", ""), "attributes": decode_attributes(event.get("attributes"))}
+            for event in span.raw.get("events", [])
+        ],
+    }
+
+
+@main.command()
+@click.argument("trace_id")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_obj
+def trace(obj: _Context, trace_id: str, as_json: bool) -> None:
+    """Show one trace as a tree with durations, events and status (TRACE_ID 'last': the newest)."""
+    if trace_id == "last":
+        trace_id = latest_trace_id(obj.store()) or "last"
+    spans = find_trace(obj.store(), trace_id)
+    if not spans:
+        click.echo(f"trace {trace_id} not found in {obj.base_dir}", err=True)
+        sys.exit(1)
+    tree = trace_tree(spans)
+    if as_json:
+        _echo_json({"trace_id": trace_id.lower(), "spans": [_span_json(span, depth) for depth, span in tree]})
+        return
+    click.echo(f"trace {trace_id.lower()} ({len(spans)} spans)")
+    for depth, span in tree:
+        indent = "  " * depth
+        status = ""
+        if span.status_code == ERROR_CODE:
+            status = "  ERROR" + (f": {span.status_message}" if span.status_message else "")
+        elif span.status_code == 1:
+            status = "  OK"
+        click.echo(f"{indent}{span.name}  {span.duration_ms:.2f} ms  [{span.service}]{status}")
+        for event in span.raw.get("events", []):
+            attrs = decode_attributes(event.get("attributes"))
+            shown = ", ".join(f"{key}={str(value)[:60]}" for key, value in attrs.items())
+            click.echo(f"{indent}  * {event.get('name', '')}" + (f" ({shown})" if shown else ""))
+
+
+@main.command()
+@click.option("--older-than", callback=_duration, help="Age, e.g. 7d (default: the retention setting).")
+@click.option("--all", "everything", is_flag=True, help="Delete every dated file of the store.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_obj
+def purge(obj: _Context, older_than: dt.timedelta | None, everything: bool, as_json: bool) -> None:
+    """Delete store files older than the retention (TELEMETRY_RETENTION_DAYS, default 30 days)."""
+    days = older_than.days if older_than is not None else None
+    removed = obj.store().purge(older_than_days=days, everything=everything)
+    if as_json:
+        _echo_json({"removed": [str(path) for path in removed]})
+        return
+    for path in removed:
+        click.echo(f"removed {path}")
+    click.echo(f"{len(removed)} file(s) removed from {obj.base_dir}")
+
+
+@main.group()
+def config() -> None:
+    """Show or check the settings in effect."""
+
+
+@config.command("show")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_obj
+def config_show(obj: _Context, as_json: bool) -> None:
+    """Every option with its value and where it came from (secrets masked)."""
+    rows = settings_module.describe(obj.resolution)
+    file = str(obj.resolution.config_file) if obj.resolution.config_file else None
+    if as_json:
+        _echo_json({"config_file": file, "options": rows, "problems": obj.resolution.problems})
+        return
+    click.echo(f"config file: {file or '(none)'}")
+    width = max(len(row["name"]) for row in rows)
+    for row in rows:
+        click.echo(f"{row['name'].ljust(width)}  {json.dumps(row['value'], default=str)}  ({row['source']})")
+    for problem in obj.resolution.problems:
+        click.echo(f"problem: {problem}", err=True)
+
+
+@config.command("check")
+@click.pass_obj
+def config_check(obj: _Context) -> None:
+    """Exit non-zero, listing every problem, if any setting or the config file is invalid."""
+    problems = obj.resolution.problems
+    for problem in problems:
+        click.echo(f"error: {problem}", err=True)
+    if problems:
+        sys.exit(1)
+    click.echo("configuration OK" + (f" ({obj.resolution.config_file})" if obj.resolution.config_file else ""))

@@ -1,0 +1,245 @@
+"""Queries over the local store: span statistics and whole traces, streamed from the JSONL files."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from exporters.jsonl_store import JsonlStore, read_records
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw]?)\s*$")
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, "": 86400}
+ERROR_CODE = 2
+
+
+def parse_duration(text: str) -> dt.timedelta:
+    """``90s``, ``30m``, ``24h``, ``7d``, ``2w`` (a bare number means days)."""
+    match = _DURATION.match(text)
+    if not match:
+        raise ValueError(f"{text!r} is not a duration; use e.g. 30m, 24h, 7d")
+    return dt.timedelta(seconds=float(match.group(1)) * _UNIT_SECONDS[match.group(2)])
+
+
+def decode_value(value: dict[str, Any]) -> Any:
+    """An OTLP/JSON ``AnyValue`` as a plain Python value."""
+    if "stringValue" in value:
+        return value["stringValue"]
+    if "intValue" in value:
+        return int(value["intValue"])
+    if "doubleValue" in value:
+        return float(value["doubleValue"])
+    if "boolValue" in value:
+        return value["boolValue"]
+    if "arrayValue" in value:
+        return [decode_value(item) for item in value["arrayValue"].get("values", [])]
+    if "kvlistValue" in value:
+        return {kv["key"]: decode_value(kv.get("value", {})) for kv in value["kvlistValue"].get("values", [])}
+    if "bytesValue" in value:
+        return value["bytesValue"]
+    return None
+
+
+def decode_attributes(items: list[dict[str, Any]] | None) -> dict[str, Any]:
+    return {item["key"]: decode_value(item.get("value", {})) for item in items or []}
+
+
+@dataclass
+class StoredSpan:
+    """One span read back from the store, with its service."""
+
+    raw: dict[str, Any]
+    service: str
+
+    @property
+    def trace_id(self) -> str:
+        return str(self.raw.get("traceId", ""))
+
+    @property
+    def span_id(self) -> str:
+        return str(self.raw.get("spanId", ""))
+
+    @property
+    def parent_id(self) -> str:
+        return str(self.raw.get("parentSpanId", ""))
+
+    @property
+    def name(self) -> str:
+        return str(self.raw.get("name", ""))
+
+    @property
+    def start_ns(self) -> int:
+        return int(self.raw.get("startTimeUnixNano", 0))
+
+    @property
+    def duration_ms(self) -> float:
+        return (int(self.raw.get("endTimeUnixNano", 0)) - self.start_ns) / 1e6
+
+    @property
+    def status_code(self) -> int:
+        return int(self.raw.get("status", {}).get("code", 0))
+
+    @property
+    def status_message(self) -> str:
+        return str(self.raw.get("status", {}).get("message", ""))
+
+    @property
+    def attributes(self) -> dict[str, Any]:
+        return decode_attributes(self.raw.get("attributes"))
+
+
+def _spans_of(record: dict[str, Any]) -> Iterator[StoredSpan]:
+    for resource_spans in record.get("resourceSpans", []):
+        resource = decode_attributes(resource_spans.get("resource", {}).get("attributes"))
+        service = str(resource.get("service.name", "unknown_service"))
+        for scope_spans in resource_spans.get("scopeSpans", []):
+            for raw in scope_spans.get("spans", []):
+                yield StoredSpan(raw, service)
+
+
+def iter_spans(
+    store: JsonlStore, since: dt.datetime | None = None, needle: bytes | None = None
+) -> Iterator[StoredSpan]:
+    """Spans in the store, optionally started at or after ``since``; ``needle`` prefilters lines."""
+    first_day = (since - dt.timedelta(days=1)).date() if since else None
+    cutoff_ns = int(since.timestamp() * 1e9) if since else 0
+    for path in store.files("traces", first_day):
+        for record in _records(path, needle):
+            for span in _spans_of(record):
+                if span.start_ns >= cutoff_ns:
+                    yield span
+
+
+def _records(path: Path, needle: bytes | None) -> Iterator[dict[str, Any]]:
+    if needle is None:
+        yield from read_records(path)
+        return
+    import orjson
+
+    with open(path, "rb") as handle:
+        for line in handle:
+            if needle in line:
+                try:
+                    record = orjson.loads(line)
+                except orjson.JSONDecodeError:
+                    continue
+                if isinstance(record, dict):
+                    yield record
+
+
+def _percentile(sorted_values: list[float], fraction: float) -> float:
+    if not sorted_values:
+        return 0.0
+    index = min(len(sorted_values) - 1, max(0, round(fraction * (len(sorted_values) - 1))))
+    return sorted_values[index]
+
+
+@dataclass
+class SpanStats:
+    """Aggregates over the spans of a time window."""
+
+    since: str
+    spans: int = 0
+    errors: int = 0
+    traces: int = 0
+    p50_ms: float = 0.0
+    p95_ms: float = 0.0
+    top_names: list[tuple[str, int]] = field(default_factory=list)
+    tokens: dict[str, int] = field(default_factory=dict)
+    services: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def error_rate(self) -> float:
+        return self.errors / self.spans if self.spans else 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "since": self.since,
+            "spans": self.spans,
+            "traces": self.traces,
+            "errors": self.errors,
+            "error_rate": round(self.error_rate, 4),
+            "p50_ms": round(self.p50_ms, 3),
+            "p95_ms": round(self.p95_ms, 3),
+            "top_names": [{"name": name, "count": count} for name, count in self.top_names],
+            "tokens": self.tokens,
+            "services": self.services,
+        }
+
+
+def span_stats(store: JsonlStore, window: dt.timedelta, top: int = 10) -> SpanStats:
+    since = dt.datetime.now(dt.UTC) - window
+    stats = SpanStats(since=since.isoformat(timespec="seconds"))
+    durations: list[float] = []
+    names: Counter[str] = Counter()
+    services: Counter[str] = Counter()
+    traces: set[str] = set()
+    tokens: Counter[str] = Counter()
+    for span in iter_spans(store, since):
+        stats.spans += 1
+        durations.append(span.duration_ms)
+        names[span.name] += 1
+        services[span.service] += 1
+        traces.add(span.trace_id)
+        if span.status_code == ERROR_CODE:
+            stats.errors += 1
+        for item in span.raw.get("attributes", ()):
+            key = item.get("key", "")
+            if key.startswith("gen_ai.usage.") and "intValue" in item.get("value", {}):
+                tokens[key] += int(item["value"]["intValue"])
+    durations.sort()
+    stats.p50_ms = _percentile(durations, 0.50)
+    stats.p95_ms = _percentile(durations, 0.95)
+    stats.traces = len(traces)
+    stats.top_names = names.most_common(top)
+    stats.tokens = dict(sorted(tokens.items()))
+    stats.services = dict(services.most_common())
+    return stats
+
+
+def latest_trace_id(store: JsonlStore) -> str | None:
+    """The trace of the most recently started root span in the newest trace file."""
+    files = store.files("traces")
+    if not files:
+        return None
+    newest: StoredSpan | None = None
+    for span in iter_spans_in(files[-1]):
+        if not span.parent_id and (newest is None or span.start_ns > newest.start_ns):
+            newest = span
+    return newest.trace_id if newest else None
+
+
+def iter_spans_in(path: Path) -> Iterator[StoredSpan]:
+    for record in read_records(path):
+        yield from _spans_of(record)
+
+
+def find_trace(store: JsonlStore, trace_id: str) -> list[StoredSpan]:
+    """Every span of one trace, in start order."""
+    trace_id = trace_id.strip().lower()
+    needle = f'"traceId":"{trace_id}"'.encode()
+    spans = {span.span_id: span for span in iter_spans(store, needle=needle) if span.trace_id == trace_id}
+    return sorted(spans.values(), key=lambda span: span.start_ns)
+
+
+def trace_tree(spans: list[StoredSpan]) -> list[tuple[int, StoredSpan]]:
+    """Depth-first (depth, span) pairs; spans whose parent is missing become roots."""
+    ids = {span.span_id for span in spans}
+    children: dict[str, list[StoredSpan]] = {}
+    roots = []
+    for span in spans:
+        if span.parent_id and span.parent_id in ids:
+            children.setdefault(span.parent_id, []).append(span)
+        else:
+            roots.append(span)
+    ordered: list[tuple[int, StoredSpan]] = []
+    stack = [(0, span) for span in reversed(roots)]
+    while stack:
+        depth, span = stack.pop()
+        ordered.append((depth, span))
+        stack.extend((depth + 1, child) for child in reversed(children.get(span.span_id, [])))
+    return ordered
