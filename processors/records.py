@@ -1,0 +1,63 @@
+"""Copies of finished records with some fields replaced (ended spans are immutable and shared)."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Sequence
+from typing import Any
+
+from opentelemetry.sdk._logs import ReadableLogRecord
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import Event, ReadableSpan
+from opentelemetry.trace import Link, Status
+from opentelemetry.util.types import Attributes
+
+_UNSET: Any = object()
+
+
+def replace_span(
+    span: ReadableSpan,
+    *,
+    name: str = _UNSET,
+    attributes: Attributes = _UNSET,
+    events: Sequence[Event] = _UNSET,
+    links: Sequence[Link] = _UNSET,
+    status: Status = _UNSET,
+    resource: Resource = _UNSET,
+) -> ReadableSpan:
+    """A new ``ReadableSpan`` equal to ``span`` but for the given fields."""
+    return ReadableSpan(
+        name=span.name if name is _UNSET else name,
+        context=span.context,
+        parent=span.parent,
+        resource=span.resource if resource is _UNSET else resource,
+        attributes=span.attributes if attributes is _UNSET else attributes,
+        events=span.events if events is _UNSET else events,
+        links=span.links if links is _UNSET else links,
+        kind=span.kind,
+        status=span.status if status is _UNSET else status,
+        start_time=span.start_time,
+        end_time=span.end_time,
+        instrumentation_scope=span.instrumentation_scope,
+    )
+
+
+def replace_log(
+    record: ReadableLogRecord,
+    *,
+    body: Any = _UNSET,
+    attributes: Attributes = _UNSET,
+    resource: Resource = _UNSET,
+) -> ReadableLogRecord:
+    """A new ``ReadableLogRecord`` equal to ``record`` but for the given fields."""
+    log = copy.copy(record.log_record)
+    if body is not _UNSET:
+        log.body = body
+    if attributes is not _UNSET:
+        log.attributes = attributes
+    return ReadableLogRecord(
+        log_record=log,
+        resource=record.resource if resource is _UNSET else resource,
+        instrumentation_scope=record.instrumentation_scope,
+        limits=record.limits,
+    )

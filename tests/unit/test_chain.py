@@ -1,0 +1,236 @@
+"""The processor chain: order, fan-out, isolation of slow exporters, fail-closed processors."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Sequence
+from dataclasses import replace
+
+import pytest
+from opentelemetry._logs import SeverityNumber
+from opentelemetry.sdk._logs import LoggerProvider, ReadableLogRecord
+from opentelemetry.sdk._logs.export import BatchLogRecordProcessor, InMemoryLogRecordExporter
+from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.metrics.export import (
+    MetricExporter,
+    MetricExportResult,
+    MetricsData,
+    PeriodicExportingMetricReader,
+)
+from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+from opentelemetry.sdk.trace.export import (
+    BatchSpanProcessor,
+    SpanExporter,
+    SpanExportResult,
+    SimpleSpanProcessor,
+)
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+from processors.base import RecordProcessor
+from processors.chain import LogChain, MetricsChainExporter, SpanChain
+from processors.records import replace_log, replace_span
+
+
+class Tag(RecordProcessor):
+    """Appends its name to the ``chain.order`` attribute: proves order and once-only application."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.calls = 0
+
+    def process_span(self, span: ReadableSpan) -> ReadableSpan:
+        self.calls += 1
+        order = tuple(span.attributes.get("chain.order", ())) + (self.name,)  # type: ignore[arg-type, union-attr]
+        return replace_span(span, attributes={**(span.attributes or {}), "chain.order": order})
+
+    def process_log(self, record: ReadableLogRecord) -> ReadableLogRecord:
+        return replace_log(record, body=f"{record.log_record.body}|{self.name}")
+
+    def process_metrics(self, data: MetricsData) -> MetricsData:
+        return replace(
+            data,
+            resource_metrics=[
+                replace(
+                    rm,
+                    scope_metrics=[
+                        replace(sm, metrics=[replace(m, name=f"{m.name}.{self.name}") for m in sm.metrics])
+                        for sm in rm.scope_metrics
+                    ],
+                )
+                for rm in data.resource_metrics
+            ],
+        )
+
+
+class Exploding(RecordProcessor):
+    def process_span(self, span: ReadableSpan) -> ReadableSpan:
+        raise RuntimeError("boom")
+
+
+class DropSecret(RecordProcessor):
+    def process_span(self, span: ReadableSpan) -> ReadableSpan | None:
+        return None if span.name == "secret" else span
+
+
+class BlockedExporter(SpanExporter):
+    """An exporter stuck on a dead endpoint until released."""
+
+    def __init__(self) -> None:
+        self.release = threading.Event()
+        self.entered = threading.Event()
+        self.received: list[ReadableSpan] = []
+
+    def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
+        self.entered.set()
+        self.release.wait(30)
+        self.received.extend(spans)
+        return SpanExportResult.SUCCESS
+
+
+def _provider(chain: SpanChain) -> TracerProvider:
+    provider = TracerProvider(shutdown_on_exit=False)
+    provider.add_span_processor(chain)
+    return provider
+
+
+def test_processors_run_in_order_once_and_every_exporter_sees_the_result() -> None:
+    first, second = Tag("hash"), Tag("redact")
+    a, b = InMemorySpanExporter(), InMemorySpanExporter()
+    chain = SpanChain([first, second], [SimpleSpanProcessor(a), SimpleSpanProcessor(b)])
+    provider = _provider(chain)
+    with provider.get_tracer("t").start_as_current_span("parent"):
+        with provider.get_tracer("t").start_as_current_span("child"):
+            pass
+    assert chain.force_flush()
+    for exporter in (a, b):
+        spans = exporter.get_finished_spans()
+        assert [s.name for s in spans] == ["child", "parent"]
+        assert all(s.attributes["chain.order"] == ("hash", "redact") for s in spans)
+    assert first.calls == second.calls == 2
+    provider.shutdown()
+
+
+def test_processors_run_on_the_chain_worker_not_the_app_thread() -> None:
+    seen_threads: list[str] = []
+    done = threading.Event()
+
+    class RecordThread(RecordProcessor):
+        def process_span(self, span: ReadableSpan) -> ReadableSpan:
+            seen_threads.append(threading.current_thread().name)
+            done.set()
+            return span
+
+    exporter = InMemorySpanExporter()
+    provider = _provider(SpanChain([RecordThread()], [SimpleSpanProcessor(exporter)], schedule_delay_millis=10))
+    provider.get_tracer("t").start_span("s").end()
+    assert done.wait(10)
+    assert seen_threads and threading.current_thread().name not in seen_threads
+    provider.shutdown()
+    assert len(exporter.get_finished_spans()) == 1
+
+
+def test_a_stuck_exporter_stalls_neither_the_app_nor_the_other_exporters() -> None:
+    stuck = BlockedExporter()
+    healthy = InMemorySpanExporter()
+    chain = SpanChain(
+        [Tag("x")],
+        [BatchSpanProcessor(stuck, schedule_delay_millis=10), BatchSpanProcessor(healthy, schedule_delay_millis=10)],
+        schedule_delay_millis=10,
+    )
+    provider = _provider(chain)
+    tracer = provider.get_tracer("t")
+    ended = threading.Event()
+
+    def app() -> None:
+        for index in range(200):
+            tracer.start_span(f"s{index}").end()
+        ended.set()
+
+    app_thread = threading.Thread(target=app)
+    app_thread.start()
+    assert ended.wait(10), "the app blocked on a stuck exporter"
+    assert stuck.entered.wait(10)
+    deadline = threading.Event()
+    for _ in range(100):
+        if len(healthy.get_finished_spans()) == 200:
+            break
+        deadline.wait(0.05)
+    assert len(healthy.get_finished_spans()) == 200
+    assert not stuck.release.is_set()
+    stuck.release.set()
+    app_thread.join()
+    provider.shutdown()
+    assert len(stuck.received) == 200
+
+
+def test_failing_processor_drops_the_record_instead_of_sending_it_unprocessed(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    exporter = InMemorySpanExporter()
+    chain = SpanChain([Exploding(), Tag("never")], [SimpleSpanProcessor(exporter)])
+    provider = _provider(chain)
+    with caplog.at_level(logging.WARNING):
+        for _ in range(3):
+            provider.get_tracer("t").start_span("s").end()
+        chain.force_flush()
+    assert exporter.get_finished_spans() == ()
+    assert chain.stats.failed == 3
+    assert len([r for r in caplog.records if "Exploding" in r.getMessage()]) == 1
+    provider.shutdown()
+
+
+def test_processor_may_drop_a_record() -> None:
+    exporter = InMemorySpanExporter()
+    chain = SpanChain([DropSecret()], [SimpleSpanProcessor(exporter)])
+    provider = _provider(chain)
+    for name in ("public", "secret"):
+        provider.get_tracer("t").start_span(name).end()
+    chain.force_flush()
+    assert [s.name for s in exporter.get_finished_spans()] == ["public"]
+    assert chain.stats.dropped_by_processor == 1
+    provider.shutdown()
+
+
+def test_log_records_pass_the_chain_before_every_log_exporter() -> None:
+    a, b = InMemoryLogRecordExporter(), InMemoryLogRecordExporter()
+    chain = LogChain([Tag("one"), Tag("two")], [BatchLogRecordProcessor(a), BatchLogRecordProcessor(b)])
+    provider = LoggerProvider(shutdown_on_exit=False)
+    provider.add_log_record_processor(chain)
+    provider.get_logger("t").emit(body="hello", severity_number=SeverityNumber.INFO, attributes={"k": "v"})
+    assert chain.force_flush()
+    for exporter in (a, b):
+        records = exporter.get_finished_logs()
+        assert [r.log_record.body for r in records] == ["hello|one|two"]
+        assert dict(records[0].log_record.attributes or {}) == {"k": "v"}
+    provider.shutdown()
+
+
+class _Collecting(MetricExporter):
+    def __init__(self) -> None:
+        super().__init__()
+        self.names: list[str] = []
+
+    def export(self, metrics_data: MetricsData, timeout_millis: float = 10_000, **kwargs: object) -> MetricExportResult:
+        for resource_metrics in metrics_data.resource_metrics:
+            for scope_metrics in resource_metrics.scope_metrics:
+                self.names.extend(metric.name for metric in scope_metrics.metrics)
+        return MetricExportResult.SUCCESS
+
+    def force_flush(self, timeout_millis: float = 10_000) -> bool:
+        return True
+
+    def shutdown(self, timeout_millis: float = 30_000, **kwargs: object) -> None:
+        return None
+
+
+def test_metrics_pass_the_chain_before_the_wrapped_exporter() -> None:
+    inner = _Collecting()
+    reader = PeriodicExportingMetricReader(
+        MetricsChainExporter([Tag("a"), Tag("b")], inner), export_interval_millis=3_600_000
+    )
+    provider = MeterProvider(metric_readers=[reader], shutdown_on_exit=False)
+    provider.get_meter("t").create_counter("requests").add(2)
+    provider.force_flush()
+    assert inner.names == ["requests.a.b"]
+    provider.shutdown()
