@@ -1,0 +1,126 @@
+"""configure(): the same pipeline as zero-code, idempotent, flushed at exit and across forks."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+from tests.support.proc import clean_env, run_app, spans, store_lines, strict_parse
+
+CONFIGURE_TWICE = """
+    import logging
+    import otel_distro
+    from opentelemetry import trace
+
+    handle = otel_distro.configure(service_name="manual-svc")
+    again = otel_distro.configure(service_name="other")
+    assert again is handle
+    assert handle.active
+    tracer = trace.get_tracer("manual")
+    with tracer.start_as_current_span("outer"):
+        with tracer.start_as_current_span("inner"):
+            pass
+    assert handle.force_flush()
+    print("flushed", len(list((handle.settings.store_dir / "traces").glob("*.jsonl"))))
+    handle.shutdown()
+    otel_distro.shutdown()
+"""
+
+
+def test_configure_writes_the_same_otlp_lines_and_a_second_call_is_harmless(tmp_path: Path) -> None:
+    run = run_app(tmp_path, CONFIGURE_TWICE)
+    assert run.returncode == 0, run.stderr
+    assert "flushed 1" in run.stdout
+    assert "already configured" in run.stderr
+    found = spans(tmp_path / "store")
+    assert sorted(span["name"] for span in found) == ["inner", "outer"]
+    assert {span["_resource"]["service.name"] for span in found} == {"manual-svc"}
+    for line in store_lines(tmp_path / "store", "traces"):
+        strict_parse("traces", line)
+
+
+FORKING = """
+    import multiprocessing
+    import os
+    import sys
+    import otel_distro
+    from opentelemetry import trace
+
+    otel_distro.configure()
+    tracer = trace.get_tracer("forks")
+
+    def work(index):
+        for n in range(50):
+            tracer.start_span(f"mp-{index}").end()
+
+    with tracer.start_as_current_span("before-fork"):
+        pass
+
+    pid = os.fork()
+    if pid == 0:
+        for n in range(30):
+            tracer.start_span("forked-child").end()
+        sys.exit(0)
+    os.waitpid(pid, 0)
+
+    ctx = multiprocessing.get_context("fork")
+    procs = [ctx.Process(target=work, args=(i,)) for i in range(3)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join()
+    with ctx.Pool(2) as pool:
+        pool.map(work, [10, 11])
+        pool.close()
+        pool.join()
+    tracer.start_span("after-fork").end()
+    print("parent done")
+"""
+
+
+def test_spans_from_forked_children_and_multiprocessing_workers_are_written(tmp_path: Path) -> None:
+    run = run_app(tmp_path, FORKING)
+    assert run.returncode == 0, run.stderr
+    counts = Counter(span["name"] for span in spans(tmp_path / "store"))
+    assert counts["before-fork"] == 1
+    assert counts["after-fork"] == 1
+    assert counts["forked-child"] == 30
+    for index in range(3):
+        assert counts[f"mp-{index}"] == 50, counts
+    assert counts["mp-10"] == counts["mp-11"] == 50, counts
+
+
+WRITER = """
+    import sys
+    import otel_distro
+    from opentelemetry import trace
+
+    otel_distro.configure()
+    tracer = trace.get_tracer("writer")
+    worker = sys.argv[1]
+    for n in range(2000):
+        with tracer.start_as_current_span(f"w{worker}", attributes={"n": n, "payload": "x" * (n % 300)}):
+            pass
+"""
+
+
+def test_four_processes_share_one_store_without_losing_or_corrupting_a_line(tmp_path: Path) -> None:
+    script = tmp_path / "writer.py"
+    script.write_text(WRITER.replace("\n    ", "\n"))
+    env = clean_env(tmp_path)
+    procs = [
+        subprocess.Popen([sys.executable, str(script), str(worker)], env=env, stderr=subprocess.PIPE)
+        for worker in range(4)
+    ]
+    for proc in procs:
+        _, err = proc.communicate(timeout=120)
+        assert proc.returncode == 0, err
+    lines = store_lines(tmp_path / "store", "traces")
+    for line in lines:
+        strict_parse("traces", line)
+    found = spans(tmp_path / "store")
+    counts = Counter(span["name"] for span in found)
+    assert counts == {f"w{worker}": 2000 for worker in range(4)}
+    assert len({span["spanId"] for span in found}) == 8000

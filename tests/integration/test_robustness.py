@@ -1,0 +1,120 @@
+"""Telemetry never breaks the app: bad settings, broken files, unwritable stores, odd values."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.support.proc import attrs, clean_env, run_app, spans, store_lines, strict_parse
+
+APP = """
+    import otel_distro
+    from opentelemetry import trace
+
+    otel_distro.configure()
+    with trace.get_tracer("robust").start_as_current_span("work"):
+        pass
+    print("app ok")
+"""
+
+
+def _warnings(stderr: str) -> list[str]:
+    return [line for line in stderr.splitlines() if line.startswith("otel-distro:")]
+
+
+def test_bad_values_warn_once_per_key_and_the_app_runs_on_defaults(tmp_path: Path) -> None:
+    env = clean_env(tmp_path, TELEMETRY_RETENTION_DAYS="a month", TELEMETRY_BATCH_SIZE="-1", OTEL_TRACES_SAMPLER="fast")
+    run = run_app(tmp_path, APP, env=env)
+    assert run.returncode == 0
+    assert "app ok" in run.stdout
+    assert "Traceback" not in run.stderr
+    warnings = _warnings(run.stderr)
+    assert len(warnings) == 3, run.stderr
+    assert any("TELEMETRY_RETENTION_DAYS" in w and "integer" in w for w in warnings)
+    assert any("TELEMETRY_BATCH_SIZE" in w for w in warnings)
+    assert any("OTEL_TRACES_SAMPLER" in w and "parentbased_always_on" in w for w in warnings)
+    assert [span["name"] for span in spans(tmp_path / "store")] == ["work"]
+
+
+def test_broken_config_file_warns_naming_it_and_the_app_runs(tmp_path: Path) -> None:
+    config = tmp_path / "telemetry.toml"
+    config.write_text("[store\nretention_days = = 3\n")
+    run = run_app(tmp_path, APP, env=clean_env(tmp_path, TELEMETRY_CONFIG=str(config)))
+    assert run.returncode == 0
+    assert "app ok" in run.stdout
+    warnings = _warnings(run.stderr)
+    assert len(warnings) == 1 and "telemetry.toml" in warnings[0]
+    assert spans(tmp_path / "store")
+
+
+def test_strict_configure_raises_instead_of_warning(tmp_path: Path) -> None:
+    source = """
+        import otel_distro
+        try:
+            otel_distro.configure(strict=True, retention_days="soon")
+        except otel_distro.SettingsError as exc:
+            print("raised:", exc)
+    """
+    run = run_app(tmp_path, source)
+    assert run.returncode == 0, run.stderr
+    assert "raised:" in run.stdout and "retention_days" in run.stdout
+
+
+def test_unwritable_store_costs_the_app_nothing(tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("a file where the store should be")
+    source = """
+        import otel_distro
+        from opentelemetry import trace
+
+        handle = otel_distro.configure()
+        tracer = trace.get_tracer("robust")
+        for n in range(3000):
+            tracer.start_span("work").end()
+        handle.force_flush()
+        print("dropped", handle.pipeline.store.stats.records_dropped)
+    """
+    run = run_app(tmp_path, source, env=clean_env(tmp_path, TELEMETRY_BASE_DIR=str(blocker / "store")))
+    assert run.returncode == 0
+    assert "dropped 3000" in run.stdout
+    assert "Traceback" not in run.stderr
+    assert len([w for w in _warnings(run.stderr) if "cannot write" in w]) == 1
+
+
+def test_odd_attribute_values_never_reach_the_app_and_lines_still_parse(tmp_path: Path) -> None:
+    source = """
+        import logging
+        import otel_distro
+        from opentelemetry import trace
+
+        otel_distro.configure(log_bridge=True)
+        tracer = trace.get_tracer("odd")
+        with tracer.start_as_current_span("odd") as span:
+            span.set_attribute("huge", "h" * 5_000_000)
+            span.set_attribute("surrogate", "bad \\ud800 text")
+            span.set_attribute("nan", float("nan"))
+            span.set_attribute("inf", float("inf"))
+            span.set_attribute("big", 2**63 - 1)
+            span.set_attribute("mixed", ["a", "b"])
+            span.set_attribute("object", object())  # not an attribute type
+            span.add_event("e\\udfff", {"x": -float("inf")})
+        logging.getLogger("odd").error("body \\udc80 %s", {"nested": [1, {"deep": None}]})
+        print("app ok")
+    """
+    run = run_app(tmp_path, source)
+    assert run.returncode == 0, run.stderr
+    assert "app ok" in run.stdout
+    assert "Traceback" not in run.stderr
+    base = tmp_path / "store"
+    for signal in ("traces", "logs"):
+        lines = store_lines(base, signal)
+        assert lines
+        for line in lines:
+            strict_parse(signal, line)
+    (span,) = spans(base)
+    values = attrs(span["attributes"])
+    assert len(values["huge"]) == 5_000_000
+    assert values["surrogate"].startswith("bad ") and "\ud800" not in values["surrogate"]
+    assert values["nan"] == "NaN"
+    assert values["inf"] == "Infinity"
+    assert values["big"] == 2**63 - 1
+    assert span["events"][0]["attributes"][0]["value"]["doubleValue"] == "-Infinity"

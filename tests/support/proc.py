@@ -1,0 +1,132 @@
+"""Run real child processes (zero-code or configure()) and read back what they wrote to the store."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import orjson
+from google.protobuf import json_format
+from google.protobuf.message import Message
+from opentelemetry.proto.logs.v1.logs_pb2 import LogsData
+from opentelemetry.proto.metrics.v1.metrics_pb2 import MetricsData
+from opentelemetry.proto.trace.v1.trace_pb2 import TracesData
+
+BIN = Path(sys.executable).parent
+INSTRUMENT = str(BIN / "opentelemetry-instrument")
+CLI = str(BIN / "otel-distro")
+MESSAGES: dict[str, type[Message]] = {"traces": TracesData, "metrics": MetricsData, "logs": LogsData}
+_DROPPED_PREFIXES = ("OTEL_", "TELEMETRY_", "LANGFUSE_", "PYTHONPATH")
+
+
+def clean_env(tmp: Path, **extra: str) -> dict[str, str]:
+    """The parent environment without any telemetry settings, with config dirs inside ``tmp``."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(_DROPPED_PREFIXES)}
+    env.update(
+        XDG_CONFIG_HOME=str(tmp / "xdg-config"),
+        XDG_DATA_HOME=str(tmp / "xdg-data"),
+        TELEMETRY_BASE_DIR=str(tmp / "store"),
+        NO_PROXY="127.0.0.1,localhost",
+        PYTHONUNBUFFERED="1",
+    )
+    env.update(extra)
+    return env
+
+
+@dataclass
+class AppRun:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def run_app(
+    tmp: Path,
+    source: str,
+    *,
+    zero_code: bool = False,
+    env: dict[str, str] | None = None,
+    timeout: float = 120,
+    name: str = "app.py",
+) -> AppRun:
+    """Write ``source`` to ``tmp/name`` and run it as a real child process."""
+    script = tmp / name
+    script.write_text(textwrap.dedent(source))
+    command = [INSTRUMENT, sys.executable, str(script)] if zero_code else [sys.executable, str(script)]
+    done = subprocess.run(
+        command,
+        env=env if env is not None else clean_env(tmp),
+        cwd=tmp,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    return AppRun(done.returncode, done.stdout, done.stderr)
+
+
+def store_lines(base: Path, signal: str) -> list[bytes]:
+    lines: list[bytes] = []
+    directory = base / signal
+    if not directory.is_dir():
+        return lines
+    for path in sorted(directory.glob("*.jsonl")):
+        lines.extend(line for line in path.read_bytes().splitlines() if line.strip())
+    return lines
+
+
+def strict_parse(signal: str, line: bytes) -> Message:
+    """Parse one store line into its OTLP protobuf message, rejecting unknown fields."""
+    message = MESSAGES[signal]()
+    json_format.Parse(line, message, ignore_unknown_fields=False)
+    return message
+
+
+def spans(base: Path) -> list[dict[str, Any]]:
+    """Every span of the store as its OTLP/JSON dict, with ``_resource`` attributes added."""
+    found = []
+    for line in store_lines(base, "traces"):
+        for resource_spans in orjson.loads(line)["resourceSpans"]:
+            resource = attrs(resource_spans["resource"].get("attributes", []))
+            for scope_spans in resource_spans["scopeSpans"]:
+                for span in scope_spans["spans"]:
+                    found.append({**span, "_resource": resource, "_scope": scope_spans["scope"].get("name")})
+    return found
+
+
+def log_records(base: Path) -> list[dict[str, Any]]:
+    found = []
+    for line in store_lines(base, "logs"):
+        for resource_logs in orjson.loads(line)["resourceLogs"]:
+            for scope_logs in resource_logs["scopeLogs"]:
+                found.extend(scope_logs["logRecords"])
+    return found
+
+
+def metric_names(base: Path) -> set[str]:
+    names = set()
+    for line in store_lines(base, "metrics"):
+        for resource_metrics in orjson.loads(line)["resourceMetrics"]:
+            for scope_metrics in resource_metrics["scopeMetrics"]:
+                names.update(metric["name"] for metric in scope_metrics["metrics"])
+    return names
+
+
+def value(any_value: dict[str, Any]) -> Any:
+    for key in ("stringValue", "boolValue", "doubleValue"):
+        if key in any_value:
+            return any_value[key]
+    if "intValue" in any_value:
+        return int(any_value["intValue"])
+    if "arrayValue" in any_value:
+        return [value(item) for item in any_value["arrayValue"].get("values", [])]
+    return any_value
+
+
+def attrs(items: list[dict[str, Any]]) -> dict[str, Any]:
+    return {item["key"]: value(item["value"]) for item in items}

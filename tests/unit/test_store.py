@@ -1,0 +1,439 @@
+"""The local JSON Lines store: permissions, whole-line appends, fencing, reading, purge, failures."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import stat
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import orjson
+import pytest
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExportResult
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+from exporters.jsonl import JsonlSpanExporter
+from exporters.jsonl_store import SIGNALS, JsonlStore, read_records, utc_today
+
+STORE_LOGGER = "exporters.jsonl_store"
+
+
+def _mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def _line(**fields: object) -> bytes:
+    return orjson.dumps(fields) + b"\n"
+
+
+@pytest.fixture
+def permissive_umask() -> Iterator[None]:
+    """A umask of 0, so modes seen afterwards come from the store itself, not from the umask."""
+    previous = os.umask(0)
+    try:
+        yield
+    finally:
+        os.umask(previous)
+
+
+@pytest.fixture
+def unwritable_base(tmp_path: Path) -> Path:
+    """A store root below a regular file: nothing can be created there, even as root."""
+    blocker = tmp_path / "a-regular-file"
+    blocker.write_text("not a directory")
+    return blocker / "store"
+
+
+# --- permissions -----------------------------------------------------------------------------------
+
+
+@pytest.mark.usefixtures("permissive_umask")
+def test_store_creates_its_directories_0700_and_its_files_0600(tmp_path: Path) -> None:
+    base = tmp_path / "store"
+    store = JsonlStore(base)
+
+    assert store.append("traces", _line(n=1), 1)
+
+    path = store.path_for("traces", utc_today())
+    assert path.is_file()
+    assert _mode(base) == 0o700
+    assert _mode(base / "traces") == 0o700
+    assert _mode(path) == 0o600
+
+
+@pytest.mark.usefixtures("permissive_umask")
+def test_store_tightens_an_existing_open_base_dir_to_0700(tmp_path: Path) -> None:
+    base = tmp_path / "store"
+    base.mkdir(mode=0o755)
+    os.chmod(base, 0o755)
+
+    assert JsonlStore(base).append("logs", _line(n=1), 1)
+
+    assert _mode(base) == 0o700
+    assert _mode(base / "logs") == 0o700
+
+
+def test_store_writes_each_signal_to_its_own_daily_file_named_for_today_utc(tmp_path: Path) -> None:
+    store = JsonlStore(tmp_path)
+
+    for signal in SIGNALS:
+        assert store.append(signal, _line(signal=signal), 1)
+
+    today = dt.datetime.now(dt.UTC).date().isoformat()
+    for signal in SIGNALS:
+        path = tmp_path / signal / f"{today}.jsonl"
+        assert [record["signal"] for record in read_records(path)] == [signal]
+        assert store.files(signal) == [path]
+
+
+# --- whole lines -------------------------------------------------------------------------------------
+
+
+def test_one_append_writes_exactly_its_payload_as_whole_lines(tmp_path: Path) -> None:
+    store = JsonlStore(tmp_path)
+    first = _line(batch=1, item=1) + _line(batch=1, item=2)
+    second = _line(batch=2, item=1)
+
+    assert store.append("traces", first, 2)
+    assert store.append("traces", second, 1)
+
+    content = store.path_for("traces", utc_today()).read_bytes()
+    assert content == first + second
+    assert content.endswith(b"\n")
+    assert store.stats.lines_written == 3
+    assert store.stats.records_dropped == 0
+
+
+def test_second_append_to_the_same_daily_file_succeeds(tmp_path: Path) -> None:
+    store = JsonlStore(tmp_path)
+
+    assert store.append("traces", _line(seq=1), 1)
+    assert store.append("traces", _line(seq=2), 1), store.stats.last_error
+
+    assert [r["seq"] for r in read_records(store.path_for("traces", utc_today()))] == [1, 2]
+    assert store.stats.records_dropped == 0
+
+
+def test_partial_last_line_of_a_killed_writer_is_fenced_so_the_next_line_stays_intact(tmp_path: Path) -> None:
+    store = JsonlStore(tmp_path)
+    path = store.path_for("traces", utc_today())
+    path.parent.mkdir(parents=True)
+    # A writer killed mid-line: one good line, then half a record and no newline.
+    path.write_bytes(_line(seq=1) + b'{"seq": 2, "name": "cut sho')
+
+    assert store.append("traces", _line(seq=3), 1)
+
+    lines = path.read_bytes().split(b"\n")
+    assert lines[-1] == b"", "the file must end with a newline"
+    assert lines[-2] == _line(seq=3).rstrip(b"\n"), "the appended line must be whole and on its own"
+    assert lines[-3] == b'{"seq": 2, "name": "cut sho', "the garbage is kept, fenced onto its own line"
+    assert [record["seq"] for record in read_records(path)] == [1, 3]
+
+
+def test_fence_newline_is_not_counted_as_a_written_line(tmp_path: Path) -> None:
+    store = JsonlStore(tmp_path)
+    path = store.path_for("traces", utc_today())
+    path.parent.mkdir(parents=True)
+    path.write_bytes(b'{"partial":')
+
+    assert store.append("traces", _line(seq=1), 1)
+
+    assert store.stats.lines_written == 1
+
+
+def test_append_to_a_file_ending_in_newline_adds_no_blank_line(tmp_path: Path) -> None:
+    store = JsonlStore(tmp_path)
+    path = store.path_for("metrics", utc_today())
+    path.parent.mkdir(parents=True)
+    path.write_bytes(_line(seq=1))
+
+    assert store.append("metrics", _line(seq=2), 1)
+
+    assert path.read_bytes() == _line(seq=1) + _line(seq=2)
+
+
+# --- reading -----------------------------------------------------------------------------------------
+
+
+def test_read_records_skips_blank_corrupt_and_non_object_lines_but_keeps_the_good_ones(tmp_path: Path) -> None:
+    path = tmp_path / "2024-05-01.jsonl"
+    path.write_bytes(
+        _line(seq=1)
+        + b"\n"
+        + b"   \t \n"
+        + b"this is not json\n"
+        + b'{"seq": 2, "unterminated": \n'
+        + b"[1, 2, 3]\n"
+        + b'"a string"\n'
+        + b"\xff\xfe binary junk\n"
+        + _line(seq=3)
+        + b'{"seq": 4, "partial'
+    )
+
+    assert [record["seq"] for record in read_records(path)] == [1, 3]
+
+
+def test_read_records_of_a_missing_file_yields_nothing(tmp_path: Path) -> None:
+    assert list(read_records(tmp_path / "missing.jsonl")) == []
+
+
+# --- purge -------------------------------------------------------------------------------------------
+
+
+def _dated(store: JsonlStore, signal: str, days_ago: int) -> Path:
+    path = store.path_for(signal, utc_today() - dt.timedelta(days=days_ago))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(_line(days_ago=days_ago))
+    return path
+
+
+def _foreign_files(store: JsonlStore) -> list[Path]:
+    old = (utc_today() - dt.timedelta(days=400)).isoformat()
+    paths = [
+        store.base_dir / "traces" / "notes.txt",
+        store.base_dir / "traces" / f"{old}.jsonl.bak",
+        store.base_dir / "traces" / f"{old}.json",
+        store.base_dir / "metrics" / "latest.jsonl",
+        store.base_dir / "logs" / "2020-13-45.jsonl",
+        store.base_dir / "logs" / f"backup-{old}.jsonl",
+        store.base_dir / f"{old}.jsonl",
+        store.base_dir / "cache" / f"{old}.jsonl",
+    ]
+    for path in paths:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("foreign\n")
+    return paths
+
+
+def test_purge_removes_files_older_than_retention_and_keeps_younger_ones(tmp_path: Path) -> None:
+    store = JsonlStore(tmp_path, retention_days=7)
+    old = [_dated(store, signal, days) for signal in SIGNALS for days in (8, 30, 400)]
+    young = [_dated(store, signal, days) for signal in SIGNALS for days in (0, 1, 6)]
+
+    removed = store.purge()
+
+    assert sorted(removed) == sorted(old)
+    assert not any(path.exists() for path in old)
+    assert all(path.exists() for path in young)
+    assert store.stats.files_purged == len(old)
+
+
+def test_purge_older_than_days_overrides_the_retention(tmp_path: Path) -> None:
+    store = JsonlStore(tmp_path, retention_days=30)
+    three_days = _dated(store, "traces", 3)
+    today = _dated(store, "traces", 0)
+
+    assert store.purge(older_than_days=2) == [three_days]
+    assert today.exists()
+
+
+def test_purge_everything_removes_every_dated_file_including_today(tmp_path: Path) -> None:
+    store = JsonlStore(tmp_path, retention_days=7)
+    dated = [_dated(store, signal, days) for signal in SIGNALS for days in (0, 3, 100)]
+
+    removed = store.purge(everything=True)
+
+    assert sorted(removed) == sorted(dated)
+    assert not any(path.exists() for path in dated)
+    assert all(store.files(signal) == [] for signal in SIGNALS)
+
+
+@pytest.mark.parametrize("everything", [False, True], ids=["retention", "everything"])
+def test_purge_never_touches_foreign_files(tmp_path: Path, everything: bool) -> None:
+    store = JsonlStore(tmp_path, retention_days=1)
+    foreign = _foreign_files(store)
+    _dated(store, "traces", 50)
+
+    removed = store.purge(everything=everything)
+
+    assert len(removed) == 1
+    assert all(path.read_text() == "foreign\n" for path in foreign)
+
+
+def test_first_append_of_the_day_applies_the_retention(tmp_path: Path) -> None:
+    store = JsonlStore(tmp_path, retention_days=5)
+    expired = _dated(store, "logs", 6)
+    kept = _dated(store, "logs", 4)
+
+    assert store.append("traces", _line(n=1), 1)
+
+    assert not expired.exists()
+    assert kept.exists()
+
+
+def test_files_lists_only_dated_files_oldest_first_and_filters_by_since(tmp_path: Path) -> None:
+    store = JsonlStore(tmp_path)
+    _foreign_files(store)
+    paths = {days: _dated(store, "traces", days) for days in (10, 0, 3)}
+
+    assert store.files("traces") == [paths[10], paths[3], paths[0]]
+    assert store.files("traces", since=utc_today() - dt.timedelta(days=3)) == [paths[3], paths[0]]
+    assert store.files("metrics") == []
+
+
+# --- failures ----------------------------------------------------------------------------------------
+
+
+def test_unwritable_store_never_raises_warns_once_and_counts_dropped_records(
+    unwritable_base: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    store = JsonlStore(unwritable_base)
+
+    with caplog.at_level(logging.WARNING, logger=STORE_LOGGER):
+        results = [
+            store.append("traces", _line(n=1), 3),
+            store.append("metrics", _line(n=2), 2),
+            store.append("logs", _line(n=3) + _line(n=4), 4),
+        ]
+
+    assert results == [False, False, False]
+    warnings = [record for record in caplog.records if record.name == STORE_LOGGER]
+    assert len(warnings) == 1
+    assert warnings[0].levelno == logging.WARNING
+    assert str(unwritable_base) in warnings[0].getMessage()
+    assert store.stats.records_dropped == 9
+    assert store.stats.lines_written == 0
+    assert store.stats.last_error is not None
+    assert not unwritable_base.exists()
+
+
+def test_unwritable_store_reads_and_purges_as_empty_without_raising(unwritable_base: Path) -> None:
+    store = JsonlStore(unwritable_base)
+
+    assert store.files("traces") == []
+    assert store.purge() == []
+    assert store.purge(everything=True) == []
+
+
+def test_span_exporter_reports_failure_but_does_not_raise_on_an_unwritable_store(
+    unwritable_base: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    store = JsonlStore(unwritable_base)
+    spans = _finished_spans(["a", "b"])
+
+    with caplog.at_level(logging.WARNING, logger=STORE_LOGGER):
+        first = JsonlSpanExporter(store).export(spans)
+        second = JsonlSpanExporter(store).export(spans[:1])
+
+    assert first is SpanExportResult.FAILURE
+    assert second is SpanExportResult.FAILURE
+    assert store.stats.records_dropped == 3
+    assert len([r for r in caplog.records if r.name == STORE_LOGGER]) == 1
+
+
+def test_drop_counts_records_and_shares_the_single_warning_with_write_failures(
+    unwritable_base: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    store = JsonlStore(unwritable_base)
+
+    with caplog.at_level(logging.WARNING, logger=STORE_LOGGER):
+        store.drop(2, "cannot encode")
+        store.append("traces", _line(n=1), 1)
+
+    assert store.stats.records_dropped == 3
+    warnings = [r for r in caplog.records if r.name == STORE_LOGGER]
+    assert len(warnings) == 1
+    assert "cannot encode" in warnings[0].getMessage()
+
+
+# --- concurrency -------------------------------------------------------------------------------------
+
+
+def test_concurrent_appends_from_many_threads_leave_only_intact_lines(tmp_path: Path) -> None:
+    threads_count, appends_per_thread = 8, 150
+    shared = JsonlStore(tmp_path)
+    padding = "x" * 3000  # lines bigger than a page, so a torn write would show
+    barrier = threading.Barrier(threads_count)
+    errors: list[BaseException] = []
+
+    def writer(worker: int) -> None:
+        # Half the workers share one store object, half have their own (like separate processes).
+        store = shared if worker % 2 else JsonlStore(tmp_path)
+        try:
+            barrier.wait()
+            for seq in range(appends_per_thread):
+                lines = _line(worker=worker, seq=seq, part=0, pad=padding)
+                lines += _line(worker=worker, seq=seq, part=1, pad=padding)
+                assert store.append("traces", lines, 2)
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=writer, args=(worker,)) for worker in range(threads_count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert errors == []
+    raw_lines = shared.path_for("traces", utc_today()).read_bytes().split(b"\n")
+    assert raw_lines[-1] == b""
+    records = [orjson.loads(line) for line in raw_lines[:-1]]  # every line must parse
+    assert len(records) == threads_count * appends_per_thread * 2
+    assert all(record["pad"] == padding for record in records)
+    assert {(r["worker"], r["seq"], r["part"]) for r in records} == {
+        (w, s, p) for w in range(threads_count) for s in range(appends_per_thread) for p in (0, 1)
+    }
+    # Each append is one write: its two lines are adjacent.
+    for first, second in zip(records[::2], records[1::2], strict=True):
+        assert (first["worker"], first["seq"], first["part"]) == (second["worker"], second["seq"], 0)
+        assert second["part"] == 1
+
+
+# --- span exporter -----------------------------------------------------------------------------------
+
+
+def _finished_spans(names: list[str]) -> list[ReadableSpan]:
+    memory = InMemorySpanExporter()
+    provider = TracerProvider(resource=Resource.create({"service.name": "store-test"}))
+    provider.add_span_processor(SimpleSpanProcessor(memory))
+    tracer = provider.get_tracer("test_store")
+    for name in names:
+        tracer.start_span(name).end()
+    provider.shutdown()
+    return list(memory.get_finished_spans())
+
+
+def test_span_exporter_writes_one_otlp_json_line_per_export_call(tmp_path: Path) -> None:
+    store = JsonlStore(tmp_path)
+    provider = TracerProvider(resource=Resource.create({"service.name": "store-test"}))
+    provider.add_span_processor(SimpleSpanProcessor(JsonlSpanExporter(store)))
+    tracer = provider.get_tracer("test_store")
+
+    contexts = []
+    for name in ("first", "second", "third"):
+        span = tracer.start_span(name, attributes={"index": len(contexts)})
+        contexts.append(span.get_span_context())
+        span.end()
+    provider.shutdown()
+
+    raw_lines = store.path_for("traces", utc_today()).read_bytes().split(b"\n")
+    assert raw_lines[-1] == b""
+    records = [orjson.loads(line) for line in raw_lines[:-1]]
+    assert len(records) == 3
+    for record, name, context in zip(records, ("first", "second", "third"), contexts, strict=True):
+        (resource_spans,) = record["resourceSpans"]
+        service = {kv["key"]: kv["value"] for kv in resource_spans["resource"]["attributes"]}["service.name"]
+        assert service == {"stringValue": "store-test"}
+        (scope_spans,) = resource_spans["scopeSpans"]
+        (span,) = scope_spans["spans"]
+        assert span["name"] == name
+        assert span["traceId"] == f"{context.trace_id:032x}"
+        assert span["spanId"] == f"{context.span_id:016x}"
+    assert store.stats.lines_written == 3
+
+
+def test_span_exporter_writes_a_whole_batch_as_a_single_line(tmp_path: Path) -> None:
+    store = JsonlStore(tmp_path)
+    spans = _finished_spans(["a", "b", "c"])
+
+    assert JsonlSpanExporter(store).export(spans) is SpanExportResult.SUCCESS
+
+    records = list(read_records(store.path_for("traces", utc_today())))
+    assert len(records) == 1
+    names = [s["name"] for rs in records[0]["resourceSpans"] for ss in rs["scopeSpans"] for s in ss["spans"]]
+    assert names == ["a", "b", "c"]
