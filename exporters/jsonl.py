@@ -32,12 +32,12 @@ def _encode_lines(
     """One line for the batch; if that fails, one line per encodable item."""
     try:
         return otlp_json.dumps(encode(items)) + b"\n"
-    except Exception:  # noqa: BLE001 - odd values must not lose the rest of the batch
+    except Exception:
         lines = []
         for item in items:
             try:
                 lines.append(otlp_json.dumps(encode([item])) + b"\n")
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:
                 store.drop(1, f"cannot encode a record as OTLP/JSON: {exc!r}")
         return b"".join(lines)
 
@@ -94,7 +94,7 @@ class JsonlMetricExporter(MetricExporter):
             return MetricExportResult.SUCCESS
         try:
             payload = otlp_json.dumps(otlp_json.metrics_data(metrics_data)) + b"\n"
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             self.store.drop(1, f"cannot encode metrics as OTLP/JSON: {exc!r}")
             return MetricExportResult.FAILURE
         if not self.store.append("metrics", payload, 1):

@@ -91,7 +91,7 @@ class JsonlStore:
                 fcntl.flock(fd, fcntl.LOCK_EX)
                 size = os.fstat(fd).st_size
                 if size and os.pread(fd, 1, size - 1) != b"\n":
-                    payload = b"\n" + payload
+                    os.write(fd, b"\n")  # fence off a partial line left by a killed writer
                 view = memoryview(payload)
                 while view:
                     written = os.write(fd, view)
@@ -112,7 +112,9 @@ class JsonlStore:
             warn = not self._warned
             self._warned = True
         if warn:
-            _logger.warning("otel-distro: %s; dropping records (further failures are counted, not logged)", message)
+            _logger.warning(
+                "otel-distro: %s; dropping records (further failures are counted, not logged)", message
+            )
 
     def drop(self, records: int, reason: str) -> None:
         """Count records that could not be written, warning the first time."""

@@ -26,9 +26,9 @@ from opentelemetry.sdk.metrics.export import (
     Sum,
 )
 from opentelemetry.sdk.resources import Resource
-from opentelemetry.sdk.trace import ReadableSpan
+from opentelemetry.sdk.trace import Event, ReadableSpan
 from opentelemetry.sdk.util.instrumentation import InstrumentationScope
-from opentelemetry.trace import SpanContext
+from opentelemetry.trace import Link, SpanContext, SpanKind
 
 _logger = logging.getLogger(__name__)
 
@@ -81,11 +81,36 @@ def any_value(value: object) -> JsonObject:
     return {"stringValue": str(value)}
 
 
+_KV_CACHE: dict[tuple[str, type, object], JsonObject] = {}
+_KV_CACHE_LIMIT = 4096
+_KV_CACHEABLE_LEN = 256
+
+
 def attributes(attrs: Mapping[str, object] | None) -> list[JsonObject]:
-    """Encode an attribute mapping as a list of OTLP ``KeyValue``."""
+    """Encode an attribute mapping as a list of OTLP ``KeyValue``.
+
+    Repeated short string/number pairs (model names, operation names) are encoded
+    once and shared: the encoded objects are never mutated.
+    """
     if not attrs:
         return []
-    return [{"key": key, "value": any_value(value)} for key, value in attrs.items()]
+    # BoundedAttributes keeps a plain dict; iterating it directly skips the slow Mapping protocol.
+    items = getattr(attrs, "_dict", attrs).items()
+    cache = _KV_CACHE
+    out = []
+    for key, value in items:
+        kind = type(value)
+        if (kind is str and len(value) <= _KV_CACHEABLE_LEN) or kind is int or kind is bool:  # type: ignore[arg-type]
+            pair = (key, kind, value)
+            encoded = cache.get(pair)
+            if encoded is None:
+                if len(cache) >= _KV_CACHE_LIMIT:
+                    cache.clear()
+                encoded = cache[pair] = {"key": key, "value": any_value(value)}
+            out.append(encoded)
+        else:
+            out.append({"key": key, "value": any_value(value)})
+    return out
 
 
 def _with_attributes(target: JsonObject, attrs: Mapping[str, object] | None, dropped: int = 0) -> JsonObject:
@@ -130,6 +155,30 @@ _RESOURCES = _Cache()
 _SCOPES = _Cache()
 
 
+Grouped = list[tuple[Resource, list[tuple[InstrumentationScope | None, list[Any]]]]]
+
+
+def _grouped(
+    items: Iterable[Any],
+    resource_of: Callable[[Any], Resource],
+    scope_of: Callable[[Any], InstrumentationScope | None],
+) -> Grouped:
+    """Items grouped by resource, then scope (by identity; first-seen order)."""
+    by_resource: dict[int, tuple[Resource, dict[int, tuple[InstrumentationScope | None, list[Any]]]]] = {}
+    last_key: tuple[int, int] | None = None
+    bucket: list[Any] = []
+    for item in items:
+        resource = resource_of(item)
+        scope = scope_of(item)
+        key = (id(resource), id(scope))
+        if key != last_key:
+            scopes = by_resource.setdefault(key[0], (resource, {}))[1]
+            bucket = scopes.setdefault(key[1], (scope, []))[1]
+            last_key = key
+        bucket.append(item)
+    return [(resource, list(scopes.values())) for resource, scopes in by_resource.values()]
+
+
 def _group(
     items: Iterable[Any],
     resource_of: Callable[[Any], Resource],
@@ -138,17 +187,11 @@ def _group(
     scopes_key: str,
     items_key: str,
 ) -> list[JsonObject]:
-    by_resource: dict[int, tuple[Resource, dict[int, tuple[InstrumentationScope | None, list[JsonObject]]]]] = {}
-    for item in items:
-        resource = resource_of(item)
-        scope = scope_of(item)
-        scopes = by_resource.setdefault(id(resource), (resource, {}))[1]
-        scopes.setdefault(id(scope), (scope, []))[1].append(encode(item))
     out = []
-    for resource, scopes in by_resource.values():
+    for resource, scopes in _grouped(items, resource_of, scope_of):
         scope_list = []
-        for scope, encoded in scopes.values():
-            entry: JsonObject = {"scope": _SCOPES.get(scope, _scope), items_key: encoded}
+        for scope, members in scopes:
+            entry: JsonObject = {"scope": _SCOPES.get(scope, _scope), items_key: [encode(m) for m in members]}
             if scope is not None and scope.schema_url:
                 entry["schemaUrl"] = scope.schema_url
             scope_list.append(entry)
@@ -165,65 +208,88 @@ def _flags(parent: SpanContext | None) -> int:
     return _HAS_IS_REMOTE
 
 
-def _span(span: ReadableSpan) -> JsonObject:
-    context = span.context
-    assert context is not None
+_KIND = {kind: kind.value + 1 for kind in SpanKind}
+
+
+def _event(event: Event) -> JsonObject:
+    encoded: JsonObject = {"timeUnixNano": str(event.timestamp), "name": event.name}
+    attrs = event.attributes
+    if attrs:
+        encoded["attributes"] = attributes(attrs)
+        dropped = getattr(attrs, "dropped", 0)
+        if dropped:
+            encoded["droppedAttributesCount"] = dropped
+    return encoded
+
+
+def _link(link: Link) -> JsonObject:
+    context = link.context
     encoded: JsonObject = {
         "traceId": f"{context.trace_id:032x}",
         "spanId": f"{context.span_id:016x}",
-        "name": span.name,
-        "kind": span.kind.value + 1,
-        "startTimeUnixNano": str(span.start_time or 0),
-        "endTimeUnixNano": str(span.end_time or 0),
-        "flags": _flags(span.parent),
+        "flags": _flags(context),
     }
     if context.trace_state:
         encoded["traceState"] = context.trace_state.to_header()
-    if span.parent is not None:
-        encoded["parentSpanId"] = f"{span.parent.span_id:016x}"
-    _with_attributes(encoded, span.attributes, span.dropped_attributes)
-    if span.events:
-        encoded["events"] = [
-            _with_attributes(
-                {"timeUnixNano": str(event.timestamp), "name": event.name},
-                event.attributes,
-                event.dropped_attributes,
-            )
-            for event in span.events
-        ]
-    if span.links:
-        encoded["links"] = [
-            _with_attributes(
-                {
-                    "traceId": f"{link.context.trace_id:032x}",
-                    "spanId": f"{link.context.span_id:016x}",
-                    "flags": _flags(link.context),
-                    **({"traceState": link.context.trace_state.to_header()} if link.context.trace_state else {}),
-                },
-                link.attributes,
-                link.dropped_attributes,
-            )
-            for link in span.links
-        ]
-    if span.dropped_events:
-        encoded["droppedEventsCount"] = span.dropped_events
-    if span.dropped_links:
-        encoded["droppedLinksCount"] = span.dropped_links
-    status = span.status
-    if status.status_code.value or status.description:
-        encoded["status"] = {"code": status.status_code.value}
-        if status.description:
-            encoded["status"]["message"] = status.description
+    return _with_attributes(encoded, link.attributes, link.dropped_attributes)
+
+
+def _span(span: ReadableSpan) -> JsonObject:
+    # Private fields are read directly: the public properties copy or wrap on every access,
+    # and this function runs once per span on the export thread.
+    context = span._context
+    parent = span._parent
+    encoded: JsonObject = {
+        "traceId": f"{context.trace_id:032x}",
+        "spanId": f"{context.span_id:016x}",
+        "name": span._name,
+        "kind": _KIND[span._kind],
+        "startTimeUnixNano": str(span._start_time or 0),
+        "endTimeUnixNano": str(span._end_time or 0),
+        "flags": _IS_REMOTE | _HAS_IS_REMOTE if parent is not None and parent.is_remote else _HAS_IS_REMOTE,
+    }
+    if context.trace_state:
+        encoded["traceState"] = context.trace_state.to_header()
+    if parent is not None:
+        encoded["parentSpanId"] = f"{parent.span_id:016x}"
+    attrs = span._attributes
+    if attrs:
+        encoded["attributes"] = attributes(attrs)
+        dropped = getattr(attrs, "dropped", 0)
+        if dropped:
+            encoded["droppedAttributesCount"] = dropped
+    events = span._events
+    if events:
+        encoded["events"] = [_event(event) for event in events]
+        dropped = getattr(events, "dropped", 0)
+        if dropped:
+            encoded["droppedEventsCount"] = dropped
+    links = span._links
+    if links:
+        encoded["links"] = [_link(link) for link in links]
+        dropped = getattr(links, "dropped", 0)
+        if dropped:
+            encoded["droppedLinksCount"] = dropped
+    status = span._status
+    code = status.status_code.value
+    if code or status.description:
+        encoded["status"] = (
+            {"code": code, "message": status.description} if status.description else {"code": code}
+        )
     return encoded
+
+
+def _span_resource(span: ReadableSpan) -> Resource:
+    return span._resource
+
+
+def _span_scope(span: ReadableSpan) -> InstrumentationScope | None:
+    return span._instrumentation_scope
 
 
 def traces_data(spans: Sequence[ReadableSpan]) -> JsonObject:
     """A ``TracesData`` object for a batch of spans."""
-    return {
-        "resourceSpans": _group(
-            spans, lambda s: s.resource, lambda s: s.instrumentation_scope, _span, "scopeSpans", "spans"
-        )
-    }
+    return {"resourceSpans": _group(spans, _span_resource, _span_scope, _span, "scopeSpans", "spans")}
 
 
 def _log(record: ReadableLogRecord) -> JsonObject:
@@ -271,7 +337,8 @@ def _exemplars(point: Any) -> dict[str, list[JsonObject]]:
     out = []
     for exemplar in point.exemplars:
         encoded = {"timeUnixNano": str(exemplar.time_unix_nano), **_number(exemplar.value)}
-        _with_attributes(encoded, exemplar.filtered_attributes)
+        if exemplar.filtered_attributes:
+            encoded["filteredAttributes"] = attributes(exemplar.filtered_attributes)
         if exemplar.span_id is not None and exemplar.trace_id is not None:
             encoded["traceId"] = f"{exemplar.trace_id:032x}"
             encoded["spanId"] = f"{exemplar.span_id:016x}"
@@ -337,7 +404,9 @@ def _metric(metric: Any) -> JsonObject:
             "isMonotonic": data.is_monotonic,
         }
     elif isinstance(data, Gauge):
-        encoded["gauge"] = {"dataPoints": [{**_point(p, start=False), **_number(p.value)} for p in data.data_points]}
+        encoded["gauge"] = {
+            "dataPoints": [{**_point(p, start=False), **_number(p.value)} for p in data.data_points]
+        }
     elif isinstance(data, Histogram):
         encoded["histogram"] = {
             "dataPoints": [_histogram_point(p) for p in data.data_points],
@@ -364,7 +433,10 @@ def metrics_data(data: MetricsData) -> JsonObject:
             if scope_metrics.schema_url:
                 entry["schemaUrl"] = scope_metrics.schema_url
             scopes.append(entry)
-        resource_entry: JsonObject = {"resource": _resource(resource_metrics.resource), "scopeMetrics": scopes}
+        resource_entry: JsonObject = {
+            "resource": _resource(resource_metrics.resource),
+            "scopeMetrics": scopes,
+        }
         if resource_metrics.schema_url:
             resource_entry["schemaUrl"] = resource_metrics.schema_url
         out.append(resource_entry)

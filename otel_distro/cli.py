@@ -60,7 +60,9 @@ def main(ctx: click.Context, base_dir: Path | None) -> None:
 
 
 @main.command()
-@click.option("--since", default="24h", show_default=True, callback=_duration, help="Window, e.g. 30m, 24h, 7d.")
+@click.option(
+    "--since", default="24h", show_default=True, callback=_duration, help="Window, e.g. 30m, 24h, 7d."
+)
 @click.option("--top", default=10, show_default=True, help="How many span names to list.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.pass_obj
@@ -76,7 +78,9 @@ def stats(obj: _Context, since: dt.timedelta, top: int, as_json: bool) -> None:
     click.echo(f"errors:      {result.errors} ({result.error_rate:.1%})")
     click.echo(f"duration:    p50 {result.p50_ms:.1f} ms, p95 {result.p95_ms:.1f} ms")
     if result.services:
-        click.echo("services:    " + ", ".join(f"{name} ({count})" for name, count in result.services.items()))
+        click.echo(
+            "services:    " + ", ".join(f"{name} ({count})" for name, count in result.services.items())
+        )
     if result.top_names:
         click.echo("top spans:")
         width = max(len(name) for name, _ in result.top_names)
@@ -144,7 +148,11 @@ def trace(obj: _Context, trace_id: str, as_json: bool) -> None:
 @click.pass_obj
 def purge(obj: _Context, older_than: dt.timedelta | None, everything: bool, as_json: bool) -> None:
     """Delete store files older than the retention (TELEMETRY_RETENTION_DAYS, default 30 days)."""
-    days = older_than.days if older_than is not None else None
+    days = None
+    if older_than is not None:
+        if older_than.days < 1:
+            raise click.BadParameter("must be at least 1d: store files are daily", param_hint="--older-than")
+        days = older_than.days
     removed = obj.store().purge(older_than_days=days, everything=everything)
     if as_json:
         _echo_json({"removed": [str(path) for path in removed]})
@@ -186,4 +194,6 @@ def config_check(obj: _Context) -> None:
         click.echo(f"error: {problem}", err=True)
     if problems:
         sys.exit(1)
-    click.echo("configuration OK" + (f" ({obj.resolution.config_file})" if obj.resolution.config_file else ""))
+    click.echo(
+        "configuration OK" + (f" ({obj.resolution.config_file})" if obj.resolution.config_file else "")
+    )

@@ -5,13 +5,13 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from opentelemetry.instrumentation.distro import BaseDistro
+from opentelemetry.instrumentation.distro import BaseDistro  # type: ignore[attr-defined]
 from opentelemetry.sdk._configuration import _BaseConfigurator
 
 CONFIGURATOR_NAME = "otel_distro"
 
 
-class OtelDistro(BaseDistro):
+class OtelDistro(BaseDistro):  # type: ignore[misc]
     """Selects our configurator, and leaves the logging bridge to our pipeline's setting."""
 
     def _configure(self, **kwargs: Any) -> None:

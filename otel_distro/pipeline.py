@@ -126,7 +126,7 @@ def build_sampler(settings: Settings, problems: _Problems) -> samplers.Sampler:
             return sampler
     except StopIteration:
         pass
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         _logger.debug("sampler %s failed to load: %r", name, exc)
     known = sorted({*_FIXED_SAMPLERS, *_RATIO_SAMPLERS})
     problems.report(
@@ -147,7 +147,9 @@ def _named_exporters(
         found = list(entry_points(group=group, name=name))
         if not found:
             available = sorted({ep.name for ep in entry_points(group=group)} | {_NONE})
-            problems.report(f"{variable} names '{name}', which is not installed; accepted: {', '.join(available)}")
+            problems.report(
+                f"{variable} names '{name}', which is not installed; accepted: {', '.join(available)}"
+            )
             continue
         try:
             exporter_class = found[0].load()
@@ -159,7 +161,7 @@ def _named_exporters(
             exporters.append(exporter_class())
         except SettingsError:
             raise
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             problems.report(f"{variable} exporter '{name}' failed to start ({exc!r}); skipped")
     return exporters
 
@@ -181,15 +183,20 @@ def _bridge_logging(provider: LoggerProvider) -> logging.Handler:
 
 
 def build_pipeline(
-    settings: Settings, processors: Sequence[RecordProcessor] = (), strict: bool = False
+    settings: Settings, processors: Sequence[RecordProcessor] = (), strict: bool = False, install: bool = True
 ) -> Pipeline:
-    """Build and install the global tracer, meter and logger providers for these settings."""
+    """Build the tracer, meter and logger providers for these settings; install them as the globals.
+
+    ``install=False`` builds the same providers without touching global state (benchmarks, tests).
+    """
     problems = _Problems(strict)
     chain = tuple(processors)
     resource = build_resource(settings)
     store: JsonlStore | None = None
-    if any(_wants_store(settings, names) for names in (settings.traces_exporter, settings.metrics_exporter,
-                                                         settings.logs_exporter)):
+    if any(
+        _wants_store(settings, names)
+        for names in (settings.traces_exporter, settings.metrics_exporter, settings.logs_exporter)
+    ):
         store = JsonlStore(settings.store_dir, settings.retention_days)
         store.purge()
 
@@ -197,7 +204,10 @@ def build_pipeline(
     if store is not None and _wants_store(settings, settings.traces_exporter):
         span_exporters.append(JsonlSpanExporter(store))
     span_exporters += _named_exporters(
-        settings.traces_exporter, "opentelemetry_traces_exporter", ev.OTEL_TRACES_EXPORTER, problems,
+        settings.traces_exporter,
+        "opentelemetry_traces_exporter",
+        ev.OTEL_TRACES_EXPORTER,
+        problems,
         _is_class(SpanExporter),
     )
     span_downstream: list[SpanProcessor] = [BatchSpanProcessor(exporter) for exporter in span_exporters]
@@ -209,7 +219,10 @@ def build_pipeline(
     if store is not None and _wants_store(settings, settings.metrics_exporter):
         metric_exporters.append(JsonlMetricExporter(store))
     metric_exporters += _named_exporters(
-        settings.metrics_exporter, "opentelemetry_metrics_exporter", ev.OTEL_METRICS_EXPORTER, problems,
+        settings.metrics_exporter,
+        "opentelemetry_metrics_exporter",
+        ev.OTEL_METRICS_EXPORTER,
+        problems,
         lambda c: _is_class(MetricExporter)(c) and not _is_class(MetricReader)(c),
     )
     readers = [
@@ -224,20 +237,27 @@ def build_pipeline(
     if store is not None and _wants_store(settings, settings.logs_exporter):
         log_exporters.append(JsonlLogExporter(store))
     log_exporters += _named_exporters(
-        settings.logs_exporter, "opentelemetry_logs_exporter", ev.OTEL_LOGS_EXPORTER, problems,
+        settings.logs_exporter,
+        "opentelemetry_logs_exporter",
+        ev.OTEL_LOGS_EXPORTER,
+        problems,
         _is_class(LogRecordExporter),
     )
-    log_downstream: list[LogRecordProcessor] = [BatchLogRecordProcessor(exporter) for exporter in log_exporters]
+    log_downstream: list[LogRecordProcessor] = [
+        BatchLogRecordProcessor(exporter) for exporter in log_exporters
+    ]
     log_chain = LogChain(chain, log_downstream)
     logger_provider = LoggerProvider(resource=resource)
     logger_provider.add_log_record_processor(log_chain)
 
-    trace.set_tracer_provider(tracer_provider)
-    metrics.set_meter_provider(meter_provider)
-    set_logger_provider(logger_provider)
     pipeline = Pipeline(
         settings, tracer_provider, meter_provider, logger_provider, store, span_chain, log_chain, chain
     )
+    if not install:
+        return pipeline
+    trace.set_tracer_provider(tracer_provider)
+    metrics.set_meter_provider(meter_provider)
+    set_logger_provider(logger_provider)
     if settings.log_bridge:
         pipeline.log_handler = _bridge_logging(logger_provider)
     _flush_in_multiprocessing_children(pipeline)

@@ -149,7 +149,11 @@ class Settings:
         False, _BOOL, "otel.sdk_disabled", "Standard OTel kill switch.", (ev.OTEL_SDK_DISABLED,)
     )
     base_dir: Path | None = _option(
-        None, _PATH, "store.base_dir", "Local store root (unset: platform data dir).", (ev.TELEMETRY_BASE_DIR,)
+        None,
+        _PATH,
+        "store.base_dir",
+        "Local store root (unset: platform data dir).",
+        (ev.TELEMETRY_BASE_DIR,),
     )
     retention_days: int = _option(
         30,
@@ -237,7 +241,11 @@ class Settings:
         None, _TEXT, "otel.service_name", "service.name of the resource.", (ev.OTEL_SERVICE_NAME,)
     )
     resource_attributes: tuple[tuple[str, str], ...] = _option(
-        (), _KEY_VALUES, "otel.resource_attributes", "Extra resource attributes.", (ev.OTEL_RESOURCE_ATTRIBUTES,)
+        (),
+        _KEY_VALUES,
+        "otel.resource_attributes",
+        "Extra resource attributes.",
+        (ev.OTEL_RESOURCE_ATTRIBUTES,),
     )
     traces_sampler: str | None = _option(
         None, _TEXT, "otel.traces_sampler", "Sampler name (OTel names).", (ev.OTEL_TRACES_SAMPLER,)
@@ -246,7 +254,11 @@ class Settings:
         None, _TEXT, "otel.traces_sampler_arg", "Sampler argument.", (ev.OTEL_TRACES_SAMPLER_ARG,)
     )
     traces_exporter: tuple[str, ...] = _option(
-        (), _NAMES, "otel.traces_exporter", "Extra span exporters, behind the chain.", (ev.OTEL_TRACES_EXPORTER,)
+        (),
+        _NAMES,
+        "otel.traces_exporter",
+        "Extra span exporters, behind the chain.",
+        (ev.OTEL_TRACES_EXPORTER,),
     )
     metrics_exporter: tuple[str, ...] = _option(
         (), _NAMES, "otel.metrics_exporter", "Extra metric exporters.", (ev.OTEL_METRICS_EXPORTER,)

@@ -206,9 +206,12 @@ def latest_trace_id(store: JsonlStore) -> str | None:
     files = store.files("traces")
     if not files:
         return None
+    spans = list(iter_spans_in(files[-1]))
+    ids = {span.span_id for span in spans}
     newest: StoredSpan | None = None
-    for span in iter_spans_in(files[-1]):
-        if not span.parent_id and (newest is None or span.start_ns > newest.start_ns):
+    for span in spans:
+        is_root = not span.parent_id or span.parent_id not in ids  # remote or missing parent
+        if is_root and (newest is None or span.start_ns > newest.start_ns):
             newest = span
     return newest.trace_id if newest else None
 

@@ -67,7 +67,7 @@ def _run(processors: Sequence[RecordProcessor], record: Any, method: str, stats:
     for processor in processors:
         try:
             record = getattr(processor, method)(record)
-        except Exception as exc:  # noqa: BLE001 - fail closed
+        except Exception as exc:
             stats.failure(method.removeprefix("process_"), processor, exc)
             return None
         if record is None:
@@ -126,7 +126,7 @@ class SpanChain(SpanProcessor):
         return flushed
 
     def shutdown(self) -> None:
-        self._stage.shutdown()
+        self._stage.shutdown()  # type: ignore[no-untyped-call]
         for downstream in self.downstream:
             downstream.shutdown()
 
@@ -138,7 +138,9 @@ class _LogFanOut(LogRecordExporter):
     def export(self, batch: Sequence[ReadableLogRecord]) -> LogRecordExportResult:
         chain = self._chain
         for record in batch:
-            result = _run(chain.processors, record, "process_log", chain.stats) if chain.processors else record
+            result = (
+                _run(chain.processors, record, "process_log", chain.stats) if chain.processors else record
+            )
             if result is None:
                 continue
             for downstream in chain.downstream:
@@ -189,7 +191,7 @@ class LogChain(LogRecordProcessor):
         return flushed
 
     def shutdown(self) -> None:
-        self._stage.shutdown()
+        self._stage.shutdown()  # type: ignore[no-untyped-call]
         for downstream in self.downstream:
             downstream.shutdown()
 
@@ -199,8 +201,8 @@ class MetricsChainExporter(MetricExporter):
 
     def __init__(self, processors: Sequence[RecordProcessor], exporter: MetricExporter) -> None:
         super().__init__(
-            preferred_temporality=exporter._preferred_temporality,  # noqa: SLF001
-            preferred_aggregation=exporter._preferred_aggregation,  # noqa: SLF001
+            preferred_temporality=exporter._preferred_temporality,
+            preferred_aggregation=exporter._preferred_aggregation,
         )
         self.processors = tuple(processors)
         self.exporter = exporter

@@ -47,7 +47,9 @@ def test_otlp_exporter_named_in_env_receives_only_chain_processed_spans(
 ) -> None:
     rotel, sink = collector
     env = clean_env(
-        tmp_path, OTEL_TRACES_EXPORTER="otlp", OTEL_EXPORTER_OTLP_ENDPOINT=rotel.grpc_endpoint,
+        tmp_path,
+        OTEL_TRACES_EXPORTER="otlp",
+        OTEL_EXPORTER_OTLP_ENDPOINT=rotel.grpc_endpoint,
         OTEL_SERVICE_NAME="chained",
     )
     run = run_app(tmp_path, CHAINED, env=env)
@@ -75,7 +77,9 @@ def test_zero_code_with_otlp_http_exporter_sends_to_the_collector_and_keeps_the_
             pass
     """
     env = clean_env(
-        tmp_path, OTEL_TRACES_EXPORTER="otlp_proto_http", OTEL_EXPORTER_OTLP_ENDPOINT=rotel.http_endpoint,
+        tmp_path,
+        OTEL_TRACES_EXPORTER="otlp_proto_http",
+        OTEL_EXPORTER_OTLP_ENDPOINT=rotel.http_endpoint,
     )
     run = run_app(tmp_path, source, zero_code=True, env=env)
     assert run.returncode == 0, run.stderr

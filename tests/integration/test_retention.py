@@ -39,7 +39,9 @@ def test_retention_setting_changes_the_cutoff(tmp_path: Path) -> None:
     base = tmp_path / "store"
     made = _seed(base, [5, 1])
     run = run_app(
-        tmp_path, "import otel_distro\notel_distro.configure()\n", env=clean_env(tmp_path, TELEMETRY_RETENTION_DAYS="3")
+        tmp_path,
+        "import otel_distro\notel_distro.configure()\n",
+        env=clean_env(tmp_path, TELEMETRY_RETENTION_DAYS="3"),
     )
     assert run.returncode == 0, run.stderr
     assert not made[5].exists()
@@ -53,7 +55,9 @@ def test_purge_command_removes_old_files_or_everything(tmp_path: Path) -> None:
     done = subprocess.run([CLI, "purge"], env=env, capture_output=True, text=True, check=True)
     assert "3 file(s) removed" in done.stdout
     assert not made[40].exists() and made[10].exists()
-    done = subprocess.run([CLI, "purge", "--older-than", "7d"], env=env, capture_output=True, text=True, check=True)
+    done = subprocess.run(
+        [CLI, "purge", "--older-than", "7d"], env=env, capture_output=True, text=True, check=True
+    )
     assert not made[10].exists() and made[0].exists()
     done = subprocess.run([CLI, "purge", "--all"], env=env, capture_output=True, text=True, check=True)
     assert not made[0].exists()

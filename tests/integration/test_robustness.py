@@ -22,7 +22,9 @@ def _warnings(stderr: str) -> list[str]:
 
 
 def test_bad_values_warn_once_per_key_and_the_app_runs_on_defaults(tmp_path: Path) -> None:
-    env = clean_env(tmp_path, TELEMETRY_RETENTION_DAYS="a month", TELEMETRY_BATCH_SIZE="-1", OTEL_TRACES_SAMPLER="fast")
+    env = clean_env(
+        tmp_path, TELEMETRY_RETENTION_DAYS="a month", TELEMETRY_BATCH_SIZE="-1", OTEL_TRACES_SAMPLER="fast"
+    )
     run = run_app(tmp_path, APP, env=env)
     assert run.returncode == 0
     assert "app ok" in run.stdout

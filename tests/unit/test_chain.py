@@ -21,9 +21,9 @@ from opentelemetry.sdk.metrics.export import (
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import (
     BatchSpanProcessor,
+    SimpleSpanProcessor,
     SpanExporter,
     SpanExportResult,
-    SimpleSpanProcessor,
 )
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
@@ -41,7 +41,7 @@ class Tag(RecordProcessor):
 
     def process_span(self, span: ReadableSpan) -> ReadableSpan:
         self.calls += 1
-        order = tuple(span.attributes.get("chain.order", ())) + (self.name,)  # type: ignore[arg-type, union-attr]
+        order = (*tuple(span.attributes.get("chain.order", ())), self.name)  # type: ignore[arg-type, union-attr]
         return replace_span(span, attributes={**(span.attributes or {}), "chain.order": order})
 
     def process_log(self, record: ReadableLogRecord) -> ReadableLogRecord:
@@ -99,9 +99,9 @@ def test_processors_run_in_order_once_and_every_exporter_sees_the_result() -> No
     a, b = InMemorySpanExporter(), InMemorySpanExporter()
     chain = SpanChain([first, second], [SimpleSpanProcessor(a), SimpleSpanProcessor(b)])
     provider = _provider(chain)
-    with provider.get_tracer("t").start_as_current_span("parent"):
-        with provider.get_tracer("t").start_as_current_span("child"):
-            pass
+    tracer = provider.get_tracer("t")
+    with tracer.start_as_current_span("parent"), tracer.start_as_current_span("child"):
+        pass
     assert chain.force_flush()
     for exporter in (a, b):
         spans = exporter.get_finished_spans()
@@ -122,7 +122,9 @@ def test_processors_run_on_the_chain_worker_not_the_app_thread() -> None:
             return span
 
     exporter = InMemorySpanExporter()
-    provider = _provider(SpanChain([RecordThread()], [SimpleSpanProcessor(exporter)], schedule_delay_millis=10))
+    provider = _provider(
+        SpanChain([RecordThread()], [SimpleSpanProcessor(exporter)], schedule_delay_millis=10)
+    )
     provider.get_tracer("t").start_span("s").end()
     assert done.wait(10)
     assert seen_threads and threading.current_thread().name not in seen_threads
@@ -135,7 +137,10 @@ def test_a_stuck_exporter_stalls_neither_the_app_nor_the_other_exporters() -> No
     healthy = InMemorySpanExporter()
     chain = SpanChain(
         [Tag("x")],
-        [BatchSpanProcessor(stuck, schedule_delay_millis=10), BatchSpanProcessor(healthy, schedule_delay_millis=10)],
+        [
+            BatchSpanProcessor(stuck, schedule_delay_millis=10),
+            BatchSpanProcessor(healthy, schedule_delay_millis=10),
+        ],
         schedule_delay_millis=10,
     )
     provider = _provider(chain)
@@ -211,7 +216,9 @@ class _Collecting(MetricExporter):
         super().__init__()
         self.names: list[str] = []
 
-    def export(self, metrics_data: MetricsData, timeout_millis: float = 10_000, **kwargs: object) -> MetricExportResult:
+    def export(
+        self, metrics_data: MetricsData, timeout_millis: float = 10_000, **kwargs: object
+    ) -> MetricExportResult:
         for resource_metrics in metrics_data.resource_metrics:
             for scope_metrics in resource_metrics.scope_metrics:
                 self.names.extend(metric.name for metric in scope_metrics.metrics)

@@ -26,6 +26,7 @@ from opentelemetry._logs import SeverityNumber
 from opentelemetry.exporter.otlp.proto.common._log_encoder import encode_logs
 from opentelemetry.exporter.otlp.proto.common.metrics_encoder import encode_metrics
 from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
+from opentelemetry.metrics import Observation
 from opentelemetry.proto.logs.v1.logs_pb2 import LogsData
 from opentelemetry.proto.metrics.v1.metrics_pb2 import MetricsData as PB2MetricsData
 from opentelemetry.proto.trace.v1.trace_pb2 import Status as PB2Status
@@ -33,12 +34,24 @@ from opentelemetry.proto.trace.v1.trace_pb2 import TracesData
 from opentelemetry.sdk._logs import LoggerProvider, ReadableLogRecord
 from opentelemetry.sdk._logs.export import InMemoryLogRecordExporter, SimpleLogRecordProcessor
 from opentelemetry.sdk.metrics import MeterProvider
-from opentelemetry.sdk.metrics.export import InMemoryMetricReader, MetricsData
+from opentelemetry.sdk.metrics.export import (
+    AggregationTemporality,
+    Gauge,
+    Histogram,
+    HistogramDataPoint,
+    InMemoryMetricReader,
+    Metric,
+    MetricsData,
+    NumberDataPoint,
+    ResourceMetrics,
+    ScopeMetrics,
+)
 from opentelemetry.sdk.metrics.view import ExponentialBucketHistogramAggregation, View
 from opentelemetry.sdk.resources import Resource
-from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+from opentelemetry.sdk.trace import ReadableSpan, SpanLimits, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.sdk.util.instrumentation import InstrumentationScope
 from opentelemetry.trace import (
     Link,
     NonRecordingSpan,
@@ -77,6 +90,11 @@ SPAN_ATTRIBUTES: dict[str, Any] = {
     "int_array": (1, -2, 3),
     "float_array": (0.5, -1.5),
     "bool_array": (True, False),
+    "empty_str": "",
+    "zero": 0,
+    "zero_float": 0.0,
+    "false": False,
+    "empty_array": (),
 }
 
 
@@ -159,9 +177,13 @@ def _logs_with(body: Any, attributes: dict[str, Any] | None = None) -> tuple[Rea
 def spans() -> tuple[ReadableSpan, ...]:
     """Spans from two resources (interleaved) and three scopes, covering every span field."""
     exporter = InMemorySpanExporter()
-    provider_a = _trace_pipeline(Resource({"service.name": "svc-a", "deployment": "test"}, SCHEMA_A), exporter)
+    provider_a = _trace_pipeline(
+        Resource({"service.name": "svc-a", "deployment": "test"}, SCHEMA_A), exporter
+    )
     provider_b = _trace_pipeline(Resource({"service.name": "svc-b", "replica": 2}, SCHEMA_B), exporter)
-    tracer_a = provider_a.get_tracer("scope.a", "1.2.3", schema_url=SCOPE_SCHEMA, attributes={"scope.attr": "x"})
+    tracer_a = provider_a.get_tracer(
+        "scope.a", "1.2.3", schema_url=SCOPE_SCHEMA, attributes={"scope.attr": "x"}
+    )
     tracer_a2 = provider_a.get_tracer("scope.a2", "0.1")
     tracer_b = provider_b.get_tracer("scope.b", "9.9.9", attributes={"scope.n": 7, "scope.flag": False})
 
@@ -183,7 +205,10 @@ def spans() -> tuple[ReadableSpan, ...]:
     )
 
     with tracer_a.start_as_current_span(
-        "root", kind=SpanKind.SERVER, attributes=SPAN_ATTRIBUTES, links=[Link(linked, {"link.attr": "l", "n": 1})]
+        "root",
+        kind=SpanKind.SERVER,
+        attributes=SPAN_ATTRIBUTES,
+        links=[Link(linked, {"link.attr": "l", "n": 1})],
     ) as root:
         root.add_event("started", {"event.str": "e", "event.int": 5, "event.floats": (1.0, 2.5)})
         root.add_event("bare")
@@ -210,7 +235,9 @@ def log_records() -> tuple[ReadableLogRecord, ...]:
     exporter = InMemoryLogRecordExporter()
     provider_a = _log_pipeline(Resource({"service.name": "svc-a"}, SCHEMA_A), exporter)
     provider_b = _log_pipeline(Resource({"service.name": "svc-b", "replica": 2}), exporter)
-    logger_a = provider_a.get_logger("logs.a", "2.0.0", schema_url=SCOPE_SCHEMA, attributes={"scope.attr": "y"})
+    logger_a = provider_a.get_logger(
+        "logs.a", "2.0.0", schema_url=SCOPE_SCHEMA, attributes={"scope.attr": "y"}
+    )
     logger_b = provider_b.get_logger("logs.b")
     tracer = TracerProvider(shutdown_on_exit=False).get_tracer("for-logs")
 
@@ -218,7 +245,7 @@ def log_records() -> tuple[ReadableLogRecord, ...]:
         body="plain string body",
         severity_number=SeverityNumber.INFO,
         severity_text="INFO",
-        attributes={"str": "s", "int": -3, "float": 1.5, "bool": False, "arr": ("x", "y")},
+        attributes={"str": "s", "int": -3, "float": 1.5, "bool": False, "arr": ("x", "y"), "map": {"k": [1]}},
         timestamp=1_700_000_000_123_456_789,
     )
     with tracer.start_as_current_span("logging-span"):
@@ -229,7 +256,9 @@ def log_records() -> tuple[ReadableLogRecord, ...]:
             event_name="app.request.failed",
             attributes={"http.status": 500},
         )
-        logger_a.emit(body=["item", 2, 2.5, False, {"k": "v"}, ["inner"]], severity_number=SeverityNumber.DEBUG)
+        logger_a.emit(
+            body=["item", 2, 2.5, False, {"k": "v"}, ["inner"]], severity_number=SeverityNumber.DEBUG
+        )
     logger_b.emit(body=None, event_name="only.event", severity_number=SeverityNumber.FATAL4)
     logger_a.emit(body=b"\x00\x01binary\xff")
     return exporter.get_finished_logs()
@@ -263,12 +292,10 @@ def metrics() -> MetricsData:
         for value in (0.5, 3, 42, 1200.25):
             histogram.record(value, {"route": "/a"})
         exponential = other_meter.create_histogram("latency.exp", unit="s")
-        for value in (0.001, 0.5, 2, 4, 1000, 0, -3, -0.25):
+        for value in (0.001, 0.5, 2, 4, 1000, 0):
             exponential.record(value)
 
         def observe(_options: Any, offset: int = offset) -> list[Any]:
-            from opentelemetry.metrics import Observation
-
             return [Observation(10 + offset, {"cpu": 0}), Observation(0.75, {"cpu": 1})]
 
         meter.create_observable_gauge("cpu.usage", callbacks=[observe], unit="1")
@@ -310,7 +337,9 @@ def test_traces_parse_to_same_protobuf_as_official_encoder(spans: tuple[Readable
 
 def test_link_trace_state_is_encoded(spans: tuple[ReadableSpan, ...]) -> None:
     ours = _parse(dumps(traces_data(spans)), TracesData())
-    root = next(s for rs in ours.resource_spans for ss in rs.scope_spans for s in ss.spans if s.name == "root")
+    root = next(
+        s for rs in ours.resource_spans for ss in rs.scope_spans for s in ss.spans if s.name == "root"
+    )
     assert root.links[0].trace_state == "linkvendor=lv"
     assert root.links[0].flags == 0x300  # HAS_IS_REMOTE | IS_REMOTE
 
@@ -346,7 +375,12 @@ def test_logs_parse_to_same_protobuf_as_official_encoder(log_records: tuple[Read
     ours = _parse(dumps(logs_data(log_records)), LogsData())
     _assert_same_message(ours, _official_logs(log_records))
     assert len(ours.resource_logs) == 2
-    bodies = [r.body.WhichOneof("value") for rl in ours.resource_logs for sl in rl.scope_logs for r in sl.log_records]
+    bodies = [
+        r.body.WhichOneof("value")
+        for rl in ours.resource_logs
+        for sl in rl.scope_logs
+        for r in sl.log_records
+    ]
     assert sorted(b or "none" for b in bodies) == sorted(
         ["string_value", "kvlist_value", "array_value", "none", "bytes_value"]
     )
@@ -360,7 +394,7 @@ def test_log_trace_context_and_event_name_are_encoded(log_records: tuple[Readabl
     for record in in_span:
         assert re.fullmatch(r"[0-9a-f]{32}", record["traceId"])
         assert re.fullmatch(r"[0-9a-f]{16}", record["spanId"])
-        assert record["flags"] == 1
+        assert record["flags"] & 0x01 == 0x01  # W3C "sampled"
     assert {r.get("eventName") for r in records} >= {"app.request.failed", "only.event"}
 
 
@@ -371,12 +405,14 @@ def test_metrics_parse_to_same_protobuf_as_official_encoder(metrics: MetricsData
     ours = _parse(dumps(metrics_data(metrics)), PB2MetricsData())
     official = PB2MetricsData(resource_metrics=encode_metrics(metrics).resource_metrics)
     _assert_same_message(ours, official)
-    kinds = {m.WhichOneof("data") for rm in ours.resource_metrics for sm in rm.scope_metrics for m in sm.metrics}
+    kinds = {
+        m.WhichOneof("data") for rm in ours.resource_metrics for sm in rm.scope_metrics for m in sm.metrics
+    }
     assert kinds == {"sum", "gauge", "histogram", "exponential_histogram"}
     assert len(ours.resource_metrics) == 2
 
 
-def test_exponential_histogram_keeps_positive_negative_and_zero_buckets(metrics: MetricsData) -> None:
+def test_exponential_histogram_keeps_positive_and_zero_buckets(metrics: MetricsData) -> None:
     ours = _parse(dumps(metrics_data(metrics)), PB2MetricsData())
     point = next(
         m.exponential_histogram.data_points[0]
@@ -385,15 +421,15 @@ def test_exponential_histogram_keeps_positive_negative_and_zero_buckets(metrics:
         for m in sm.metrics
         if m.name == "latency.exp"
     )
-    assert point.count == 8
+    # (The SDK's Histogram instrument drops negative measurements, so no negative buckets are filled.)
+    assert point.count == 6
     assert point.zero_count == 1
     assert sum(point.positive.bucket_counts) == 5
-    assert sum(point.negative.bucket_counts) == 2
-    assert point.min == -3
+    assert point.min == 0
     assert point.max == 1000
 
 
-def test_exemplar_with_filtered_attributes_uses_filtered_attributes_key() -> None:
+def test_exemplar_filtered_attributes_are_encoded_as_filtered_attributes_and_parse() -> None:
     """Exemplar attributes dropped by a View go in ``filteredAttributes`` (the proto field name)."""
     reader = InMemoryMetricReader()
     provider = MeterProvider(
@@ -412,9 +448,9 @@ def test_exemplar_with_filtered_attributes_uses_filtered_attributes_key() -> Non
     assert dict(exemplar.filtered_attributes or {}) == {"dropped": "d"}
 
     line = dumps(metrics_data(data))
-    raw_exemplar = orjson.loads(line)["resourceMetrics"][0]["scopeMetrics"][0]["metrics"][0]["sum"]["dataPoints"][
-        0
-    ]["exemplars"][0]
+    raw_exemplar = orjson.loads(line)["resourceMetrics"][0]["scopeMetrics"][0]["metrics"][0]["sum"][
+        "dataPoints"
+    ][0]["exemplars"][0]
     assert raw_exemplar["traceId"] == f"{span.get_span_context().trace_id:032x}"
     assert raw_exemplar["spanId"] == f"{span.get_span_context().span_id:016x}"
     assert raw_exemplar.get("filteredAttributes") == [{"key": "dropped", "value": {"stringValue": "d"}}]
@@ -439,6 +475,44 @@ def test_exemplar_without_filtered_attributes_matches_official_encoder() -> None
     assert ours.resource_metrics[0].scope_metrics[0].metrics[0].histogram.data_points[0].exemplars
 
 
+def test_dropped_attribute_event_and_link_counts_match_official_encoder() -> None:
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider(
+        span_limits=SpanLimits(max_span_attributes=2, max_events=1, max_links=1, max_event_attributes=1),
+        shutdown_on_exit=False,
+    )
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    links = [Link(SpanContext(LINKED_TRACE_ID, LINKED_SPAN_ID, is_remote=False)) for _ in range(3)]
+    with provider.get_tracer("limited").start_as_current_span("limited", links=links) as span:
+        span.set_attributes({"a": 1, "b": 2, "c": 3, "d": 4})
+        span.add_event("dropped")  # max_events=1 keeps the newest event
+        span.add_event("kept", {"x": 1, "y": 2})
+    spans = exporter.get_finished_spans()
+    encoded = traces_data(spans)["resourceSpans"][0]["scopeSpans"][0]["spans"][0]
+    assert encoded["droppedAttributesCount"] == 2
+    assert encoded["droppedEventsCount"] == 1
+    assert encoded["droppedLinksCount"] == 2
+    assert encoded["events"][0]["droppedAttributesCount"] == 1
+    _assert_same_message(_parse(dumps(traces_data(spans)), TracesData()), _official_traces(spans))
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="divergence: otlp_json groups by object identity, the official encoder by equality",
+)
+def test_records_from_equal_scopes_obtained_separately_share_one_scope_logs() -> None:
+    # LoggerProvider.get_logger does not cache loggers requested with attributes, so each call yields a
+    # new (equal) InstrumentationScope; the official encoder merges them into one ScopeLogs.
+    exporter = InMemoryLogRecordExporter()
+    provider = _log_pipeline(Resource({"service.name": "svc"}), exporter)
+    for index in range(3):
+        provider.get_logger("same", "1.0", attributes={"a": 1}).emit(body=index)
+    records = exporter.get_finished_logs()
+    ours = _parse(dumps(logs_data(records)), LogsData())
+    assert len(ours.resource_logs[0].scope_logs) == 1
+    _assert_same_message(ours, _official_logs(records))
+
+
 # --------------------------------------------------------------------------- raw OTLP/JSON format rules
 
 
@@ -452,7 +526,9 @@ def test_raw_json_uses_camel_case_hex_ids_integer_enums_and_string_int64s(
     }
     for name, document in documents.items():
         for path, key, _ in _walk(document):
-            assert re.fullmatch(r"[a-z][a-zA-Z0-9]*", key), f"{name}: key {key!r} at {path} is not lowerCamelCase"
+            assert re.fullmatch(r"[a-z][a-zA-Z0-9]*", key), (
+                f"{name}: key {key!r} at {path} is not lowerCamelCase"
+            )
 
     traces = documents["traces"]
     for key, width in (("traceId", 32), ("spanId", 16), ("parentSpanId", 16)):
@@ -460,7 +536,9 @@ def test_raw_json_uses_camel_case_hex_ids_integer_enums_and_string_int64s(
         assert values, key
         for value in values:
             assert isinstance(value, str)
-            assert re.fullmatch(f"[0-9a-f]{{{width}}}", value), f"{key}={value!r} is not {width}-char lower hex"
+            assert re.fullmatch(f"[0-9a-f]{{{width}}}", value), (
+                f"{key}={value!r} is not {width}-char lower hex"
+            )
     kinds = _values_of(traces, "kind")
     assert sorted(kinds) == [1, 2, 2, 3, 4, 5]
     assert all(type(kind) is int for kind in kinds)
@@ -507,7 +585,9 @@ def test_raw_json_uses_camel_case_hex_ids_integer_enums_and_string_int64s(
 
 
 def test_non_finite_float_attributes_become_nan_and_infinity_strings() -> None:
-    spans = _spans_with({"nan": math.nan, "inf": math.inf, "ninf": -math.inf, "arr": (math.nan, 1.0, -math.inf)})
+    spans = _spans_with(
+        {"nan": math.nan, "inf": math.inf, "ninf": -math.inf, "arr": (math.nan, 1.0, -math.inf)}
+    )
     line = dumps(traces_data(spans))
     attrs = orjson.loads(line)["resourceSpans"][0]["scopeSpans"][0]["spans"][0]["attributes"]
     by_key = {attr["key"]: attr["value"] for attr in attrs}
@@ -525,17 +605,45 @@ def test_non_finite_float_attributes_become_nan_and_infinity_strings() -> None:
 
 
 def test_non_finite_metric_values_become_nan_and_infinity_strings() -> None:
-    reader = InMemoryMetricReader()
-    provider = MeterProvider(metric_readers=[reader], shutdown_on_exit=False)
-    meter = provider.get_meter("odd")
-    meter.create_up_down_counter("nan.sum").add(math.nan)
-    meter.create_up_down_counter("inf.sum").add(math.inf)
-    data = reader.get_metrics_data()
-    assert data is not None
-    provider.shutdown()
+    # The SDK's instruments drop non-finite measurements, so the points are built directly (as a
+    # bridge or custom reader could) to check the encoder itself.
+    points = [
+        NumberDataPoint({"v": name}, 0, 1_000, value)
+        for name, value in (("nan", math.nan), ("inf", math.inf), ("ninf", -math.inf))
+    ]
+    histogram_point = HistogramDataPoint({}, 1, 2, 1, math.inf, [0, 1], [10.0], math.inf, math.inf)
+    data = MetricsData(
+        resource_metrics=[
+            ResourceMetrics(
+                resource=Resource({"service.name": "odd"}),
+                scope_metrics=[
+                    ScopeMetrics(
+                        scope=InstrumentationScope("odd"),
+                        metrics=[
+                            Metric("gauge", None, None, Gauge(points)),
+                            Metric(
+                                "hist",
+                                None,
+                                None,
+                                Histogram([histogram_point], AggregationTemporality.CUMULATIVE),
+                            ),
+                        ],
+                        schema_url="",
+                    )
+                ],
+                schema_url="",
+            )
+        ]
+    )
     line = dumps(metrics_data(data))
-    assert set(_values_of(orjson.loads(line), "asDouble")) == {"NaN", "Infinity"}
-    _parse(line, PB2MetricsData())
+    document = orjson.loads(line)
+    assert _values_of(document, "asDouble") == ["NaN", "Infinity", "-Infinity"]
+    assert _values_of(document, "sum") == ["Infinity"]
+    parsed = _parse(line, PB2MetricsData())
+    metrics = parsed.resource_metrics[0].scope_metrics[0].metrics
+    assert math.isnan(metrics[0].gauge.data_points[0].as_double)
+    assert metrics[0].gauge.data_points[2].as_double == -math.inf
+    assert metrics[1].histogram.data_points[0].max == math.inf
 
 
 def test_five_megabyte_string_attribute_round_trips() -> None:
@@ -552,7 +660,9 @@ def test_lone_surrogate_in_span_attribute_is_replaced_not_raised() -> None:
     line = dumps(traces_data(spans))
     line.decode("utf-8")  # valid UTF-8
     parsed = _parse(line, TracesData())
-    values = {a.key: a.value.string_value for a in parsed.resource_spans[0].scope_spans[0].spans[0].attributes}
+    values = {
+        a.key: a.value.string_value for a in parsed.resource_spans[0].scope_spans[0].spans[0].attributes
+    }
     assert values["good"] == "ok"
     assert "\ud800" not in values["bad"]
     assert values["bad"].startswith("a")
@@ -574,7 +684,10 @@ def test_ints_beyond_int64_in_log_body_become_strings() -> None:
     body = {"huge": 2**64, "tiny": -(2**63) - 1, "max": INT64_MAX, "min": INT64_MIN}
     line = dumps(logs_data(_logs_with(body)))
     parsed = _parse(line, LogsData())
-    values = {kv.key: kv.value for kv in parsed.resource_logs[0].scope_logs[0].log_records[0].body.kvlist_value.values}
+    values = {
+        kv.key: kv.value
+        for kv in parsed.resource_logs[0].scope_logs[0].log_records[0].body.kvlist_value.values
+    }
     assert values["huge"].string_value == str(2**64)
     assert values["tiny"].string_value == str(-(2**63) - 1)
     assert values["max"].int_value == INT64_MAX
@@ -585,7 +698,10 @@ def test_bytes_in_log_body_become_base64_bytes_value() -> None:
     payload = bytes(range(256))
     line = dumps(logs_data(_logs_with({"blob": payload, "top": [b"\xff\x00"]})))
     parsed = _parse(line, LogsData())
-    values = {kv.key: kv.value for kv in parsed.resource_logs[0].scope_logs[0].log_records[0].body.kvlist_value.values}
+    values = {
+        kv.key: kv.value
+        for kv in parsed.resource_logs[0].scope_logs[0].log_records[0].body.kvlist_value.values
+    }
     assert values["blob"].bytes_value == payload
     assert values["top"].array_value.values[0].bytes_value == b"\xff\x00"
 

@@ -32,7 +32,10 @@ def test_defaults_apply_when_nothing_is_set() -> None:
 
 
 def test_kwargs_beat_environment_beat_file_beat_defaults(tmp_path: Path) -> None:
-    config = _write(tmp_path / "t.toml", "[store]\nretention_days = 7\nenabled = false\n[conversation_log]\nbatch_size = 5\n")
+    config = _write(
+        tmp_path / "t.toml",
+        "[store]\nretention_days = 7\nenabled = false\n[conversation_log]\nbatch_size = 5\n",
+    )
     env = {"TELEMETRY_CONFIG": str(config), "TELEMETRY_RETENTION_DAYS": "9", "TELEMETRY_BATCH_SIZE": "6"}
     resolution = resolve({"retention_days": 11}, env)
     settings = resolution.settings

@@ -12,12 +12,17 @@ from pathlib import Path
 
 import orjson
 import pytest
+from opentelemetry._logs import SeverityNumber
+from opentelemetry.sdk._logs import LoggerProvider
+from opentelemetry.sdk._logs.export import SimpleLogRecordProcessor
+from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.metrics.export import InMemoryMetricReader, MetricExportResult, MetricsData
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExportResult
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from exporters.jsonl import JsonlSpanExporter
+from exporters.jsonl import JsonlLogExporter, JsonlMetricExporter, JsonlSpanExporter
 from exporters.jsonl_store import SIGNALS, JsonlStore, read_records, utc_today
 
 STORE_LOGGER = "exporters.jsonl_store"
@@ -160,7 +165,9 @@ def test_append_to_a_file_ending_in_newline_adds_no_blank_line(tmp_path: Path) -
 # --- reading -----------------------------------------------------------------------------------------
 
 
-def test_read_records_skips_blank_corrupt_and_non_object_lines_but_keeps_the_good_ones(tmp_path: Path) -> None:
+def test_read_records_skips_blank_corrupt_and_non_object_lines_but_keeps_the_good_ones(
+    tmp_path: Path,
+) -> None:
     path = tmp_path / "2024-05-01.jsonl"
     path.write_bytes(
         _line(seq=1)
@@ -253,6 +260,23 @@ def test_purge_never_touches_foreign_files(tmp_path: Path, everything: bool) -> 
 
     assert len(removed) == 1
     assert all(path.read_text() == "foreign\n" for path in foreign)
+
+
+def test_purge_warns_about_an_undeletable_file_and_still_removes_the_others(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    store = JsonlStore(tmp_path, retention_days=7)
+    stuck = store.path_for("traces", utc_today() - dt.timedelta(days=20))
+    stuck.mkdir(parents=True)  # a directory with a store file's name: unlink fails
+    others = [_dated(store, signal, 20) for signal in ("metrics", "logs")]
+
+    with caplog.at_level(logging.WARNING, logger=STORE_LOGGER):
+        removed = store.purge()
+
+    assert sorted(removed) == sorted(others)
+    assert stuck.is_dir()
+    assert any(str(stuck) in r.getMessage() for r in caplog.records if r.name == STORE_LOGGER)
+    assert store.stats.files_purged == 2
 
 
 def test_first_append_of_the_day_applies_the_retention(tmp_path: Path) -> None:
@@ -389,7 +413,9 @@ def test_concurrent_appends_from_many_threads_leave_only_intact_lines(tmp_path: 
 
 def _finished_spans(names: list[str]) -> list[ReadableSpan]:
     memory = InMemorySpanExporter()
-    provider = TracerProvider(resource=Resource.create({"service.name": "store-test"}))
+    provider = TracerProvider(
+        resource=Resource.create({"service.name": "store-test"}), shutdown_on_exit=False
+    )
     provider.add_span_processor(SimpleSpanProcessor(memory))
     tracer = provider.get_tracer("test_store")
     for name in names:
@@ -400,7 +426,9 @@ def _finished_spans(names: list[str]) -> list[ReadableSpan]:
 
 def test_span_exporter_writes_one_otlp_json_line_per_export_call(tmp_path: Path) -> None:
     store = JsonlStore(tmp_path)
-    provider = TracerProvider(resource=Resource.create({"service.name": "store-test"}))
+    provider = TracerProvider(
+        resource=Resource.create({"service.name": "store-test"}), shutdown_on_exit=False
+    )
     provider.add_span_processor(SimpleSpanProcessor(JsonlSpanExporter(store)))
     tracer = provider.get_tracer("test_store")
 
@@ -437,3 +465,51 @@ def test_span_exporter_writes_a_whole_batch_as_a_single_line(tmp_path: Path) -> 
     assert len(records) == 1
     names = [s["name"] for rs in records[0]["resourceSpans"] for ss in rs["scopeSpans"] for s in ss["spans"]]
     assert names == ["a", "b", "c"]
+
+
+# --- log and metric exporters ------------------------------------------------------------------------
+
+
+def test_log_exporter_writes_one_otlp_json_line_per_export_call(tmp_path: Path) -> None:
+    store = JsonlStore(tmp_path)
+    provider = LoggerProvider(
+        resource=Resource.create({"service.name": "store-test"}), shutdown_on_exit=False
+    )
+    provider.add_log_record_processor(SimpleLogRecordProcessor(JsonlLogExporter(store)))
+    logger = provider.get_logger("test_store")
+
+    logger.emit(body="first message", severity_number=SeverityNumber.INFO)
+    logger.emit(body="second message", severity_number=SeverityNumber.ERROR, attributes={"k": 1})
+    provider.shutdown()
+
+    records = list(read_records(store.path_for("logs", utc_today())))
+    assert len(records) == 2
+    bodies = [
+        log["body"]
+        for r in records
+        for rl in r["resourceLogs"]
+        for sl in rl["scopeLogs"]
+        for log in sl["logRecords"]
+    ]
+    assert bodies == [{"stringValue": "first message"}, {"stringValue": "second message"}]
+
+
+def test_metric_exporter_writes_one_line_per_collection_and_nothing_for_an_empty_one(tmp_path: Path) -> None:
+    store = JsonlStore(tmp_path)
+    reader = InMemoryMetricReader()
+    provider = MeterProvider(metric_readers=[reader], shutdown_on_exit=False)
+    provider.get_meter("test_store").create_counter("requests").add(3, {"route": "/x"})
+    data = reader.get_metrics_data()
+    assert data is not None
+    exporter = JsonlMetricExporter(store)
+
+    assert exporter.export(MetricsData(resource_metrics=[])) is MetricExportResult.SUCCESS
+    assert not store.path_for("metrics", utc_today()).exists()
+    assert exporter.export(data) is MetricExportResult.SUCCESS
+    provider.shutdown()
+
+    records = list(read_records(store.path_for("metrics", utc_today())))
+    assert len(records) == 1
+    metrics = [m for rm in records[0]["resourceMetrics"] for sm in rm["scopeMetrics"] for m in sm["metrics"]]
+    assert [m["name"] for m in metrics] == ["requests"]
+    assert metrics[0]["sum"]["dataPoints"][0]["asInt"] == "3"

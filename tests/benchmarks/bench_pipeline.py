@@ -1,0 +1,128 @@
+"""Per-span cost of the default pipeline (chain + JSONL store) against the plain SDK.
+
+Baseline: TracerProvider + BatchSpanProcessor + an exporter that drops everything.
+Ours: the pipeline `configure()` builds with default settings (store in a temp dir).
+Same workload, same process, alternating rounds; prints medians and ratios.
+App-thread time is the loop that creates spans; total adds the flush of everything
+buffered (the export work the background threads still owe).
+
+    python tests/benchmarks/bench_pipeline.py [--spans 20000] [--rounds 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
+
+from otel_distro.pipeline import build_pipeline
+from otel_distro.settings import load_settings
+
+
+class DropExporter(SpanExporter):
+    def __init__(self) -> None:
+        self.count = 0
+
+    def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
+        self.count += len(spans)
+        return SpanExportResult.SUCCESS
+
+
+def workload(provider: TracerProvider, spans: int) -> float:
+    tracer = provider.get_tracer("bench", "1.0")
+    started = time.perf_counter()
+    for index in range(spans):
+        with tracer.start_as_current_span(
+            "chat gpt-4o-mini",
+            attributes={
+                "gen_ai.operation.name": "chat",
+                "gen_ai.request.model": "gpt-4o-mini",
+                "gen_ai.provider.name": "openai",
+                "gen_ai.usage.input_tokens": 120 + index % 50,
+                "gen_ai.usage.output_tokens": 80,
+                "gen_ai.request.temperature": 0.2,
+                "session.id": "session-0042",
+                "http.url": "https://api.example.com/v1/chat/completions",
+            },
+        ) as span:
+            span.add_event("gen_ai.user.message", {"content": "What is the weather in Paris today?"})
+            span.add_event("gen_ai.choice", {"finish_reason": "stop", "index": 0})
+    return time.perf_counter() - started
+
+
+def measure(
+    make: Callable[[], tuple[TracerProvider, Callable[[], int]]], spans: int
+) -> tuple[float, float, int]:
+    provider, delivered = make()
+    app = workload(provider, spans)
+    started = time.perf_counter()
+    provider.force_flush()
+    flush = time.perf_counter() - started
+    count = delivered()
+    provider.shutdown()
+    return app, app + flush, count
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--spans", type=int, default=20_000)
+    parser.add_argument("--rounds", type=int, default=5)
+    args = parser.parse_args()
+    tmp = Path(tempfile.mkdtemp(prefix="bench-pipeline-"))
+
+    def baseline() -> tuple[TracerProvider, Callable[[], int]]:
+        exporter = DropExporter()
+        provider = TracerProvider(shutdown_on_exit=False)
+        provider.add_span_processor(BatchSpanProcessor(exporter))
+        return provider, lambda: exporter.count
+
+    def ours() -> tuple[TracerProvider, Callable[[], int]]:
+        settings = load_settings({"base_dir": str(tmp / f"store-{time.monotonic_ns()}")}, env={})
+        pipeline = build_pipeline(settings, install=False)
+        store = pipeline.store
+        assert store is not None
+        return pipeline.tracer_provider, lambda: store.stats.lines_written and _spans_in(store.base_dir)
+
+    results: dict[str, list[tuple[float, float, int]]] = {"baseline": [], "ours": []}
+    measure(baseline, 2000)  # warm-up: imports, caches
+    measure(ours, 2000)
+    for _ in range(args.rounds):
+        results["baseline"].append(measure(baseline, args.spans))
+        results["ours"].append(measure(ours, args.spans))
+
+    def median(name: str, index: int) -> float:
+        return statistics.median(run[index] for run in results[name])
+
+    print(f"workload: {args.spans} spans x {args.rounds} rounds, 8 attributes + 2 events per span")
+    for name in ("baseline", "ours"):
+        delivered = min(run[2] for run in results[name])
+        app_us = median(name, 0) / args.spans * 1e6
+        total_us = median(name, 1) / args.spans * 1e6
+        print(f"{name:9s} app {app_us:7.2f} us/span   total {total_us:7.2f} us/span", end="   ")
+        print(f"delivered {delivered}/{args.spans}")
+    print(f"ratio app-thread: {median('ours', 0) / median('baseline', 0):.2f}x")
+    print(f"ratio total:      {median('ours', 1) / median('baseline', 1):.2f}x   (target <= 1.3x)")
+
+
+def _spans_in(base: Path) -> int:
+    import orjson
+
+    total = 0
+    for path in (base / "traces").glob("*.jsonl"):
+        for line in path.read_bytes().splitlines():
+            for resource_spans in orjson.loads(line)["resourceSpans"]:
+                for scope_spans in resource_spans["scopeSpans"]:
+                    total += len(scope_spans["spans"])
+    return total
+
+
+if __name__ == "__main__":
+    main()
