@@ -238,6 +238,8 @@ def _span(span: ReadableSpan) -> JsonObject:
     # Private fields are read directly: the public properties copy or wrap on every access,
     # and this function runs once per span on the export thread.
     context = span._context
+    if context is None:
+        raise ValueError(f"span {span._name!r} has no context")
     parent = span._parent
     encoded: JsonObject = {
         "traceId": f"{context.trace_id:032x}",
