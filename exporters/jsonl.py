@@ -24,19 +24,15 @@ _logger = logging.getLogger(__name__)
 _T = TypeVar("_T")
 
 
-def _encode_lines(
-    store: JsonlStore,
-    items: Sequence[_T],
-    encode: Callable[[Sequence[_T]], dict[str, Any]],
-) -> bytes:
-    """One line for the batch; if that fails, one line per encodable item."""
+def _encode_lines(store: JsonlStore, items: Sequence[_T], encode: Callable[[Sequence[_T]], bytes]) -> bytes:
+    """One line for the batch; if that fails (a value too deep or odd to encode), one line per item."""
     try:
-        return otlp_json.dumps(encode(items)) + b"\n"
+        return encode(items) + b"\n"
     except Exception:
         lines = []
         for item in items:
             try:
-                lines.append(otlp_json.dumps(encode([item])) + b"\n")
+                lines.append(encode([item]) + b"\n")
             except Exception as exc:
                 store.drop(1, f"cannot encode a record as OTLP/JSON: {exc!r}")
         return b"".join(lines)
@@ -49,7 +45,7 @@ class JsonlSpanExporter(SpanExporter):
         self.store = store
 
     def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
-        payload = _encode_lines(self.store, spans, otlp_json.traces_data)
+        payload = _encode_lines(self.store, spans, otlp_json.traces_line)
         if payload and not self.store.append("traces", payload, len(spans)):
             return SpanExportResult.FAILURE
         return SpanExportResult.SUCCESS
@@ -68,7 +64,7 @@ class JsonlLogExporter(LogRecordExporter):
         self.store = store
 
     def export(self, batch: Sequence[ReadableLogRecord]) -> LogRecordExportResult:
-        payload = _encode_lines(self.store, batch, otlp_json.logs_data)
+        payload = _encode_lines(self.store, batch, otlp_json.logs_line)
         if payload and not self.store.append("logs", payload, len(batch)):
             return LogRecordExportResult.FAILURE
         return LogRecordExportResult.SUCCESS

@@ -33,6 +33,8 @@ from processors.chain import LogChain, MetricsChainExporter, SpanChain
 _logger = logging.getLogger("otel_distro")
 
 STORE_EXPORTER_NAME = "jsonl"
+STORE_QUEUE_SIZE = 16_384
+STORE_DELAY_MILLIS = 1_000
 _NONE = "none"
 _RATIO_SAMPLERS = {
     "traceidratio": samplers.TraceIdRatioBased,
@@ -174,6 +176,14 @@ def _is_class(base: type) -> Callable[[Any], bool]:
     return lambda candidate: isinstance(candidate, type) and issubclass(candidate, base)
 
 
+def _queue_for(exporter: object) -> tuple[int | None, int | None]:
+    """(max queue size, schedule delay): the store gets a deep, quickly drained queue (local writes
+    are cheap, bursts are not dropped); other exporters keep the SDK defaults and OTEL_BSP_*/OTEL_BLRP_*."""
+    if isinstance(exporter, JsonlSpanExporter | JsonlLogExporter):
+        return STORE_QUEUE_SIZE, STORE_DELAY_MILLIS
+    return None, None
+
+
 def _bridge_logging(provider: LoggerProvider) -> logging.Handler:
     from opentelemetry.instrumentation.logging.handler import LoggingHandler
 
@@ -210,7 +220,9 @@ def build_pipeline(
         problems,
         _is_class(SpanExporter),
     )
-    span_downstream: list[SpanProcessor] = [BatchSpanProcessor(exporter) for exporter in span_exporters]
+    span_downstream: list[SpanProcessor] = [
+        BatchSpanProcessor(exporter, *_queue_for(exporter)) for exporter in span_exporters
+    ]
     span_chain = SpanChain(chain, span_downstream)
     tracer_provider = TracerProvider(resource=resource, sampler=build_sampler(settings, problems))
     tracer_provider.add_span_processor(span_chain)
@@ -244,7 +256,7 @@ def build_pipeline(
         _is_class(LogRecordExporter),
     )
     log_downstream: list[LogRecordProcessor] = [
-        BatchLogRecordProcessor(exporter) for exporter in log_exporters
+        BatchLogRecordProcessor(exporter, *_queue_for(exporter)) for exporter in log_exporters
     ]
     log_chain = LogChain(chain, log_downstream)
     logger_provider = LoggerProvider(resource=resource)

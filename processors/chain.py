@@ -117,7 +117,11 @@ class SpanChain(SpanProcessor):
         return None
 
     def on_end(self, span: ReadableSpan) -> None:
-        self._stage.on_end(span)
+        if self.processors:
+            self._stage.on_end(span)
+        else:  # nothing to run off the app thread: hand the span straight to each exporter's queue
+            for downstream in self.downstream:
+                downstream.on_end(span)
 
     def force_flush(self, timeout_millis: int = 30000) -> bool:
         flushed = self._stage.force_flush(timeout_millis)
@@ -182,7 +186,11 @@ class LogChain(LogRecordProcessor):
         )
 
     def on_emit(self, log_record: ReadWriteLogRecord) -> None:
-        self._stage.on_emit(log_record)
+        if self.processors:
+            self._stage.on_emit(log_record)
+        else:
+            for downstream in self.downstream:
+                downstream.on_emit(log_record)
 
     def force_flush(self, timeout_millis: int = 30000) -> bool:
         flushed = self._stage.force_flush(timeout_millis)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import base64
 import math
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeVar
 
 import orjson
@@ -63,7 +63,7 @@ from opentelemetry.trace import (
     TraceState,
 )
 
-from exporters.otlp_json import dumps, logs_data, metrics_data, traces_data
+from exporters.otlp_json import dumps, logs_data, metrics_data, traces_data, traces_line
 
 INT64_MAX = 2**63 - 1
 INT64_MIN = -(2**63)
@@ -309,6 +309,14 @@ def metrics() -> MetricsData:
 # --------------------------------------------------------------------------- traces
 
 
+@pytest.fixture(params=["fast", "dict"])
+def trace_line(request: pytest.FixtureRequest) -> Callable[[Sequence[ReadableSpan]], bytes]:
+    """Both span encoders: the bytes fast path (with its fallback) and the dict path."""
+    if request.param == "fast":
+        return traces_line
+    return lambda spans: dumps(traces_data(spans))
+
+
 def _official_traces(spans: tuple[ReadableSpan, ...]) -> TracesData:
     official = TracesData(resource_spans=encode_spans(spans).resource_spans)
     by_span_id = {span.context.span_id: span for span in spans}
@@ -327,16 +335,20 @@ def _official_traces(spans: tuple[ReadableSpan, ...]) -> TracesData:
     return official
 
 
-def test_traces_parse_to_same_protobuf_as_official_encoder(spans: tuple[ReadableSpan, ...]) -> None:
-    ours = _parse(dumps(traces_data(spans)), TracesData())
+def test_traces_parse_to_same_protobuf_as_official_encoder(
+    spans: tuple[ReadableSpan, ...], trace_line: Callable[[Sequence[ReadableSpan]], bytes]
+) -> None:
+    ours = _parse(trace_line(spans), TracesData())
     _assert_same_message(ours, _official_traces(spans))
     # The fixture really covers what the comparison is meant to protect.
     assert len(ours.resource_spans) == 2
     assert sum(len(rs.scope_spans) for rs in ours.resource_spans) == 3
 
 
-def test_link_trace_state_is_encoded(spans: tuple[ReadableSpan, ...]) -> None:
-    ours = _parse(dumps(traces_data(spans)), TracesData())
+def test_link_trace_state_is_encoded(
+    spans: tuple[ReadableSpan, ...], trace_line: Callable[[Sequence[ReadableSpan]], bytes]
+) -> None:
+    ours = _parse(trace_line(spans), TracesData())
     root = next(
         s for rs in ours.resource_spans for ss in rs.scope_spans for s in ss.spans if s.name == "root"
     )
@@ -344,8 +356,10 @@ def test_link_trace_state_is_encoded(spans: tuple[ReadableSpan, ...]) -> None:
     assert root.links[0].flags == 0x300  # HAS_IS_REMOTE | IS_REMOTE
 
 
-def test_remote_parent_sets_remote_flags_and_keeps_trace_state(spans: tuple[ReadableSpan, ...]) -> None:
-    encoded = orjson.loads(dumps(traces_data(spans)))
+def test_remote_parent_sets_remote_flags_and_keeps_trace_state(
+    spans: tuple[ReadableSpan, ...], trace_line: Callable[[Sequence[ReadableSpan]], bytes]
+) -> None:
+    encoded = orjson.loads(trace_line(spans))
     all_spans = [s for rs in encoded["resourceSpans"] for ss in rs["scopeSpans"] for s in ss["spans"]]
     remote_child = next(s for s in all_spans if s["name"] == "remote-child")
     assert remote_child["traceId"] == f"{REMOTE_TRACE_ID:032x}"
@@ -475,7 +489,9 @@ def test_exemplar_without_filtered_attributes_matches_official_encoder() -> None
     assert ours.resource_metrics[0].scope_metrics[0].metrics[0].histogram.data_points[0].exemplars
 
 
-def test_dropped_attribute_event_and_link_counts_match_official_encoder() -> None:
+def test_dropped_attribute_event_and_link_counts_match_official_encoder(
+    trace_line: Callable[[Sequence[ReadableSpan]], bytes],
+) -> None:
     exporter = InMemorySpanExporter()
     provider = TracerProvider(
         span_limits=SpanLimits(max_span_attributes=2, max_events=1, max_links=1, max_event_attributes=1),
@@ -493,7 +509,7 @@ def test_dropped_attribute_event_and_link_counts_match_official_encoder() -> Non
     assert encoded["droppedEventsCount"] == 1
     assert encoded["droppedLinksCount"] == 2
     assert encoded["events"][0]["droppedAttributesCount"] == 1
-    _assert_same_message(_parse(dumps(traces_data(spans)), TracesData()), _official_traces(spans))
+    _assert_same_message(_parse(trace_line(spans), TracesData()), _official_traces(spans))
 
 
 @pytest.mark.xfail(
@@ -517,10 +533,13 @@ def test_records_from_equal_scopes_obtained_separately_share_one_scope_logs() ->
 
 
 def test_raw_json_uses_camel_case_hex_ids_integer_enums_and_string_int64s(
-    spans: tuple[ReadableSpan, ...], log_records: tuple[ReadableLogRecord, ...], metrics: MetricsData
+    spans: tuple[ReadableSpan, ...],
+    log_records: tuple[ReadableLogRecord, ...],
+    metrics: MetricsData,
+    trace_line: Callable[[Sequence[ReadableSpan]], bytes],
 ) -> None:
     documents = {
-        "traces": orjson.loads(dumps(traces_data(spans))),
+        "traces": orjson.loads(trace_line(spans)),
         "logs": orjson.loads(dumps(logs_data(log_records))),
         "metrics": orjson.loads(dumps(metrics_data(metrics))),
     }
@@ -584,11 +603,13 @@ def test_raw_json_uses_camel_case_hex_ids_integer_enums_and_string_int64s(
 # --------------------------------------------------------------------------- odd values
 
 
-def test_non_finite_float_attributes_become_nan_and_infinity_strings() -> None:
+def test_non_finite_float_attributes_become_nan_and_infinity_strings(
+    trace_line: Callable[[Sequence[ReadableSpan]], bytes],
+) -> None:
     spans = _spans_with(
         {"nan": math.nan, "inf": math.inf, "ninf": -math.inf, "arr": (math.nan, 1.0, -math.inf)}
     )
-    line = dumps(traces_data(spans))
+    line = trace_line(spans)
     attrs = orjson.loads(line)["resourceSpans"][0]["scopeSpans"][0]["spans"][0]["attributes"]
     by_key = {attr["key"]: attr["value"] for attr in attrs}
     assert by_key["nan"] == {"doubleValue": "NaN"}
@@ -646,18 +667,22 @@ def test_non_finite_metric_values_become_nan_and_infinity_strings() -> None:
     assert metrics[1].histogram.data_points[0].max == math.inf
 
 
-def test_five_megabyte_string_attribute_round_trips() -> None:
+def test_five_megabyte_string_attribute_round_trips(
+    trace_line: Callable[[Sequence[ReadableSpan]], bytes],
+) -> None:
     big = "x" * (5 * 1024 * 1024)
     spans = _spans_with({"big": big})
-    line = dumps(traces_data(spans))
+    line = trace_line(spans)
     parsed = _parse(line, TracesData())
     assert parsed.resource_spans[0].scope_spans[0].spans[0].attributes[0].value.string_value == big
     _assert_same_message(parsed, _official_traces(spans))
 
 
-def test_lone_surrogate_in_span_attribute_is_replaced_not_raised() -> None:
+def test_lone_surrogate_in_span_attribute_is_replaced_not_raised(
+    trace_line: Callable[[Sequence[ReadableSpan]], bytes],
+) -> None:
     spans = _spans_with({"bad": "a\ud800b", "good": "ok"})
-    line = dumps(traces_data(spans))
+    line = trace_line(spans)
     line.decode("utf-8")  # valid UTF-8
     parsed = _parse(line, TracesData())
     values = {
@@ -723,3 +748,21 @@ def test_log_without_body_omits_body() -> None:
     record = orjson.loads(dumps(logs_data(records)))["resourceLogs"][0]["scopeLogs"][0]["logRecords"][0]
     assert "body" not in record
     _assert_same_message(_parse(dumps(logs_data(records)), LogsData()), _official_logs(records))
+
+
+def test_fast_span_encoder_writes_exactly_what_the_dict_encoder_writes(
+    spans: tuple[ReadableSpan, ...],
+) -> None:
+    from exporters.otlp_json import encode_traces
+
+    assert orjson.loads(encode_traces(spans)) == orjson.loads(dumps(traces_data(spans)))
+
+
+def test_fast_span_encoder_refuses_lone_surrogates_so_the_scrubbing_path_runs() -> None:
+    from exporters.otlp_json import encode_traces
+
+    spans = _spans_with({"bad": "a\ud800b"})
+    with pytest.raises(orjson.JSONEncodeError):
+        encode_traces(spans)
+    assert b"\\ud800" not in traces_line(spans)
+    traces_line(spans).decode("utf-8")
