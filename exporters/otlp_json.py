@@ -28,7 +28,7 @@ from opentelemetry.sdk.metrics.export import (
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import Event, ReadableSpan
 from opentelemetry.sdk.util.instrumentation import InstrumentationScope
-from opentelemetry.trace import Link, SpanContext, SpanKind
+from opentelemetry.trace import Link, SpanContext, SpanKind, StatusCode
 
 _logger = logging.getLogger(__name__)
 
@@ -155,6 +155,7 @@ _RESOURCES = _Cache()
 _SCOPES = _Cache()
 
 
+_MISSING = object()
 Grouped = list[tuple[Resource, list[tuple[InstrumentationScope | None, list[Any]]]]]
 
 
@@ -165,16 +166,16 @@ def _grouped(
 ) -> Grouped:
     """Items grouped by resource, then scope (by identity; first-seen order)."""
     by_resource: dict[int, tuple[Resource, dict[int, tuple[InstrumentationScope | None, list[Any]]]]] = {}
-    last_key: tuple[int, int] | None = None
+    last_resource: object = _MISSING
+    last_scope: object = _MISSING
     bucket: list[Any] = []
     for item in items:
         resource = resource_of(item)
         scope = scope_of(item)
-        key = (id(resource), id(scope))
-        if key != last_key:
-            scopes = by_resource.setdefault(key[0], (resource, {}))[1]
-            bucket = scopes.setdefault(key[1], (scope, []))[1]
-            last_key = key
+        if resource is not last_resource or scope is not last_scope:
+            scopes = by_resource.setdefault(id(resource), (resource, {}))[1]
+            bucket = scopes.setdefault(id(scope), (scope, []))[1]
+            last_resource, last_scope = resource, scope
         bucket.append(item)
     return [(resource, list(scopes.values())) for resource, scopes in by_resource.values()]
 
@@ -360,52 +361,55 @@ def _dropped(name: bytes, container: object) -> bytes:
     return b',"%b":%d' % (name, dropped) if dropped else b""
 
 
+_KIND_BY_ID = {id(kind): kind.value + 1 for kind in SpanKind}  # identity lookups: Enum hashing is slow
+_STATUS_BY_ID = {id(code): code.value for code in StatusCode}
+
+
 def _span_bytes(span: ReadableSpan) -> bytes:
     context = span._context
     if context is None:
         raise ValueError(f"span {span._name!r} has no context")
+    trace_id, span_id, _, _, trace_state, _ = context  # SpanContext is a tuple; its properties are slow
     parent = span._parent
     attrs = span._attributes
     events = span._events
     links = span._links
     status = span._status
-    code = status.status_code.value
+    code = _STATUS_BY_ID[id(status._status_code)]
+    description = status._description
     return (
         b'{"traceId":"%032x","spanId":"%016x","name":%b,"kind":%d,"startTimeUnixNano":"%d",'
         b'"endTimeUnixNano":"%d","flags":%d%b%b%b%b%b}'
         % (
-            context.trace_id,
-            context.span_id,
+            trace_id,
+            span_id,
             _dumps(span._name),
-            _KIND[span._kind],
+            _KIND_BY_ID[id(span._kind)],
             span._start_time or 0,
             span._end_time or 0,
-            _IS_REMOTE | _HAS_IS_REMOTE if parent is not None and parent.is_remote else _HAS_IS_REMOTE,
-            b',"traceState":' + _dumps(context.trace_state.to_header()) if context.trace_state else b"",
-            b',"parentSpanId":"%016x"' % parent.span_id if parent is not None else b"",
+            _IS_REMOTE | _HAS_IS_REMOTE if parent is not None and parent[2] else _HAS_IS_REMOTE,
+            b',"traceState":' + _dumps(trace_state.to_header()) if trace_state else b"",
+            b',"parentSpanId":"%016x"' % parent[1] if parent is not None else b"",
             b',"attributes":[%b]%b' % (_attributes_bytes(attrs), _dropped(b"droppedAttributesCount", attrs))
             if attrs
             else b"",
-            (
-                b',"events":[%b]%b'
-                % (
-                    b",".join([_event_bytes(event) for event in events]),
-                    _dropped(b"droppedEventsCount", events),
-                )
-                if events
-                else b""
-            )
-            + (
-                b',"links":%b%b'
-                % (_dumps([_link(link) for link in links]), _dropped(b"droppedLinksCount", links))
-                if links
-                else b""
-            ),
-            b',"status":{"code":%d,"message":%b}' % (code, _dumps(status.description))
-            if status.description
+            _events_and_links(events, links) if events or links else b"",
+            b',"status":{"code":%d,"message":%b}' % (code, _dumps(description))
+            if description
             else (b',"status":{"code":%d}' % code if code else b""),
         )
     )
+
+
+def _events_and_links(events: Sequence[Event], links: Sequence[Link]) -> bytes:
+    out = b""
+    if events:
+        encoded = b",".join([_event_bytes(event) for event in events])
+        out = b',"events":[%b]%b' % (encoded, _dropped(b"droppedEventsCount", events))
+    if links:
+        encoded = _dumps([_link(link) for link in links])
+        out += b',"links":%b%b' % (encoded, _dropped(b"droppedLinksCount", links))
+    return out
 
 
 def _fragment(obj: object, encode: Callable[[Any], JsonObject]) -> bytes:
@@ -418,13 +422,11 @@ def encode_traces(spans: Sequence[ReadableSpan]) -> bytes:
     for resource, scopes in _grouped(spans, _span_resource, _span_scope):
         scope_parts = []
         for scope, members in scopes:
-            schema = (
-                b',"schemaUrl":' + _dumps(scope.schema_url) if scope is not None and scope.schema_url else b""
-            )
-            scope_parts.append(
-                b'{"scope":%b,"spans":[%b]%b}'
-                % (_fragment(scope, _scope), b",".join([_span_bytes(span) for span in members]), schema)
-            )
+            schema = b""
+            if scope is not None and scope.schema_url:
+                schema = b',"schemaUrl":' + _dumps(scope.schema_url)
+            encoded = b",".join([_span_bytes(span) for span in members])
+            scope_parts.append(b'{"scope":%b,"spans":[%b]%b}' % (_fragment(scope, _scope), encoded, schema))
         schema = b',"schemaUrl":' + _dumps(resource.schema_url) if resource.schema_url else b""
         resources.append(
             b'{"resource":%b,"scopeSpans":[%b]%b}'

@@ -6,7 +6,6 @@ import os
 from typing import Any
 
 from opentelemetry.instrumentation.distro import BaseDistro  # type: ignore[attr-defined]
-from opentelemetry.sdk._configuration import _BaseConfigurator
 
 CONFIGURATOR_NAME = "otel_distro"
 
@@ -20,12 +19,20 @@ class OtelDistro(BaseDistro):  # type: ignore[misc]
         # opentelemetry-instrumentation-logging would otherwise bridge every app's logging
         # unconditionally; the pipeline installs the same handler when the setting asks for it.
         os.environ.setdefault("OTEL_PYTHON_LOG_AUTO_INSTRUMENTATION", "false")
+        # Without log correlation its instrumentor would only wrap every LogRecord creation in the
+        # app (and cost start-up) for nothing; leave it out unless the user chose the list.
+        if os.environ.get("OTEL_PYTHON_LOG_CORRELATION", "").strip().lower() != "true":
+            os.environ.setdefault("OTEL_PYTHON_DISABLED_INSTRUMENTATIONS", "logging")
 
 
-class OtelDistroConfigurator(_BaseConfigurator):
-    """Installs the otel-distro pipeline, exactly as ``otel_distro.configure()`` does."""
+class OtelDistroConfigurator:
+    """Installs the otel-distro pipeline, exactly as ``otel_distro.configure()`` does.
 
-    def _configure(self, **kwargs: Any) -> None:
+    ``opentelemetry-instrument`` only calls ``configure()`` on it; not subclassing the SDK's
+    ``_BaseConfigurator`` keeps ``opentelemetry.sdk._configuration`` (~40 ms) off start-up.
+    """
+
+    def configure(self, **kwargs: Any) -> None:
         from otel_distro import configure
 
         configure()

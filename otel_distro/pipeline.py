@@ -8,7 +8,6 @@ import sys
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from importlib.metadata import entry_points
 from typing import Any
 
 from opentelemetry import metrics, trace
@@ -120,6 +119,8 @@ def build_sampler(settings: Settings, problems: _Problems) -> samplers.Sampler:
                 )
                 rate = 1.0
         return _RATIO_SAMPLERS[name](rate)
+    from importlib.metadata import entry_points
+
     found = entry_points(group="opentelemetry_traces_sampler", name=name)
     try:
         factory = next(iter(found)).load()
@@ -142,6 +143,8 @@ def _named_exporters(
     names: Sequence[str], group: str, variable: str, problems: _Problems, accept: Callable[[Any], bool]
 ) -> list[Any]:
     """Instantiate the exporters named in an OTEL_*_EXPORTER list from their entry points."""
+    from importlib.metadata import entry_points
+
     exporters = []
     for name in dict.fromkeys(names):
         if name in (_NONE, STORE_EXPORTER_NAME):

@@ -1,10 +1,8 @@
-"""The distro's name and version, as recorded in telemetry.distro.* resource attributes."""
+"""The distro's name and version, as recorded in telemetry.distro.* resource attributes.
 
-from importlib.metadata import PackageNotFoundError, version
+The single source of the package version (pyproject reads it from here), kept as a
+constant so start-up does not scan installed distributions.
+"""
 
 DISTRO_NAME = "otel-distro"
-
-try:
-    __version__ = version(DISTRO_NAME)
-except PackageNotFoundError:  # running from a source tree that is not installed
-    __version__ = "0.0.0"
+__version__ = "0.1.0"
