@@ -270,13 +270,35 @@ def build_pipeline(
     )
     if not install:
         return pipeline
-    trace.set_tracer_provider(tracer_provider)
-    metrics.set_meter_provider(meter_provider)
-    set_logger_provider(logger_provider)
+    _install_globals(pipeline)
     if settings.log_bridge:
         pipeline.log_handler = _bridge_logging(logger_provider)
     _flush_in_multiprocessing_children(pipeline)
     return pipeline
+
+
+def _install_globals(pipeline: Pipeline) -> None:
+    """Make our providers the global ones, saying so clearly where the app installed its own first."""
+    from opentelemetry import _logs
+
+    taken = [
+        name
+        for name, current, proxy in (
+            ("tracer", trace.get_tracer_provider(), trace.ProxyTracerProvider),
+            ("meter", metrics.get_meter_provider(), metrics._internal._ProxyMeterProvider),
+            ("logger", _logs.get_logger_provider(), _logs._internal.ProxyLoggerProvider),
+        )
+        if not isinstance(current, proxy)
+    ]
+    if taken:
+        _logger.warning(
+            "otel-distro: the app installed its own %s provider(s) before otel-distro was configured; "
+            "those signals keep going to the app's provider, outside the otel-distro pipeline",
+            ", ".join(taken),
+        )
+    trace.set_tracer_provider(pipeline.tracer_provider)
+    metrics.set_meter_provider(pipeline.meter_provider)
+    set_logger_provider(pipeline.logger_provider)
 
 
 _fork_hook_lock = threading.Lock()

@@ -120,3 +120,23 @@ def test_odd_attribute_values_never_reach_the_app_and_lines_still_parse(tmp_path
     assert values["inf"] == "Infinity"
     assert values["big"] == 2**63 - 1
     assert span["events"][0]["attributes"][0]["value"]["doubleValue"] == "-Infinity"
+
+
+def test_a_provider_installed_by_the_app_first_is_reported_not_fought(tmp_path: Path) -> None:
+    source = """
+        import otel_distro
+        from opentelemetry import trace
+        from opentelemetry.sdk.trace import TracerProvider
+
+        trace.set_tracer_provider(TracerProvider())
+        handle = otel_distro.configure()
+        trace.get_tracer("mine").start_span("goes-to-the-app-provider").end()
+        handle.shutdown()
+        print("app ok")
+    """
+    run = run_app(tmp_path, source)
+    assert run.returncode == 0, run.stderr
+    assert "app ok" in run.stdout
+    (warning,) = [w for w in _warnings(run.stderr) if "its own tracer provider" in w]
+    assert "outside the otel-distro pipeline" in warning
+    assert spans(tmp_path / "store") == []
