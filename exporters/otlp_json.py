@@ -413,21 +413,41 @@ def _events_and_links(events: Sequence[Event], links: Sequence[Link]) -> bytes:
 
 
 def _fragment(obj: object, encode: Callable[[Any], JsonObject]) -> bytes:
-    return _FRAGMENTS.get(obj, lambda o: {"b": _dumps(encode(o))})["b"]  # type: ignore[no-any-return]
+    return _FRAGMENTS.get(obj, lambda o: {"b": dumps(encode(o))})["b"]  # type: ignore[no-any-return]
 
 
-def encode_traces(spans: Sequence[ReadableSpan]) -> bytes:
-    """One ``TracesData`` line (without newline); raises on values JSON cannot carry."""
+class EncodedSpan:
+    """A span already encoded as one OTLP/JSON ``Span`` object, with what grouping a line needs.
+
+    ``context`` is kept so SDK batch processors (which check sampling) can queue it like a span;
+    bytes are not tracked by the cyclic GC, unlike a queued span's many containers.
+    """
+
+    __slots__ = ("context", "json", "resource", "scope")
+
+    def __init__(self, span: ReadableSpan) -> None:
+        self.context = span._context
+        self.resource = span._resource
+        self.scope = span._instrumentation_scope
+        try:
+            self.json = _span_bytes(span)
+        except Exception:
+            self.json = dumps(_span(span))
+
+
+def traces_line(spans: Sequence[ReadableSpan | EncodedSpan]) -> bytes:
+    """One ``TracesData`` line (without newline) for spans, encoded now or already."""
+    encoded = [span if isinstance(span, EncodedSpan) else EncodedSpan(span) for span in spans]
     resources = []
-    for resource, scopes in _grouped(spans, _span_resource, _span_scope):
+    for resource, scopes in _grouped(encoded, _encoded_resource, _encoded_scope):
         scope_parts = []
         for scope, members in scopes:
             schema = b""
             if scope is not None and scope.schema_url:
-                schema = b',"schemaUrl":' + _dumps(scope.schema_url)
-            encoded = b",".join([_span_bytes(span) for span in members])
-            scope_parts.append(b'{"scope":%b,"spans":[%b]%b}' % (_fragment(scope, _scope), encoded, schema))
-        schema = b',"schemaUrl":' + _dumps(resource.schema_url) if resource.schema_url else b""
+                schema = b',"schemaUrl":' + dumps(scope.schema_url)
+            joined = b",".join([member.json for member in members])
+            scope_parts.append(b'{"scope":%b,"spans":[%b]%b}' % (_fragment(scope, _scope), joined, schema))
+        schema = b',"schemaUrl":' + dumps(resource.schema_url) if resource.schema_url else b""
         resources.append(
             b'{"resource":%b,"scopeSpans":[%b]%b}'
             % (_fragment(resource, _resource), b",".join(scope_parts), schema)
@@ -435,12 +455,12 @@ def encode_traces(spans: Sequence[ReadableSpan]) -> bytes:
     return b'{"resourceSpans":[' + b",".join(resources) + b"]}"
 
 
-def traces_line(spans: Sequence[ReadableSpan]) -> bytes:
-    """One ``TracesData`` line: the fast path, else the dict path (which replaces what JSON cannot carry)."""
-    try:
-        return encode_traces(spans)
-    except Exception:
-        return dumps(traces_data(spans))
+def _encoded_resource(span: EncodedSpan) -> Resource:
+    return span.resource
+
+
+def _encoded_scope(span: EncodedSpan) -> InstrumentationScope | None:
+    return span.scope
 
 
 def logs_line(records: Sequence[ReadableLogRecord]) -> bytes:
@@ -610,7 +630,7 @@ def _scrub(value: Any) -> Any:
     return value
 
 
-def dumps(obj: JsonObject) -> bytes:
+def dumps(obj: Any) -> bytes:
     """Serialize to one JSON line (no newline); strings JSON cannot carry are replaced."""
     try:
         return orjson.dumps(obj)

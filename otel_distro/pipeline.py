@@ -21,7 +21,7 @@ from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace import sampling as samplers
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter
 
-from exporters.jsonl import JsonlLogExporter, JsonlMetricExporter, JsonlSpanExporter
+from exporters.jsonl import JsonlLogExporter, JsonlMetricExporter, JsonlSpanProcessor
 from exporters.jsonl_store import JsonlStore
 from otel_distro import environment_variables as ev
 from otel_distro.settings import Settings, SettingsError
@@ -32,7 +32,7 @@ from processors.chain import LogChain, MetricsChainExporter, SpanChain
 _logger = logging.getLogger("otel_distro")
 
 STORE_EXPORTER_NAME = "jsonl"
-STORE_QUEUE_SIZE = 16_384
+STORE_QUEUE_SIZE = 16_384  # encoded spans are bytes: ~1 KB each, not a live span object
 STORE_DELAY_MILLIS = 1_000
 _NONE = "none"
 _RATIO_SAMPLERS = {
@@ -181,8 +181,8 @@ def _is_class(base: type) -> Callable[[Any], bool]:
 
 def _queue_for(exporter: object) -> tuple[int | None, int | None]:
     """(max queue size, schedule delay): the store gets a deep, quickly drained queue (local writes
-    are cheap, bursts are not dropped); other exporters keep the SDK defaults and OTEL_BSP_*/OTEL_BLRP_*."""
-    if isinstance(exporter, JsonlSpanExporter | JsonlLogExporter):
+    are cheap, bursts are not dropped); other exporters keep the SDK defaults and OTEL_BLRP_*."""
+    if isinstance(exporter, JsonlLogExporter):
         return STORE_QUEUE_SIZE, STORE_DELAY_MILLIS
     return None, None
 
@@ -213,19 +213,17 @@ def build_pipeline(
         store = JsonlStore(settings.store_dir, settings.retention_days)
         store.purge()
 
-    span_exporters: list[SpanExporter] = []
+    span_downstream: list[SpanProcessor] = []
     if store is not None and _wants_store(settings, settings.traces_exporter):
-        span_exporters.append(JsonlSpanExporter(store))
-    span_exporters += _named_exporters(
+        span_downstream.append(JsonlSpanProcessor(store, STORE_QUEUE_SIZE, STORE_DELAY_MILLIS))
+    span_exporters: list[SpanExporter] = _named_exporters(
         settings.traces_exporter,
         "opentelemetry_traces_exporter",
         ev.OTEL_TRACES_EXPORTER,
         problems,
         _is_class(SpanExporter),
     )
-    span_downstream: list[SpanProcessor] = [
-        BatchSpanProcessor(exporter, *_queue_for(exporter)) for exporter in span_exporters
-    ]
+    span_downstream += [BatchSpanProcessor(exporter) for exporter in span_exporters]
     span_chain = SpanChain(chain, span_downstream)
     tracer_provider = TracerProvider(resource=resource, sampler=build_sampler(settings, problems))
     tracer_provider.add_span_processor(span_chain)

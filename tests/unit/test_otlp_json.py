@@ -753,16 +753,16 @@ def test_log_without_body_omits_body() -> None:
 def test_fast_span_encoder_writes_exactly_what_the_dict_encoder_writes(
     spans: tuple[ReadableSpan, ...],
 ) -> None:
-    from exporters.otlp_json import encode_traces
-
-    assert orjson.loads(encode_traces(spans)) == orjson.loads(dumps(traces_data(spans)))
+    assert orjson.loads(traces_line(spans)) == orjson.loads(dumps(traces_data(spans)))
 
 
 def test_fast_span_encoder_refuses_lone_surrogates_so_the_scrubbing_path_runs() -> None:
-    from exporters.otlp_json import encode_traces
+    from exporters.otlp_json import EncodedSpan, _span_bytes
 
     spans = _spans_with({"bad": "a\ud800b"})
     with pytest.raises(orjson.JSONEncodeError):
-        encode_traces(spans)
-    assert b"\\ud800" not in traces_line(spans)
-    traces_line(spans).decode("utf-8")
+        _span_bytes(spans[0])
+    line = traces_line([EncodedSpan(spans[0])])
+    line.decode("utf-8")
+    assert b"\\ud800" not in line
+    assert orjson.loads(line) == orjson.loads(dumps(traces_data(spans)))
