@@ -152,15 +152,18 @@ class JsonlStore:
         return removed
 
 
-def read_records(path: Path) -> Iterator[dict[str, Any]]:
-    """Yield each line of a store file as a dict, skipping partial or corrupt lines."""
+def read_records(path: Path, needle: bytes | None = None) -> Iterator[dict[str, Any]]:
+    """Yield each line of a store file as a dict, skipping partial or corrupt lines.
+
+    With ``needle``, only lines containing those bytes are parsed (a cheap prefilter).
+    """
     try:
         handle = path.open("rb")
     except OSError:
         return
     with handle:
         for line in handle:
-            if not line.strip():
+            if not line.strip() or (needle is not None and needle not in line):
                 continue
             try:
                 record = orjson.loads(line)

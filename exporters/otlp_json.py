@@ -255,24 +255,18 @@ def _span(span: ReadableSpan) -> JsonObject:
         encoded["traceState"] = context.trace_state.to_header()
     if parent is not None:
         encoded["parentSpanId"] = f"{parent.span_id:016x}"
-    attrs = span._attributes
-    if attrs:
-        encoded["attributes"] = attributes(attrs)
-        dropped = getattr(attrs, "dropped", 0)
-        if dropped:
-            encoded["droppedAttributesCount"] = dropped
-    events = span._events
-    if events:
-        encoded["events"] = [_event(event) for event in events]
-        dropped = getattr(events, "dropped", 0)
-        if dropped:
-            encoded["droppedEventsCount"] = dropped
-    links = span._links
-    if links:
-        encoded["links"] = [_link(link) for link in links]
-        dropped = getattr(links, "dropped", 0)
-        if dropped:
-            encoded["droppedLinksCount"] = dropped
+    if span._attributes:
+        _with_attributes(encoded, span._attributes, getattr(span._attributes, "dropped", 0))
+    lists: tuple[tuple[str, Sequence[Any], Callable[[Any], JsonObject]], ...] = (
+        ("events", span._events, _event),
+        ("links", span._links, _link),
+    )
+    for key, items, encode in lists:
+        if items:
+            encoded[key] = [encode(item) for item in items]
+            dropped = getattr(items, "dropped", 0)
+            if dropped:
+                encoded[f"dropped{key.capitalize()}Count"] = dropped
     status = span._status
     code = status.status_code.value
     if code or status.description:

@@ -108,27 +108,10 @@ def iter_spans(
     first_day = (since - dt.timedelta(days=1)).date() if since else None
     cutoff_ns = int(since.timestamp() * 1e9) if since else 0
     for path in store.files("traces", first_day):
-        for record in _records(path, needle):
+        for record in read_records(path, needle):
             for span in _spans_of(record):
                 if span.start_ns >= cutoff_ns:
                     yield span
-
-
-def _records(path: Path, needle: bytes | None) -> Iterator[dict[str, Any]]:
-    if needle is None:
-        yield from read_records(path)
-        return
-    import orjson
-
-    with open(path, "rb") as handle:
-        for line in handle:
-            if needle in line:
-                try:
-                    record = orjson.loads(line)
-                except orjson.JSONDecodeError:
-                    continue
-                if isinstance(record, dict):
-                    yield record
 
 
 def _percentile(sorted_values: list[float], fraction: float) -> float:
