@@ -77,6 +77,7 @@ def stats(obj: _Context, since: dt.timedelta, top: int, as_json: bool) -> None:
     click.echo(f"spans:       {result.spans} in {result.traces} traces")
     click.echo(f"errors:      {result.errors} ({result.error_rate:.1%})")
     click.echo(f"duration:    p50 {result.p50_ms:.1f} ms, p95 {result.p95_ms:.1f} ms")
+    click.echo(f"log records: {result.log_records} ({result.log_errors} at ERROR or above)")
     if result.services:
         click.echo(
             "services:    " + ", ".join(f"{name} ({count})" for name, count in result.services.items())

@@ -134,6 +134,8 @@ class SpanStats:
     top_names: list[tuple[str, int]] = field(default_factory=list)
     tokens: dict[str, int] = field(default_factory=dict)
     services: dict[str, int] = field(default_factory=dict)
+    log_records: int = 0
+    log_errors: int = 0
 
     @property
     def error_rate(self) -> float:
@@ -151,6 +153,8 @@ class SpanStats:
             "top_names": [{"name": name, "count": count} for name, count in self.top_names],
             "tokens": self.tokens,
             "services": self.services,
+            "log_records": self.log_records,
+            "log_errors": self.log_errors,
         }
 
 
@@ -181,7 +185,27 @@ def span_stats(store: JsonlStore, window: dt.timedelta, top: int = 10) -> SpanSt
     stats.top_names = names.most_common(top)
     stats.tokens = dict(sorted(tokens.items()))
     stats.services = dict(services.most_common())
+    stats.log_records, stats.log_errors = _log_counts(store, since)
     return stats
+
+
+ERROR_SEVERITY = 17  # SEVERITY_NUMBER_ERROR
+
+
+def _log_counts(store: JsonlStore, since: dt.datetime) -> tuple[int, int]:
+    """Log records (and those at ERROR severity or above) observed since ``since``."""
+    cutoff_ns = int(since.timestamp() * 1e9)
+    records = errors = 0
+    for path in store.files("logs", (since - dt.timedelta(days=1)).date()):
+        for record in read_records(path):
+            for resource_logs in record.get("resourceLogs", []):
+                for scope_logs in resource_logs.get("scopeLogs", []):
+                    for log in scope_logs.get("logRecords", []):
+                        stamp = int(log.get("timeUnixNano") or 0) or int(log.get("observedTimeUnixNano") or 0)
+                        if stamp >= cutoff_ns:
+                            records += 1
+                            errors += int(log.get("severityNumber", 0)) >= ERROR_SEVERITY
+    return records, errors
 
 
 def latest_trace_id(store: JsonlStore) -> str | None:

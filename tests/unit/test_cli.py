@@ -561,3 +561,27 @@ def test_help_works_for_every_command(command: list[str], expected: str, flag: s
     assert result.exit_code == 0, result.output
     assert result.stdout.startswith("Usage: ")
     assert expected in result.stdout
+
+
+def test_stats_counts_log_records_in_the_window_and_those_at_error_or_above(tmp_path: Path) -> None:
+    from opentelemetry._logs import SeverityNumber
+    from opentelemetry.sdk._logs import LoggerProvider
+    from opentelemetry.sdk._logs.export import SimpleLogRecordProcessor
+
+    from exporters.jsonl import JsonlLogExporter
+
+    base = tmp_path / "store"
+    provider = LoggerProvider(shutdown_on_exit=False)
+    provider.add_log_record_processor(SimpleLogRecordProcessor(JsonlLogExporter(JsonlStore(base))))
+    logger = provider.get_logger("cli-test")
+    now = time.time_ns()
+    for severity in (SeverityNumber.INFO, SeverityNumber.WARN, SeverityNumber.ERROR, SeverityNumber.FATAL):
+        logger.emit(body=f"{severity.name} now", severity_number=severity, timestamp=now)
+    logger.emit(body="old error", severity_number=SeverityNumber.ERROR, timestamp=now - 3 * DAY)
+    provider.shutdown()
+
+    data = json.loads(_run("stats", "--json", base=base).output)
+    assert (data["log_records"], data["log_errors"]) == (4, 2)
+    wide = json.loads(_run("stats", "--since", "4d", "--json", base=base).output)
+    assert (wide["log_records"], wide["log_errors"]) == (5, 3)
+    assert "log records: 4 (2 at ERROR or above)" in _run("stats", base=base).output
