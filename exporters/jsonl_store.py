@@ -2,9 +2,9 @@
 
 Layout: ``<base>/{traces,metrics,logs}/YYYY-MM-DD.jsonl`` (UTC dates), directories
 0700 and files 0600. Each append is one ``write`` of whole lines under an
-exclusive ``flock``, so processes sharing a store never interleave lines; a
-partial last line left by a killed writer is fenced off with a newline and
-skipped by readers.
+exclusive lock (a thread lock plus a POSIX ``lockf`` record lock), so processes
+sharing a store never interleave lines; a partial last line left by a killed
+writer is fenced off with a newline and skipped by readers.
 """
 
 from __future__ import annotations
@@ -69,13 +69,16 @@ class JsonlStore:
         return self.signal_dir(signal) / f"{day.isoformat()}{_SUFFIX}"
 
     def _ensure_dir(self, directory: Path) -> None:
+        """Create missing directories 0700 (whatever the umask); existing ones are left as they are."""
         if directory.is_dir():
             return
-        directory.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        directory.mkdir(mode=0o700, exist_ok=True)
-        os.chmod(directory, 0o700)
-        if directory.parent == self.base_dir:
-            os.chmod(self.base_dir, 0o700)
+        missing = [directory, *(p for p in directory.parents if not p.exists())]
+        for path in reversed(missing):
+            try:
+                path.mkdir(mode=0o700)
+            except FileExistsError:
+                continue
+            os.chmod(path, 0o700)
 
     def append(self, signal: str, payload: bytes, records: int) -> bool:
         """Append one or more complete lines (``payload`` ends with a newline). Never raises."""
@@ -86,18 +89,8 @@ class JsonlStore:
                 self.purge()
             path = self.path_for(signal, day)
             self._ensure_dir(path.parent)
-            fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o600)
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX)
-                size = os.fstat(fd).st_size
-                if size and os.pread(fd, 1, size - 1) != b"\n":
-                    os.write(fd, b"\n")  # fence off a partial line left by a killed writer
-                view = memoryview(payload)
-                while view:
-                    written = os.write(fd, view)
-                    view = view[written:]
-            finally:
-                os.close(fd)
+            with _append_lock:
+                _append_locked(path, payload)
         except OSError as exc:
             self._record_failure(records, f"cannot write {signal} to {self.base_dir}: {exc}")
             return False
@@ -150,6 +143,35 @@ class JsonlStore:
         with self._lock:
             self.stats.files_purged += len(removed)
         return removed
+
+
+# Appends are serialized within a process by a thread lock and across processes by a POSIX
+# record lock (lockf). Unlike flock, a record lock is not inherited by a forked child, so a
+# fork during an append cannot leave a child holding the store's lock.
+_append_lock = threading.Lock()
+
+
+def _reset_append_lock() -> None:
+    global _append_lock
+    _append_lock = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_reset_append_lock)
+
+
+def _append_locked(path: Path, payload: bytes) -> None:
+    fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    try:
+        fcntl.lockf(fd, fcntl.LOCK_EX)
+        size = os.fstat(fd).st_size
+        if size and os.pread(fd, 1, size - 1) != b"\n":
+            os.write(fd, b"\n")  # fence off a partial line left by a killed writer
+        view = memoryview(payload)
+        while view:
+            written = os.write(fd, view)
+            view = view[written:]
+    finally:
+        os.close(fd)
 
 
 def read_records(path: Path, needle: bytes | None = None) -> Iterator[dict[str, Any]]:

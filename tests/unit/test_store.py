@@ -7,6 +7,7 @@ import logging
 import os
 import stat
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -72,15 +73,16 @@ def test_store_creates_its_directories_0700_and_its_files_0600(tmp_path: Path) -
 
 
 @pytest.mark.usefixtures("permissive_umask")
-def test_store_tightens_an_existing_open_base_dir_to_0700(tmp_path: Path) -> None:
-    base = tmp_path / "store"
+def test_store_leaves_an_existing_base_dir_alone_but_creates_its_own_dirs_0700(tmp_path: Path) -> None:
+    base = tmp_path / "shared-dir"  # e.g. TELEMETRY_BASE_DIR pointed at a dir the user already had
     base.mkdir(mode=0o755)
     os.chmod(base, 0o755)
 
     assert JsonlStore(base).append("logs", _line(n=1), 1)
 
-    assert _mode(base) == 0o700
+    assert _mode(base) == 0o755
     assert _mode(base / "logs") == 0o700
+    assert _mode(JsonlStore(base).path_for("logs", utc_today())) == 0o600
 
 
 def test_store_writes_each_signal_to_its_own_daily_file_named_for_today_utc(tmp_path: Path) -> None:
@@ -513,3 +515,48 @@ def test_metric_exporter_writes_one_line_per_collection_and_nothing_for_an_empty
     metrics = [m for rm in records[0]["resourceMetrics"] for sm in rm["scopeMetrics"] for m in sm["metrics"]]
     assert [m["name"] for m in metrics] == ["requests"]
     assert metrics[0]["sum"]["dataPoints"][0]["asInt"] == "3"
+
+
+def test_a_child_forked_during_an_append_does_not_block_other_writers(tmp_path: Path) -> None:
+    """flock is inherited by forked children; the store's lock must not be."""
+    import multiprocessing
+
+    store = JsonlStore(tmp_path / "store")
+    store.append("traces", _line(n=0), 1)
+    path = store.path_for("traces", utc_today())
+    holding = threading.Event()
+    release = threading.Event()
+    original = os.write
+
+    def slow_write(fd: int, data: bytes) -> int:  # park the appending thread inside the lock
+        holding.set()
+        release.wait(10)
+        return original(fd, data)
+
+    writer = threading.Thread(target=store.append, args=("traces", _line(n=1), 1))
+    os.write = slow_write  # type: ignore[assignment]
+    try:
+        writer.start()
+        assert holding.wait(10)
+        os.write = original
+        ctx = multiprocessing.get_context("fork")
+        child = ctx.Process(target=time.sleep, args=(5,))
+        child.start()  # forked while the parent holds the store's locks
+        release.set()
+        writer.join(10)
+        other = ctx.Process(target=_append_one, args=(tmp_path / "store",))
+        started = time.monotonic()
+        other.start()
+        other.join(10)
+        elapsed = time.monotonic() - started
+        child.terminate()
+        child.join()
+    finally:
+        os.write = original
+    assert other.exitcode == 0
+    assert elapsed < 4, "a writer waited for a forked child that inherited the lock"
+    assert len(path.read_bytes().splitlines()) == 3
+
+
+def _append_one(base: Path) -> None:
+    assert JsonlStore(base).append("traces", _line(n=2), 1)
