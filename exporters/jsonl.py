@@ -29,12 +29,12 @@ def _encode_lines(store: JsonlStore, items: Sequence[_T], encode: Callable[[Sequ
     """One line for the batch; if that fails (a value too deep or odd to encode), one line per item."""
     try:
         return encode(items) + b"\n"
-    except Exception:
+    except Exception:  # noqa: BLE001 - odd values must not lose the rest of the batch
         lines = []
         for item in items:
             try:
                 lines.append(encode([item]) + b"\n")
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001 - dropped and counted, never raised
                 store.drop(1, f"cannot encode a record as OTLP/JSON: {exc!r}")
         return b"".join(lines)
 
@@ -48,13 +48,18 @@ class JsonlSpanProcessor(SpanProcessor):
     """
 
     def __init__(
-        self, store: JsonlStore, max_queue_size: int | None = None, schedule_delay_millis: int | None = None
-    ):
+        self,
+        store: JsonlStore,
+        max_queue_size: int | None = None,
+        schedule_delay_millis: int | None = None,
+        max_export_batch_size: int | None = None,
+    ) -> None:
         self.store = store
         self._batch = BatchSpanProcessor(
             JsonlSpanExporter(store),
             max_queue_size=max_queue_size,
             schedule_delay_millis=schedule_delay_millis,
+            max_export_batch_size=max_export_batch_size,
         )
 
     def on_start(self, span: Span, parent_context: Context | None = None) -> None:
@@ -63,7 +68,7 @@ class JsonlSpanProcessor(SpanProcessor):
     def on_end(self, span: ReadableSpan) -> None:
         try:
             encoded = otlp_json.EncodedSpan(span)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - runs on the app thread: never raise into it
             self.store.drop(1, f"cannot encode a span as OTLP/JSON: {exc!r}")
             return
         self._batch.on_end(encoded)  # type: ignore[arg-type]  # quacks like a span: has .context
@@ -127,7 +132,7 @@ class JsonlMetricExporter(MetricExporter):
             return MetricExportResult.SUCCESS
         try:
             payload = otlp_json.dumps(otlp_json.metrics_data(metrics_data)) + b"\n"
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - dropped and counted, never raised
             self.store.drop(1, f"cannot encode metrics as OTLP/JSON: {exc!r}")
             return MetricExportResult.FAILURE
         if not self.store.append("metrics", payload, 1):

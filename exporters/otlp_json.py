@@ -425,7 +425,7 @@ class EncodedSpan:
         self.scope = span._instrumentation_scope
         try:
             self.json = _span_bytes(span)
-        except Exception:
+        except Exception:  # noqa: BLE001 - e.g. a lone surrogate: the dict path replaces it
             self.json = dumps(_span(span))
 
 

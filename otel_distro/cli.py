@@ -189,8 +189,10 @@ def config_show(obj: _Context, as_json: bool) -> None:
 @config.command("check")
 @click.pass_obj
 def config_check(obj: _Context) -> None:
-    """Exit non-zero, listing every problem, if any setting or the config file is invalid."""
-    problems = obj.resolution.problems
+    """Exit non-zero, listing every problem, if any setting, name or the config file is invalid."""
+    from otel_distro.components import check
+
+    problems = obj.resolution.problems + check(obj.settings)
     for problem in problems:
         click.echo(f"error: {problem}", err=True)
     if problems:

@@ -36,7 +36,7 @@ class TelemetryHandle:
             return True
         try:
             return self.pipeline.force_flush(timeout_millis)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - never raise into the app
             _logger.warning("otel-distro: flush failed: %r", exc)
             return False
 
@@ -46,7 +46,7 @@ class TelemetryHandle:
             return
         try:
             self.pipeline.shutdown()
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - never raise into the app
             _logger.warning("otel-distro: shutdown failed: %r", exc)
 
 

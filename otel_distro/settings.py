@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from otel_distro import environment_variables as ev
 
@@ -73,10 +73,12 @@ def _text(raw: object) -> str | None:
 
 
 def _path(raw: object) -> Path | None:
+    """An absolute path: a relative one is taken from the working directory at start-up, so a
+    later ``os.chdir`` in the app cannot move the store."""
     if isinstance(raw, Path):
-        return raw
+        return raw.expanduser().absolute()
     text = _text(raw)
-    return Path(text).expanduser() if text else None
+    return Path(text).expanduser().absolute() if text else None
 
 
 def _url(raw: object) -> str | None:
@@ -113,7 +115,7 @@ def _key_values(raw: object) -> tuple[tuple[str, str], ...]:
         key, sep, value = item.partition("=")
         if not sep or not key.strip():
             raise ValueError
-        pairs[key.strip()] = value.strip()
+        pairs[unquote(key.strip())] = unquote(value.strip())  # percent-encoded, as the spec says
     return tuple(pairs.items())
 
 
@@ -124,6 +126,17 @@ _URL = _Parser("an http:// or https:// URL", _url)
 _NAMES = _Parser("a comma-separated list of names", _names)
 _KEY_VALUES = _Parser("comma-separated key=value pairs (or a TOML table)", _key_values)
 _POSITIVE = _Parser("a number greater than 0", _positive_float)
+OTLP_PROTOCOLS = ("grpc", "http/protobuf")
+
+
+def _otlp_protocol(raw: object) -> str | None:
+    text = _text(raw)
+    if text is not None and text not in OTLP_PROTOCOLS:
+        raise ValueError
+    return text
+
+
+_PROTOCOL = _Parser("grpc or http/protobuf (the Python OTLP exporters have no http/json)", _otlp_protocol)
 
 
 def _option(
@@ -266,6 +279,34 @@ class Settings:
     logs_exporter: tuple[str, ...] = _option(
         (), _NAMES, "otel.logs_exporter", "Extra log exporters.", (ev.OTEL_LOGS_EXPORTER,)
     )
+    otlp_protocol: str | None = _option(
+        None,
+        _PROTOCOL,
+        "otel.otlp_protocol",
+        "Transport of the 'otlp' exporters (unset: grpc).",
+        (ev.OTEL_EXPORTER_OTLP_PROTOCOL,),
+    )
+    otlp_traces_protocol: str | None = _option(
+        None,
+        _PROTOCOL,
+        "otel.otlp_traces_protocol",
+        "Per-signal override.",
+        (ev.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL,),
+    )
+    otlp_metrics_protocol: str | None = _option(
+        None,
+        _PROTOCOL,
+        "otel.otlp_metrics_protocol",
+        "Per-signal override.",
+        (ev.OTEL_EXPORTER_OTLP_METRICS_PROTOCOL,),
+    )
+    otlp_logs_protocol: str | None = _option(
+        None,
+        _PROTOCOL,
+        "otel.otlp_logs_protocol",
+        "Per-signal override.",
+        (ev.OTEL_EXPORTER_OTLP_LOGS_PROTOCOL,),
+    )
     metric_export_interval_ms: int = _option(
         60_000,
         _int_between(100, 86_400_000),
@@ -309,13 +350,15 @@ def config_file_path(env: Mapping[str, str]) -> Path | None:
     named = env.get(ev.TELEMETRY_CONFIG, "").strip()
     if named:
         return Path(named).expanduser()
-    local = Path(CONFIG_FILE_NAME)
-    if local.is_file():
-        return local
     import platformdirs
 
-    user = platformdirs.user_config_path(APP_NAME) / CONFIG_FILE_NAME
-    return user if user.is_file() else None
+    for candidate in (Path(CONFIG_FILE_NAME), platformdirs.user_config_path(APP_NAME) / CONFIG_FILE_NAME):
+        try:
+            if candidate.is_file():
+                return candidate
+        except OSError:  # e.g. a name too long, or a directory we may not read: no file there for us
+            continue
+    return None
 
 
 def _flatten(table: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:

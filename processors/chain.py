@@ -36,20 +36,25 @@ STAGE_DELAY_MILLIS = 200
 
 
 class ChainStats:
-    """Counts of records the chain dropped, by reason; the first failure is logged."""
+    """Counts of records the chain dropped, by reason; the first failure of each kind is logged."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self.dropped_by_processor = 0
         self.failed = 0
-        self._warned = False
+        self.delivery_failures = 0
+        self._warned: set[str] = set()
+
+    def _first(self, kind: str) -> bool:
+        with self._lock:
+            first = kind not in self._warned
+            self._warned.add(kind)
+            return first
 
     def failure(self, what: str, processor: RecordProcessor, exc: BaseException) -> None:
         with self._lock:
             self.failed += 1
-            warn = not self._warned
-            self._warned = True
-        if warn:
+        if self._first("processor"):
             _logger.warning(
                 "otel-distro: processor %s failed on a %s (%r); the record is dropped, not sent "
                 "unprocessed (further failures are counted)",
@@ -62,18 +67,72 @@ class ChainStats:
         with self._lock:
             self.dropped_by_processor += 1
 
+    def delivery_failure(self, target: object, exc: BaseException) -> None:
+        with self._lock:
+            self.delivery_failures += 1
+        if self._first("delivery"):
+            _logger.warning(
+                "otel-distro: %s failed to take a record (%r); the other exporters are unaffected "
+                "(further failures are counted)",
+                type(target).__name__,
+                exc,
+            )
 
-def _run(processors: Sequence[RecordProcessor], record: Any, method: str, stats: ChainStats) -> Any:
+
+def _run(
+    processors: Sequence[RecordProcessor], record: Any, method: str, expected: type, stats: ChainStats
+) -> Any:
     for processor in processors:
         try:
             record = getattr(processor, method)(record)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - fail closed
             stats.failure(method.removeprefix("process_"), processor, exc)
             return None
         if record is None:
             stats.dropped()
             return None
+        if not isinstance(record, expected):
+            returned = TypeError(f"returned {type(record).__name__}, not {expected.__name__}")
+            stats.failure(method.removeprefix("process_"), processor, returned)
+            return None
     return record
+
+
+def _deliver(targets: Sequence[Any], method: str, record: Any, stats: ChainStats) -> None:
+    for target in targets:
+        try:
+            getattr(target, method)(record)
+        except Exception as exc:  # noqa: BLE001 - one broken exporter must not starve the others
+            stats.delivery_failure(target, exc)
+
+
+def _each(targets: Sequence[Any], method: str, *args: Any) -> bool:
+    """Call ``method`` on every target even if one raises; True if all reported success."""
+    ok = True
+    for target in targets:
+        try:
+            ok = getattr(target, method)(*args) is not False and ok
+        except Exception as exc:  # noqa: BLE001
+            _logger.warning("otel-distro: %s.%s failed: %r", type(target).__name__, method, exc)
+            ok = False
+    return ok
+
+
+class _Chain:
+    """What spans and logs share: the processors, the targets behind them, and their stats."""
+
+    def __init__(self, processors: Sequence[RecordProcessor], downstream: Sequence[Any]) -> None:
+        self.processors = tuple(processors)
+        self.downstream = tuple(downstream)
+        self.late: tuple[Any, ...] = ()
+        self.stats = ChainStats()
+        self._lock = threading.Lock()
+
+    def add_downstream(self, target: Any) -> None:
+        """Put a processor added to the provider later (by a library, say) behind the chain."""
+        with self._lock:
+            self.downstream = (*self.downstream, target)
+            self.late = (*self.late, target)
 
 
 class _SpanFanOut(SpanExporter):
@@ -83,17 +142,16 @@ class _SpanFanOut(SpanExporter):
     def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
         chain = self._chain
         for span in spans:
-            result = _run(chain.processors, span, "process_span", chain.stats) if chain.processors else span
+            result = _run(chain.processors, span, "process_span", ReadableSpan, chain.stats)
             if result is not None:
-                for downstream in chain.downstream:
-                    downstream.on_end(result)
+                _deliver(chain.downstream, "on_end", result, chain.stats)
         return SpanExportResult.SUCCESS
 
     def shutdown(self) -> None:
         return None
 
 
-class SpanChain(SpanProcessor):
+class SpanChain(_Chain, SpanProcessor):
     """A span processor that runs the chain off the app thread and fans out to exporters' processors."""
 
     def __init__(
@@ -103,9 +161,7 @@ class SpanChain(SpanProcessor):
         max_queue_size: int = STAGE_QUEUE_SIZE,
         schedule_delay_millis: int = STAGE_DELAY_MILLIS,
     ) -> None:
-        self.processors = tuple(processors)
-        self.downstream = tuple(downstream)
-        self.stats = ChainStats()
+        super().__init__(processors, downstream)
         self._stage = BatchSpanProcessor(
             _SpanFanOut(self),
             max_queue_size=max_queue_size,
@@ -114,25 +170,27 @@ class SpanChain(SpanProcessor):
         )
 
     def on_start(self, span: Span, parent_context: Context | None = None) -> None:
-        return None
+        # Only processors added to the provider later get on_start (ours never need it); they see
+        # the live span, as on any provider, but receive it ended only after the chain.
+        for target in self.late:
+            try:
+                target.on_start(span, parent_context=parent_context)
+            except Exception as exc:  # noqa: BLE001
+                self.stats.delivery_failure(target, exc)
 
     def on_end(self, span: ReadableSpan) -> None:
         if self.processors:
             self._stage.on_end(span)
         else:  # nothing to run off the app thread: hand the span straight to each exporter's queue
-            for downstream in self.downstream:
-                downstream.on_end(span)
+            _deliver(self.downstream, "on_end", span, self.stats)
 
     def force_flush(self, timeout_millis: int = 30000) -> bool:
         flushed = self._stage.force_flush(timeout_millis)
-        for downstream in self.downstream:
-            flushed = downstream.force_flush(timeout_millis) and flushed
-        return flushed
+        return _each(self.downstream, "force_flush", timeout_millis) and flushed
 
     def shutdown(self) -> None:
         self._stage.shutdown()  # type: ignore[no-untyped-call]
-        for downstream in self.downstream:
-            downstream.shutdown()
+        _each(self.downstream, "shutdown")
 
 
 class _LogFanOut(LogRecordExporter):
@@ -142,20 +200,20 @@ class _LogFanOut(LogRecordExporter):
     def export(self, batch: Sequence[ReadableLogRecord]) -> LogRecordExportResult:
         chain = self._chain
         for record in batch:
-            result = (
-                _run(chain.processors, record, "process_log", chain.stats) if chain.processors else record
-            )
+            result = _run(chain.processors, record, "process_log", ReadableLogRecord, chain.stats)
             if result is None:
                 continue
-            for downstream in chain.downstream:
-                downstream.on_emit(
-                    ReadWriteLogRecord(
-                        result.log_record,
-                        resource=result.resource,
-                        instrumentation_scope=result.instrumentation_scope,
-                        **({"limits": result.limits} if result.limits is not None else {}),
-                    )
+            try:
+                writable = ReadWriteLogRecord(
+                    result.log_record,
+                    resource=result.resource,
+                    instrumentation_scope=result.instrumentation_scope,
+                    **({"limits": result.limits} if result.limits is not None else {}),
                 )
+            except Exception as exc:  # noqa: BLE001
+                chain.stats.delivery_failure(result, exc)
+                continue
+            _deliver(chain.downstream, "on_emit", writable, chain.stats)
         return LogRecordExportResult.SUCCESS
 
     def shutdown(self) -> None:
@@ -165,7 +223,7 @@ class _LogFanOut(LogRecordExporter):
         return True
 
 
-class LogChain(LogRecordProcessor):
+class LogChain(_Chain, LogRecordProcessor):
     """A log record processor that runs the chain off the app thread and fans out to exporters'."""
 
     def __init__(
@@ -175,9 +233,7 @@ class LogChain(LogRecordProcessor):
         max_queue_size: int = STAGE_QUEUE_SIZE,
         schedule_delay_millis: int = STAGE_DELAY_MILLIS,
     ) -> None:
-        self.processors = tuple(processors)
-        self.downstream = tuple(downstream)
-        self.stats = ChainStats()
+        super().__init__(processors, downstream)
         self._stage = BatchLogRecordProcessor(
             _LogFanOut(self),
             max_queue_size=max_queue_size,
@@ -189,19 +245,15 @@ class LogChain(LogRecordProcessor):
         if self.processors:
             self._stage.on_emit(log_record)
         else:
-            for downstream in self.downstream:
-                downstream.on_emit(log_record)
+            _deliver(self.downstream, "on_emit", log_record, self.stats)
 
     def force_flush(self, timeout_millis: int = 30000) -> bool:
         flushed = self._stage.force_flush(timeout_millis)
-        for downstream in self.downstream:
-            flushed = downstream.force_flush(timeout_millis) and flushed
-        return flushed
+        return _each(self.downstream, "force_flush", timeout_millis) and flushed
 
     def shutdown(self) -> None:
         self._stage.shutdown()  # type: ignore[no-untyped-call]
-        for downstream in self.downstream:
-            downstream.shutdown()
+        _each(self.downstream, "shutdown")
 
 
 class MetricsChainExporter(MetricExporter):
@@ -219,7 +271,7 @@ class MetricsChainExporter(MetricExporter):
     def export(
         self, metrics_data: MetricsData, timeout_millis: float = 10_000, **kwargs: Any
     ) -> MetricExportResult:
-        data = _run(self.processors, metrics_data, "process_metrics", self.stats)
+        data = _run(self.processors, metrics_data, "process_metrics", MetricsData, self.stats)
         if data is None:
             return MetricExportResult.FAILURE
         return self.exporter.export(data, timeout_millis=timeout_millis, **kwargs)

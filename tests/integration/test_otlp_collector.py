@@ -67,8 +67,16 @@ def test_otlp_exporter_named_in_env_receives_only_chain_processed_spans(
         assert "do-not-send" not in str(span)
 
 
+@pytest.mark.parametrize(
+    "named",
+    [
+        {"OTEL_TRACES_EXPORTER": "otlp_proto_http"},
+        {"OTEL_TRACES_EXPORTER": "otlp", "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf"},
+        {"OTEL_TRACES_EXPORTER": "otlp", "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL": "http/protobuf"},
+    ],
+)
 def test_zero_code_with_otlp_http_exporter_sends_to_the_collector_and_keeps_the_store(
-    tmp_path: Path, collector: tuple[RotelCollector, RecordingOtlpServer]
+    tmp_path: Path, collector: tuple[RotelCollector, RecordingOtlpServer], named: dict[str, str]
 ) -> None:
     rotel, sink = collector
     source = """
@@ -76,11 +84,7 @@ def test_zero_code_with_otlp_http_exporter_sends_to_the_collector_and_keeps_the_
         with trace.get_tracer("zc").start_as_current_span("zero-code-span", attributes={"n": 1}):
             pass
     """
-    env = clean_env(
-        tmp_path,
-        OTEL_TRACES_EXPORTER="otlp_proto_http",
-        OTEL_EXPORTER_OTLP_ENDPOINT=rotel.http_endpoint,
-    )
+    env = clean_env(tmp_path, OTEL_EXPORTER_OTLP_ENDPOINT=rotel.http_endpoint, **named)
     run = run_app(tmp_path, source, zero_code=True, env=env)
     assert run.returncode == 0, run.stderr
     assert sink.wait_for_spans(1, timeout=15), rotel.log_text()

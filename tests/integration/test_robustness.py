@@ -140,3 +140,101 @@ def test_a_provider_installed_by_the_app_first_is_reported_not_fought(tmp_path: 
     (warning,) = [w for w in _warnings(run.stderr) if "its own tracer provider" in w]
     assert "outside the otel-distro pipeline" in warning
     assert spans(tmp_path / "store") == []
+
+
+def test_libraries_adding_their_own_span_processor_get_only_chain_processed_spans(tmp_path: Path) -> None:
+    source = """
+        import otel_distro
+        from opentelemetry import trace
+        from opentelemetry.sdk.trace.export import ConsoleSpanExporter, SimpleSpanProcessor
+        from processors.base import RecordProcessor
+        from processors.records import replace_span
+
+        class Scrub(RecordProcessor):
+            def process_span(self, span):
+                return replace_span(span, attributes={"user.email": "<EMAIL>"})
+
+        otel_distro.configure(processors=[Scrub()])
+        # What Langfuse, logfire and others do on init:
+        trace.get_tracer_provider().add_span_processor(SimpleSpanProcessor(ConsoleSpanExporter()))
+        with trace.get_tracer("t").start_as_current_span("s", attributes={"user.email": "alice@example.com"}):
+            pass
+        otel_distro.shutdown()
+    """
+    run = run_app(tmp_path, source)
+    assert run.returncode == 0, run.stderr
+    assert "<EMAIL>" in run.stdout
+    assert "alice@example.com" not in run.stdout + run.stderr
+
+
+def test_bad_processors_argument_is_reported_by_name_and_recording_goes_on(tmp_path: Path) -> None:
+    source = """
+        import otel_distro
+        from opentelemetry import trace
+
+        otel_distro.configure(processors=[object()])
+        trace.get_tracer("t").start_span("kept").end()
+    """
+    run = run_app(tmp_path, source)
+    assert run.returncode == 0, run.stderr
+    assert "configure(processors=" in run.stderr
+    assert [span["name"] for span in spans(tmp_path / "store")] == ["kept"]
+
+
+def test_standard_batch_settings_never_switch_telemetry_off(tmp_path: Path) -> None:
+    env = clean_env(tmp_path, OTEL_BSP_MAX_QUEUE_SIZE="50000", OTEL_BSP_MAX_EXPORT_BATCH_SIZE="20000")
+    run = run_app(tmp_path, APP, env=env)
+    assert run.returncode == 0, run.stderr
+    assert "setup failed" not in run.stderr
+    assert [span["name"] for span in spans(tmp_path / "store")] == ["work"]
+
+
+def test_a_relative_store_path_does_not_follow_a_later_chdir(tmp_path: Path) -> None:
+    (tmp_path / "elsewhere").mkdir()
+    source = """
+        import os
+        import otel_distro
+        from opentelemetry import trace
+
+        otel_distro.configure()
+        os.chdir("elsewhere")
+        trace.get_tracer("t").start_span("s").end()
+    """
+    run = run_app(tmp_path, source, env=clean_env(tmp_path, TELEMETRY_BASE_DIR="rel-store"))
+    assert run.returncode == 0, run.stderr
+    assert [span["name"] for span in spans(tmp_path / "rel-store")] == ["s"]
+    assert not (tmp_path / "elsewhere" / "rel-store").exists()
+
+
+def test_sigterm_flushes_what_is_buffered_then_ends_the_process_as_sigterm_would(tmp_path: Path) -> None:
+    import signal
+    import subprocess
+    import sys
+    import textwrap
+
+    script = tmp_path / "app.py"
+    script.write_text(
+        textwrap.dedent(
+            """
+            import sys, time
+            import otel_distro
+            from opentelemetry import trace
+
+            otel_distro.configure()
+            tracer = trace.get_tracer("t")
+            for n in range(100):
+                tracer.start_span("before-sigterm").end()
+            print("ready", flush=True)
+            time.sleep(60)
+            """
+        )
+    )
+    proc = subprocess.Popen(
+        [sys.executable, str(script)], env=clean_env(tmp_path), stdout=subprocess.PIPE, text=True
+    )
+    assert proc.stdout is not None
+    with proc.stdout:
+        assert proc.stdout.readline().strip() == "ready"
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=30) == -signal.SIGTERM
+    assert len(spans(tmp_path / "store")) == 100

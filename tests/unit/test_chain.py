@@ -241,3 +241,52 @@ def test_metrics_pass_the_chain_before_the_wrapped_exporter() -> None:
     provider.force_flush()
     assert inner.names == ["requests.a.b"]
     provider.shutdown()
+
+
+class WrongType(RecordProcessor):
+    def process_span(self, span: ReadableSpan) -> ReadableSpan:
+        return {"not": "a span"} if span.name == "odd" else span  # type: ignore[return-value]
+
+
+class BrokenProcessor(SimpleSpanProcessor):
+    def on_end(self, span: ReadableSpan) -> None:
+        raise RuntimeError("exporter processor broke")
+
+
+def test_a_wrong_return_type_drops_only_that_record_and_others_reach_every_exporter() -> None:
+    a, b = InMemorySpanExporter(), InMemorySpanExporter()
+    chain = SpanChain([WrongType()], [SimpleSpanProcessor(a), SimpleSpanProcessor(b)])
+    provider = _provider(chain)
+    for name in ("one", "odd", "two"):
+        provider.get_tracer("t").start_span(name).end()
+    chain.force_flush()
+    for exporter in (a, b):
+        assert [s.name for s in exporter.get_finished_spans()] == ["one", "two"]
+    assert chain.stats.failed == 1
+    provider.shutdown()
+
+
+def test_a_broken_exporter_processor_does_not_starve_the_others() -> None:
+    for processors in ([], [Tag("x")]):
+        healthy = InMemorySpanExporter()
+        chain = SpanChain(processors, [BrokenProcessor(InMemorySpanExporter()), SimpleSpanProcessor(healthy)])
+        provider = _provider(chain)
+        provider.get_tracer("t").start_span("s").end()  # raising on the app thread would reach the app
+        chain.force_flush()
+        assert [s.name for s in healthy.get_finished_spans()] == ["s"]
+        assert chain.stats.delivery_failures == 1
+        provider.shutdown()
+
+
+def test_processors_added_to_the_provider_later_sit_behind_the_chain() -> None:
+    from otel_distro.pipeline import ChainedTracerProvider
+
+    late = InMemorySpanExporter()
+    chain = SpanChain([Tag("redact")], [])
+    provider = ChainedTracerProvider(chain)
+    provider.add_span_processor(SimpleSpanProcessor(late))  # as a library would on init
+    provider.get_tracer("t").start_span("s").end()
+    chain.force_flush()
+    (span,) = late.get_finished_spans()
+    assert span.attributes["chain.order"] == ("redact",)
+    provider.shutdown()

@@ -585,3 +585,35 @@ def test_stats_counts_log_records_in_the_window_and_those_at_error_or_above(tmp_
     wide = json.loads(_run("stats", "--since", "4d", "--json", base=base).output)
     assert (wide["log_records"], wide["log_errors"]) == (5, 3)
     assert "log records: 4 (2 at ERROR or above)" in _run("stats", base=base).output
+
+
+def test_config_check_also_rejects_unknown_sampler_and_exporter_names(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("OTEL_TRACES_SAMPLER", "bogus")
+    monkeypatch.setenv("OTEL_TRACES_EXPORTER", "nosuch")
+    result = CliRunner().invoke(main, ["config", "check"])
+    assert result.exit_code == 1
+    assert "OTEL_TRACES_SAMPLER='bogus'" in result.output
+    assert "OTEL_TRACES_EXPORTER names 'nosuch'" in result.output
+
+
+def test_jsonl_entry_points_build_without_arguments_from_settings(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from importlib.metadata import entry_points
+
+    monkeypatch.setenv("TELEMETRY_BASE_DIR", str(tmp_path / "ep-store"))
+    for group in (
+        "opentelemetry_traces_exporter",
+        "opentelemetry_metrics_exporter",
+        "opentelemetry_logs_exporter",
+    ):
+        (point,) = entry_points(group=group, name="jsonl")
+        exporter = point.load()()  # how the SDK's own configurator builds exporters
+        assert exporter.store.base_dir == tmp_path / "ep-store"
+    provider, memory = _provider()
+    provider.get_tracer("t").start_span("via-entry-point").end()
+    (point,) = entry_points(group="opentelemetry_traces_exporter", name="jsonl")
+    assert point.load()().export(memory.get_finished_spans()) is SpanExportResult.SUCCESS
+    assert "via-entry-point" in _run("trace", "last", base=tmp_path / "ep-store").output
