@@ -8,6 +8,7 @@ of its batch is still written.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
@@ -25,10 +26,16 @@ _logger = logging.getLogger(__name__)
 _T = TypeVar("_T")
 
 
-def _encode_lines(store: JsonlStore, items: Sequence[_T], encode: Callable[[Sequence[_T]], bytes]) -> bytes:
+MAX_LINE_BYTES = 8 * 1024 * 1024  # a batch of huge spans becomes several lines, not one giant one
+MAX_INFLIGHT_BYTES = 64 * 1024 * 1024  # encoded spans waiting for the writer, at most
+
+
+def _encode_lines(
+    store: JsonlStore, items: Sequence[_T], encode: Callable[[Sequence[_T]], bytes]
+) -> list[bytes]:
     """One line for the batch; if that fails (a value too deep or odd to encode), one line per item."""
     try:
-        return encode(items) + b"\n"
+        return [encode(items) + b"\n"]
     except Exception:  # noqa: BLE001 - odd values must not lose the rest of the batch
         lines = []
         for item in items:
@@ -36,7 +43,27 @@ def _encode_lines(store: JsonlStore, items: Sequence[_T], encode: Callable[[Sequ
                 lines.append(encode([item]) + b"\n")
             except Exception as exc:  # noqa: BLE001 - dropped and counted, never raised
                 store.drop(1, f"cannot encode a record as OTLP/JSON: {exc!r}")
-        return b"".join(lines)
+        return lines
+
+
+class _Budget:
+    """Bytes of encoded spans queued but not yet written, bounded so a stalled disk cannot eat memory."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.used = 0
+        self._lock = threading.Lock()
+
+    def take(self, size: int) -> bool:
+        with self._lock:
+            if self.used + size > self.limit and self.used:
+                return False
+            self.used += size
+            return True
+
+    def give(self, size: int) -> None:
+        with self._lock:
+            self.used = max(0, self.used - size)
 
 
 class JsonlSpanProcessor(SpanProcessor):
@@ -44,7 +71,8 @@ class JsonlSpanProcessor(SpanProcessor):
 
     Encoding right away, while the span is hot in the CPU cache, and queueing bytes instead of
     span objects (which the cyclic GC would keep scanning) costs the process far less than
-    encoding whole batches later; a slow disk still stalls only this processor's queue.
+    encoding whole batches later; a slow disk still stalls only this processor's queue, whose
+    memory is bounded by :data:`MAX_INFLIGHT_BYTES` as well as by count.
     """
 
     def __init__(
@@ -55,8 +83,9 @@ class JsonlSpanProcessor(SpanProcessor):
         max_export_batch_size: int | None = None,
     ) -> None:
         self.store = store
+        self._budget = _Budget(MAX_INFLIGHT_BYTES)
         self._batch = BatchSpanProcessor(
-            JsonlSpanExporter(store),
+            JsonlSpanExporter(store, self._budget),
             max_queue_size=max_queue_size,
             schedule_delay_millis=schedule_delay_millis,
             max_export_batch_size=max_export_batch_size,
@@ -71,6 +100,9 @@ class JsonlSpanProcessor(SpanProcessor):
         except Exception as exc:  # noqa: BLE001 - runs on the app thread: never raise into it
             self.store.drop(1, f"cannot encode a span as OTLP/JSON: {exc!r}")
             return
+        if not self._budget.take(len(encoded.json)):
+            self.store.drop(1, f"the store writer is {MAX_INFLIGHT_BYTES >> 20} MB behind")
+            return
         self._batch.on_end(encoded)  # type: ignore[arg-type]  # quacks like a span: has .context
 
     def force_flush(self, timeout_millis: int = 30000) -> bool:
@@ -80,15 +112,43 @@ class JsonlSpanProcessor(SpanProcessor):
         self._batch.shutdown()  # type: ignore[no-untyped-call]
 
 
+def _chunks(spans: Sequence[otlp_json.EncodedSpan]) -> list[list[otlp_json.EncodedSpan]]:
+    """Consecutive spans grouped so each line stays under :data:`MAX_LINE_BYTES` (one huge span alone)."""
+    chunks: list[list[otlp_json.EncodedSpan]] = [[]]
+    size = 0
+    for span in spans:
+        if chunks[-1] and size + len(span.json) > MAX_LINE_BYTES:
+            chunks.append([])
+            size = 0
+        chunks[-1].append(span)
+        size += len(span.json)
+    return chunks
+
+
 class JsonlSpanExporter(SpanExporter):
     """Writes span batches (spans, or spans already encoded) to the store's ``traces/`` files."""
 
-    def __init__(self, store: JsonlStore) -> None:
+    def __init__(self, store: JsonlStore, budget: _Budget | None = None) -> None:
         self.store = store
+        self._budget = budget
 
-    def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
-        payload = _encode_lines(self.store, spans, otlp_json.traces_line)
-        if payload and not self.store.append("traces", payload, len(spans)):
+    def export(self, spans: Sequence[ReadableSpan | otlp_json.EncodedSpan]) -> SpanExportResult:
+        encoded = []
+        for span in spans:
+            try:
+                encoded.append(
+                    span if isinstance(span, otlp_json.EncodedSpan) else otlp_json.EncodedSpan(span)
+                )
+            except Exception as exc:  # noqa: BLE001 - dropped and counted, never raised
+                self.store.drop(1, f"cannot encode a span as OTLP/JSON: {exc!r}")
+        lines = [
+            line
+            for chunk in _chunks(encoded)
+            for line in _encode_lines(self.store, chunk, otlp_json.traces_line)
+        ]
+        if self._budget is not None:
+            self._budget.give(sum(len(span.json) for span in encoded))
+        if lines and not self.store.append("traces", lines, len(spans)):
             return SpanExportResult.FAILURE
         return SpanExportResult.SUCCESS
 

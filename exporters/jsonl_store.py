@@ -14,7 +14,7 @@ import fcntl
 import logging
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -80,8 +80,8 @@ class JsonlStore:
                 continue
             os.chmod(path, 0o700)
 
-    def append(self, signal: str, payload: bytes, records: int) -> bool:
-        """Append one or more complete lines (``payload`` ends with a newline). Never raises."""
+    def append(self, signal: str, payload: bytes | Sequence[bytes], records: int) -> bool:
+        """Append complete lines: one buffer ending with a newline, or a list of lines. Never raises."""
         day = utc_today()
         try:
             if day != self._last_day:
@@ -95,7 +95,7 @@ class JsonlStore:
             self._record_failure(records, f"cannot write {signal} to {self.base_dir}: {exc}")
             return False
         with self._lock:
-            self.stats.lines_written += payload.count(b"\n")
+            self.stats.lines_written += payload.count(b"\n") if isinstance(payload, bytes) else len(payload)
         return True
 
     def _record_failure(self, records: int, message: str) -> None:
@@ -159,17 +159,25 @@ def _reset_append_lock() -> None:
 os.register_at_fork(after_in_child=_reset_append_lock)
 
 
-def _append_locked(path: Path, payload: bytes) -> None:
+_IOV_BATCH = 512  # buffers per writev call, well under IOV_MAX
+
+
+def _append_locked(path: Path, payload: bytes | Sequence[bytes]) -> None:
     fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o600)
     try:
         fcntl.lockf(fd, fcntl.LOCK_EX)
         size = os.fstat(fd).st_size
         if size and os.pread(fd, 1, size - 1) != b"\n":
             os.write(fd, b"\n")  # fence off a partial line left by a killed writer
-        view = memoryview(payload)
-        while view:
-            written = os.write(fd, view)
-            view = view[written:]
+        buffers = [payload] if isinstance(payload, bytes) else list(payload)
+        for start in range(0, len(buffers), _IOV_BATCH):
+            group = buffers[start : start + _IOV_BATCH]
+            written = os.writev(fd, group)  # no copy into one big buffer
+            rest = sum(len(buffer) for buffer in group) - written
+            if rest:  # short write (rare on regular files): finish it byte-exactly
+                view = memoryview(b"".join(group))[written:]
+                while view:
+                    view = view[os.write(fd, view) :]
     finally:
         os.close(fd)
 

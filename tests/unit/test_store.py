@@ -526,19 +526,19 @@ def test_a_child_forked_during_an_append_does_not_block_other_writers(tmp_path: 
     path = store.path_for("traces", utc_today())
     holding = threading.Event()
     release = threading.Event()
-    original = os.write
+    original = os.writev
 
-    def slow_write(fd: int, data: bytes) -> int:  # park the appending thread inside the lock
+    def slow_writev(fd: int, buffers: list[bytes]) -> int:  # park the appending thread inside the lock
         holding.set()
         release.wait(10)
-        return original(fd, data)
+        return original(fd, buffers)
 
     writer = threading.Thread(target=store.append, args=("traces", _line(n=1), 1))
-    os.write = slow_write  # type: ignore[assignment]
+    os.writev = slow_writev  # type: ignore[assignment]
     try:
         writer.start()
         assert holding.wait(10)
-        os.write = original
+        os.writev = original
         ctx = multiprocessing.get_context("fork")
         child = ctx.Process(target=time.sleep, args=(5,))
         child.start()  # forked while the parent holds the store's locks
@@ -552,7 +552,7 @@ def test_a_child_forked_during_an_append_does_not_block_other_writers(tmp_path: 
         child.terminate()
         child.join()
     finally:
-        os.write = original
+        os.writev = original
     assert other.exitcode == 0
     assert elapsed < 4, "a writer waited for a forked child that inherited the lock"
     assert len(path.read_bytes().splitlines()) == 3
@@ -560,3 +560,46 @@ def test_a_child_forked_during_an_append_does_not_block_other_writers(tmp_path: 
 
 def _append_one(base: Path) -> None:
     assert JsonlStore(base).append("traces", _line(n=2), 1)
+
+
+def test_a_batch_of_huge_spans_is_written_as_several_lines_under_the_line_budget(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from exporters import jsonl
+
+    monkeypatch.setattr(jsonl, "MAX_LINE_BYTES", 64 * 1024)
+    store = JsonlStore(tmp_path)
+    provider = TracerProvider(shutdown_on_exit=False)
+    memory = InMemorySpanExporter()
+    provider.add_span_processor(SimpleSpanProcessor(memory))
+    for index in range(10):
+        provider.get_tracer("t").start_span(f"big{index}", attributes={"prompt": "p" * 30_000}).end()
+    assert JsonlSpanExporter(store).export(memory.get_finished_spans()) is SpanExportResult.SUCCESS
+    lines = store.path_for("traces", utc_today()).read_bytes().splitlines()
+    assert len(lines) == 5  # two 30 KB spans fit under 64 KB, a third does not
+    names = [
+        span["name"]
+        for line in lines
+        for rs in orjson.loads(line)["resourceSpans"]
+        for ss in rs["scopeSpans"]
+        for span in ss["spans"]
+    ]
+    assert names == [f"big{index}" for index in range(10)]
+
+
+def test_the_store_processor_bounds_the_bytes_waiting_for_a_stuck_writer(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from exporters import jsonl
+
+    monkeypatch.setattr(jsonl, "MAX_INFLIGHT_BYTES", 100_000)
+    store = JsonlStore(tmp_path)
+    processor = jsonl.JsonlSpanProcessor(store, schedule_delay_millis=60_000)
+    provider = TracerProvider(shutdown_on_exit=False)
+    provider.add_span_processor(processor)
+    for index in range(20):  # ~20 KB each: only about five fit before the writer runs
+        provider.get_tracer("t").start_span(f"s{index}", attributes={"prompt": "p" * 20_000}).end()
+    assert store.stats.records_dropped >= 14
+    provider.shutdown()
+    written = len(store.path_for("traces", utc_today()).read_bytes())
+    assert 80_000 < written < 130_000
