@@ -71,10 +71,8 @@ FORKING = """
         p.start()
     for p in procs:
         p.join()
-    with ctx.Pool(2) as pool:
+    with ctx.Pool(2) as pool:  # leaving the block terminates the workers (SIGTERM)
         pool.map(work, [10, 11])
-        pool.close()
-        pool.join()
     tracer.start_span("after-fork").end()
     print("parent done")
 """
