@@ -616,7 +616,7 @@ def metrics_data(data: MetricsData) -> JsonObject:
 def _scrub(value: Any) -> Any:
     """Replace what JSON cannot carry (lone surrogates) so a record still serializes."""
     if isinstance(value, str):
-        return value.encode("utf-8", "replace").decode("utf-8")
+        return value.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")  # one U+FFFD each
     if isinstance(value, dict):
         return {_scrub(key): _scrub(item) for key, item in value.items()}
     if isinstance(value, list):

@@ -692,6 +692,7 @@ def test_lone_surrogate_in_span_attribute_is_replaced_not_raised(
     assert "\ud800" not in values["bad"]
     assert values["bad"].startswith("a")
     assert values["bad"].endswith("b")
+    assert values["bad"] == "a\ufffdb"  # the Unicode replacement character, once
 
 
 def test_lone_surrogate_in_log_body_is_replaced_not_raised() -> None:
