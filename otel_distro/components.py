@@ -143,14 +143,18 @@ def _otlp_entry_point(settings: Settings, signal: Signal) -> str:
 
 def exporter_classes(settings: Settings, signal: Signal, problems: Problems) -> list[tuple[str, type]]:
     """The exporter classes named for a signal (besides the store) that can sit behind the chain."""
-    from importlib.metadata import entry_points
-
     otlp = _otlp_entry_point(settings, signal)
-    wanted = dict.fromkeys(otlp if name == "otlp" else name for name in signal.names(settings))
+    wanted = [
+        name
+        for name in dict.fromkeys(otlp if name == "otlp" else name for name in signal.names(settings))
+        if name not in (NONE, STORE_EXPORTER_NAME)
+    ]
+    if not wanted:
+        return []
+    from importlib.metadata import entry_points  # only now: importing it costs start-up ~15 ms
+
     found = []
     for name in wanted:
-        if name in (NONE, STORE_EXPORTER_NAME):
-            continue
         points = list(entry_points(group=signal.group, name=name))
         if not points:
             installed = {point.name for point in entry_points(group=signal.group)}
