@@ -14,7 +14,7 @@ import base64
 import logging
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import orjson
 from opentelemetry.sdk._logs import ReadableLogRecord
@@ -39,6 +39,7 @@ _IS_REMOTE = 0x200
 _CACHE_LIMIT = 64
 
 JsonObject = dict[str, Any]
+_V = TypeVar("_V")
 
 
 def _double(value: float) -> float | str:
@@ -121,13 +122,13 @@ def _with_attributes(target: JsonObject, attrs: Mapping[str, object] | None, dro
     return target
 
 
-class _Cache:
+class _Cache(Generic[_V]):
     """Encodings of resources and scopes, keyed by identity (objects held, so ids stay unique)."""
 
     def __init__(self) -> None:
-        self._entries: dict[int, tuple[object, JsonObject]] = {}
+        self._entries: dict[int, tuple[object, _V]] = {}
 
-    def get(self, obj: object, encode: Callable[[Any], JsonObject]) -> JsonObject:
+    def get(self, obj: object, encode: Callable[[Any], _V]) -> _V:
         hit = self._entries.get(id(obj))
         if hit is not None and hit[0] is obj:
             return hit[1]
@@ -151,8 +152,8 @@ def _scope(scope: InstrumentationScope | None) -> JsonObject:
     return _with_attributes(encoded, scope.attributes)
 
 
-_RESOURCES = _Cache()
-_SCOPES = _Cache()
+_RESOURCES: _Cache[JsonObject] = _Cache()
+_SCOPES: _Cache[JsonObject] = _Cache()
 
 
 _MISSING = object()
@@ -296,7 +297,7 @@ def traces_data(spans: Sequence[ReadableSpan]) -> JsonObject:
 
 _dumps = orjson.dumps
 _KV_BYTES: dict[str, dict[object, bytes]] = {}  # str and int values only: 1 and True collide
-_FRAGMENTS = _Cache()
+_FRAGMENTS: _Cache[bytes] = _Cache()
 
 
 def _value_bytes(value: object) -> bytes:
@@ -407,7 +408,7 @@ def _events_and_links(events: Sequence[Event], links: Sequence[Link]) -> bytes:
 
 
 def _fragment(obj: object, encode: Callable[[Any], JsonObject]) -> bytes:
-    return _FRAGMENTS.get(obj, lambda o: {"b": dumps(encode(o))})["b"]  # type: ignore[no-any-return]
+    return _FRAGMENTS.get(obj, lambda o: dumps(encode(o)))
 
 
 class EncodedSpan:
