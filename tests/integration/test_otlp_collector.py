@@ -104,3 +104,54 @@ def test_unknown_exporter_name_warns_with_the_accepted_names(tmp_path: Path) -> 
     assert "OTEL_TRACES_EXPORTER names 'otlpp'" in run.stderr
     assert "otlp_proto_http" in run.stderr
     assert [s["name"] for s in spans(tmp_path / "store")] == ["still-recorded"]
+
+
+ALL_SIGNALS = """
+    import logging
+    import otel_distro
+    from dataclasses import replace
+    from opentelemetry import metrics, trace
+    from processors.base import RecordProcessor
+    from processors.records import replace_log, replace_span
+
+    class Mark(RecordProcessor):
+        def process_span(self, span):
+            return replace_span(span, name=span.name + ".marked")
+
+        def process_log(self, record):
+            return replace_log(record, body=str(record.log_record.body) + " [marked]")
+
+        def process_metrics(self, data):
+            return replace(data, resource_metrics=[
+                replace(rm, scope_metrics=[
+                    replace(sm, metrics=[replace(m, name=m.name + ".marked") for m in sm.metrics])
+                    for sm in rm.scope_metrics])
+                for rm in data.resource_metrics])
+
+    handle = otel_distro.configure(processors=[Mark()], log_bridge=True)
+    trace.get_tracer("t").start_span("work").end()
+    metrics.get_meter("m").create_counter("jobs").add(3)
+    logging.getLogger("app").warning("hello")
+    handle.shutdown()
+"""
+
+
+def test_metrics_and_logs_named_in_env_also_pass_the_chain_before_the_collector(
+    tmp_path: Path, collector: tuple[RotelCollector, RecordingOtlpServer]
+) -> None:
+    rotel, sink = collector
+    env = clean_env(
+        tmp_path,
+        OTEL_TRACES_EXPORTER="otlp",
+        OTEL_METRICS_EXPORTER="otlp",
+        OTEL_LOGS_EXPORTER="otlp",
+        OTEL_EXPORTER_OTLP_ENDPOINT=rotel.grpc_endpoint,
+    )
+    run = run_app(tmp_path, ALL_SIGNALS, env=env)
+    assert run.returncode == 0, run.stderr
+    assert sink.wait_for_spans(1, timeout=15), rotel.log_text()
+    assert sink.wait_for_metrics(1, timeout=15), rotel.log_text()
+    assert sink.wait_for_log_records(1, timeout=15), rotel.log_text()
+    assert [span.name for span in sink.spans()] == ["work.marked"]
+    assert {metric.name for metric in sink.metrics()} == {"jobs.marked"}
+    assert [record.body.string_value for record in sink.log_records()] == ["hello [marked]"]
