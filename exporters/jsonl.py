@@ -28,6 +28,7 @@ _T = TypeVar("_T")
 
 MAX_LINE_BYTES = 8 * 1024 * 1024  # a batch of huge spans becomes several lines, not one giant one
 MAX_INFLIGHT_BYTES = 64 * 1024 * 1024  # encoded spans waiting for the writer, at most
+LARGE_SPAN_BYTES = 64 * 1024  # spans carrying more text than this are encoded on the writer thread
 
 
 def _encode_lines(
@@ -96,20 +97,40 @@ class JsonlSpanProcessor(SpanProcessor):
 
     def on_end(self, span: ReadableSpan) -> None:
         try:
-            encoded = otlp_json.EncodedSpan(span)
+            text = text_bytes(span)
+            item: ReadableSpan | otlp_json.EncodedSpan = span
+            if text <= LARGE_SPAN_BYTES:  # huge prompts are left for the writer thread to encode
+                item = otlp_json.EncodedSpan(span)
+            size = queued_bytes(item)
         except Exception as exc:  # noqa: BLE001 - runs on the app thread: never raise into it
             self.store.drop(1, f"cannot encode a span as OTLP/JSON: {exc!r}")
             return
-        if not self._budget.take(len(encoded.json)):
+        if not self._budget.take(size):
             self.store.drop(1, f"the store writer is {MAX_INFLIGHT_BYTES >> 20} MB behind")
             return
-        self._batch.on_end(encoded)  # type: ignore[arg-type]  # quacks like a span: has .context
+        self._batch.on_end(item)  # type: ignore[arg-type]  # an EncodedSpan quacks like a span
 
     def force_flush(self, timeout_millis: int = 30000) -> bool:
         return self._batch.force_flush(timeout_millis)
 
     def shutdown(self) -> None:
         self._batch.shutdown()  # type: ignore[no-untyped-call]
+
+
+def text_bytes(span: ReadableSpan) -> int:
+    """Characters of string values in a span's attributes and events: a cheap size estimate."""
+    total = 0
+    for attrs in (span._attributes, *(event._attributes for event in span._events)):
+        if attrs:
+            for value in getattr(attrs, "_dict", attrs).values():
+                if type(value) is str:
+                    total += len(value)
+    return total
+
+
+def queued_bytes(item: ReadableSpan | otlp_json.EncodedSpan) -> int:
+    """What a queued item counts against the in-flight budget (the same on enqueue and on export)."""
+    return len(item.json) if isinstance(item, otlp_json.EncodedSpan) else text_bytes(item)
 
 
 def _chunks(spans: Sequence[otlp_json.EncodedSpan]) -> list[list[otlp_json.EncodedSpan]]:
@@ -133,6 +154,8 @@ class JsonlSpanExporter(SpanExporter):
         self._budget = budget
 
     def export(self, spans: Sequence[ReadableSpan | otlp_json.EncodedSpan]) -> SpanExportResult:
+        if self._budget is not None:
+            self._budget.give(sum(queued_bytes(span) for span in spans))
         encoded = []
         for span in spans:
             try:
@@ -146,8 +169,6 @@ class JsonlSpanExporter(SpanExporter):
             for chunk in _chunks(encoded)
             for line in _encode_lines(self.store, chunk, otlp_json.traces_line)
         ]
-        if self._budget is not None:
-            self._budget.give(sum(len(span.json) for span in encoded))
         if lines and not self.store.append("traces", lines, len(spans)):
             return SpanExportResult.FAILURE
         return SpanExportResult.SUCCESS

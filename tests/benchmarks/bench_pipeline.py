@@ -6,7 +6,7 @@ Same workload, same process, alternating rounds; prints medians and ratios.
 App-thread time is the loop that creates spans; total adds the flush of everything
 buffered (the export work the background threads still owe).
 
-    python tests/benchmarks/bench_pipeline.py [--spans 20000] [--rounds 5]
+    python tests/benchmarks/bench_pipeline.py [--spans 20000] [--rounds 9]
 """
 
 from __future__ import annotations
@@ -74,7 +74,7 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--spans", type=int, default=20_000)
-    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--rounds", type=int, default=9)
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="bench-pipeline-"))
 

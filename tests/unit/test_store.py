@@ -603,3 +603,31 @@ def test_the_store_processor_bounds_the_bytes_waiting_for_a_stuck_writer(
     provider.shutdown()
     written = len(store.path_for("traces", utc_today()).read_bytes())
     assert 80_000 < written < 130_000
+
+
+def test_spans_with_huge_text_are_encoded_on_the_writer_thread_not_the_apps(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from exporters import jsonl, otlp_json
+
+    encoding_threads: list[str] = []
+    original = otlp_json._span_bytes
+
+    def recording(span: ReadableSpan) -> bytes:
+        encoding_threads.append(threading.current_thread().name)
+        return original(span)
+
+    monkeypatch.setattr(otlp_json, "_span_bytes", recording)
+    store = JsonlStore(tmp_path)
+    provider = TracerProvider(shutdown_on_exit=False)
+    provider.add_span_processor(jsonl.JsonlSpanProcessor(store, schedule_delay_millis=10))
+    provider.get_tracer("t").start_span("small", attributes={"prompt": "short"}).end()
+    assert encoding_threads == [threading.current_thread().name]  # small: encoded at once, cache-hot
+    provider.get_tracer("t").start_span("huge", attributes={"prompt": "p" * 200_000}).end()
+    path = store.path_for("traces", utc_today())
+    deadline = time.monotonic() + 10
+    while b'"huge"' not in (path.read_bytes() if path.exists() else b"") and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert len(encoding_threads) == 2
+    assert encoding_threads[1] != threading.current_thread().name
+    provider.shutdown()
