@@ -125,3 +125,17 @@ def test_disabled_telemetry_records_and_writes_nothing(tmp_path: Path) -> None:
         assert run.returncode == 0, run.stderr
         assert "app finished" in run.stdout
         assert not (tmp_path / "store").exists(), switch
+
+
+def test_store_can_be_switched_off_or_named_back_per_signal(tmp_path: Path) -> None:
+    off = clean_env(tmp_path, TELEMETRY_STORE_ENABLED="false", OTEL_TRACES_EXPORTER="console")
+    run = run_app(tmp_path, APP, zero_code=True, env=off)
+    assert run.returncode == 0, run.stderr
+    assert '"name": "parent"' in run.stdout  # the console exporter got the spans
+    assert not (tmp_path / "store").exists()
+
+    named = clean_env(tmp_path, TELEMETRY_STORE_ENABLED="false", OTEL_TRACES_EXPORTER="jsonl")
+    run = run_app(tmp_path, APP, zero_code=True, env=named)
+    assert run.returncode == 0, run.stderr
+    assert {span["name"] for span in spans(tmp_path / "store")} == {"parent", "child"}
+    assert not (tmp_path / "store" / "metrics").exists()
