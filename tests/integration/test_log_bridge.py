@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 
+import pytest
+
+from tests.support.collector import RecordingOtlpServer
 from tests.support.proc import clean_env, log_records, run_app
 
 
@@ -76,3 +80,85 @@ def test_distro_warnings_stay_visible_and_out_of_the_store_with_the_bridge_on(tm
     assert run.returncode == 0, run.stderr
     assert "otel-distro: cannot write" in run.stderr
     assert "app warning" in run.stderr
+
+
+OUTPUT_CASES = {
+    "handler on a named logger": """
+        log = logging.getLogger("lib")
+        log.addHandler(logging.StreamHandler(sys.stderr))
+        log.warning("LIB once")
+    """,
+    "dictConfig on a named logger": """
+        logging.config.dictConfig({
+            "version": 1,
+            "handlers": {"h": {"class": "logging.StreamHandler", "stream": "ext://sys.stdout"}},
+            "loggers": {"myapp": {"handlers": ["h"], "level": "INFO"}},
+        })
+        logging.getLogger("myapp").warning("APP once")
+    """,
+    "library NullHandler": """
+        lib = logging.getLogger("quietlib")
+        lib.addHandler(logging.NullHandler())
+        lib.warning("should stay silent")
+    """,
+    "module-level logging.warning": """
+        logging.warning("first via logging.warning")
+        logging.getLogger("app").error("second")
+    """,
+    "redirected stderr": """
+        buffer = io.StringIO()
+        with contextlib.redirect_stderr(buffer):
+            logging.getLogger("app").warning("captured?")
+        print("captured:", repr(buffer.getvalue()))
+    """,
+}
+
+
+@pytest.mark.parametrize("case", sorted(OUTPUT_CASES))
+def test_the_bridge_changes_nothing_the_app_prints(tmp_path: Path, case: str) -> None:
+    body = textwrap.indent(textwrap.dedent(OUTPUT_CASES[case]), "    ")
+    source = f"""
+import contextlib, io, logging, logging.config, sys
+import otel_distro
+
+def main():
+{body}
+
+otel_distro.configure()
+main()
+"""
+    outputs = []
+    for bridge in ("false", "true"):
+        env = clean_env(tmp_path, TELEMETRY_LOG_BRIDGE=bridge, TELEMETRY_BASE_DIR=str(tmp_path / bridge))
+        run = run_app(tmp_path, source, env=env)
+        assert run.returncode == 0, run.stderr
+        outputs.append((run.stdout, run.stderr))
+    assert outputs[0] == outputs[1]
+
+
+def test_records_logged_while_exporting_do_not_feed_back_into_the_pipeline(tmp_path: Path) -> None:
+    source = """
+        import logging, time
+        import otel_distro
+
+        logging.getLogger().setLevel(logging.DEBUG)
+        handle = otel_distro.configure(log_bridge=True)
+        logging.getLogger("app").info("one app log line")
+        for _ in range(3):
+            handle.force_flush()
+            time.sleep(0.3)
+        handle.shutdown()
+    """
+    with RecordingOtlpServer() as sink:
+        env = clean_env(
+            tmp_path,
+            OTEL_LOGS_EXPORTER="otlp",
+            OTEL_EXPORTER_OTLP_PROTOCOL="http/protobuf",
+            OTEL_EXPORTER_OTLP_ENDPOINT=sink.endpoint,
+        )
+        run = run_app(tmp_path, source, env=env)
+        assert run.returncode == 0, run.stderr
+        assert sink.wait_for_log_records(1, timeout=10)
+        sent = [record.body.string_value for record in sink.log_records()]
+    assert sent == ["one app log line"]
+    assert _bodies(tmp_path / "store") == ["one app log line"]
