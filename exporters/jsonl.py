@@ -8,7 +8,9 @@ of its batch is still written.
 from __future__ import annotations
 
 import logging
+import os
 import threading
+import weakref
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
@@ -28,6 +30,7 @@ _T = TypeVar("_T")
 
 MAX_LINE_BYTES = 8 * 1024 * 1024  # a batch of huge spans becomes several lines, not one giant one
 MAX_INFLIGHT_BYTES = 64 * 1024 * 1024  # encoded spans waiting for the writer, at most
+DEFAULT_QUEUE_SIZE = 2048
 LARGE_SPAN_BYTES = 64 * 1024  # spans carrying more text than this are encoded on the writer thread
 
 
@@ -48,23 +51,36 @@ def _encode_lines(
 
 
 class _Budget:
-    """Bytes of encoded spans queued but not yet written, bounded so a stalled disk cannot eat memory."""
+    """Spans (and their bytes) queued but not yet written, bounded so a stalled disk cannot eat memory.
 
-    def __init__(self, limit: int) -> None:
-        self.limit = limit
+    Every queued span is counted here: the SDK queue behind it is made large enough never to
+    drop one silently, so what is taken is always given back when the span is written.
+    """
+
+    def __init__(self, max_bytes: int, max_items: int) -> None:
+        self.max_bytes = max_bytes
+        self.max_items = max_items
         self.used = 0
+        self.items = 0
         self._lock = threading.Lock()
 
     def take(self, size: int) -> bool:
         with self._lock:
-            if self.used + size > self.limit and self.used:
+            if self.items >= self.max_items or (self.used + size > self.max_bytes and self.used):
                 return False
             self.used += size
+            self.items += 1
             return True
 
-    def give(self, size: int) -> None:
+    def give(self, size: int, items: int) -> None:
         with self._lock:
             self.used = max(0, self.used - size)
+            self.items = max(0, self.items - items)
+
+    def reset(self) -> None:
+        """After a fork: the child starts with an empty queue."""
+        self._lock = threading.Lock()
+        self.used = self.items = 0
 
 
 class JsonlSpanProcessor(SpanProcessor):
@@ -84,18 +100,28 @@ class JsonlSpanProcessor(SpanProcessor):
         max_export_batch_size: int | None = None,
     ) -> None:
         self.store = store
-        self._budget = _Budget(MAX_INFLIGHT_BYTES)
+        self._budget = _Budget(MAX_INFLIGHT_BYTES, max_queue_size or DEFAULT_QUEUE_SIZE)
         self._batch = BatchSpanProcessor(
             JsonlSpanExporter(store, self._budget),
-            max_queue_size=max_queue_size,
+            max_queue_size=self._budget.max_items + 1,  # the budget refuses first, and counts
             schedule_delay_millis=schedule_delay_millis,
             max_export_batch_size=max_export_batch_size,
         )
+        budget = weakref.ref(self._budget)
+
+        def reset_in_child() -> None:
+            alive = budget()
+            if alive is not None:
+                alive.reset()
+
+        os.register_at_fork(after_in_child=reset_in_child)
 
     def on_start(self, span: Span, parent_context: Context | None = None) -> None:
         return None
 
     def on_end(self, span: ReadableSpan) -> None:
+        if not span.context.trace_flags.sampled:  # recorded but not sampled: never exported
+            return
         try:
             text = text_bytes(span)
             item: ReadableSpan | otlp_json.EncodedSpan = span
@@ -106,7 +132,7 @@ class JsonlSpanProcessor(SpanProcessor):
             self.store.drop(1, f"cannot encode a span as OTLP/JSON: {exc!r}")
             return
         if not self._budget.take(size):
-            self.store.drop(1, f"the store writer is {MAX_INFLIGHT_BYTES >> 20} MB behind")
+            self.store.drop(1, "the store writer is behind (its queue is full); span dropped")
             return
         self._batch.on_end(item)  # type: ignore[arg-type]  # an EncodedSpan quacks like a span
 
@@ -118,13 +144,17 @@ class JsonlSpanProcessor(SpanProcessor):
 
 
 def text_bytes(span: ReadableSpan) -> int:
-    """Characters of string values in a span's attributes and events: a cheap size estimate."""
-    total = 0
+    """Characters of text in a span (names, status, string and string-array values): a cheap estimate."""
+    total = len(span._name) + len(span._status.description or "")
     for attrs in (span._attributes, *(event._attributes for event in span._events)):
         if attrs:
             for value in getattr(attrs, "_dict", attrs).values():
-                if type(value) is str:
+                if isinstance(value, str):
                     total += len(value)
+                elif isinstance(value, tuple | list):
+                    total += sum(len(item) for item in value if isinstance(item, str))
+    for event in span._events:
+        total += len(event._name)
     return total
 
 
@@ -155,7 +185,7 @@ class JsonlSpanExporter(SpanExporter):
 
     def export(self, spans: Sequence[ReadableSpan | otlp_json.EncodedSpan]) -> SpanExportResult:
         if self._budget is not None:
-            self._budget.give(sum(queued_bytes(span) for span in spans))
+            self._budget.give(sum(queued_bytes(span) for span in spans), len(spans))
         encoded = []
         for span in spans:
             try:

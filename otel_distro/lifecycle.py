@@ -8,42 +8,53 @@ import os
 import signal
 import sys
 import threading
+import time
 from collections.abc import Callable
 from types import FrameType
 
 _logger = logging.getLogger("otel_distro")
 
-SIGTERM_FLUSH_MILLIS = 2_000
+SIGTERM_FLUSH_SECONDS = 2.0
 
 _lock = threading.Lock()
 _shutdowns: list[Callable[[], None]] = []
-_flushes: list[Callable[[int], object]] = []
+_flushes: list[Callable[[float], object]] = []
 _fork_hook_installed = False
+_shutting_down = threading.Event()
+_term_pending = threading.Event()
 
 
-def register(shutdown: Callable[[], None], flush: Callable[[int], object]) -> None:
+def register(shutdown: Callable[[], None], flush: Callable[[float], object]) -> None:
     """Run ``shutdown`` at normal interpreter exit and in exiting multiprocessing workers;
-    run ``flush`` (bounded) when SIGTERM arrives and the app has no handler of its own."""
+    run ``flush(seconds)`` when SIGTERM arrives and the app left SIGTERM at its default."""
     global _fork_hook_installed
     with _lock:
         _shutdowns.append(shutdown)
         _flushes.append(flush)
         install_fork_hook = not _fork_hook_installed
         _fork_hook_installed = True
-    atexit.register(_safely, shutdown)
+    atexit.register(_shut_down, shutdown)
     if install_fork_hook:
         os.register_at_fork(after_in_child=_after_fork_in_child)
     _install_sigterm_handler()
 
 
-def _safely(step: Callable[[], object]) -> None:
+def _shut_down(shutdown: Callable[[], None]) -> None:
+    """Run one shutdown; a SIGTERM arriving meanwhile takes effect once it is done."""
+    _shutting_down.set()
     try:
-        step()
+        shutdown()
     except Exception as exc:  # noqa: BLE001 - exit paths must not raise
         _logger.warning("otel-distro: %r while shutting down telemetry", exc)
+    finally:
+        _shutting_down.clear()
+        if _term_pending.is_set():
+            os.kill(os.getpid(), signal.SIGTERM)  # handler is back at SIG_DFL: the default action
 
 
 def _after_fork_in_child() -> None:
+    _shutting_down.clear()
+    _term_pending.clear()
     # multiprocessing workers leave through os._exit, which skips atexit; its own finalizers
     # run instead. They are cleared in the new process before its after-fork callbacks run,
     # so the finalizer is registered from one of those.
@@ -66,7 +77,7 @@ class _Holder:
 def _register_finalizer(holder: _Holder) -> None:
     import multiprocessing.util
 
-    multiprocessing.util.Finalize(holder, _safely, args=(holder.shutdown,), exitpriority=100)
+    multiprocessing.util.Finalize(holder, _shut_down, args=(holder.shutdown,), exitpriority=100)
 
 
 def _install_sigterm_handler() -> None:
@@ -81,15 +92,38 @@ def _install_sigterm_handler() -> None:
         return
 
 
-def _flush_all() -> None:
+def _flush_all(seconds: float) -> None:
     for flush in list(_flushes):
-        _safely(lambda flush=flush: flush(SIGTERM_FLUSH_MILLIS))  # type: ignore[misc]
+        try:
+            flush(seconds)  # each pipeline bounds its own flush
+        except Exception as exc:  # noqa: BLE001 - a flush that fails must not stop the others
+            _logger.warning("otel-distro: %r while flushing telemetry", exc)
 
 
 def _on_sigterm(signum: int, frame: FrameType | None) -> None:
-    # Flush on another thread: the interrupted main thread may hold a lock the flush needs.
-    flusher = threading.Thread(target=_flush_all, name="otel-distro-sigterm-flush", daemon=True)
-    flusher.start()
-    flusher.join(SIGTERM_FLUSH_MILLIS / 1000 + 0.5)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    os.kill(os.getpid(), signal.SIGTERM)  # the default action: the exit status the app would have had
+    chained = signal.getsignal(signal.SIGTERM) is not _on_sigterm  # called by the app's own handler
+    if _shutting_down.is_set():
+        # Exit is already under way: let the shutdown finish (it flushes), then take the default action.
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        _term_pending.set()
+        _start_watchdog()
+        return
+    try:
+        _flush_all(SIGTERM_FLUSH_SECONDS)
+    finally:
+        if not chained:  # the app chose what SIGTERM does: we only flushed
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            os.kill(os.getpid(), signal.SIGTERM)  # the default action, so the exit status is unchanged
+
+
+def _start_watchdog() -> None:
+    """Take the default action after the flush budget, should the shutdown not end first."""
+
+    def expire() -> None:
+        time.sleep(SIGTERM_FLUSH_SECONDS)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    try:
+        threading.Thread(target=expire, name="otel-distro-sigterm-watchdog", daemon=True).start()
+    except RuntimeError:  # no new threads at interpreter shutdown: do not wait at all
+        os.kill(os.getpid(), signal.SIGTERM)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -38,6 +40,7 @@ _logger = logging.getLogger("otel_distro")
 STORE_QUEUE_SIZE = 16_384  # encoded spans are bytes: ~1 KB each, not a live span object
 STORE_BATCH_SIZE = 512
 STORE_DELAY_MILLIS = 1_000
+SHUTDOWN_SECONDS = 10.0
 
 
 class ChainedTracerProvider(TracerProvider):
@@ -77,31 +80,57 @@ class Pipeline:
     log_bridge: Any = None
     _shut_down: bool = field(default=False, repr=False)
 
+    @property
+    def _providers(self) -> tuple[ChainedTracerProvider, ChainedLoggerProvider, MeterProvider]:
+        return self.tracer_provider, self.logger_provider, self.meter_provider
+
     def force_flush(self, timeout_millis: int = 30_000) -> bool:
-        flushed = True
-        for provider in (self.tracer_provider, self.logger_provider, self.meter_provider):
-            try:
-                flushed = provider.force_flush(timeout_millis) is not False and flushed
-            except Exception as exc:  # noqa: BLE001 - flushing must not raise into the app
-                _logger.warning("otel-distro: flushing %s failed: %r", type(provider).__name__, exc)
-                flushed = False
-        return flushed
+        """Flush the three signals side by side; returns by the deadline even if an exporter hangs."""
+        return run_bounded([p.force_flush for p in self._providers], timeout_millis / 1000)
+
+    def flush_for(self, seconds: float) -> object:
+        return self.force_flush(int(seconds * 1000))
 
     def shutdown(self) -> None:
-        """Flush and stop everything, each step on its own so one failure stops no other."""
+        """Flush and stop everything: signals side by side within one deadline, so a dead endpoint
+        cannot hold the process at exit, and each step on its own so one failure stops no other."""
         if self._shut_down:
             return
         self._shut_down = True
-        steps: list[Callable[[], object]] = []
         if self.log_bridge is not None:
-            steps.append(self.log_bridge.remove)
-        steps += [self.tracer_provider.shutdown, self.logger_provider.shutdown, self.meter_provider.shutdown]
-        steps += [processor.shutdown for processor in self.processors]
-        for step in steps:
-            try:
-                step()
-            except Exception as exc:  # noqa: BLE001 - shutdown runs at exit: nothing may raise
-                _logger.warning("otel-distro: %r while shutting down telemetry", exc)
+            run_bounded([self.log_bridge.remove], SHUTDOWN_SECONDS)
+        run_bounded([p.shutdown for p in self._providers], SHUTDOWN_SECONDS)
+        run_bounded([processor.shutdown for processor in self.processors], SHUTDOWN_SECONDS)
+
+
+def _call(step: Callable[[], object], results: list[bool]) -> None:
+    try:
+        results.append(step() is not False)
+    except Exception as exc:  # noqa: BLE001 - flush and shutdown must not raise into the app
+        _logger.warning("otel-distro: %r while flushing or shutting down telemetry", exc)
+        results.append(False)
+
+
+def run_bounded(steps: Sequence[Callable[[], object]], seconds: float) -> bool:
+    """Run steps on threads of their own and wait for them at most ``seconds`` in all.
+
+    True if every step finished in time and reported success. Where no thread can be
+    started (interpreter shutdown), the steps run here, one after another.
+    """
+    results: list[bool] = []
+    threads = []
+    for step in steps:
+        thread = threading.Thread(target=_call, args=(step, results), name="otel-distro-flush", daemon=True)
+        try:
+            thread.start()
+        except RuntimeError:
+            _call(step, results)
+            continue
+        threads.append(thread)
+    deadline = time.monotonic() + seconds
+    for thread in threads:
+        thread.join(max(0.0, deadline - time.monotonic()))
+    return len(results) == len(steps) and all(results)
 
 
 def _start_named(
@@ -158,7 +187,7 @@ def build_pipeline(
             from otel_distro.log_bridge import LogBridge
 
             pipeline.log_bridge = LogBridge(pipeline.logger_provider)
-        lifecycle.register(pipeline.shutdown, pipeline.force_flush)
+        lifecycle.register(pipeline.shutdown, pipeline.flush_for)
     return pipeline
 
 

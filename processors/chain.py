@@ -179,6 +179,13 @@ class SpanChain(_Chain, SpanProcessor):
                 self.stats.delivery_failure(target, exc)
 
     def on_end(self, span: ReadableSpan) -> None:
+        if self.late and not span.context.trace_flags.sampled:
+            # Recorded but not sampled: no exporter takes it and the batch stage drops it, but a
+            # processor that saw on_start is owed on_end (processed here: this is rare).
+            result = _run(self.processors, span, "process_span", ReadableSpan, self.stats)
+            if result is not None:
+                _deliver(self.late, "on_end", result, self.stats)
+            return
         if self.processors:
             self._stage.on_end(span)
         else:  # nothing to run off the app thread: hand the span straight to each exporter's queue

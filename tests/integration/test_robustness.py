@@ -238,3 +238,47 @@ def test_sigterm_flushes_what_is_buffered_then_ends_the_process_as_sigterm_would
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=30) == -signal.SIGTERM
     assert len(spans(tmp_path / "store")) == 100
+
+
+def test_an_app_handler_that_chains_to_ours_keeps_its_graceful_exit(tmp_path: Path) -> None:
+    import signal
+    import subprocess
+    import sys
+    import textwrap
+
+    script = tmp_path / "app.py"
+    script.write_text(
+        textwrap.dedent(
+            """
+            import signal, sys, threading
+            import otel_distro
+            from opentelemetry import trace
+
+            otel_distro.configure()
+            stop = threading.Event()
+            previous = signal.getsignal(signal.SIGTERM)
+
+            def graceful(signum, frame):
+                if callable(previous):
+                    previous(signum, frame)  # flushes telemetry; must not end the process
+                stop.set()
+
+            signal.signal(signal.SIGTERM, graceful)
+            trace.get_tracer("t").start_span("before-stop").end()
+            print("ready", flush=True)
+            stop.wait(60)
+            print("graceful cleanup done", flush=True)
+            sys.exit(0)
+            """
+        )
+    )
+    proc = subprocess.Popen(
+        [sys.executable, str(script)], env=clean_env(tmp_path), stdout=subprocess.PIPE, text=True
+    )
+    assert proc.stdout is not None
+    with proc.stdout:
+        assert proc.stdout.readline().strip() == "ready"
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=30) == 0
+        assert "graceful cleanup done" in proc.stdout.read()
+    assert [span["name"] for span in spans(tmp_path / "store")] == ["before-stop"]

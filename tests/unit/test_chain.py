@@ -290,3 +290,36 @@ def test_processors_added_to_the_provider_later_sit_behind_the_chain() -> None:
     (span,) = late.get_finished_spans()
     assert span.attributes["chain.order"] == ("redact",)
     provider.shutdown()
+
+
+def test_late_processors_get_on_end_for_recorded_but_unsampled_spans() -> None:
+    from opentelemetry.sdk.trace.sampling import Decision, Sampler, SamplingResult
+
+    from otel_distro.pipeline import ChainedTracerProvider
+
+    class RecordOnly(Sampler):
+        def should_sample(self, *args: object, **kwargs: object) -> SamplingResult:
+            return SamplingResult(Decision.RECORD_ONLY)
+
+        def get_description(self) -> str:
+            return "record-only"
+
+    class Counting(SimpleSpanProcessor):
+        def __init__(self) -> None:
+            super().__init__(InMemorySpanExporter())
+            self.started = self.ended = 0
+
+        def on_start(self, span: object, parent_context: object = None) -> None:
+            self.started += 1
+
+        def on_end(self, span: ReadableSpan) -> None:
+            self.ended += 1
+            assert span.attributes["chain.order"] == ("p",)
+
+    late = Counting()
+    provider = ChainedTracerProvider(SpanChain([Tag("p")], []), sampler=RecordOnly())
+    provider.add_span_processor(late)
+    for _ in range(5):
+        provider.get_tracer("t").start_span("s").end()
+    assert (late.started, late.ended) == (5, 5)
+    provider.shutdown()

@@ -631,3 +631,32 @@ def test_spans_with_huge_text_are_encoded_on_the_writer_thread_not_the_apps(
     assert len(encoding_threads) == 2
     assert encoding_threads[1] != threading.current_thread().name
     provider.shutdown()
+
+
+def test_the_store_processor_ignores_unsampled_spans_and_its_budget_returns_to_zero(tmp_path: Path) -> None:
+    from opentelemetry.sdk.trace.sampling import Decision, Sampler, SamplingResult
+
+    from exporters import jsonl
+
+    class Alternate(Sampler):
+        def __init__(self) -> None:
+            self.calls = 0
+
+        def should_sample(self, *args: object, **kwargs: object) -> SamplingResult:
+            self.calls += 1
+            return SamplingResult(Decision.RECORD_AND_SAMPLE if self.calls % 2 else Decision.RECORD_ONLY)
+
+        def get_description(self) -> str:
+            return "alternate"
+
+    store = JsonlStore(tmp_path)
+    processor = jsonl.JsonlSpanProcessor(store, schedule_delay_millis=60_000)
+    provider = TracerProvider(sampler=Alternate(), shutdown_on_exit=False)
+    provider.add_span_processor(processor)
+    for index in range(100):
+        provider.get_tracer("t").start_span(f"s{index}", attributes={"big": "b" * (index * 1000)}).end()
+    assert processor._budget.items == 50
+    processor.force_flush()
+    assert (processor._budget.items, processor._budget.used) == (0, 0)
+    assert store.stats.records_dropped == 0
+    provider.shutdown()
