@@ -1,0 +1,194 @@
+"""The fast path's recognizers: compiled patterns, each with a validator that confirms a match.
+
+Every recognizer names one entity type. Patterns find candidates; validators (Luhn for
+cards, mod-97 for IBANs, ``ipaddress`` for IPs, ``phonenumbers`` for phone numbers,
+entropy for generic secrets) reject look-alikes such as trace ids, versions and timestamps.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import math
+import re
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Recognizer:
+    """One entity type: where to look, and what confirms a candidate."""
+
+    entity: str
+    pattern: re.Pattern[str]
+    validate: Callable[[re.Match[str]], bool] | None = None
+    group: int = 0  # the part of the match that is replaced (0: all of it)
+    # Cheap tests first: the pattern runs only if one of these substrings is in the text,
+    # and, for digit-based entities, only if the text has a digit at all.
+    hints: tuple[str, ...] = ()
+    digits: bool = False
+    hint_pattern: re.Pattern[str] | None = None  # a case-insensitive alternative to ``hints``
+
+
+def _digits(text: str) -> str:
+    return "".join(ch for ch in text if ch.isdigit())
+
+
+def luhn_valid(number: str) -> bool:
+    total = 0
+    for index, char in enumerate(reversed(number)):
+        digit = ord(char) - 48
+        if index % 2:
+            digit *= 2
+            if digit > 9:
+                digit -= 9
+        total += digit
+    return total % 10 == 0
+
+
+def _card(match: re.Match[str]) -> bool:
+    number = _digits(match.group(0))
+    return 13 <= len(number) <= 19 and number[0] in "3456" and luhn_valid(number)
+
+
+def iban_valid(candidate: str) -> bool:
+    compact = candidate.replace(" ", "").upper()
+    if not 15 <= len(compact) <= 34:
+        return False
+    rearranged = compact[4:] + compact[:4]
+    try:
+        return int("".join(str(int(ch, 36)) for ch in rearranged)) % 97 == 1
+    except ValueError:
+        return False
+
+
+def _ipv4(match: re.Match[str]) -> bool:
+    text = match.string
+    start, end = match.span()
+    # "1.2.3.4.5" or "v1.2.3.4" are versions, not addresses.
+    if end < len(text) and text[end] == "." and end + 1 < len(text) and text[end + 1].isdigit():
+        return False
+    return not (start and text[start - 1] in "vV.")
+
+
+def _ipv6(match: re.Match[str]) -> bool:
+    candidate = match.group(0)
+    if candidate.count(":") < 2:
+        return False
+    try:
+        ipaddress.IPv6Address(candidate)
+    except ValueError:
+        return False
+    return True
+
+
+def _phone(match: re.Match[str]) -> bool:
+    candidate = match.group(0)
+    digits = _digits(candidate)
+    if not 8 <= len(digits) <= 15:
+        return False
+    import phonenumbers
+
+    region = None if candidate.lstrip().startswith("+") else "US"
+    try:
+        parsed = phonenumbers.parse(candidate, region)
+    except phonenumbers.NumberParseException:
+        return False
+    return bool(phonenumbers.is_valid_number(parsed))
+
+
+def shannon_entropy(text: str) -> float:
+    counts = Counter(text)
+    length = len(text)
+    return -sum(n / length * math.log2(n / length) for n in counts.values())
+
+
+_PASSWORD_WORDS = re.compile(r"(?i)passw(?:or)?d|pwd")
+
+
+def _secret_value(match: re.Match[str]) -> bool:
+    """After a password-like word, any value is a secret; after key/token words, a random-looking one."""
+    value = match.group(2)
+    if value.startswith("<"):  # already redacted
+        return False
+    if _PASSWORD_WORDS.fullmatch(match.group(1)):
+        return True
+    return len(value) >= 8 and shannon_entropy(value) >= 3.0
+
+
+# The words that announce a secret (not a secret themselves).
+_SECRET_KEY_WORDS = (
+    r"(?:api[_-]?key|apikey|secret|token|passw(?:or)?d|pwd|access[_-]?key|client[_-]?secret|auth)"  # noqa: S105
+)
+_SECRET_HINT = re.compile(r"(?i)key|secret|token|pass|pwd|auth")
+
+RECOGNIZERS: tuple[Recognizer, ...] = (  # applied in this order
+    Recognizer(
+        "CREDENTIALS",
+        re.compile(r"\b[a-zA-Z][a-zA-Z0-9+.-]*://([^\s:/@]+:[^\s@/]+)@"),
+        group=1,
+        hints=("://",),
+    ),
+    Recognizer(
+        "JWT", re.compile(r"\beyJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}"), hints=("eyJ",)
+    ),
+    Recognizer(
+        "BEARER_TOKEN", re.compile(r"\b[Bb]earer\s+([A-Za-z0-9\-._~+/]{8,}=*)"), group=1, hints=("earer",)
+    ),
+    Recognizer(
+        "API_KEY", re.compile(r"\bsk-(?:proj-|svcacct-|admin-|ant-)?[A-Za-z0-9_-]{20,}"), hints=("sk-",)
+    ),
+    Recognizer("API_KEY", re.compile(r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b"), hints=("AKIA", "ASIA")),
+    Recognizer(
+        "API_KEY",
+        re.compile(r"\b(?:gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{22,})"),
+        hints=("gh", "github_pat_"),
+    ),
+    Recognizer("API_KEY", re.compile(r"\bxox[abposr]-[A-Za-z0-9-]{10,}"), hints=("xox",)),
+    Recognizer(
+        "SECRET",
+        re.compile(rf"(?i)\b({_SECRET_KEY_WORDS})[\"']?\s*[:=]\s*[\"']?([^\s\"',;&]+)"),
+        validate=_secret_value,
+        group=2,
+        hint_pattern=_SECRET_HINT,
+    ),
+    Recognizer(
+        "EMAIL",
+        re.compile(r"\b[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b"),
+        hints=("@",),
+    ),
+    Recognizer(
+        "US_SSN",
+        re.compile(r"\b(?!000|666|9\d\d)\d{3}-(?!00)\d{2}-(?!0000)\d{4}\b"),
+        hints=("-",),
+        digits=True,
+    ),
+    Recognizer("CREDIT_CARD", re.compile(r"\b(?:\d[ -]?){12,18}\d\b"), validate=_card, digits=True),
+    Recognizer(
+        "IBAN_CODE",
+        re.compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?\b"),
+        validate=lambda m: iban_valid(m.group(0)),
+        digits=True,
+    ),
+    Recognizer(
+        "IP_ADDRESS",
+        re.compile(r"(?<![\w.])(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)\b"),
+        validate=_ipv4,
+        hints=(".",),
+        digits=True,
+    ),
+    Recognizer(
+        "IP_ADDRESS",
+        re.compile(r"(?<![\w:])(?:[0-9A-Fa-f]{1,4}:|:){2,7}(?::|[0-9A-Fa-f]{1,4})(?![\w:])"),
+        validate=_ipv6,
+        hints=(":",),
+    ),
+    Recognizer(
+        "PHONE_NUMBER",
+        re.compile(
+            r"(?<![\w+.-])(?:\+\d{1,3}[ .-]?)?(?:\(\d{1,4}\)[ .-]?)?\d{1,4}(?:[ .-]\d{1,8}){1,5}(?![\w.-])"
+        ),
+        validate=_phone,
+        digits=True,
+    ),
+)

@@ -1,0 +1,115 @@
+"""The fast-path PiiRedactor: every structured entity type goes, telemetry identifiers stay."""
+
+from __future__ import annotations
+
+import pytest
+
+from processors.pii import PiiRedactor
+from processors.pii.patterns import iban_valid, luhn_valid
+
+JWT = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U"
+SENSITIVE = [
+    ("EMAIL", "write to jane.doe+work@example.co.uk today", "jane.doe+work@example.co.uk"),
+    ("PHONE_NUMBER", "call +44 20 7946 0958 after six", "+44 20 7946 0958"),
+    ("PHONE_NUMBER", "my cell is (415) 555-2671, thanks", "(415) 555-2671"),
+    ("PHONE_NUMBER", "Tel: +49 30 12345678", "+49 30 12345678"),
+    ("PHONE_NUMBER", "Tel: +33 1 42 68 53 00", "+33 1 42 68 53 00"),
+    ("PHONE_NUMBER", "ring +81 3-1234-5678", "+81 3-1234-5678"),
+    ("US_SSN", "ssn 123-45-6789 on file", "123-45-6789"),
+    ("CREDIT_CARD", "paid with 4111 1111 1111 1111 yesterday", "4111 1111 1111 1111"),
+    ("CREDIT_CARD", "amex 378282246310005", "378282246310005"),
+    ("IBAN_CODE", "send to GB82 WEST 1234 5698 7654 32 please", "GB82 WEST 1234 5698 7654 32"),
+    ("IBAN_CODE", "DE89370400440532013000", "DE89370400440532013000"),
+    ("IP_ADDRESS", "client 203.0.113.7 connected", "203.0.113.7"),
+    ("IP_ADDRESS", "bound to 2001:db8::ff00:42:8329 now", "2001:db8::ff00:42:8329"),
+    ("CREDENTIALS", "dsn postgres://admin:s3cr3t@db.internal:5432/app", "admin:s3cr3t"),
+    ("BEARER_TOKEN", "Authorization: Bearer abcdef1234567890ABCDEF", "abcdef1234567890ABCDEF"),
+    ("JWT", f"jwt {JWT} end", JWT),
+    (
+        "API_KEY",
+        "OPENAI_API_KEY sk-proj-abcdefghijklmnopqrstuvwxyz012345",
+        "sk-proj-abcdefghijklmnopqrstuvwxyz012345",
+    ),
+    ("API_KEY", "aws AKIAIOSFODNN7EXAMPLE key", "AKIAIOSFODNN7EXAMPLE"),
+    ("API_KEY", "gh ghp_abcdefghijklmnopqrstuvwxyz0123456789 ok", "ghp_abcdefghijklmnopqrstuvwxyz0123456789"),
+    ("API_KEY", "slack xoxb-1234567890-abcdefghij", "xoxb-1234567890-abcdefghij"),
+    ("SECRET", 'config {"client_secret": "Zx8kL2pQ9vR4tY7wB1nM"}', "Zx8kL2pQ9vR4tY7wB1nM"),
+    ("SECRET", "login with password: hunter2", "hunter2"),
+]
+
+BENIGN = [
+    "trace 4bf92f3577b34da6a3ce929d0e0e4736 span 00f067aa0ba902b7",
+    "request 123e4567-e89b-12d3-a456-426614174000 done",
+    "sha256 e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+    "released v1.2.3 and 2.14.0rc1",
+    "model gpt-4o-mini-2024-07-18 and claude-3-5-sonnet-20241022",
+    "at 2026-11-21T21:45:00Z took 1732222222123 ns",
+    "read /var/lib/app/data.db and C:\\Users\\app\\config.toml",
+    "GET https://api.example.com:8443/v1/chat/completions?stream=true",
+    "the token budget is 4096 and max_tokens=512",
+    "order #1234 of 3 items for 19.99 EUR",
+    "mac aa:bb:cc:dd:ee:ff at 12:30:45",
+    "port 5432, pid 31337, exit status 137",
+]
+
+
+IDS = [f"{entity}-{index}" for index, (entity, _, _) in enumerate(SENSITIVE)]
+
+
+@pytest.mark.parametrize(("entity", "text", "value"), SENSITIVE, ids=IDS)
+def test_each_entity_type_is_replaced_by_its_label_and_counted(entity: str, text: str, value: str) -> None:
+    redacted, counts = PiiRedactor().redact(text)
+    assert value not in redacted
+    assert f"<{entity}>" in redacted
+    assert counts[entity] == 1
+
+
+@pytest.mark.parametrize("text", BENIGN)
+def test_telemetry_identifiers_are_left_alone(text: str) -> None:
+    redacted, counts = PiiRedactor().redact(text)
+    assert redacted == text
+    assert not counts
+
+
+def test_the_surrounding_text_stays_readable() -> None:
+    text = "User jane@example.com paid with 4111-1111-1111-1111 from 203.0.113.7."
+    assert PiiRedactor().redact_text(text) == "User <EMAIL> paid with <CREDIT_CARD> from <IP_ADDRESS>."
+
+
+def test_mask_style_hides_the_value_and_keeps_its_length() -> None:
+    assert PiiRedactor(style="mask").redact_text("mail jane@example.com") == "mail " + "*" * 16
+
+
+def test_hash_style_is_keyed_and_stable() -> None:
+    first = PiiRedactor(style="hash", hash_key="k1").redact_text("jane@example.com")
+    again = PiiRedactor(style="hash", hash_key="k1").redact_text("jane@example.com")
+    other_key = PiiRedactor(style="hash", hash_key="k2").redact_text("jane@example.com")
+    assert first == again
+    assert first != other_key
+    assert first.startswith("<EMAIL:") and "jane" not in first
+
+
+def test_entity_selection_limits_what_is_replaced() -> None:
+    redacted = PiiRedactor(entities={"EMAIL"}).redact_text("jane@example.com 203.0.113.7")
+    assert redacted == "<EMAIL> 203.0.113.7"
+
+
+def test_bad_options_are_refused_clearly() -> None:
+    with pytest.raises(ValueError, match="style"):
+        PiiRedactor(style="blur")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="hash_key"):
+        PiiRedactor(style="hash")
+
+
+def test_validators_reject_look_alikes() -> None:
+    assert luhn_valid("4111111111111111")
+    assert not luhn_valid("4111111111111112")
+    assert iban_valid("GB82 WEST 1234 5698 7654 32")
+    assert not iban_valid("GB82 WEST 1234 5698 7654 33")
+    assert PiiRedactor().redact_text("id 4111 1111 1111 1112") == "id 4111 1111 1111 1112"
+
+
+def test_odd_strings_never_raise() -> None:
+    redactor = PiiRedactor()
+    for text in ("", "\ud800 lone surrogate jane@example.com", "x" * 200_000 + " 203.0.113.7", "@" * 10_000):
+        assert isinstance(redactor.redact_text(text), str)
