@@ -1,0 +1,47 @@
+"""The project-ID hashing processor: values of configured keys become keyed HMAC-SHA256 digests.
+
+The same project hashes to the same value in spans, logs, metrics and resources, and across
+restarts with the same key, so it can still be grouped and joined; without the key it cannot
+be read back. The key comes from the caller (``otel_distro`` reads ``TELEMETRY_HASH_KEY`` or
+keeps a per-install key in the store).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections import Counter
+from collections.abc import Collection, Mapping
+from typing import Any
+
+from processors.rewrite import RecordRewriter
+
+PROJECT_KEYS = ("project.id", "project_id", "project.name", "gen_ai.project.id")
+PREFIX = "hmac-sha256:"
+
+
+class ProjectHashingProcessor(RecordRewriter):
+    """Replaces the values of project-identifying keys with keyed digests, on every signal."""
+
+    def __init__(self, key: bytes, keys: Collection[str] = PROJECT_KEYS) -> None:
+        super().__init__()
+        if not key:
+            raise ValueError("a non-empty hash key is needed")
+        self._key = key
+        self.keys = frozenset(keys)
+
+    def digest(self, value: object) -> str:
+        text = value if isinstance(value, str) else repr(value)
+        mac = hmac.new(self._key, text.encode("utf-8", "surrogatepass"), hashlib.sha256)
+        return PREFIX + mac.hexdigest()
+
+    def rewrite_attributes(self, attrs: Mapping[str, Any], counts: Counter[str]) -> dict[str, Any] | None:
+        out: dict[str, Any] | None = None
+        for key in self.keys.intersection(attrs):
+            value = attrs[key]
+            if value is None or (isinstance(value, str) and value.startswith(PREFIX)):
+                continue
+            if out is None:
+                out = dict(attrs)
+            out[key] = self.digest(value)
+        return out

@@ -1,0 +1,214 @@
+"""A base for processors that rewrite values everywhere they hide, on every signal.
+
+Subclasses say how to rewrite an attribute mapping and a piece of text; this module walks
+spans (name, attributes, events with their names and attributes, links, status description,
+resource), log records (body, structured bodies included, attributes, resource) and metrics
+(data-point attributes, exemplar attributes, resource), and builds new records only where
+something changed. Resources are shared by many records, so their rewrites are cached.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from typing import Any
+
+from opentelemetry.sdk._logs import ReadableLogRecord
+from opentelemetry.sdk.metrics.export import MetricsData
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import Event, ReadableSpan
+from opentelemetry.trace import Link, Status
+
+from processors.base import RecordProcessor
+from processors.records import replace_log, replace_span
+
+_RESOURCE_CACHE_LIMIT = 64
+
+
+class RecordRewriter(RecordProcessor):
+    """Rewrites attribute values and texts in spans, logs and metrics.
+
+    Subclasses override :meth:`rewrite_attributes` and, where texts matter,
+    :meth:`rewrite_text`; both return ``None`` when nothing changed. ``counts`` collects
+    what was rewritten per kind; when :attr:`count_prefix` is set, a span or log record
+    carries those counts as ``<prefix><KIND>`` attributes.
+    """
+
+    count_prefix: str | None = None
+
+    def __init__(self) -> None:
+        self._resources: dict[int, tuple[Resource, Resource]] = {}
+
+    # -- what subclasses provide -------------------------------------------------------------
+    def rewrite_attributes(self, attrs: Mapping[str, Any], counts: Counter[str]) -> dict[str, Any] | None:
+        return None
+
+    def rewrite_text(self, text: str, counts: Counter[str]) -> str | None:
+        return None
+
+    # -- helpers ------------------------------------------------------------------------------
+    def _attrs(self, attrs: Mapping[str, Any] | None, counts: Counter[str]) -> dict[str, Any] | None:
+        return self.rewrite_attributes(attrs, counts) if attrs else None
+
+    def _text(self, text: str | None, counts: Counter[str]) -> str | None:
+        return self.rewrite_text(text, counts) if text else None
+
+    def _resource(self, resource: Resource) -> Resource:
+        hit = self._resources.get(id(resource))
+        if hit is not None and hit[0] is resource:
+            return hit[1]
+        rewritten = self._attrs(resource.attributes, Counter())
+        result = resource if rewritten is None else Resource(rewritten, resource.schema_url)
+        if len(self._resources) >= _RESOURCE_CACHE_LIMIT:
+            self._resources.clear()
+        self._resources[id(resource)] = (resource, result)
+        return result
+
+    def _with_counts(self, attrs: Mapping[str, Any] | None, counts: Counter[str]) -> dict[str, Any]:
+        out = dict(attrs or {})
+        if self.count_prefix:
+            for kind, count in sorted(counts.items()):
+                out[f"{self.count_prefix}{kind}"] = count
+        return out
+
+    # -- spans --------------------------------------------------------------------------------
+    def process_span(self, span: ReadableSpan) -> ReadableSpan | None:
+        counts: Counter[str] = Counter()
+        name = self._text(span.name, counts)
+        attributes = self._attrs(span.attributes, counts)
+        events = self._events(span.events, counts)
+        links = self._links(span.links, counts)
+        description = self._text(span.status.description, counts)
+        resource = self._resource(span.resource)
+        if (
+            name is None
+            and attributes is None
+            and events is None
+            and links is None
+            and description is None
+            and resource is span.resource
+            and not counts
+        ):
+            return span
+        return replace_span(
+            span,
+            name=span.name if name is None else name,
+            attributes=self._with_counts(span.attributes if attributes is None else attributes, counts),
+            events=span.events if events is None else events,
+            links=span.links if links is None else links,
+            status=span.status if description is None else Status(span.status.status_code, description),
+            resource=resource,
+        )
+
+    def _events(self, events: Sequence[Event], counts: Counter[str]) -> list[Event] | None:
+        changed = False
+        out = []
+        for event in events:
+            name = self._text(event.name, counts)
+            attributes = self._attrs(event.attributes, counts)
+            if name is None and attributes is None:
+                out.append(event)
+                continue
+            changed = True
+            out.append(
+                Event(
+                    event.name if name is None else name,
+                    event.attributes if attributes is None else attributes,
+                    event.timestamp,
+                )
+            )
+        return out if changed else None
+
+    def _links(self, links: Sequence[Link], counts: Counter[str]) -> list[Link] | None:
+        changed = False
+        out = []
+        for link in links:
+            attributes = self._attrs(link.attributes, counts)
+            if attributes is None:
+                out.append(link)
+                continue
+            changed = True
+            out.append(Link(link.context, attributes))
+        return out if changed else None
+
+    # -- logs ---------------------------------------------------------------------------------
+    def process_log(self, record: ReadableLogRecord) -> ReadableLogRecord | None:
+        counts: Counter[str] = Counter()
+        log = record.log_record
+        body = self._body(log.body, counts)
+        attributes = self._attrs(log.attributes, counts)
+        resource = self._resource(record.resource)
+        if body is _UNCHANGED and attributes is None and resource is record.resource and not counts:
+            return record
+        return replace_log(
+            record,
+            body=log.body if body is _UNCHANGED else body,
+            attributes=self._with_counts(log.attributes if attributes is None else attributes, counts),
+            resource=resource,
+        )
+
+    def _body(self, body: Any, counts: Counter[str]) -> Any:
+        """A structured body is rewritten like attributes (its keys count); text like text."""
+        if isinstance(body, str):
+            text = self._text(body, counts)
+            return _UNCHANGED if text is None else text
+        if isinstance(body, Mapping):
+            flat = {str(key): value for key, value in body.items()}
+            rewritten = self._attrs(flat, counts)
+            nested_changed = False
+            result = dict(flat if rewritten is None else rewritten)
+            for key, value in result.items():
+                if isinstance(value, Mapping | list | tuple):
+                    inner = self._body(value, counts)
+                    if inner is not _UNCHANGED:
+                        result[key] = inner
+                        nested_changed = True
+            return result if rewritten is not None or nested_changed else _UNCHANGED
+        if isinstance(body, list | tuple):
+            items = [self._body(item, counts) for item in body]
+            if all(item is _UNCHANGED for item in items):
+                return _UNCHANGED
+            return [
+                original if item is _UNCHANGED else item for original, item in zip(body, items, strict=True)
+            ]
+        return _UNCHANGED
+
+    # -- metrics ------------------------------------------------------------------------------
+    def process_metrics(self, data: MetricsData) -> MetricsData | None:
+        resource_metrics = []
+        for rm in data.resource_metrics:
+            scope_metrics = []
+            for sm in rm.scope_metrics:
+                metrics = [replace(m, data=self._metric_data(m.data)) for m in sm.metrics]
+                scope_metrics.append(replace(sm, metrics=metrics))
+            resource_metrics.append(
+                replace(rm, resource=self._resource(rm.resource), scope_metrics=scope_metrics)
+            )
+        return replace(data, resource_metrics=resource_metrics)
+
+    def _metric_data(self, data: Any) -> Any:
+        points = []
+        for point in data.data_points:
+            attributes = self._attrs(point.attributes, Counter())
+            exemplars = [
+                replace(e, filtered_attributes=rewritten)
+                if (rewritten := self._attrs(e.filtered_attributes, Counter())) is not None
+                else e
+                for e in (point.exemplars or ())
+            ]
+            points.append(
+                replace(
+                    point,
+                    attributes=point.attributes if attributes is None else attributes,
+                    exemplars=exemplars,
+                )
+            )
+        return replace(data, data_points=points)
+
+
+class _Unchanged:
+    __slots__ = ()
+
+
+_UNCHANGED: Any = _Unchanged()

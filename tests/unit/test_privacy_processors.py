@@ -1,0 +1,145 @@
+"""Redaction and project-ID hashing over every place data hides, for spans, logs and metrics."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from opentelemetry._logs import SeverityNumber
+from opentelemetry.sdk._logs import LoggerProvider, ReadableLogRecord
+from opentelemetry.sdk._logs.export import InMemoryLogRecordExporter, SimpleLogRecordProcessor
+from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.metrics.export import InMemoryMetricReader, MetricsData
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.trace import Link, Status, StatusCode
+
+from processors.hashing import PREFIX, ProjectHashingProcessor
+from processors.redaction import COUNT_PREFIX, DENIED, RedactionProcessor
+
+EMAIL = "alice@example.com"
+CARD = "4111 1111 1111 1111"
+RESOURCE = Resource.create({"service.name": "svc", "host.owner": EMAIL, "project.id": "acme-prod"})
+
+
+def _span(**kwargs: Any) -> ReadableSpan:
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider(resource=RESOURCE, shutdown_on_exit=False)
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    tracer = provider.get_tracer("t")
+    linked = tracer.start_span("linked")
+    with tracer.start_as_current_span(
+        kwargs.get("name", f"lookup {EMAIL}"),
+        attributes=kwargs.get("attributes", {}),
+        links=[Link(linked.get_span_context(), {"peer.email": EMAIL})],
+    ) as span:
+        span.add_event(f"mail to {EMAIL}", {"exception.message": f"card {CARD} declined"})
+        span.add_event("gen_ai.user.message", {"content": f"my email is {EMAIL}"})
+        span.set_status(Status(StatusCode.ERROR, f"failed for {EMAIL}"))
+    linked.end()
+    return next(s for s in exporter.get_finished_spans() if s.name != "linked")
+
+
+def _everything(span: ReadableSpan) -> str:
+    parts = [span.name, repr(dict(span.attributes or {})), span.status.description or ""]
+    parts += [e.name + repr(dict(e.attributes or {})) for e in span.events]
+    parts += [repr(dict(link.attributes or {})) for link in span.links]
+    parts.append(repr(dict(span.resource.attributes)))
+    return " ".join(parts)
+
+
+def test_redaction_reaches_every_place_in_a_span_and_counts_what_it_did() -> None:
+    span = _span(
+        attributes={
+            "user.query": f"send {CARD} to {EMAIL}",
+            "emails": (EMAIL, "nobody"),
+            "http.request.header.authorization": "Basic dXNlcjpwYXNz",
+            "trace_id": EMAIL,  # allow-listed key: left as it is
+            "gen_ai.usage.input_tokens": 12,
+        }
+    )
+    redacted = RedactionProcessor().process_span(span)
+    assert redacted is not None and redacted is not span
+    text = _everything(redacted)
+    assert CARD not in text
+    assert text.count(EMAIL) == 1  # only under the allow-listed key
+    assert redacted.attributes["trace_id"] == EMAIL
+    assert redacted.attributes["http.request.header.authorization"] == DENIED
+    assert redacted.attributes["emails"] == ("<EMAIL>", "nobody")
+    assert redacted.attributes["gen_ai.usage.input_tokens"] == 12
+    assert redacted.name == "lookup <EMAIL>"
+    assert redacted.status.description == "failed for <EMAIL>"
+    assert redacted.status.status_code is StatusCode.ERROR
+    assert redacted.context == span.context and redacted.parent == span.parent
+    assert redacted.attributes[f"{COUNT_PREFIX}EMAIL"] == 7
+    assert redacted.attributes[f"{COUNT_PREFIX}CREDIT_CARD"] == 2
+    assert redacted.attributes[f"{COUNT_PREFIX}SECRET"] == 1
+
+
+def test_a_clean_span_is_passed_on_as_the_same_object() -> None:
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider(shutdown_on_exit=False)
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    provider.get_tracer("t").start_span(
+        "chat gpt-4o-mini", attributes={"gen_ai.request.model": "gpt-4o"}
+    ).end()
+    (span,) = exporter.get_finished_spans()
+    assert RedactionProcessor().process_span(span) is span
+
+
+def _log(body: Any, attributes: dict[str, Any]) -> ReadableLogRecord:
+    exporter = InMemoryLogRecordExporter()
+    provider = LoggerProvider(resource=RESOURCE, shutdown_on_exit=False)
+    provider.add_log_record_processor(SimpleLogRecordProcessor(exporter))
+    provider.get_logger("t").emit(body=body, severity_number=SeverityNumber.INFO, attributes=attributes)
+    (record,) = exporter.get_finished_logs()
+    return record
+
+
+def test_redaction_reaches_log_bodies_structured_bodies_and_attributes() -> None:
+    for body in (
+        f"user {EMAIL} paid with {CARD}",
+        {"user": {"email": EMAIL, "password": "hunter2"}, "items": [f"card {CARD}", 3]},
+    ):
+        record = RedactionProcessor().process_log(_log(body, {"client.address": "203.0.113.9"}))
+        assert record is not None
+        text = repr(record.log_record.body) + repr(dict(record.log_record.attributes or {}))
+        text += repr(dict(record.resource.attributes))
+        assert EMAIL not in text and CARD not in text and "203.0.113.9" not in text and "hunter2" not in text
+        assert record.log_record.attributes[f"{COUNT_PREFIX}EMAIL"] >= 1
+
+
+def _metrics(attributes: dict[str, Any]) -> MetricsData:
+    reader = InMemoryMetricReader()
+    provider = MeterProvider(resource=RESOURCE, metric_readers=[reader], shutdown_on_exit=False)
+    provider.get_meter("m").create_counter("requests").add(1, attributes)
+    data = reader.get_metrics_data()
+    assert data is not None
+    return data
+
+
+def test_redaction_reaches_metric_data_point_attributes_and_resources() -> None:
+    data = RedactionProcessor().process_metrics(_metrics({"user.email": EMAIL, "route": "/chat"}))
+    assert data is not None
+    (rm,) = data.resource_metrics
+    point = rm.scope_metrics[0].metrics[0].data.data_points[0]
+    assert dict(point.attributes or {}) == {"user.email": "<EMAIL>", "route": "/chat"}
+    assert EMAIL not in repr(dict(rm.resource.attributes))
+
+
+def test_project_ids_hash_the_same_everywhere_and_only_with_the_same_key() -> None:
+    hashing = ProjectHashingProcessor(b"key-one")
+    span = hashing.process_span(_span(attributes={"project.id": "acme-prod"}))
+    log = hashing.process_log(_log("hello", {"project_id": "acme-prod"}))
+    metrics = hashing.process_metrics(_metrics({"gen_ai.project.id": "acme-prod"}))
+    assert span is not None and log is not None and metrics is not None
+    expected = hashing.digest("acme-prod")
+    assert expected.startswith(PREFIX) and "acme" not in expected
+    point = metrics.resource_metrics[0].scope_metrics[0].metrics[0].data.data_points[0]
+    assert span.attributes["project.id"] == expected
+    assert span.resource.attributes["project.id"] == expected
+    assert log.log_record.attributes["project_id"] == expected
+    assert point.attributes["gen_ai.project.id"] == expected
+    assert ProjectHashingProcessor(b"key-one").digest("acme-prod") == expected  # a restart, same key
+    assert ProjectHashingProcessor(b"key-two").digest("acme-prod") != expected
