@@ -26,6 +26,12 @@ TELEMETRY_PII_REDACTION = "TELEMETRY_PII_REDACTION"
 TELEMETRY_HASH_KEY = "TELEMETRY_HASH_KEY"
 """Secret for project-ID hashing (HMAC-SHA256). Unset: a per-install key in the store."""
 
+TELEMETRY_REDACTION_STYLE = "TELEMETRY_REDACTION_STYLE"
+"""How redacted values read: ``label`` (``<EMAIL>``), ``mask`` or ``hash``. Default ``label``."""
+
+TELEMETRY_PROJECT_KEYS = "TELEMETRY_PROJECT_KEYS"
+"""Comma-separated attribute keys whose values are hashed. Default the project id/name keys."""
+
 TELEMETRY_ENDPOINT = "TELEMETRY_ENDPOINT"
 """Conversation-log (federated learning) endpoint. Unset: that exporter is off."""
 

@@ -170,7 +170,9 @@ def build_pipeline(
     Whatever was started is stopped again if assembly fails.
     """
     problems = Problems(strict=strict)
-    chain = validate_processors(processors, problems)
+    from otel_distro.privacy import privacy_processors
+
+    chain = (*privacy_processors(settings), *validate_processors(processors, problems))
     started: list[Any] = []
     try:
         pipeline = _assemble(settings, chain, problems, started)

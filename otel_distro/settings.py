@@ -103,6 +103,16 @@ def _names(raw: object) -> tuple[str, ...]:
     return tuple(name.strip() for name in items if isinstance(name, str) and name.strip())
 
 
+def _choice(*allowed: str) -> Callable[[object], str]:
+    def parse(raw: object) -> str:
+        text = _text(raw)
+        if text is None or text.lower() not in allowed:
+            raise ValueError
+        return text.lower()
+
+    return parse
+
+
 def _key_values(raw: object) -> tuple[tuple[str, str], ...]:
     if isinstance(raw, Mapping):
         return tuple((str(key), str(value)) for key, value in raw.items())
@@ -188,6 +198,20 @@ class Settings:
         "Secret for project-ID hashing (unset: per-install key).",
         (ev.TELEMETRY_HASH_KEY,),
         secret=True,
+    )
+    redaction_style: str = _option(
+        "label",
+        _Parser("label, mask or hash", _choice("label", "mask", "hash")),
+        "privacy.redaction_style",
+        "How redacted values read: <EMAIL>, ****, or a keyed hash.",
+        (ev.TELEMETRY_REDACTION_STYLE,),
+    )
+    project_keys: tuple[str, ...] = _option(
+        ("project.id", "project_id", "project.name", "gen_ai.project.id"),
+        _NAMES,
+        "privacy.project_keys",
+        "Attribute keys whose values are hashed (HMAC-SHA256).",
+        (ev.TELEMETRY_PROJECT_KEYS,),
     )
     endpoint: str | None = _option(
         None,

@@ -132,7 +132,7 @@ def test_store_can_be_switched_off_or_named_back_per_signal(tmp_path: Path) -> N
     run = run_app(tmp_path, APP, zero_code=True, env=off)
     assert run.returncode == 0, run.stderr
     assert '"name": "parent"' in run.stdout  # the console exporter got the spans
-    assert not (tmp_path / "store").exists()
+    assert not any((tmp_path / "store" / signal).exists() for signal in ("traces", "metrics", "logs"))
 
     named = clean_env(tmp_path, TELEMETRY_STORE_ENABLED="false", OTEL_TRACES_EXPORTER="jsonl")
     run = run_app(tmp_path, APP, zero_code=True, env=named)

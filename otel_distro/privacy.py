@@ -1,0 +1,71 @@
+"""The privacy processors the settings ask for: project-ID hashing, then PII redaction.
+
+The hashing key is ``TELEMETRY_HASH_KEY``, else a per-install random key kept in the store
+(``hash.key``, mode 0600) so hashes stay stable across restarts; if the store cannot hold
+it, a key for this process only is used and a warning says hashes will not match later runs.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+from pathlib import Path
+
+from otel_distro.settings import Settings
+from processors.base import RecordProcessor
+
+_logger = logging.getLogger("otel_distro")
+
+KEY_FILE = "hash.key"
+
+
+def install_key(store_dir: Path) -> bytes:
+    """The per-install key, created once (0600) and read by every later process."""
+    path = store_dir / KEY_FILE
+    try:
+        return path.read_bytes().strip()
+    except FileNotFoundError:
+        pass
+    store_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    key = secrets.token_hex(32).encode()
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process created it first: use theirs
+        return path.read_bytes().strip()
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(key)
+    return key
+
+
+def hash_key(settings: Settings) -> bytes:
+    if settings.hash_key:
+        return settings.hash_key.encode()
+    try:
+        key = install_key(settings.store_dir)
+        if key:
+            return key
+    except OSError as exc:
+        _logger.warning(
+            "otel-distro: cannot keep a hash key in %s (%s); project ids are hashed with a key for "
+            "this process only, so they will not match other runs (set TELEMETRY_HASH_KEY)",
+            settings.store_dir,
+            exc,
+        )
+    return secrets.token_hex(32).encode()
+
+
+def privacy_processors(settings: Settings) -> list[RecordProcessor]:
+    """Hashing first, then redaction (when on), as every record must pass them before exporters."""
+    from processors.hashing import ProjectHashingProcessor
+
+    key = hash_key(settings)
+    chain: list[RecordProcessor] = [ProjectHashingProcessor(key, settings.project_keys)]
+    if settings.pii_redaction:
+        from processors.pii import PiiRedactor
+        from processors.redaction import RedactionProcessor
+
+        style = settings.redaction_style
+        redactor = PiiRedactor(style=style, hash_key=key if style == "hash" else None)  # type: ignore[arg-type]
+        chain.append(RedactionProcessor(redactor))
+    return chain

@@ -1,0 +1,116 @@
+"""Privacy on by default, through a real zero-code child: no raw PII in the store or at a collector."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.support.collector import RecordingOtlpServer, RotelCollector
+from tests.support.proc import attrs, clean_env, run_app, spans, store_lines
+
+EMAIL = "alice.smith@example.com"
+CARD = "4111 1111 1111 1111"
+KEY = "sk-proj-abcdefghijklmnopqrstuvwxyz012345"
+RAW = (EMAIL, CARD.replace(" ", ""), CARD, KEY, "203.0.113.77", "hunter2")
+
+APP = f"""
+    import logging
+    from opentelemetry import metrics, trace
+
+    tracer = trace.get_tracer("privacy")
+    log = logging.getLogger("privacy.app")
+    other = tracer.start_span("other")
+    link = trace.Link(other.get_span_context(), {{"peer": "{EMAIL}"}})
+    with tracer.start_as_current_span("lookup {EMAIL}", links=[link]) as span:
+        span.set_attribute("gen_ai.prompt", "my card is {CARD}, key {KEY}")
+        span.set_attribute("client.addresses", ["203.0.113.77", "x"])
+        span.set_attribute("db.password", "hunter2")
+        span.set_attribute("project.id", "acme-prod")
+        span.add_event("gen_ai.user.message", {{"content": "reach me at {EMAIL}"}})
+        try:
+            raise ValueError("no account for {EMAIL}")
+        except ValueError as exc:
+            span.record_exception(exc)
+            span.set_status(trace.Status(trace.StatusCode.ERROR, "failed for {EMAIL}"))
+    other.end()
+    logins = metrics.get_meter("privacy").create_counter("logins")
+    logins.add(1, {{"user": "{EMAIL}", "project.id": "acme-prod"}})
+    log.warning("login by %s with card %s", "{EMAIL}", "{CARD}", extra={{"project.id": "acme-prod"}})
+    print("app ok")
+"""
+
+
+def _assert_clean(blob: str) -> None:
+    for raw in RAW:
+        assert raw not in blob, raw
+
+
+def test_no_raw_pii_reaches_the_store_in_any_signal_and_project_ids_hash_alike(tmp_path: Path) -> None:
+    env = clean_env(
+        tmp_path,
+        TELEMETRY_LOG_BRIDGE="true",
+        OTEL_RESOURCE_ATTRIBUTES=f"owner.email={EMAIL},project.id=acme-prod",
+    )
+    run = run_app(tmp_path, APP, zero_code=True, env=env)
+    assert run.returncode == 0, run.stderr
+    base = tmp_path / "store"
+    blob = "".join(
+        line.decode() for signal in ("traces", "metrics", "logs") for line in store_lines(base, signal)
+    )
+    assert "<EMAIL>" in blob and "<CREDIT_CARD>" in blob and "<API_KEY>" in blob
+    _assert_clean(blob)
+    assert "acme-prod" not in blob
+    (lookup,) = [s for s in spans(base) if s["name"] == "lookup <EMAIL>"]
+    values = attrs(lookup["attributes"])
+    digest = values["project.id"]
+    assert digest.startswith("hmac-sha256:")
+    assert values["db.password"] == "<REDACTED>"
+    assert values["otel_distro.redacted.EMAIL"] >= 4
+    assert lookup["_resource"]["project.id"] == digest
+    assert blob.count(digest) >= 4  # span, resource, metric point, log record
+
+    again = run_app(tmp_path, APP, zero_code=True, env=env)  # a restart: the per-install key is kept
+    assert again.returncode == 0, again.stderr
+    lookups = [s for s in spans(base) if s["name"] == "lookup <EMAIL>"]
+    assert len(lookups) == 2
+    assert {attrs(s["attributes"])["project.id"] for s in lookups} == {digest}
+    assert oct((base / "hash.key").stat().st_mode & 0o777) == "0o600"
+
+
+def test_redaction_can_be_turned_off_but_hashing_stays(tmp_path: Path) -> None:
+    env = clean_env(tmp_path, TELEMETRY_PII_REDACTION="false", TELEMETRY_HASH_KEY="fixed-key")
+    run = run_app(tmp_path, APP, zero_code=True, env=env)
+    assert run.returncode == 0, run.stderr
+    blob = "".join(line.decode() for line in store_lines(tmp_path / "store", "traces"))
+    assert EMAIL in blob
+    assert "acme-prod" not in blob and "hmac-sha256:" in blob
+
+
+@pytest.fixture
+def collector() -> Iterator[tuple[RotelCollector, RecordingOtlpServer]]:
+    with RecordingOtlpServer() as sink, RotelCollector(sink.endpoint) as rotel:
+        yield rotel, sink
+
+
+def test_the_standard_otlp_exporter_receives_redacted_data_only(
+    tmp_path: Path, collector: tuple[RotelCollector, RecordingOtlpServer]
+) -> None:
+    rotel, sink = collector
+    env = clean_env(
+        tmp_path,
+        TELEMETRY_LOG_BRIDGE="true",
+        OTEL_TRACES_EXPORTER="otlp",
+        OTEL_METRICS_EXPORTER="otlp",
+        OTEL_LOGS_EXPORTER="otlp",
+        OTEL_EXPORTER_OTLP_ENDPOINT=rotel.grpc_endpoint,
+    )
+    run = run_app(tmp_path, APP, zero_code=True, env=env)
+    assert run.returncode == 0, run.stderr
+    assert sink.wait_for_spans(2, timeout=15), rotel.log_text()
+    assert sink.wait_for_metrics(1, timeout=15) and sink.wait_for_log_records(1, timeout=15)
+    received = repr(sink.spans()) + repr(sink.metrics()) + repr(sink.log_records())
+    received += repr(sink.spans_with_resource())
+    assert "<EMAIL>" in received
+    _assert_clean(received)
