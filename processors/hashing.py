@@ -23,6 +23,8 @@ PREFIX = "hmac-sha256:"
 class ProjectHashingProcessor(RecordRewriter):
     """Replaces the values of project-identifying keys with keyed digests, on every signal."""
 
+    rewrites_text = False
+
     def __init__(self, key: bytes, keys: Collection[str] = PROJECT_KEYS) -> None:
         super().__init__()
         if not key:
@@ -37,11 +39,14 @@ class ProjectHashingProcessor(RecordRewriter):
 
     def rewrite_attributes(self, attrs: Mapping[str, Any], counts: Counter[str]) -> dict[str, Any] | None:
         out: dict[str, Any] | None = None
-        for key in self.keys.intersection(attrs):
-            value = attrs[key]
+        values = getattr(attrs, "_dict", attrs)  # BoundedAttributes: its plain dict is faster
+        for key in self.keys:
+            if key not in values:
+                continue
+            value = values[key]
             if value is None or (isinstance(value, str) and value.startswith(PREFIX)):
                 continue
             if out is None:
-                out = dict(attrs)
+                out = dict(values)
             out[key] = self.digest(value)
         return out

@@ -41,6 +41,8 @@ DENY_KEYS = frozenset(
 ALLOW_KEYS = frozenset({"trace_id", "span_id", "trace.id", "span.id", "traceid", "spanid"})
 COUNT_PREFIX = "otel_distro.redacted."
 DENIED = "<REDACTED>"
+_PLAIN, _DENIED, _ALLOWED = 0, 1, 2
+_RULES_LIMIT = 4096
 
 
 def _normalize(key: str) -> str:
@@ -64,35 +66,48 @@ class RedactionProcessor(RecordRewriter):
         self.deny_keys = frozenset(_normalize(key) for key in deny_keys)
         self.allow_keys = frozenset(_normalize(key) for key in allow_keys)
         self.allow_values = frozenset(allow_values)
+        self._rules: dict[str, int] = {}
 
-    def _denied(self, key: str) -> bool:
-        """A key is denied when it, or its last dotted segment, is a secret-named key."""
-        normalized = _normalize(key)
-        return normalized in self.deny_keys or normalized.rsplit(".", 1)[-1] in self.deny_keys
+    def _key_rule(self, key: str) -> int:
+        """_PLAIN, _DENIED (the key or its last dotted segment names a secret) or _ALLOWED; cached."""
+        rule = self._rules.get(key)
+        if rule is None:
+            normalized = _normalize(key)
+            if key.startswith(COUNT_PREFIX) or normalized in self.allow_keys:
+                rule = _ALLOWED
+            elif normalized in self.deny_keys or normalized.rsplit(".", 1)[-1] in self.deny_keys:
+                rule = _DENIED
+            else:
+                rule = _PLAIN
+            if len(self._rules) >= _RULES_LIMIT:
+                self._rules.clear()
+            self._rules[key] = rule
+        return rule
 
     def rewrite_text(self, text: str, counts: Counter[str]) -> str | None:
         if text in self.allow_values:
             return None
-        redacted, found = self.redactor.redact(text)
-        if not found:
+        redacted, found = self.redactor.find(text)
+        if found is None:
             return None
         counts.update(found)
         return redacted
 
     def rewrite_attributes(self, attrs: Mapping[str, Any], counts: Counter[str]) -> dict[str, Any] | None:
         out: dict[str, Any] | None = None
-        for key, value in attrs.items():
-            if key.startswith(COUNT_PREFIX) or _normalize(key) in self.allow_keys:
+        for key, value in getattr(attrs, "_dict", attrs).items():
+            rule = self._key_rule(key)
+            if rule is _ALLOWED:
                 continue
-            new = self._value(key, value, counts)
+            new = self._value(rule, value, counts)
             if new is not None:
                 if out is None:
-                    out = dict(attrs)
+                    out = dict(getattr(attrs, "_dict", attrs))
                 out[key] = new
         return out
 
-    def _value(self, key: str, value: Any, counts: Counter[str]) -> Any:
-        if self._denied(key):
+    def _value(self, rule: int, value: Any, counts: Counter[str]) -> Any:
+        if rule is _DENIED:
             if value in (None, "", DENIED):
                 return None
             counts["SECRET"] += 1

@@ -36,6 +36,7 @@ class RecordRewriter(RecordProcessor):
     """
 
     count_prefix: str | None = None
+    rewrites_text = True  # False: only attribute values matter (names, bodies are left alone)
 
     def __init__(self) -> None:
         self._resources: dict[int, tuple[Resource, Resource]] = {}
@@ -74,20 +75,24 @@ class RecordRewriter(RecordProcessor):
 
     # -- spans --------------------------------------------------------------------------------
     def process_span(self, span: ReadableSpan) -> ReadableSpan | None:
+        # Private fields: the public properties copy or wrap on each access, and this runs per span.
         counts: Counter[str] = Counter()
-        name = self._text(span.name, counts)
-        attributes = self._attrs(span.attributes, counts)
-        events = self._events(span.events, counts)
-        links = self._links(span.links, counts)
-        description = self._text(span.status.description, counts)
-        resource = self._resource(span.resource)
+        texts = self.rewrites_text
+        attrs = span._attributes
+        status = span._status
+        name = self.rewrite_text(span._name, counts) if texts and span._name else None
+        attributes = self.rewrite_attributes(attrs, counts) if attrs else None
+        events = self._events(span._events, counts) if span._events else None
+        links = self._links(span._links, counts) if span._links else None
+        description = self.rewrite_text(status.description, counts) if texts and status.description else None
+        resource = self._resource(span._resource)
         if (
             name is None
             and attributes is None
             and events is None
             and links is None
             and description is None
-            and resource is span.resource
+            and resource is span._resource
             and not counts
         ):
             return span
@@ -104,9 +109,10 @@ class RecordRewriter(RecordProcessor):
     def _events(self, events: Sequence[Event], counts: Counter[str]) -> list[Event] | None:
         changed = False
         out = []
+        texts = self.rewrites_text
         for event in events:
-            name = self._text(event.name, counts)
-            attributes = self._attrs(event.attributes, counts)
+            name = self.rewrite_text(event._name, counts) if texts and event._name else None
+            attributes = self.rewrite_attributes(event._attributes, counts) if event._attributes else None
             if name is None and attributes is None:
                 out.append(event)
                 continue

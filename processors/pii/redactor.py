@@ -22,6 +22,8 @@ from processors.pii.patterns import RECOGNIZERS, Recognizer
 Style = Literal["label", "mask", "hash"]
 STYLES: tuple[Style, ...] = ("label", "mask", "hash")
 _DIGIT = re.compile(r"\d")
+CACHEABLE_LENGTH = 256
+CACHE_ENTRIES = 4096
 # Every recognizer but the bearer token needs one of these characters in the text.
 _SCREEN = re.compile(r"[\d@:=._-]")
 
@@ -48,6 +50,7 @@ class PiiRedactor:
             raise ValueError("the hash style needs a hash_key")
         self.style = style
         self._key = hash_key.encode() if isinstance(hash_key, str) else hash_key
+        self._cache: dict[str, tuple[str, Counter[str] | None]] = {}
         self.recognizers: tuple[Recognizer, ...] = tuple(
             r for r in RECOGNIZERS if entities is None or r.entity in entities
         )
@@ -57,10 +60,27 @@ class PiiRedactor:
         return self.redact(text)[0]
 
     def redact(self, text: str) -> tuple[str, Counter[str]]:
-        """The redacted text and the number of values replaced per entity type."""
-        counts: Counter[str] = Counter()
+        """The redacted text and the number of values replaced per entity type (a fresh Counter)."""
+        redacted, found = self.find(text)
+        return redacted, Counter(found or {})
+
+    def find(self, text: str) -> tuple[str, Counter[str] | None]:
+        """Like :meth:`redact`, but ``None`` when nothing was found; the Counter must not be changed."""
         if not text or (_SCREEN.search(text) is None and "earer" not in text):
-            return text, counts  # most telemetry strings: names, model ids, plain sentences
+            return text, None  # most telemetry strings: names, model ids, plain sentences
+        if len(text) > CACHEABLE_LENGTH:
+            return self._scan(text)
+        # Telemetry repeats itself (model names, routes, URLs, span names): a short string is
+        # scanned once and its result reused. The cache lives in this process's memory only.
+        hit = self._cache.get(text)
+        if hit is None:
+            if len(self._cache) >= CACHE_ENTRIES:
+                self._cache.clear()
+            hit = self._cache[text] = self._scan(text)
+        return hit
+
+    def _scan(self, text: str) -> tuple[str, Counter[str] | None]:
+        counts: Counter[str] = Counter()
         has_digit: bool | None = None
         for recognizer in self.recognizers:
             if recognizer.hints and not _any_in(recognizer.hints, text):
@@ -76,7 +96,7 @@ class PiiRedactor:
                 text = recognizer.pattern.sub(
                     partial(self._replace, recognizer=recognizer, counts=counts), text
                 )
-        return text, counts
+        return text, counts or None
 
     def _replace(self, match: re.Match[str], *, recognizer: Recognizer, counts: Counter[str]) -> str:
         if recognizer.validate is not None and not recognizer.validate(match):
