@@ -95,11 +95,22 @@ class RedactionProcessor(RecordRewriter):
 
     def rewrite_attributes(self, attrs: Mapping[str, Any], counts: Counter[str]) -> dict[str, Any] | None:
         out: dict[str, Any] | None = None
+        rules = self._rules
+        find = self.redactor.find
         for key, value in getattr(attrs, "_dict", attrs).items():
-            rule = self._key_rule(key)
+            rule = rules.get(key)
+            if rule is None:
+                rule = self._key_rule(key)
             if rule is _ALLOWED:
                 continue
-            new = self._value(rule, value, counts)
+            if rule is _PLAIN and type(value) is str:  # the common case, inlined
+                redacted, found = find(value)
+                if found is None or value in self.allow_values:
+                    continue
+                counts.update(found)
+                new: Any = redacted
+            else:
+                new = self._value(rule, value, counts)
             if new is not None:
                 if out is None:
                     out = dict(getattr(attrs, "_dict", attrs))

@@ -66,18 +66,20 @@ class PiiRedactor:
 
     def find(self, text: str) -> tuple[str, Counter[str] | None]:
         """Like :meth:`redact`, but ``None`` when nothing was found; the Counter must not be changed."""
-        if not text or (_SCREEN.search(text) is None and "earer" not in text):
-            return text, None  # most telemetry strings: names, model ids, plain sentences
-        if len(text) > CACHEABLE_LENGTH:
-            return self._scan(text)
         # Telemetry repeats itself (model names, routes, URLs, span names): a short string is
-        # scanned once and its result reused. The cache lives in this process's memory only.
+        # looked at once and the answer reused. The cache lives in this process's memory only.
         hit = self._cache.get(text)
-        if hit is None:
+        if hit is not None:
+            return hit
+        if not text or (_SCREEN.search(text) is None and "earer" not in text):
+            result: tuple[str, Counter[str] | None] = (text, None)  # names, model ids, plain sentences
+        else:
+            result = self._scan(text)
+        if len(text) <= CACHEABLE_LENGTH:
             if len(self._cache) >= CACHE_ENTRIES:
                 self._cache.clear()
-            hit = self._cache[text] = self._scan(text)
-        return hit
+            self._cache[text] = result
+        return result
 
     def _scan(self, text: str) -> tuple[str, Counter[str] | None]:
         counts: Counter[str] = Counter()
