@@ -2,20 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.support.collector import RecordingOtlpServer, RotelCollector, attributes
 from tests.support.proc import attrs, clean_env, run_app, spans
-
-
-@pytest.fixture
-def collector() -> Iterator[tuple[RotelCollector, RecordingOtlpServer]]:
-    with RecordingOtlpServer() as sink, RotelCollector(sink.endpoint) as rotel:
-        yield rotel, sink
-
 
 CHAINED = """
     import otel_distro

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from tests.support.collector import RecordingOtlpServer, RotelCollector
 from tests.support.proc import attrs, clean_env, run_app, spans, store_lines
@@ -86,12 +83,6 @@ def test_redaction_can_be_turned_off_but_hashing_stays(tmp_path: Path) -> None:
     blob = "".join(line.decode() for line in store_lines(tmp_path / "store", "traces"))
     assert EMAIL in blob
     assert "acme-prod" not in blob and "hmac-sha256:" in blob
-
-
-@pytest.fixture
-def collector() -> Iterator[tuple[RotelCollector, RecordingOtlpServer]]:
-    with RecordingOtlpServer() as sink, RotelCollector(sink.endpoint) as rotel:
-        yield rotel, sink
 
 
 def test_the_standard_otlp_exporter_receives_redacted_data_only(

@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+import signal as signals
 from pathlib import Path
 
-from tests.support.proc import attrs, clean_env, run_app, spans, store_lines, strict_parse
+from tests.support.proc import (
+    attrs,
+    clean_env,
+    run_app,
+    spans,
+    store_lines,
+    strict_parse,
+    terminate_when_ready,
+)
 
 APP = """
     import otel_distro
@@ -207,78 +216,46 @@ def test_a_relative_store_path_does_not_follow_a_later_chdir(tmp_path: Path) -> 
 
 
 def test_sigterm_flushes_what_is_buffered_then_ends_the_process_as_sigterm_would(tmp_path: Path) -> None:
-    import signal
-    import subprocess
-    import sys
-    import textwrap
+    source = """
+        import time
+        import otel_distro
+        from opentelemetry import trace
 
-    script = tmp_path / "app.py"
-    script.write_text(
-        textwrap.dedent(
-            """
-            import sys, time
-            import otel_distro
-            from opentelemetry import trace
-
-            otel_distro.configure()
-            tracer = trace.get_tracer("t")
-            for n in range(100):
-                tracer.start_span("before-sigterm").end()
-            print("ready", flush=True)
-            time.sleep(60)
-            """
-        )
-    )
-    proc = subprocess.Popen(
-        [sys.executable, str(script)], env=clean_env(tmp_path), stdout=subprocess.PIPE, text=True
-    )
-    assert proc.stdout is not None
-    with proc.stdout:
-        assert proc.stdout.readline().strip() == "ready"
-        proc.send_signal(signal.SIGTERM)
-        assert proc.wait(timeout=30) == -signal.SIGTERM
+        otel_distro.configure()
+        tracer = trace.get_tracer("t")
+        for n in range(100):
+            tracer.start_span("before-sigterm").end()
+        print("ready", flush=True)
+        time.sleep(60)
+    """
+    code, _ = terminate_when_ready(tmp_path, source)
+    assert code == -signals.SIGTERM
     assert len(spans(tmp_path / "store")) == 100
 
 
 def test_an_app_handler_that_chains_to_ours_keeps_its_graceful_exit(tmp_path: Path) -> None:
-    import signal
-    import subprocess
-    import sys
-    import textwrap
+    source = """
+        import signal, sys, threading
+        import otel_distro
+        from opentelemetry import trace
 
-    script = tmp_path / "app.py"
-    script.write_text(
-        textwrap.dedent(
-            """
-            import signal, sys, threading
-            import otel_distro
-            from opentelemetry import trace
+        otel_distro.configure()
+        stop = threading.Event()
+        previous = signal.getsignal(signal.SIGTERM)
 
-            otel_distro.configure()
-            stop = threading.Event()
-            previous = signal.getsignal(signal.SIGTERM)
+        def graceful(signum, frame):
+            if callable(previous):
+                previous(signum, frame)  # flushes telemetry; must not end the process
+            stop.set()
 
-            def graceful(signum, frame):
-                if callable(previous):
-                    previous(signum, frame)  # flushes telemetry; must not end the process
-                stop.set()
-
-            signal.signal(signal.SIGTERM, graceful)
-            trace.get_tracer("t").start_span("before-stop").end()
-            print("ready", flush=True)
-            stop.wait(60)
-            print("graceful cleanup done", flush=True)
-            sys.exit(0)
-            """
-        )
-    )
-    proc = subprocess.Popen(
-        [sys.executable, str(script)], env=clean_env(tmp_path), stdout=subprocess.PIPE, text=True
-    )
-    assert proc.stdout is not None
-    with proc.stdout:
-        assert proc.stdout.readline().strip() == "ready"
-        proc.send_signal(signal.SIGTERM)
-        assert proc.wait(timeout=30) == 0
-        assert "graceful cleanup done" in proc.stdout.read()
+        signal.signal(signal.SIGTERM, graceful)
+        trace.get_tracer("t").start_span("before-stop").end()
+        print("ready", flush=True)
+        stop.wait(60)
+        print("graceful cleanup done", flush=True)
+        sys.exit(0)
+    """
+    code, rest = terminate_when_ready(tmp_path, source)
+    assert code == 0
+    assert "graceful cleanup done" in rest
     assert [span["name"] for span in spans(tmp_path / "store")] == ["before-stop"]

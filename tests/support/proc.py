@@ -70,6 +70,23 @@ def run_app(
     return AppRun(done.returncode, done.stdout, done.stderr)
 
 
+def terminate_when_ready(tmp: Path, source: str) -> tuple[int, str]:
+    """Run ``source`` until it prints ``ready``, send SIGTERM; return its exit code and the rest of stdout."""
+    import signal as signals
+
+    script = tmp / "app.py"
+    script.write_text(textwrap.dedent(source))
+    proc = subprocess.Popen(
+        [sys.executable, str(script)], env=clean_env(tmp), stdout=subprocess.PIPE, text=True
+    )
+    assert proc.stdout is not None
+    with proc.stdout:
+        assert proc.stdout.readline().strip() == "ready"
+        proc.send_signal(signals.SIGTERM)
+        code = proc.wait(timeout=30)
+        return code, proc.stdout.read()
+
+
 def store_lines(base: Path, signal: str) -> list[bytes]:
     lines: list[bytes] = []
     directory = base / signal
