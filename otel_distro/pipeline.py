@@ -15,10 +15,16 @@ from opentelemetry.sdk._logs import LoggerProvider, LogRecordProcessor
 from opentelemetry.sdk._logs.export import BatchLogRecordProcessor
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import MetricReader, PeriodicExportingMetricReader
-from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
+from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
-from exporters.jsonl import JsonlLogExporter, JsonlMetricExporter, JsonlSpanProcessor
+from exporters.jsonl import (
+    LARGE_SPAN_BYTES,
+    JsonlLogExporter,
+    JsonlMetricExporter,
+    JsonlSpanProcessor,
+    text_bytes,
+)
 from exporters.jsonl_store import JsonlStore
 from otel_distro import lifecycle
 from otel_distro.components import (
@@ -209,7 +215,8 @@ def _assemble(
         )
     span_downstream += _start_named(settings, TRACES, problems, BatchSpanProcessor)
     started += span_downstream
-    span_chain = SpanChain(chain, span_downstream)
+    # Fast-path privacy work runs as a span ends; spans with very large texts go to the worker.
+    span_chain = SpanChain(chain, span_downstream, run_inline=_small_span)
     started.append(span_chain)
     sampler = build_sampler(settings, problems)
     tracer_provider = ChainedTracerProvider(span_chain, resource=resource, sampler=sampler)
@@ -244,6 +251,10 @@ def _assemble(
     started.append(log_chain)
     logger_provider = ChainedLoggerProvider(log_chain, resource=resource)
     return Pipeline(settings, tracer_provider, meter_provider, logger_provider, store, chain)
+
+
+def _small_span(span: ReadableSpan) -> bool:
+    return text_bytes(span) <= LARGE_SPAN_BYTES
 
 
 def _install_globals(pipeline: Pipeline) -> None:

@@ -323,3 +323,31 @@ def test_late_processors_get_on_end_for_recorded_but_unsampled_spans() -> None:
         provider.get_tracer("t").start_span("s").end()
     assert (late.started, late.ended) == (5, 5)
     provider.shutdown()
+
+
+def test_run_inline_decides_per_span_whether_the_app_or_the_worker_runs_the_chain() -> None:
+    threads: dict[str, str] = {}
+
+    class Where(RecordProcessor):
+        def process_span(self, span: ReadableSpan) -> ReadableSpan:
+            threads[span.name] = threading.current_thread().name
+            return span
+
+    exporter = InMemorySpanExporter()
+    chain = SpanChain(
+        [Where()],
+        [SimpleSpanProcessor(exporter)],
+        schedule_delay_millis=10,
+        run_inline=lambda span: span.name != "large",
+    )
+    provider = _provider(chain)
+    for name in ("small", "large"):
+        provider.get_tracer("t").start_span(name).end()
+    assert threads["small"] == threading.current_thread().name  # ran as the span ended
+    for _ in range(200):
+        if "large" in threads:
+            break
+        threading.Event().wait(0.02)
+    assert threads["large"] != threading.current_thread().name  # ran on the chain's worker
+    provider.shutdown()
+    assert sorted(s.name for s in exporter.get_finished_spans()) == ["large", "small"]
