@@ -22,6 +22,11 @@ def call_model(question: str) -> str:
         span.set_attribute("gen_ai.operation.name", "chat")
         span.set_attribute("gen_ai.provider.name", "openai")
         span.set_attribute("gen_ai.request.model", "gpt-4o-mini")
+        # A user's words, with PII: what reaches the store is redacted (<EMAIL>, <PHONE_NUMBER>).
+        span.add_event(
+            "gen_ai.user.message",
+            {"content": f"{question}? reach me at jane.doe@example.com or +1 415-555-2671"},
+        )
         time.sleep(random.uniform(0.005, 0.02))
         span.set_attribute("gen_ai.usage.input_tokens", 12 + len(question))
         span.set_attribute("gen_ai.usage.output_tokens", 40)
