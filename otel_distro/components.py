@@ -181,6 +181,9 @@ def check(settings: Settings) -> list[str]:
     """Every problem the pipeline would report for these settings, without building anything."""
     problems = Problems(collect=True)
     build_sampler(settings, problems)
+    from otel_distro.privacy import known_entities
+
+    known_entities(settings, problems)
     for signal in (TRACES, METRICS, LOGS):
         exporter_classes(settings, signal, problems)
     return problems.messages

@@ -29,6 +29,18 @@ TELEMETRY_HASH_KEY = "TELEMETRY_HASH_KEY"
 TELEMETRY_REDACTION_STYLE = "TELEMETRY_REDACTION_STYLE"
 """How redacted values read: ``label`` (``<EMAIL>``), ``mask`` or ``hash``. Default ``label``."""
 
+TELEMETRY_REDACTION_ENTITIES = "TELEMETRY_REDACTION_ENTITIES"
+"""Comma-separated entity types to redact (e.g. ``EMAIL,CREDIT_CARD``). Default: all."""
+
+TELEMETRY_REDACTION_ALLOW_KEYS = "TELEMETRY_REDACTION_ALLOW_KEYS"
+"""Comma-separated attribute keys never redacted, besides the trace/span id keys."""
+
+TELEMETRY_REDACTION_DENY_KEYS = "TELEMETRY_REDACTION_DENY_KEYS"
+"""Comma-separated attribute keys whose values are replaced whole, besides the built-in ones."""
+
+TELEMETRY_REDACTION_ALLOW_VALUES = "TELEMETRY_REDACTION_ALLOW_VALUES"
+"""Comma-separated exact values never redacted."""
+
 TELEMETRY_PROJECT_KEYS = "TELEMETRY_PROJECT_KEYS"
 """Comma-separated attribute keys whose values are hashed. Default the project id/name keys."""
 

@@ -178,7 +178,7 @@ def build_pipeline(
     problems = Problems(strict=strict)
     from otel_distro.privacy import privacy_processors
 
-    chain = (*privacy_processors(settings), *validate_processors(processors, problems))
+    chain = (*privacy_processors(settings, problems), *validate_processors(processors, problems))
     started: list[Any] = []
     try:
         pipeline = _assemble(settings, chain, problems, started)

@@ -12,6 +12,7 @@ import os
 import secrets
 from pathlib import Path
 
+from otel_distro.components import Problems
 from otel_distro.settings import Settings
 from processors.base import RecordProcessor
 
@@ -55,7 +56,7 @@ def hash_key(settings: Settings) -> bytes:
     return secrets.token_hex(32).encode()
 
 
-def privacy_processors(settings: Settings) -> list[RecordProcessor]:
+def privacy_processors(settings: Settings, problems: Problems | None = None) -> list[RecordProcessor]:
     """Hashing first, then redaction (when on), as every record must pass them before exporters."""
     from processors.hashing import ProjectHashingProcessor
 
@@ -63,9 +64,34 @@ def privacy_processors(settings: Settings) -> list[RecordProcessor]:
     chain: list[RecordProcessor] = [ProjectHashingProcessor(key, settings.project_keys)]
     if settings.pii_redaction:
         from processors.pii import PiiRedactor
-        from processors.redaction import RedactionProcessor
+        from processors.redaction import ALLOW_KEYS, DENY_KEYS, RedactionProcessor
 
         style = settings.redaction_style
-        redactor = PiiRedactor(style=style, hash_key=key if style == "hash" else None)  # type: ignore[arg-type]
-        chain.append(RedactionProcessor(redactor))
+        redactor = PiiRedactor(
+            style=style,  # type: ignore[arg-type]
+            hash_key=key if style == "hash" else None,
+            entities=known_entities(settings, problems or Problems()) or None,
+        )
+        chain.append(
+            RedactionProcessor(
+                redactor,
+                deny_keys=DENY_KEYS | set(settings.redaction_deny_keys),
+                allow_keys=ALLOW_KEYS | set(settings.redaction_allow_keys),
+                allow_values=settings.redaction_allow_values,
+            )
+        )
     return chain
+
+
+def known_entities(settings: Settings, problems: Problems) -> tuple[str, ...]:
+    """The configured entity types that exist; an unknown one is reported by name and ignored."""
+    from processors.pii import ENTITIES
+
+    wanted = tuple(entity.upper() for entity in settings.redaction_entities)
+    unknown = [entity for entity in wanted if entity not in ENTITIES]
+    if unknown:
+        problems.report(
+            f"TELEMETRY_REDACTION_ENTITIES names {', '.join(unknown)}, which are not entity types; "
+            f"accepted: {', '.join(ENTITIES)}"
+        )
+    return tuple(entity for entity in wanted if entity in ENTITIES)

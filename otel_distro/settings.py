@@ -206,6 +206,34 @@ class Settings:
         "How redacted values read: <EMAIL>, ****, or a keyed hash.",
         (ev.TELEMETRY_REDACTION_STYLE,),
     )
+    redaction_entities: tuple[str, ...] = _option(
+        (),
+        _NAMES,
+        "privacy.redaction_entities",
+        "Entity types to redact (empty: all). Checked against the known types.",
+        (ev.TELEMETRY_REDACTION_ENTITIES,),
+    )
+    redaction_allow_keys: tuple[str, ...] = _option(
+        (),
+        _NAMES,
+        "privacy.redaction_allow_keys",
+        "Attribute keys never redacted, besides the trace and span id keys.",
+        (ev.TELEMETRY_REDACTION_ALLOW_KEYS,),
+    )
+    redaction_deny_keys: tuple[str, ...] = _option(
+        (),
+        _NAMES,
+        "privacy.redaction_deny_keys",
+        "Attribute keys whose values are replaced whole, besides password, authorization, ...",
+        (ev.TELEMETRY_REDACTION_DENY_KEYS,),
+    )
+    redaction_allow_values: tuple[str, ...] = _option(
+        (),
+        _NAMES,
+        "privacy.redaction_allow_values",
+        "Exact values never redacted (e.g. a support address).",
+        (ev.TELEMETRY_REDACTION_ALLOW_VALUES,),
+    )
     project_keys: tuple[str, ...] = _option(
         ("project.id", "project_id", "project.name", "gen_ai.project.id"),
         _NAMES,

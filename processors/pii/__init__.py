@@ -1,5 +1,6 @@
 """PII redaction: the fast-path ``PiiRedactor`` (compiled patterns and validators)."""
 
+from processors.pii.patterns import ENTITIES
 from processors.pii.redactor import STYLES, PiiRedactor
 
-__all__ = ["STYLES", "PiiRedactor"]
+__all__ = ["ENTITIES", "STYLES", "PiiRedactor"]

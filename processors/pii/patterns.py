@@ -192,3 +192,6 @@ RECOGNIZERS: tuple[Recognizer, ...] = (  # applied in this order
         digits=True,
     ),
 )
+
+
+ENTITIES: tuple[str, ...] = tuple(dict.fromkeys(recognizer.entity for recognizer in RECOGNIZERS))

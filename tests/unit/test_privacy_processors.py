@@ -143,3 +143,50 @@ def test_project_ids_hash_the_same_everywhere_and_only_with_the_same_key() -> No
     assert point.attributes["gen_ai.project.id"] == expected
     assert ProjectHashingProcessor(b"key-one").digest("acme-prod") == expected  # a restart, same key
     assert ProjectHashingProcessor(b"key-two").digest("acme-prod") != expected
+
+
+def _privacy(**overrides: Any) -> list[Any]:
+    from otel_distro.components import Problems
+    from otel_distro.privacy import privacy_processors
+    from otel_distro.settings import load_settings
+
+    settings = load_settings({"hash_key": "k", **overrides}, env={})
+    problems = Problems(collect=True)
+    chain = privacy_processors(settings, problems)
+    return [chain, problems.messages]
+
+
+def test_settings_choose_entities_and_extra_allow_and_deny_rules() -> None:
+    chain, problems = _privacy(
+        redaction_entities="email",
+        redaction_allow_keys="support.email",
+        redaction_deny_keys="internal.note",
+        redaction_allow_values="help@example.com",
+    )
+    assert problems == []
+    hashing, redaction = chain
+    span = _span(
+        attributes={
+            "user.email": EMAIL,
+            "support.email": EMAIL,
+            "card": CARD,
+            "internal.note": "nothing secret-looking",
+            "contact": "help@example.com",
+        }
+    )
+    result = redaction.process_span(hashing.process_span(span))
+    assert result.attributes["user.email"] == "<EMAIL>"
+    assert result.attributes["support.email"] == EMAIL
+    assert result.attributes["card"] == CARD  # not a chosen entity
+    assert result.attributes["internal.note"] == DENIED
+    assert result.attributes["contact"] == "help@example.com"
+
+
+def test_unknown_entity_names_are_reported_by_name() -> None:
+    _, problems = _privacy(redaction_entities="EMAIL,EMIAL")
+    assert len(problems) == 1 and "EMIAL" in problems[0] and "CREDIT_CARD" in problems[0]
+
+
+def test_redaction_off_leaves_only_hashing() -> None:
+    chain, _ = _privacy(pii_redaction=False)
+    assert [type(p).__name__ for p in chain] == ["ProjectHashingProcessor"]
