@@ -105,3 +105,34 @@ def test_the_standard_otlp_exporter_receives_redacted_data_only(
     received += repr(sink.spans_with_resource())
     assert "<EMAIL>" in received
     _assert_clean(received)
+
+
+def test_configure_and_redaction_open_no_network_connection(tmp_path: Path) -> None:
+    source = """
+        import socket
+
+        attempts = []
+        original = socket.socket.connect
+
+        def guarded(self, address):
+            attempts.append(address)
+            raise OSError("network disabled by the test")
+
+        socket.socket.connect = guarded
+        socket.create_connection = lambda *a, **k: guarded(None, a[0] if a else None)
+
+        import otel_distro
+        from opentelemetry import trace
+        from processors.pii import PiiRedactor
+
+        handle = otel_distro.configure()
+        with trace.get_tracer("t").start_as_current_span("call +1 415-555-2671 or bob@example.com"):
+            pass
+        PiiRedactor().redact_text("card 4111 1111 1111 1111, +44 20 7946 0958, https://u:p@host.example")
+        handle.shutdown()
+        print("attempts:", attempts)
+    """
+    run = run_app(tmp_path, source)
+    assert run.returncode == 0, run.stderr
+    assert "attempts: []" in run.stdout
+    assert [s["name"] for s in spans(tmp_path / "store")] == ["call <PHONE_NUMBER> or <EMAIL>"]
