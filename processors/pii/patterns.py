@@ -186,7 +186,8 @@ RECOGNIZERS: tuple[Recognizer, ...] = (  # applied in this order
     Recognizer(
         "PHONE_NUMBER",
         re.compile(
-            r"(?<![\w+.-])(?:\+\d{1,3}[ .-]?)?(?:\(\d{1,4}\)[ .-]?)?\d{1,4}(?:[ .-]\d{1,8}){1,5}(?![\w.-])"
+            r"(?<![\w+.-])(?:\+\d{1,3}[ .-]?\d{6,12}"  # international, compact: +91 9817107418
+            r"|(?:\+\d{1,3}[ .-]?)?(?:\(\d{1,4}\)[ .-]?)?\d{1,4}(?:[ .-]\d{1,8}){1,5})(?![\w.-])"
         ),
         validate=_phone,
         digits=True,
