@@ -24,8 +24,10 @@ STYLES: tuple[Style, ...] = ("label", "mask", "hash")
 _DIGIT = re.compile(r"\d")
 CACHEABLE_LENGTH = 256
 CACHE_ENTRIES = 4096
-# Every recognizer but the bearer token needs one of these characters in the text.
+# Every recognizer needs one of these characters in the text, except the bearer token and
+# AWS keys (which may be all letters); those are screened by their words (_SCREEN_WORDS).
 _SCREEN = re.compile(r"[\d@:=._-]")
+_SCREEN_WORDS = ("earer", "AKIA", "ASIA")
 
 
 def _any_in(hints: tuple[str, ...], text: str) -> bool:
@@ -71,7 +73,7 @@ class PiiRedactor:
         hit = self._cache.get(text)
         if hit is not None:
             return hit
-        if not text or (_SCREEN.search(text) is None and "earer" not in text):
+        if not text or (_SCREEN.search(text) is None and not _any_in(_SCREEN_WORDS, text)):
             result: tuple[str, Counter[str] | None] = (text, None)  # names, model ids, plain sentences
         else:
             result = self._scan(text)

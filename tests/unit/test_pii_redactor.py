@@ -31,6 +31,7 @@ SENSITIVE = [
         "sk-proj-abcdefghijklmnopqrstuvwxyz012345",
     ),
     ("API_KEY", "aws AKIAIOSFODNN7EXAMPLE key", "AKIAIOSFODNN7EXAMPLE"),
+    ("API_KEY", "aws AKIAIOSFODNNQEXAMPLE key", "AKIAIOSFODNNQEXAMPLE"),  # no digit, no punctuation
     ("API_KEY", "gh ghp_abcdefghijklmnopqrstuvwxyz0123456789 ok", "ghp_abcdefghijklmnopqrstuvwxyz0123456789"),
     ("API_KEY", "slack xoxb-1234567890-abcdefghij", "xoxb-1234567890-abcdefghij"),
     ("SECRET", 'config {"client_secret": "Zx8kL2pQ9vR4tY7wB1nM"}', "Zx8kL2pQ9vR4tY7wB1nM"),
