@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.collector import RecordingOtlpServer, RotelCollector, attributes
-from tests.support.proc import attrs, clean_env, run_app, spans
+from tests.support.proc import attrs, clean_env, otlp_env, run_app, spans
 
 CHAINED = """
     import otel_distro
@@ -132,13 +132,7 @@ def test_metrics_and_logs_named_in_env_also_pass_the_chain_before_the_collector(
     tmp_path: Path, collector: tuple[RotelCollector, RecordingOtlpServer]
 ) -> None:
     rotel, sink = collector
-    env = clean_env(
-        tmp_path,
-        OTEL_TRACES_EXPORTER="otlp",
-        OTEL_METRICS_EXPORTER="otlp",
-        OTEL_LOGS_EXPORTER="otlp",
-        OTEL_EXPORTER_OTLP_ENDPOINT=rotel.grpc_endpoint,
-    )
+    env = otlp_env(tmp_path, rotel.grpc_endpoint)
     run = run_app(tmp_path, ALL_SIGNALS, env=env)
     assert run.returncode == 0, run.stderr
     assert sink.wait_for_spans(1, timeout=15), rotel.log_text()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from tests.support.collector import RecordingOtlpServer, RotelCollector
-from tests.support.proc import attrs, clean_env, run_app, spans, store_lines
+from tests.support.proc import attrs, clean_env, otlp_env, run_app, spans, store_lines
 
 EMAIL = "alice.smith@example.com"
 CARD = "4111 1111 1111 1111"
@@ -89,14 +89,7 @@ def test_the_standard_otlp_exporter_receives_redacted_data_only(
     tmp_path: Path, collector: tuple[RotelCollector, RecordingOtlpServer]
 ) -> None:
     rotel, sink = collector
-    env = clean_env(
-        tmp_path,
-        TELEMETRY_LOG_BRIDGE="true",
-        OTEL_TRACES_EXPORTER="otlp",
-        OTEL_METRICS_EXPORTER="otlp",
-        OTEL_LOGS_EXPORTER="otlp",
-        OTEL_EXPORTER_OTLP_ENDPOINT=rotel.grpc_endpoint,
-    )
+    env = otlp_env(tmp_path, rotel.grpc_endpoint, TELEMETRY_LOG_BRIDGE="true")
     run = run_app(tmp_path, APP, zero_code=True, env=env)
     assert run.returncode == 0, run.stderr
     assert sink.wait_for_spans(2, timeout=15), rotel.log_text()

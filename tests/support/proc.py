@@ -38,6 +38,12 @@ def clean_env(tmp: Path, **extra: str) -> dict[str, str]:
     return env
 
 
+def otlp_env(tmp: Path, endpoint: str, **extra: str) -> dict[str, str]:
+    """A clean environment whose traces, metrics and logs all go to an OTLP endpoint (gRPC)."""
+    exporters = {f"OTEL_{signal}_EXPORTER": "otlp" for signal in ("TRACES", "METRICS", "LOGS")}
+    return clean_env(tmp, OTEL_EXPORTER_OTLP_ENDPOINT=endpoint, **exporters, **extra)
+
+
 @dataclass
 class AppRun:
     returncode: int
