@@ -181,9 +181,9 @@ def check(settings: Settings) -> list[str]:
     """Every problem the pipeline would report for these settings, without building anything."""
     problems = Problems(collect=True)
     build_sampler(settings, problems)
-    from otel_distro.privacy import known_entities
+    from otel_distro.privacy import known_entities, safe_patterns
 
-    known_entities(settings, problems)
+    known_entities(settings, problems, safe_patterns(settings, problems))
     for signal in (TRACES, METRICS, LOGS):
         exporter_classes(settings, signal, problems)
     return problems.messages

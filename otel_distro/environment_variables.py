@@ -41,6 +41,21 @@ TELEMETRY_REDACTION_DENY_KEYS = "TELEMETRY_REDACTION_DENY_KEYS"
 TELEMETRY_REDACTION_ALLOW_VALUES = "TELEMETRY_REDACTION_ALLOW_VALUES"
 """Comma-separated exact values never redacted."""
 
+TELEMETRY_REDACTION_PATTERNS = "TELEMETRY_REDACTION_PATTERNS"
+"""Extra named patterns, a JSON object {"NAME": "regex"}; each is checked for catastrophic backtracking."""
+
+TELEMETRY_REDACTION_PRESIDIO = "TELEMETRY_REDACTION_PRESIDIO"
+"""Also run presidio-analyzer on free-text values, off the app thread. Default false."""
+
+TELEMETRY_REDACTION_FREE_TEXT_KEYS = "TELEMETRY_REDACTION_FREE_TEXT_KEYS"
+"""Comma-separated attribute keys (globs) whose values presidio scans. Default the GenAI message keys."""
+
+TELEMETRY_REDACTION_SCORE_THRESHOLD = "TELEMETRY_REDACTION_SCORE_THRESHOLD"
+"""Lowest presidio score (0 to 1) that counts as a finding. Default 0.5."""
+
+TELEMETRY_REDACTION_NER_MODEL = "TELEMETRY_REDACTION_NER_MODEL"
+"""An installed spaCy model (e.g. en_core_web_sm) for PERSON/LOCATION; unset: a blank pipeline, no NER."""
+
 TELEMETRY_PROJECT_KEYS = "TELEMETRY_PROJECT_KEYS"
 """Comma-separated attribute keys whose values are hashed. Default the project id/name keys."""
 

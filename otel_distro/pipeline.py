@@ -215,8 +215,9 @@ def _assemble(
         )
     span_downstream += _start_named(settings, TRACES, problems, BatchSpanProcessor)
     started += span_downstream
-    # Fast-path privacy work runs as a span ends; spans with very large texts go to the worker.
-    span_chain = SpanChain(chain, span_downstream, run_inline=_small_span)
+    # Fast-path privacy work runs as a span ends; spans with very large texts, and spans a
+    # processor is slow on (presidio on free text), go to the worker.
+    span_chain = SpanChain(chain, span_downstream, run_inline=_inline_rule(chain))
     started.append(span_chain)
     sampler = build_sampler(settings, problems)
     tracer_provider = ChainedTracerProvider(span_chain, resource=resource, sampler=sampler)
@@ -255,6 +256,18 @@ def _assemble(
 
 def _small_span(span: ReadableSpan) -> bool:
     return text_bytes(span) <= LARGE_SPAN_BYTES
+
+
+def _inline_rule(chain: Sequence[RecordProcessor]) -> Callable[[ReadableSpan], bool]:
+    """Which spans the chain may process on the app thread."""
+    slow = [p for p in chain if type(p).needs_worker is not RecordProcessor.needs_worker]
+    if not slow:
+        return _small_span
+
+    def inline(span: ReadableSpan) -> bool:
+        return not any(processor.needs_worker(span) for processor in slow) and _small_span(span)
+
+    return inline
 
 
 def _install_globals(pipeline: Pipeline) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import secrets
+from collections.abc import Mapping
 from pathlib import Path
 
 from otel_distro.components import Problems
@@ -57,41 +58,88 @@ def hash_key(settings: Settings) -> bytes:
 
 
 def privacy_processors(settings: Settings, problems: Problems | None = None) -> list[RecordProcessor]:
-    """Hashing first, then redaction (when on), as every record must pass them before exporters."""
+    """Hashing first, then redaction (when on), as every record must pass them before exporters.
+
+    With presidio on (or an NER model named), a free-text scan follows the fast path.
+    """
     from processors.hashing import ProjectHashingProcessor
 
+    problems = problems or Problems()
     key = hash_key(settings)
     chain: list[RecordProcessor] = [ProjectHashingProcessor(key, settings.project_keys)]
-    if settings.pii_redaction:
-        from processors.pii import PiiRedactor
-        from processors.redaction import ALLOW_KEYS, DENY_KEYS, RedactionProcessor
+    if not settings.pii_redaction:
+        return chain
+    from processors.pii import PiiRedactor
+    from processors.redaction import ALLOW_KEYS, DENY_KEYS, RedactionProcessor
 
-        style = settings.redaction_style
-        redactor = PiiRedactor(
-            style=style,  # type: ignore[arg-type]
-            hash_key=key if style == "hash" else None,
-            entities=known_entities(settings, problems or Problems()) or None,
+    patterns = safe_patterns(settings, problems)
+    fast, deep = known_entities(settings, problems, patterns)
+    style = settings.redaction_style
+    redactor = PiiRedactor(
+        style=style,  # type: ignore[arg-type]
+        hash_key=key if style == "hash" else None,
+        entities=fast,
+        patterns=patterns,
+    )
+    chain.append(
+        RedactionProcessor(
+            redactor,
+            deny_keys=DENY_KEYS | set(settings.redaction_deny_keys),
+            allow_keys=ALLOW_KEYS | set(settings.redaction_allow_keys),
+            allow_values=settings.redaction_allow_values,
         )
-        chain.append(
-            RedactionProcessor(
-                redactor,
-                deny_keys=DENY_KEYS | set(settings.redaction_deny_keys),
-                allow_keys=ALLOW_KEYS | set(settings.redaction_allow_keys),
-                allow_values=settings.redaction_allow_values,
-            )
+    )
+    if settings.redaction_presidio or settings.redaction_ner_model:
+        from processors.free_text import FreeTextProcessor
+        from processors.pii.presidio import PresidioScanner
+
+        scanner = PresidioScanner(
+            entities=deep,
+            score_threshold=settings.redaction_score_threshold,
+            ner_model=settings.redaction_ner_model,
+            replace=redactor.replacement,
         )
+        chain.append(FreeTextProcessor(scanner, settings.redaction_free_text_keys))
     return chain
 
 
-def known_entities(settings: Settings, problems: Problems) -> tuple[str, ...]:
-    """The configured entity types that exist; an unknown one is reported by name and ignored."""
+def safe_patterns(settings: Settings, problems: Problems) -> dict[str, str]:
+    """The user's extra patterns that compile and cannot hang; each refused one is reported."""
+    from processors.pii.custom import UnsafePatternError, compile_pattern
+
+    accepted = {}
+    for entity, source in settings.redaction_patterns:
+        try:
+            compile_pattern(entity, source)
+        except UnsafePatternError as exc:
+            problems.report(f"TELEMETRY_REDACTION_PATTERNS: {exc}; the pattern is not used")
+            continue
+        accepted[entity] = source
+    return accepted
+
+
+def known_entities(
+    settings: Settings, problems: Problems, patterns: Mapping[str, str] | None = None
+) -> tuple[tuple[str, ...] | None, tuple[str, ...] | None]:
+    """The configured entity types for the fast path and for presidio (``None``: their defaults).
+
+    An unknown type is reported by name and ignored; the user's pattern names are known types.
+    """
     from processors.pii import ENTITIES
+    from processors.pii.presidio import ENTITIES as PRESIDIO_ENTITIES
 
     wanted = tuple(entity.upper() for entity in settings.redaction_entities)
-    unknown = [entity for entity in wanted if entity not in ENTITIES]
+    if not wanted:
+        return None, None
+    known = (*ENTITIES, *PRESIDIO_ENTITIES, *(patterns or {}))
+    unknown = [entity for entity in wanted if entity not in known]
     if unknown:
         problems.report(
             f"TELEMETRY_REDACTION_ENTITIES names {', '.join(unknown)}, which are not entity types; "
-            f"accepted: {', '.join(ENTITIES)}"
+            f"accepted: {', '.join(known)}"
         )
-    return tuple(entity for entity in wanted if entity in ENTITIES)
+    if len(unknown) == len(wanted):  # nothing usable named: redact everything rather than nothing
+        return None, None
+    fast = tuple(entity for entity in wanted if entity in ENTITIES or entity in (patterns or {}))
+    deep = tuple(entity for entity in wanted if entity in PRESIDIO_ENTITIES)
+    return fast, deep

@@ -12,9 +12,14 @@ class RecordProcessor:
 
     Each method returns the record to pass on (a new object when anything
     changed: finished spans are immutable and shared), or ``None`` to drop it.
-    The defaults pass records through unchanged. Methods run off the
-    application thread, in the chain's worker.
+    The defaults pass records through unchanged. Span processing runs as the span
+    ends, on the application thread, unless a processor says (:meth:`needs_worker`) that
+    a span is too slow for it there; log records always go to the chain's worker.
     """
+
+    def needs_worker(self, span: ReadableSpan) -> bool:
+        """True when processing this span is slow (I/O, NLP) and must happen off the app thread."""
+        return False
 
     def process_span(self, span: ReadableSpan) -> ReadableSpan | None:
         return span

@@ -36,7 +36,9 @@ class RecordRewriter(RecordProcessor):
     """
 
     count_prefix: str | None = None
-    rewrites_text = True  # False: only attribute values matter (names, bodies are left alone)
+    # False: span and event names and status descriptions are left alone (plain log bodies
+    # still reach rewrite_text, which may decline them).
+    rewrites_text = True
 
     def __init__(self) -> None:
         self._resources: dict[int, tuple[Resource, Resource]] = {}
@@ -70,7 +72,9 @@ class RecordRewriter(RecordProcessor):
         out = dict(attrs or {})
         if self.count_prefix:
             for kind, count in sorted(counts.items()):
-                out[f"{self.count_prefix}{kind}"] = count
+                key = f"{self.count_prefix}{kind}"
+                earlier = out.get(key)  # a processor ahead in the chain counted this kind too
+                out[key] = count + earlier if type(earlier) is int else count
         return out
 
     # -- spans --------------------------------------------------------------------------------

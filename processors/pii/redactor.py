@@ -3,21 +3,25 @@
 ``PiiRedactor().redact_text(text)`` returns the text with every recognized value replaced
 (``<EMAIL>``, ``<CREDIT_CARD>``, … by default; ``mask`` and keyed ``hash`` styles too).
 ``redact(text)`` also returns how many values of each entity type were replaced, never the
-values themselves. Only the compiled patterns of :mod:`processors.pii.patterns` run here;
-nothing is imported from presidio.
+values themselves. Only the compiled patterns of :mod:`processors.pii.patterns` and the
+user's vetted patterns (:mod:`processors.pii.custom`) run here; nothing is imported from presidio.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import re
 from collections import Counter
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from functools import partial
 from typing import Literal
 
+from processors.pii.custom import CustomPattern, PatternTimeout, compile_pattern
 from processors.pii.patterns import RECOGNIZERS, Recognizer
+
+_logger = logging.getLogger(__name__)
 
 Style = Literal["label", "mask", "hash"]
 STYLES: tuple[Style, ...] = ("label", "mask", "hash")
@@ -45,14 +49,22 @@ class PiiRedactor:
         style: Style = "label",
         hash_key: bytes | str | None = None,
         entities: Collection[str] | None = None,
+        patterns: Mapping[str, str] | None = None,
+        cache: bool = True,
     ) -> None:
+        """``patterns`` adds named user patterns (see :func:`compile_pattern`: an unsafe one
+        raises ``UnsafePatternError``); ``cache=False`` looks at every string afresh."""
         if style not in STYLES:
             raise ValueError(f"style {style!r} is not one of {', '.join(STYLES)}")
         if style == "hash" and not hash_key:
             raise ValueError("the hash style needs a hash_key")
         self.style = style
         self._key = hash_key.encode() if isinstance(hash_key, str) else hash_key
-        self._cache: dict[str, tuple[str, Counter[str] | None]] = {}
+        self._cache: dict[str, tuple[str, Counter[str] | None]] | None = {} if cache else None
+        self.custom: tuple[CustomPattern, ...] = tuple(
+            compile_pattern(entity, source) for entity, source in (patterns or {}).items()
+        )
+        self._timeouts = 0
         self.recognizers: tuple[Recognizer, ...] = tuple(
             r for r in RECOGNIZERS if entities is None or r.entity in entities
         )
@@ -70,18 +82,43 @@ class PiiRedactor:
         """Like :meth:`redact`, but ``None`` when nothing was found; the Counter must not be changed."""
         # Telemetry repeats itself (model names, routes, URLs, span names): a short string is
         # looked at once and the answer reused. The cache lives in this process's memory only.
-        hit = self._cache.get(text)
+        cache = self._cache
+        hit = cache.get(text) if cache is not None else None
         if hit is not None:
             return hit
-        if not text or (_SCREEN.search(text) is None and not _any_in(_SCREEN_WORDS, text)):
-            result: tuple[str, Counter[str] | None] = (text, None)  # names, model ids, plain sentences
+        if not text:
+            result: tuple[str, Counter[str] | None] = (text, None)
+        elif _SCREEN.search(text) is None and not _any_in(_SCREEN_WORDS, text):
+            # names, model ids, plain sentences: only the user's patterns can match here
+            result = self._scan_custom(text, Counter()) if self.custom else (text, None)
         else:
             result = self._scan(text)
-        if len(text) <= CACHEABLE_LENGTH:
-            if len(self._cache) >= CACHE_ENTRIES:
-                self._cache.clear()
-            self._cache[text] = result
+        if cache is not None and len(text) <= CACHEABLE_LENGTH:
+            if len(cache) >= CACHE_ENTRIES:
+                cache.clear()
+            cache[text] = result
         return result
+
+    def _scan_custom(self, text: str, counts: Counter[str]) -> tuple[str, Counter[str] | None]:
+        for custom in self.custom:
+            try:
+                text = custom.sub(partial(self._replace_custom, entity=custom.entity, counts=counts), text)
+            except PatternTimeout:
+                # Fail closed: what the pattern had no time to look at may hold what it is for.
+                self._timeouts += 1
+                if self._timeouts == 1:
+                    _logger.warning(
+                        "otel-distro: redaction pattern %s ran out of time on a value; such values are "
+                        "replaced whole (further timeouts are not logged)",
+                        custom.entity,
+                    )
+                counts[custom.entity] += 1
+                return self.replacement(custom.entity, text), counts
+        return text, counts or None
+
+    def _replace_custom(self, match: re.Match[str], *, entity: str, counts: Counter[str]) -> str:
+        counts[entity] += 1
+        return self.replacement(entity, match.group(0))
 
     def _scan(self, text: str) -> tuple[str, Counter[str] | None]:
         counts: Counter[str] = Counter()
@@ -100,6 +137,8 @@ class PiiRedactor:
                 text = recognizer.pattern.sub(
                     partial(self._replace, recognizer=recognizer, counts=counts), text
                 )
+        if self.custom:
+            return self._scan_custom(text, counts)
         return text, counts or None
 
     def _replace(self, match: re.Match[str], *, recognizer: Recognizer, counts: Counter[str]) -> str:
@@ -107,7 +146,7 @@ class PiiRedactor:
             return match.group(0)
         counts[recognizer.entity] += 1
         value = match.group(recognizer.group)
-        replacement = self._replacement(recognizer.entity, value)
+        replacement = self.replacement(recognizer.entity, value)
         if recognizer.group == 0:
             return replacement
         start, end = match.span(recognizer.group)
@@ -115,7 +154,8 @@ class PiiRedactor:
         whole = match.group(0)
         return whole[: start - whole_start] + replacement + whole[end - whole_start :]
 
-    def _replacement(self, entity: str, value: str) -> str:
+    def replacement(self, entity: str, value: str) -> str:
+        """What a value of this entity type becomes, in this redactor's style."""
         if self.style == "mask":
             return "*" * len(value)
         if self.style == "hash":

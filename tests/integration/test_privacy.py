@@ -100,7 +100,7 @@ def test_the_standard_otlp_exporter_receives_redacted_data_only(
     _assert_clean(received)
 
 
-def test_configure_and_redaction_open_no_network_connection(tmp_path: Path) -> None:
+def test_configure_and_redaction_with_presidio_open_no_network_connection(tmp_path: Path) -> None:
     source = """
         import socket
 
@@ -118,14 +118,23 @@ def test_configure_and_redaction_open_no_network_connection(tmp_path: Path) -> N
         from opentelemetry import trace
         from processors.pii import PiiRedactor
 
-        handle = otel_distro.configure()
-        with trace.get_tracer("t").start_as_current_span("call +1 415-555-2671 or bob@example.com"):
+        from processors.pii.presidio import PresidioScanner
+
+        handle = otel_distro.configure(redaction_presidio=True, redaction_ner_model="en_core_web_sm")
+        with trace.get_tracer("t").start_as_current_span(
+            "call +1 415-555-2671 or bob@example.com",
+            attributes={"gen_ai.input.messages": "NHS 4505577104, write to bob@example.com"},
+        ):
             pass
         PiiRedactor().redact_text("card 4111 1111 1111 1111, +44 20 7946 0958, https://u:p@host.example")
+        # presidio's own email recognizer would ask tldextract, which fetches the suffix list
+        print(PresidioScanner(entities=["EMAIL_ADDRESS", "URL"]).scan("x@example.com https://a.example"))
         handle.shutdown()
         print("attempts:", attempts)
     """
     run = run_app(tmp_path, source)
     assert run.returncode == 0, run.stderr
     assert "attempts: []" in run.stdout
-    assert [s["name"] for s in spans(tmp_path / "store")] == ["call <PHONE_NUMBER> or <EMAIL>"]
+    [span] = spans(tmp_path / "store")
+    assert span["name"] == "call <PHONE_NUMBER> or <EMAIL>"
+    assert attrs(span["attributes"])["gen_ai.input.messages"] == "NHS <UK_NHS>, write to <EMAIL>"
