@@ -74,6 +74,15 @@ TELEMETRY_CACHE_PATH = "TELEMETRY_CACHE_PATH"
 TELEMETRY_MAX_CACHE_SIZE_MB = "TELEMETRY_MAX_CACHE_SIZE_MB"
 """Upper bound of the conversation-log spill cache in MB. Default ``100``."""
 
+TELEMETRY_ENDPOINT_HEADERS = "TELEMETRY_ENDPOINT_HEADERS"
+"""Headers sent to the conversation-log endpoint (auth), as comma-separated key=value pairs."""
+
+TELEMETRY_ENDPOINT_TIMEOUT_SECS = "TELEMETRY_ENDPOINT_TIMEOUT_SECS"
+"""Timeout of one request to the conversation-log endpoint, in seconds. Default ``10``."""
+
+TELEMETRY_EXECUTION_TRACES = "TELEMETRY_EXECUTION_TRACES"
+"""Which spans become execution-trace records: ``genai`` (default), ``all`` or ``none``."""
+
 TELEMETRY_UPLOAD_ENABLED = "TELEMETRY_UPLOAD_ENABLED"
 """Continuously upload the local store. Default ``false``."""
 

@@ -15,6 +15,7 @@ from opentelemetry.sdk._logs import LoggerProvider, LogRecordProcessor
 from opentelemetry.sdk._logs.export import BatchLogRecordProcessor
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import MetricReader, PeriodicExportingMetricReader
+from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
@@ -38,6 +39,7 @@ from otel_distro.components import (
     exporter_classes,
 )
 from otel_distro.settings import Settings, SettingsError
+from otel_distro.version import __version__
 from processors.base import RecordProcessor
 from processors.chain import LogChain, MetricsChainExporter, SpanChain
 
@@ -213,6 +215,8 @@ def _assemble(
         span_downstream.append(
             JsonlSpanProcessor(store, STORE_QUEUE_SIZE, STORE_DELAY_MILLIS, STORE_BATCH_SIZE)
         )
+    if settings.endpoint:
+        span_downstream.append(_conversation_log(settings, resource))
     span_downstream += _start_named(settings, TRACES, problems, BatchSpanProcessor)
     started += span_downstream
     # Fast-path privacy work runs as a span ends; spans with very large texts, and spans a
@@ -252,6 +256,28 @@ def _assemble(
     started.append(log_chain)
     logger_provider = ChainedLoggerProvider(log_chain, resource=resource)
     return Pipeline(settings, tracer_provider, meter_provider, logger_provider, store, chain)
+
+
+def _conversation_log(settings: Settings, resource: Resource) -> SpanProcessor:
+    from exporters.conversation_log import ConversationLogExporter, ConversationLogProcessor
+
+    assert settings.endpoint is not None
+    exporter = ConversationLogExporter(
+        settings.endpoint,
+        settings.cache_path or settings.store_dir / "cache" / "conversation_log",
+        batch_size=settings.batch_size,
+        flush_interval=settings.flush_interval_secs,
+        max_cache_bytes=settings.max_cache_size_mb * 1024 * 1024,
+        headers=dict(settings.endpoint_headers),
+        timeout=settings.endpoint_timeout_secs,
+        selection=settings.execution_traces,
+        source={
+            "distro": "otel-distro",
+            "version": __version__,
+            "service": str(resource.attributes.get("service.name", "")),
+        },
+    )
+    return ConversationLogProcessor(exporter, settings.flush_interval_secs)
 
 
 def _small_span(span: ReadableSpan) -> bool:

@@ -215,6 +215,28 @@ class Settings:
         "Spill cache bound in MB.",
         (ev.TELEMETRY_MAX_CACHE_SIZE_MB,),
     )
+    endpoint_headers: tuple[tuple[str, str], ...] = _option(
+        (),
+        KEY_VALUES,
+        "conversation_log.headers",
+        "Headers for the endpoint (e.g. authorization).",
+        (ev.TELEMETRY_ENDPOINT_HEADERS,),
+        secret=True,
+    )
+    endpoint_timeout_secs: float = _option(
+        10.0,
+        POSITIVE,
+        "conversation_log.timeout_secs",
+        "Timeout of one request to the endpoint.",
+        (ev.TELEMETRY_ENDPOINT_TIMEOUT_SECS,),
+    )
+    execution_traces: str = _option(
+        "genai",
+        Parser("genai, all or none", choice("genai", "all", "none")),
+        "conversation_log.execution_traces",
+        "Which spans become execution-trace records.",
+        (ev.TELEMETRY_EXECUTION_TRACES,),
+    )
     upload_enabled: bool = _option(
         False, BOOL, "upload.enabled", "Continuously upload the store.", (ev.TELEMETRY_UPLOAD_ENABLED,)
     )

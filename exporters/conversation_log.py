@@ -1,0 +1,279 @@
+"""The conversation-log exporter: GenAI spans become records that reach a training endpoint, without loss.
+
+Spans (already redacted) are mapped to ``conversation_log`` and ``execution_trace`` records
+(:mod:`exporters.conversation_records`) and written at once to a spill cache on disk
+(:mod:`exporters.spill_cache`). A sender thread seals the open segment every flush interval
+(or when it holds a batch) and POSTs ready segments through :class:`HttpDelivery`, deleting
+each once acknowledged; what the endpoint does not take stays on disk and is retried with
+backoff, by this process or the next. At shutdown the sender drains for a bounded time and
+leaves the rest on disk. The app thread only does a dictionary lookup per span.
+
+Body of each POST (JSON, gzip)::
+
+    {"records": [{"type": "conversation_log", "log_id": ..., ...}, ...],
+     "sent_at": "<ISO 8601>", "source": {"distro": "otel-distro", "version": ...}}
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import logging
+import os
+import threading
+import time
+import weakref
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import orjson
+from opentelemetry.sdk.trace import ReadableSpan
+from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
+
+from exporters.conversation_records import carries_messages, records
+from exporters.http_delivery import Backoff, HttpDelivery, Outcome, Result
+from exporters.spill_cache import Segment, SpillCache
+
+_logger = logging.getLogger(__name__)
+
+STATE_FILE = "state.json"
+QUEUE_SIZE = 8192
+EXPORT_BATCH = 512
+DRAIN_SECONDS = 5.0
+CONTENT_TYPE = "application/json"
+_COUNTERS = frozenset({"delivered_records", "rejected_records", "dropped_overflow"})
+
+
+class SenderState:
+    """What ``otel-distro stats`` shows: last success, last error, and what was dropped."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.values: dict[str, Any] = {
+            "last_success": None,
+            "last_error": None,
+            "last_error_at": None,
+            "delivered_records": 0,
+            "rejected_records": 0,
+            "dropped_overflow": 0,
+        }
+        with contextlib.suppress(OSError, ValueError):
+            self.values.update(json.loads(path.read_text()))
+
+    def update(self, **values: Any) -> None:
+        for key, value in values.items():
+            if key in _COUNTERS:
+                self.values[key] = int(self.values.get(key) or 0) + int(value)
+            else:
+                self.values[key] = value
+        try:
+            temp = self.path.with_name(f".{self.path.name}.{os.getpid()}")
+            temp.write_text(json.dumps(self.values))
+            temp.chmod(0o600)
+            temp.replace(self.path)
+        except OSError as exc:
+            _logger.debug("otel-distro: cannot write %s: %r", self.path, exc)
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+class ConversationLogExporter(SpanExporter):
+    """Maps spans to records, keeps them on disk, and sends them from its own thread."""
+
+    def __init__(
+        self,
+        endpoint: str,
+        cache_dir: Path,
+        *,
+        batch_size: int = 100,
+        flush_interval: float = 60.0,
+        max_cache_bytes: int = 100 * 1024 * 1024,
+        headers: dict[str, str] | None = None,
+        timeout: float = 10.0,
+        selection: str = "genai",
+        source: dict[str, str] | None = None,
+        backoff: Backoff | None = None,
+    ) -> None:
+        self.cache = SpillCache(cache_dir, max_cache_bytes, batch_size)
+        self.delivery = HttpDelivery(endpoint, headers, timeout)
+        self.flush_interval = flush_interval
+        self.selection = selection
+        self.source = source or {}
+        self.state = SenderState(cache_dir / STATE_FILE)
+        self.backoff = backoff or Backoff()
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._retry_at = 0.0
+        self._warned: set[Outcome] = set()
+        self._send_lock = threading.Lock()
+        self._overflow_reported = 0
+        self._thread = self._start_thread()
+        weak = weakref.WeakMethod(self._after_fork)
+        os.register_at_fork(after_in_child=lambda: (method := weak()) is not None and method())
+
+    def _start_thread(self) -> threading.Thread:
+        thread = threading.Thread(target=self._run, name="otel-distro-conversation-log", daemon=True)
+        thread.start()
+        return thread
+
+    def _after_fork(self) -> None:
+        """A forked child has no sender thread: start its own (its segments are its own too)."""
+        self._send_lock = threading.Lock()
+        self._wake, self._stop = threading.Event(), threading.Event()
+        self._thread = self._start_thread()
+
+    # -- taking spans (the batch processor's thread) -----------------------------------------
+    def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
+        lines = []
+        for span in spans:
+            try:
+                for kind, record in records(span, self.selection):
+                    lines.append(orjson.dumps({"type": kind, **record}, default=str))
+            except Exception as exc:  # noqa: BLE001 - one odd span must not cost the others
+                _logger.warning("otel-distro: a span could not be mapped to a conversation record: %r", exc)
+        try:
+            self.cache.append(lines)
+        except OSError as exc:
+            _logger.warning("otel-distro: the conversation-log cache cannot be written (%r)", exc)
+            return SpanExportResult.FAILURE
+        return SpanExportResult.SUCCESS
+
+    # -- sending (own thread) -----------------------------------------------------------------
+    def _run(self) -> None:
+        try:
+            self.cache.recover()  # what killed processes left behind
+        except OSError as exc:
+            _logger.debug("otel-distro: cache recovery: %r", exc)
+        while not self._stop.is_set():
+            self._wake.wait(self.flush_interval)
+            self._wake.clear()
+            if self._stop.is_set():
+                break
+            try:
+                self.cache.seal()
+                self.cache.recover()
+                self._drain(deadline=time.monotonic() + max(self.flush_interval, DRAIN_SECONDS))
+                self._report_overflow()
+            except Exception as exc:  # noqa: BLE001 - the sender must outlive any one failure
+                _logger.warning("otel-distro: conversation-log sender: %r", exc)
+
+    def _report_overflow(self) -> None:
+        dropped = self.cache.dropped_overflow
+        if dropped != self._overflow_reported:
+            self.state.update(dropped_overflow=dropped - self._overflow_reported)
+            self._overflow_reported = dropped
+
+    def _drain(self, deadline: float, wait: bool = False) -> bool:
+        """Send ready segments until none is left (True), a failure asks to wait, or the deadline.
+
+        ``wait``: sit out a backoff that ends before the deadline (at exit), instead of stopping.
+        """
+        if not self._send_lock.acquire(timeout=max(0.0, deadline - time.monotonic())):
+            return False
+        try:
+            while True:
+                now = time.monotonic()
+                if wait and now < self._retry_at < deadline:
+                    time.sleep(self._retry_at - now)
+                    now = time.monotonic()
+                if now < self._retry_at or now >= deadline:
+                    return False
+                segment = self.cache.claim()
+                if segment is None:
+                    return True
+                self._send(segment, timeout=min(self.delivery.timeout, deadline - now))
+        finally:
+            self._send_lock.release()
+
+    def _send(self, segment: Segment, timeout: float) -> None:
+        if not segment.lines:
+            self.cache.done(segment)
+            return
+        body = b'{"records":[' + b",".join(segment.lines) + b'],"sent_at":'
+        body += orjson.dumps(_now()) + b',"source":' + orjson.dumps(self.source) + b"}"
+        result = self.delivery.post(body, CONTENT_TYPE, timeout=timeout)
+        if result.outcome is Outcome.DELIVERED:
+            self.cache.done(segment)
+            self.backoff.reset()
+            self._retry_at = 0.0
+            self.state.update(last_success=_now(), delivered_records=len(segment.lines))
+            return
+        if result.outcome is Outcome.REJECTED:
+            self.cache.done(segment)
+            self.state.update(
+                last_error=result.error, last_error_at=_now(), rejected_records=len(segment.lines)
+            )
+            self._warn(result, f"dropped {len(segment.lines)} records the endpoint refused")
+            return
+        self.cache.release(segment)
+        delay = self.backoff.delay(result)
+        self._retry_at = time.monotonic() + delay
+        self.state.update(last_error=result.error, last_error_at=_now())
+        kept = (
+            "kept on disk; check the endpoint's credentials"
+            if result.outcome is Outcome.AUTH
+            else "kept on disk"
+        )
+        self._warn(result, f"{kept}, retrying in {delay:.0f} s")
+
+    def _warn(self, result: Result, what: str) -> None:
+        if result.outcome not in self._warned:
+            self._warned.add(result.outcome)
+            _logger.warning(
+                "otel-distro: conversation-log endpoint %s: %s; %s (further such failures are counted "
+                "in `otel-distro stats`)",
+                self.delivery.url,
+                result.error or result.outcome.value,
+                what,
+            )
+
+    # -- lifecycle ----------------------------------------------------------------------------
+    def force_flush(self, timeout_millis: int = 30_000) -> bool:
+        """Send what is on disk now; False if some is left (it stays on disk; a backoff is honoured)."""
+        self.cache.seal()
+        return self._drain(deadline=time.monotonic() + timeout_millis / 1000)
+
+    def shutdown(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        self._thread.join(timeout=1.0)
+        try:
+            self.cache.seal()
+            self.cache.recover()
+            self._retry_at = 0.0  # one last try, whatever the backoff said
+            self._drain(deadline=time.monotonic() + DRAIN_SECONDS, wait=True)
+        except Exception as exc:  # noqa: BLE001 - shutdown must finish; the rest stays on disk
+            _logger.debug("otel-distro: conversation-log drain at exit: %r", exc)
+        finally:
+            self.cache.close()
+            self._report_overflow()
+            self.delivery.close()
+
+
+class ConversationLogProcessor(BatchSpanProcessor):
+    """Queues only the spans the exporter can use: the app pays a lookup for the others."""
+
+    def __init__(self, exporter: ConversationLogExporter, flush_interval: float) -> None:
+        self._all = exporter.selection == "all"
+        super().__init__(
+            exporter,
+            max_queue_size=QUEUE_SIZE,
+            max_export_batch_size=EXPORT_BATCH,
+            schedule_delay_millis=min(flush_interval, 5.0) * 1000,
+        )
+
+    def on_end(self, span: ReadableSpan) -> None:
+        if self._all or carries_messages(span):
+            super().on_end(span)
+
+    def force_flush(self, timeout_millis: int | None = None) -> bool:
+        timeout_millis = 30_000 if timeout_millis is None else timeout_millis
+        started = time.monotonic()
+        queued = super().force_flush(timeout_millis)
+        remaining = max(0, timeout_millis - int((time.monotonic() - started) * 1000))
+        exporter: ConversationLogExporter = self.span_exporter
+        return exporter.force_flush(remaining) and queued
