@@ -45,6 +45,27 @@ class _Context:
     def store(self) -> JsonlStore:
         return JsonlStore(self.base_dir, self.settings.retention_days)
 
+    def conversation_log(self) -> dict[str, Any] | None:
+        """The conversation-log exporter's state, if it is configured or has left a cache."""
+        from exporters.conversation_log import STATE_FILE
+        from exporters.spill_cache import SpillCache
+
+        directory = self.settings.cache_path or self.base_dir / "cache" / "conversation_log"
+        if not self.settings.endpoint and not directory.is_dir():
+            return None
+        records, size = SpillCache(directory, 0, 1).pending()
+        try:
+            state = json.loads((directory / STATE_FILE).read_text())
+        except (OSError, ValueError):
+            state = {}
+        return {
+            "endpoint": self.settings.endpoint,
+            "cache": str(directory),
+            "cached_records": records,
+            "cached_bytes": size,
+            **state,
+        }
+
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
@@ -69,8 +90,9 @@ def main(ctx: click.Context, base_dir: Path | None) -> None:
 def stats(obj: _Context, since: dt.timedelta, top: int, as_json: bool) -> None:
     """Span count, error rate, p50/p95 duration, top span names and GenAI token usage."""
     result = span_stats(obj.store(), since, top=top)
+    conversation_log = obj.conversation_log()
     if as_json:
-        _echo_json({"store": str(obj.base_dir), **result.as_dict()})
+        _echo_json({"store": str(obj.base_dir), **result.as_dict(), "conversation_log": conversation_log})
         return
     click.echo(f"store:       {obj.base_dir}")
     click.echo(f"since:       {result.since}")
@@ -91,6 +113,25 @@ def stats(obj: _Context, since: dt.timedelta, top: int, as_json: bool) -> None:
         click.echo("tokens:")
         for key, total in result.tokens.items():
             click.echo(f"  {key}: {total}")
+    if conversation_log is not None:
+        _echo_conversation_log(conversation_log)
+
+
+def _echo_conversation_log(state: dict[str, Any]) -> None:
+    click.echo("conversation log:")
+    click.echo(f"  endpoint:      {state['endpoint'] or '(not set)'}")
+    cached = f"{state['cached_records']} records ({state['cached_bytes']} bytes)"
+    click.echo(f"  cached:        {cached} in {state['cache']}")
+    click.echo(f"  last success:  {state.get('last_success') or 'never'}")
+    if state.get("last_error"):
+        click.echo(f"  last error:    {state['last_error']} at {state.get('last_error_at')}")
+    click.echo(f"  delivered:     {state.get('delivered_records', 0)} records")
+    dropped = {key: state.get(key, 0) for key in ("rejected_records", "dropped_overflow")}
+    if any(dropped.values()):
+        click.echo(
+            f"  dropped:       {dropped['rejected_records']} refused by the endpoint, "
+            f"{dropped['dropped_overflow']} for the cache bound"
+        )
 
 
 def _span_json(span: Any, depth: int) -> dict[str, Any]:
