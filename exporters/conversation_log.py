@@ -1,12 +1,15 @@
 """The conversation-log exporter: GenAI spans become records that reach a training endpoint, without loss.
 
-Spans (already redacted) are mapped to ``conversation_log`` and ``execution_trace`` records
-(:mod:`exporters.conversation_records`) and written at once to a spill cache on disk
+Spans (already redacted) are written at once, as compact snapshots, to a spill cache on disk
 (:mod:`exporters.spill_cache`). A sender thread seals the open segment every flush interval
-(or when it holds a batch) and POSTs ready segments through :class:`HttpDelivery`, deleting
-each once acknowledged; what the endpoint does not take stays on disk and is retried with
-backoff, by this process or the next. At shutdown the sender drains for a bounded time and
-leaves the rest on disk. The app thread only does a dictionary lookup per span.
+(or when it holds a batch), maps each ready segment to ``conversation_log`` and
+``execution_trace`` records (:mod:`exporters.conversation_records`) and POSTs them, at most
+``batch_size`` records a request, through :class:`HttpDelivery`; the segment is deleted once
+every request was acknowledged. What the endpoint does not take stays on disk and is retried
+with backoff, by this process or the next (a segment half-sent when a request failed is sent
+again whole: receivers drop the repeats by ``log_id``). At shutdown the sender drains for a
+bounded time and leaves the rest on disk. The app thread does a dictionary lookup per span;
+mapping waits until the endpoint can take the records.
 
 Body of each POST (JSON, gzip)::
 
@@ -32,7 +35,7 @@ import orjson
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
 
-from exporters.conversation_records import carries_messages, records
+from exporters.conversation_records import carries_messages, records, snapshot
 from exporters.http_delivery import Backoff, HttpDelivery, Outcome, Result
 from exporters.spill_cache import Segment, SpillCache
 
@@ -42,6 +45,7 @@ STATE_FILE = "state.json"
 QUEUE_SIZE = 8192
 EXPORT_BATCH = 512
 DRAIN_SECONDS = 5.0
+SEGMENT_SPANS = 1000  # spans a cache segment holds before it is sealed (sent in batch_size chunks)
 CONTENT_TYPE = "application/json"
 _COUNTERS = frozenset({"delivered_records", "rejected_records", "dropped_overflow"})
 
@@ -98,7 +102,8 @@ class ConversationLogExporter(SpanExporter):
         source: dict[str, str] | None = None,
         backoff: Backoff | None = None,
     ) -> None:
-        self.cache = SpillCache(cache_dir, max_cache_bytes, batch_size)
+        self.cache = SpillCache(cache_dir, max_cache_bytes, max(batch_size, SEGMENT_SPANS))
+        self.batch_size = max(1, batch_size)
         self.delivery = HttpDelivery(endpoint, headers, timeout)
         self.flush_interval = flush_interval
         self.selection = selection
@@ -131,10 +136,9 @@ class ConversationLogExporter(SpanExporter):
         lines = []
         for span in spans:
             try:
-                for kind, record in records(span, self.selection):
-                    lines.append(orjson.dumps({"type": kind, **record}, default=str))
+                lines.append(orjson.dumps(snapshot(span), default=str))
             except Exception as exc:  # noqa: BLE001 - one odd span must not cost the others
-                _logger.warning("otel-distro: a span could not be mapped to a conversation record: %r", exc)
+                _logger.warning("otel-distro: a span could not be kept for the conversation log: %r", exc)
         try:
             self.cache.append(lines)
         except OSError as exc:
@@ -185,40 +189,47 @@ class ConversationLogExporter(SpanExporter):
                 segment = self.cache.claim()
                 if segment is None:
                     return True
-                self._send(segment, timeout=min(self.delivery.timeout, deadline - now))
+                self._send(segment, deadline)
         finally:
             self._send_lock.release()
 
-    def _send(self, segment: Segment, timeout: float) -> None:
-        if not segment.lines:
-            self.cache.done(segment)
+    def _records(self, segment: Segment) -> list[bytes]:
+        found = []
+        for line in segment.lines:
+            try:
+                for kind, record in records(orjson.loads(line), self.selection):
+                    found.append(orjson.dumps({"type": kind, **record}, default=str))
+            except Exception as exc:  # noqa: BLE001 - one odd snapshot must not cost the others
+                _logger.debug("otel-distro: a cached span could not be mapped: %r", exc)
+        return found
+
+    def _send(self, segment: Segment, deadline: float) -> None:
+        found = self._records(segment)
+        for start in range(0, len(found), self.batch_size):
+            chunk = found[start : start + self.batch_size]
+            body = b'{"records":[' + b",".join(chunk) + b'],"sent_at":'
+            body += orjson.dumps(_now()) + b',"source":' + orjson.dumps(self.source) + b"}"
+            timeout = min(self.delivery.timeout, max(0.1, deadline - time.monotonic()))
+            result = self.delivery.post(body, CONTENT_TYPE, timeout=timeout)
+            if result.outcome is Outcome.DELIVERED:
+                self.state.update(last_success=_now(), delivered_records=len(chunk))
+                continue
+            if result.outcome is Outcome.REJECTED:
+                self.state.update(last_error=result.error, last_error_at=_now(), rejected_records=len(chunk))
+                self._warn(result, f"dropped {len(chunk)} records the endpoint refused")
+                continue
+            self.cache.release(segment)
+            delay = self.backoff.delay(result)
+            self._retry_at = time.monotonic() + delay
+            self.state.update(last_error=result.error, last_error_at=_now())
+            kept = "kept on disk"
+            if result.outcome is Outcome.AUTH:
+                kept += "; check the endpoint's credentials"
+            self._warn(result, f"{kept}, retrying in {delay:.0f} s")
             return
-        body = b'{"records":[' + b",".join(segment.lines) + b'],"sent_at":'
-        body += orjson.dumps(_now()) + b',"source":' + orjson.dumps(self.source) + b"}"
-        result = self.delivery.post(body, CONTENT_TYPE, timeout=timeout)
-        if result.outcome is Outcome.DELIVERED:
-            self.cache.done(segment)
-            self.backoff.reset()
-            self._retry_at = 0.0
-            self.state.update(last_success=_now(), delivered_records=len(segment.lines))
-            return
-        if result.outcome is Outcome.REJECTED:
-            self.cache.done(segment)
-            self.state.update(
-                last_error=result.error, last_error_at=_now(), rejected_records=len(segment.lines)
-            )
-            self._warn(result, f"dropped {len(segment.lines)} records the endpoint refused")
-            return
-        self.cache.release(segment)
-        delay = self.backoff.delay(result)
-        self._retry_at = time.monotonic() + delay
-        self.state.update(last_error=result.error, last_error_at=_now())
-        kept = (
-            "kept on disk; check the endpoint's credentials"
-            if result.outcome is Outcome.AUTH
-            else "kept on disk"
-        )
-        self._warn(result, f"{kept}, retrying in {delay:.0f} s")
+        self.cache.done(segment)
+        self.backoff.reset()
+        self._retry_at = 0.0
 
     def _warn(self, result: Result, what: str) -> None:
         if result.outcome not in self._warned:

@@ -8,6 +8,11 @@ the conventions have used: per-message events (``gen_ai.user.message``,
 ``parts``). ``user_query`` is the text of the last user message, ``system_response`` the
 text of the first output message. A span the selection admits also yields an
 ``ExecutionTrace``. The spans given here are already redacted and hashed.
+
+Mapping costs tens of microseconds a span, so the exporter does not map as spans arrive: it
+keeps a :func:`snapshot` (ids, times, status, the attribute and event dicts: a few
+microseconds to take and to write) and maps snapshots when it sends. Every function here
+takes a span or a snapshot.
 """
 
 from __future__ import annotations
@@ -20,6 +25,8 @@ from typing import Any
 
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.trace import StatusCode
+
+SpanLike = Any  # a ReadableSpan or a snapshot dict
 
 CONVERSATION_LOG = "conversation_log"
 EXECUTION_TRACE = "execution_trace"
@@ -45,19 +52,58 @@ _USAGE_KEYS = (
 )
 
 
+def _attrs(mapping: Any) -> dict[str, Any]:
+    if not mapping:
+        return {}
+    inner = getattr(mapping, "_dict", None)  # BoundedAttributes: its plain dict
+    return inner if type(inner) is dict else dict(mapping)
+
+
+_services: dict[int, tuple[Any, Any]] = {}  # id(resource) -> (resource, service.name)
+
+
+def _service(resource: Any) -> Any:
+    hit = _services.get(id(resource))
+    if hit is None or hit[0] is not resource:
+        if len(_services) > 64:
+            _services.clear()
+        hit = _services[id(resource)] = (resource, resource.attributes.get("service.name"))
+    return hit[1]
+
+
+def snapshot(span: ReadableSpan) -> dict[str, Any]:
+    """What the mapping needs of a span, as plain JSON-ready values (cheap: no copies)."""
+    context = span._context
+    parent = span._parent
+    status = span._status
+    return {
+        "trace_id": f"{context.trace_id:032x}" if context else "",
+        "span_id": f"{context.span_id:016x}" if context else "",
+        "parent_span_id": f"{parent.span_id:016x}" if parent else None,
+        "name": span._name,
+        "kind": span._kind.name,
+        "start": span._start_time,
+        "end": span._end_time,
+        "error": status._status_code is StatusCode.ERROR,
+        "description": status._description,
+        "service": _service(span._resource),
+        "attributes": _attrs(span._attributes),
+        "events": [[event._name, _attrs(event._attributes)] for event in span._events],
+    }
+
+
+def _view(span: SpanLike) -> dict[str, Any]:
+    return snapshot(span) if isinstance(span, ReadableSpan) else span
+
+
 def _iso(nanos: int | None) -> str | None:
     if nanos is None:
         return None
     return dt.datetime.fromtimestamp(nanos / 1e9, dt.UTC).isoformat(timespec="microseconds")
 
 
-def _ids(span: ReadableSpan) -> tuple[str, str]:
-    context = span.context
-    return (f"{context.trace_id:032x}", f"{context.span_id:016x}") if context else ("", "")
-
-
 def _json(value: Any) -> Any:
-    if isinstance(value, str):
+    if isinstance(value, str) and value.lstrip()[:1] in ("[", "{"):
         try:
             return json.loads(value)
         except ValueError:
@@ -107,19 +153,18 @@ def _messages(value: Any) -> list[tuple[str, str, Any]]:
     return found
 
 
-def _turn(span: ReadableSpan) -> tuple[list[tuple[str, str]], list[tuple[str, str, Any]]]:
+def _turn(view: dict[str, Any]) -> tuple[list[tuple[str, str]], list[tuple[str, str, Any]]]:
     """The input messages (role, text) and output messages (role, text, finish) a span carries."""
     inputs: list[tuple[str, str]] = []
     outputs: list[tuple[str, str, Any]] = []
-    attributes = span.attributes or {}
-    for event in span.events:
-        attrs = event.attributes or {}
-        if event.name in MESSAGE_EVENTS:
-            inputs.append((MESSAGE_EVENTS[event.name], _text(attrs.get("content", attrs.get("message")))))
-        elif event.name == CHOICE_EVENT:
+    attributes = view["attributes"]
+    for name, attrs in view["events"]:
+        if name in MESSAGE_EVENTS:
+            inputs.append((MESSAGE_EVENTS[name], _text(attrs.get("content", attrs.get("message")))))
+        elif name == CHOICE_EVENT:
             message = attrs.get("message", attrs.get("content"))
             outputs.append(("assistant", _text(message), attrs.get("finish_reason")))
-        elif event.name == DETAILS_EVENT:
+        elif name == DETAILS_EVENT:
             inputs += [(role, text) for role, text, _ in _messages(attrs.get(INPUT_MESSAGES))]
             outputs += _messages(attrs.get(OUTPUT_MESSAGES))
     if not inputs and INPUT_MESSAGES in attributes:
@@ -130,9 +175,11 @@ def _turn(span: ReadableSpan) -> tuple[list[tuple[str, str]], list[tuple[str, st
 
 
 def carries_messages(span: ReadableSpan) -> bool:
-    """Cheap test (app thread) for a span the mapping can use."""
+    """Cheap test (app thread) for a span the mapping can use: a GenAI operation or messages."""
     attributes = span._attributes
-    if attributes and (OPERATION in attributes or INPUT_MESSAGES in attributes):
+    if attributes and (
+        OPERATION in attributes or INPUT_MESSAGES in attributes or OUTPUT_MESSAGES in attributes
+    ):
         return True
     return any(
         event._name in MESSAGE_EVENTS or event._name in (CHOICE_EVENT, DETAILS_EVENT)
@@ -148,9 +195,8 @@ def _strings(value: Any) -> list[str]:
     return []
 
 
-def _metadata(span: ReadableSpan) -> dict[str, Any]:
-    attributes = span.attributes or {}
-    trace_id, span_id = _ids(span)
+def _metadata(view: dict[str, Any]) -> dict[str, Any]:
+    attributes = view["attributes"]
     metadata: dict[str, Any] = {
         "model": attributes.get("gen_ai.response.model") or attributes.get("gen_ai.request.model"),
         "provider": attributes.get("gen_ai.provider.name") or attributes.get("gen_ai.system"),
@@ -159,8 +205,8 @@ def _metadata(span: ReadableSpan) -> dict[str, Any]:
             key.removeprefix("gen_ai.usage."): attributes[key] for key in _USAGE_KEYS if key in attributes
         },
         "finish_reasons": _strings(attributes.get("gen_ai.response.finish_reasons")),
-        "trace_id": trace_id,
-        "span_id": span_id,
+        "trace_id": view["trace_id"],
+        "span_id": view["span_id"],
     }
     for key, name in (("gen_ai.agent.name", "agent"), ("gen_ai.tool.name", "tool")):
         if key in attributes:
@@ -168,87 +214,84 @@ def _metadata(span: ReadableSpan) -> dict[str, Any]:
     return metadata
 
 
-def log_id(span: ReadableSpan) -> str:
+def log_id(span: SpanLike) -> str:
     """Stable per turn: the same span always maps to the same id, so receivers can drop repeats."""
-    trace_id, span_id = _ids(span)
-    return str(uuid.uuid5(_LOG_ID_NAMESPACE, f"{trace_id}-{span_id}"))
+    view = _view(span)
+    return str(uuid.uuid5(_LOG_ID_NAMESPACE, f"{view['trace_id']}-{view['span_id']}"))
 
 
-def conversation_log(span: ReadableSpan) -> dict[str, Any] | None:
+def conversation_log(span: SpanLike) -> dict[str, Any] | None:
     """The turn this span records, or ``None`` when it carries no user query and no response."""
-    inputs, outputs = _turn(span)
+    view = _view(span)
+    inputs, outputs = _turn(view)
     user_query = next((text for role, text in reversed(inputs) if role == "user"), "")
     system_response = outputs[0][1] if outputs else ""
     if not user_query and not system_response:
         return None
-    attributes = span.attributes or {}
-    metadata = _metadata(span)
+    attributes = view["attributes"]
+    metadata = _metadata(view)
     if not metadata["finish_reasons"]:
         metadata["finish_reasons"] = [str(reason) for _, _, reason in outputs if reason]
     session = attributes.get("gen_ai.conversation.id") or attributes.get("session.id")
     return {
-        "log_id": log_id(span),
+        "log_id": log_id(view),
         "session_id": str(session) if session is not None else None,
         "user_query": user_query,
         "system_response": system_response,
         "metadata": metadata,
-        "timestamp": _iso(span.end_time),
+        "timestamp": _iso(view["end"]),
     }
 
 
-def selected(span: ReadableSpan, selection: str) -> bool:
+def selected(span: SpanLike, selection: str) -> bool:
     """Whether the span gets an execution trace: GenAI operations (agent runs and tool calls
     included, as the conventions name them all by ``gen_ai.operation.name``), all, or none."""
     if selection == "all":
         return True
     if selection == "none":
         return False
-    return OPERATION in (span.attributes or {})
+    if isinstance(span, ReadableSpan):
+        return OPERATION in _attrs(span._attributes)
+    return OPERATION in span["attributes"]
 
 
-def execution_trace(span: ReadableSpan) -> dict[str, Any]:
+def execution_trace(span: SpanLike) -> dict[str, Any]:
     """The execution record of one span."""
-    trace_id, span_id = _ids(span)
-    failed = span.status.status_code is StatusCode.ERROR
+    view = _view(span)
+    attributes = view["attributes"]
     error = None
-    if failed:
-        error = span.status.description or next(
-            (
-                str(
-                    (event.attributes or {}).get("exception.message")
-                    or (event.attributes or {}).get("exception.type")
-                )
-                for event in span.events
-                if event.name == "exception"
-            ),
-            "error",
+    if view["error"]:
+        exceptions = [attrs for name, attrs in view["events"] if name == "exception"]
+        error = view["description"] or next(
+            (str(e.get("exception.message") or e.get("exception.type")) for e in exceptions), "error"
         )
-    start, end = span.start_time or 0, span.end_time or span.start_time or 0
-    attributes = span.attributes or {}
+    start = view["start"] or 0
+    end = view["end"] or start
     return {
-        "trace_id": trace_id,
-        "request_id": span_id,
-        "service": span.resource.attributes.get("service.name"),
-        "method": span.name,
+        "trace_id": view["trace_id"],
+        "request_id": view["span_id"],
+        "service": view["service"],
+        "method": view["name"],
         "duration_ms": round((end - start) / 1e6, 3),
-        "success": not failed,
+        "success": not view["error"],
         "error": error,
         "metadata": {
-            **_metadata(span),
-            "parent_span_id": f"{span.parent.span_id:016x}" if span.parent else None,
-            "kind": span.kind.name,
+            **_metadata(view),
+            "parent_span_id": view["parent_span_id"],
+            "kind": view["kind"],
             "error_type": attributes.get("error.type"),
         },
-        "timestamp": _iso(span.start_time),
+        "timestamp": _iso(view["start"]),
     }
 
 
-def records(span: ReadableSpan, selection: str = "genai") -> list[tuple[str, dict[str, Any]]]:
-    """Every record a span yields, as (type, record)."""
+def records(span: SpanLike, selection: str = "genai") -> list[tuple[str, dict[str, Any]]]:
+    """Every record a span (or its snapshot) yields, as (type, record)."""
+    view = _view(span)
     found: list[tuple[str, dict[str, Any]]] = []
-    turn = conversation_log(span)
+    turn = conversation_log(view)
     if turn is not None:
         found.append((CONVERSATION_LOG, turn))
-    if selected(span, selection):
-        found.append((EXECUTION_TRACE, execution_trace(span)))
+    if selected(view, selection):
+        found.append((EXECUTION_TRACE, execution_trace(view)))
     return found

@@ -139,8 +139,10 @@ class SpillCache:
         if self._bytes + incoming <= self.max_bytes:
             return
         self._bytes = self.size()
+        # Make room for more than this write, so the next writes need not measure again.
+        goal = self.max_bytes - max(incoming, self.max_bytes // 10)
         for path in sorted(self._files(READY)):
-            if self._bytes + incoming <= self.max_bytes:
+            if self._bytes <= goal:
                 break
             dropped = self._drop(path)
             if dropped is not None:
@@ -156,10 +158,10 @@ class SpillCache:
         try:
             if not _lock(fd) or not self._same_file(fd, path):
                 return None
-            size = os.fstat(fd).st_size
             with os.fdopen(os.dup(fd), "rb") as handle:
-                records = sum(1 for line in handle if line.strip())
+                data = handle.read()
             os.unlink(path)
+            size, records = len(data), data.count(b"\n")
             return size, records
         except OSError:
             return None

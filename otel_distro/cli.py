@@ -61,7 +61,7 @@ class _Context:
         return {
             "endpoint": self.settings.endpoint,
             "cache": str(directory),
-            "cached_records": records,
+            "cached_spans": records,
             "cached_bytes": size,
             **state,
         }
@@ -120,7 +120,7 @@ def stats(obj: _Context, since: dt.timedelta, top: int, as_json: bool) -> None:
 def _echo_conversation_log(state: dict[str, Any]) -> None:
     click.echo("conversation log:")
     click.echo(f"  endpoint:      {state['endpoint'] or '(not set)'}")
-    cached = f"{state['cached_records']} records ({state['cached_bytes']} bytes)"
+    cached = f"{state['cached_spans']} spans ({state['cached_bytes']} bytes)"
     click.echo(f"  cached:        {cached} in {state['cache']}")
     click.echo(f"  last success:  {state.get('last_success') or 'never'}")
     if state.get("last_error"):

@@ -46,9 +46,22 @@ def luhn_valid(number: str) -> bool:
     return total % 10 == 0
 
 
+_MAESTRO_12 = ("5018", "5020", "5038", "6304", "6759", "6761", "6762", "6763")
+
+
+def _card_prefix(number: str) -> bool:
+    """Issuer ranges: Visa 4, Amex/Diners/JCB 3, Mastercard 51-55 and 2221-2720, Discover and
+    Maestro 5/6, and the legacy 15-digit JCB ranges 1800 and 2131."""
+    if number[0] in "3456":
+        return len(number) >= 13 or number.startswith(_MAESTRO_12)
+    if number[0] == "2":
+        return 222100 <= int(number[:6]) <= 272099 or (len(number) == 15 and number.startswith("2131"))
+    return len(number) == 15 and number.startswith("1800")
+
+
 def _card(match: re.Match[str]) -> bool:
     number = _digits(match.group(0))
-    return 13 <= len(number) <= 19 and number[0] in "3456" and luhn_valid(number)
+    return 12 <= len(number) <= 19 and _card_prefix(number) and luhn_valid(number)
 
 
 def iban_valid(candidate: str) -> bool:
@@ -68,6 +81,8 @@ def _ipv4(match: re.Match[str]) -> bool:
     # "1.2.3.4.5" or "v1.2.3.4" are versions, not addresses.
     if end < len(text) and text[end] == "." and end + 1 < len(text) and text[end + 1].isdigit():
         return False
+    if text.endswith("rv:", 0, start):  # a Gecko version in a user agent: "rv:1.9.0.20"
+        return False
     return not (start and text[start - 1] in "vV.")
 
 
@@ -82,19 +97,39 @@ def _ipv6(match: re.Match[str]) -> bool:
     return True
 
 
+# Regions whose national formats (no "+") are tried, in this order; a "+" number needs none.
+PHONE_REGIONS = ("US", "GB", "DE", "FR", "IT", "ES", "NL", "JP", "IN", "BR", "CA", "AU", "MX", "CN")
+BARE_PHONE_REGIONS = ("US", "IN", "IT")
+_DATE_LIKE = re.compile(r"\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{4}")
+
+
 def _phone(match: re.Match[str]) -> bool:
     candidate = match.group(0)
     digits = _digits(candidate)
-    if not 8 <= len(digits) <= 15:
+    if not 8 <= len(digits) <= 15 or _DATE_LIKE.match(candidate):
         return False
+    end = match.end()
+    text = match.string
+    if end < len(text) and text[end] == ":" and text[end + 1 : end + 2].isdigit():
+        return False  # "2024-05-05 06:47": a date and an hour
     import phonenumbers
 
-    region = None if candidate.lstrip().startswith("+") else "US"
-    try:
-        parsed = phonenumbers.parse(candidate, region)
-    except phonenumbers.NumberParseException:
-        return False
-    return bool(phonenumbers.is_valid_number(parsed))
+    if candidate.lstrip().startswith("+"):
+        attempts: tuple[tuple[str, str | None], ...] = ((candidate, None),)
+    elif not candidate.isdigit() or candidate[0] == "0":  # formatted, or with a trunk prefix
+        attempts = tuple((candidate, region) for region in PHONE_REGIONS)
+    elif len(candidate) >= 11:
+        attempts = (("+" + candidate, None),)  # an MSISDN: the international number without "+"
+    else:  # bare digits: only regions whose numbers cannot be read as epoch seconds and such
+        attempts = tuple((candidate, region) for region in BARE_PHONE_REGIONS)
+    for number, region in attempts:
+        try:
+            parsed = phonenumbers.parse(number, region)
+        except phonenumbers.NumberParseException:
+            continue
+        if phonenumbers.is_valid_number(parsed):
+            return True
+    return False
 
 
 def shannon_entropy(text: str) -> float:
@@ -147,7 +182,9 @@ RECOGNIZERS: tuple[Recognizer, ...] = (  # applied in this order
     Recognizer("API_KEY", re.compile(r"\bxox[abposr]-[A-Za-z0-9-]{10,}"), hints=("xox",)),
     Recognizer(
         "SECRET",
-        re.compile(rf"(?i)\b({_SECRET_KEY_WORDS})[\"']?\s*[:=]\s*[\"']?([^\s\"',;&]+)"),
+        re.compile(
+            rf"(?i)(?<![a-z0-9])({_SECRET_KEY_WORDS})[\"']?\s*[:=]\s*[\"']?((?:[^\s\"',;&]|&(?!\w+=))+)"
+        ),
         validate=_secret_value,
         group=2,
         hint_pattern=_SECRET_HINT,
@@ -163,7 +200,7 @@ RECOGNIZERS: tuple[Recognizer, ...] = (  # applied in this order
         hints=("-",),
         digits=True,
     ),
-    Recognizer("CREDIT_CARD", re.compile(r"\b(?:\d[ -]?){12,18}\d\b"), validate=_card, digits=True),
+    Recognizer("CREDIT_CARD", re.compile(r"\b(?:\d[ -]?){11,18}\d\b"), validate=_card, digits=True),
     Recognizer(
         "IBAN_CODE",
         re.compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?\b"),
@@ -186,8 +223,10 @@ RECOGNIZERS: tuple[Recognizer, ...] = (  # applied in this order
     Recognizer(
         "PHONE_NUMBER",
         re.compile(
-            r"(?<![\w+.-])(?:\+\d{1,3}[ .-]?\d{6,12}"  # international, compact: +91 9817107418
-            r"|(?:\+\d{1,3}[ .-]?)?(?:\(\d{1,4}\)[ .-]?)?\d{1,4}(?:[ .-]\d{1,8}){1,5})(?![\w.-])"
+            r"(?<![\w+.-])(?<!\d:)(?:\+\d{1,3}[ .-]?(?:\(0\)[ .-]?)?\d{6,12}"  # compact: +91 9817107418
+            r"|(?:\+\d{1,3}[ .-]?(?:\(0\)[ .-]?)?)?(?:\(\d{1,5}\)[ .-]?)?\d{1,15}(?:[ .-]\d{1,8}){0,5})"
+            r"(?:\s?(?:x|ext\.?)\s?\d{1,6})?"  # an extension: (714)222-2825x4548
+            r"(?![\w-]|\.\d)"
         ),
         validate=_phone,
         digits=True,

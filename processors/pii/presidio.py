@@ -100,8 +100,6 @@ class PresidioScanner:
 
     def _build(self) -> Any:
         import spacy
-        from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
-        from presidio_analyzer.nlp_engine import SpacyNlpEngine
 
         nlp = None
         if self.ner_model:
@@ -114,6 +112,19 @@ class PresidioScanner:
                     self.ner_model,
                     self.ner_model,
                 )
+        quiet = logging.getLogger("presidio-analyzer")  # it warns of every recognizer of other languages
+        level = quiet.level
+        quiet.setLevel(logging.ERROR)
+        try:
+            return self._assemble(nlp)
+        finally:
+            quiet.setLevel(level)
+
+    def _assemble(self, nlp: Any) -> Any:
+        import spacy
+        from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
+        from presidio_analyzer.nlp_engine import SpacyNlpEngine
+
         engine = SpacyNlpEngine(models=[{"lang_code": _LANGUAGE, "model_name": self.ner_model or "blank"}])
         # Given loaded, so presidio never calls load(), which downloads missing models.
         engine.nlp = {_LANGUAGE: nlp if nlp is not None else spacy.blank(_LANGUAGE)}  # type: ignore[assignment]

@@ -80,7 +80,9 @@ def per_string(redact: Callable[[str], str], texts: list[str], rounds: int) -> f
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--seed", type=int, default=20261121)
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()

@@ -123,7 +123,9 @@ def test_configure_and_redaction_with_presidio_open_no_network_connection(tmp_pa
         handle = otel_distro.configure(redaction_presidio=True, redaction_ner_model="en_core_web_sm")
         with trace.get_tracer("t").start_as_current_span(
             "call +1 415-555-2671 or bob@example.com",
-            attributes={"gen_ai.input.messages": "NHS 4505577104, write to bob@example.com"},
+            attributes={
+                "gen_ai.input.messages": "pay 16Yeky6GMjeNkAiNcBY7ZhrLoMSgg1BoyZ, write to bob@example.com"
+            },
         ):
             pass
         PiiRedactor().redact_text("card 4111 1111 1111 1111, +44 20 7946 0958, https://u:p@host.example")
@@ -137,4 +139,4 @@ def test_configure_and_redaction_with_presidio_open_no_network_connection(tmp_pa
     assert "attempts: []" in run.stdout
     [span] = spans(tmp_path / "store")
     assert span["name"] == "call <PHONE_NUMBER> or <EMAIL>"
-    assert attrs(span["attributes"])["gen_ai.input.messages"] == "NHS <UK_NHS>, write to <EMAIL>"
+    assert attrs(span["attributes"])["gen_ai.input.messages"] == "pay <CRYPTO>, write to <EMAIL>"

@@ -21,7 +21,7 @@ from tests.support.proc import attrs, spans
 
 NHS = "4505577104"  # a valid UK NHS number (mod-11 check digit)
 WALLET = "16Yeky6GMjeNkAiNcBY7ZhrLoMSgg1BoyZ"  # a valid Bitcoin address (base58check)
-PROMPT = f"my NHS number is {NHS}, pay to {WALLET}, mail me at jane@example.com"
+PROMPT = f"pay to {WALLET}, mail me at jane@example.com"
 
 
 @pytest.fixture(scope="module")
@@ -49,16 +49,15 @@ def test_presidio_finds_what_the_patterns_miss(scanner: PresidioScanner) -> None
 def test_only_free_text_keys_are_scanned_after_the_fast_path(scanner: PresidioScanner) -> None:
     fast = RedactionProcessor(PiiRedactor())
     free = FreeTextProcessor(scanner, ["gen_ai.input.messages", "content"])
-    span = _span({"gen_ai.input.messages": PROMPT, "order.ref": f"NHS {NHS}"}, {"content": PROMPT})
+    span = _span({"gen_ai.input.messages": PROMPT, "order.ref": f"pay to {WALLET}"}, {"content": PROMPT})
     assert free.needs_worker(span)
     result = free.process_span(fast.process_span(span))
     assert result is not None
-    expected = "my NHS number is <UK_NHS>, pay to <CRYPTO>, mail me at <EMAIL>"
+    expected = "pay to <CRYPTO>, mail me at <EMAIL>"
     assert result.attributes["gen_ai.input.messages"] == expected
     assert result.events[0].attributes["content"] == expected
-    assert result.attributes["order.ref"] == f"NHS {NHS}"  # not a free-text key: presidio is not asked
+    assert result.attributes["order.ref"] == f"pay to {WALLET}"  # not a free-text key: presidio is not asked
     assert result.attributes[f"{COUNT_PREFIX}EMAIL"] == 2  # the fast path's counts stay
-    assert result.attributes[f"{COUNT_PREFIX}UK_NHS"] == 2
     assert result.attributes[f"{COUNT_PREFIX}CRYPTO"] == 2
 
 
@@ -97,7 +96,5 @@ def test_the_pipeline_scans_free_text_off_the_app_thread(tmp_path: Path) -> None
     pipeline.shutdown()
     assert threads and threading.main_thread().name not in threads
     stored = {s["name"]: attrs(s.get("attributes", [])) for s in spans(tmp_path)}
-    assert stored["chat"]["gen_ai.input.messages"] == (
-        "my NHS number is <UK_NHS>, pay to <CRYPTO>, mail me at <EMAIL>"
-    )
+    assert stored["chat"]["gen_ai.input.messages"] == "pay to <CRYPTO>, mail me at <EMAIL>"
     assert stored["plain"]["user.email"] == "<EMAIL>"
