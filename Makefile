@@ -46,6 +46,8 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python tests/benchmarks/bench_pipeline.py
 	$(BIN)/python tests/benchmarks/bench_startup.py
 	$(BIN)/python tests/benchmarks/pii_quality.py
+	$(BIN)/python tests/benchmarks/bench_presidio.py
+	$(BIN)/python tests/benchmarks/bench_conversation_log.py
 
 clean:
 	rm -rf $(VENV) .demo .mypy_cache .ruff_cache .pytest_cache
