@@ -143,18 +143,43 @@ class JsonlSpanProcessor(SpanProcessor):
         self._batch.shutdown()  # type: ignore[no-untyped-call]
 
 
+def _attrs_text(attrs: Any) -> int:
+    total = 0
+    for value in attrs.values():
+        if isinstance(value, str):
+            total += len(value)
+        elif isinstance(value, (tuple, list)):  # a tuple, not ``tuple | list``: no union built per value
+            for item in value:
+                if isinstance(item, str):
+                    total += len(item)
+    return total
+
+
+# The chain asks for a span's size (to choose inline or worker) and the store asks again for the
+# same span object a moment later; an ended span is immutable, so the last answer is reused.
+# One (span, size) tuple, swapped atomically: another thread can only cause a recount.
+_last_counted: tuple[object, int] = (None, 0)
+
+
 def text_bytes(span: ReadableSpan) -> int:
     """Characters of text in a span (names, status, string and string-array values): a cheap estimate."""
+    global _last_counted
+    last = _last_counted
+    if last[0] is span:
+        return last[1]
     total = len(span._name) + len(span._status.description or "")
-    for attrs in (span._attributes, *(event._attributes for event in span._events)):
-        if attrs:
-            for value in getattr(attrs, "_dict", attrs).values():
-                if isinstance(value, str):
-                    total += len(value)
-                elif isinstance(value, tuple | list):
-                    total += sum(len(item) for item in value if isinstance(item, str))
-    for event in span._events:
+    attrs = span._attributes
+    if attrs:
+        total += _attrs_text(getattr(attrs, "_dict", attrs))
+    events = span._events
+    # BoundedList/BoundedAttributes: their Python-level __iter__/__len__ lock and copy; read the
+    # plain deque/dict inside (an ended span's are immutable).
+    for event in getattr(events, "_dq", events):
         total += len(event._name)
+        attrs = event._attributes
+        if attrs:
+            total += _attrs_text(getattr(attrs, "_dict", attrs))
+    _last_counted = (span, total)
     return total
 
 

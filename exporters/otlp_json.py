@@ -297,6 +297,7 @@ def traces_data(spans: Sequence[ReadableSpan]) -> JsonObject:
 
 _dumps = orjson.dumps
 _KV_BYTES: dict[str, dict[object, bytes]] = {}  # str and int values only: 1 and True collide
+_KV_FLOAT_BYTES: dict[str, dict[float, bytes]] = {}  # finite non-zero floats: 1.0 == 1 collides
 _FRAGMENTS: _Cache[bytes] = _Cache()
 
 
@@ -334,6 +335,20 @@ def _attributes_bytes(attrs: Mapping[str, object]) -> bytes:
                     per_key.clear()
                 encoded = per_key[value] = _pair_bytes(key, value)
             parts.append(encoded)
+        elif kind is float and value and math.isfinite(value):  # type: ignore[arg-type]
+            # A table of its own: 1.0 == 1 would hit the int's encoding; 0.0 (== -0.0) and NaN
+            # (!= itself) are never cached.
+            per_float = _KV_FLOAT_BYTES.get(key)
+            if per_float is None:
+                if len(_KV_FLOAT_BYTES) >= _KV_CACHE_LIMIT:
+                    _KV_FLOAT_BYTES.clear()
+                per_float = _KV_FLOAT_BYTES[key] = {}
+            encoded = per_float.get(value)  # type: ignore[arg-type]
+            if encoded is None:
+                if len(per_float) >= _KV_CACHE_LIMIT:
+                    per_float.clear()
+                encoded = per_float[value] = _pair_bytes(key, value)  # type: ignore[index]
+            parts.append(encoded)
         else:
             parts.append(_pair_bytes(key, value))
     return b",".join(parts)
@@ -341,12 +356,13 @@ def _attributes_bytes(attrs: Mapping[str, object]) -> bytes:
 
 def _event_bytes(event: Event) -> bytes:
     attrs = event._attributes
-    if not attrs:
+    items = getattr(attrs, "_dict", attrs)  # BoundedAttributes.__len__ is a Python-level call
+    if not items:
         return b'{"timeUnixNano":"%d","name":%b}' % (event._timestamp, _dumps(event._name))
     return b'{"timeUnixNano":"%d","name":%b,"attributes":[%b]%b}' % (
         event._timestamp,
         _dumps(event._name),
-        _attributes_bytes(attrs),
+        _attributes_bytes(items),
         _dropped(b"droppedAttributesCount", attrs),
     )
 
@@ -366,9 +382,14 @@ def _span_bytes(span: ReadableSpan) -> bytes:
         raise ValueError(f"span {span._name!r} has no context")
     trace_id, span_id, _, _, trace_state, _ = context  # SpanContext is a tuple; its properties are slow
     parent = span._parent
+    # BoundedAttributes/BoundedList/TraceState answer len() and iter() in Python (BoundedList with a
+    # lock and a copy): test and walk the plain dict/deque inside (an ended span's are immutable).
     attrs = span._attributes
+    attr_items = getattr(attrs, "_dict", attrs)
     events = span._events
+    event_items = getattr(events, "_dq", events)
     links = span._links
+    link_items = getattr(links, "_dq", links)
     status = span._status
     code = _STATUS_BY_ID[id(status._status_code)]
     description = status._description
@@ -383,12 +404,15 @@ def _span_bytes(span: ReadableSpan) -> bytes:
             span._start_time or 0,
             span._end_time or 0,
             _IS_REMOTE | _HAS_IS_REMOTE if parent is not None and parent[2] else _HAS_IS_REMOTE,
-            b',"traceState":' + _dumps(trace_state.to_header()) if trace_state else b"",
-            b',"parentSpanId":"%016x"' % parent[1] if parent is not None else b"",
-            b',"attributes":[%b]%b' % (_attributes_bytes(attrs), _dropped(b"droppedAttributesCount", attrs))
-            if attrs
+            b',"traceState":' + _dumps(trace_state.to_header())
+            if trace_state is not None and len(getattr(trace_state, "_dict", trace_state))
             else b"",
-            _events_and_links(events, links) if events or links else b"",
+            b',"parentSpanId":"%016x"' % parent[1] if parent is not None else b"",
+            b',"attributes":[%b]%b'
+            % (_attributes_bytes(attr_items), _dropped(b"droppedAttributesCount", attrs))
+            if attr_items
+            else b"",
+            _events_and_links(events, event_items, links, link_items) if event_items or link_items else b"",
             b',"status":{"code":%d,"message":%b}' % (code, _dumps(description))
             if description
             else (b',"status":{"code":%d}' % code if code else b""),
@@ -396,13 +420,15 @@ def _span_bytes(span: ReadableSpan) -> bytes:
     )
 
 
-def _events_and_links(events: Sequence[Event], links: Sequence[Link]) -> bytes:
+def _events_and_links(
+    events: Sequence[Event], event_items: Iterable[Event], links: Sequence[Link], link_items: Iterable[Link]
+) -> bytes:
     out = b""
-    if events:
-        encoded = b",".join([_event_bytes(event) for event in events])
+    if event_items:
+        encoded = b",".join([_event_bytes(event) for event in event_items])
         out = b',"events":[%b]%b' % (encoded, _dropped(b"droppedEventsCount", events))
-    if links:
-        encoded = _dumps([_link(link) for link in links])
+    if link_items:
+        encoded = _dumps([_link(link) for link in link_items])
         out += b',"links":%b%b' % (encoded, _dropped(b"droppedLinksCount", links))
     return out
 

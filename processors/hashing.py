@@ -14,6 +14,8 @@ from collections import Counter
 from collections.abc import Collection, Mapping
 from typing import Any
 
+from opentelemetry.sdk.trace import ReadableSpan
+
 from processors.rewrite import RecordRewriter
 
 PROJECT_KEYS = ("project.id", "project_id", "project.name", "gen_ai.project.id")
@@ -24,6 +26,7 @@ class ProjectHashingProcessor(RecordRewriter):
     """Replaces the values of project-identifying keys with keyed digests, on every signal."""
 
     rewrites_text = False
+    owns_rewritten_attributes = True  # rewrite_attributes builds a new dict each time
 
     def __init__(self, key: bytes, keys: Collection[str] = PROJECT_KEYS) -> None:
         super().__init__()
@@ -36,6 +39,26 @@ class ProjectHashingProcessor(RecordRewriter):
         text = value if isinstance(value, str) else repr(value)
         mac = hmac.new(self._key, text.encode("utf-8", "surrogatepass"), hashlib.sha256)
         return PREFIX + mac.hexdigest()
+
+    def process_span(self, span: ReadableSpan) -> ReadableSpan | None:
+        """The full walk only for a span that holds a project key somewhere (names are not hashed)."""
+        keys = self.keys
+        attrs = span._attributes
+        if attrs and not keys.isdisjoint(getattr(attrs, "_dict", attrs)):
+            return super().process_span(span)
+        events = span._events
+        for event in getattr(events, "_dq", events):
+            attrs = event._attributes
+            if attrs and not keys.isdisjoint(getattr(attrs, "_dict", attrs)):
+                return super().process_span(span)
+        links = span._links
+        for link in getattr(links, "_dq", links):
+            attrs = link.attributes
+            if attrs and not keys.isdisjoint(getattr(attrs, "_dict", attrs)):
+                return super().process_span(span)
+        if self._resource(span._resource) is not span._resource:
+            return super().process_span(span)
+        return span
 
     def rewrite_attributes(self, attrs: Mapping[str, Any], counts: Counter[str]) -> dict[str, Any] | None:
         out: dict[str, Any] | None = None

@@ -53,6 +53,7 @@ class RedactionProcessor(RecordRewriter):
     """Redacts PII and secrets in spans, logs and metrics before any exporter sees them."""
 
     count_prefix = COUNT_PREFIX
+    owns_rewritten_attributes = True  # rewrite_attributes builds a new dict each time
 
     def __init__(
         self,
@@ -103,12 +104,18 @@ class RedactionProcessor(RecordRewriter):
                 rule = self._key_rule(key)
             if rule is _ALLOWED:
                 continue
-            if rule is _PLAIN and type(value) is str:  # the common case, inlined
-                redacted, found = find(value)
-                if found is None or value in self.allow_values:
+            if rule is _PLAIN:  # the common cases, inlined
+                kind = type(value)
+                if kind is str:
+                    redacted, found = find(value)
+                    if found is None or value in self.allow_values:
+                        continue
+                    counts.update(found)
+                    new: Any = redacted
+                elif kind is int or kind is float or kind is bool:  # no text: nothing to redact
                     continue
-                counts.update(found)
-                new: Any = redacted
+                else:
+                    new = self._value(rule, value, counts)
             else:
                 new = self._value(rule, value, counts)
             if new is not None:
@@ -125,7 +132,7 @@ class RedactionProcessor(RecordRewriter):
             return DENIED
         if isinstance(value, str):
             return self.rewrite_text(value, counts)
-        if isinstance(value, list | tuple) and any(isinstance(item, str) for item in value):
+        if isinstance(value, (list, tuple)) and any(isinstance(item, str) for item in value):
             items = [self.rewrite_text(item, counts) if isinstance(item, str) else None for item in value]
             if all(item is None for item in items):
                 return None

@@ -24,6 +24,7 @@ from processors.base import RecordProcessor
 from processors.records import replace_log, replace_span
 
 _RESOURCE_CACHE_LIMIT = 64
+_new_counts = Counter.__new__  # an empty Counter without __init__'s two Python-level calls
 
 
 class RecordRewriter(RecordProcessor):
@@ -39,6 +40,8 @@ class RecordRewriter(RecordProcessor):
     # False: span and event names and status descriptions are left alone (plain log bodies
     # still reach rewrite_text, which may decline them).
     rewrites_text = True
+    # True: rewrite_attributes always returns a dict of its own, which the walk may extend in place.
+    owns_rewritten_attributes = False
 
     def __init__(self) -> None:
         self._resources: dict[int, tuple[Resource, Resource]] = {}
@@ -68,8 +71,11 @@ class RecordRewriter(RecordProcessor):
         self._resources[id(resource)] = (resource, result)
         return result
 
-    def _with_counts(self, attrs: Mapping[str, Any] | None, counts: Counter[str]) -> dict[str, Any]:
-        out = dict(attrs or {})
+    def _with_counts(
+        self, attrs: Mapping[str, Any] | None, counts: Counter[str], fresh: bool = False
+    ) -> dict[str, Any]:
+        """``attrs`` plus the counts; ``fresh``: attrs is a dict this walk built, extended in place."""
+        out = attrs if fresh and type(attrs) is dict else dict(attrs or {})
         if self.count_prefix:
             for kind, count in sorted(counts.items()):
                 key = f"{self.count_prefix}{kind}"
@@ -80,33 +86,46 @@ class RecordRewriter(RecordProcessor):
     # -- spans --------------------------------------------------------------------------------
     def process_span(self, span: ReadableSpan) -> ReadableSpan | None:
         # Private fields: the public properties copy or wrap on each access, and this runs per span.
-        counts: Counter[str] = Counter()
+        # BoundedAttributes/BoundedList are unwrapped to their dict/deque: their Python-level
+        # __len__/__iter__ (a lock and a copy each) cost more than the walk itself.
+        counts: Counter[str] = _new_counts(Counter)  # Counter() runs two Python-level calls
         texts = self.rewrites_text
         attrs = span._attributes
+        attrs = getattr(attrs, "_dict", attrs)
+        events = span._events
+        events = getattr(events, "_dq", events)
+        links = span._links
+        links = getattr(links, "_dq", links)
         status = span._status
+        description = status.description
         name = self.rewrite_text(span._name, counts) if texts and span._name else None
         attributes = self.rewrite_attributes(attrs, counts) if attrs else None
-        events = self._events(span._events, counts) if span._events else None
-        links = self._links(span._links, counts) if span._links else None
-        description = self.rewrite_text(status.description, counts) if texts and status.description else None
+        new_events = self._events(events, counts) if events else None
+        new_links = self._links(links, counts) if links else None
+        new_description = self.rewrite_text(description, counts) if texts and description else None
         resource = self._resource(span._resource)
         if (
             name is None
             and attributes is None
-            and events is None
-            and links is None
-            and description is None
+            and new_events is None
+            and new_links is None
+            and new_description is None
             and resource is span._resource
             and not counts
         ):
             return span
         return replace_span(
             span,
-            name=span.name if name is None else name,
-            attributes=self._with_counts(span.attributes if attributes is None else attributes, counts),
-            events=span.events if events is None else events,
-            links=span.links if links is None else links,
-            status=span.status if description is None else Status(span.status.status_code, description),
+            name=span._name if name is None else name,
+            attributes=self._with_counts(
+                attrs if attributes is None else attributes,
+                counts,
+                fresh=attributes is not None and self.owns_rewritten_attributes,
+            ),
+            # unchanged events/links: the ended span's own immutable containers (no tuple copy)
+            events=span._events if new_events is None else new_events,
+            links=span._links if new_links is None else new_links,
+            status=status if new_description is None else Status(status.status_code, new_description),
             resource=resource,
         )
 
@@ -115,8 +134,10 @@ class RecordRewriter(RecordProcessor):
         out = []
         texts = self.rewrites_text
         for event in events:
+            attrs = event._attributes
+            attrs = getattr(attrs, "_dict", attrs)
             name = self.rewrite_text(event._name, counts) if texts and event._name else None
-            attributes = self.rewrite_attributes(event._attributes, counts) if event._attributes else None
+            attributes = self.rewrite_attributes(attrs, counts) if attrs else None
             if name is None and attributes is None:
                 out.append(event)
                 continue
@@ -134,7 +155,8 @@ class RecordRewriter(RecordProcessor):
         changed = False
         out = []
         for link in links:
-            attributes = self._attrs(link.attributes, counts)
+            attrs = link.attributes
+            attributes = self._attrs(getattr(attrs, "_dict", attrs), counts)
             if attributes is None:
                 out.append(link)
                 continue

@@ -91,7 +91,7 @@ def main() -> None:
             settings = load_settings({"base_dir": str(tmp / f"store-{time.monotonic_ns()}")}, env={})
             original = privacy_module.privacy_processors
             if not privacy:  # the chain and the store alone, as before the privacy processors
-                privacy_module.privacy_processors = lambda settings: []
+                privacy_module.privacy_processors = lambda settings, problems=None: []
             try:
                 pipeline = build_pipeline(settings, install=False)
             finally:
