@@ -83,6 +83,8 @@ def _ipv4(match: re.Match[str]) -> bool:
         return False
     if text.endswith("rv:", 0, start):  # a Gecko version in a user agent: "rv:1.9.0.20"
         return False
+    if start >= 2 and text[start - 1] == "/" and text[start - 2].isalpha():
+        return False  # a product version: "Chrome/124.0.0.0" (an address in a URL follows "//")
     return not (start and text[start - 1] in "vV.")
 
 

@@ -36,6 +36,7 @@ hosts, paths, user agents, URLs without credentials, lorem sentences...); none i
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import ipaddress
 import json
 import string
@@ -47,6 +48,22 @@ from urllib.parse import quote
 
 import phonenumbers
 from faker import Faker
+
+# Faker's dates default to "up to now": pinned, so a seed gives the same corpus on any day.
+_START = dt.datetime(2015, 1, 1, tzinfo=dt.UTC)
+_END = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+# Faker's user agents embed dates up to now (and invented Gecko dates); these are real ones.
+USER_AGENTS = (
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 "
+    "Safari/537.36",
+    "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 "
+    "Safari/605.1.15",
+    "Mozilla/5.0 (X11; Linux x86_64; rv:125.0) Gecko/20100101 Firefox/125.0",
+    "Mozilla/5.0 (Windows NT 6.1; rv:1.9.0.20) Gecko/2009021910 Firefox/3.0.7",
+    "python-httpx/0.28.1",
+    "OpenAI/Python 1.54.0",
+    "curl/8.5.0",
+)
 
 
 @dataclass(frozen=True)
@@ -267,7 +284,7 @@ def _jwt(f: _Fakers) -> tuple[str, str]:
     header = {"alg": alg, "typ": "JWT"}
     if f.main.random.random() < 0.5:
         header["kid"] = fake.uuid4()
-    issued = int(f.main.unix_time())
+    issued = int(f.main.unix_time(end_datetime=_END, start_datetime=_START))
     payload = {
         "sub": fake.uuid4(),
         "name": fake.name(),
@@ -416,16 +433,16 @@ BENIGN: tuple[Callable[[_Fakers], str], ...] = (
     lambda f: (
         f"{f.main.random.randint(0, 3)}.{f.main.random.randint(0, 20)}.{f.main.random.randint(0, 9)}-rc.1"
     ),
-    lambda f: f.main.iso8601(),
-    lambda f: f.main.date_time_this_decade().isoformat() + "Z",
+    lambda f: f.main.iso8601(end_datetime=_END),
+    lambda f: f.main.date_time_between(_START, _END).isoformat() + "Z",
     lambda f: (  # as Python's logging writes asctime
-        f"{f.main.date_time_this_decade():%Y-%m-%d %H:%M:%S},{f.main.random.randint(0, 999):03d}"
+        f"{f.main.date_time_between(_START, _END):%Y-%m-%d %H:%M:%S},{f.main.random.randint(0, 999):03d}"
         f" INFO {f.main.word()}: {f.main.sentence()}"
     ),
-    lambda f: str(int(f.main.unix_time() * 1000)),
-    lambda f: f"timestamp_ms={int(f.main.unix_time() * 1000)}",
-    lambda f: f.main.date(),
-    lambda f: f.main.date_this_decade().strftime("%d %b %Y"),
+    lambda f: str(int(f.main.unix_time(end_datetime=_END, start_datetime=_START) * 1000)),
+    lambda f: f"timestamp_ms={int(f.main.unix_time(end_datetime=_END, start_datetime=_START) * 1000)}",
+    lambda f: f.main.date(end_datetime=_END),
+    lambda f: f.main.date_between(_START, _END).strftime("%d %b %Y"),
     lambda f: f.main.random.choice(MODELS),
     lambda f: f"gen_ai.request.model={f.main.random.choice(MODELS)}",
     lambda f: f"{f.main.hostname()}:{f.main.port_number()}",
@@ -448,7 +465,7 @@ BENIGN: tuple[Callable[[_Fakers], str], ...] = (
     ),
     lambda f: f.main.pricetag(),
     lambda f: f"cost {f.main.pyfloat(left_digits=2, right_digits=4, positive=True)} {f.main.currency_code()}",
-    lambda f: f.main.user_agent(),
+    lambda f: f.main.random.choice(USER_AGENTS),
     lambda f: f.main.url() + f.main.uri_path(),
     lambda f: f"{f.main.url()}{f.main.uri_path()}?page={f.main.random.randint(1, 50)}",
     lambda f: f.main.uri(),
