@@ -27,6 +27,7 @@ class Recognizer:
     # and, for digit-based entities, only if the text has a digit at all.
     hints: tuple[str, ...] = ()
     digits: bool = False
+    digit_run: bool = False  # needs seven digits apart by at most two separators (cards, phones, ...)
     hint_pattern: re.Pattern[str] | None = None  # a case-insensitive alternative to ``hints``
 
 
@@ -59,8 +60,13 @@ def _card_prefix(number: str) -> bool:
     return len(number) == 15 and number.startswith("1800")
 
 
+_MAESTRO_GROUPED = re.compile(r"(?:50|5[6-9]|6\d)\d\d([ -])\d{4}\1\d{4}")
+
+
 def _card(match: re.Match[str]) -> bool:
     number = _digits(match.group(0))
+    if len(number) == 12 and _MAESTRO_GROUPED.fullmatch(match.group(0)):  # printed 4-4-4: Maestro
+        return luhn_valid(number)
     return 12 <= len(number) <= 19 and _card_prefix(number) and luhn_valid(number)
 
 
@@ -102,6 +108,18 @@ def _ipv6(match: re.Match[str]) -> bool:
 # Regions whose national formats (no "+") are tried, in this order; a "+" number needs none.
 PHONE_REGIONS = ("US", "GB", "DE", "FR", "IT", "ES", "NL", "JP", "IN", "BR", "CA", "AU", "MX", "CN")
 BARE_PHONE_REGIONS = ("US", "IN", "IT")
+# Which of PHONE_REGIONS a national number can belong to, by its first digit: a trunk "0" is
+# not dialled in North America, Spain or Mexico; North American numbers start 2-9 (or 1, the
+# country code); the other regions' numbers written without their trunk "0" start 2-9 too.
+_REGIONS_BY_FIRST_DIGIT = {
+    "0": ("GB", "DE", "FR", "IT", "NL", "JP", "IN", "BR", "AU", "CN"),
+    "1": ("US", "CA", "CN", "BR"),
+}
+_REGIONS_OTHERWISE = ("US", "CA", "IT", "ES", "IN", "BR", "MX", "CN", "AU", "JP")
+
+
+def _regions_for(first_digit: str) -> tuple[str, ...]:
+    return _REGIONS_BY_FIRST_DIGIT.get(first_digit, _REGIONS_OTHERWISE)
 _DATE_LIKE = re.compile(r"\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{4}")
 
 
@@ -119,7 +137,7 @@ def _phone(match: re.Match[str]) -> bool:
     if candidate.lstrip().startswith("+"):
         attempts: tuple[tuple[str, str | None], ...] = ((candidate, None),)
     elif not candidate.isdigit() or candidate[0] == "0":  # formatted, or with a trunk prefix
-        attempts = tuple((candidate, region) for region in PHONE_REGIONS)
+        attempts = tuple((candidate, region) for region in _regions_for(digits[0]))
     elif len(candidate) >= 11:
         attempts = (("+" + candidate, None),)  # an MSISDN: the international number without "+"
     else:  # bare digits: only regions whose numbers cannot be read as epoch seconds and such
@@ -201,13 +219,21 @@ RECOGNIZERS: tuple[Recognizer, ...] = (  # applied in this order
         re.compile(r"\b(?!000|666|9\d\d)\d{3}-(?!00)\d{2}-(?!0000)\d{4}\b"),
         hints=("-",),
         digits=True,
+        digit_run=True,
     ),
-    Recognizer("CREDIT_CARD", re.compile(r"\b(?:\d[ -]?){11,18}\d\b"), validate=_card, digits=True),
+    Recognizer(
+        "CREDIT_CARD",
+        re.compile(r"\b(?:\d[ -]?){11,18}\d\b"),
+        validate=_card,
+        digits=True,
+        digit_run=True,
+    ),
     Recognizer(
         "IBAN_CODE",
         re.compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?\b"),
         validate=lambda m: iban_valid(m.group(0)),
         digits=True,
+        digit_run=True,
     ),
     Recognizer(
         "IP_ADDRESS",
@@ -232,6 +258,7 @@ RECOGNIZERS: tuple[Recognizer, ...] = (  # applied in this order
         ),
         validate=_phone,
         digits=True,
+        digit_run=True,
     ),
 )
 

@@ -26,6 +26,7 @@ _logger = logging.getLogger(__name__)
 Style = Literal["label", "mask", "hash"]
 STYLES: tuple[Style, ...] = ("label", "mask", "hash")
 _DIGIT = re.compile(r"\d")
+_DIGIT_RUN = re.compile(r"\d(?:\D{0,2}\d){6}")
 CACHEABLE_LENGTH = 256
 CACHE_ENTRIES = 4096
 # Every recognizer needs one of these characters in the text, except the bearer token and
@@ -123,6 +124,7 @@ class PiiRedactor:
     def _scan(self, text: str) -> tuple[str, Counter[str] | None]:
         counts: Counter[str] = Counter()
         has_digit: bool | None = None
+        has_run: bool | None = None
         for recognizer in self.recognizers:
             if recognizer.hints and not _any_in(recognizer.hints, text):
                 continue
@@ -133,6 +135,11 @@ class PiiRedactor:
                     has_digit = _DIGIT.search(text) is not None
                 if not has_digit:
                     continue
+                if recognizer.digit_run:
+                    if has_run is None:
+                        has_run = _DIGIT_RUN.search(text) is not None
+                    if not has_run:
+                        continue
             if recognizer.pattern.search(text) is not None:
                 text = recognizer.pattern.sub(
                     partial(self._replace, recognizer=recognizer, counts=counts), text
