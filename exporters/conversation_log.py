@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import fcntl
 import json
 import logging
 import os
@@ -47,7 +48,7 @@ EXPORT_BATCH = 512
 DRAIN_SECONDS = 5.0
 SEGMENT_SPANS = 1000  # spans a cache segment holds before it is sealed (sent in batch_size chunks)
 CONTENT_TYPE = "application/json"
-_COUNTERS = frozenset({"delivered_records", "rejected_records", "dropped_overflow"})
+_COUNTERS = frozenset({"delivered_records", "rejected_records", "dropped_overflow", "corrupt_lines"})
 
 
 class SenderState:
@@ -67,18 +68,31 @@ class SenderState:
             self.values.update(json.loads(path.read_text()))
 
     def update(self, **values: Any) -> None:
-        for key, value in values.items():
-            if key in _COUNTERS:
-                self.values[key] = int(self.values.get(key) or 0) + int(value)
-            else:
-                self.values[key] = value
+        """Add counters and set the rest, under a lock, re-reading what other processes wrote."""
         try:
+            self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            lock = os.open(self.path.with_name(STATE_FILE + ".lock"), os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError as exc:
+            _logger.debug("otel-distro: cannot lock %s: %r", self.path, exc)
+            return
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            with contextlib.suppress(OSError, ValueError):
+                self.values.update(json.loads(self.path.read_text()))
+            for key, value in values.items():
+                if key in _COUNTERS:
+                    self.values[key] = int(self.values.get(key) or 0) + int(value)
+                else:
+                    self.values[key] = value
             temp = self.path.with_name(f".{self.path.name}.{os.getpid()}")
-            temp.write_text(json.dumps(self.values))
-            temp.chmod(0o600)
+            fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w") as handle:
+                handle.write(json.dumps(self.values))
             temp.replace(self.path)
         except OSError as exc:
             _logger.debug("otel-distro: cannot write %s: %r", self.path, exc)
+        finally:
+            os.close(lock)  # releases the lock
 
 
 def _now() -> str:
@@ -193,43 +207,66 @@ class ConversationLogExporter(SpanExporter):
         finally:
             self._send_lock.release()
 
-    def _records(self, segment: Segment) -> list[bytes]:
-        found = []
-        for line in segment.lines:
-            try:
-                for kind, record in records(orjson.loads(line), self.selection):
-                    found.append(orjson.dumps({"type": kind, **record}, default=str))
-            except Exception as exc:  # noqa: BLE001 - one odd snapshot must not cost the others
-                _logger.debug("otel-distro: a cached span could not be mapped: %r", exc)
-        return found
+    def _records(self, line: bytes) -> list[bytes]:
+        try:
+            return [
+                orjson.dumps({"type": kind, **record}, default=str)
+                for kind, record in records(orjson.loads(line), self.selection)
+            ]
+        except Exception as exc:  # noqa: BLE001 - one odd snapshot must not cost the others
+            _logger.debug("otel-distro: a cached span could not be mapped: %r", exc)
+            return []
+
+    def _chunks(self, segment: Segment) -> list[tuple[int, list[bytes]]]:
+        """The segment's records in requests of at most ``batch_size``, never splitting a span's
+        records, each with the number of the segment's lines it finishes."""
+        chunks: list[tuple[int, list[bytes]]] = []
+        current: list[bytes] = []
+        for index, line in enumerate(segment.lines):
+            found = self._records(line)
+            if current and len(current) + len(found) > self.batch_size:
+                chunks.append((index, current))
+                current = []
+            current += found
+        chunks.append((len(segment.lines), current))
+        return chunks
 
     def _send(self, segment: Segment, deadline: float) -> None:
-        found = self._records(segment)
-        for start in range(0, len(found), self.batch_size):
-            chunk = found[start : start + self.batch_size]
-            body = b'{"records":[' + b",".join(chunk) + b'],"sent_at":'
-            body += orjson.dumps(_now()) + b',"source":' + orjson.dumps(self.source) + b"}"
-            timeout = min(self.delivery.timeout, max(0.1, deadline - time.monotonic()))
-            result = self.delivery.post(body, CONTENT_TYPE, timeout=timeout)
-            if result.outcome is Outcome.DELIVERED:
-                self.state.update(last_success=_now(), delivered_records=len(chunk))
-                continue
-            if result.outcome is Outcome.REJECTED:
-                self.state.update(last_error=result.error, last_error_at=_now(), rejected_records=len(chunk))
-                self._warn(result, f"dropped {len(chunk)} records the endpoint refused")
-                continue
-            self.cache.release(segment)
-            delay = self.backoff.delay(result)
-            self._retry_at = time.monotonic() + delay
-            self.state.update(last_error=result.error, last_error_at=_now())
-            kept = "kept on disk"
-            if result.outcome is Outcome.AUTH:
-                kept += "; check the endpoint's credentials"
-            self._warn(result, f"{kept}, retrying in {delay:.0f} s")
-            return
+        if segment.corrupt:
+            self.state.update(corrupt_lines=segment.corrupt)
+        sent_lines = 0
+        for lines_done, chunk in self._chunks(segment):
+            if chunk:
+                result = self._post(chunk, deadline)
+                if result.keep:
+                    self.cache.keep(segment, segment.lines[sent_lines:])  # what was taken stays taken
+                    self._back_off(result)
+                    return
+            sent_lines = lines_done
         self.cache.done(segment)
-        self.backoff.reset()
-        self._retry_at = 0.0
+
+    def _post(self, chunk: list[bytes], deadline: float) -> Result:
+        body = b'{"records":[' + b",".join(chunk) + b'],"sent_at":'
+        body += orjson.dumps(_now()) + b',"source":' + orjson.dumps(self.source) + b"}"
+        timeout = min(self.delivery.timeout, max(0.1, deadline - time.monotonic()))
+        result = self.delivery.post(body, CONTENT_TYPE, timeout=timeout)
+        if result.outcome is Outcome.DELIVERED:
+            self.backoff.reset()
+            self._retry_at = 0.0
+            self.state.update(last_success=_now(), delivered_records=len(chunk))
+        elif result.outcome is Outcome.REJECTED:
+            self.state.update(last_error=result.error, last_error_at=_now(), rejected_records=len(chunk))
+            self._warn(result, f"dropped {len(chunk)} records the endpoint refused")
+        return result
+
+    def _back_off(self, result: Result) -> None:
+        delay = self.backoff.delay(result)
+        self._retry_at = time.monotonic() + delay
+        self.state.update(last_error=result.error, last_error_at=_now())
+        kept = "kept on disk"
+        if result.outcome is Outcome.AUTH:
+            kept += "; check the endpoint's credentials"
+        self._warn(result, f"{kept}, retrying in {delay:.0f} s")
 
     def _warn(self, result: Result, what: str) -> None:
         if result.outcome not in self._warned:

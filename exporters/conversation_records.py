@@ -102,12 +102,24 @@ def _iso(nanos: int | None) -> str | None:
     return dt.datetime.fromtimestamp(nanos / 1e9, dt.UTC).isoformat(timespec="microseconds")
 
 
+_MESSAGE_KEYS = frozenset({"role", "parts", "content", "text", "message"})
+
+
+def _message_shaped(value: Any) -> bool:
+    if isinstance(value, Mapping):
+        return not _MESSAGE_KEYS.isdisjoint(value)
+    return isinstance(value, list) and all(isinstance(item, str) or _message_shaped(item) for item in value)
+
+
 def _json(value: Any) -> Any:
+    """Messages or parts encoded as JSON, decoded; any other text (even text that happens to be
+    JSON, such as a user's "[1, 2]") is kept as it is."""
     if isinstance(value, str) and value.lstrip()[:1] in ("[", "{"):
         try:
-            return json.loads(value)
-        except ValueError:
-            return value  # not JSON (or spoiled): the text itself
+            decoded = json.loads(value)
+        except (ValueError, RecursionError):
+            return value  # not JSON (or spoiled, or nested too deep): the text itself
+        return decoded if _message_shaped(decoded) else value
     return value
 
 

@@ -91,8 +91,8 @@ class Backoff:
     def delay(self, result: Result) -> float:
         """Seconds to wait before the next attempt after this failed one."""
         self.failures += 1
-        if result.retry_after is not None:
-            return result.retry_after
+        if result.retry_after is not None:  # the server's word, but never a tight loop on "0"
+            return max(result.retry_after, self.base / 2)
         cap = self.auth_cap if result.outcome is Outcome.AUTH else self.cap
         ceiling = min(cap, self.base * 2 ** min(self.failures - 1, 30))
         if result.outcome is Outcome.AUTH:  # a key is not fixed in a second: wait long from the start
@@ -136,7 +136,7 @@ class HttpDelivery:
 
         try:
             response = self._http().post(
-                self.url, content=body, headers=headers, timeout=self.timeout if timeout is None else timeout
+                self.url, content=body, headers=headers, timeout=min(self.timeout, timeout or self.timeout)
             )
         except httpx.HTTPError as exc:  # connection refused or dropped, timeouts, protocol errors
             return Result(Outcome.RETRY, error=f"{type(exc).__name__}: {exc}"[:300])

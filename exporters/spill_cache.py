@@ -22,6 +22,7 @@ import logging
 import os
 import threading
 import time
+import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -74,26 +75,36 @@ class SpillCache:
         self._seq = 0
         self._bytes: int | None = None  # estimate of the directory's size; None: measure
         self._warned_overflow = False
+        weak = weakref.WeakMethod(self._after_fork)
+        os.register_at_fork(after_in_child=lambda: (method := weak()) is not None and method())
+
+    def _after_fork(self) -> None:
+        """In a forked child: let go of the parent's open segment (its lock is the parent's)."""
+        self._lock = threading.Lock()
+        self._forget_inherited()
 
     # -- writing ------------------------------------------------------------------------------
     def append(self, lines: list[bytes]) -> None:
         """Write records (each one line, without the newline) to the open segment."""
-        if not lines:
-            return
-        data = b"".join(line + b"\n" for line in lines)
         with self._lock:
             if self._pid != os.getpid():  # a forked child: the parent's segment is not ours
                 self._forget_inherited()
-            self._make_room(len(data))
-            if self._fd is None:
-                self._start_segment()
-            assert self._fd is not None
-            os.write(self._fd, data)
-            self._open_records += len(lines)
-            if self._bytes is not None:
-                self._bytes += len(data)
-            if self._open_records >= self.segment_records:
-                self._seal_locked()
+            start = 0
+            while start < len(lines):
+                room = self.segment_records - self._open_records
+                chunk = lines[start : start + room]
+                start += len(chunk)
+                data = b"".join(line + b"\n" for line in chunk)
+                self._make_room(len(data))
+                if self._fd is None:
+                    self._start_segment()
+                assert self._fd is not None
+                os.write(self._fd, data)
+                self._open_records += len(chunk)
+                if self._bytes is not None:
+                    self._bytes += len(data)
+                if self._open_records >= self.segment_records:
+                    self._seal_locked()
 
     def seal(self) -> None:
         """Make the open segment ready to send (the flush interval came, or the process ends)."""
@@ -215,6 +226,27 @@ class SpillCache:
         """Delete a segment that was acknowledged (or rejected for good)."""
         with contextlib.suppress(OSError):
             os.unlink(segment.path)
+        os.close(segment.fd)
+        with self._lock:
+            self._bytes = None
+
+    def keep(self, segment: Segment, lines: list[bytes]) -> None:
+        """Put back only these lines of a segment (the rest was sent), in its place in the queue."""
+        if not lines:
+            self.done(segment)
+            return
+        temp = self.directory / (TEMP + segment.base)
+        try:
+            fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            try:
+                os.write(fd, b"".join(line + b"\n" for line in lines))
+            finally:
+                os.close(fd)
+            os.rename(temp, self.directory / (READY + segment.base))
+            os.unlink(segment.path)
+        except OSError:  # could not rewrite: put the whole segment back (repeats beat losses)
+            self.release(segment)
+            return
         os.close(segment.fd)
         with self._lock:
             self._bytes = None

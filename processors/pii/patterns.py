@@ -120,6 +120,8 @@ _REGIONS_OTHERWISE = ("US", "CA", "IT", "ES", "IN", "BR", "MX", "CN", "AU", "JP"
 
 def _regions_for(first_digit: str) -> tuple[str, ...]:
     return _REGIONS_BY_FIRST_DIGIT.get(first_digit, _REGIONS_OTHERWISE)
+
+
 _DATE_LIKE = re.compile(r"\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{4}")
 
 

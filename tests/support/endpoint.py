@@ -80,7 +80,7 @@ class FaultyEndpoint:
                 self.send_header("Content-Length", "0")
                 self.end_headers()
 
-            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - quiet
+            def log_message(self, format: str, *args: Any) -> None:
                 pass
 
         self._httpd = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
@@ -122,3 +122,40 @@ def free_port() -> int:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
         return port
+
+
+class ClosingEndpoint(FaultyEndpoint):
+    """A :class:`FaultyEndpoint` whose ``stop()`` also closes the connections clients keep alive.
+
+    ``FaultyEndpoint.stop()`` closes the listening socket only: a client's kept-alive HTTP/1.1
+    connection is still served by its handler thread, so a "stopped" endpoint keeps accepting
+    on it. Here a stopped endpoint really refuses until ``start()`` again (same port).
+    """
+
+    def __init__(self, port: int = 0) -> None:
+        super().__init__(port)
+        self._connections: list[socket.socket] = []
+
+    def start(self) -> Self:
+        super().start()
+        httpd = self._httpd
+        assert httpd is not None
+        serve = httpd.process_request
+
+        def process_request(request: Any, client_address: Any) -> None:
+            with self._cond:
+                self._connections.append(request)
+            serve(request, client_address)
+
+        httpd.process_request = process_request  # type: ignore[method-assign]
+        return self
+
+    def stop(self) -> None:
+        super().stop()
+        with self._cond:
+            connections, self._connections = self._connections, []
+        import contextlib
+
+        for connection in connections:
+            with contextlib.suppress(OSError):
+                connection.shutdown(socket.SHUT_RDWR)
