@@ -43,7 +43,7 @@ from exporters.spill_cache import Segment, SpillCache
 _logger = logging.getLogger(__name__)
 
 STATE_FILE = "state.json"
-QUEUE_SIZE = 8192
+QUEUE_SIZE = 4096  # spans waiting for the cache writer; memory stays bounded if it falls behind
 EXPORT_BATCH = 512
 DRAIN_SECONDS = 5.0
 SEGMENT_SPANS = 1000  # spans a cache segment holds before it is sealed (sent in batch_size chunks)
