@@ -6,6 +6,7 @@ import copy
 from collections.abc import Sequence
 from typing import Any
 
+from opentelemetry.attributes import BoundedAttributes
 from opentelemetry.sdk._logs import ReadableLogRecord
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import Event, ReadableSpan
@@ -25,7 +26,13 @@ def replace_span(
     status: Status = _UNSET,
     resource: Resource = _UNSET,
 ) -> ReadableSpan:
-    """A new ``ReadableSpan`` equal to ``span`` but for the given fields."""
+    """A new ``ReadableSpan`` equal to ``span`` but for the given fields.
+
+    What the SDK dropped (attributes over the limit) is still counted on the copy, so
+    exporters report the same ``dropped_attributes_count`` as for the original.
+    """
+    if attributes is not _UNSET and span.dropped_attributes:
+        attributes = _with_dropped(attributes, span.dropped_attributes)
     return ReadableSpan(
         name=span.name if name is _UNSET else name,
         context=span.context,
@@ -40,6 +47,12 @@ def replace_span(
         end_time=span.end_time,
         instrumentation_scope=span.instrumentation_scope,
     )
+
+
+def _with_dropped(attributes: Attributes, dropped: int) -> BoundedAttributes:
+    bounded = BoundedAttributes(maxlen=None, attributes=attributes, immutable=True)
+    bounded.dropped = dropped
+    return bounded
 
 
 def replace_log(

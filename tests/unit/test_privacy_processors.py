@@ -190,3 +190,20 @@ def test_unknown_entity_names_are_reported_by_name() -> None:
 def test_redaction_off_leaves_only_hashing() -> None:
     chain, _ = _privacy(pii_redaction=False)
     assert [type(p).__name__ for p in chain] == ["ProjectHashingProcessor"]
+
+
+def test_a_redacted_span_still_counts_the_attributes_the_sdk_dropped() -> None:
+    from opentelemetry.sdk.trace import SpanLimits
+
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider(span_limits=SpanLimits(max_span_attributes=2), shutdown_on_exit=False)
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    attributes = {"a": 1, "b": 2, "c": 3, "user.email": EMAIL}  # the SDK keeps the last two
+    with provider.get_tracer("t").start_as_current_span("s", attributes=attributes):
+        pass
+    span = exporter.get_finished_spans()[0]
+    result = RedactionProcessor().process_span(span)
+    assert result is not None and result is not span
+    assert result.attributes["user.email"] == "<EMAIL>"
+    assert span.dropped_attributes == 2
+    assert result.dropped_attributes == 2
