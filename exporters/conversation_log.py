@@ -48,6 +48,7 @@ EXPORT_BATCH = 512
 DRAIN_SECONDS = 5.0
 SEGMENT_SPANS = 1000  # spans a cache segment holds before it is sealed (sent in batch_size chunks)
 CONTENT_TYPE = "application/json"
+TOO_LARGE = 413
 _COUNTERS = frozenset({"delivered_records", "rejected_records", "dropped_overflow", "corrupt_lines"})
 
 
@@ -250,6 +251,10 @@ class ConversationLogExporter(SpanExporter):
         body += orjson.dumps(_now()) + b',"source":' + orjson.dumps(self.source) + b"}"
         timeout = min(self.delivery.timeout, max(0.1, deadline - time.monotonic()))
         result = self.delivery.post(body, CONTENT_TYPE, timeout=timeout)
+        if result.status == TOO_LARGE and len(chunk) > 1:  # halve it rather than drop it
+            half = len(chunk) // 2
+            first = self._post(chunk[:half], deadline)
+            return first if first.keep else self._post(chunk[half:], deadline)
         if result.outcome is Outcome.DELIVERED:
             self.backoff.reset()
             self._retry_at = 0.0

@@ -1,0 +1,48 @@
+"""The conversation-log exporter in process, against the real test endpoint on 127.0.0.1."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+from exporters.conversation_log import ConversationLogExporter
+from exporters.http_delivery import Backoff
+from tests.support.endpoint import Fault, FaultyEndpoint
+
+
+def _spans(count: int) -> list:  # type: ignore[type-arg]
+    memory = InMemorySpanExporter()
+    provider = TracerProvider(shutdown_on_exit=False)
+    provider.add_span_processor(SimpleSpanProcessor(memory))
+    tracer = provider.get_tracer("t")
+    for index in range(count):
+        with tracer.start_as_current_span("chat", attributes={"gen_ai.operation.name": "chat"}) as span:
+            span.add_event("gen_ai.user.message", {"content": f"question {index}"})
+            span.add_event("gen_ai.choice", {"message": f"answer {index}"})
+    return list(memory.get_finished_spans())
+
+
+def test_a_batch_too_large_for_the_endpoint_is_halved_not_dropped(tmp_path: Path) -> None:
+    with FaultyEndpoint() as endpoint:
+        endpoint.fail(Fault(413), Fault(413))
+        exporter = ConversationLogExporter(
+            endpoint.url,
+            tmp_path,
+            batch_size=8,
+            flush_interval=3600,
+            backoff=Backoff(base=0.05, cap=0.2),
+        )
+        try:
+            exporter.export(_spans(4))  # 4 turns and 4 execution traces: one request of 8
+            assert exporter.force_flush(20_000)
+        finally:
+            exporter.shutdown()
+        records = endpoint.records()
+    statuses = [status for status, _ in endpoint.attempts]
+    assert statuses[:2] == [413, 413] and set(statuses[2:]) == {200}
+    turns = [r for r in records if r["type"] == "conversation_log"]
+    assert sorted(r["user_query"] for r in turns) == [f"question {i}" for i in range(4)]
+    assert len(records) == 8
