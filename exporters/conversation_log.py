@@ -8,8 +8,9 @@ Spans (already redacted) are written at once, as compact snapshots, to a spill c
 every request was acknowledged. What the endpoint does not take stays on disk and is retried
 with backoff, by this process or the next (a segment half-sent when a request failed is sent
 again whole: receivers drop the repeats by ``log_id``). At shutdown the sender drains for a
-bounded time and leaves the rest on disk. The app thread does a dictionary lookup per span;
-mapping waits until the endpoint can take the records.
+bounded time and leaves the rest on disk. The app thread looks up a few keys per span and
+takes a snapshot (a few microseconds) of the GenAI ones; mapping waits until the endpoint can
+take the records.
 
 Body of each POST (JSON, gzip)::
 
@@ -19,6 +20,7 @@ Body of each POST (JSON, gzip)::
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import datetime as dt
 import fcntl
@@ -28,13 +30,13 @@ import os
 import threading
 import time
 import weakref
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import orjson
-from opentelemetry.sdk.trace import ReadableSpan
-from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
+from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor
+from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
 from exporters.conversation_records import carries_messages, records, snapshot
 from exporters.http_delivery import Backoff, HttpDelivery, Outcome, Result
@@ -43,8 +45,9 @@ from exporters.spill_cache import Segment, SpillCache
 _logger = logging.getLogger(__name__)
 
 STATE_FILE = "state.json"
-QUEUE_SIZE = 4096  # spans waiting for the cache writer; memory stays bounded if it falls behind
-EXPORT_BATCH = 512
+QUEUE_SIZE = 4096  # snapshots (~1 KB of bytes each) waiting for the cache writer: a bound
+WRITE_BATCH = 512  # the writer is woken when this many wait
+WRITE_SECONDS = 1.0  # and at least this often, so a killed process loses at most about this much
 DRAIN_SECONDS = 5.0
 SEGMENT_SPANS = 1000  # spans a cache segment holds before it is sealed (sent in batch_size chunks)
 CONTENT_TYPE = "application/json"
@@ -218,19 +221,18 @@ class ConversationLogExporter(SpanExporter):
             _logger.debug("otel-distro: a cached span could not be mapped: %r", exc)
             return []
 
-    def _chunks(self, segment: Segment) -> list[tuple[int, list[bytes]]]:
+    def _chunks(self, segment: Segment) -> Iterator[tuple[int, list[bytes]]]:
         """The segment's records in requests of at most ``batch_size``, never splitting a span's
-        records, each with the number of the segment's lines it finishes."""
-        chunks: list[tuple[int, list[bytes]]] = []
+        records, each with the number of the segment's lines it finishes. Lazily: when the
+        endpoint refuses the first request, the rest of the segment is not mapped."""
         current: list[bytes] = []
         for index, line in enumerate(segment.lines):
             found = self._records(line)
             if current and len(current) + len(found) > self.batch_size:
-                chunks.append((index, current))
+                yield index, current
                 current = []
             current += found
-        chunks.append((len(segment.lines), current))
-        return chunks
+        yield len(segment.lines), current
 
     def _send(self, segment: Segment, deadline: float) -> None:
         if segment.corrupt:
@@ -307,26 +309,86 @@ class ConversationLogExporter(SpanExporter):
             self.delivery.close()
 
 
-class ConversationLogProcessor(BatchSpanProcessor):
-    """Queues only the spans the exporter can use: the app pays a lookup for the others."""
+class ConversationLogProcessor(SpanProcessor):
+    """Takes a snapshot of each span the exporter can use, as the span ends, and has a writer
+    thread put the snapshots in the cache; the app pays a lookup for the other spans.
+
+    The snapshot is taken on the app thread on purpose: a few microseconds of Python there
+    cost the app less than the same work on a background thread, which competes for the GIL.
+    The writer only joins bytes and writes them.
+    """
 
     def __init__(self, exporter: ConversationLogExporter, flush_interval: float) -> None:
+        self.exporter = exporter
         self._all = exporter.selection == "all"
-        super().__init__(
-            exporter,
-            max_queue_size=QUEUE_SIZE,
-            max_export_batch_size=EXPORT_BATCH,
-            schedule_delay_millis=min(flush_interval, 5.0) * 1000,
-        )
+        self._interval = min(flush_interval, WRITE_SECONDS)
+        self._pending: collections.deque[bytes] = collections.deque()
+        self._dropped = 0
+        self._failed = 0
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._write_lock = threading.Lock()
+        self._thread = self._start()
+        weak = weakref.WeakMethod(self._after_fork)
+        os.register_at_fork(after_in_child=lambda: (method := weak()) is not None and method())
+
+    def _start(self) -> threading.Thread:
+        thread = threading.Thread(target=self._run, name="otel-distro-conversation-cache", daemon=True)
+        thread.start()
+        return thread
+
+    def _after_fork(self) -> None:
+        self._pending.clear()  # the parent writes what it had taken
+        self._wake, self._stop, self._write_lock = threading.Event(), threading.Event(), threading.Lock()
+        self._thread = self._start()
 
     def on_end(self, span: ReadableSpan) -> None:
-        if self._all or carries_messages(span):
-            super().on_end(span)
+        if not (self._all or carries_messages(span)):
+            return
+        try:
+            line = orjson.dumps(snapshot(span), default=str)
+        except Exception as exc:  # noqa: BLE001 - an odd span must not reach the app
+            self._failed += 1
+            if self._failed == 1:
+                _logger.warning("otel-distro: a span could not be kept for the conversation log: %r", exc)
+            return
+        if len(self._pending) >= QUEUE_SIZE:
+            self._dropped += 1
+            if self._dropped == 1:
+                _logger.warning(
+                    "otel-distro: the conversation-log writer is %d spans behind; spans are dropped "
+                    "until it catches up (counted)",
+                    QUEUE_SIZE,
+                )
+            return
+        self._pending.append(line)
+        if len(self._pending) >= WRITE_BATCH:
+            self._wake.set()
 
-    def force_flush(self, timeout_millis: int | None = None) -> bool:
-        timeout_millis = 30_000 if timeout_millis is None else timeout_millis
-        started = time.monotonic()
-        queued = super().force_flush(timeout_millis)
-        remaining = max(0, timeout_millis - int((time.monotonic() - started) * 1000))
-        exporter: ConversationLogExporter = self.span_exporter
-        return exporter.force_flush(remaining) and queued
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self._wake.wait(self._interval)
+            self._wake.clear()
+            self._write()
+
+    def _write(self) -> None:
+        with self._write_lock:
+            pending = self._pending
+            lines = [pending.popleft() for _ in range(len(pending))]
+            if not lines:
+                return
+            try:
+                self.exporter.cache.append(lines)
+            except OSError as exc:
+                _logger.warning("otel-distro: the conversation-log cache cannot be written (%r)", exc)
+
+    def force_flush(self, timeout_millis: int = 30_000) -> bool:
+        self._write()
+        return self.exporter.force_flush(timeout_millis)
+
+    def shutdown(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        self._thread.join(timeout=1.0)
+        self._write()
+        self.exporter.shutdown()
