@@ -161,19 +161,27 @@ class SpillCache:
                 self.dropped_overflow += dropped[1]
                 self._warn_overflow()
 
-    def _drop(self, path: Path) -> tuple[int, int] | None:
+    def _take(self, path: Path) -> int | None:
+        """A descriptor of the segment at ``path``, locked by us (the caller closes it), or
+        ``None`` when it is gone or another live process holds it."""
         try:
             fd = os.open(path, os.O_RDONLY)
         except OSError:
             return None
+        if _lock(fd) and self._same_file(fd, path):
+            return fd
+        os.close(fd)
+        return None
+
+    def _drop(self, path: Path) -> tuple[int, int] | None:
+        fd = self._take(path)
+        if fd is None:
+            return None
         try:
-            if not _lock(fd) or not self._same_file(fd, path):
-                return None
             with os.fdopen(os.dup(fd), "rb") as handle:
                 data = handle.read()
             os.unlink(path)
-            size, records = len(data), data.count(b"\n")
-            return size, records
+            return len(data), data.count(b"\n")
         except OSError:
             return None
         finally:
@@ -199,16 +207,12 @@ class SpillCache:
         return None
 
     def _claim(self, path: Path) -> Segment | None:
-        try:
-            fd = os.open(path, os.O_RDONLY)
-        except OSError:
+        fd = self._take(path)
+        if fd is None:
             return None
+        base = _base(path.name)
+        sending = self.directory / (SENDING + base)
         try:
-            if not _lock(fd) or not self._same_file(fd, path):
-                os.close(fd)
-                return None
-            base = _base(path.name)
-            sending = self.directory / (SENDING + base)
             os.rename(path, sending)
             with os.fdopen(os.dup(fd), "rb") as handle:
                 raw = handle.read()
@@ -264,14 +268,12 @@ class SpillCache:
         for path in self._files(OPEN, SENDING):
             if path == own:
                 continue
-            try:
-                fd = os.open(path, os.O_RDONLY)
-            except OSError:
+            fd = self._take(path)
+            if fd is None:
                 continue
             try:
-                if _lock(fd) and self._same_file(fd, path):
-                    os.rename(path, self.directory / (READY + _base(path.name)))
-                    recovered += 1
+                os.rename(path, self.directory / (READY + _base(path.name)))
+                recovered += 1
             except OSError:
                 pass
             finally:
