@@ -29,7 +29,6 @@ import logging
 import os
 import threading
 import time
-import weakref
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -39,6 +38,7 @@ from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
 from exporters.conversation_records import carries_messages, records, snapshot
+from exporters.forking import after_fork_in_child
 from exporters.http_delivery import Backoff, HttpDelivery, Outcome, Result
 from exporters.spill_cache import Segment, SpillCache
 
@@ -135,8 +135,7 @@ class ConversationLogExporter(SpanExporter):
         self._send_lock = threading.Lock()
         self._overflow_reported = 0
         self._thread = self._start_thread()
-        weak = weakref.WeakMethod(self._after_fork)
-        os.register_at_fork(after_in_child=lambda: (method := weak()) is not None and method())
+        after_fork_in_child(self._after_fork)
 
     def _start_thread(self) -> threading.Thread:
         thread = threading.Thread(target=self._run, name="otel-distro-conversation-log", daemon=True)
@@ -329,8 +328,7 @@ class ConversationLogProcessor(SpanProcessor):
         self._stop = threading.Event()
         self._write_lock = threading.Lock()
         self._thread = self._start()
-        weak = weakref.WeakMethod(self._after_fork)
-        os.register_at_fork(after_in_child=lambda: (method := weak()) is not None and method())
+        after_fork_in_child(self._after_fork)
 
     def _start(self) -> threading.Thread:
         thread = threading.Thread(target=self._run, name="otel-distro-conversation-cache", daemon=True)

@@ -8,9 +8,7 @@ of its batch is still written.
 from __future__ import annotations
 
 import logging
-import os
 import threading
-import weakref
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
@@ -22,6 +20,7 @@ from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
 
 from exporters import otlp_json
+from exporters.forking import after_fork_in_child
 from exporters.jsonl_store import JsonlStore
 
 _logger = logging.getLogger(__name__)
@@ -107,14 +106,7 @@ class JsonlSpanProcessor(SpanProcessor):
             schedule_delay_millis=schedule_delay_millis,
             max_export_batch_size=max_export_batch_size,
         )
-        budget = weakref.ref(self._budget)
-
-        def reset_in_child() -> None:
-            alive = budget()
-            if alive is not None:
-                alive.reset()
-
-        os.register_at_fork(after_in_child=reset_in_child)
+        after_fork_in_child(self._budget.reset)
 
     def on_start(self, span: Span, parent_context: Context | None = None) -> None:
         return None

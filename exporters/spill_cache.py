@@ -22,10 +22,11 @@ import logging
 import os
 import threading
 import time
-import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+
+from exporters.forking import after_fork_in_child
 
 _logger = logging.getLogger(__name__)
 
@@ -75,8 +76,7 @@ class SpillCache:
         self._seq = 0
         self._bytes: int | None = None  # estimate of the directory's size; None: measure
         self._warned_overflow = False
-        weak = weakref.WeakMethod(self._after_fork)
-        os.register_at_fork(after_in_child=lambda: (method := weak()) is not None and method())
+        after_fork_in_child(self._after_fork)
 
     def _after_fork(self) -> None:
         """In a forked child: let go of the parent's open segment (its lock is the parent's)."""
