@@ -1,16 +1,21 @@
 """The conversation-log exporter: GenAI spans become records that reach a training endpoint, without loss.
 
-Spans (already redacted) are written at once, as compact snapshots, to a spill cache on disk
-(:mod:`exporters.spill_cache`). A sender thread seals the open segment every flush interval
-(or when it holds a batch), maps each ready segment to ``conversation_log`` and
-``execution_trace`` records (:mod:`exporters.conversation_records`) and POSTs them, at most
-``batch_size`` records a request, through :class:`HttpDelivery`; the segment is deleted once
-every request was acknowledged. What the endpoint does not take stays on disk and is retried
-with backoff, by this process or the next (a segment half-sent when a request failed is sent
-again whole: receivers drop the repeats by ``log_id``). At shutdown the sender drains for a
-bounded time and leaves the rest on disk. The app thread looks up a few keys per span and
-takes a snapshot (a few microseconds) of the GenAI ones; mapping waits until the endpoint can
-take the records.
+Where the JSONL store keeps traces (the default), the store is the exporter's disk: a sender
+thread follows the store's trace files (:mod:`exporters.store_tail`), maps the spans appended
+since the last acknowledgement to ``conversation_log`` and ``execution_trace`` records
+(:mod:`exporters.conversation_records`) and POSTs them, at most ``batch_size`` records a
+request, through :class:`HttpDelivery`, recording how far it got after each acknowledgement.
+The application pays nothing per span, and a dead endpoint costs it nothing at all.
+
+Without the store, spans (already redacted) are written, as compact snapshots taken as they
+end, to a spill cache of the exporter's own (:mod:`exporters.spill_cache`): a segment is
+sealed every flush interval (or when it holds a batch), sent the same way, and deleted once
+every request was acknowledged.
+
+Either way, what the endpoint does not take stays on disk and is retried with backoff, by this
+process or the next; records sent before a failure in the same batch may be sent again
+(receivers drop the repeats by ``log_id``). At shutdown the sender drains for a bounded time and
+leaves the rest on disk.
 
 Body of each POST (JSON, gzip)::
 
@@ -31,20 +36,22 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
-from exporters.conversation_records import carries_messages, records, snapshot
+from exporters.conversation_records import carries_messages, records, snapshot, stored_snapshots
 from exporters.forking import after_fork_in_child
 from exporters.http_delivery import Backoff, HttpDelivery, Outcome, Result
 from exporters.spill_cache import Segment, SpillCache
+from exporters.store_tail import StoreSegment, StoreTail
 
 _logger = logging.getLogger(__name__)
 
 STATE_FILE = "state.json"
+POSITION_FILE = "store_position.json"  # how far the store was sent, when the store is the source
 QUEUE_SIZE = 4096  # snapshots (~1 KB of bytes each) waiting for the cache writer: a bound
 WRITE_BATCH = 512  # the writer is woken when this many wait
 WRITE_SECONDS = 1.0  # and at least this often, so a killed process loses at most about this much
@@ -53,6 +60,19 @@ SEGMENT_SPANS = 1000  # spans a cache segment holds before it is sealed (sent in
 CONTENT_TYPE = "application/json"
 TOO_LARGE = 413
 _COUNTERS = frozenset({"delivered_records", "rejected_records", "dropped_overflow", "corrupt_lines"})
+
+
+class _Source(Protocol):
+    """Where the sender finds spans not yet acknowledged: a spill cache, or the store itself."""
+
+    dropped_overflow: int
+
+    def claim(self) -> Any: ...
+    def keep(self, segment: Any, remaining: list[Any]) -> None: ...
+    def done(self, segment: Any) -> None: ...
+    def seal(self) -> None: ...
+    def recover(self) -> int: ...
+    def close(self) -> None: ...
 
 
 class SenderState:
@@ -119,8 +139,15 @@ class ConversationLogExporter(SpanExporter):
         selection: str = "genai",
         source: dict[str, str] | None = None,
         backoff: Backoff | None = None,
+        store_traces: Path | None = None,
     ) -> None:
-        self.cache = SpillCache(cache_dir, max_cache_bytes, max(batch_size, SEGMENT_SPANS))
+        """``store_traces``: the JSONL store's traces directory, followed instead of a cache of
+        its own (:class:`StoreTail`); then no span needs handing to :meth:`export`."""
+        self.cache: _Source
+        if store_traces is not None:
+            self.cache = StoreTail(store_traces, cache_dir / POSITION_FILE, max_cache_bytes, stored_snapshots)
+        else:
+            self.cache = SpillCache(cache_dir, max_cache_bytes, max(batch_size, SEGMENT_SPANS))
         self.batch_size = max(1, batch_size)
         self.delivery = HttpDelivery(endpoint, headers, timeout)
         self.flush_interval = flush_interval
@@ -150,6 +177,8 @@ class ConversationLogExporter(SpanExporter):
 
     # -- taking spans (the batch processor's thread) -----------------------------------------
     def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
+        if not isinstance(self.cache, SpillCache):  # the store is the source: it has these spans
+            return SpanExportResult.SUCCESS
         lines = []
         for span in spans:
             try:
@@ -210,17 +239,19 @@ class ConversationLogExporter(SpanExporter):
         finally:
             self._send_lock.release()
 
-    def _records(self, line: bytes) -> list[bytes]:
+    def _records(self, item: bytes | dict[str, Any]) -> list[bytes]:
+        """The records of one cached snapshot line, or of one span read from the store."""
         try:
+            view = orjson.loads(item) if isinstance(item, bytes) else item
             return [
                 orjson.dumps({"type": kind, **record}, default=str)
-                for kind, record in records(orjson.loads(line), self.selection)
+                for kind, record in records(view, self.selection)
             ]
         except Exception as exc:  # noqa: BLE001 - one odd snapshot must not cost the others
             _logger.debug("otel-distro: a cached span could not be mapped: %r", exc)
             return []
 
-    def _chunks(self, segment: Segment) -> Iterator[tuple[int, list[bytes]]]:
+    def _chunks(self, segment: Any) -> Iterator[tuple[int, list[bytes]]]:
         """The segment's records in requests of at most ``batch_size``, never splitting a span's
         records, each with the number of the segment's lines it finishes. Lazily: when the
         endpoint refuses the first request, the rest of the segment is not mapped."""
@@ -233,7 +264,8 @@ class ConversationLogExporter(SpanExporter):
             current += found
         yield len(segment.lines), current
 
-    def _send(self, segment: Segment, deadline: float) -> None:
+    def _send(self, segment: Segment | StoreSegment, deadline: float) -> None:
+        """Post the segment's records in chunks; what was acknowledged is let go, the rest kept."""
         if segment.corrupt:
             self.state.update(corrupt_lines=segment.corrupt)
         sent_lines = 0
@@ -376,7 +408,9 @@ class ConversationLogProcessor(SpanProcessor):
             if not lines:
                 return
             try:
-                self.exporter.cache.append(lines)
+                cache = self.exporter.cache
+                if isinstance(cache, SpillCache):
+                    cache.append(lines)
             except OSError as exc:
                 _logger.warning("otel-distro: the conversation-log cache cannot be written (%r)", exc)
 
@@ -389,4 +423,24 @@ class ConversationLogProcessor(SpanProcessor):
         self._wake.set()
         self._thread.join(timeout=1.0)
         self._write()
+        self.exporter.shutdown()
+
+
+class StoreFollowerProcessor(SpanProcessor):
+    """Stands behind the store's processor for an exporter that follows the store (``store_traces``).
+
+    It takes no span (the exporter reads them from the store's files); it is there so that a
+    flush or a shutdown reaches the exporter after the store has written what it had.
+    """
+
+    def __init__(self, exporter: ConversationLogExporter) -> None:
+        self.exporter = exporter
+
+    def on_end(self, span: ReadableSpan) -> None:
+        return None
+
+    def force_flush(self, timeout_millis: int = 30_000) -> bool:
+        return self.exporter.force_flush(timeout_millis)
+
+    def shutdown(self) -> None:
         self.exporter.shutdown()

@@ -26,6 +26,8 @@ from typing import Any
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.trace import StatusCode
 
+from exporters.otlp_json_decode import decode_attributes
+
 SpanLike = Any  # a ReadableSpan or a snapshot dict
 
 CONVERSATION_LOG = "conversation_log"
@@ -89,6 +91,44 @@ def snapshot(span: ReadableSpan) -> dict[str, Any]:
         "service": _service(span._resource),
         "attributes": _attrs(span._attributes),
         "events": [[event._name, _attrs(event._attributes)] for event in span._events],
+    }
+
+
+_KIND_NAMES = ("UNSPECIFIED", "INTERNAL", "SERVER", "CLIENT", "PRODUCER", "CONSUMER")
+_ERROR = 2
+
+
+def stored_snapshots(data: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Snapshots of the spans of one OTLP/JSON ``TracesData`` object (a line of the JSONL store)."""
+    found = []
+    for resource_spans in data.get("resourceSpans") or ():
+        resource = decode_attributes((resource_spans.get("resource") or {}).get("attributes"))
+        service = resource.get("service.name")
+        for scope_spans in resource_spans.get("scopeSpans") or ():
+            for span in scope_spans.get("spans") or ():
+                found.append(_stored_snapshot(span, service))
+    return found
+
+
+def _stored_snapshot(span: Mapping[str, Any], service: Any) -> dict[str, Any]:
+    status = span.get("status") or {}
+    kind = span.get("kind", 0)
+    return {
+        "trace_id": span.get("traceId", ""),
+        "span_id": span.get("spanId", ""),
+        "parent_span_id": span.get("parentSpanId") or None,
+        "name": span.get("name", ""),
+        "kind": _KIND_NAMES[kind] if isinstance(kind, int) and 0 <= kind < len(_KIND_NAMES) else str(kind),
+        "start": int(span.get("startTimeUnixNano") or 0),
+        "end": int(span.get("endTimeUnixNano") or 0),
+        "error": status.get("code") == _ERROR,
+        "description": status.get("message") or None,
+        "service": service,
+        "attributes": decode_attributes(span.get("attributes")),
+        "events": [
+            [event.get("name", ""), decode_attributes(event.get("attributes"))]
+            for event in span.get("events") or ()
+        ],
     }
 
 

@@ -11,10 +11,10 @@ from typing import Any
 import click
 
 from exporters.jsonl_store import JsonlStore
+from exporters.otlp_json_decode import decode_attributes
 from otel_distro import settings as settings_module
 from otel_distro.store_query import (
     ERROR_CODE,
-    decode_attributes,
     find_trace,
     latest_trace_id,
     parse_duration,
@@ -47,13 +47,20 @@ class _Context:
 
     def conversation_log(self) -> dict[str, Any] | None:
         """The conversation-log exporter's state, if it is configured or has left a cache."""
-        from exporters.conversation_log import STATE_FILE
+        from exporters.conversation_log import POSITION_FILE, STATE_FILE
+        from exporters.conversation_records import stored_snapshots
         from exporters.spill_cache import SpillCache
+        from exporters.store_tail import StoreTail
 
         directory = self.settings.cache_path or self.base_dir / "cache" / "conversation_log"
         if not self.settings.endpoint and not directory.is_dir():
             return None
         records, size = SpillCache(directory, 0, 1).pending()
+        follows_store = (directory / POSITION_FILE).exists()
+        if follows_store:  # the exporter follows the store: what waits is the store past its position
+            tail = StoreTail(self.base_dir / "traces", directory / POSITION_FILE, 0, stored_snapshots)
+            spans, waiting = tail.pending()
+            records, size = records + spans, size + waiting
         try:
             state = json.loads((directory / STATE_FILE).read_text())
         except (OSError, ValueError):
@@ -61,6 +68,7 @@ class _Context:
         return {
             "endpoint": self.settings.endpoint,
             "cache": str(directory),
+            "follows_store": follows_store,
             "cached_spans": records,
             "cached_bytes": size,
             **state,
@@ -121,7 +129,8 @@ def _echo_conversation_log(state: dict[str, Any]) -> None:
     click.echo("conversation log:")
     click.echo(f"  endpoint:      {state['endpoint'] or '(not set)'}")
     cached = f"{state['cached_spans']} spans ({state['cached_bytes']} bytes)"
-    click.echo(f"  cached:        {cached} in {state['cache']}")
+    where = "the store, past the sent position" if state.get("follows_store") else state["cache"]
+    click.echo(f"  waiting:       {cached} in {where}")
     click.echo(f"  last success:  {state.get('last_success') or 'never'}")
     if state.get("last_error"):
         click.echo(f"  last error:    {state['last_error']} at {state.get('last_error_at')}")

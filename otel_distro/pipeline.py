@@ -211,12 +211,13 @@ def _assemble(
         store.purge()
 
     span_downstream: list[SpanProcessor] = []
-    if store is not None and TRACES.wants_store(settings):
+    traces_store = store if store is not None and TRACES.wants_store(settings) else None
+    if traces_store is not None:
         span_downstream.append(
-            JsonlSpanProcessor(store, STORE_QUEUE_SIZE, STORE_DELAY_MILLIS, STORE_BATCH_SIZE)
+            JsonlSpanProcessor(traces_store, STORE_QUEUE_SIZE, STORE_DELAY_MILLIS, STORE_BATCH_SIZE)
         )
-    if settings.endpoint:
-        span_downstream.append(_conversation_log(settings, resource))
+    if settings.endpoint:  # behind the store: it flushes before this one drains
+        span_downstream.append(_conversation_log(settings, resource, traces_store))
     span_downstream += _start_named(settings, TRACES, problems, BatchSpanProcessor)
     started += span_downstream
     # Fast-path privacy work runs as a span ends; spans with very large texts, and spans a
@@ -258,8 +259,13 @@ def _assemble(
     return Pipeline(settings, tracer_provider, meter_provider, logger_provider, store, chain)
 
 
-def _conversation_log(settings: Settings, resource: Resource) -> SpanProcessor:
-    from exporters.conversation_log import ConversationLogExporter, ConversationLogProcessor
+def _conversation_log(settings: Settings, resource: Resource, store: JsonlStore | None) -> SpanProcessor:
+    """The conversation-log exporter: following the store when it keeps traces, else with a cache."""
+    from exporters.conversation_log import (
+        ConversationLogExporter,
+        ConversationLogProcessor,
+        StoreFollowerProcessor,
+    )
 
     assert settings.endpoint is not None
     exporter = ConversationLogExporter(
@@ -276,7 +282,10 @@ def _conversation_log(settings: Settings, resource: Resource) -> SpanProcessor:
             "version": __version__,
             "service": str(resource.attributes.get("service.name", "")),
         },
+        store_traces=store.signal_dir("traces") if store is not None else None,
     )
+    if store is not None:
+        return StoreFollowerProcessor(exporter)
     return ConversationLogProcessor(exporter, settings.flush_interval_secs)
 
 

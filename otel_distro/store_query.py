@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from exporters.jsonl_store import JsonlStore, read_records
+from exporters.otlp_json_decode import decode_attributes
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw]?)\s*$")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, "": 86400}
@@ -23,29 +24,6 @@ def parse_duration(text: str) -> dt.timedelta:
     if not match:
         raise ValueError(f"{text!r} is not a duration; use e.g. 30m, 24h, 7d")
     return dt.timedelta(seconds=float(match.group(1)) * _UNIT_SECONDS[match.group(2)])
-
-
-def decode_value(value: dict[str, Any]) -> Any:
-    """An OTLP/JSON ``AnyValue`` as a plain Python value."""
-    if "stringValue" in value:
-        return value["stringValue"]
-    if "intValue" in value:
-        return int(value["intValue"])
-    if "doubleValue" in value:
-        return float(value["doubleValue"])
-    if "boolValue" in value:
-        return value["boolValue"]
-    if "arrayValue" in value:
-        return [decode_value(item) for item in value["arrayValue"].get("values", [])]
-    if "kvlistValue" in value:
-        return {kv["key"]: decode_value(kv.get("value", {})) for kv in value["kvlistValue"].get("values", [])}
-    if "bytesValue" in value:
-        return value["bytesValue"]
-    return None
-
-
-def decode_attributes(items: list[dict[str, Any]] | None) -> dict[str, Any]:
-    return {item["key"]: decode_value(item.get("value", {})) for item in items or []}
 
 
 @dataclass

@@ -20,8 +20,12 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import pytest
+
+from exporters.conversation_records import stored_snapshots
+from exporters.store_tail import StoreTail
 from tests.support.endpoint import ClosingEndpoint, Fault, FaultyEndpoint, free_port
-from tests.support.proc import clean_env, run_app
+from tests.support.proc import CLI, clean_env, run_app
 
 EMAIL = "alice.smith@example.com"
 CARD = "4111 1111 1111 1111"
@@ -146,9 +150,39 @@ def wait_until(condition: Callable[[], object], timeout: float = WAIT) -> bool:
     return bool(condition())
 
 
+# The exporter follows the JSONL store when it keeps traces (the default), else keeps a cache.
+MODES = {"store": {}, "cache": {"TELEMETRY_STORE_ENABLED": "false"}}
+
+
 def cache_files(tmp: Path) -> list[Path]:
     directory = tmp / "cache"
     return sorted(directory.glob("*.jsonl")) if directory.is_dir() else []
+
+
+def unsent_bytes(tmp: Path, mode: str) -> int:
+    """What waits on disk for the endpoint: cache segments, or store bytes past the sent position."""
+    if mode == "cache":
+        return sum(path.stat().st_size for path in cache_files(tmp))
+    tail = StoreTail(
+        tmp / "store" / "traces", tmp / "cache" / "store_position.json", 1 << 40, stored_snapshots
+    )
+    return tail.backlog()
+
+
+def waiting_files(tmp: Path, mode: str) -> list[Path]:
+    """The files holding what waits for the endpoint."""
+    if mode == "cache":
+        return cache_files(tmp)
+    return sorted((tmp / "store" / "traces").glob("*.jsonl"))
+
+
+def stats(env: dict[str, str]) -> dict[str, Any]:
+    """``otel-distro stats --json``'s conversation-log section."""
+    command = [CLI, "stats", "--json"]
+    done = subprocess.run(command, check=False, env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    section: dict[str, Any] = json.loads(done.stdout)["conversation_log"]
+    return section
 
 
 def cache_state(tmp: Path) -> dict[str, Any]:
@@ -219,7 +253,10 @@ def running(tmp: Path, source: str, env: dict[str, str]) -> Iterator[RunningApp]
 # -- delivery through every fault ------------------------------------------------------------
 
 
-def test_every_turn_arrives_through_errors_throttling_drops_slow_answers_and_refusals(tmp_path: Path) -> None:
+@pytest.mark.parametrize("mode", MODES)
+def test_every_turn_arrives_through_errors_throttling_drops_slow_answers_and_refusals(
+    tmp_path: Path, mode: str
+) -> None:
     endpoint = ClosingEndpoint().start()
     # A success between faults resets the backoff, so the test stays short.
     endpoint.fail(
@@ -248,7 +285,11 @@ def test_every_turn_arrives_through_errors_throttling_drops_slow_answers_and_ref
         """
     )
     env = env_for(
-        tmp_path, endpoint.url, TELEMETRY_ENDPOINT_TIMEOUT_SECS="1", TELEMETRY_EXECUTION_TRACES="none"
+        tmp_path,
+        endpoint.url,
+        TELEMETRY_ENDPOINT_TIMEOUT_SECS="1",
+        TELEMETRY_EXECUTION_TRACES="none",
+        **MODES[mode],
     )
     try:
         with running(tmp_path, source, env) as child:
@@ -262,7 +303,7 @@ def test_every_turn_arrives_through_errors_throttling_drops_slow_answers_and_ref
             child.read_until("phase2")
             refused = wait_until(lambda: "Connect" in str(cache_state(tmp_path).get("last_error")))
             assert refused, cache_state(tmp_path)
-            assert cache_files(tmp_path)  # kept on disk meanwhile
+            assert unsent_bytes(tmp_path, mode)  # kept on disk meanwhile
             endpoint.start()  # back on the same port
             assert wait_until(lambda: len(by_turn(logs(endpoint))) >= len(child.turns))
             assert child.finish() == 0, child.stderr
@@ -270,7 +311,7 @@ def test_every_turn_arrives_through_errors_throttling_drops_slow_answers_and_ref
         assert len(turns) == 17
         assert_each_turn_arrived(logs(endpoint), turns)
         assert traces(endpoint) == []  # TELEMETRY_EXECUTION_TRACES=none
-        assert cache_files(tmp_path) == []
+        assert unsent_bytes(tmp_path, mode) == 0
         assert not endpoint.faults  # every fault was met on the way
         statuses = Counter(status for status, _ in endpoint.attempts)
         assert statuses[503] >= 2 and statuses[429] >= 1 and statuses["dropped"] >= 1
@@ -387,7 +428,7 @@ def test_a_400_drops_the_batch_with_a_warning_and_a_count(tmp_path: Path) -> Non
         lost = [t for t in turns if t not in delivered]
         assert lost  # the rejected batch is not sent again
         assert cache_state(tmp_path)["rejected_records"] == len(lost)
-        assert cache_files(tmp_path) == []  # nothing kept of the rejected batch
+        assert unsent_bytes(tmp_path, "store") == 0  # nothing kept of the rejected batch
 
 
 def test_rejections_by_processes_sharing_the_cache_are_all_counted(tmp_path: Path) -> None:
@@ -413,10 +454,11 @@ def test_rejections_by_processes_sharing_the_cache_are_all_counted(tmp_path: Pat
         assert cache_state(tmp_path)["rejected_records"] == 4
 
 
-def test_a_401_keeps_the_records_on_disk_until_a_later_run_delivers_them(tmp_path: Path) -> None:
+@pytest.mark.parametrize("mode", MODES)
+def test_a_401_keeps_the_records_on_disk_until_a_later_run_delivers_them(tmp_path: Path, mode: str) -> None:
     with FaultyEndpoint() as endpoint:
         endpoint.fail(*[Fault(status=401)] * 50)
-        env = env_for(tmp_path, endpoint.url, TELEMETRY_BATCH_SIZE="50")
+        env = env_for(tmp_path, endpoint.url, TELEMETRY_BATCH_SIZE="50", **MODES[mode])
         first = run_app(tmp_path, app("for _ in range(5):\n    turn()\n"), env=env, timeout=60)
         assert first.returncode == 0, first.stderr
         turns = turns_of(first.stdout)
@@ -424,11 +466,14 @@ def test_a_401_keeps_the_records_on_disk_until_a_later_run_delivers_them(tmp_pat
         assert endpoint.attempts and {status for status, _ in endpoint.attempts} == {401}
         assert endpoint.accepted == []
         assert "401" in first.stderr and "credentials" in first.stderr
-        files = cache_files(tmp_path)
-        assert files
+        files = waiting_files(tmp_path, mode)
+        assert files and unsent_bytes(tmp_path, mode)
         assert all(stat.S_IMODE(path.stat().st_mode) == 0o600 for path in files)
         assert stat.S_IMODE((tmp_path / "cache").stat().st_mode) == 0o700
         assert stat.S_IMODE((tmp_path / "cache" / "state.json").stat().st_mode) == 0o600
+        shown = stats(env)
+        assert shown["cached_spans"] >= 5 and shown["follows_store"] is (mode == "store")
+        assert "401" in shown["last_error"] and shown["last_success"] is None
 
         endpoint.faults.clear()  # the key was fixed
         later = run_app(tmp_path, app(""), env=env, timeout=60, name="later.py")
@@ -437,16 +482,20 @@ def test_a_401_keeps_the_records_on_disk_until_a_later_run_delivers_them(tmp_pat
         records = logs(endpoint)
         assert_each_turn_arrived(records, turns)
         assert len(records) == 5  # each exactly once
-        assert cache_files(tmp_path) == []
+        assert unsent_bytes(tmp_path, mode) == 0
+        shown = stats(env)
+        assert shown["cached_spans"] == 0 and shown["last_success"]
+        assert shown["delivered_records"] >= 10  # 5 turns and their 5 execution traces
 
 
 # -- a killed process ------------------------------------------------------------------------
 
 
-def test_a_process_killed_while_the_endpoint_is_down_loses_nothing(tmp_path: Path) -> None:
+@pytest.mark.parametrize("mode", MODES)
+def test_a_process_killed_while_the_endpoint_is_down_loses_nothing(tmp_path: Path, mode: str) -> None:
     port = free_port()
     url = f"http://127.0.0.1:{port}/v1/conversations"
-    env = env_for(tmp_path, url, TELEMETRY_BATCH_SIZE="3")
+    env = env_for(tmp_path, url, TELEMETRY_BATCH_SIZE="3", **MODES[mode])
     source = app(
         """
         for _ in range(7):
@@ -462,8 +511,8 @@ def test_a_process_killed_while_the_endpoint_is_down_loses_nothing(tmp_path: Pat
         child.proc.wait(30)
         turns = child.turns
     assert len(turns) == 7
-    files = cache_files(tmp_path)
-    assert files, "nothing was on disk when the process was killed"
+    files = waiting_files(tmp_path, mode)
+    assert files and unsent_bytes(tmp_path, mode), "nothing was on disk when the process was killed"
     assert all(stat.S_IMODE(path.stat().st_mode) == 0o600 for path in files)
     on_disk = "".join(path.read_text() for path in files)
     for raw in RAW_PII:
@@ -477,7 +526,7 @@ def test_a_process_killed_while_the_endpoint_is_down_loses_nothing(tmp_path: Pat
         assert_each_turn_arrived(records, turns)
         assert len(records) == 7
         assert traced_spans(traces(endpoint)) == set(turns)
-        assert cache_files(tmp_path) == []
+        assert unsent_bytes(tmp_path, mode) == 0
 
 
 # -- the app never waits on the endpoint -----------------------------------------------------
@@ -500,13 +549,15 @@ def test_the_app_exits_promptly_with_an_endpoint_that_never_answers(tmp_path: Pa
         assert run.returncode == 0, run.stderr
         assert "done" in run.stdout
         assert len(turns_of(run.stdout)) == 5
-        assert cache_files(tmp_path)  # what was not acknowledged stays on disk
+        assert unsent_bytes(tmp_path, "store")  # what was not acknowledged stays on disk
         assert endpoint.accepted == []
 
 
-def test_the_app_exits_promptly_with_a_refused_endpoint(tmp_path: Path) -> None:
+@pytest.mark.parametrize("mode", MODES)
+def test_the_app_exits_promptly_with_a_refused_endpoint(tmp_path: Path, mode: str) -> None:
     url = f"http://127.0.0.1:{free_port()}/v1/conversations"
-    run = run_app(tmp_path, app("for _ in range(5):\n    turn()\n"), env=env_for(tmp_path, url), timeout=30)
+    env = env_for(tmp_path, url, **MODES[mode])
+    run = run_app(tmp_path, app("for _ in range(5):\n    turn()\n"), env=env, timeout=30)
     assert run.returncode == 0, run.stderr
     assert len(turns_of(run.stdout)) == 5
-    assert cache_files(tmp_path)
+    assert unsent_bytes(tmp_path, mode)

@@ -1,0 +1,305 @@
+"""Follows the JSONL store's trace files for an exporter: what was appended since the last acknowledgement.
+
+The store already holds every span, redacted, on disk within a second of its end; an exporter
+that ships spans elsewhere can read them from there instead of keeping a copy of its own, and
+then costs the application nothing per span. The position reached in each file (the offset of
+the first line not finished, and how many spans of that line are done) is kept in a state file
+(mode 0600), written after each acknowledgement, so a restarted or later process resumes where
+the last one left off.
+
+One process at a time follows the store: ``claim`` takes an ``flock`` (without waiting) that
+stays held until ``done``, ``keep`` or ``release``; a process that dies drops it. Lines still
+being written (no newline yet) are left for later. When the backlog (store bytes not yet
+acknowledged) outgrows the bound, the oldest is skipped, counted and warned about: the bound
+plays the part of a spill cache's size limit.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import logging
+import os
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from exporters.forking import after_fork_in_child
+
+_logger = logging.getLogger(__name__)
+
+READ_BYTES = 256 * 1024  # store bytes read (and parsed) per claim; a longer line is read whole
+KEEP_FRACTION = 0.8  # when over the bound, skip until the backlog is this share of it
+_SPAN_MARK = b',"kind":'  # once per span in an OTLP/JSON line (never inside an escaped string)
+
+
+@dataclass
+class StoreSegment:
+    """Spans claimed from one store file, with where each one sits so a partial send can commit."""
+
+    path: Path
+    lines: list[Any]  # the parsed spans, in file order
+    positions: list[tuple[int, int]]  # (offset of the span's line, index of the span in it)
+    end: int  # offset just past the last whole line read
+    corrupt: int = 0  # lines that did not parse (a writer killed mid-line)
+    fd: int = field(default=-1, repr=False)
+
+
+class StoreTail:
+    """Reads new spans from ``directory`` (the store's ``traces``) and remembers what was acknowledged."""
+
+    def __init__(
+        self,
+        directory: Path,
+        state_path: Path,
+        max_backlog_bytes: int,
+        parse: Callable[[dict[str, Any]], list[Any]],
+        read_bytes: int = READ_BYTES,
+    ) -> None:
+        self.directory = directory
+        self.state_path = state_path
+        self.max_backlog_bytes = max_backlog_bytes
+        self.parse = parse
+        self.read_bytes = read_bytes
+        self.dropped_overflow = 0
+        self._lock = threading.Lock()
+        self._warned = False
+        after_fork_in_child(self._after_fork)
+
+    def _after_fork(self) -> None:
+        self._lock = threading.Lock()
+
+    # -- positions ----------------------------------------------------------------------------
+    def positions(self) -> dict[str, tuple[int, int]]:
+        """File name -> (offset, spans of the line at offset already done)."""
+        try:
+            raw = json.loads(self.state_path.read_text())
+        except (OSError, ValueError):
+            return {}
+        files = raw.get("files") if isinstance(raw, dict) else None
+        if not isinstance(files, dict):
+            return {}
+        out = {}
+        for name, value in files.items():
+            if isinstance(value, list) and len(value) == 2 and all(isinstance(v, int) for v in value):
+                out[str(name)] = (value[0], value[1])
+        return out
+
+    def _save(self, positions: dict[str, tuple[int, int]]) -> None:
+        self.state_path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        temp = self.state_path.with_name(f".{self.state_path.name}.{os.getpid()}")
+        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(json.dumps({"files": {name: list(pos) for name, pos in positions.items()}}))
+        temp.replace(self.state_path)
+
+    def _files(self) -> list[Path]:
+        try:
+            return sorted(self.directory.glob("*.jsonl"))
+        except OSError:
+            return []
+
+    def backlog(self) -> int:
+        """Store bytes not yet acknowledged (for the bound)."""
+        positions = self.positions()
+        total = 0
+        for path in self._files():
+            with contextlib.suppress(OSError):
+                total += max(0, path.stat().st_size - positions.get(path.name, (0, 0))[0])
+        return total
+
+    def pending(self) -> tuple[int, int]:
+        """Spans and store bytes not yet acknowledged (for stats; reads the backlog)."""
+        positions = self.positions()
+        spans = size = 0
+        for path in self._files():
+            offset, skip = positions.get(path.name, (0, 0))
+            with contextlib.suppress(OSError), path.open("rb") as handle:
+                handle.seek(offset)
+                while chunk := handle.read(self.read_bytes * 4):
+                    spans += chunk.count(_SPAN_MARK)
+                    size += len(chunk)
+            spans -= min(skip, spans)
+        return spans, size
+
+    # -- claiming -----------------------------------------------------------------------------
+    def claim(self) -> StoreSegment | None:
+        """The next spans not acknowledged, holding the lock; None if none or another process follows."""
+        if not self._lock.acquire(blocking=False):
+            return None
+        fd = -1
+        try:
+            self.state_path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            fd = os.open(self.state_path.with_suffix(".lock"), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                os.close(fd)
+                self._lock.release()
+                return None
+            segment = self._next(fd)
+        except BaseException:
+            if fd >= 0:
+                os.close(fd)
+            self._lock.release()
+            raise
+        if segment is None:
+            os.close(fd)
+            self._lock.release()
+        return segment
+
+    def _next(self, fd: int) -> StoreSegment | None:
+        files = self._files()
+        positions = self.positions()
+        known = {path.name for path in files}
+        changed = any(name not in known for name in positions)  # purged files
+        positions = {name: pos for name, pos in positions.items() if name in known}
+        sizes = {}
+        for path in files:
+            with contextlib.suppress(OSError):
+                sizes[path.name] = path.stat().st_size
+        if self._trim(files, sizes, positions):
+            changed = True
+        if changed:
+            self._save(positions)
+        for path in files:
+            offset, skip = positions.get(path.name, (0, 0))
+            if sizes.get(path.name, 0) <= offset:
+                continue
+            segment = self._read(path, offset, skip)
+            if segment is None:
+                continue
+            segment.fd = fd  # a segment of only bad lines too: the exporter counts and acknowledges it
+            return segment
+        return None
+
+    def _read(self, path: Path, offset: int, skip: int) -> StoreSegment | None:
+        try:
+            with path.open("rb") as handle:
+                handle.seek(offset)
+                data = handle.read(self.read_bytes)
+                cut = data.rfind(b"\n")
+                if cut < 0 and len(data) == self.read_bytes:  # one line longer than a read
+                    rest = handle.readline()
+                    if rest.endswith(b"\n"):
+                        data, cut = data + rest, len(data) + len(rest) - 1
+        except OSError as exc:
+            _logger.debug("otel-distro: cannot read %s: %r", path, exc)
+            return None
+        if cut < 0:
+            return None  # a line still being written
+        segment = StoreSegment(path, [], [], offset + cut + 1)
+        position = offset
+        for line in data[: cut + 1].splitlines(keepends=True):
+            start, position = position, position + len(line)
+            if not line.strip():
+                continue
+            try:
+                spans = self.parse(orjson.loads(line))
+            except Exception:  # noqa: BLE001 - a partial line left by a killed writer, say
+                segment.corrupt += 1
+                continue
+            first = skip if start == offset else 0
+            for index in range(first, len(spans)):
+                segment.lines.append(spans[index])
+                segment.positions.append((start, index))
+        return segment
+
+    def _trim(self, files: list[Path], sizes: dict[str, int], positions: dict[str, tuple[int, int]]) -> bool:
+        """Skip the oldest backlog beyond the bound (counted); True if a position moved."""
+        backlog = sum(max(0, sizes.get(p.name, 0) - positions.get(p.name, (0, 0))[0]) for p in files)
+        if backlog <= self.max_backlog_bytes:
+            return False
+        excess = backlog - int(self.max_backlog_bytes * KEEP_FRACTION)
+        dropped = 0
+        for path in files:
+            if excess <= 0:
+                break
+            offset = positions.get(path.name, (0, 0))[0]
+            size = sizes.get(path.name, 0)
+            target = min(size, offset + excess)
+            new_offset, spans = self._skip(path, offset, target, size)
+            excess -= new_offset - offset
+            dropped += spans
+            positions[path.name] = (new_offset, 0)
+        self.dropped_overflow += dropped
+        if not self._warned:
+            self._warned = True
+            _logger.warning(
+                "otel-distro: more than %d MB of spans wait for the endpoint; the oldest %d spans are "
+                "skipped (the store keeps them; further skips are counted)",
+                self.max_backlog_bytes // (1024 * 1024),
+                dropped,
+            )
+        return True
+
+    def _skip(self, path: Path, offset: int, target: int, size: int) -> tuple[int, int]:
+        """The first line start at or after ``target``, and how many spans lie before it."""
+        spans = 0
+        try:
+            with path.open("rb") as handle:
+                handle.seek(offset)
+                position = offset
+                while position < target:
+                    chunk = handle.read(min(self.read_bytes, max(1, target - position)))
+                    if not chunk:
+                        return position, spans
+                    spans += chunk.count(_SPAN_MARK)
+                    position += len(chunk)
+                if position < size:  # finish the line the target fell in
+                    rest = handle.readline()
+                    spans += rest.count(_SPAN_MARK)
+                    position += len(rest)
+                    if not rest.endswith(b"\n"):
+                        position -= len(rest)  # a line still being written: stop before it
+                        spans -= rest.count(_SPAN_MARK)
+        except OSError:
+            return size, spans
+        return position, spans
+
+    # -- acknowledging ------------------------------------------------------------------------
+    def done(self, segment: StoreSegment) -> None:
+        """Everything the segment read was acknowledged."""
+        self._commit(segment, (segment.end, 0))
+
+    def keep(self, segment: StoreSegment, remaining: list[Any]) -> None:
+        """The segment's spans before ``remaining`` were acknowledged; the rest are read again later."""
+        if not remaining:
+            self.done(segment)
+            return
+        self._commit(segment, segment.positions[len(segment.lines) - len(remaining)])
+
+    def release(self, segment: StoreSegment) -> None:
+        """Nothing acknowledged: give the lock back."""
+        self._unlock(segment)
+
+    def _commit(self, segment: StoreSegment, position: tuple[int, int]) -> None:
+        try:
+            positions = self.positions()
+            positions[segment.path.name] = position
+            self._save(positions)
+        except OSError as exc:
+            _logger.warning("otel-distro: cannot record what was sent in %s (%r)", self.state_path, exc)
+        finally:
+            self._unlock(segment)
+
+    def _unlock(self, segment: StoreSegment) -> None:
+        if segment.fd >= 0:
+            os.close(segment.fd)  # drops the flock
+            segment.fd = -1
+            self._lock.release()
+
+    # what the exporter calls on a spill cache, with nothing to do here
+    def seal(self) -> None:
+        return None
+
+    def recover(self) -> int:
+        return 0
+
+    def close(self) -> None:
+        return None

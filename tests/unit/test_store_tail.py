@@ -1,0 +1,176 @@
+"""StoreTail: following the store's trace files from the last acknowledged position."""
+
+from __future__ import annotations
+
+import logging
+import stat
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+
+from exporters.conversation_records import stored_snapshots
+from exporters.store_tail import StoreTail
+
+
+def line(*span_ids: str) -> bytes:
+    """One TracesData line holding spans with these ids."""
+    spans = [
+        {
+            "traceId": "0" * 31 + "1",
+            "spanId": span_id,
+            "name": f"chat {span_id}",
+            "kind": 3,
+            "startTimeUnixNano": "1",
+            "endTimeUnixNano": "2",
+            "attributes": [{"key": "gen_ai.operation.name", "value": {"stringValue": "chat"}}],
+        }
+        for span_id in span_ids
+    ]
+    data = {
+        "resourceSpans": [
+            {
+                "resource": {"attributes": [{"key": "service.name", "value": {"stringValue": "svc"}}]},
+                "scopeSpans": [{"scope": {"name": "t"}, "spans": spans}],
+            }
+        ]
+    }
+    return orjson.dumps(data) + b"\n"
+
+
+def ids(segment: Any) -> list[str]:
+    return [span["span_id"] for span in segment.lines]
+
+
+@pytest.fixture
+def traces(tmp_path: Path) -> Path:
+    directory = tmp_path / "store" / "traces"
+    directory.mkdir(parents=True)
+    return directory
+
+
+def tail_of(tmp_path: Path, traces: Path, bound: int = 1 << 30, read_bytes: int = 1 << 20) -> StoreTail:
+    return StoreTail(traces, tmp_path / "cache" / "position.json", bound, stored_snapshots, read_bytes)
+
+
+def test_spans_are_read_once_acknowledged_and_a_new_tail_resumes_after_them(
+    tmp_path: Path, traces: Path
+) -> None:
+    day = traces / "2026-11-20.jsonl"
+    day.write_bytes(line("a1", "a2") + line("a3"))
+    tail = tail_of(tmp_path, traces)
+    segment = tail.claim()
+    assert segment is not None and ids(segment) == ["a1", "a2", "a3"]
+    assert segment.lines[0]["service"] == "svc" and segment.lines[0]["kind"] == "CLIENT"
+    tail.done(segment)
+    assert tail.claim() is None
+    with day.open("ab") as handle:
+        handle.write(line("a4"))
+    later = tail_of(tmp_path, traces)  # another process, or a restart
+    segment = later.claim()
+    assert segment is not None and ids(segment) == ["a4"]
+    later.done(segment)
+    assert later.backlog() == 0
+    assert stat.S_IMODE((tmp_path / "cache" / "position.json").stat().st_mode) == 0o600
+
+
+def test_keep_resumes_inside_a_line_at_the_first_span_not_acknowledged(tmp_path: Path, traces: Path) -> None:
+    (traces / "2026-11-20.jsonl").write_bytes(line("a1", "a2", "a3") + line("b1"))
+    tail = tail_of(tmp_path, traces)
+    segment = tail.claim()
+    assert segment is not None
+    tail.keep(segment, segment.lines[2:])  # a1 and a2 were acknowledged
+    segment = tail_of(tmp_path, traces).claim()
+    assert segment is not None and ids(segment) == ["a3", "b1"]
+
+
+def test_release_acknowledges_nothing(tmp_path: Path, traces: Path) -> None:
+    (traces / "2026-11-20.jsonl").write_bytes(line("a1"))
+    tail = tail_of(tmp_path, traces)
+    segment = tail.claim()
+    assert segment is not None
+    tail.release(segment)
+    again = tail.claim()
+    assert again is not None and ids(again) == ["a1"]
+
+
+def test_a_line_still_being_written_is_left_for_later(tmp_path: Path, traces: Path) -> None:
+    day = traces / "2026-11-20.jsonl"
+    whole = line("a2")
+    day.write_bytes(line("a1") + whole[:20])  # the writer is mid-line
+    tail = tail_of(tmp_path, traces)
+    segment = tail.claim()
+    assert segment is not None and ids(segment) == ["a1"]
+    tail.done(segment)
+    assert tail.claim() is None
+    with day.open("ab") as handle:
+        handle.write(whole[20:])
+    segment = tail.claim()
+    assert segment is not None and ids(segment) == ["a2"]
+
+
+def test_files_are_followed_oldest_first_and_reads_are_bounded(tmp_path: Path, traces: Path) -> None:
+    (traces / "2026-11-21.jsonl").write_bytes(line("new"))
+    (traces / "2026-11-20.jsonl").write_bytes(line("old1") + line("old2"))
+    tail = tail_of(tmp_path, traces, read_bytes=len(line("old1")) + 10)  # a bit more than a line
+    seen = []
+    while (segment := tail.claim()) is not None:
+        seen.append(ids(segment))
+        tail.done(segment)
+    assert seen == [["old1"], ["old2"], ["new"]]
+
+
+def test_a_line_longer_than_a_read_is_read_whole(tmp_path: Path, traces: Path) -> None:
+    (traces / "2026-11-20.jsonl").write_bytes(line(*[f"s{i}" for i in range(50)]))
+    segment = tail_of(tmp_path, traces, read_bytes=64).claim()
+    assert segment is not None and len(segment.lines) == 50
+
+
+def test_a_corrupt_line_is_counted_and_passed_over(tmp_path: Path, traces: Path) -> None:
+    (traces / "2026-11-20.jsonl").write_bytes(line("a1")[:30] + b"\n" + line("a2"))
+    tail = tail_of(tmp_path, traces)
+    segment = tail.claim()
+    assert segment is not None and ids(segment) == ["a2"] and segment.corrupt == 1
+
+
+def test_a_purged_file_is_forgotten(tmp_path: Path, traces: Path) -> None:
+    old = traces / "2026-10-01.jsonl"
+    old.write_bytes(line("a1"))
+    tail = tail_of(tmp_path, traces)
+    segment = tail.claim()
+    assert segment is not None
+    tail.done(segment)
+    assert "2026-10-01.jsonl" in tail.positions()
+    old.unlink()  # retention purge
+    (traces / "2026-11-20.jsonl").write_bytes(line("b1"))
+    segment = tail.claim()
+    assert segment is not None and ids(segment) == ["b1"]
+    assert "2026-10-01.jsonl" not in tail.positions()
+
+
+def test_one_follower_at_a_time(tmp_path: Path, traces: Path) -> None:
+    (traces / "2026-11-20.jsonl").write_bytes(line("a1"))
+    first, second = tail_of(tmp_path, traces), tail_of(tmp_path, traces)
+    segment = first.claim()
+    assert segment is not None
+    assert second.claim() is None  # the lock is held (flock: also between two tails of one process)
+    first.done(segment)
+    assert second.claim() is None  # and now there is nothing new
+
+
+def test_a_backlog_over_the_bound_loses_the_oldest_spans_counted_and_warned(
+    tmp_path: Path, traces: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    lines = [line(f"s{i}a", f"s{i}b") for i in range(10)]
+    (traces / "2026-11-20.jsonl").write_bytes(b"".join(lines))
+    bound = len(lines[0]) * 5  # room for five lines
+    tail = tail_of(tmp_path, traces, bound=bound)
+    with caplog.at_level(logging.WARNING):
+        segment = tail.claim()
+    assert segment is not None
+    kept = ids(segment)
+    assert kept[-1] == "s9b" and "s0a" not in kept
+    assert tail.dropped_overflow == 20 - len(kept)
+    assert tail.backlog() <= bound
+    assert sum("skipped" in record.getMessage() for record in caplog.records) == 1
