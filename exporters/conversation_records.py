@@ -226,6 +226,12 @@ def _turn(view: dict[str, Any]) -> tuple[list[tuple[str, str]], list[tuple[str, 
     return inputs, outputs
 
 
+def messages_of(span: SpanLike) -> tuple[list[tuple[str, str]], list[tuple[str, str, Any]]]:
+    """The input messages (role, text) and output messages (role, text, finish reason) of a span,
+    from whichever form of the conventions it carries."""
+    return _turn(_view(span))
+
+
 def carries_messages(span: ReadableSpan) -> bool:
     """Cheap test (app thread) for a span the mapping can use: a GenAI operation or messages."""
     attributes = span._attributes

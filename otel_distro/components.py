@@ -20,6 +20,7 @@ from otel_distro.version import DISTRO_NAME, __version__
 _logger = logging.getLogger("otel_distro")
 
 STORE_EXPORTER_NAME = "jsonl"
+LANGFUSE_EXPORTER_NAME = "langfuse"  # OTEL_TRACES_EXPORTER=langfuse: our own, wired by the pipeline
 NONE = "none"
 _RATIO_SAMPLERS = {
     "traceidratio": samplers.TraceIdRatioBased,
@@ -147,7 +148,7 @@ def exporter_classes(settings: Settings, signal: Signal, problems: Problems) -> 
     wanted = [
         name
         for name in dict.fromkeys(otlp if name == "otlp" else name for name in signal.names(settings))
-        if name not in (NONE, STORE_EXPORTER_NAME)
+        if name not in (NONE, STORE_EXPORTER_NAME, LANGFUSE_EXPORTER_NAME)
     ]
     if not wanted:
         return []

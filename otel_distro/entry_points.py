@@ -1,4 +1,4 @@
-"""No-argument exporters for the ``opentelemetry_*_exporter`` entry points named ``jsonl``.
+"""No-argument exporters for our ``opentelemetry_*_exporter`` entry points (``jsonl``, ``langfuse``).
 
 Other configurators (the SDK's, another distro's) instantiate exporters without arguments;
 these read the store location and retention from the settings model.
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from exporters.jsonl import JsonlLogExporter, JsonlMetricExporter, JsonlSpanExporter
 from exporters.jsonl_store import JsonlStore
+from exporters.langfuse import LangfuseSpanExporter
 from otel_distro.settings import load_settings
 
 
@@ -35,3 +36,22 @@ class StoreLogExporter(JsonlLogExporter):
 
     def __init__(self) -> None:
         super().__init__(_store())
+
+
+class LangfuseExporter(LangfuseSpanExporter):
+    """The Langfuse exporter configured from settings (keys, host, sampling, spans, timeout, headers).
+
+    Under our distro the pipeline wires Langfuse itself; this serves other configurators.
+    """
+
+    def __init__(self) -> None:
+        settings = load_settings()
+        super().__init__(
+            settings.langfuse_public_key or "",
+            settings.langfuse_secret_key or "",
+            settings.langfuse_host,
+            sample_rate=settings.langfuse_sample_rate,
+            spans=settings.langfuse_spans,
+            timeout=settings.langfuse_timeout_secs,
+            headers=dict(settings.langfuse_headers),
+        )

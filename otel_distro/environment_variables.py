@@ -104,6 +104,18 @@ LANGFUSE_HOST = "LANGFUSE_HOST"
 LANGFUSE_BASE_URL = "LANGFUSE_BASE_URL"
 """Alias of :data:`LANGFUSE_HOST`."""
 
+TELEMETRY_LANGFUSE_SAMPLE_RATE = "TELEMETRY_LANGFUSE_SAMPLE_RATE"
+"""Share (0 to 1) of traces sent to Langfuse, whole traces chosen by trace id. Default ``1``."""
+
+TELEMETRY_LANGFUSE_SPANS = "TELEMETRY_LANGFUSE_SPANS"
+"""Spans sent to Langfuse: ``genai`` (GenAI spans and their ancestors, the default) or ``all``."""
+
+TELEMETRY_LANGFUSE_TIMEOUT_SECS = "TELEMETRY_LANGFUSE_TIMEOUT_SECS"
+"""Timeout of one request to Langfuse in seconds. Default ``10``."""
+
+TELEMETRY_LANGFUSE_HEADERS = "TELEMETRY_LANGFUSE_HEADERS"
+"""Extra headers for Langfuse requests, ``key=value`` pairs separated by commas."""
+
 # Standard OpenTelemetry variables the distro acts on.
 OTEL_SDK_DISABLED = "OTEL_SDK_DISABLED"
 OTEL_SERVICE_NAME = "OTEL_SERVICE_NAME"

@@ -29,6 +29,7 @@ from exporters.jsonl import (
 from exporters.jsonl_store import JsonlStore
 from otel_distro import lifecycle
 from otel_distro.components import (
+    LANGFUSE_EXPORTER_NAME,
     LOGS,
     METRICS,
     TRACES,
@@ -218,6 +219,9 @@ def _assemble(
         )
     if settings.endpoint:  # behind the store: it flushes before this one drains
         span_downstream.append(_conversation_log(settings, resource, traces_store))
+    langfuse = _langfuse(settings, problems)
+    if langfuse is not None:
+        span_downstream.append(langfuse)
     span_downstream += _start_named(settings, TRACES, problems, BatchSpanProcessor)
     started += span_downstream
     # Fast-path privacy work runs as a span ends; spans with very large texts, and spans a
@@ -287,6 +291,30 @@ def _conversation_log(settings: Settings, resource: Resource, store: JsonlStore 
     if store is not None:
         return StoreFollowerProcessor(exporter)
     return ConversationLogProcessor(exporter, settings.flush_interval_secs)
+
+
+def _langfuse(settings: Settings, problems: Problems) -> SpanProcessor | None:
+    """The Langfuse exporter, when both keys are set (``OTEL_TRACES_EXPORTER=langfuse`` asks for it too)."""
+    named = LANGFUSE_EXPORTER_NAME in TRACES.names(settings)
+    if not (settings.langfuse_public_key and settings.langfuse_secret_key):
+        if named:
+            problems.report(
+                "OTEL_TRACES_EXPORTER names 'langfuse', which needs LANGFUSE_PUBLIC_KEY and "
+                "LANGFUSE_SECRET_KEY; not started"
+            )
+        return None
+    from exporters.langfuse import LangfuseSpanExporter, LangfuseSpanProcessor
+
+    exporter = LangfuseSpanExporter(
+        settings.langfuse_public_key,
+        settings.langfuse_secret_key,
+        settings.langfuse_host,
+        sample_rate=settings.langfuse_sample_rate,
+        spans=settings.langfuse_spans,
+        timeout=settings.langfuse_timeout_secs,
+        headers=dict(settings.langfuse_headers),
+    )
+    return LangfuseSpanProcessor(exporter)
 
 
 def _small_span(span: ReadableSpan) -> bool:

@@ -256,6 +256,35 @@ class Settings:
         "Langfuse base URL.",
         (ev.LANGFUSE_HOST, ev.LANGFUSE_BASE_URL),
     )
+    langfuse_sample_rate: float = _option(
+        1.0,
+        FRACTION,
+        "langfuse.sample_rate",
+        "Share of traces sent to Langfuse (whole traces, chosen by trace id).",
+        (ev.TELEMETRY_LANGFUSE_SAMPLE_RATE,),
+    )
+    langfuse_spans: str = _option(
+        "genai",
+        Parser("genai or all", choice("genai", "all")),
+        "langfuse.spans",
+        "Spans sent: GenAI spans and their ancestors, or all.",
+        (ev.TELEMETRY_LANGFUSE_SPANS,),
+    )
+    langfuse_timeout_secs: float = _option(
+        10.0,
+        POSITIVE,
+        "langfuse.timeout_secs",
+        "Timeout of one request to Langfuse.",
+        (ev.TELEMETRY_LANGFUSE_TIMEOUT_SECS,),
+    )
+    langfuse_headers: tuple[tuple[str, str], ...] = _option(
+        (),
+        KEY_VALUES,
+        "langfuse.headers",
+        "Extra headers for Langfuse requests.",
+        (ev.TELEMETRY_LANGFUSE_HEADERS,),
+        secret=True,
+    )
     log_bridge: bool = _option(
         False,
         BOOL,

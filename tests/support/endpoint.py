@@ -69,8 +69,7 @@ class FaultyEndpoint:
                 status = fault.status or 200
                 if status == 200:
                     raw = gzip.decompress(body) if headers.get("content-encoding") == "gzip" else body
-                    with owner._cond:
-                        owner.accepted.append(json.loads(raw))
+                    status = owner.receive(self.path, headers, raw)
                 with owner._cond:
                     owner.attempts.append((status, headers))
                     owner._cond.notify_all()
@@ -88,6 +87,12 @@ class FaultyEndpoint:
         self.port = self._httpd.server_address[1]
         threading.Thread(target=self._httpd.serve_forever, daemon=True).start()
         return self
+
+    def receive(self, path: str, headers: dict[str, str], raw: bytes) -> int:
+        """Take a request's decompressed body; the status to answer (what the endpoint accepts)."""
+        with self._cond:
+            self.accepted.append(json.loads(raw))
+        return 200
 
     def stop(self) -> None:
         if self._httpd is not None:
