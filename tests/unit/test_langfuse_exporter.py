@@ -1,0 +1,122 @@
+"""The Langfuse exporter's trace assembly, selection and mapping, against a local recorder."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import ReadableSpan
+from opentelemetry.trace import SpanContext, TraceFlags
+
+from exporters.langfuse import LangfuseSpanExporter
+from exporters.langfuse_mapping import observation_type, span_attributes
+from tests.support.langfuse_endpoint import LangfuseRecorder
+
+TRACE = 0x0AF7651916CD43DD8448EB211C80319C
+
+
+def span(
+    span_id: int, parent: int | None, name: str, trace_id: int = TRACE, **attributes: Any
+) -> ReadableSpan:
+    return ReadableSpan(
+        name=name,
+        context=SpanContext(trace_id, span_id, False, TraceFlags(1)),
+        parent=SpanContext(trace_id, parent, False) if parent else None,
+        attributes=attributes,
+        resource=Resource({"service.name": "svc"}),
+        start_time=1,
+        end_time=2,
+    )
+
+
+@contextmanager
+def exporter_for(recorder: LangfuseRecorder, **options: Any) -> Iterator[LangfuseSpanExporter]:
+    exporter = LangfuseSpanExporter("pk-lf-test", "sk-lf-test", recorder.host, retry_seconds=0, **options)
+    try:
+        yield exporter
+    finally:
+        exporter.delivery.close()
+
+
+def test_a_trace_waits_for_its_root_and_the_session_reaches_every_span() -> None:
+    with LangfuseRecorder() as recorder, exporter_for(recorder) as exporter:
+        exporter.export([span(2, 1, "chat", **{"gen_ai.operation.name": "chat"})])
+        assert recorder.spans == []  # held: its root has not ended
+        exporter.export([span(1, None, "run", **{"session.id": "s-1"})])
+        sent = {s["name"]: s["attributes"] for s in recorder.spans}
+        assert sent["chat"]["langfuse.session.id"] == "s-1" and sent["run"]["langfuse.session.id"] == "s-1"
+        assert sent["run"]["langfuse.trace.name"] == "run"
+
+
+def test_an_expired_trace_is_sent_and_its_late_ancestors_follow_with_its_session() -> None:
+    with LangfuseRecorder() as recorder, exporter_for(recorder, hold_seconds=0) as exporter:
+        exporter.export([span(3, 2, "chat", **{"gen_ai.operation.name": "chat", "session.id": "s-9"})])
+        assert [s["name"] for s in recorder.spans] == ["chat"]
+        exporter.export([span(2, 1, "step")])  # an ancestor ending later
+        exporter.export([span(1, None, "run")])
+        assert [s["name"] for s in recorder.spans] == ["chat", "step", "run"]
+        assert all(s["attributes"]["langfuse.session.id"] == "s-9" for s in recorder.spans)
+
+
+def test_spans_without_valid_ids_are_dropped_and_counted_not_sent() -> None:
+    with LangfuseRecorder() as recorder, exporter_for(recorder) as exporter:
+        exporter.export([span(0, None, "bad", **{"gen_ai.operation.name": "chat"})])
+        exporter.export([span(5, None, "good", **{"gen_ai.operation.name": "chat"})])
+        assert [s["name"] for s in recorder.spans] == ["good"]
+        assert exporter.stats.dropped_invalid == 1 and exporter.stats.sent_spans == 1
+
+
+def test_sampling_keeps_or_drops_whole_traces() -> None:
+    with LangfuseRecorder() as recorder, exporter_for(recorder, sample_rate=0.5) as exporter:
+        for index in range(1, 200):
+            trace_id = index * 0x9E3779B97F4A7C15 << 32 | index
+            exporter.export([span(2, 1, "chat", trace_id, **{"gen_ai.operation.name": "chat"})])
+            exporter.export([span(1, None, "run", trace_id)])
+        traces: dict[str, set[str]] = {}
+        for sent in recorder.spans:
+            traces.setdefault(sent["trace_id"], set()).add(sent["name"])
+        assert all(names == {"chat", "run"} for names in traces.values())
+        assert 50 < len(traces) < 150
+
+
+def test_held_spans_are_bounded_and_flush_sends_what_is_held() -> None:
+    with LangfuseRecorder() as recorder, exporter_for(recorder, max_held_spans=3, spans="all") as exporter:
+        for index in range(1, 6):  # five traces whose roots never end here
+            exporter.export([span(2, 1, "child", index)])
+        assert len(recorder.spans) == 2  # the oldest went out to stay within the bound
+        exporter.force_flush()
+        assert len(recorder.spans) == 5
+
+
+def test_observation_types_and_usage_follow_langfuse() -> None:
+    assert observation_type(span(1, None, "x", **{"gen_ai.operation.name": "embeddings"})) == "embedding"
+    assert (
+        observation_type(span(1, None, "x", **{"gen_ai.operation.name": "text_completion"})) == "generation"
+    )
+    assert observation_type(span(1, None, "x", **{"gen_ai.request.model": "m"})) == "generation"
+    assert observation_type(span(1, None, "x", **{"langfuse.observation.type": "retriever"})) == "retriever"
+    assert observation_type(span(1, None, "x")) is None
+    added = span_attributes(
+        span(
+            1,
+            None,
+            "chat",
+            **{
+                "gen_ai.operation.name": "chat",
+                "gen_ai.usage.input_tokens": 10,
+                "gen_ai.usage.output_tokens": 30,
+                "gen_ai.usage.reasoning.output_tokens": 25,
+            },
+        ),
+        root=False,
+    )
+    assert json.loads(added["langfuse.observation.usage_details"]) == {
+        "input": 10,
+        "output": 5,
+        "output_reasoning_tokens": 25,
+        "total": 40,
+    }
+    assert "langfuse.trace.name" not in added
