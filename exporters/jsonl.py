@@ -30,20 +30,22 @@ _T = TypeVar("_T")
 MAX_LINE_BYTES = 8 * 1024 * 1024  # a batch of huge spans becomes several lines, not one giant one
 MAX_INFLIGHT_BYTES = 64 * 1024 * 1024  # encoded spans waiting for the writer, at most
 DEFAULT_QUEUE_SIZE = 2048
-LARGE_SPAN_BYTES = 64 * 1024  # spans carrying more text than this are encoded on the writer thread
 
 
 def _encode_lines(
     store: JsonlStore, items: Sequence[_T], encode: Callable[[Sequence[_T]], bytes]
 ) -> list[bytes]:
-    """One line for the batch; if that fails (a value too deep or odd to encode), one line per item."""
+    """One line for the batch; if that fails (a value too deep or odd to encode), one line per item.
+
+    ``encode`` returns a whole line, newline included.
+    """
     try:
-        return [encode(items) + b"\n"]
+        return [encode(items)]
     except Exception:  # noqa: BLE001 - odd values must not lose the rest of the batch
         lines = []
         for item in items:
             try:
-                lines.append(encode([item]) + b"\n")
+                lines.append(encode([item]))
             except Exception as exc:  # noqa: BLE001 - dropped and counted, never raised
                 store.drop(1, f"cannot encode a record as OTLP/JSON: {exc!r}")
         return lines
@@ -85,6 +87,9 @@ class _Budget:
 class JsonlSpanProcessor(SpanProcessor):
     """The store's span processor: encodes each span as it ends, then batches and writes on its own thread.
 
+    Encoding happens on the thread that ends the span here; behind the processor chain, that
+    is the app's only for spans of modest text (the chain's worker takes the huge ones).
+
     Encoding right away, while the span is hot in the CPU cache, and queueing bytes instead of
     span objects (which the cyclic GC would keep scanning) costs the process far less than
     encoding whole batches later; a slow disk still stalls only this processor's queue, whose
@@ -115,11 +120,8 @@ class JsonlSpanProcessor(SpanProcessor):
         if not span.context.trace_flags.sampled:  # recorded but not sampled: never exported
             return
         try:
-            text = text_bytes(span)
-            item: ReadableSpan | otlp_json.EncodedSpan = span
-            if text <= LARGE_SPAN_BYTES:  # huge prompts are left for the writer thread to encode
-                item = otlp_json.EncodedSpan(span)
-            size = queued_bytes(item)
+            item = otlp_json.EncodedSpan(span)
+            size = len(item.json)
         except Exception as exc:  # noqa: BLE001 - runs on the app thread: never raise into it
             self.store.drop(1, f"cannot encode a span as OTLP/JSON: {exc!r}")
             return
@@ -135,51 +137,6 @@ class JsonlSpanProcessor(SpanProcessor):
         self._batch.shutdown()  # type: ignore[no-untyped-call]
 
 
-def _attrs_text(attrs: Any) -> int:
-    total = 0
-    for value in attrs.values():
-        if isinstance(value, str):
-            total += len(value)
-        elif isinstance(value, (tuple, list)):  # a tuple, not ``tuple | list``: no union built per value
-            for item in value:
-                if isinstance(item, str):
-                    total += len(item)
-    return total
-
-
-# The chain asks for a span's size (to choose inline or worker) and the store asks again for the
-# same span object a moment later; an ended span is immutable, so the last answer is reused.
-# One (span, size) tuple, swapped atomically: another thread can only cause a recount.
-_last_counted: tuple[object, int] = (None, 0)
-
-
-def text_bytes(span: ReadableSpan) -> int:
-    """Characters of text in a span (names, status, string and string-array values): a cheap estimate."""
-    global _last_counted
-    last = _last_counted
-    if last[0] is span:
-        return last[1]
-    total = len(span._name) + len(span._status.description or "")
-    attrs = span._attributes
-    if attrs:
-        total += _attrs_text(getattr(attrs, "_dict", attrs))
-    events = span._events
-    # BoundedList/BoundedAttributes: their Python-level __iter__/__len__ lock and copy; read the
-    # plain deque/dict inside (an ended span's are immutable).
-    for event in getattr(events, "_dq", events):
-        total += len(event._name)
-        attrs = event._attributes
-        if attrs:
-            total += _attrs_text(getattr(attrs, "_dict", attrs))
-    _last_counted = (span, total)
-    return total
-
-
-def queued_bytes(item: ReadableSpan | otlp_json.EncodedSpan) -> int:
-    """What a queued item counts against the in-flight budget (the same on enqueue and on export)."""
-    return len(item.json) if isinstance(item, otlp_json.EncodedSpan) else text_bytes(item)
-
-
 def _chunks(spans: Sequence[otlp_json.EncodedSpan]) -> list[list[otlp_json.EncodedSpan]]:
     """Consecutive spans grouped so each line stays under :data:`MAX_LINE_BYTES` (one huge span alone)."""
     chunks: list[list[otlp_json.EncodedSpan]] = [[]]
@@ -193,6 +150,14 @@ def _chunks(spans: Sequence[otlp_json.EncodedSpan]) -> list[list[otlp_json.Encod
     return chunks
 
 
+def _traces_line(spans: Sequence[otlp_json.EncodedSpan]) -> bytes:
+    return otlp_json.traces_line(spans, end=b"\n")
+
+
+def _logs_line(records: Sequence[ReadableLogRecord]) -> bytes:
+    return otlp_json.logs_line(records) + b"\n"
+
+
 class JsonlSpanExporter(SpanExporter):
     """Writes span batches (spans, or spans already encoded) to the store's ``traces/`` files."""
 
@@ -201,20 +166,25 @@ class JsonlSpanExporter(SpanExporter):
         self._budget = budget
 
     def export(self, spans: Sequence[ReadableSpan | otlp_json.EncodedSpan]) -> SpanExportResult:
+        encoded: list[otlp_json.EncodedSpan] = []
+        queued = size = 0
+        for span in spans:  # one pass: this thread's time is taken from the app's (one GIL)
+            if type(span) is otlp_json.EncodedSpan:
+                queued += len(span.json)  # what the processor took from the budget
+            else:
+                try:
+                    span = otlp_json.EncodedSpan(span)  # type: ignore[arg-type]  # noqa: PLW2901
+                except Exception as exc:  # noqa: BLE001 - dropped and counted, never raised
+                    self.store.drop(1, f"cannot encode a span as OTLP/JSON: {exc!r}")
+                    continue
+            size += len(span.json)
+            encoded.append(span)
         if self._budget is not None:
-            self._budget.give(sum(queued_bytes(span) for span in spans), len(spans))
-        encoded = []
-        for span in spans:
-            try:
-                encoded.append(
-                    span if isinstance(span, otlp_json.EncodedSpan) else otlp_json.EncodedSpan(span)
-                )
-            except Exception as exc:  # noqa: BLE001 - dropped and counted, never raised
-                self.store.drop(1, f"cannot encode a span as OTLP/JSON: {exc!r}")
+            self._budget.give(queued, len(spans))
         lines = [
             line
-            for chunk in _chunks(encoded)
-            for line in _encode_lines(self.store, chunk, otlp_json.traces_line)
+            for chunk in (_chunks(encoded) if size > MAX_LINE_BYTES else [encoded])
+            for line in _encode_lines(self.store, chunk, _traces_line)
         ]
         if lines and not self.store.append("traces", lines, len(spans)):
             return SpanExportResult.FAILURE
@@ -234,7 +204,7 @@ class JsonlLogExporter(LogRecordExporter):
         self.store = store
 
     def export(self, batch: Sequence[ReadableLogRecord]) -> LogRecordExportResult:
-        payload = _encode_lines(self.store, batch, otlp_json.logs_line)
+        payload = _encode_lines(self.store, batch, _logs_line)
         if payload and not self.store.append("logs", payload, len(batch)):
             return LogRecordExportResult.FAILURE
         return LogRecordExportResult.SUCCESS

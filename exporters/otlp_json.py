@@ -456,32 +456,45 @@ class EncodedSpan:
             self.json = dumps(_span(span))
 
 
-def traces_line(spans: Sequence[ReadableSpan | EncodedSpan]) -> bytes:
-    """One ``TracesData`` line (without newline) for spans, encoded now or already."""
-    encoded = [span if isinstance(span, EncodedSpan) else EncodedSpan(span) for span in spans]
-    resources = []
-    for resource, scopes in _grouped(encoded, _encoded_resource, _encoded_scope):
-        scope_parts = []
-        for scope, members in scopes:
-            schema = b""
+def traces_line(spans: Sequence[ReadableSpan | EncodedSpan], end: bytes = b"") -> bytes:
+    """One ``TracesData`` line for spans, encoded now or already, followed by ``end``.
+
+    Built as one join of all the pieces: a line can be megabytes, and each further copy of it
+    (``%`` formatting, ``+ b"\\n"``) costs the writer thread about as much as the join itself.
+    """
+    by_resource: dict[int, tuple[Resource, dict[int, tuple[InstrumentationScope | None, list[bytes]]]]] = {}
+    last_resource: object = _MISSING
+    last_scope: object = _MISSING
+    members: list[bytes] = []
+    for span in spans:  # grouped by resource, then scope (by identity; first-seen order)
+        if not isinstance(span, EncodedSpan):
+            span = EncodedSpan(span)  # noqa: PLW2901
+        resource = span.resource
+        scope = span.scope
+        if resource is not last_resource or scope is not last_scope:
+            scopes = by_resource.setdefault(id(resource), (resource, {}))[1]
+            members = scopes.setdefault(id(scope), (scope, []))[1]
+            last_resource, last_scope = resource, scope
+        if members:
+            members.append(b",")
+        members.append(span.json)
+    parts = [b'{"resourceSpans":[']
+    for resource_index, (resource, scopes) in enumerate(by_resource.values()):
+        parts += (b',{"resource":' if resource_index else b'{"resource":', _fragment(resource, _resource))
+        parts.append(b',"scopeSpans":[')
+        for scope_index, (scope, jsons) in enumerate(scopes.values()):
+            parts += (b',{"scope":' if scope_index else b'{"scope":', _fragment(scope, _scope), b',"spans":[')
+            parts += jsons  # the spans with their separating commas
+            parts.append(b"]")
             if scope is not None and scope.schema_url:
-                schema = b',"schemaUrl":' + dumps(scope.schema_url)
-            joined = b",".join([member.json for member in members])
-            scope_parts.append(b'{"scope":%b,"spans":[%b]%b}' % (_fragment(scope, _scope), joined, schema))
-        schema = b',"schemaUrl":' + dumps(resource.schema_url) if resource.schema_url else b""
-        resources.append(
-            b'{"resource":%b,"scopeSpans":[%b]%b}'
-            % (_fragment(resource, _resource), b",".join(scope_parts), schema)
-        )
-    return b'{"resourceSpans":[' + b",".join(resources) + b"]}"
-
-
-def _encoded_resource(span: EncodedSpan) -> Resource:
-    return span.resource
-
-
-def _encoded_scope(span: EncodedSpan) -> InstrumentationScope | None:
-    return span.scope
+                parts += (b',"schemaUrl":', dumps(scope.schema_url))
+            parts.append(b"}")
+        parts.append(b"]")
+        if resource.schema_url:
+            parts += (b',"schemaUrl":', dumps(resource.schema_url))
+        parts.append(b"}")
+    parts += (b"]}", end)
+    return b"".join(parts)
 
 
 def logs_line(records: Sequence[ReadableLogRecord]) -> bytes:

@@ -20,11 +20,9 @@ from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
 from exporters.jsonl import (
-    LARGE_SPAN_BYTES,
     JsonlLogExporter,
     JsonlMetricExporter,
     JsonlSpanProcessor,
-    text_bytes,
 )
 from exporters.jsonl_store import JsonlStore
 from otel_distro import lifecycle
@@ -317,18 +315,18 @@ def _langfuse(settings: Settings, problems: Problems) -> SpanProcessor | None:
     return LangfuseSpanProcessor(exporter)
 
 
-def _small_span(span: ReadableSpan) -> bool:
-    return text_bytes(span) <= LARGE_SPAN_BYTES
+def _inline(span: ReadableSpan) -> bool:
+    return True
 
 
 def _inline_rule(chain: Sequence[RecordProcessor]) -> Callable[[ReadableSpan], bool]:
-    """Which spans the chain may process on the app thread."""
+    """Which spans the chain may process on the app thread (the chain itself sends large ones off)."""
     slow = [p for p in chain if type(p).needs_worker is not RecordProcessor.needs_worker]
     if not slow:
-        return _small_span
+        return _inline
 
     def inline(span: ReadableSpan) -> bool:
-        return not any(processor.needs_worker(span) for processor in slow) and _small_span(span)
+        return not any(processor.needs_worker(span) for processor in slow)
 
     return inline
 

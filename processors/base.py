@@ -17,6 +17,11 @@ class RecordProcessor:
     a span is too slow for it there; log records always go to the chain's worker.
     """
 
+    # True: process_span calls charge_inline for every long text it scans, so the chain need
+    # not measure a span's text before running it inline (a processor that scans every text
+    # tells the chain which spans are too large on the way, for free).
+    bounds_inline_text = False
+
     def needs_worker(self, span: ReadableSpan) -> bool:
         """True when processing this span is slow (I/O, NLP) and must happen off the app thread."""
         return False

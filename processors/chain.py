@@ -27,6 +27,7 @@ from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
 
 from processors.base import RecordProcessor
+from processors.inline_budget import INLINE_TEXT_BUDGET, HandOff, set_inline_budget
 
 _logger = logging.getLogger(__name__)
 
@@ -85,6 +86,8 @@ def _run(
     for processor in processors:
         try:
             record = getattr(processor, method)(record)
+        except HandOff:
+            raise
         except Exception as exc:  # noqa: BLE001 - fail closed
             stats.failure(method.removeprefix("process_"), processor, exc)
             return None
@@ -116,6 +119,35 @@ def _each(targets: Sequence[Any], method: str, *args: Any) -> bool:
             _logger.warning("otel-distro: %s.%s failed: %r", type(target).__name__, method, exc)
             ok = False
     return ok
+
+
+def _text_chars(attrs: Any) -> int:
+    total = 0
+    for value in attrs.values():
+        if isinstance(value, str):
+            total += len(value)
+        elif isinstance(value, tuple | list):
+            for item in value:
+                if isinstance(item, str):
+                    total += len(item)
+    return total
+
+
+def span_text_chars(span: ReadableSpan) -> int:
+    """Characters of text in a span (names, status, string and string-array values)."""
+    total = len(span._name) + len(span._status.description or "")
+    attrs = span._attributes
+    if attrs:
+        total += _text_chars(getattr(attrs, "_dict", attrs))
+    events = span._events
+    # BoundedList/BoundedAttributes: their Python-level __iter__/__len__ lock and copy; read the
+    # plain deque/dict inside (an ended span's are immutable).
+    for event in getattr(events, "_dq", events):
+        total += len(event._name)
+        attrs = event._attributes
+        if attrs:
+            total += _text_chars(getattr(attrs, "_dict", attrs))
+    return total
 
 
 class _Chain:
@@ -157,7 +189,10 @@ class SpanChain(_Chain, SpanProcessor):
     ``run_inline(span)`` decides where: True runs the processors as the span ends, while it is
     hot in the CPU cache (cheap fast-path work: measured, this costs the app less than a
     hand-off, since a worker's CPU competes for the same GIL); False, or no ``run_inline``,
-    hands the span to the chain's worker thread (heavy work, such as very large texts).
+    hands the span to the chain's worker thread (heavy work, such as presidio on free text).
+    Spans with very large texts go to the worker too: a processor that scans every text
+    (``bounds_inline_text``) raises :class:`HandOff` on the way past
+    :data:`INLINE_TEXT_BUDGET`; without one, the chain measures the span's text first.
     """
 
     def __init__(
@@ -170,6 +205,7 @@ class SpanChain(_Chain, SpanProcessor):
     ) -> None:
         super().__init__(processors, downstream)
         self.run_inline = run_inline
+        self._measure = not any(p.bounds_inline_text for p in self.processors)
         self._stage = BatchSpanProcessor(
             _SpanFanOut(self),
             max_queue_size=max_queue_size,
@@ -194,16 +230,22 @@ class SpanChain(_Chain, SpanProcessor):
             if result is not None:
                 _deliver(self.late, "on_end", result, self.stats)
             return
-        if not self.processors:  # nothing to run: hand the span straight to each exporter's queue
-            _deliver(self.downstream, "on_end", span, self.stats)
-            return
-        if self.run_inline is not None and span.context.trace_flags.sampled:
+        if (not self.processors or self.run_inline is not None) and span.context.trace_flags.sampled:
             try:
-                inline = self.run_inline(span)
+                inline = (self.run_inline is None or self.run_inline(span)) and (
+                    not self._measure or span_text_chars(span) <= INLINE_TEXT_BUDGET
+                )
             except Exception:  # noqa: BLE001 - when unsure, the worker takes it
                 inline = False
             if inline:
-                result = _run(self.processors, span, "process_span", ReadableSpan, self.stats)
+                set_inline_budget(INLINE_TEXT_BUDGET)
+                try:
+                    result = _run(self.processors, span, "process_span", ReadableSpan, self.stats)
+                except HandOff:  # too much text to finish here: the worker starts over
+                    self._stage.on_end(span)
+                    return
+                finally:
+                    set_inline_budget(None)
                 if result is not None:
                     _deliver(self.downstream, "on_end", result, self.stats)
                 return

@@ -54,6 +54,7 @@ class RedactionProcessor(RecordRewriter):
 
     count_prefix = COUNT_PREFIX
     owns_rewritten_attributes = True  # rewrite_attributes builds a new dict each time
+    bounds_inline_text = True  # every text passes PiiRedactor.find, which charges the long ones
 
     def __init__(
         self,
@@ -86,7 +87,7 @@ class RedactionProcessor(RecordRewriter):
         return rule
 
     def rewrite_text(self, text: str, counts: Counter[str]) -> str | None:
-        if text in self.allow_values:
+        if self.allow_values and text in self.allow_values:
             return None
         redacted, found = self.redactor.find(text)
         if found is None:

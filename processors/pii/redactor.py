@@ -18,6 +18,7 @@ from collections.abc import Collection, Mapping
 from functools import partial
 from typing import Literal
 
+from processors.inline_budget import LONG_TEXT, charge_inline
 from processors.pii.custom import CustomPattern, PatternTimeout, compile_pattern
 from processors.pii.patterns import RECOGNIZERS, Recognizer
 
@@ -27,7 +28,7 @@ Style = Literal["label", "mask", "hash"]
 STYLES: tuple[Style, ...] = ("label", "mask", "hash")
 _DIGIT = re.compile(r"\d")
 _DIGIT_RUN = re.compile(r"\d(?:\D{0,2}\d){6}")
-CACHEABLE_LENGTH = 256
+CACHEABLE_LENGTH = LONG_TEXT
 CACHE_ENTRIES = 4096
 # Every recognizer needs one of these characters in the text, except the bearer token and
 # AWS keys (which may be all letters); those are screened by their words (_SCREEN_WORDS).
@@ -84,6 +85,9 @@ class PiiRedactor:
         # Telemetry repeats itself (model names, routes, URLs, span names): a short string is
         # looked at once and the answer reused. The cache lives in this process's memory only.
         cache = self._cache
+        if len(text) > CACHEABLE_LENGTH:  # never cached: not even hashed for a lookup
+            charge_inline(len(text))  # on the app thread, past a budget: the chain's worker takes it
+            cache = None
         hit = cache.get(text) if cache is not None else None
         if hit is not None:
             return hit
@@ -94,7 +98,7 @@ class PiiRedactor:
             result = self._scan_custom(text, Counter()) if self.custom else (text, None)
         else:
             result = self._scan(text)
-        if cache is not None and len(text) <= CACHEABLE_LENGTH:
+        if cache is not None:
             if len(cache) >= CACHE_ENTRIES:
                 cache.clear()
             cache[text] = result

@@ -3,7 +3,8 @@
 Baseline: TracerProvider + BatchSpanProcessor + an exporter that drops everything.
 default: the pipeline `configure()` builds with default settings (project-ID hashing and PII
 redaction in the chain, store in a temp dir); no-privacy: the same without those processors.
-Same workload, same process, alternating rounds; prints medians and ratios.
+Same workload, same process, alternating rounds; prints medians, and ratios as the median
+of each round's ratio to the baseline round just before it (a busy machine drifts).
 App-thread time is the loop that creates spans; total adds the flush of everything
 buffered (the export work the background threads still owe).
 
@@ -124,9 +125,16 @@ def main() -> None:
         total_us = median(name, 1) / args.spans * 1e6
         print(f"{name:10s} app {app_us:7.2f} us/span   total {total_us:7.2f} us/span", end="   ")
         print(f"delivered {delivered}/{args.spans}")
+
+    def paired(name: str, index: int) -> float:
+        """Median of per-round ratios: each round's baseline ran just before, so drifts cancel."""
+        return statistics.median(
+            run[index] / base[index] for run, base in zip(results[name], results["baseline"], strict=True)
+        )
+
     for name, target in (("default", "total <= 1.5x, app <= 1.2x"), ("no-privacy", "total <= 1.3x")):
-        app = median(name, 0) / median("baseline", 0)
-        total = median(name, 1) / median("baseline", 1)
+        app = paired(name, 0)
+        total = paired(name, 1)
         print(f"{name:10s} ratio app-thread {app:.2f}x, total {total:.2f}x   (target {target})")
 
 

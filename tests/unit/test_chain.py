@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 
 import pytest
@@ -351,3 +352,69 @@ def test_run_inline_decides_per_span_whether_the_app_or_the_worker_runs_the_chai
     assert threads["large"] != threading.current_thread().name  # ran on the chain's worker
     provider.shutdown()
     assert sorted(s.name for s in exporter.get_finished_spans()) == ["large", "small"]
+
+
+def test_a_processor_past_the_inline_text_budget_hands_the_span_to_the_worker_whole() -> None:
+    from processors.inline_budget import INLINE_TEXT_BUDGET, charge_inline
+
+    threads: dict[str, list[str]] = {}
+
+    class Scanner(RecordProcessor):
+        bounds_inline_text = True
+
+        def process_span(self, span: ReadableSpan) -> ReadableSpan:
+            threads.setdefault(span.name, []).append(threading.current_thread().name)
+            for value in span.attributes.values():
+                charge_inline(len(str(value)))
+            return replace_span(span, attributes={**span.attributes, "scanned": True})
+
+    exporter = InMemorySpanExporter()
+    chain = SpanChain([Scanner()], [SimpleSpanProcessor(exporter)], schedule_delay_millis=10)
+    chain.run_inline = lambda span: True
+    provider = _provider(chain)
+    tracer = provider.get_tracer("t")
+    tracer.start_span("small", attributes={"a": "x" * 100}).end()
+    tracer.start_span("large", attributes={f"a{i}": "x" * (INLINE_TEXT_BUDGET // 3) for i in range(4)}).end()
+    _wait_for(lambda: len(exporter.get_finished_spans()) == 2)  # not force_flush: it exports here
+    app = threading.current_thread().name
+    assert threads["small"] == [app]
+    # started on the app thread, given up at the budget, then run again in full on the worker
+    assert threads["large"][0] == app and threads["large"][1] != app and len(threads["large"]) == 2
+    spans = {s.name: s for s in exporter.get_finished_spans()}
+    assert sorted(spans) == ["large", "small"]  # each delivered once, processed
+    assert spans["large"].attributes["scanned"] is True
+    assert chain.stats.failed == chain.stats.dropped_by_processor == 0
+    provider.shutdown()
+
+
+def test_without_a_scanning_processor_the_chain_measures_spans_and_sends_large_ones_to_the_worker() -> None:
+    from processors.inline_budget import INLINE_TEXT_BUDGET
+
+    threads: dict[str, str] = {}
+
+    class Where(SimpleSpanProcessor):
+        def on_end(self, span: ReadableSpan) -> None:
+            threads[span.name] = threading.current_thread().name
+            super().on_end(span)
+
+    exporter = InMemorySpanExporter()
+    chain = SpanChain([], [Where(exporter)], schedule_delay_millis=10)  # no processors at all
+    provider = _provider(chain)
+    tracer = provider.get_tracer("t")
+    tracer.start_span("small", attributes={"a": "x"}).end()
+    large = tracer.start_span("large")
+    large.add_event("e", {"a": "x" * (INLINE_TEXT_BUDGET + 1)})
+    large.end()
+    _wait_for(lambda: len(exporter.get_finished_spans()) == 2)
+    app = threading.current_thread().name
+    assert threads["small"] == app
+    assert threads["large"] != app
+    provider.shutdown()
+    assert sorted(s.name for s in exporter.get_finished_spans()) == ["large", "small"]
+
+
+def _wait_for(condition: Callable[[], bool]) -> None:
+    deadline = time.monotonic() + 10
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.01)

@@ -605,32 +605,41 @@ def test_the_store_processor_bounds_the_bytes_waiting_for_a_stuck_writer(
     assert 80_000 < written < 130_000
 
 
-def test_spans_with_huge_text_are_encoded_on_the_writer_thread_not_the_apps(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize("privacy", [True, False], ids=["redaction-on", "redaction-off"])
+def test_spans_with_huge_text_are_redacted_and_encoded_off_the_app_thread(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, privacy: bool
 ) -> None:
-    from exporters import jsonl, otlp_json
+    from exporters import otlp_json
+    from otel_distro.pipeline import build_pipeline
+    from otel_distro.settings import load_settings
 
-    encoding_threads: list[str] = []
+    encoding_threads: dict[str, str] = {}
     original = otlp_json._span_bytes
 
     def recording(span: ReadableSpan) -> bytes:
-        encoding_threads.append(threading.current_thread().name)
+        encoding_threads[span.name] = threading.current_thread().name
         return original(span)
 
     monkeypatch.setattr(otlp_json, "_span_bytes", recording)
-    store = JsonlStore(tmp_path)
-    provider = TracerProvider(shutdown_on_exit=False)
-    provider.add_span_processor(jsonl.JsonlSpanProcessor(store, schedule_delay_millis=10))
-    provider.get_tracer("t").start_span("small", attributes={"prompt": "short"}).end()
-    assert encoding_threads == [threading.current_thread().name]  # small: encoded at once, cache-hot
-    provider.get_tracer("t").start_span("huge", attributes={"prompt": "p" * 200_000}).end()
-    path = store.path_for("traces", utc_today())
-    deadline = time.monotonic() + 10
-    while b'"huge"' not in (path.read_bytes() if path.exists() else b"") and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert len(encoding_threads) == 2
-    assert encoding_threads[1] != threading.current_thread().name
-    provider.shutdown()
+    overrides = {} if privacy else {"pii_redaction": False}  # hashing alone does not scan texts
+    settings = load_settings({"base_dir": str(tmp_path), **overrides}, env={})
+    pipeline = build_pipeline(settings, install=False)
+    tracer = pipeline.tracer_provider.get_tracer("t")
+    tracer.start_span("small", attributes={"prompt": "short, mail me at ann@example.com"}).end()
+    assert encoding_threads == {"small": threading.current_thread().name}  # encoded at once, cache-hot
+    # over the app-thread budget in one value, and in many long values together
+    tracer.start_span("huge", attributes={"prompt": "p ann@example.com " * 12_000}).end()
+    tracer.start_span("many", attributes={f"k{i}": "q" * 3000 for i in range(40)}).end()
+    deadline = time.monotonic() + 10  # waited for, not flushed: a flush would encode them here
+    while len(encoding_threads) < 3 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert encoding_threads["huge"] != threading.current_thread().name
+    assert encoding_threads["many"] != threading.current_thread().name
+    pipeline.shutdown()
+    text = JsonlStore(tmp_path).path_for("traces", utc_today()).read_text()
+    assert text.count('"name":"huge"') == text.count('"name":"many"') == 1
+    if privacy:
+        assert "ann@example.com" not in text and "<EMAIL>" in text
 
 
 def test_the_store_processor_ignores_unsampled_spans_and_its_budget_returns_to_zero(tmp_path: Path) -> None:
