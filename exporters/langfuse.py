@@ -2,7 +2,8 @@
 
 ``POST {host}/api/public/otel/v1/traces`` as OTLP/HTTP protobuf (gzip), ``Authorization: Basic``
 with the project's keys and ``x-langfuse-ingestion-version: 4``. Spans are held per trace until
-the trace's local root ends (at most ``hold_seconds``), so that the session and user found
+the trace's local root ends (at most ``hold_seconds``: a sweeper sends older ones even when
+no new span comes), so that the session and user found
 anywhere in a trace reach every span of it and trees stay whole (:mod:`exporters.langfuse_mapping`
 says what is added). By default only GenAI spans and their ancestors are sent; ``spans="all"``
 sends every span. Sampling keeps or drops whole traces by trace id. Spans without a valid trace
@@ -29,6 +30,7 @@ from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
 
+from exporters.forking import after_fork_in_child
 from exporters.http_delivery import Backoff, HttpDelivery, Outcome, Result
 from exporters.langfuse_mapping import SESSION_KEYS, USER_KEYS, first_value, is_genai, trace_attributes
 
@@ -113,7 +115,8 @@ class LangfuseSpanExporter(SpanExporter):
         self._held: collections.OrderedDict[int, _Held] = collections.OrderedDict()
         self._held_count = 0
         self._late: collections.OrderedDict[int, _Late] = collections.OrderedDict()
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # the held and late traces
+        self._send_lock = threading.Lock()  # one sender at a time: the batch thread or the sweeper
         self._warned: set[Outcome] = set()
 
     # -- taking spans (the batch processor's thread) ------------------------------------------
@@ -127,6 +130,13 @@ class LangfuseSpanExporter(SpanExporter):
             _logger.warning("otel-distro: the Langfuse exporter failed on a batch: %r", exc)
             return SpanExportResult.FAILURE
         return SpanExportResult.SUCCESS
+
+    def send_expired(self) -> None:
+        """Send the traces held longer than ``hold_seconds`` whose root has not ended."""
+        with self._lock:
+            ready = self._expired(time.monotonic())
+        if ready:
+            self._send(ready)
 
     def _sampled(self, trace_id: int) -> bool:
         return (trace_id & 0xFFFFFFFFFFFFFFFF) < self.threshold
@@ -210,6 +220,10 @@ class LangfuseSpanExporter(SpanExporter):
                 self._late.popitem(last=False)
 
     def _send(self, ready: list[tuple[list[ReadableSpan], _Late | None]]) -> None:
+        with self._send_lock:
+            self._send_locked(ready)
+
+    def _send_locked(self, ready: list[tuple[list[ReadableSpan], _Late | None]]) -> None:
         batch: list[ReadableSpan] = []
         extra: dict[tuple[int, int], dict[str, str]] = {}
         for spans, late in ready:
@@ -286,11 +300,33 @@ class LangfuseSpanExporter(SpanExporter):
 
 
 class LangfuseSpanProcessor(SpanProcessor):
-    """A batch processor for the Langfuse exporter whose flush also sends the traces it holds."""
+    """A batch processor for the Langfuse exporter whose flush also sends the traces it holds.
+
+    A sweeper thread sends traces held past ``hold_seconds`` (a root that never ends, or
+    ends after the app went quiet): the batch thread only looks when new spans arrive.
+    """
 
     def __init__(self, exporter: LangfuseSpanExporter, schedule_delay_millis: int = 1_000) -> None:
         self.exporter = exporter
         self._batch = BatchSpanProcessor(exporter, schedule_delay_millis=schedule_delay_millis)
+        self._stop = threading.Event()
+        self._start_sweeper()
+        after_fork_in_child(self._start_sweeper)
+
+    def _start_sweeper(self) -> None:
+        self._stop = threading.Event()
+        stop = self._stop
+        interval = max(0.05, self.exporter.hold_seconds / 4)
+        exporter = self.exporter
+
+        def sweep() -> None:
+            while not stop.wait(interval):
+                try:
+                    exporter.send_expired()
+                except Exception as exc:  # noqa: BLE001 - keep sweeping
+                    _logger.debug("otel-distro: Langfuse sweeper: %r", exc)
+
+        threading.Thread(target=sweep, name="otel-distro-langfuse-sweeper", daemon=True).start()
 
     def on_start(self, span: Span, parent_context: Context | None = None) -> None:
         return None
@@ -303,4 +339,5 @@ class LangfuseSpanProcessor(SpanProcessor):
         return self.exporter.force_flush(timeout_millis) and flushed
 
     def shutdown(self) -> None:
+        self._stop.set()
         self._batch.shutdown()  # type: ignore[no-untyped-call]

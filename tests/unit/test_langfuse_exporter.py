@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -59,6 +60,25 @@ def test_an_expired_trace_is_sent_and_its_late_ancestors_follow_with_its_session
         exporter.export([span(1, None, "run")])
         assert [s["name"] for s in recorder.spans] == ["chat", "step", "run"]
         assert all(s["attributes"]["langfuse.session.id"] == "s-9" for s in recorder.spans)
+
+
+def test_a_trace_whose_root_never_ends_goes_out_after_the_hold_without_new_spans_or_a_flush() -> None:
+    from exporters.langfuse import LangfuseSpanProcessor
+
+    with LangfuseRecorder() as recorder:
+        exporter = LangfuseSpanExporter(
+            "pk-lf-test", "sk-lf-test", recorder.host, retry_seconds=0, hold_seconds=0.3
+        )
+        processor = LangfuseSpanProcessor(exporter, schedule_delay_millis=20)
+        processor.on_end(span(2, 1, "chat", **{"gen_ai.operation.name": "chat"}))
+        time.sleep(0.15)
+        assert recorder.spans == []  # held: its root (span 1) is still running
+        deadline = time.monotonic() + 10
+        while not recorder.spans and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert [s["name"] for s in recorder.spans] == ["chat"]  # the sweeper sent it
+        processor.shutdown()
+        exporter.delivery.close()
 
 
 def test_spans_without_valid_ids_are_dropped_and_counted_not_sent() -> None:
