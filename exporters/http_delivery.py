@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from typing import Any
 
 RETRYABLE_STATUS = frozenset({408, 429, 500, 502, 503, 504})
+OTLP_RETRYABLE_STATUS = frozenset({429, 502, 503, 504})  # the OTLP/HTTP spec's list
 AUTH_STATUS = frozenset({401, 403})
 RETRY_AFTER_CAP = 600.0
 _GZIP_LEVEL = 6
@@ -98,6 +99,13 @@ class Backoff:
         if result.outcome is Outcome.AUTH:  # a key is not fixed in a second: wait long from the start
             ceiling = max(ceiling, min(cap, 30 * self.base))
         return random.uniform(ceiling / 2, ceiling)  # noqa: S311 - jitter, not cryptography
+
+
+def otlp_retryable(result: Result) -> bool:
+    """Whether the OTLP/HTTP rules retry this: connection errors and timeouts, 429, 502, 503, 504."""
+    return result.outcome is Outcome.RETRY and (
+        result.status is None or result.status in OTLP_RETRYABLE_STATUS
+    )
 
 
 class HttpDelivery:

@@ -31,7 +31,7 @@ from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
 
 from exporters.forking import after_fork_in_child
-from exporters.http_delivery import Backoff, HttpDelivery, Outcome, Result
+from exporters.http_delivery import Backoff, HttpDelivery, Outcome, Result, otlp_retryable
 from exporters.langfuse_mapping import SESSION_KEYS, USER_KEYS, first_value, is_genai, trace_attributes
 
 _logger = logging.getLogger(__name__)
@@ -44,7 +44,6 @@ HOLD_SECONDS = 30.0  # a trace whose root has not ended by then is sent as it is
 MAX_HELD_SPANS = 10_000  # beyond this the oldest traces are sent as they are
 MAX_SPANS_PER_REQUEST = 512
 RETRY_SECONDS = 30.0  # how long one batch is retried before it is dropped (counted)
-OTLP_RETRYABLE = frozenset({429, 502, 503, 504})
 _LATE_TRACES = 4096  # traces sent before their root ended, whose ancestors may still come
 
 
@@ -70,9 +69,8 @@ class LangfuseStats:
     dropped_failed: int = 0
 
 
-def _retryable(result: Result) -> bool:
-    """The OTLP rules: connection errors and timeouts, 429, 502, 503, 504."""
-    return result.outcome is Outcome.RETRY and (result.status is None or result.status in OTLP_RETRYABLE)
+def _any_value(value: str | bool) -> AnyValue:
+    return AnyValue(bool_value=value) if isinstance(value, bool) else AnyValue(string_value=value)
 
 
 def _local_root(span: ReadableSpan) -> bool:
@@ -225,7 +223,7 @@ class LangfuseSpanExporter(SpanExporter):
 
     def _send_locked(self, ready: list[tuple[list[ReadableSpan], _Late | None]]) -> None:
         batch: list[ReadableSpan] = []
-        extra: dict[tuple[int, int], dict[str, str]] = {}
+        extra: dict[tuple[int, int], dict[str, str | bool]] = {}
         for spans, late in ready:
             chosen = self._select(spans, late)
             if not chosen:
@@ -244,14 +242,19 @@ class LangfuseSpanExporter(SpanExporter):
         for start in range(0, len(batch), MAX_SPANS_PER_REQUEST):
             self._post(batch[start : start + MAX_SPANS_PER_REQUEST], extra)
 
-    def _post(self, spans: list[ReadableSpan], extra: dict[tuple[int, int], dict[str, str]]) -> None:
+    def _post(self, spans: list[ReadableSpan], extra: dict[tuple[int, int], dict[str, str | bool]]) -> None:
         request = encode_spans(spans)
         for resource_spans in request.resource_spans:
             for scope_spans in resource_spans.scope_spans:
                 for span in scope_spans.spans:
                     key = (int.from_bytes(span.trace_id, "big"), int.from_bytes(span.span_id, "big"))
                     for name, value in extra.get(key, {}).items():
-                        span.attributes.append(KeyValue(key=name, value=AnyValue(string_value=value)))
+                        any_value = (
+                            AnyValue(bool_value=value)
+                            if isinstance(value, bool)
+                            else AnyValue(string_value=value)
+                        )
+                        span.attributes.append(KeyValue(key=name, value=any_value))
         body = request.SerializeToString()
         backoff = Backoff()
         deadline = time.monotonic() + self.retry_seconds
@@ -261,7 +264,7 @@ class LangfuseSpanExporter(SpanExporter):
                 self.stats.sent_spans += len(spans)
                 return
             delay = backoff.delay(result)
-            if not _retryable(result) or time.monotonic() + delay > deadline:
+            if not otlp_retryable(result) or time.monotonic() + delay > deadline:
                 self.stats.dropped_failed += len(spans)
                 self._warn(result, len(spans))
                 return

@@ -19,6 +19,7 @@ from opentelemetry.trace import StatusCode
 
 from exporters.conversation_records import INPUT_MESSAGES, OUTPUT_MESSAGES, messages_of
 
+APP_ROOT = "langfuse.internal.is_app_root"
 OBSERVATION_TYPE = "langfuse.observation.type"
 # gen_ai.operation.name -> Langfuse observation type, as Langfuse itself maps them
 OPERATION_TYPES = {
@@ -112,15 +113,17 @@ def _parameters(attributes: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def span_attributes(span: ReadableSpan, root: bool) -> dict[str, str]:
+def span_attributes(span: ReadableSpan, root: bool) -> dict[str, str | bool]:
     """What Langfuse needs on this span that it cannot read from the span as it is."""
     attributes = span.attributes or {}
-    added: dict[str, str] = {}
+    added: dict[str, str | bool] = {}
     kind = observation_type(span)
     if kind is not None and OBSERVATION_TYPE not in attributes:
         added[OBSERVATION_TYPE] = kind
     if root and "langfuse.trace.name" not in attributes:
         added["langfuse.trace.name"] = span.name
+    if root and span.parent is not None:  # under an upstream caller: Langfuse takes it as the root
+        added[APP_ROOT] = True  # only by this flag (its root test: no parent id, or this)
     inputs, outputs = messages_of(span)
     if inputs and "langfuse.observation.input" not in attributes:
         added["langfuse.observation.input"] = _messages_json(inputs)
@@ -144,7 +147,7 @@ def span_attributes(span: ReadableSpan, root: bool) -> dict[str, str]:
     return added
 
 
-def trace_attributes(spans: Sequence[ReadableSpan], roots: set[int]) -> dict[int, dict[str, str]]:
+def trace_attributes(spans: Sequence[ReadableSpan], roots: set[int]) -> dict[int, dict[str, str | bool]]:
     """Span id -> attributes to add, for the spans of one trace (``roots``: the local root ids).
 
     The session and user found anywhere in the trace go onto every span; environment and

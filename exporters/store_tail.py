@@ -1,4 +1,4 @@
-"""Follows the JSONL store's trace files for an exporter: what was appended since the last acknowledgement.
+"""Follows one signal's JSONL store files for an exporter: what was appended since the last acknowledgement.
 
 The store already holds every span, redacted, on disk within a second of its end; an exporter
 that ships spans elsewhere can read them from there instead of keeping a copy of its own, and
@@ -51,17 +51,25 @@ class StoreSegment:
 
 
 class StoreTail:
-    """Reads new spans from ``directory`` (the store's ``traces``) and remembers what was acknowledged."""
+    """Reads new records from ``directory`` (e.g. the store's ``traces``) and remembers what was acknowledged.
+
+    ``parse`` turns one decoded line into the records the exporter sends (spans, say, or the
+    whole line as one request); ``max_backlog_bytes`` None: no bound; ``since``: only files
+    named for that day (``YYYY-MM-DD``) or later.
+    """
 
     def __init__(
         self,
         directory: Path,
         state_path: Path,
-        max_backlog_bytes: int,
+        max_backlog_bytes: int | None,
         parse: Callable[[dict[str, Any]], list[Any]],
         read_bytes: int = READ_BYTES,
+        since: str | None = None,
     ) -> None:
         self.directory = directory
+        self.since = since
+        self.busy = False  # the last claim found another process following this store
         self.state_path = state_path
         self.max_backlog_bytes = max_backlog_bytes
         self.parse = parse
@@ -100,9 +108,11 @@ class StoreTail:
 
     def _files(self) -> list[Path]:
         try:
-            return sorted(self.directory.glob("*.jsonl"))
+            files = sorted(self.directory.glob("*.jsonl"))
         except OSError:
             return []
+        since = self.since
+        return files if since is None else [path for path in files if path.stem >= since]
 
     def backlog(self) -> int:
         """Store bytes not yet acknowledged (for the bound)."""
@@ -130,7 +140,9 @@ class StoreTail:
     # -- claiming -----------------------------------------------------------------------------
     def claim(self) -> StoreSegment | None:
         """The next spans not acknowledged, holding the lock; None if none or another process follows."""
+        self.busy = False
         if not self._lock.acquire(blocking=False):
+            self.busy = True
             return None
         fd = -1
         try:
@@ -141,6 +153,7 @@ class StoreTail:
             except BlockingIOError:
                 os.close(fd)
                 self._lock.release()
+                self.busy = True
                 return None
             segment = self._next(fd)
         except BaseException:
@@ -212,6 +225,8 @@ class StoreTail:
 
     def _trim(self, files: list[Path], sizes: dict[str, int], positions: dict[str, tuple[int, int]]) -> bool:
         """Skip the oldest backlog beyond the bound (counted); True if a position moved."""
+        if self.max_backlog_bytes is None:
+            return False
         backlog = sum(max(0, sizes.get(p.name, 0) - positions.get(p.name, (0, 0))[0]) for p in files)
         if backlog <= self.max_backlog_bytes:
             return False
@@ -274,11 +289,18 @@ class StoreTail:
             return
         self._commit(segment, segment.positions[len(segment.lines) - len(remaining)])
 
+    def advance(self, segment: StoreSegment, remaining: list[Any]) -> None:
+        """Like :meth:`keep`, but the lock stays held: the caller goes on sending the rest."""
+        if remaining:
+            self._commit(segment, segment.positions[len(segment.lines) - len(remaining)], unlock=False)
+        else:
+            self._commit(segment, (segment.end, 0), unlock=False)
+
     def release(self, segment: StoreSegment) -> None:
         """Nothing acknowledged: give the lock back."""
         self._unlock(segment)
 
-    def _commit(self, segment: StoreSegment, position: tuple[int, int]) -> None:
+    def _commit(self, segment: StoreSegment, position: tuple[int, int], unlock: bool = True) -> None:
         try:
             positions = self.positions()
             positions[segment.path.name] = position
@@ -286,7 +308,8 @@ class StoreTail:
         except OSError as exc:
             _logger.warning("otel-distro: cannot record what was sent in %s (%r)", self.state_path, exc)
         finally:
-            self._unlock(segment)
+            if unlock:
+                self._unlock(segment)
 
     def _unlock(self, segment: StoreSegment) -> None:
         if segment.fd >= 0:

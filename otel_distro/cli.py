@@ -1,4 +1,4 @@
-"""The ``otel-distro`` command line: stats, trace, purge and config over the local store."""
+"""The ``otel-distro`` command line: stats, trace, purge, upload and config over the local store."""
 
 from __future__ import annotations
 
@@ -211,6 +211,94 @@ def purge(obj: _Context, older_than: dt.timedelta | None, everything: bool, as_j
     for path in removed:
         click.echo(f"removed {path}")
     click.echo(f"{len(removed)} file(s) removed from {obj.base_dir}")
+
+
+def _header(_ctx: click.Context, _param: click.Parameter, values: tuple[str, ...]) -> dict[str, str]:
+    headers = {}
+    for value in values:
+        key, sep, text = value.partition("=")
+        if not sep or not key.strip():
+            raise click.BadParameter(f"{value!r} is not KEY=VALUE")
+        headers[key.strip()] = text.strip()
+    return headers
+
+
+@main.command()
+@click.option("--since", callback=_duration, help="Only store files of this age or younger, e.g. 7d.")
+@click.option("--endpoint", help="OTLP/HTTP base URL (default: TELEMETRY_UPLOAD_ENDPOINT).")
+@click.option("--header", "headers", multiple=True, callback=_header, help="KEY=VALUE, repeatable.")
+@click.option("--dry-run", is_flag=True, help="Count what would be sent; send nothing.")
+@click.option("--force", is_flag=True, help="Forget what was sent to this endpoint and send everything.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_obj
+def upload(
+    obj: _Context,
+    since: dt.timedelta | None,
+    endpoint: str | None,
+    headers: dict[str, str],
+    dry_run: bool,
+    force: bool,
+    as_json: bool,
+) -> None:
+    """Send the store's traces, metrics and logs to an OTLP/HTTP endpoint; a rerun sends only what is new."""
+    from exporters.upload import StoreUploader, state_base
+
+    target = endpoint or obj.settings.upload_endpoint
+    if not target:
+        raise click.UsageError("no endpoint: pass --endpoint URL or set TELEMETRY_UPLOAD_ENDPOINT")
+    first_day = None
+    if since is not None:
+        first_day = (dt.datetime.now(dt.UTC) - since).date().isoformat()
+    uploader = StoreUploader(
+        obj.base_dir,
+        state_base(obj.base_dir),
+        target,
+        {**dict(obj.settings.upload_headers), **headers},
+        since=first_day,
+    )
+    if force and not dry_run:
+        uploader.reset()
+    try:
+        if sys.stderr.isatty() and not as_json:
+            total = sum(uploader.pending_bytes().values())
+            with click.progressbar(length=total, label="uploading", file=sys.stderr) as bar:
+                done: dict[str, int] = {}
+
+                def progress(signal: str, count: int) -> None:
+                    step = count - done.get(signal, 0)
+                    done[signal] = count if step >= 0 else 0
+                    bar.update(max(step, 0))
+
+                report = uploader.run(progress, dry_run=dry_run)
+        else:
+            report = uploader.run(dry_run=dry_run)
+    finally:
+        uploader.close()
+    data = {
+        "endpoint": report.endpoint,
+        "dry_run": dry_run,
+        "complete": report.complete,
+        "error": report.error,
+        "busy": report.busy,
+        "signals": {name: vars(counts) for name, counts in report.signals.items()},
+    }
+    if as_json:
+        _echo_json(data)
+    else:
+        verb = "would send" if dry_run else "sent"
+        for name, counts in report.signals.items():
+            line = f"{name}: {verb} {counts.records} in {counts.requests} request(s), {counts.bytes} bytes"
+            if counts.rejected:
+                line += f"; {counts.rejected} refused by the endpoint (not sent again)"
+            if counts.corrupt_lines:
+                line += f"; {counts.corrupt_lines} unreadable store line(s) skipped"
+            click.echo(line)
+        if report.busy:
+            click.echo("another process is uploading this store to this endpoint; try again later", err=True)
+        if report.error:
+            click.echo(f"stopped: {report.error}; rerun to resume where it stopped", err=True)
+    if not report.complete:
+        sys.exit(1)
 
 
 @main.group()

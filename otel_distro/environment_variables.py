@@ -87,7 +87,13 @@ TELEMETRY_UPLOAD_ENABLED = "TELEMETRY_UPLOAD_ENABLED"
 """Continuously upload the local store. Default ``false``."""
 
 TELEMETRY_UPLOAD_ENDPOINT = "TELEMETRY_UPLOAD_ENDPOINT"
-"""OTLP/HTTP base URL the store is uploaded to."""
+"""OTLP/HTTP base URL the store is uploaded to (``/v1/traces``, ``/v1/metrics``, ``/v1/logs`` appended)."""
+
+TELEMETRY_UPLOAD_HEADERS = "TELEMETRY_UPLOAD_HEADERS"
+"""Headers sent with every upload request, ``k=v,k2=v2`` (e.g. authorization)."""
+
+TELEMETRY_UPLOAD_INTERVAL_SECS = "TELEMETRY_UPLOAD_INTERVAL_SECS"
+"""Seconds between passes of the continuous upload. Default ``60``."""
 
 TELEMETRY_LOG_BRIDGE = "TELEMETRY_LOG_BRIDGE"
 """Bridge Python ``logging`` records into the log pipeline. Default ``false``."""

@@ -85,6 +85,7 @@ class Pipeline:
     store: JsonlStore | None
     processors: tuple[RecordProcessor, ...]
     log_bridge: Any = None
+    uploader: Any = None  # the continuous upload, when opted in
     _shut_down: bool = field(default=False, repr=False)
 
     @property
@@ -107,6 +108,8 @@ class Pipeline:
         if self.log_bridge is not None:
             run_bounded([self.log_bridge.remove], SHUTDOWN_SECONDS)
         run_bounded([p.shutdown for p in self._providers], SHUTDOWN_SECONDS)
+        if self.uploader is not None:  # after the store flushed: the last pass sends the last spans
+            run_bounded([self.uploader.shutdown], SHUTDOWN_SECONDS)
         run_bounded([processor.shutdown for processor in self.processors], SHUTDOWN_SECONDS)
 
 
@@ -258,7 +261,30 @@ def _assemble(
     log_chain = LogChain(chain, log_downstream)
     started.append(log_chain)
     logger_provider = ChainedLoggerProvider(log_chain, resource=resource)
-    return Pipeline(settings, tracer_provider, meter_provider, logger_provider, store, chain)
+    pipeline = Pipeline(settings, tracer_provider, meter_provider, logger_provider, store, chain)
+    pipeline.uploader = _uploader(settings, store, problems)
+    return pipeline
+
+
+def _uploader(settings: Settings, store: JsonlStore | None, problems: Problems) -> Any:
+    """The continuous upload of the store (opt-in), or None."""
+    if not settings.upload_enabled:
+        return None
+    if not settings.upload_endpoint:
+        problems.report("TELEMETRY_UPLOAD_ENABLED is true but TELEMETRY_UPLOAD_ENDPOINT is unset; no upload")
+        return None
+    if store is None:
+        problems.report("TELEMETRY_UPLOAD_ENABLED is true but the store is off; nothing to upload")
+        return None
+    from exporters.upload import BackgroundUploader, StoreUploader, state_base
+
+    uploader = StoreUploader(
+        store.base_dir,
+        state_base(store.base_dir),
+        settings.upload_endpoint,
+        dict(settings.upload_headers),
+    )
+    return BackgroundUploader(uploader, interval=settings.upload_interval_secs)
 
 
 def _conversation_log(settings: Settings, resource: Resource, store: JsonlStore | None) -> SpanProcessor:

@@ -243,6 +243,21 @@ class Settings:
     upload_endpoint: str | None = _option(
         None, URL, "upload.endpoint", "OTLP/HTTP base URL to upload to.", (ev.TELEMETRY_UPLOAD_ENDPOINT,)
     )
+    upload_headers: tuple[tuple[str, str], ...] = _option(
+        (),
+        KEY_VALUES,
+        "upload.headers",
+        "Headers sent with every upload request.",
+        (ev.TELEMETRY_UPLOAD_HEADERS,),
+        secret=True,
+    )
+    upload_interval_secs: float = _option(
+        60.0,
+        POSITIVE,
+        "upload.interval_secs",
+        "Seconds between passes of the continuous upload.",
+        (ev.TELEMETRY_UPLOAD_INTERVAL_SECS,),
+    )
     langfuse_public_key: str | None = _option(
         None, TEXT, "langfuse.public_key", "Langfuse public key.", (ev.LANGFUSE_PUBLIC_KEY,)
     )

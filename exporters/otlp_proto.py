@@ -1,0 +1,82 @@
+"""A store line (OTLP/JSON ``TracesData``, ``MetricsData`` or ``LogsData``) as an OTLP protobuf request body.
+
+OTLP/JSON writes trace and span ids as hex, where protobuf's JSON mapping expects base64 for
+``bytes`` fields; the ids are converted first, then ``json_format`` does the rest (integer
+enums, 64-bit integers as strings, lowerCamelCase keys). A serialized ``TracesData`` is a
+serialized ``ExportTraceServiceRequest`` (same field numbers), and serialized requests
+concatenate into one request with all their resources, so lines can be sent together.
+"""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+from google.protobuf import json_format
+from google.protobuf.message import Message
+from opentelemetry.proto.logs.v1.logs_pb2 import LogsData
+from opentelemetry.proto.metrics.v1.metrics_pb2 import MetricsData
+from opentelemetry.proto.trace.v1.trace_pb2 import TracesData
+
+MESSAGES: dict[str, type[Message]] = {"traces": TracesData, "metrics": MetricsData, "logs": LogsData}
+_ID_KEYS = ("traceId", "spanId", "parentSpanId")
+_METRIC_KINDS = ("gauge", "sum", "histogram", "exponentialHistogram", "summary")
+
+
+def _ids(item: dict[str, Any]) -> None:
+    for key in _ID_KEYS:
+        value = item.get(key)
+        if value:
+            item[key] = base64.b64encode(bytes.fromhex(value)).decode()
+
+
+def _spans(data: dict[str, Any]) -> None:
+    for resource in data.get("resourceSpans", ()):
+        for scope in resource.get("scopeSpans", ()):
+            for span in scope.get("spans", ()):
+                _ids(span)
+                for link in span.get("links", ()):
+                    _ids(link)
+
+
+def _logs(data: dict[str, Any]) -> None:
+    for resource in data.get("resourceLogs", ()):
+        for scope in resource.get("scopeLogs", ()):
+            for record in scope.get("logRecords", ()):
+                _ids(record)
+
+
+def _metrics(data: dict[str, Any]) -> None:
+    for resource in data.get("resourceMetrics", ()):
+        for scope in resource.get("scopeMetrics", ()):
+            for metric in scope.get("metrics", ()):
+                for kind in _METRIC_KINDS:
+                    for point in (metric.get(kind) or {}).get("dataPoints", ()):
+                        for exemplar in point.get("exemplars", ()):
+                            _ids(exemplar)
+
+
+_FIX_IDS = {"traces": _spans, "metrics": _metrics, "logs": _logs}
+_COUNTS = {
+    "traces": ("resourceSpans", "scopeSpans", "spans"),
+    "metrics": ("resourceMetrics", "scopeMetrics", "metrics"),
+    "logs": ("resourceLogs", "scopeLogs", "logRecords"),
+}
+
+
+def records_in(signal: str, data: dict[str, Any]) -> int:
+    """Spans, metrics or log records in one decoded line."""
+    outer, middle, inner = _COUNTS[signal]
+    return sum(
+        len(scope.get(inner, ())) for resource in data.get(outer, ()) for scope in resource.get(middle, ())
+    )
+
+
+def to_protobuf(signal: str, data: dict[str, Any]) -> bytes:
+    """One decoded store line of ``signal`` as a serialized OTLP export request; changes ``data``.
+
+    Raises ``ValueError`` (or ``json_format.ParseError``) on a line that is not OTLP/JSON.
+    """
+    _FIX_IDS[signal](data)
+    message = json_format.ParseDict(data, MESSAGES[signal](), ignore_unknown_fields=True)
+    return message.SerializeToString()

@@ -1,0 +1,343 @@
+"""The upload exporter: ships the local store's traces, metrics and logs to any OTLP/HTTP endpoint.
+
+``{endpoint}/v1/traces``, ``/v1/metrics`` and ``/v1/logs`` (the standard OTLP base-URL rule),
+protobuf, gzip, through :class:`HttpDelivery` (TLS verified, proxies from the environment),
+retried per the OTLP rules (connection errors, 429, 502, 503, 504, with backoff and
+``Retry-After``) for a bounded time; other answers are reported, and a request the endpoint
+rejects (400: malformed) is not sent again. Lines are grouped into requests of at most
+:data:`MAX_REQUEST_BYTES`.
+
+What was sent is recorded per endpoint, per file and offset (a :class:`StoreTail` state file
+per signal under ``state_dir``), after each acknowledged request: a rerun, or a restart after
+a crash, sends only what is new (a crash between an acknowledgement and its record resends
+that one request). One process uploads a store to an endpoint at a time. ``force`` starts
+from the beginning.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import shutil
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from exporters.forking import after_fork_in_child
+from exporters.http_delivery import Backoff, HttpDelivery, Outcome, Result, otlp_retryable
+from exporters.otlp_proto import records_in, to_protobuf
+from exporters.store_tail import StoreSegment, StoreTail
+
+_logger = logging.getLogger(__name__)
+
+SIGNALS = ("traces", "metrics", "logs")
+CONTENT_TYPE = "application/x-protobuf"
+MAX_REQUEST_BYTES = 4 * 1024 * 1024  # protobuf before gzip; collectors accept far more by default
+READ_BYTES = 2 * 1024 * 1024  # store bytes read per step
+RETRY_SECONDS = 60.0
+
+
+@dataclass
+class SignalReport:
+    records: int = 0  # spans, metrics or log records acknowledged by the endpoint
+    requests: int = 0
+    bytes: int = 0  # protobuf bytes acknowledged (before gzip)
+    rejected: int = 0  # records in requests the endpoint refused for good
+    corrupt_lines: int = 0  # store lines that are not OTLP/JSON (a writer killed mid-line)
+
+
+@dataclass
+class UploadReport:
+    endpoint: str
+    signals: dict[str, SignalReport] = field(default_factory=lambda: {s: SignalReport() for s in SIGNALS})
+    error: str | None = None  # why the upload stopped early (data kept for the next run)
+    busy: bool = False  # another process was uploading this store to this endpoint
+
+    @property
+    def complete(self) -> bool:
+        return self.error is None and not self.busy and not any(r.rejected for r in self.signals.values())
+
+
+Progress = Callable[[str, int], None]  # (signal, store bytes done)
+
+
+def state_base(store_dir: Path) -> Path:
+    """Where a store's upload records live (erased with the store by ``otel-distro forget``)."""
+    return store_dir / "upload"
+
+
+def state_dir_for(base: Path, endpoint: str) -> Path:
+    """Where what was sent to ``endpoint`` is recorded (one directory per endpoint)."""
+    digest = hashlib.sha256(endpoint.rstrip("/").encode()).hexdigest()[:16]
+    return base / digest
+
+
+@dataclass
+class _Item:
+    body: bytes
+    records: int
+
+
+def _request(items: list[_Item], start: int) -> list[_Item]:
+    """Items from ``start`` that fit one request (at least one, however large)."""
+    batch = [items[start]]
+    size = len(batch[0].body)
+    for item in items[start + 1 :]:
+        if size + len(item.body) > MAX_REQUEST_BYTES:
+            break
+        batch.append(item)
+        size += len(item.body)
+    return batch
+
+
+class StoreUploader:
+    """Sends what the store holds beyond the recorded positions (see the module docstring)."""
+
+    def __init__(
+        self,
+        store_dir: Path,
+        state_base: Path,
+        endpoint: str,
+        headers: Mapping[str, str] | None = None,
+        *,
+        timeout: float = 10.0,
+        retry_seconds: float = RETRY_SECONDS,
+        since: str | None = None,
+        signals: tuple[str, ...] = SIGNALS,
+    ) -> None:
+        self.store_dir = store_dir
+        self.endpoint = endpoint.rstrip("/")
+        self.state_dir = state_dir_for(state_base, self.endpoint)
+        self.headers = dict(headers or {})
+        self.timeout = timeout
+        self.retry_seconds = retry_seconds
+        self.since = since
+        self.signals = signals
+        self._deliveries: dict[str, HttpDelivery] = {}
+        self._stopping = threading.Event()
+
+    def _tail(self, signal: str, state_dir: Path | None = None) -> StoreTail:
+        def parse(data: dict[str, Any]) -> list[_Item]:
+            records = records_in(signal, data)
+            return [_Item(to_protobuf(signal, data), records)]
+
+        return StoreTail(
+            self.store_dir / signal,
+            (state_dir or self.state_dir) / f"{signal}.json",
+            None,
+            parse,
+            read_bytes=READ_BYTES,
+            since=self.since,
+        )
+
+    def _delivery(self, signal: str) -> HttpDelivery:
+        delivery = self._deliveries.get(signal)
+        if delivery is None:
+            delivery = self._deliveries[signal] = HttpDelivery(
+                f"{self.endpoint}/v1/{signal}", self.headers, self.timeout
+            )
+        return delivery
+
+    def reset(self) -> None:
+        """Forget what was sent to this endpoint: the next run sends everything again."""
+        shutil.rmtree(self.state_dir, ignore_errors=True)
+
+    def stop(self) -> None:
+        """Make a running upload stop after its current request."""
+        self._stopping.set()
+
+    def run(self, progress: Progress | None = None, dry_run: bool = False) -> UploadReport:
+        """Send every signal's new records; never raises (failures are in the report)."""
+        report = UploadReport(self.endpoint)
+        scratch: Path | None = None
+        try:
+            if dry_run:  # a scratch copy of the record: everything is read, counted, nothing sent
+                import tempfile
+
+                scratch = Path(tempfile.mkdtemp(prefix="otel-distro-upload-"))
+                if self.state_dir.is_dir():
+                    shutil.copytree(self.state_dir, scratch, dirs_exist_ok=True)
+            for signal in self.signals:
+                if report.error is not None or report.busy or self._stopping.is_set():
+                    break
+                self._signal(signal, self._tail(signal, scratch), report, progress, dry_run)
+        except Exception as exc:  # noqa: BLE001 - an upload reports, it never raises
+            report.error = f"{type(exc).__name__}: {exc}"
+        finally:
+            if scratch is not None:
+                shutil.rmtree(scratch, ignore_errors=True)
+        return report
+
+    def pending_bytes(self) -> dict[str, int]:
+        """Store bytes not yet sent to this endpoint, per signal (for a progress bar)."""
+        return {signal: self._tail(signal).backlog() for signal in self.signals}
+
+    def _signal(
+        self, signal: str, tail: StoreTail, report: UploadReport, progress: Progress | None, dry_run: bool
+    ) -> None:
+        counts = report.signals[signal]
+        while not self._stopping.is_set():
+            segment = tail.claim()
+            if segment is None:
+                report.busy = tail.busy
+                return
+            counts.corrupt_lines += segment.corrupt
+            if not self._segment(signal, tail, segment, counts, progress, dry_run, report):
+                return
+
+    def _segment(
+        self,
+        signal: str,
+        tail: StoreTail,
+        segment: StoreSegment,
+        counts: SignalReport,
+        progress: Progress | None,
+        dry_run: bool,
+        report: UploadReport,
+    ) -> bool:
+        """Send one segment request by request; False when the upload must stop (data kept)."""
+        items: list[_Item] = segment.lines
+        start_offset = segment.positions[0][0] if segment.positions else segment.end
+        sent = 0
+        try:
+            while sent < len(items):
+                batch = [items[sent]]
+                size = len(batch[0].body)
+                while (
+                    sent + len(batch) < len(items)
+                    and size + len(items[sent + len(batch)].body) <= MAX_REQUEST_BYTES
+                ):
+                    batch.append(items[sent + len(batch)])
+                    size += len(batch[-1].body)
+                records = sum(item.records for item in batch)
+                result = (
+                    Result(Outcome.DELIVERED)
+                    if dry_run
+                    else self._post(signal, b"".join(i.body for i in batch))
+                )
+                if result.outcome is Outcome.DELIVERED:
+                    counts.records += records
+                    counts.requests += 1
+                    counts.bytes += size
+                elif result.outcome is Outcome.REJECTED:  # sending it again cannot help: reported, skipped
+                    counts.rejected += records
+                    _logger.warning(
+                        "otel-distro: upload of %d %s to %s refused (%s); not sent again",
+                        records,
+                        signal,
+                        self.endpoint,
+                        result.error,
+                    )
+                else:
+                    report.error = f"{signal}: {result.error or result.outcome.value}"
+                    tail.keep(segment, items[sent:])
+                    return False
+                sent += len(batch)
+                if sent < len(items):
+                    tail.advance(segment, items[sent:])
+                    if progress is not None:
+                        progress(signal, segment.positions[sent][0] - start_offset)
+                    if self._stopping.is_set():
+                        tail.release(segment)
+                        return False
+            if progress is not None:
+                progress(signal, segment.end - start_offset)
+            tail.done(segment)
+            return not self._stopping.is_set()
+        except BaseException:
+            tail.release(segment)
+            raise
+
+    def _post(self, signal: str, body: bytes) -> Result:
+        backoff = Backoff()
+        deadline = time.monotonic() + self.retry_seconds
+        delivery = self._delivery(signal)
+        while True:
+            result = delivery.post(body, CONTENT_TYPE)
+            if result.outcome is Outcome.DELIVERED or not otlp_retryable(result):
+                return result
+            delay = backoff.delay(result)
+            if time.monotonic() + delay > deadline or self._stopping.wait(delay):
+                return result
+
+    def close(self) -> None:
+        for delivery in self._deliveries.values():
+            delivery.close()
+        self._deliveries.clear()
+
+
+class BackgroundUploader:
+    """Runs a :class:`StoreUploader` every ``interval`` seconds on a daemon thread (opt-in upload).
+
+    A failed pass leaves the data in the store and the record where it was; the next pass
+    resumes. At shutdown one last pass runs with a short retry budget, after the store flushed.
+    """
+
+    def __init__(self, uploader: StoreUploader, interval: float = 60.0, final_seconds: float = 5.0) -> None:
+        self.uploader = uploader
+        self.interval = interval
+        self.final_seconds = final_seconds
+        self.last: UploadReport | None = None
+        self._warned = False
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._start()
+        after_fork_in_child(self._start)
+
+    def _start(self) -> None:
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="otel-distro-upload", daemon=True)
+        self._thread.start()
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            self._wake.wait(self.interval)
+            self._wake.clear()
+            if self._stop.is_set():
+                return
+            self._pass()
+
+    def _pass(self) -> None:
+        report = self.uploader.run()
+        self.last = report
+        if report.error and not self._warned:
+            self._warned = True
+            _logger.warning(
+                "otel-distro: upload to %s paused (%s); the store keeps the data and the next pass "
+                "resumes (further failures are not logged)",
+                self.uploader.endpoint,
+                report.error,
+            )
+        elif report.error is None:
+            self._warned = False
+
+    def trigger(self) -> None:
+        """Run a pass now."""
+        self._wake.set()
+
+    def shutdown(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        self.uploader.stop()
+        thread = self._thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(self.final_seconds)
+        final = StoreUploader(
+            self.uploader.store_dir,
+            self.uploader.state_dir.parent,
+            self.uploader.endpoint,
+            self.uploader.headers,
+            timeout=min(self.uploader.timeout, 2.0),
+            retry_seconds=0,
+            since=self.uploader.since,
+        )
+        try:
+            self.last = final.run()
+        finally:
+            final.close()
+            self.uploader.close()

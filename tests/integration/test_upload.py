@@ -1,0 +1,251 @@
+"""``otel-distro upload``: the store to a real OTLP collector (rotel-agent) and to endpoints with faults."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+
+from tests.support.collector import RecordingOtlpServer, RotelCollector
+from tests.support.endpoint import Fault, FaultyEndpoint
+from tests.support.proc import clean_env, log_records, run_app, spans
+
+CLI = str(Path(sys.executable).parent / "otel-distro")  # the console script of this environment
+
+# Traces, logs and metrics in the store: 3 lines of spans (a flush after each group), a log
+# record per group, and the run counter.
+WRITE_STORE = """
+    import logging, sys
+    import otel_distro
+    from opentelemetry import metrics, trace
+
+    handle = otel_distro.configure(service_name="upload-test", log_bridge=True)
+    tracer = trace.get_tracer("upload")
+    runs = metrics.get_meter("upload").create_counter("runs")
+    logger = logging.getLogger("upload")
+    logger.setLevel(logging.INFO)
+    groups, per_group, text = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+    for group in range(groups):
+        for index in range(per_group):
+            with tracer.start_as_current_span(f"step {group}-{index}") as span:
+                span.set_attribute("payload", "x" * text)
+        runs.add(1)
+        logger.info("group %d done", group)
+        handle.force_flush()
+    handle.shutdown()
+"""
+
+
+def write_store(tmp: Path, groups: int = 3, per_group: int = 10, text: int = 10) -> Path:
+    script = tmp / "write.py"
+    script.write_text(WRITE_STORE.replace("\n    ", "\n"))
+    done = subprocess.run(
+        [sys.executable, str(script), str(groups), str(per_group), str(text)],
+        env=clean_env(tmp),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return tmp / "store"
+
+
+def upload(tmp: Path, *args: str, timeout: float = 120) -> tuple[int, dict[str, Any], str]:
+    done = subprocess.run(
+        [CLI, "upload", "--json", *args],
+        env=clean_env(tmp),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    report = json.loads(done.stdout) if done.stdout.strip() else {}
+    return done.returncode, report, done.stderr
+
+
+def stored_span_ids(store: Path) -> list[str]:
+    return [span["spanId"] for span in spans(store)]
+
+
+class OtlpEndpoint(FaultyEndpoint):
+    """Records the span ids of each accepted OTLP/HTTP protobuf trace request."""
+
+    def __init__(self, port: int = 0) -> None:
+        super().__init__(port)
+        self.span_ids: list[str] = []
+        self.paths: list[str] = []
+
+    def receive(self, path: str, headers: dict[str, str], raw: bytes) -> int:
+        with self._cond:
+            self.paths.append(path)
+            if path == "/v1/traces":
+                request = ExportTraceServiceRequest.FromString(raw)
+                self.span_ids += [
+                    span.span_id.hex()
+                    for resource in request.resource_spans
+                    for scope in resource.scope_spans
+                    for span in scope.spans
+                ]
+        return 200
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+
+def test_every_stored_record_reaches_a_real_collector_once_and_a_rerun_sends_nothing(
+    tmp_path: Path, collector: tuple[RotelCollector, RecordingOtlpServer]
+) -> None:
+    rotel, sink = collector
+    store = write_store(tmp_path)
+    expected = stored_span_ids(store)
+    assert len(expected) == 30 and log_records(store)
+
+    code, report, stderr = upload(tmp_path, "--endpoint", rotel.http_endpoint)
+    assert code == 0, stderr
+    assert report["complete"] and report["signals"]["traces"]["records"] == 30
+    assert report["signals"]["logs"]["records"] == len(log_records(store))
+    assert report["signals"]["metrics"]["records"] >= 1
+    assert sink.wait_for_spans(30, timeout=15), rotel.log_text()
+    assert sink.wait_until(lambda: len(sink.log_records()) >= 3 and len(sink.metrics()) >= 1, timeout=15)
+    assert sorted(span.span_id.hex() for span in sink.spans()) == sorted(expected)
+    assert {r.body.string_value for r in sink.log_records()} >= {"group 0 done", "group 2 done"}
+
+    code, again, _ = upload(tmp_path, "--endpoint", rotel.http_endpoint)
+    assert code == 0
+    assert all(counts["records"] == 0 for counts in again["signals"].values())
+    time.sleep(0.5)  # rotel's batch timeout is 100 ms: anything sent would have arrived
+    assert len(sink.spans()) == 30
+
+    code, forced, _ = upload(tmp_path, "--endpoint", rotel.http_endpoint, "--force")
+    assert code == 0 and forced["signals"]["traces"]["records"] == 30  # --force resends everything
+    assert sink.wait_for_spans(60, timeout=15)
+
+
+def test_dry_run_counts_what_would_go_and_sends_nothing(tmp_path: Path) -> None:
+    store = write_store(tmp_path, groups=2, per_group=4)
+    with OtlpEndpoint() as endpoint:
+        code, report, _ = upload(tmp_path, "--endpoint", endpoint.base, "--dry-run")
+        assert code == 0 and report["dry_run"] and report["signals"]["traces"]["records"] == 8
+        assert endpoint.attempts == []
+        code, report, _ = upload(tmp_path, "--endpoint", endpoint.base)  # the dry run recorded nothing
+        assert report["signals"]["traces"]["records"] == 8
+        assert sorted(endpoint.span_ids) == sorted(stored_span_ids(store))
+
+
+def test_503_429_and_a_dropped_connection_are_retried_and_nothing_is_lost_or_doubled(tmp_path: Path) -> None:
+    store = write_store(tmp_path, groups=2, per_group=5)
+    with OtlpEndpoint() as endpoint:
+        endpoint.fail(Fault(status=503), Fault(status=429, retry_after="0"), Fault(drop=True))
+        code, _, stderr = upload(tmp_path, "--endpoint", endpoint.base)
+        assert code == 0, stderr
+        assert [status for status, _ in endpoint.attempts[:3]] == [503, 429, "dropped"]
+        assert sorted(endpoint.span_ids) == sorted(stored_span_ids(store))
+        assert all(headers.get("content-encoding") == "gzip" for _, headers in endpoint.attempts)
+        assert all(
+            headers.get("content-type") == "application/x-protobuf" for _, headers in endpoint.attempts
+        )
+        assert set(endpoint.paths) == {"/v1/traces", "/v1/metrics", "/v1/logs"}
+
+
+def test_a_400_is_reported_not_retried_and_not_sent_again(tmp_path: Path) -> None:
+    write_store(tmp_path, groups=1, per_group=3)
+    with OtlpEndpoint() as endpoint:
+        endpoint.fail(Fault(status=400))
+        code, report, stderr = upload(tmp_path, "--endpoint", endpoint.base)
+        assert code == 1  # incomplete: the endpoint refused records
+        assert report["signals"]["traces"]["rejected"] == 3 and report["signals"]["traces"]["records"] == 0
+        assert [status for status, _ in endpoint.attempts].count(400) == 1  # not retried
+        assert "refused" in stderr
+        assert report["signals"]["logs"]["records"] >= 1  # the other signals still went
+        code, again, _ = upload(tmp_path, "--endpoint", endpoint.base)
+        assert (
+            code == 0 and again["signals"]["traces"]["records"] == again["signals"]["traces"]["rejected"] == 0
+        )
+        assert endpoint.span_ids == []
+
+
+def test_a_401_stops_the_upload_and_a_rerun_with_the_right_header_resumes(tmp_path: Path) -> None:
+    store = write_store(tmp_path, groups=1, per_group=3)
+    with OtlpEndpoint() as endpoint:
+        endpoint.fail(Fault(status=401))
+        code, report, stderr = upload(
+            tmp_path, "--endpoint", endpoint.base, "--header", "authorization=Bearer x"
+        )
+        assert code == 1 and "401" in (report["error"] or ""), stderr
+        assert endpoint.attempts[0][1]["authorization"] == "Bearer x"
+        code, report, _ = upload(tmp_path, "--endpoint", endpoint.base)
+        assert code == 0 and sorted(endpoint.span_ids) == sorted(stored_span_ids(store))
+
+
+def test_a_killed_upload_resumes_without_sending_anything_twice(tmp_path: Path) -> None:
+    # Four lines of ~1 MB: more than one request. The second request is held unanswered while the
+    # upload is killed; the rerun sends it and the rest, and never the first again.
+    store = write_store(tmp_path, groups=4, per_group=10, text=100_000)
+    expected = stored_span_ids(store)
+    with OtlpEndpoint() as endpoint:
+        endpoint.fail(Fault(), Fault(status=503, delay=30))
+        proc = subprocess.Popen(
+            [CLI, "upload", "--json", "--endpoint", endpoint.base],
+            env=clean_env(tmp_path),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 60
+        while not endpoint.span_ids and time.monotonic() < deadline:
+            time.sleep(0.05)
+        first = len(endpoint.span_ids)
+        assert 0 < first < 40
+        time.sleep(1.0)  # the second request is on its way and held
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=10)
+        code, report, stderr = upload(tmp_path, "--endpoint", endpoint.base)
+        assert code == 0, stderr
+        assert report["signals"]["traces"]["records"] == 40 - first
+        assert sorted(endpoint.span_ids) == sorted(expected)  # each span once
+
+
+@pytest.mark.parametrize("missing", ["endpoint"])
+def test_upload_without_an_endpoint_says_how_to_give_one(tmp_path: Path, missing: str) -> None:
+    code, _, stderr = upload(tmp_path)
+    assert code == 2 and "TELEMETRY_UPLOAD_ENDPOINT" in stderr
+
+
+def test_continuous_upload_sends_the_store_while_the_app_runs_and_at_exit(tmp_path: Path) -> None:
+    app = """
+        import time
+        import otel_distro
+        from opentelemetry import trace
+
+        handle = otel_distro.configure()
+        tracer = trace.get_tracer("bg")
+        for index in range(5):
+            tracer.start_span(f"early {index}").end()
+        handle.force_flush()
+        time.sleep(2.5)  # a pass runs every second
+        for index in range(5):
+            tracer.start_span(f"late {index}").end()
+        handle.shutdown()  # the last pass sends the late ones
+    """
+    with OtlpEndpoint() as endpoint:
+        env = clean_env(
+            tmp_path,
+            TELEMETRY_UPLOAD_ENABLED="true",
+            TELEMETRY_UPLOAD_ENDPOINT=endpoint.base,
+            TELEMETRY_UPLOAD_INTERVAL_SECS="1",
+        )
+        started = len(endpoint.span_ids)
+        done = run_app(tmp_path, app, env=env)
+        assert done.returncode == 0, done.stderr
+        assert started == 0
+        assert sorted(endpoint.span_ids) == sorted(stored_span_ids(tmp_path / "store"))
+        assert len(endpoint.span_ids) == 10
