@@ -316,10 +316,6 @@ class BackgroundUploader:
         elif report.error is None:
             self._warned = False
 
-    def trigger(self) -> None:
-        """Run a pass now."""
-        self._wake.set()
-
     def shutdown(self) -> None:
         self._stop.set()
         self._wake.set()
