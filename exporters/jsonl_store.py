@@ -14,7 +14,7 @@ import fcntl
 import logging
 import os
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -54,9 +54,13 @@ class StoreStats:
 class JsonlStore:
     """Appends, lists, reads and purges the daily JSON Lines files of one store root."""
 
-    def __init__(self, base_dir: Path, retention_days: int = 30) -> None:
+    def __init__(
+        self, base_dir: Path, retention_days: int = 30, retention: Mapping[str, int] | None = None
+    ) -> None:
         self.base_dir = Path(base_dir)
         self.retention_days = retention_days
+        # Days kept per signal; a signal not named keeps retention_days.
+        self.retention = {signal: retention_days for signal in SIGNALS} | dict(retention or {})
         self.stats = StoreStats()
         self._lock = threading.Lock()
         self._warned = False
@@ -124,11 +128,12 @@ class JsonlStore:
         return [path for day, path in sorted(dated) if since is None or day >= since]
 
     def purge(self, older_than_days: int | None = None, everything: bool = False) -> list[Path]:
-        """Delete dated files older than the retention (or all of them). Never raises."""
-        days = self.retention_days if older_than_days is None else older_than_days
-        cutoff = utc_today() - dt.timedelta(days=days)
+        """Delete dated files older than each signal's retention (or than ``older_than_days``, or
+        all of them). Never raises."""
         removed = []
         for signal in SIGNALS:
+            days = self.retention[signal] if older_than_days is None else older_than_days
+            cutoff = utc_today() - dt.timedelta(days=days)
             for path in self.files(signal):
                 day = file_date(path)
                 if everything or (day is not None and day < cutoff):

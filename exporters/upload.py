@@ -316,7 +316,18 @@ class BackgroundUploader:
         elif report.error is None:
             self._warned = False
 
+    def stop(self) -> None:
+        """Stop the passes without a last one (the upload was turned off)."""
+        self._stop.set()
+        self._wake.set()
+        self.uploader.stop()
+        thread = self._thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(self.final_seconds)
+        self.uploader.close()
+
     def shutdown(self) -> None:
+        """Stop the passes, then run a last one with a short retry budget."""
         self._stop.set()
         self._wake.set()
         self.uploader.stop()

@@ -43,7 +43,7 @@ class _Context:
         self.base_dir = base_dir or self.settings.store_dir
 
     def store(self) -> JsonlStore:
-        return JsonlStore(self.base_dir, self.settings.retention_days)
+        return JsonlStore(self.base_dir, self.settings.retention_days, self.settings.retention)
 
     def conversation_log(self) -> dict[str, Any] | None:
         """The conversation-log exporter's state, if it is configured or has left a cache."""

@@ -14,7 +14,7 @@ from otel_distro.settings import load_settings
 
 def _store() -> JsonlStore:
     settings = load_settings()
-    return JsonlStore(settings.store_dir, settings.retention_days)
+    return JsonlStore(settings.store_dir, settings.retention_days, settings.retention)
 
 
 class StoreSpanExporter(JsonlSpanExporter):

@@ -11,11 +11,24 @@ TELEMETRY_CONFIG = "TELEMETRY_CONFIG"
 TELEMETRY_ENABLED = "TELEMETRY_ENABLED"
 """Master switch: ``false`` records and sends nothing. Default ``true``."""
 
+TELEMETRY_RELOAD_INTERVAL_SECS = "TELEMETRY_RELOAD_INTERVAL_SECS"
+"""How often a running process checks ``telemetry.toml`` (and ``otel-distro forget``) for
+changes; ``0`` turns hot reload off. Default ``2``."""
+
 TELEMETRY_BASE_DIR = "TELEMETRY_BASE_DIR"
 """Root of the local OTLP JSON Lines store. Default: the platform data dir."""
 
 TELEMETRY_RETENTION_DAYS = "TELEMETRY_RETENTION_DAYS"
 """Local store files older than this many days are purged. Default ``30``."""
+
+TELEMETRY_TRACES_RETENTION_DAYS = "TELEMETRY_TRACES_RETENTION_DAYS"
+"""Retention of the store's traces in days, overriding ``TELEMETRY_RETENTION_DAYS``."""
+
+TELEMETRY_METRICS_RETENTION_DAYS = "TELEMETRY_METRICS_RETENTION_DAYS"
+"""Retention of the store's metrics in days, overriding ``TELEMETRY_RETENTION_DAYS``."""
+
+TELEMETRY_LOGS_RETENTION_DAYS = "TELEMETRY_LOGS_RETENTION_DAYS"
+"""Retention of the store's logs in days, overriding ``TELEMETRY_RETENTION_DAYS``."""
 
 TELEMETRY_STORE_ENABLED = "TELEMETRY_STORE_ENABLED"
 """Write the local JSON Lines store. Default ``true``."""

@@ -15,38 +15,29 @@ from opentelemetry.sdk._logs import LoggerProvider, LogRecordProcessor
 from opentelemetry.sdk._logs.export import BatchLogRecordProcessor
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import MetricReader, PeriodicExportingMetricReader
-from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor, TracerProvider
+from opentelemetry.sdk.trace import sampling as samplers
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
-from exporters.jsonl import (
-    JsonlLogExporter,
-    JsonlMetricExporter,
-    JsonlSpanProcessor,
-)
+from exporters.jsonl import JsonlMetricExporter
 from exporters.jsonl_store import JsonlStore
 from otel_distro import lifecycle
 from otel_distro.components import (
-    LANGFUSE_EXPORTER_NAME,
     LOGS,
     METRICS,
     TRACES,
     Problems,
     Signal,
     build_resource,
-    build_sampler,
     exporter_classes,
 )
 from otel_distro.settings import Settings, SettingsError
-from otel_distro.version import __version__
+from otel_distro.switchboard import PRIVACY_FIELDS, ReloadableSampler, Switchboard
 from processors.base import RecordProcessor
 from processors.chain import LogChain, MetricsChainExporter, SpanChain
 
 _logger = logging.getLogger("otel_distro")
 
-STORE_QUEUE_SIZE = 16_384  # encoded spans are bytes: ~1 KB each, not a live span object
-STORE_BATCH_SIZE = 512
-STORE_DELAY_MILLIS = 1_000
 SHUTDOWN_SECONDS = 10.0
 
 
@@ -82,15 +73,29 @@ class Pipeline:
     tracer_provider: ChainedTracerProvider
     meter_provider: MeterProvider
     logger_provider: ChainedLoggerProvider
-    store: JsonlStore | None
-    processors: tuple[RecordProcessor, ...]
+    store: JsonlStore
+    switchboard: Switchboard
     log_bridge: Any = None
-    uploader: Any = None  # the continuous upload, when opted in
     _shut_down: bool = field(default=False, repr=False)
+
+    @property
+    def processors(self) -> tuple[RecordProcessor, ...]:
+        return self.switchboard.processors
+
+    @property
+    def uploader(self) -> Any:
+        """The continuous upload, when opted in."""
+        part = self.switchboard.part("upload")
+        return part.upload if part is not None else None
 
     @property
     def _providers(self) -> tuple[ChainedTracerProvider, ChainedLoggerProvider, MeterProvider]:
         return self.tracer_provider, self.logger_provider, self.meter_provider
+
+    def apply(self, settings: Settings) -> None:
+        """Apply changed settings to the running pipeline (what can change without a restart)."""
+        self.switchboard.apply(settings, Problems())
+        self.settings = settings
 
     def force_flush(self, timeout_millis: int = 30_000) -> bool:
         """Flush the three signals side by side; returns by the deadline even if an exporter hangs."""
@@ -108,9 +113,20 @@ class Pipeline:
         if self.log_bridge is not None:
             run_bounded([self.log_bridge.remove], SHUTDOWN_SECONDS)
         run_bounded([p.shutdown for p in self._providers], SHUTDOWN_SECONDS)
-        if self.uploader is not None:  # after the store flushed: the last pass sends the last spans
-            run_bounded([self.uploader.shutdown], SHUTDOWN_SECONDS)
+        uploader = self.uploader
+        if uploader is not None:  # after the store flushed: the last pass sends the last spans
+            run_bounded([uploader.shutdown], SHUTDOWN_SECONDS)
         run_bounded([processor.shutdown for processor in self.processors], SHUTDOWN_SECONDS)
+
+
+class _PartsStopper:
+    """Stops the switchboard's parts when a failed start is cleaned up."""
+
+    def __init__(self, switchboard: Switchboard) -> None:
+        self.switchboard = switchboard
+
+    def shutdown(self) -> None:
+        self.switchboard.stop_parts(final=False)
 
 
 def _call(step: Callable[[], object], results: list[bool]) -> None:
@@ -182,10 +198,11 @@ def build_pipeline(
     problems = Problems(strict=strict)
     from otel_distro.privacy import privacy_processors
 
-    chain = (*privacy_processors(settings, problems), *validate_processors(processors, problems))
+    extra = validate_processors(processors, problems)
+    chain = (*privacy_processors(settings, problems), *extra)
     started: list[Any] = []
     try:
-        pipeline = _assemble(settings, chain, problems, started)
+        pipeline = _assemble(settings, chain, extra, problems, started)
     except BaseException:
         for component in reversed(started):
             try:
@@ -204,141 +221,66 @@ def build_pipeline(
 
 
 def _assemble(
-    settings: Settings, chain: tuple[RecordProcessor, ...], problems: Problems, started: list[Any]
+    settings: Settings,
+    chain: tuple[RecordProcessor, ...],
+    extra: tuple[RecordProcessor, ...],
+    problems: Problems,
+    started: list[Any],
 ) -> Pipeline:
     resource = build_resource(settings)
-    store = None
+    # The store object always exists (it writes nothing until a part uses it), so the store can
+    # be switched on while running; retention runs at start only where it is on.
+    store = JsonlStore(settings.store_dir, settings.retention_days, settings.retention)
     if any(signal.wants_store(settings) for signal in (TRACES, METRICS, LOGS)):
-        store = JsonlStore(settings.store_dir, settings.retention_days)
         store.purge()
 
-    span_downstream: list[SpanProcessor] = []
-    traces_store = store if store is not None and TRACES.wants_store(settings) else None
-    if traces_store is not None:
-        span_downstream.append(
-            JsonlSpanProcessor(traces_store, STORE_QUEUE_SIZE, STORE_DELAY_MILLIS, STORE_BATCH_SIZE)
-        )
-    if settings.endpoint:  # behind the store: it flushes before this one drains
-        span_downstream.append(_conversation_log(settings, resource, traces_store))
-    langfuse = _langfuse(settings, problems)
-    if langfuse is not None:
-        span_downstream.append(langfuse)
-    span_downstream += _start_named(settings, TRACES, problems, BatchSpanProcessor)
-    started += span_downstream
+    named_spans = _start_named(settings, TRACES, problems, BatchSpanProcessor)
+    started += named_spans
     # Fast-path privacy work runs as a span ends; spans with very large texts, and spans a
     # processor is slow on (presidio on free text), go to the worker.
-    span_chain = SpanChain(chain, span_downstream, run_inline=_inline_rule(chain))
+    span_chain = SpanChain(chain, named_spans, run_inline=_inline_rule(chain))
     started.append(span_chain)
-    sampler = build_sampler(settings, problems)
+    sampler = ReloadableSampler(samplers.ALWAYS_ON)
     tracer_provider = ChainedTracerProvider(span_chain, resource=resource, sampler=sampler)
+
+    metric_exporters: list[MetricsChainExporter] = []
 
     def metric_reader(exporter: Any) -> MetricReader:
         wrapped = MetricsChainExporter(chain, exporter)
-        return PeriodicExportingMetricReader(
-            wrapped, export_interval_millis=settings.metric_export_interval_ms
-        )
+        metric_exporters.append(wrapped)
+        interval = settings.metric_export_interval_ms
+        return PeriodicExportingMetricReader(wrapped, export_interval_millis=interval)
 
-    readers = []
-    if store is not None and METRICS.wants_store(settings):
-        readers.append(metric_reader(JsonlMetricExporter(store)))
+    readers = [metric_reader(JsonlMetricExporter(store))]
     readers += _start_named(settings, METRICS, problems, metric_reader)
     started += readers
     meter_provider = MeterProvider(resource=resource, metric_readers=readers, shutdown_on_exit=False)
     started.append(meter_provider)
 
-    log_downstream: list[LogRecordProcessor] = []
-    if store is not None and LOGS.wants_store(settings):
-        log_downstream.append(
-            BatchLogRecordProcessor(
-                JsonlLogExporter(store),
-                max_queue_size=STORE_QUEUE_SIZE,
-                schedule_delay_millis=STORE_DELAY_MILLIS,
-                max_export_batch_size=STORE_BATCH_SIZE,
-            )
-        )
-    log_downstream += _start_named(settings, LOGS, problems, BatchLogRecordProcessor)
-    started += log_downstream
-    log_chain = LogChain(chain, log_downstream)
+    named_logs = _start_named(settings, LOGS, problems, BatchLogRecordProcessor)
+    started += named_logs
+    log_chain = LogChain(chain, named_logs)
     started.append(log_chain)
     logger_provider = ChainedLoggerProvider(log_chain, resource=resource)
-    pipeline = Pipeline(settings, tracer_provider, meter_provider, logger_provider, store, chain)
-    pipeline.uploader = _uploader(settings, store, problems)
-    return pipeline
 
-
-def _uploader(settings: Settings, store: JsonlStore | None, problems: Problems) -> Any:
-    """The continuous upload of the store (opt-in), or None."""
-    if not settings.upload_enabled:
-        return None
-    if not settings.upload_endpoint:
-        problems.report("TELEMETRY_UPLOAD_ENABLED is true but TELEMETRY_UPLOAD_ENDPOINT is unset; no upload")
-        return None
-    if store is None:
-        problems.report("TELEMETRY_UPLOAD_ENABLED is true but the store is off; nothing to upload")
-        return None
-    from exporters.upload import BackgroundUploader, StoreUploader, state_base
-
-    uploader = StoreUploader(
-        store.base_dir,
-        state_base(store.base_dir),
-        settings.upload_endpoint,
-        dict(settings.upload_headers),
+    switchboard = Switchboard(
+        store=store,
+        resource=resource,
+        span_chain=span_chain,
+        log_chain=log_chain,
+        store_metrics=metric_exporters[0],
+        metric_exporters=metric_exporters,
+        named_spans=named_spans,
+        named_logs=named_logs,
+        sampler=sampler,
+        extra_processors=extra,
+        processors=chain,
+        privacy_signature=tuple(getattr(settings, name) for name in PRIVACY_FIELDS),
+        inline_rule=_inline_rule,
     )
-    return BackgroundUploader(uploader, interval=settings.upload_interval_secs)
-
-
-def _conversation_log(settings: Settings, resource: Resource, store: JsonlStore | None) -> SpanProcessor:
-    """The conversation-log exporter: following the store when it keeps traces, else with a cache."""
-    from exporters.conversation_log import (
-        ConversationLogExporter,
-        ConversationLogProcessor,
-        StoreFollowerProcessor,
-    )
-
-    assert settings.endpoint is not None
-    exporter = ConversationLogExporter(
-        settings.endpoint,
-        settings.cache_path or settings.store_dir / "cache" / "conversation_log",
-        batch_size=settings.batch_size,
-        flush_interval=settings.flush_interval_secs,
-        max_cache_bytes=settings.max_cache_size_mb * 1024 * 1024,
-        headers=dict(settings.endpoint_headers),
-        timeout=settings.endpoint_timeout_secs,
-        selection=settings.execution_traces,
-        source={
-            "distro": "otel-distro",
-            "version": __version__,
-            "service": str(resource.attributes.get("service.name", "")),
-        },
-        store_traces=store.signal_dir("traces") if store is not None else None,
-    )
-    if store is not None:
-        return StoreFollowerProcessor(exporter)
-    return ConversationLogProcessor(exporter, settings.flush_interval_secs)
-
-
-def _langfuse(settings: Settings, problems: Problems) -> SpanProcessor | None:
-    """The Langfuse exporter, when both keys are set (``OTEL_TRACES_EXPORTER=langfuse`` asks for it too)."""
-    named = LANGFUSE_EXPORTER_NAME in TRACES.names(settings)
-    if not (settings.langfuse_public_key and settings.langfuse_secret_key):
-        if named:
-            problems.report(
-                "OTEL_TRACES_EXPORTER names 'langfuse', which needs LANGFUSE_PUBLIC_KEY and "
-                "LANGFUSE_SECRET_KEY; not started"
-            )
-        return None
-    from exporters.langfuse import LangfuseSpanExporter, LangfuseSpanProcessor
-
-    exporter = LangfuseSpanExporter(
-        settings.langfuse_public_key,
-        settings.langfuse_secret_key,
-        settings.langfuse_host,
-        sample_rate=settings.langfuse_sample_rate,
-        spans=settings.langfuse_spans,
-        timeout=settings.langfuse_timeout_secs,
-        headers=dict(settings.langfuse_headers),
-    )
-    return LangfuseSpanProcessor(exporter)
+    started.append(_PartsStopper(switchboard))
+    switchboard.apply(settings, problems)
+    return Pipeline(settings, tracer_provider, meter_provider, logger_provider, store, switchboard)
 
 
 def _inline(span: ReadableSpan) -> bool:

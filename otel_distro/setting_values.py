@@ -53,6 +53,15 @@ def _positive_float(raw: object) -> float:
     return float(value)
 
 
+def _non_negative_float(raw: object) -> float:
+    if isinstance(raw, bool):
+        raise ValueError
+    value = float(raw.strip()) if isinstance(raw, str) else raw
+    if not isinstance(value, int | float) or not 0 <= value < float("inf"):
+        raise ValueError
+    return float(value)
+
+
 def _text(raw: object) -> str | None:
     if not isinstance(raw, str):
         raise ValueError
@@ -123,6 +132,7 @@ URL = Parser("an http:// or https:// URL", _url)
 NAMES = Parser("a comma-separated list of names", _names)
 KEY_VALUES = Parser("comma-separated key=value pairs (or a TOML table)", _key_values)
 POSITIVE = Parser("a number greater than 0", _positive_float)
+NON_NEGATIVE = Parser("a number, 0 or greater", _non_negative_float)
 OTLP_PROTOCOLS = ("grpc", "http/protobuf")
 
 

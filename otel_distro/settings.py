@@ -22,6 +22,7 @@ from otel_distro.setting_values import (
     FRACTION,
     KEY_VALUES,
     NAMES,
+    NON_NEGATIVE,
     PATH,
     PATTERNS,
     POSITIVE,
@@ -72,6 +73,13 @@ class Settings:
     """Every option of the distro, already validated."""
 
     enabled: bool = _option(True, BOOL, "enabled", "Master switch.", (ev.TELEMETRY_ENABLED,))
+    reload_interval_secs: float = _option(
+        2.0,
+        NON_NEGATIVE,
+        "reload_interval_secs",
+        "How often a running process checks this file for changes (0: no hot reload).",
+        (ev.TELEMETRY_RELOAD_INTERVAL_SECS,),
+    )
     sdk_disabled: bool = _option(
         False, BOOL, "otel.sdk_disabled", "Standard OTel kill switch.", (ev.OTEL_SDK_DISABLED,)
     )
@@ -88,6 +96,27 @@ class Settings:
         "store.retention_days",
         "Purge local files older than this many days.",
         (ev.TELEMETRY_RETENTION_DAYS,),
+    )
+    traces_retention_days: int | None = _option(
+        None,
+        int_between(1, 36500),
+        "store.traces_retention_days",
+        "Retention of traces in days (unset: retention_days).",
+        (ev.TELEMETRY_TRACES_RETENTION_DAYS,),
+    )
+    metrics_retention_days: int | None = _option(
+        None,
+        int_between(1, 36500),
+        "store.metrics_retention_days",
+        "Retention of metrics in days (unset: retention_days).",
+        (ev.TELEMETRY_METRICS_RETENTION_DAYS,),
+    )
+    logs_retention_days: int | None = _option(
+        None,
+        int_between(1, 36500),
+        "store.logs_retention_days",
+        "Retention of logs in days (unset: retention_days).",
+        (ev.TELEMETRY_LOGS_RETENTION_DAYS,),
     )
     store_enabled: bool = _option(
         True, BOOL, "store.enabled", "Write the local JSON Lines store.", (ev.TELEMETRY_STORE_ENABLED,)
@@ -378,6 +407,18 @@ class Settings:
         return self.enabled and not self.sdk_disabled
 
     @property
+    def retention(self) -> dict[str, int]:
+        """Days each signal's store files are kept: the per-signal override, else retention_days."""
+        return {
+            signal: override if override is not None else self.retention_days
+            for signal, override in (
+                ("traces", self.traces_retention_days),
+                ("metrics", self.metrics_retention_days),
+                ("logs", self.logs_retention_days),
+            )
+        }
+
+    @property
     def store_dir(self) -> Path:
         """The local store root, defaulting to the platform data dir."""
         if self.base_dir is not None:
@@ -496,7 +537,32 @@ def resolve(
             sources[option.name] = source
             break
         sources.setdefault(option.name, "default")
-    return Resolution(Settings(**values), sources, problems, path)
+    settings = Settings(**values)
+    if settings.enabled:
+        settings = _honour_forget(settings, sources)
+    return Resolution(settings, sources, problems, path)
+
+
+def _honour_forget(settings: Settings, sources: dict[str, str]) -> Settings:
+    """Recording stays off for a store ``otel-distro forget`` was run on, whatever else says."""
+    from otel_distro import forget
+
+    try:
+        store_dir = settings.store_dir
+        since = forget.disabled_at(store_dir)
+    except Exception:  # noqa: BLE001 - no platform data dir: no marker either
+        return settings
+    if since is None:
+        return settings
+    sources["enabled"] = f"{forget.marker_path(store_dir)} ({forget.SOURCE} at {since})"
+    return dataclasses.replace(settings, enabled=False)
+
+
+def forgotten(resolution: Resolution) -> bool:
+    """Whether recording is off because ``otel-distro forget`` was run on the store."""
+    from otel_distro import forget
+
+    return forget.SOURCE in resolution.sources.get("enabled", "")
 
 
 def load_settings(

@@ -158,6 +158,7 @@ class _Chain:
         self.downstream = tuple(downstream)
         self.late: tuple[Any, ...] = ()
         self.stats = ChainStats()
+        self.recording = True  # False: records arriving from now on are dropped (recording is off)
         self._lock = threading.Lock()
 
     def add_downstream(self, target: Any) -> None:
@@ -165,6 +166,15 @@ class _Chain:
         with self._lock:
             self.downstream = (*self.downstream, target)
             self.late = (*self.late, target)
+
+    def set_downstream(self, targets: Sequence[Any]) -> None:
+        """Replace the targets behind the chain (those added later by libraries stay, last)."""
+        with self._lock:
+            self.downstream = (*targets, *self.late)
+
+    def set_processors(self, processors: Sequence[RecordProcessor]) -> None:
+        """Replace the processors; records already being processed finish with the old ones."""
+        self.processors = tuple(processors)
 
 
 class _SpanFanOut(SpanExporter):
@@ -222,7 +232,18 @@ class SpanChain(_Chain, SpanProcessor):
             except Exception as exc:  # noqa: BLE001
                 self.stats.delivery_failure(target, exc)
 
+    def set_processors(
+        self,
+        processors: Sequence[RecordProcessor],
+        run_inline: Callable[[ReadableSpan], bool] | None = None,
+    ) -> None:
+        self.run_inline = run_inline
+        self._measure = not any(p.bounds_inline_text for p in processors)
+        self.processors = tuple(processors)
+
     def on_end(self, span: ReadableSpan) -> None:
+        if not self.recording:
+            return
         if self.late and not span.context.trace_flags.sampled:
             # Recorded but not sampled: no exporter takes it and the batch stage drops it, but a
             # processor that saw on_start is owed on_end (processed here: this is rare).
@@ -309,6 +330,8 @@ class LogChain(_Chain, LogRecordProcessor):
         )
 
     def on_emit(self, log_record: ReadWriteLogRecord) -> None:
+        if not self.recording:
+            return
         if self.processors:
             self._stage.on_emit(log_record)
         else:
@@ -334,10 +357,16 @@ class MetricsChainExporter(MetricExporter):
         self.processors = tuple(processors)
         self.exporter = exporter
         self.stats = ChainStats()
+        self.recording = True  # False: collections are dropped (recording, or this exporter, is off)
+
+    def set_processors(self, processors: Sequence[RecordProcessor]) -> None:
+        self.processors = tuple(processors)
 
     def export(
         self, metrics_data: MetricsData, timeout_millis: float = 10_000, **kwargs: Any
     ) -> MetricExportResult:
+        if not self.recording:
+            return MetricExportResult.SUCCESS
         data = _run(self.processors, metrics_data, "process_metrics", MetricsData, self.stats)
         if data is None:
             return MetricExportResult.FAILURE

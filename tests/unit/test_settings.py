@@ -48,6 +48,15 @@ def test_kwargs_beat_environment_beat_file_beat_defaults(tmp_path: Path) -> None
     assert settings.flush_interval_secs == 60.0
 
 
+def test_per_signal_retention_comes_from_file_or_environment_and_defaults_to_retention_days(
+    tmp_path: Path,
+) -> None:
+    config = _write(tmp_path / "t.toml", "[store]\nretention_days = 20\nmetrics_retention_days = 90\n")
+    env = {"TELEMETRY_CONFIG": str(config), "TELEMETRY_TRACES_RETENTION_DAYS": "7"}
+    settings = resolve(env=env).settings
+    assert settings.retention == {"traces": 7, "metrics": 90, "logs": 20}
+
+
 def test_local_telemetry_toml_is_read_without_telemetry_config(tmp_path: Path) -> None:
     _write(tmp_path / "telemetry.toml", "enabled = false\n")
     assert resolve(env={}).settings.enabled is False

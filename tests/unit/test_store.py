@@ -232,6 +232,18 @@ def test_purge_removes_files_older_than_retention_and_keeps_younger_ones(tmp_pat
     assert store.stats.files_purged == len(old)
 
 
+def test_per_signal_retention_overrides_the_store_wide_retention(tmp_path: Path) -> None:
+    store = JsonlStore(tmp_path, retention_days=30, retention={"traces": 7, "metrics": 90})
+    traces = {days: _dated(store, "traces", days) for days in (6, 8)}
+    metrics = {days: _dated(store, "metrics", days) for days in (40, 91)}
+    logs = {days: _dated(store, "logs", days) for days in (29, 31)}
+
+    removed = store.purge()
+
+    assert sorted(removed) == sorted([traces[8], metrics[91], logs[31]])
+    assert traces[6].exists() and metrics[40].exists() and logs[29].exists()
+
+
 def test_purge_older_than_days_overrides_the_retention(tmp_path: Path) -> None:
     store = JsonlStore(tmp_path, retention_days=30)
     three_days = _dated(store, "traces", 3)

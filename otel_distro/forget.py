@@ -1,0 +1,106 @@
+"""The forget switch: erase the local store and keep recording off until it is re-enabled.
+
+``otel-distro forget`` writes a marker (``disabled.json``) at the store root and erases the
+store's files, caches and upload state. Settings resolution reads the marker: while it is
+there, ``enabled`` is false whatever the environment or ``telemetry.toml`` say, so no process
+started on this store records anything. Running processes see it within the reload interval,
+stop recording, and erase what they wrote meanwhile. ``otel-distro enable`` removes it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import shutil
+from pathlib import Path
+
+DISABLED_FILE = "disabled.json"
+SOURCE = "otel-distro forget"
+# What the distro keeps at a store root: the signals, the conversation-log cache, the upload
+# records, the store's query index and the per-install hashing key.
+_STORE_DIRS = ("traces", "metrics", "logs", "cache", "upload", "index")
+_STORE_FILES = ("hash.key",)
+# What the conversation-log exporter keeps in a cache directory of the user's choosing.
+_CACHE_PREFIXES = ("open.", "ready.", "sending.", "tmp.")
+_CACHE_FILES = ("state.json", "store_position.json")
+
+
+def marker_path(store_dir: Path) -> Path:
+    return store_dir / DISABLED_FILE
+
+
+def disabled_at(store_dir: Path) -> str | None:
+    """When recording was turned off by ``forget`` for this store, or None if it is not.
+
+    A marker that exists but cannot be read still counts: when unsure, record nothing.
+    """
+    path = marker_path(store_dir)
+    try:
+        data = json.loads(path.read_bytes())
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError):
+        return "unknown" if path.exists() else None
+    stamp = data.get("disabled_at") if isinstance(data, dict) else None
+    return str(stamp) if stamp else "unknown"
+
+
+def disable(store_dir: Path) -> Path:
+    """Write the marker (directories 0700, file 0600, replaced atomically)."""
+    store_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    path = marker_path(store_dir)
+    temporary = path.with_name(f".{DISABLED_FILE}.{os.getpid()}")
+    data = {"disabled_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), "by": SOURCE}
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        json.dump(data, handle)
+    os.replace(temporary, path)
+    return path
+
+
+def enable(store_dir: Path) -> bool:
+    """Remove the marker; True if there was one."""
+    try:
+        marker_path(store_dir).unlink()
+    except FileNotFoundError:
+        return False
+    return True
+
+
+def erase(store_dir: Path, cache_path: Path | None = None) -> list[Path]:
+    """Delete what the distro keeps under the store root (and in a separate conversation-log
+    cache); files there that are not the distro's, and the marker, are left alone."""
+    removed: list[Path] = []
+    for name in _STORE_DIRS:
+        directory = store_dir / name
+        if directory.is_dir() and not directory.is_symlink():
+            shutil.rmtree(directory, ignore_errors=True)
+            if not directory.exists():
+                removed.append(directory)
+    candidates = [store_dir / name for name in _STORE_FILES]
+    if cache_path is not None and cache_path.is_dir():
+        for entry in cache_path.iterdir():
+            name = entry.name
+            if name in _CACHE_FILES or (name.startswith(_CACHE_PREFIXES) and name.endswith(".jsonl")):
+                candidates.append(entry)
+    for path in candidates:
+        try:
+            path.unlink()
+        except FileNotFoundError:
+            continue
+        except OSError:  # reported by the caller, which lists what is left
+            continue
+        removed.append(path)
+    return removed
+
+
+def leftovers(store_dir: Path) -> list[Path]:
+    """Files of the distro still under the store root (what an erase could not remove)."""
+    found = []
+    for name in _STORE_DIRS:
+        directory = store_dir / name
+        if directory.is_dir():
+            found += [path for path in directory.rglob("*") if path.is_file()]
+    found += [path for name in _STORE_FILES if (path := store_dir / name).exists()]
+    return found
