@@ -1,4 +1,4 @@
-"""The ``otel-distro`` command line: stats, trace, purge, upload and config over the local store."""
+"""The ``otel-distro`` command line: stats, trace, purge, upload, forget, enable and config over the store."""
 
 from __future__ import annotations
 
@@ -299,6 +299,70 @@ def upload(
             click.echo(f"stopped: {report.error}; rerun to resume where it stopped", err=True)
     if not report.complete:
         sys.exit(1)
+
+
+@main.command()
+@click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
+@click.option(
+    "--wait",
+    type=click.FloatRange(min=0),
+    help="Seconds to wait for running processes to stop before checking (default: the reload interval + 1).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_obj
+def forget(obj: _Context, yes: bool, wait: float | None, as_json: bool) -> None:
+    """Stop recording and erase the store, caches and upload state; recording stays off until
+    `otel-distro enable`, for every process using this store."""
+    import time
+
+    from otel_distro import forget as switch
+
+    if not yes:
+        if not sys.stdin.isatty():
+            raise click.UsageError("forget erases the store; pass --yes to confirm")
+        click.confirm(f"Stop recording and erase everything otel-distro keeps in {obj.base_dir}?", abort=True)
+    marker = switch.disable(obj.base_dir)
+    cache = obj.settings.cache_path
+    removed = switch.erase(obj.base_dir, cache)
+    # Running processes notice the marker within their reload interval, stop recording and erase
+    # what they wrote since; erasing again after that catches what was in flight.
+    time.sleep(obj.settings.reload_interval_secs + 1.0 if wait is None else wait)
+    removed += [path for path in switch.erase(obj.base_dir, cache) if path not in removed]
+    left = switch.leftovers(obj.base_dir)
+    if as_json:
+        _echo_json({"store": str(obj.base_dir), "marker": str(marker), "removed": removed, "left": left})
+    else:
+        click.echo(
+            f"recording is off for {obj.base_dir} (marker {marker}); `otel-distro enable` turns it back on"
+        )
+        click.echo(f"erased {len(removed)} item(s): store files, caches, upload state and the hashing key")
+        for path in left:
+            click.echo(f"could not erase {path}", err=True)
+    if left:
+        sys.exit(1)
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_obj
+def enable(obj: _Context, as_json: bool) -> None:
+    """Turn recording back on after `otel-distro forget` (running processes resume within seconds)."""
+    from otel_distro import forget as switch
+
+    removed = switch.enable(obj.base_dir)
+    resolution = settings_module.resolve({"base_dir": obj.base_dir})
+    still_off = None if resolution.settings.enabled else resolution.sources["enabled"]
+    if as_json:
+        _echo_json({"store": str(obj.base_dir), "marker_removed": removed, "still_off_by": still_off})
+        return
+    if removed:
+        click.echo(f"the forget marker of {obj.base_dir} is removed")
+    else:
+        click.echo(f"{obj.base_dir} was not forgotten; nothing to undo")
+    if still_off:
+        click.echo(f"recording stays off: enabled is false in {still_off}")
+    else:
+        click.echo("recording is on for new processes; running ones resume within their reload interval")
 
 
 @main.group()

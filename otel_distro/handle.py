@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from otel_distro.settings import Settings, SettingsError, load_settings
+from otel_distro.reload import ConfigWatcher
+from otel_distro.settings import Resolution, Settings, SettingsError, forgotten, load_resolution
 
 if TYPE_CHECKING:
     from otel_distro.pipeline import Pipeline
@@ -21,9 +23,68 @@ _current: TelemetryHandle | None = None
 class TelemetryHandle:
     """What ``configure()`` returns: the settings in force and the pipeline, if one runs."""
 
-    def __init__(self, settings: Settings | None, pipeline: Pipeline | None) -> None:
+    def __init__(
+        self,
+        settings: Settings | None,
+        pipeline: Pipeline | None,
+        processors: Sequence[RecordProcessor] = (),
+    ) -> None:
         self.settings = settings
         self.pipeline = pipeline
+        self.watcher: ConfigWatcher | None = None
+        self._processors = tuple(processors)
+        self._reload_lock = threading.Lock()
+        self._stopped = False
+
+    def reload(self, resolution: Resolution) -> None:
+        """Apply re-resolved settings: what can change while running does, the rest is named in
+        a warning and waits for the next start. Never raises."""
+        with self._reload_lock:
+            if self._stopped or self.settings is None:
+                return
+            try:
+                self._reload(resolution)
+            except Exception as exc:  # noqa: BLE001 - never raise into the app
+                _logger.warning("otel-distro: applying changed settings failed: %r", exc)
+
+    def _reload(self, resolution: Resolution) -> None:
+        from otel_distro.switchboard import RELOADABLE
+
+        old = self.settings
+        assert old is not None
+        new = resolution.settings
+        changed = [
+            f.name for f in dataclasses.fields(Settings) if getattr(old, f.name) != getattr(new, f.name)
+        ]
+        if not changed:
+            return
+        later = [name for name in changed if name not in RELOADABLE]
+        if later:
+            _logger.warning(
+                "otel-distro: changed settings take effect at the next start, not now: %s",
+                ", ".join(sorted(later)),
+            )
+            new = dataclasses.replace(new, **{name: getattr(old, name) for name in later})
+        was_forgotten = old.enabled and not new.enabled and forgotten(resolution)
+        if self.pipeline is not None:
+            self.pipeline.apply(new)
+        elif new.active:
+            from otel_distro.pipeline import build_pipeline
+
+            self.pipeline = build_pipeline(new, self._processors)
+        self.settings = new
+        applied = sorted(set(changed) - set(later))
+        if applied:
+            _logger.info("otel-distro: applied changed settings: %s", ", ".join(applied))
+        if was_forgotten:
+            from otel_distro import forget
+
+            forget.erase(new.store_dir, new.cache_path)
+            _logger.warning(
+                "otel-distro: recording stopped: `otel-distro forget` was run on %s; what this "
+                "process wrote there is erased (`otel-distro enable` turns recording back on)",
+                new.store_dir,
+            )
 
     @property
     def active(self) -> bool:
@@ -42,6 +103,10 @@ class TelemetryHandle:
 
     def shutdown(self) -> None:
         """Flush and stop the pipeline; never raises."""
+        if self.watcher is not None:
+            self.watcher.stop()
+        with self._reload_lock:
+            self._stopped = True
         if self.pipeline is None:
             return
         try:
@@ -70,13 +135,18 @@ def configure(
                 _logger.warning("otel-distro: already configured; the settings of this call are ignored")
             return _current
         try:
-            resolved = load_settings(settings, strict=strict)
+            resolution = load_resolution(settings, strict=strict)
+            resolved = resolution.settings
             pipeline = None
             if resolved.active:
                 from otel_distro.pipeline import build_pipeline
 
                 pipeline = build_pipeline(resolved, processors, strict=strict)
-            _current = TelemetryHandle(resolved, pipeline)
+            elif forgotten(resolution):
+                _logger.info("otel-distro: recording is off: %s", resolution.sources["enabled"])
+            _current = TelemetryHandle(resolved, pipeline, processors)
+            if not resolved.sdk_disabled:
+                _current.watcher = ConfigWatcher(resolution, settings, _current.reload)
         except SettingsError:
             raise
         except Exception as exc:

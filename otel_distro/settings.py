@@ -565,18 +565,50 @@ def forgotten(resolution: Resolution) -> bool:
     return forget.SOURCE in resolution.sources.get("enabled", "")
 
 
-def load_settings(
+def load_resolution(
     overrides: Mapping[str, Any] | None = None,
     env: Mapping[str, str] | None = None,
     strict: bool = False,
-) -> Settings:
+) -> Resolution:
     """Resolve settings; warn once per problem, or raise :class:`SettingsError` when strict."""
     resolution = resolve(overrides, env)
     if resolution.problems and strict:
         raise SettingsError("; ".join(resolution.problems))
     for problem in resolution.problems:
         _logger.warning("otel-distro: %s", problem)
-    return resolution.settings
+    return resolution
+
+
+def load_settings(
+    overrides: Mapping[str, Any] | None = None,
+    env: Mapping[str, str] | None = None,
+    strict: bool = False,
+) -> Settings:
+    """Resolve settings; warn once per problem, or raise :class:`SettingsError` when strict."""
+    return load_resolution(overrides, env, strict).settings
+
+
+def _stat(path: Path | None) -> tuple[int, int, int] | None:
+    if path is None:
+        return None
+    try:
+        info = path.stat()
+    except OSError:
+        return None
+    return info.st_mtime_ns, info.st_size, info.st_ino
+
+
+def watched_state(settings: Settings, env: Mapping[str, str] | None = None) -> tuple[object, ...]:
+    """What a change of settings shows in: the config file in effect and the forget marker."""
+    from otel_distro import forget
+
+    env = os.environ if env is None else env
+    path = config_file_path(env)
+    try:
+        marker: Path | None = forget.marker_path(settings.store_dir)
+    except Exception:  # noqa: BLE001 - no platform data dir: no marker to watch
+        marker = None
+    return path, _stat(path), _stat(marker)
 
 
 def describe(resolution: Resolution) -> list[dict[str, Any]]:

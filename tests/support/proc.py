@@ -153,3 +153,70 @@ def value(any_value: dict[str, Any]) -> Any:
 
 def attrs(items: list[dict[str, Any]]) -> dict[str, Any]:
     return {item["key"]: value(item["value"]) for item in items}
+
+
+class DrivenApp:
+    """A real child process the test drives line by line over stdin (each command answers ``ok``),
+    with its stderr collected as it comes so a test can wait for a message."""
+
+    def __init__(self, tmp: Path, source: str, env: dict[str, str], name: str = "driven.py") -> None:
+        import threading
+
+        script = tmp / name
+        script.write_text(textwrap.dedent(source))
+        self.proc = subprocess.Popen(
+            [sys.executable, str(script)],
+            env=env,
+            cwd=tmp,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        self._stderr: list[str] = []
+        self._cond = threading.Condition()
+        self._reader = threading.Thread(target=self._read_stderr, daemon=True)
+        self._reader.start()
+
+    def _read_stderr(self) -> None:
+        assert self.proc.stderr is not None
+        for line in self.proc.stderr:
+            with self._cond:
+                self._stderr.append(line)
+                self._cond.notify_all()
+
+    @property
+    def stderr(self) -> str:
+        with self._cond:
+            return "".join(self._stderr)
+
+    def call(self, command: str) -> str:
+        """Send one command line; return the child's answer line (it must start with ``ok``)."""
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        self.proc.stdin.write(command + "\n")
+        self.proc.stdin.flush()
+        answer = self.proc.stdout.readline().strip()
+        assert answer.startswith("ok"), f"{command!r} got {answer!r}; stderr:\n{self.stderr}"
+        return answer
+
+    def wait_for_stderr(self, text: str, count: int = 1, timeout: float = 15.0) -> None:
+        """Block until ``text`` has appeared ``count`` times on the child's stderr."""
+        with self._cond:
+            found = self._cond.wait_for(lambda: "".join(self._stderr).count(text) >= count, timeout)
+        assert found, f"{text!r} did not appear {count} time(s) on stderr:\n{self.stderr}"
+
+    def close(self, timeout: float = 60) -> int:
+        """Close stdin (the child finishes) and return its exit code."""
+        if self.proc.stdin is not None and not self.proc.stdin.closed:
+            self.proc.stdin.close()
+        try:
+            code = self.proc.wait(timeout=timeout)
+        finally:
+            if self.proc.poll() is None:
+                self.proc.kill()
+                self.proc.wait()
+            self._reader.join(timeout=5)
+            for pipe in (self.proc.stdout, self.proc.stderr):
+                if pipe is not None:
+                    pipe.close()
+        return code

@@ -148,3 +148,24 @@ def test_documented_file_lists_every_option_with_its_default() -> None:
             assert env_name in text, f"{env_name} is not documented"
         if section:
             assert section in parsed
+
+
+def test_the_forget_marker_keeps_recording_off_whatever_else_says_until_enabled(tmp_path: Path) -> None:
+    from otel_distro import forget
+    from otel_distro.settings import forgotten
+
+    store = tmp_path / "store"
+    env = {"TELEMETRY_BASE_DIR": str(store), "TELEMETRY_ENABLED": "true"}
+    forget.disable(store)
+    resolution = resolve({"enabled": True}, env)
+    assert resolution.settings.enabled is False
+    assert forgotten(resolution)
+    assert "otel-distro forget" in resolution.sources["enabled"]
+
+    forget.marker_path(store).write_text("not json")  # unreadable: still off
+    assert resolve(env=env).settings.enabled is False
+
+    assert forget.enable(store)
+    resolution = resolve(env=env)
+    assert resolution.settings.enabled is True
+    assert not forgotten(resolution)
