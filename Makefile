@@ -20,15 +20,17 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 
 demo: $(VENV)/.installed
 	rm -rf $(DEMO_STORE)
-	@echo "== running examples/app.py under opentelemetry-instrument (store: $(DEMO_STORE))"
+	@echo "== running examples/agent_app.py under opentelemetry-instrument (store: $(DEMO_STORE))"
 	TELEMETRY_BASE_DIR=$(DEMO_STORE) OTEL_SERVICE_NAME=demo-agent TELEMETRY_LOG_BRIDGE=true \
-		$(BIN)/opentelemetry-instrument $(BIN)/python examples/app.py
+		$(BIN)/opentelemetry-instrument $(BIN)/python examples/agent_app.py
 	@echo "== files written (OTLP JSON Lines, one export request per line)"
 	@ls -l $(DEMO_STORE)/traces $(DEMO_STORE)/metrics $(DEMO_STORE)/logs
 	@echo "== otel-distro stats"
 	$(BIN)/otel-distro --base-dir $(DEMO_STORE) stats
 	@echo "== otel-distro trace last"
 	$(BIN)/otel-distro --base-dir $(DEMO_STORE) trace last
+	@echo "== otel-distro compliance"
+	$(BIN)/otel-distro --base-dir $(DEMO_STORE) compliance
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .

@@ -1,4 +1,5 @@
-"""The ``otel-distro`` command line: stats, trace, purge, upload, forget, enable and config over the store."""
+"""The ``otel-distro`` command line over the local store: stats, trace, purge, upload, compliance,
+forget, enable and config."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from otel_distro import settings as settings_module
 from otel_distro.store_query import (
     ERROR_CODE,
     find_trace,
+    iter_spans,
     latest_trace_id,
     parse_duration,
     span_stats,
@@ -298,6 +300,41 @@ def upload(
         if report.error:
             click.echo(f"stopped: {report.error}; rerun to resume where it stopped", err=True)
     if not report.complete:
+        sys.exit(1)
+
+
+@main.command()
+@click.option("--since", default="7d", show_default=True, callback=_duration, help="Window, e.g. 24h, 7d.")
+@click.option("--top", default=10, show_default=True, help="How many missing attributes to list.")
+@click.option(
+    "--fail-under", type=click.FloatRange(0, 100), help="Exit 1 if the overall percentage is lower."
+)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_obj
+def compliance(obj: _Context, since: dt.timedelta, top: int, fail_under: float | None, as_json: bool) -> None:
+    """How completely the stored GenAI spans follow the GenAI conventions: overall, per type
+    (agent run, tool execution, model interaction, memory operation, routing decision), and
+    the attributes missing most often."""
+    from instrumentations.compliance import ComplianceReport
+
+    report = ComplianceReport()
+    for span in iter_spans(obj.store(), dt.datetime.now(dt.UTC) - since):
+        report.add(span.attributes, span.status_code)
+    data = report.as_dict(top)
+    if as_json:
+        _echo_json({"store": str(obj.base_dir), **data})
+    else:
+        click.echo(f"GenAI spans: {report.genai_spans} of {report.spans_checked} checked in {obj.base_dir}")
+        if report.genai_spans:
+            click.echo(f"overall:     {data['overall_percent']:.1f}%")
+            click.echo("by type:")
+            for kind, row in data["by_type"].items():
+                click.echo(f"  {kind:<18} {row['spans']:>7} spans  {row['percent']:5.1f}%")
+        if data["most_missing"]:
+            click.echo("missing most often:")
+            for row in data["most_missing"]:
+                click.echo(f"  {row['type']:<18} {row['attribute']} ({row['level']}): {row['spans']} spans")
+    if fail_under is not None and 100 * report.overall < fail_under:
         sys.exit(1)
 
 

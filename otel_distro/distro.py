@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import logging
 import os
+import sys
+from importlib.metadata import EntryPoint
 from typing import Any
 
 from opentelemetry.instrumentation.distro import BaseDistro  # type: ignore[attr-defined]
 
 CONFIGURATOR_NAME = "otel_distro"
+# Instrumentors whose own module imports their (large) library: loaded when the app first
+# imports that library, not at start-up. Entry point name -> the library's top-level module.
+DEFERRED_INSTRUMENTORS = {"openai": "openai"}
+
+_logger = logging.getLogger("otel_distro")
 
 
 class OtelDistro(BaseDistro):  # type: ignore[misc]
@@ -23,6 +31,26 @@ class OtelDistro(BaseDistro):  # type: ignore[misc]
         # app (and cost start-up) for nothing; leave it out unless the user chose the list.
         if os.environ.get("OTEL_PYTHON_LOG_CORRELATION", "").strip().lower() != "true":
             os.environ.setdefault("OTEL_PYTHON_DISABLED_INSTRUMENTATIONS", "logging")
+        # Before any instrumentor reads them (the OpenAI one reads them once, in instrument()).
+        try:
+            from otel_distro.genai_content import apply_capture_defaults
+            from otel_distro.settings import resolve
+
+            apply_capture_defaults(resolve().settings, os.environ)
+        except Exception as exc:  # noqa: BLE001 - the configurator reports settings problems
+            _logger.debug("otel-distro: no GenAI content defaults: %r", exc)
+
+    def load_instrumentor(self, entry_point: EntryPoint, **kwargs: Any) -> None:
+        """Load an instrumentor; one whose module imports a large library (OpenAI's imports
+        ``openai``, ~0.8 s) waits until the app imports that library, so an app that never does
+        pays nothing for it."""
+        module = DEFERRED_INSTRUMENTORS.get(entry_point.name)
+        if module is None or module in sys.modules:
+            super().load_instrumentor(entry_point, **kwargs)
+            return
+        from wrapt import when_imported
+
+        when_imported(module)(lambda _module: _instrument_later(entry_point, kwargs))
 
 
 class OtelDistroConfigurator:
@@ -36,3 +64,13 @@ class OtelDistroConfigurator:
         from otel_distro import configure
 
         configure()
+
+
+def _instrument_later(entry_point: EntryPoint, kwargs: dict[str, Any]) -> None:
+    """Run a deferred instrumentor as its library finishes importing; a failure costs only it."""
+    try:
+        entry_point.load()().instrument(**kwargs)
+    except ImportError as exc:  # as opentelemetry-instrument treats it: not for this environment
+        _logger.debug("otel-distro: skipping instrumentation '%s': %r", entry_point.name, exc)
+    except Exception as exc:  # noqa: BLE001 - never break the app's import
+        _logger.warning("otel-distro: instrumentation '%s' failed to load: %r", entry_point.name, exc)

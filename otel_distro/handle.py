@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import os
 import threading
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from otel_distro.genai_content import apply_capture_defaults
 from otel_distro.reload import ConfigWatcher
 from otel_distro.settings import Resolution, Settings, SettingsError, forgotten, load_resolution
 
@@ -137,6 +139,7 @@ def configure(
         try:
             resolution = load_resolution(settings, strict=strict)
             resolved = resolution.settings
+            apply_capture_defaults(resolved, os.environ)  # for instrumentors the app starts later
             pipeline = None
             if resolved.active:
                 from otel_distro.pipeline import build_pipeline

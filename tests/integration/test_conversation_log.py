@@ -13,7 +13,6 @@ import stat
 import subprocess
 import sys
 import textwrap
-import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -24,6 +23,7 @@ import pytest
 
 from exporters.conversation_records import stored_snapshots
 from exporters.store_tail import StoreTail
+from tests.support import waiting
 from tests.support.endpoint import ClosingEndpoint, Fault, FaultyEndpoint, free_port
 from tests.support.proc import CLI, clean_env, run_app
 
@@ -142,12 +142,7 @@ def assert_each_turn_arrived(records: list[dict[str, Any]], turns: list[tuple[st
 
 
 def wait_until(condition: Callable[[], object], timeout: float = WAIT) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.05)
-    return bool(condition())
+    return waiting.wait_until(condition, timeout)
 
 
 # The exporter follows the JSONL store when it keeps traces (the default), else keeps a cache.

@@ -1,0 +1,261 @@
+"""What every helper shares: the tracer and meter (OTel API only), safe attribute values, and
+spans around sync and async functions and generators that never let a telemetry error out."""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import json
+import logging
+from collections.abc import AsyncGenerator, Callable, Generator, Mapping
+from typing import Any, TypeVar
+
+from opentelemetry import context as context_api
+from opentelemetry import metrics, trace
+from opentelemetry.trace import Span, SpanKind, Status, StatusCode
+
+from instrumentations.version import __version__
+
+_logger = logging.getLogger("instrumentations")
+SCOPE = "instrumentations"
+ERROR_TYPE = "error.type"
+MAX_TEXT = 8192  # characters kept of a value turned into text (arguments, results, odd types)
+
+tracer = trace.get_tracer(SCOPE, __version__)
+meter = metrics.get_meter(SCOPE, __version__)
+
+F = TypeVar("F", bound=Callable[..., Any])
+_warned: set[str] = set()
+
+
+def warn_once(what: str, exc: BaseException) -> None:
+    """Log a helper's own failure once per kind; the caller's code runs on regardless."""
+    if what not in _warned:
+        _warned.add(what)
+        _logger.warning(
+            "instrumentations: %s failed (%r); telemetry of this call may be incomplete", what, exc
+        )
+
+
+def clean(value: Any) -> Any:
+    """An attribute value OTel accepts: primitives and lists of one primitive type as they are,
+    anything else as (bounded) JSON text."""
+    if isinstance(value, str | bool | int | float):
+        return value
+    if isinstance(value, list | tuple) and value:
+        kinds = {type(item) for item in value}
+        if len(kinds) == 1 and kinds <= {str, bool, int, float}:
+            return list(value)
+    return text(value)
+
+
+def text(value: Any) -> str:
+    if isinstance(value, str):
+        return value[:MAX_TEXT]
+    try:
+        return json.dumps(value, default=str, ensure_ascii=False)[:MAX_TEXT]
+    except Exception:  # noqa: BLE001 - e.g. a __str__ that raises: say what it was instead
+        return f"<{type(value).__name__}>"
+
+
+def clean_attributes(attributes: Mapping[str, Any] | None) -> dict[str, Any]:
+    """Drop None values and unusable keys; make every value OTel-valid."""
+    if not attributes:
+        return {}
+    return {str(key): clean(value) for key, value in attributes.items() if value is not None}
+
+
+def mark_error(span: Span, exc: BaseException) -> None:
+    """Record an exception the way the conventions ask: status, ``error.type`` and the event."""
+    try:
+        span.set_attribute(ERROR_TYPE, type(exc).__qualname__)
+        span.record_exception(exc)
+        span.set_status(Status(StatusCode.ERROR, f"{type(exc).__name__}: {exc}"[:MAX_TEXT]))
+    except Exception as own:  # noqa: BLE001
+        warn_once("recording an error", own)
+
+
+class _Step:
+    """Makes ``span`` current for the duration of one step of a generator."""
+
+    def __init__(self, span: Span) -> None:
+        self.span = span
+        self.token: object = None
+
+    def __enter__(self) -> None:
+        try:
+            self.token = context_api.attach(trace.set_span_in_context(self.span))
+        except Exception as exc:  # noqa: BLE001
+            warn_once("activating a span", exc)
+
+    def __exit__(self, *exc: object) -> None:
+        if self.token is not None:
+            try:
+                context_api.detach(self.token)  # type: ignore[arg-type]
+            except Exception as own:  # noqa: BLE001
+                warn_once("deactivating a span", own)
+            self.token = None
+
+
+def _end(span: Span | None, exc: BaseException | None = None) -> None:
+    if span is None:
+        return
+    try:
+        if exc is not None:
+            mark_error(span, exc)
+        span.end()
+    except Exception as own:  # noqa: BLE001
+        warn_once("ending a span", own)
+
+
+def start_span(name: str, kind: SpanKind, attributes: Mapping[str, Any]) -> Span | None:
+    """A started span (not current), or None if telemetry failed."""
+    try:
+        return tracer.start_span(name, kind=kind, attributes=attributes)
+    except Exception as exc:  # noqa: BLE001
+        warn_once("starting a span", exc)
+        return None
+
+
+_Active = tuple[Span, object]
+
+
+def _enter(name: str, kind: SpanKind, attributes: Mapping[str, Any]) -> _Active | None:
+    """Start a span and make it current (without the context-manager layers of
+    ``start_as_current_span``: a decorated call should cost little more than the span itself)."""
+    try:
+        span = tracer.start_span(name, kind=kind, attributes=attributes)
+        return span, context_api.attach(trace.set_span_in_context(span))
+    except Exception as exc:  # noqa: BLE001
+        warn_once("starting a span", exc)
+        return None
+
+
+def _exit(active: _Active | None, exc: BaseException | None) -> None:
+    if active is None:
+        return
+    span, token = active
+    try:
+        context_api.detach(token)  # type: ignore[arg-type]
+    except Exception as own:  # noqa: BLE001
+        warn_once("deactivating a span", own)
+    _end(span, exc)
+
+
+def traced(
+    func: F,
+    name: str,
+    kind: SpanKind,
+    attributes: Mapping[str, Any],
+    on_result: Callable[[Span, Any], None] | None = None,
+) -> F:
+    """``func`` wrapped in a span named ``name``, whatever kind of callable it is: the span covers
+    the call, the awaited coroutine, or the whole iteration of a (async) generator."""
+    if inspect.isasyncgenfunction(func):
+
+        @functools.wraps(func)
+        def async_gen_wrapper(*args: Any, **kwargs: Any) -> Any:
+            return _async_generator(func(*args, **kwargs), start_span(name, kind, attributes))
+
+        return async_gen_wrapper  # type: ignore[return-value]
+    if inspect.isgeneratorfunction(func):
+
+        @functools.wraps(func)
+        def gen_wrapper(*args: Any, **kwargs: Any) -> Any:
+            return _generator(func(*args, **kwargs), start_span(name, kind, attributes))
+
+        return gen_wrapper  # type: ignore[return-value]
+    if inspect.iscoroutinefunction(func):
+
+        @functools.wraps(func)
+        async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
+            manager = _enter(name, kind, attributes)
+            try:
+                result = await func(*args, **kwargs)
+            except BaseException as exc:
+                _exit(manager, exc)
+                raise
+            if on_result is not None and manager is not None:
+                _on_result(on_result, manager, result)
+            _exit(manager, None)
+            return result
+
+        return async_wrapper  # type: ignore[return-value]
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        manager = _enter(name, kind, attributes)
+        try:
+            result = func(*args, **kwargs)
+        except BaseException as exc:
+            _exit(manager, exc)
+            raise
+        if on_result is not None and manager is not None:
+            _on_result(on_result, manager, result)
+        _exit(manager, None)
+        return result
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _on_result(on_result: Callable[[Span, Any], None], active: _Active, result: Any) -> None:
+    try:
+        on_result(active[0], result)
+    except Exception as exc:  # noqa: BLE001
+        warn_once("recording a result", exc)
+
+
+def _generator(inner: Generator[Any, Any, Any], span: Span | None) -> Generator[Any, Any, Any]:
+    """Drive ``inner`` with ``span`` current during each of its steps; end the span with it."""
+    if span is None:
+        return (yield from inner)
+    step = _Step(span)
+    method, argument = "send", None
+    while True:
+        try:
+            with step:
+                item = getattr(inner, method)(argument)
+        except StopIteration as stop:
+            _end(span)
+            return stop.value
+        except BaseException as exc:
+            _end(span, exc)
+            raise
+        try:
+            method, argument = "send", (yield item)
+        except GeneratorExit:
+            try:
+                inner.close()
+            finally:
+                _end(span)
+            raise
+        except BaseException as exc:  # noqa: BLE001 - thrown in by the caller: pass it on
+            method, argument = "throw", exc
+
+
+async def _async_generator(inner: AsyncGenerator[Any, Any], span: Span | None) -> AsyncGenerator[Any, Any]:
+    step = _Step(span) if span is not None else None
+    method, argument = "asend", None
+    while True:
+        try:
+            if step is None:
+                item = await getattr(inner, method)(argument)
+            else:
+                with step:
+                    item = await getattr(inner, method)(argument)
+        except StopAsyncIteration:
+            _end(span)
+            return
+        except BaseException as exc:
+            _end(span, exc)
+            raise
+        try:
+            method, argument = "asend", (yield item)
+        except GeneratorExit:
+            try:
+                await inner.aclose()
+            finally:
+                _end(span)
+            raise
+        except BaseException as exc:  # noqa: BLE001 - thrown in by the caller: pass it on
+            method, argument = "athrow", exc
