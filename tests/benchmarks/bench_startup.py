@@ -64,7 +64,8 @@ def main() -> None:
             instrument,
             sys.executable,
             "-c",
-            "import sys; print(sorted(m for m in ('presidio_analyzer', 'spacy') if m in sys.modules))",
+            "import sys; heavy = ('presidio_analyzer', 'spacy', 'openai'); "
+            "print(sorted(m for m in heavy if m in sys.modules))",
         ],
         env=env,
         check=True,

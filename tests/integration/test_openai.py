@@ -127,3 +127,17 @@ def test_the_users_own_content_setting_wins_over_the_distros(tmp_path: Path) -> 
     chats = _chat_spans(store)
     assert len(chats) == 2
     assert all("gen_ai.input.messages" not in attrs(span["attributes"]) for span in chats)
+
+
+def test_an_app_that_never_imports_openai_does_not_load_it_or_its_instrumentation(tmp_path: Path) -> None:
+    source = """
+        import sys
+        watched = ("openai", "opentelemetry.instrumentation.genai.openai")
+        print(sorted(name for name in watched if name in sys.modules))
+        import openai
+        from opentelemetry.instrumentation.genai.openai import OpenAIInstrumentor
+        print(OpenAIInstrumentor().is_instrumented_by_opentelemetry)
+    """
+    run = run_app(tmp_path, source, zero_code=True, env=clean_env(tmp_path), timeout=120)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.splitlines() == ["[]", "True"]  # nothing at start; instrumented once imported
