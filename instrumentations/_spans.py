@@ -3,6 +3,7 @@ spans around sync and async functions and generators that never let a telemetry 
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import inspect
 import json
@@ -56,6 +57,14 @@ def text(value: Any) -> str:
         return json.dumps(value, default=str, ensure_ascii=False)[:MAX_TEXT]
     except Exception:  # noqa: BLE001 - e.g. a __str__ that raises: say what it was instead
         return f"<{type(value).__name__}>"
+
+
+def json_text(value: Any) -> str:
+    """``value`` as (bounded) JSON text, strings included, so text and structure stay apart."""
+    try:
+        return json.dumps(value, default=str, ensure_ascii=False)[:MAX_TEXT]
+    except Exception:  # noqa: BLE001 - e.g. a __str__ that raises: say what it was instead
+        return json.dumps(f"<{type(value).__name__}>")
 
 
 def clean_attributes(attributes: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -142,84 +151,128 @@ def _exit(active: _Active | None, exc: BaseException | None) -> None:
     _end(span, exc)
 
 
+OnStart = Callable[[Span, tuple[Any, ...], dict[str, Any]], None]
+OnResult = Callable[[Span, Any], None]
+
+
 def traced(
     func: F,
     name: str,
     kind: SpanKind,
     attributes: Mapping[str, Any],
-    on_result: Callable[[Span, Any], None] | None = None,
+    on_start: OnStart | None = None,
+    on_result: OnResult | None = None,
 ) -> F:
     """``func`` wrapped in a span named ``name``, whatever kind of callable it is: the span covers
-    the call, the awaited coroutine, or the whole iteration of a (async) generator."""
+    the call, the awaited coroutine, or the whole iteration of a (async) generator (from its
+    first step; a generator closed before it started records nothing). The wrapper is the same
+    kind of callable as ``func``. ``on_start(span, args, kwargs)`` and ``on_result(span, value)``
+    add to the span (``on_result`` not for generators); their failures are only logged."""
+
+    def enter(args: tuple[Any, ...], kwargs: dict[str, Any]) -> _Active | None:
+        active = _enter(name, kind, attributes)
+        if on_start is not None and active is not None:
+            _call_hook("recording arguments", on_start, active[0], args, kwargs)
+        return active
+
+    def start(args: tuple[Any, ...], kwargs: dict[str, Any]) -> Callable[[], Span | None]:
+        return lambda: _start(name, kind, attributes, on_start, args, kwargs)
+
     if inspect.isasyncgenfunction(func):
-
-        @functools.wraps(func)
-        def async_gen_wrapper(*args: Any, **kwargs: Any) -> Any:
-            return _async_generator(func(*args, **kwargs), start_span(name, kind, attributes))
-
-        return async_gen_wrapper  # type: ignore[return-value]
+        return _async_generator_wrapper(func, start)
     if inspect.isgeneratorfunction(func):
 
         @functools.wraps(func)
-        def gen_wrapper(*args: Any, **kwargs: Any) -> Any:
-            return _generator(func(*args, **kwargs), start_span(name, kind, attributes))
+        def gen_wrapper(*args: Any, **kwargs: Any) -> Generator[Any, Any, Any]:
+            return (yield from _generator(func(*args, **kwargs), _Steps(start(args, kwargs))))
 
         return gen_wrapper  # type: ignore[return-value]
     if inspect.iscoroutinefunction(func):
 
         @functools.wraps(func)
         async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
-            manager = _enter(name, kind, attributes)
+            active = enter(args, kwargs)
             try:
                 result = await func(*args, **kwargs)
             except BaseException as exc:
-                _exit(manager, exc)
+                _exit(active, exc)
                 raise
-            if on_result is not None and manager is not None:
-                _on_result(on_result, manager, result)
-            _exit(manager, None)
+            if on_result is not None and active is not None:
+                _call_hook("recording a result", on_result, active[0], result)
+            _exit(active, None)
             return result
 
         return async_wrapper  # type: ignore[return-value]
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        manager = _enter(name, kind, attributes)
+        active = enter(args, kwargs)
         try:
             result = func(*args, **kwargs)
         except BaseException as exc:
-            _exit(manager, exc)
+            _exit(active, exc)
             raise
-        if on_result is not None and manager is not None:
-            _on_result(on_result, manager, result)
-        _exit(manager, None)
+        if on_result is not None and active is not None:
+            _call_hook("recording a result", on_result, active[0], result)
+        _exit(active, None)
         return result
 
     return wrapper  # type: ignore[return-value]
 
 
-def _on_result(on_result: Callable[[Span, Any], None], active: _Active, result: Any) -> None:
+def _call_hook(what: str, hook: Callable[..., None], *args: Any) -> None:
     try:
-        on_result(active[0], result)
+        hook(*args)
     except Exception as exc:  # noqa: BLE001
-        warn_once("recording a result", exc)
+        warn_once(what, exc)
 
 
-def _generator(inner: Generator[Any, Any, Any], span: Span | None) -> Generator[Any, Any, Any]:
-    """Drive ``inner`` with ``span`` current during each of its steps; end the span with it."""
-    if span is None:
-        return (yield from inner)
-    step = _Step(span)
+def _start(
+    name: str,
+    kind: SpanKind,
+    attributes: Mapping[str, Any],
+    on_start: OnStart | None,
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+) -> Span | None:
+    span = start_span(name, kind, attributes)
+    if span is not None and on_start is not None:
+        _call_hook("recording arguments", on_start, span, args, kwargs)
+    return span
+
+
+class _Steps:
+    """A generator's span: started at its first step, current during each step, ended once."""
+
+    def __init__(self, start: Callable[[], Span | None]) -> None:
+        self._start = start
+        self.span: Span | None = None
+        self._started = self._ended = False
+
+    def step(self) -> _Step | contextlib.nullcontext[None]:
+        if not self._started:
+            self._started = True
+            self.span = self._start()
+        return _Step(self.span) if self.span is not None else contextlib.nullcontext()
+
+    def end(self, exc: BaseException | None = None) -> None:
+        if not self._ended:
+            self._ended = True
+            _end(self.span, exc)
+
+
+def _generator(inner: Generator[Any, Any, Any], steps: _Steps) -> Generator[Any, Any, Any]:
+    """Drive ``inner`` with the span current during each of its steps; end the span with it."""
     method, argument = "send", None
     while True:
         try:
-            with step:
+            with steps.step():
                 item = getattr(inner, method)(argument)
         except StopIteration as stop:
-            _end(span)
+            steps.end()
             return stop.value
         except BaseException as exc:
-            _end(span, exc)
+            steps.end(exc)
             raise
         try:
             method, argument = "send", (yield item)
@@ -227,35 +280,42 @@ def _generator(inner: Generator[Any, Any, Any], span: Span | None) -> Generator[
             try:
                 inner.close()
             finally:
-                _end(span)
+                steps.end()
             raise
         except BaseException as exc:  # noqa: BLE001 - thrown in by the caller: pass it on
             method, argument = "throw", exc
 
 
-async def _async_generator(inner: AsyncGenerator[Any, Any], span: Span | None) -> AsyncGenerator[Any, Any]:
-    step = _Step(span) if span is not None else None
-    method, argument = "asend", None
-    while True:
-        try:
-            if step is None:
-                item = await getattr(inner, method)(argument)
-            else:
-                with step:
-                    item = await getattr(inner, method)(argument)
-        except StopAsyncIteration:
-            _end(span)
-            return
-        except BaseException as exc:
-            _end(span, exc)
-            raise
-        try:
-            method, argument = "asend", (yield item)
-        except GeneratorExit:
+def _async_generator_wrapper(
+    func: F, start: Callable[[tuple[Any, ...], dict[str, Any]], Callable[[], Span | None]]
+) -> F:
+    """An async generator function driving ``func``'s generator with the span current during
+    each step (the async twin of :func:`_generator`, which cannot be shared: no ``yield from``)."""
+
+    @functools.wraps(func)
+    async def async_gen_wrapper(*args: Any, **kwargs: Any) -> AsyncGenerator[Any, Any]:
+        steps = _Steps(start(args, kwargs))
+        inner = func(*args, **kwargs)
+        method, argument = "asend", None
+        while True:
             try:
-                await inner.aclose()
-            finally:
-                _end(span)
-            raise
-        except BaseException as exc:  # noqa: BLE001 - thrown in by the caller: pass it on
-            method, argument = "athrow", exc
+                with steps.step():
+                    item = await getattr(inner, method)(argument)
+            except StopAsyncIteration:
+                steps.end()
+                return
+            except BaseException as exc:
+                steps.end(exc)
+                raise
+            try:
+                method, argument = "asend", (yield item)
+            except GeneratorExit:
+                try:
+                    await inner.aclose()
+                finally:
+                    steps.end()
+                raise
+            except BaseException as exc:  # noqa: BLE001 - thrown in by the caller: pass it on
+                method, argument = "athrow", exc
+
+    return async_gen_wrapper  # type: ignore[return-value]

@@ -1,8 +1,9 @@
 """Scores spans against the GenAI conventions: required and recommended attributes per operation.
 
 A span's type comes from ``gen_ai.operation.name`` (agent run, tool execution, model
-interaction, memory operation, routing decision); a span with GenAI attributes but no
-operation name counts as a model interaction missing it. Each required attribute weighs
+interaction, memory operation, routing decision); a span with ``gen_ai.*`` attributes but no
+operation name counts as a model interaction missing it; an operation name not in the
+table (``invoke_workflow``, say) is not scored. Each required attribute weighs
 two, each recommended one; ``error.type`` is required on a span whose status is ERROR.
 A span's score is the weight present over the weight expected.
 """
@@ -53,7 +54,6 @@ RULES = (
 )
 _BY_OPERATION = {operation: rule for rule in RULES for operation in rule.operations}
 _MODEL_RULE = _BY_OPERATION[c.CHAT]
-_GENAI_HINTS = (c.REQUEST_MODEL, "gen_ai.system", c.PROVIDER, c.INPUT_TOKENS)
 
 
 def rule_for(attributes: Mapping[str, Any]) -> Rule | None:
@@ -61,7 +61,7 @@ def rule_for(attributes: Mapping[str, Any]) -> Rule | None:
     operation = attributes.get(c.OPERATION)
     if isinstance(operation, str):
         return _BY_OPERATION.get(operation)
-    if any(key in attributes for key in _GENAI_HINTS):
+    if any(key.startswith("gen_ai.") for key in attributes):
         return _MODEL_RULE
     return None
 
@@ -76,7 +76,9 @@ class SpanScore:
 
 def _present(attributes: Mapping[str, Any], key: str) -> bool:
     value = attributes.get(key)
-    return value is not None and value not in ("", [])
+    if isinstance(value, list | tuple):  # the SDK keeps lists as tuples, the store as lists
+        return bool(value)
+    return value is not None and value != ""
 
 
 def score_span(attributes: Mapping[str, Any], status_code: int = 0) -> SpanScore | None:

@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 from opentelemetry.trace import Span, SpanKind
 
 from instrumentations import conventions as c
-from instrumentations._spans import clean_attributes, text, traced, warn_once
+from instrumentations._spans import clean_attributes, json_text, traced
 from instrumentations.runs import track_run
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -54,32 +54,20 @@ def trace_tool_execution(
 
 
 def _with_io(func: F, span_name: str, attributes: dict[str, Any]) -> F:
-    """A traced function that also records its arguments and result."""
+    """A traced function that also records its arguments and (not for generators) its result."""
     signature = inspect.signature(func)
 
+    def record_arguments(span: Span, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+        bound = signature.bind_partial(*args, **kwargs).arguments
+        span.set_attribute(
+            c.TOOL_ARGUMENTS,
+            json_text({key: value for key, value in bound.items() if key not in ("self", "cls")}),
+        )
+
     def record_result(span: Span, result: Any) -> None:
-        span.set_attribute(c.TOOL_RESULT, text(result))
+        span.set_attribute(c.TOOL_RESULT, json_text(result))
 
-    inner = traced(func, span_name, SpanKind.INTERNAL, attributes, on_result=record_result)
-
-    @functools.wraps(func)
-    def call(*args: Any, **kwargs: Any) -> Any:
-        try:
-            bound = signature.bind_partial(*args, **kwargs).arguments
-            arguments = text({key: value for key, value in bound.items() if key not in ("self", "cls")})
-            with_args = traced(
-                func,
-                span_name,
-                SpanKind.INTERNAL,
-                {**attributes, c.TOOL_ARGUMENTS: arguments},
-                on_result=record_result,
-            )
-        except Exception as exc:  # noqa: BLE001 - no arguments recorded, the call still runs
-            warn_once("recording tool arguments", exc)
-            with_args = inner
-        return with_args(*args, **kwargs)
-
-    return call  # type: ignore[return-value]
+    return traced(func, span_name, SpanKind.INTERNAL, attributes, record_arguments, record_result)
 
 
 def trace_agent_run(name: str | None = None, *, job_type: str = "run", **run_attrs: Any) -> Callable[[F], F]:

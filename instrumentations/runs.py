@@ -69,17 +69,20 @@ class RunHandle:
     ) -> None:
         """Record the run's item counts (span attributes and the ``agent.run.items`` counter)
         and custom numbers (span attributes and the ``agent.run.custom`` histogram)."""
+        given = {"discovered": items_discovered, "succeeded": items_succeeded, "failed": items_failed}
+        counts = {outcome: count for outcome, count in given.items() if count is not None}
         try:
-            counts = {"discovered": items_discovered, "succeeded": items_succeeded, "failed": items_failed}
-            for outcome, count in counts.items():
-                if count is None:
-                    continue
-                if self.span is not None:
+            if self.span is not None:
+                for outcome, count in counts.items():
                     self.span.set_attribute(f"{c.RUN_ITEMS}.{outcome}", int(count))
+                for name, value in custom.items():
+                    self.span.set_attribute(f"{c.RUN_METRICS}.{name}", clean(value))
+        except Exception as exc:  # noqa: BLE001 - the metrics below are still recorded
+            warn_once("set_metrics on the span", exc)
+        try:
+            for outcome, count in counts.items():
                 _items.add(int(count), {**self._labels, "agent.run.item.outcome": outcome})
             for name, value in custom.items():
-                if self.span is not None:
-                    self.span.set_attribute(f"{c.RUN_METRICS}.{name}", clean(value))
                 if isinstance(value, int | float) and not isinstance(value, bool):
                     _custom.record(value, {**self._labels, "agent.run.metric.name": name})
         except Exception as exc:  # noqa: BLE001
@@ -98,10 +101,11 @@ class RunHandle:
             warn_once("associate_commit", exc)
 
     def end(self, status: str = SUCCESS, error: BaseException | None = None) -> None:
-        """End the run (once): ``success`` or ``failed``, with the error recorded if given."""
+        """End the run (once): ``success`` or ``failed``; with an error, ``failed`` and the
+        error recorded."""
         if self.status is not None:
             return
-        self.status = status if status in (SUCCESS, FAILED) else (FAILED if error else SUCCESS)
+        self.status = FAILED if error is not None or status == FAILED else SUCCESS
         try:
             if self.span is not None:
                 self.span.set_attribute(c.RUN_STATUS, self.status)
@@ -111,13 +115,16 @@ class RunHandle:
                     self.span.set_attribute(c.ERROR_TYPE, "failed")
                     self.span.set_status(trace.Status(trace.StatusCode.ERROR, "run failed"))
                 self.span.end()
+        except Exception as exc:  # noqa: BLE001 - the run is still counted below
+            warn_once("ending a run's span", exc)
+        try:
             labels = {**self._labels, c.RUN_STATUS: self.status}
             if error is not None:
                 labels[c.ERROR_TYPE] = type(error).__qualname__
             _runs.add(1, labels)
             _durations.record(time.monotonic() - self._started, labels)
         except Exception as exc:  # noqa: BLE001
-            warn_once("ending a run", exc)
+            warn_once("counting a run", exc)
 
 
 def _begin(agent_name: str, job_type: str, attrs: dict[str, Any]) -> RunHandle:
