@@ -73,7 +73,7 @@ def answer(run_question: str, session: str) -> str:
         response_id="chatcmpl-demo",
         finish_reasons=["stop"],
         conversation_id=session,
-        duration_s=0.4,
+        duration_s=0.004,
     )
     record_conversation_turn(session, prompt, reply, model=MODEL, provider=PROVIDER, agent_name="researcher")
     record_memory_operation(
@@ -83,6 +83,11 @@ def answer(run_question: str, session: str) -> str:
 
 
 def main() -> None:
+    try:
+        with track_run("researcher", "cleanup", provider=PROVIDER):
+            raise RuntimeError("cleanup target missing")
+    except RuntimeError:
+        log.warning("cleanup run failed (recorded as a failed run)")
     for index, question in enumerate(("vector databases", "llm outage reports")):
         with track_run(
             "researcher", "question", provider=PROVIDER, model=MODEL, conversation_id="demo"
@@ -93,11 +98,6 @@ def main() -> None:
             )
             answer(question, session=f"demo-{index}")
             run.set_metrics(items_discovered=3, items_succeeded=3 - index, items_failed=index, relevance=0.8)
-    try:
-        with track_run("researcher", "cleanup", provider=PROVIDER):
-            raise RuntimeError("cleanup target missing")
-    except RuntimeError:
-        log.warning("cleanup run failed (recorded as a failed run)")
 
 
 if __name__ == "__main__":

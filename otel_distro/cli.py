@@ -190,7 +190,7 @@ def trace(obj: _Context, trace_id: str, as_json: bool) -> None:
         click.echo(f"{indent}{span.name}  {span.duration_ms:.2f} ms  [{span.service}]{status}")
         for event in span.raw.get("events", []):
             attrs = decode_attributes(event.get("attributes"))
-            shown = ", ".join(f"{key}={str(value)[:60]}" for key, value in attrs.items())
+            shown = ", ".join(f"{key}={' '.join(str(value).split())[:60]}" for key, value in attrs.items())
             click.echo(f"{indent}  * {event.get('name', '')}" + (f" ({shown})" if shown else ""))
 
 
