@@ -30,17 +30,7 @@ HOUR = 3600 * 10**9
 DAY = 24 * HOUR
 
 
-@pytest.fixture(autouse=True)
-def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """No distro variable set, no telemetry.toml in the cwd or the user config dir."""
-    for name, value in vars(ev).items():
-        if name.isupper() and isinstance(value, str):
-            monkeypatch.delenv(value, raising=False)
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg-config"))
-    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))
-    cwd = tmp_path / "cwd"
-    cwd.mkdir()
-    monkeypatch.chdir(cwd)
+pytestmark = pytest.mark.usefixtures("isolated_settings")
 
 
 def _run(*args: str, base: Path | None = None) -> Result:

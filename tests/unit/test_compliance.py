@@ -32,7 +32,6 @@ from instrumentations import (
     track_run,
 )
 from instrumentations.compliance import ComplianceReport, check, score_span
-from otel_distro import environment_variables as ev
 from otel_distro.cli import main
 
 UNSET, OK, ERROR = 0, 1, 2
@@ -478,17 +477,7 @@ def test_our_helpers_with_their_documented_arguments_score_at_least_95_percent(h
 # --- otel-distro compliance --------------------------------------------------------------------------
 
 
-@pytest.fixture(autouse=True)
-def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """No distro variable set, no telemetry.toml in the cwd or the user config dir."""
-    for name, value in vars(ev).items():
-        if name.isupper() and isinstance(value, str):
-            monkeypatch.delenv(value, raising=False)
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg-config"))
-    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))
-    cwd = tmp_path / "cwd"
-    cwd.mkdir()
-    monkeypatch.chdir(cwd)
+pytestmark = pytest.mark.usefixtures("isolated_settings")
 
 
 def _run(base: Path, *args: str) -> Result:
