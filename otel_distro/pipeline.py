@@ -93,7 +93,10 @@ class Pipeline:
         return self.tracer_provider, self.logger_provider, self.meter_provider
 
     def apply(self, settings: Settings) -> None:
-        """Apply changed settings to the running pipeline (what can change without a restart)."""
+        """Apply changed settings to the running pipeline (what can change without a restart);
+        after shutdown, nothing is started again."""
+        if self._shut_down:
+            return
         self.switchboard.apply(settings, Problems())
         self.settings = settings
 
