@@ -20,7 +20,6 @@ import os
 import random
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -28,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+from bench_startup import timed  # run as a script: this directory is on sys.path
 
 SPANS_PER_LINE = 512
 SPANS_PER_TRACE = 8
@@ -132,12 +132,6 @@ def build_store(base: Path, total: int, days: int, seed: int = 7) -> list[str]:
         for handle in handles.values():
             handle.close()
     return sample
-
-
-def timed(command: list[str], env: dict[str, str]) -> float:
-    started = time.perf_counter()
-    subprocess.run(command, env=env, check=True, stdout=subprocess.DEVNULL)
-    return time.perf_counter() - started
 
 
 def main() -> None:

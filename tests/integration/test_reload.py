@@ -68,25 +68,20 @@ def test_a_running_process_applies_enabled_sampler_redaction_and_store_changes_w
         app.call("a")
         assert "step a" in _stored(store)
 
-        config.write('enabled = false\n[otel]\nservice_name = "reload-test"\n')
-        app.wait_for_stderr(APPLIED, 1)
-        app.call("b")
-
-        config.write('[otel]\nservice_name = "reload-test"\n[privacy]\nredaction_deny_keys = ["note"]\n')
-        app.wait_for_stderr(APPLIED, 2)
-        app.call("c")
-
-        config.write('[otel]\nservice_name = "reload-test"\ntraces_sampler = "always_off"\n')
-        app.wait_for_stderr(APPLIED, 3)
-        app.call("d")
-
-        config.write('[otel]\nservice_name = "reload-test"\n[store]\nenabled = false\n')
-        app.wait_for_stderr(APPLIED, 4)
-        app.call("e")
-
-        config.write('[otel]\nservice_name = "reload-test"\n')
-        app.wait_for_stderr(APPLIED, 5)
-        app.call("f")
+        # one edit at a time, each followed by a span: b is not recorded (disabled), c has the deny
+        # key applied, d is sampled out, e finds the store off, f is back to the defaults
+        service = '[otel]\nservice_name = "reload-test"\n'
+        edits = [
+            ("b", "enabled = false\n" + service),
+            ("c", service + '[privacy]\nredaction_deny_keys = ["note"]\n'),
+            ("d", service.replace("\n", '\ntraces_sampler = "always_off"\n', 1)),
+            ("e", service + "[store]\nenabled = false\n"),
+            ("f", service),
+        ]
+        for applied, (label, text) in enumerate(edits, start=1):
+            config.write(text)
+            app.wait_for_stderr(APPLIED, applied)
+            app.call(label)
     finally:
         assert app.close() == 0, app.stderr
 
