@@ -8,20 +8,19 @@ of its batch is still written.
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
-from opentelemetry.context import Context
+from opentelemetry.context import _SUPPRESS_INSTRUMENTATION_KEY, Context, attach, detach, set_value
 from opentelemetry.sdk._logs import ReadableLogRecord
 from opentelemetry.sdk._logs.export import LogRecordExporter, LogRecordExportResult
 from opentelemetry.sdk.metrics.export import MetricExporter, MetricExportResult, MetricsData
 from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
-from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
+from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
 from exporters import otlp_json
-from exporters.forking import after_fork_in_child
 from exporters.jsonl_store import JsonlStore
+from exporters.write_queue import WriteQueue
 
 _logger = logging.getLogger(__name__)
 _T = TypeVar("_T")
@@ -30,6 +29,8 @@ _T = TypeVar("_T")
 MAX_LINE_BYTES = 8 * 1024 * 1024  # a batch of huge spans becomes several lines, not one giant one
 MAX_INFLIGHT_BYTES = 64 * 1024 * 1024  # encoded spans waiting for the writer, at most
 DEFAULT_QUEUE_SIZE = 2048
+DEFAULT_BATCH_SIZE = 512
+DEFAULT_DELAY_MILLIS = 5000
 
 
 def _encode_lines(
@@ -49,39 +50,6 @@ def _encode_lines(
             except Exception as exc:  # noqa: BLE001 - dropped and counted, never raised
                 store.drop(1, f"cannot encode a record as OTLP/JSON: {exc!r}")
         return lines
-
-
-class _Budget:
-    """Spans (and their bytes) queued but not yet written, bounded so a stalled disk cannot eat memory.
-
-    Every queued span is counted here: the SDK queue behind it is made large enough never to
-    drop one silently, so what is taken is always given back when the span is written.
-    """
-
-    def __init__(self, max_bytes: int, max_items: int) -> None:
-        self.max_bytes = max_bytes
-        self.max_items = max_items
-        self.used = 0
-        self.items = 0
-        self._lock = threading.Lock()
-
-    def take(self, size: int) -> bool:
-        with self._lock:
-            if self.items >= self.max_items or (self.used + size > self.max_bytes and self.used):
-                return False
-            self.used += size
-            self.items += 1
-            return True
-
-    def give(self, size: int, items: int) -> None:
-        with self._lock:
-            self.used = max(0, self.used - size)
-            self.items = max(0, self.items - items)
-
-    def reset(self) -> None:
-        """After a fork: the child starts with an empty queue."""
-        self._lock = threading.Lock()
-        self.used = self.items = 0
 
 
 class JsonlSpanProcessor(SpanProcessor):
@@ -104,20 +72,23 @@ class JsonlSpanProcessor(SpanProcessor):
         max_export_batch_size: int | None = None,
     ) -> None:
         self.store = store
-        self._budget = _Budget(MAX_INFLIGHT_BYTES, max_queue_size or DEFAULT_QUEUE_SIZE)
-        self._batch = BatchSpanProcessor(
-            JsonlSpanExporter(store, self._budget),
-            max_queue_size=self._budget.max_items + 1,  # the budget refuses first, and counts
-            schedule_delay_millis=schedule_delay_millis,
-            max_export_batch_size=max_export_batch_size,
+        self._exporter = JsonlSpanExporter(store)
+        self._queue: WriteQueue[otlp_json.EncodedSpan] = WriteQueue(
+            self._write,
+            _encoded_size,
+            max_items=max_queue_size or DEFAULT_QUEUE_SIZE,
+            max_bytes=MAX_INFLIGHT_BYTES,
+            batch_size=max_export_batch_size or DEFAULT_BATCH_SIZE,
+            delay_seconds=(schedule_delay_millis or DEFAULT_DELAY_MILLIS) / 1000,
+            name="otel-distro store writer",
         )
-        after_fork_in_child(self._budget.reset)
 
     def on_start(self, span: Span, parent_context: Context | None = None) -> None:
         return None
 
     def on_end(self, span: ReadableSpan) -> None:
-        if not span.context.trace_flags.sampled:  # recorded but not sampled: never exported
+        context = span._context
+        if context is None or not context.trace_flags.sampled:  # recorded, not sampled: never exported
             return
         try:
             item = otlp_json.EncodedSpan(span)
@@ -125,16 +96,26 @@ class JsonlSpanProcessor(SpanProcessor):
         except Exception as exc:  # noqa: BLE001 - runs on the app thread: never raise into it
             self.store.drop(1, f"cannot encode a span as OTLP/JSON: {exc!r}")
             return
-        if not self._budget.take(size):
-            self.store.drop(1, "the store writer is behind (its queue is full); span dropped")
-            return
-        self._batch.on_end(item)  # type: ignore[arg-type]  # an EncodedSpan quacks like a span
+        if not self._queue.put(item, size):
+            reason = "the store is shut down" if self._queue.closed else "the store writer is behind"
+            self.store.drop(1, f"{reason} (its queue is full); span dropped")
+
+    def _write(self, batch: list[otlp_json.EncodedSpan]) -> None:
+        token = attach(set_value(_SUPPRESS_INSTRUMENTATION_KEY, True))  # writing must not make spans
+        try:
+            self._exporter.export(batch)
+        finally:
+            detach(token)
 
     def force_flush(self, timeout_millis: int = 30000) -> bool:
-        return self._batch.force_flush(timeout_millis)
+        return self._queue.flush(timeout_millis / 1000)
 
     def shutdown(self) -> None:
-        self._batch.shutdown()  # type: ignore[no-untyped-call]
+        self._queue.close()
+
+
+def _encoded_size(span: otlp_json.EncodedSpan) -> int:
+    return len(span.json)
 
 
 def _chunks(spans: Sequence[otlp_json.EncodedSpan]) -> list[list[otlp_json.EncodedSpan]]:
@@ -161,17 +142,14 @@ def _logs_line(records: Sequence[ReadableLogRecord]) -> bytes:
 class JsonlSpanExporter(SpanExporter):
     """Writes span batches (spans, or spans already encoded) to the store's ``traces/`` files."""
 
-    def __init__(self, store: JsonlStore, budget: _Budget | None = None) -> None:
+    def __init__(self, store: JsonlStore) -> None:
         self.store = store
-        self._budget = budget
 
     def export(self, spans: Sequence[ReadableSpan | otlp_json.EncodedSpan]) -> SpanExportResult:
         encoded: list[otlp_json.EncodedSpan] = []
-        queued = size = 0
+        size = 0
         for span in spans:  # one pass: this thread's time is taken from the app's (one GIL)
-            if type(span) is otlp_json.EncodedSpan:
-                queued += len(span.json)  # what the processor took from the budget
-            else:
+            if type(span) is not otlp_json.EncodedSpan:
                 try:
                     span = otlp_json.EncodedSpan(span)  # type: ignore[arg-type]  # noqa: PLW2901
                 except Exception as exc:  # noqa: BLE001 - dropped and counted, never raised
@@ -179,8 +157,6 @@ class JsonlSpanExporter(SpanExporter):
                     continue
             size += len(span.json)
             encoded.append(span)
-        if self._budget is not None:
-            self._budget.give(queued, len(spans))
         lines = [
             line
             for chunk in (_chunks(encoded) if size > MAX_LINE_BYTES else [encoded])

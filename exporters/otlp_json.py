@@ -440,14 +440,12 @@ def _fragment(obj: object, encode: Callable[[Any], JsonObject]) -> bytes:
 class EncodedSpan:
     """A span already encoded as one OTLP/JSON ``Span`` object, with what grouping a line needs.
 
-    ``context`` is kept so SDK batch processors (which check sampling) can queue it like a span;
-    bytes are not tracked by the cyclic GC, unlike a queued span's many containers.
+    Bytes are not tracked by the cyclic GC, unlike a queued span's many containers.
     """
 
-    __slots__ = ("context", "json", "resource", "scope")
+    __slots__ = ("json", "resource", "scope")
 
     def __init__(self, span: ReadableSpan) -> None:
-        self.context = span._context
         self.resource = span._resource
         self.scope = span._instrumentation_scope
         try:

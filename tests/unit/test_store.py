@@ -676,8 +676,8 @@ def test_the_store_processor_ignores_unsampled_spans_and_its_budget_returns_to_z
     provider.add_span_processor(processor)
     for index in range(100):
         provider.get_tracer("t").start_span(f"s{index}", attributes={"big": "b" * (index * 1000)}).end()
-    assert processor._budget.items == 50
+    assert processor._queue.items == 50
     processor.force_flush()
-    assert (processor._budget.items, processor._budget.used) == (0, 0)
+    assert (processor._queue.items, processor._queue.bytes) == (0, 0)
     assert store.stats.records_dropped == 0
     provider.shutdown()
