@@ -31,21 +31,28 @@ def replace_span(
     What the SDK dropped (attributes over the limit) is still counted on the copy, so
     exporters report the same ``dropped_attributes_count`` as for the original.
     """
-    if attributes is not _UNSET and span.dropped_attributes:
-        attributes = _with_dropped(attributes, span.dropped_attributes)
+    # Private fields: the public properties wrap or copy (attributes, events, links) on each
+    # access, and this runs for every span that redaction changes.
+    if attributes is _UNSET:
+        attributes = span._attributes
+    else:
+        dropped = getattr(span._attributes, "dropped", 0)
+        if dropped:
+            attributes = _with_dropped(attributes, dropped)
     return ReadableSpan(
-        name=span.name if name is _UNSET else name,
-        context=span.context,
-        parent=span.parent,
-        resource=span.resource if resource is _UNSET else resource,
-        attributes=span.attributes if attributes is _UNSET else attributes,
-        events=span.events if events is _UNSET else events,
-        links=span.links if links is _UNSET else links,
-        kind=span.kind,
-        status=span.status if status is _UNSET else status,
-        start_time=span.start_time,
-        end_time=span.end_time,
-        instrumentation_scope=span.instrumentation_scope,
+        span._name if name is _UNSET else name,
+        span._context,
+        span._parent,
+        span._resource if resource is _UNSET else resource,
+        attributes,
+        span._events if events is _UNSET else events,
+        span._links if links is _UNSET else links,
+        span._kind,
+        None,
+        span._status if status is _UNSET else status,
+        span._start_time,
+        span._end_time,
+        span._instrumentation_scope,
     )
 
 

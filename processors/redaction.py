@@ -14,6 +14,7 @@ from collections.abc import Collection, Mapping
 from typing import Any
 
 from processors.pii import PiiRedactor
+from processors.pii.redactor import CACHEABLE_LENGTH
 from processors.rewrite import RecordRewriter
 
 DENY_KEYS = frozenset(
@@ -43,6 +44,13 @@ COUNT_PREFIX = "otel_distro.redacted."
 DENIED = "<REDACTED>"
 _PLAIN, _DENIED, _ALLOWED = 0, 1, 2
 _RULES_LIMIT = 4096
+_CLEAN_LIMIT = 8192
+_SCALARS = frozenset({str, int, float, bool})
+
+
+def _add(counts: Counter[str], found: Mapping[str, int]) -> None:
+    for kind, count in found.items():  # Counter.update's checks cost more than this loop
+        counts[kind] += count
 
 
 def _normalize(key: str) -> str:
@@ -69,6 +77,11 @@ class RedactionProcessor(RecordRewriter):
         self.allow_keys = frozenset(_normalize(key) for key in allow_keys)
         self.allow_values = frozenset(allow_values)
         self._rules: dict[str, int] = {}
+        # Two sets answer the common case in two C-level calls: every key of a mapping is plain
+        # (neither denied nor allowed) and every value is known to need nothing under a plain
+        # key (a short text with no finding, a number). Filled as values are first looked at.
+        self._plain_keys: set[str] = set()
+        self._clean: set[object] = set()
 
     def _key_rule(self, key: str) -> int:
         """_PLAIN, _DENIED (the key or its last dotted segment names a secret) or _ALLOWED; cached."""
@@ -83,23 +96,44 @@ class RedactionProcessor(RecordRewriter):
                 rule = _PLAIN
             if len(self._rules) >= _RULES_LIMIT:
                 self._rules.clear()
+                self._plain_keys.clear()
             self._rules[key] = rule
+            if rule is _PLAIN:
+                self._plain_keys.add(key)
         return rule
 
+    def _known_clean(self, value: object) -> None:
+        clean = self._clean
+        if len(clean) >= _CLEAN_LIMIT:
+            clean.clear()
+        clean.add(value)
+
     def rewrite_text(self, text: str, counts: Counter[str]) -> str | None:
-        if self.allow_values and text in self.allow_values:
+        if text in self._clean:
             return None
-        redacted, found = self.redactor.find(text)
-        if found is None:
+        answer = self.redactor.answers.get(text) if len(text) <= CACHEABLE_LENGTH else None
+        redacted, found = self.redactor.find(text) if answer is None else answer
+        if found is None or (self.allow_values and text in self.allow_values):
             return None
-        counts.update(found)
+        _add(counts, found)
         return redacted
 
     def rewrite_attributes(self, attrs: Mapping[str, Any], counts: Counter[str]) -> dict[str, Any] | None:
+        values = getattr(attrs, "_dict", attrs)
+        try:
+            if self._plain_keys.issuperset(values) and self._clean.issuperset(values.values()):
+                return None
+        except TypeError:  # an unhashable value (a list in a log body, say): looked at one by one
+            pass
         out: dict[str, Any] | None = None
         rules = self._rules
+        plain = self._plain_keys
+        clean = self._clean
+        answers = self.redactor.answers
         find = self.redactor.find
-        for key, value in getattr(attrs, "_dict", attrs).items():
+        for key, value in values.items():
+            if key in plain and type(value) in _SCALARS and value in clean:
+                continue
             rule = rules.get(key)
             if rule is None:
                 rule = self._key_rule(key)
@@ -108,12 +142,16 @@ class RedactionProcessor(RecordRewriter):
             if rule is _PLAIN:  # the common cases, inlined
                 kind = type(value)
                 if kind is str:
-                    redacted, found = find(value)
+                    answer = answers.get(value) if len(value) <= CACHEABLE_LENGTH else None
+                    redacted, found = find(value) if answer is None else answer
                     if found is None or value in self.allow_values:
+                        if len(value) <= CACHEABLE_LENGTH:
+                            self._known_clean(value)
                         continue
-                    counts.update(found)
+                    _add(counts, found)
                     new: Any = redacted
                 elif kind is int or kind is float or kind is bool:  # no text: nothing to redact
+                    self._known_clean(value)
                     continue
                 else:
                     new = self._value(rule, value, counts)
@@ -121,7 +159,7 @@ class RedactionProcessor(RecordRewriter):
                 new = self._value(rule, value, counts)
             if new is not None:
                 if out is None:
-                    out = dict(getattr(attrs, "_dict", attrs))
+                    out = dict(values)
                 out[key] = new
         return out
 

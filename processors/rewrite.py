@@ -24,6 +24,7 @@ from processors.base import RecordProcessor
 from processors.records import replace_log, replace_span
 
 _RESOURCE_CACHE_LIMIT = 64
+_COUNT_KEYS_LIMIT = 256
 _new_counts = Counter.__new__  # an empty Counter without __init__'s two Python-level calls
 
 
@@ -45,6 +46,7 @@ class RecordRewriter(RecordProcessor):
 
     def __init__(self) -> None:
         self._resources: dict[int, tuple[Resource, Resource]] = {}
+        self._count_keys: dict[str, str] = {}
 
     # -- what subclasses provide -------------------------------------------------------------
     def rewrite_attributes(self, attrs: Mapping[str, Any], counts: Counter[str]) -> dict[str, Any] | None:
@@ -71,6 +73,12 @@ class RecordRewriter(RecordProcessor):
         self._resources[id(resource)] = (resource, result)
         return result
 
+    def _count_key(self, kind: str) -> str:
+        key = f"{self.count_prefix}{kind}"
+        if len(self._count_keys) < _COUNT_KEYS_LIMIT:  # entity types are few; user patterns add some
+            self._count_keys[kind] = key
+        return key
+
     def _with_counts(
         self, attrs: Mapping[str, Any] | None, counts: Counter[str], fresh: bool = False
     ) -> dict[str, Any]:
@@ -78,7 +86,7 @@ class RecordRewriter(RecordProcessor):
         out = attrs if fresh and type(attrs) is dict else dict(attrs or {})
         if self.count_prefix:
             for kind, count in sorted(counts.items()):
-                key = f"{self.count_prefix}{kind}"
+                key = self._count_keys.get(kind) or self._count_key(kind)
                 earlier = out.get(key)  # a processor ahead in the chain counted this kind too
                 out[key] = count + earlier if type(earlier) is int else count
         return out
@@ -144,9 +152,9 @@ class RecordRewriter(RecordProcessor):
             changed = True
             out.append(
                 Event(
-                    event.name if name is None else name,
-                    event.attributes if attributes is None else attributes,
-                    event.timestamp,
+                    event._name if name is None else name,
+                    event._attributes if attributes is None else attributes,
+                    event._timestamp,
                 )
             )
         return out if changed else None

@@ -62,7 +62,11 @@ class PiiRedactor:
             raise ValueError("the hash style needs a hash_key")
         self.style = style
         self._key = hash_key.encode() if isinstance(hash_key, str) else hash_key
-        self._cache: dict[str, tuple[str, Counter[str] | None]] | None = {} if cache else None
+        answers: dict[str, tuple[str, Counter[str] | None]] = {}
+        self._cache = answers if cache else None
+        # What find() answered for short strings, for callers that look up before calling it
+        # (a dict lookup costs less than a call): text -> (redacted, counts or None). Read only.
+        self.answers: Mapping[str, tuple[str, Counter[str] | None]] = answers
         self.custom: tuple[CustomPattern, ...] = tuple(
             compile_pattern(entity, source) for entity, source in (patterns or {}).items()
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 from opentelemetry._logs import SeverityNumber
@@ -207,3 +208,22 @@ def test_a_redacted_span_still_counts_the_attributes_the_sdk_dropped() -> None:
     assert result.attributes["user.email"] == "<EMAIL>"
     assert span.dropped_attributes == 2
     assert result.dropped_attributes == 2
+
+
+def test_values_remembered_as_clean_are_still_replaced_under_secret_keys_and_in_new_company() -> None:
+    processor = RedactionProcessor(allow_values={EMAIL})
+    counts: Counter[str] = Counter()
+    plain = {"note": "hunter2", "user.email": EMAIL, "retries": 1, "ok": True}
+    for _ in range(2):  # the second pass answers from what the first remembered
+        assert processor.rewrite_attributes(plain, counts) is None
+    # the same values under a secret-named key are replaced whole, remembered or not
+    secret = processor.rewrite_attributes({"note": "hunter2", "password": "hunter2"}, counts)
+    assert secret == {"note": "hunter2", "password": DENIED}
+    # a remembered mapping that gains a value with PII is looked at again
+    mixed = processor.rewrite_attributes({**plain, "user.query": f"card {CARD}"}, counts)
+    assert mixed is not None and mixed["user.query"] == "card <CREDIT_CARD>"
+    assert mixed["user.email"] == EMAIL  # allow-listed value: never touched
+    # unhashable values (lists in log attributes) take the one-by-one path
+    listed = processor.rewrite_attributes({"to": [EMAIL, f"bob{EMAIL}"], "n": 1}, Counter())
+    assert listed == {"to": (EMAIL, "<EMAIL>"), "n": 1}
+    assert counts == Counter({"SECRET": 1, "CREDIT_CARD": 1})
