@@ -3,12 +3,15 @@
 Baseline: TracerProvider + BatchSpanProcessor + an exporter that drops everything.
 default: the pipeline `configure()` builds with default settings (project-ID hashing and PII
 redaction in the chain, store in a temp dir); no-privacy: the same without those processors.
+Each span (or one in ``--pii-every``) carries an email (attribute) and a phone number (event),
+drawn from a pool of ``--distinct`` different values per round (each new pipeline meets them
+for the first time); the other spans carry an opaque user id and a plain question instead.
 Same workload, same process, alternating rounds; prints medians, and ratios as the median
 of each round's ratio to the baseline round just before it (a busy machine drifts).
 App-thread time is the loop that creates spans; total adds the flush of everything
 buffered (the export work the background threads still owe).
 
-    python tests/benchmarks/bench_pipeline.py [--spans 20000] [--rounds 9]
+    python tests/benchmarks/bench_pipeline.py [--spans 20000] [--rounds 9] [--distinct 1000] [--pii-every 1]
 """
 
 from __future__ import annotations
@@ -27,6 +30,8 @@ from otel_distro import privacy as privacy_module
 from otel_distro.pipeline import build_pipeline
 from otel_distro.settings import load_settings
 
+PII_POOL = 1000  # different users (emails) and messages (phone numbers) in a run, each seen many times
+
 
 class DropExporter(SpanExporter):
     def __init__(self) -> None:
@@ -37,10 +42,19 @@ class DropExporter(SpanExporter):
         return SpanExportResult.SUCCESS
 
 
-def workload(provider: TracerProvider, spans: int) -> float:
+def workload(provider: TracerProvider, spans: int, distinct: int = PII_POOL, every: int = 1) -> float:
+    """``distinct``: how many different PII values circulate (users, their messages); ``every``:
+    one span in that many carries them (the others an opaque user id and a plain question)."""
     tracer = provider.get_tracer("bench", "1.0")
+    count = min(distinct, spans)
+    users = [f"user{n}@example.com" for n in range(count)]
+    messages = [f"Call me back on +1 415 555 {n % 10_000:04d}, my order is {n}" for n in range(count)]
+    plain_users = [f"u-{n:08d}" for n in range(count)]
+    plain_messages = [f"What is the status of order {n}?" for n in range(count)]
     started = time.perf_counter()
     for index in range(spans):
+        pick = index % count
+        pii = index % every == 0
         with tracer.start_as_current_span(
             "chat gpt-4o-mini",
             attributes={
@@ -50,20 +64,24 @@ def workload(provider: TracerProvider, spans: int) -> float:
                 "gen_ai.usage.input_tokens": 120 + index % 50,
                 "gen_ai.usage.output_tokens": 80,
                 "gen_ai.request.temperature": 0.2,
-                "session.id": "session-0042",
+                "enduser.id": users[pick] if pii else plain_users[pick],  # PII: an email
                 "http.url": "https://api.example.com/v1/chat/completions",
             },
         ) as span:
-            span.add_event("gen_ai.user.message", {"content": "What is the weather in Paris today?"})
+            message = messages[pick] if pii else plain_messages[pick]  # PII: a phone number
+            span.add_event("gen_ai.user.message", {"content": message})
             span.add_event("gen_ai.choice", {"finish_reason": "stop", "index": 0})
     return time.perf_counter() - started
 
 
 def measure(
-    make: Callable[[], tuple[TracerProvider, Callable[[], int]]], spans: int
+    make: Callable[[], tuple[TracerProvider, Callable[[], int]]],
+    spans: int,
+    distinct: int = PII_POOL,
+    every: int = 1,
 ) -> tuple[float, float, int]:
     provider, delivered = make()
-    app = workload(provider, spans)
+    app = workload(provider, spans, distinct, every)
     started = time.perf_counter()
     provider.force_flush()
     flush = time.perf_counter() - started
@@ -78,8 +96,16 @@ def main() -> None:
     )
     parser.add_argument("--spans", type=int, default=20_000)
     parser.add_argument("--rounds", type=int, default=9)
+    parser.add_argument(
+        "--distinct",
+        type=int,
+        default=PII_POOL,
+        help="different PII values per run (>= --spans: every span's are new, the worst case)",
+    )
+    parser.add_argument("--pii-every", type=int, default=1, help="one span in this many carries PII")
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="bench-pipeline-"))
+    stores: list[tuple[bool, Path]] = []
 
     def baseline() -> tuple[TracerProvider, Callable[[], int]]:
         exporter = DropExporter()
@@ -99,6 +125,7 @@ def main() -> None:
                 privacy_module.privacy_processors = original
             store = pipeline.store
             assert store is not None
+            stores.append((privacy, store.base_dir))
             return pipeline.tracer_provider, lambda: store.stats.lines_written and _spans_in(store.base_dir)
 
         return make
@@ -113,12 +140,16 @@ def main() -> None:
         measure(make, 2000)  # warm-up: imports, caches
     for _ in range(args.rounds):
         for name, make in variants.items():
-            results[name].append(measure(make, args.spans))
+            results[name].append(measure(make, args.spans, args.distinct, args.pii_every))
 
     def median(name: str, index: int) -> float:
         return statistics.median(run[index] for run in results[name])
 
-    print(f"workload: {args.spans} spans x {args.rounds} rounds, 8 attributes + 2 events per span")
+    print(
+        f"workload: {args.spans} spans x {args.rounds} rounds, 8 attributes + 2 events per span, "
+        f"an email and a phone number in 1 of {args.pii_every}, "
+        f"{min(args.distinct, args.spans)} different ones per round"
+    )
     for name in variants:
         delivered = min(run[2] for run in results[name])
         app_us = median(name, 0) / args.spans * 1e6
@@ -136,6 +167,15 @@ def main() -> None:
         app = paired(name, 0)
         total = paired(name, 1)
         print(f"{name:10s} ratio app-thread {app:.2f}x, total {total:.2f}x   (target {target})")
+    leaked = [base for privacy, base in stores if privacy and _raw_pii_in(base)]
+    print(f"default stores holding a raw email or phone number: {len(leaked)} of {sum(p for p, _ in stores)}")
+
+
+def _raw_pii_in(base: Path) -> bool:
+    return any(
+        b"@example.com" in text or b"415 555" in text
+        for text in (path.read_bytes() for path in (base / "traces").glob("*.jsonl"))
+    )
 
 
 def _spans_in(base: Path) -> int:
