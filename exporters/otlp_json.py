@@ -299,6 +299,7 @@ _dumps = orjson.dumps
 _KV_BYTES: dict[str, dict[object, bytes]] = {}  # str and int values only: 1 and True collide
 _KV_FLOAT_BYTES: dict[str, dict[float, bytes]] = {}  # finite non-zero floats: 1.0 == 1 collides
 _FRAGMENTS: _Cache[bytes] = _Cache()
+_NAME_BYTES: dict[str, bytes] = {}
 
 
 def _value_bytes(value: object) -> bytes:
@@ -354,19 +355,6 @@ def _attributes_bytes(attrs: Mapping[str, object]) -> bytes:
     return b",".join(parts)
 
 
-def _event_bytes(event: Event) -> bytes:
-    attrs = event._attributes
-    items = getattr(attrs, "_dict", attrs)  # BoundedAttributes.__len__ is a Python-level call
-    if not items:
-        return b'{"timeUnixNano":"%d","name":%b}' % (event._timestamp, _dumps(event._name))
-    return b'{"timeUnixNano":"%d","name":%b,"attributes":[%b]%b}' % (
-        event._timestamp,
-        _dumps(event._name),
-        _attributes_bytes(items),
-        _dropped(b"droppedAttributesCount", attrs),
-    )
-
-
 def _dropped(name: bytes, container: object) -> bytes:
     dropped = getattr(container, "dropped", 0)
     return b',"%b":%d' % (name, dropped) if dropped else b""
@@ -374,6 +362,37 @@ def _dropped(name: bytes, container: object) -> bytes:
 
 _KIND_BY_ID = {id(kind): kind.value + 1 for kind in SpanKind}  # identity lookups: Enum hashing is slow
 _STATUS_BY_ID = {id(code): code.value for code in StatusCode}
+
+
+def _name_bytes(name: str) -> bytes:
+    """A span or event name as JSON; names repeat, so each is encoded once (raises like ``orjson``)."""
+    encoded = _NAME_BYTES.get(name)
+    if encoded is None:
+        if len(_NAME_BYTES) >= _KV_CACHE_LIMIT:
+            _NAME_BYTES.clear()
+        encoded = _NAME_BYTES[name] = _dumps(name)
+    return encoded
+
+
+def _events_bytes(events: Sequence[Event], event_items: Iterable[Event]) -> bytes:
+    parts = []
+    for event in event_items:
+        attrs = event._attributes
+        items = getattr(attrs, "_dict", attrs)  # BoundedAttributes.__len__ is a Python-level call
+        name = _NAME_BYTES.get(event._name) or _name_bytes(event._name)
+        if items:
+            parts.append(
+                b'{"timeUnixNano":"%d","name":%b,"attributes":[%b]%b}'
+                % (
+                    event._timestamp,
+                    name,
+                    _attributes_bytes(items),
+                    _dropped(b"droppedAttributesCount", attrs),
+                )
+            )
+        else:
+            parts.append(b'{"timeUnixNano":"%d","name":%b}' % (event._timestamp, name))
+    return b',"events":[%b]%b' % (b",".join(parts), _dropped(b"droppedEventsCount", events))
 
 
 def _span_bytes(span: ReadableSpan) -> bytes:
@@ -393,13 +412,14 @@ def _span_bytes(span: ReadableSpan) -> bytes:
     status = span._status
     code = _STATUS_BY_ID[id(status._status_code)]
     description = status._description
+    name = span._name
     return (
         b'{"traceId":"%032x","spanId":"%016x","name":%b,"kind":%d,"startTimeUnixNano":"%d",'
-        b'"endTimeUnixNano":"%d","flags":%d%b%b%b%b%b}'
+        b'"endTimeUnixNano":"%d","flags":%d%b%b%b%b%b%b}'
         % (
             trace_id,
             span_id,
-            _dumps(span._name),
+            _NAME_BYTES.get(name) or _name_bytes(name),
             _KIND_BY_ID[id(span._kind)],
             span._start_time or 0,
             span._end_time or 0,
@@ -412,25 +432,16 @@ def _span_bytes(span: ReadableSpan) -> bytes:
             % (_attributes_bytes(attr_items), _dropped(b"droppedAttributesCount", attrs))
             if attr_items
             else b"",
-            _events_and_links(events, event_items, links, link_items) if event_items or link_items else b"",
+            _events_bytes(events, event_items) if event_items else b"",
+            b',"links":%b%b'
+            % (_dumps([_link(link) for link in link_items]), _dropped(b"droppedLinksCount", links))
+            if link_items
+            else b"",
             b',"status":{"code":%d,"message":%b}' % (code, _dumps(description))
             if description
             else (b',"status":{"code":%d}' % code if code else b""),
         )
     )
-
-
-def _events_and_links(
-    events: Sequence[Event], event_items: Iterable[Event], links: Sequence[Link], link_items: Iterable[Link]
-) -> bytes:
-    out = b""
-    if event_items:
-        encoded = b",".join([_event_bytes(event) for event in event_items])
-        out = b',"events":[%b]%b' % (encoded, _dropped(b"droppedEventsCount", events))
-    if link_items:
-        encoded = _dumps([_link(link) for link in link_items])
-        out += b',"links":%b%b' % (encoded, _dropped(b"droppedLinksCount", links))
-    return out
 
 
 def _fragment(obj: object, encode: Callable[[Any], JsonObject]) -> bytes:
