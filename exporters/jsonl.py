@@ -97,8 +97,9 @@ class JsonlSpanProcessor(SpanProcessor):
             self.store.drop(1, f"cannot encode a span as OTLP/JSON: {exc!r}")
             return
         if not self._queue.put(item, size):
-            reason = "the store is shut down" if self._queue.closed else "the store writer is behind"
-            self.store.drop(1, f"{reason} (its queue is full); span dropped")
+            closed = self._queue.closed
+            reason = "the store is shut down" if closed else "the store writer is behind (queue full)"
+            self.store.drop(1, f"{reason}; span dropped")
 
     def _write(self, batch: list[otlp_json.EncodedSpan]) -> None:
         token = attach(set_value(_SUPPRESS_INSTRUMENTATION_KEY, True))  # writing must not make spans
