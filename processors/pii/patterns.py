@@ -125,6 +125,10 @@ def _regions_for(first_digit: str) -> tuple[str, ...]:
 _DATE_LIKE = re.compile(r"\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{4}")
 
 
+_PHONE_VERDICTS: dict[str, bool] = {}  # candidate text -> a valid number? (phonenumbers is slow)
+_PHONE_VERDICTS_LIMIT = 4096
+
+
 def _phone(match: re.Match[str]) -> bool:
     candidate = match.group(0)
     digits = _digits(candidate)
@@ -134,6 +138,18 @@ def _phone(match: re.Match[str]) -> bool:
     text = match.string
     if end < len(text) and text[end] == ":" and text[end + 1 : end + 2].isdigit():
         return False  # "2024-05-05 06:47": a date and an hour
+    # A number recurs in texts too long to cache whole (a conversation resent at each turn):
+    # the verdict on the number itself is kept, so phonenumbers looks at it once.
+    verdict = _PHONE_VERDICTS.get(candidate)
+    if verdict is None:
+        verdict = _valid_phone(candidate, digits)
+        if len(_PHONE_VERDICTS) >= _PHONE_VERDICTS_LIMIT:
+            _PHONE_VERDICTS.clear()
+        _PHONE_VERDICTS[candidate] = verdict
+    return verdict
+
+
+def _valid_phone(candidate: str, digits: str) -> bool:
     import phonenumbers
 
     if candidate.lstrip().startswith("+"):
@@ -149,7 +165,10 @@ def _phone(match: re.Match[str]) -> bool:
             parsed = phonenumbers.parse(number, region)
         except phonenumbers.NumberParseException:
             continue
-        if phonenumbers.is_valid_number(parsed):
+        # The region it was read in (or its country's main one) answers most numbers at a
+        # third of the cost of the full check, which tries each region sharing the country code.
+        main = region or phonenumbers.region_code_for_country_code(parsed.country_code)
+        if phonenumbers.is_valid_number_for_region(parsed, main) or phonenumbers.is_valid_number(parsed):
             return True
     return False
 

@@ -114,3 +114,23 @@ def test_odd_strings_never_raise() -> None:
     redactor = PiiRedactor()
     for text in ("", "\ud800 lone surrogate jane@example.com", "x" * 200_000 + " 203.0.113.7", "@" * 10_000):
         assert isinstance(redactor.redact_text(text), str)
+
+
+def test_a_number_recurring_in_long_texts_is_validated_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A conversation resent at each turn: texts too long to cache whole, the same number in each.
+    import phonenumbers
+
+    parsed: list[str] = []
+    real_parse = phonenumbers.parse
+
+    def counting_parse(number: str, region: str | None = None) -> phonenumbers.PhoneNumber:
+        parsed.append(number)
+        return real_parse(number, region)
+
+    monkeypatch.setattr(phonenumbers, "parse", counting_parse)
+    redactor = PiiRedactor()
+    history = "user: my number is +44 20 7946 0123. " + "assistant: noted, thanks. " * 20
+    for turn in range(5):
+        text = f"{history} user: turn {turn}, still +44 20 7946 0123"
+        assert "7946" not in redactor.redact_text(text)
+    assert parsed == ["+44 20 7946 0123"]
