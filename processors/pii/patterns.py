@@ -167,7 +167,7 @@ def _valid_phone(candidate: str, digits: str) -> bool:
             continue
         # The region it was read in (or its country's main one) answers most numbers at a
         # third of the cost of the full check, which tries each region sharing the country code.
-        main = region or phonenumbers.region_code_for_country_code(parsed.country_code)
+        main = region or phonenumbers.region_code_for_country_code(parsed.country_code or 0)
         if phonenumbers.is_valid_number_for_region(parsed, main) or phonenumbers.is_valid_number(parsed):
             return True
     return False
