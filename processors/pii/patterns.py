@@ -28,7 +28,10 @@ class Recognizer:
     hints: tuple[str, ...] = ()
     digits: bool = False
     digit_run: bool = False  # needs seven digits apart by at most two separators (cards, phones, ...)
-    hint_pattern: re.Pattern[str] | None = None  # a case-insensitive alternative to ``hints``
+    hint_pattern: re.Pattern[str] | None = None  # must match somewhere (a fast pattern: it scans)
+    # One of these must be in the text in any case (looked for in the casefolded text, which
+    # holds every case-insensitive match: a (?i) pattern scanning a long text costs far more).
+    words: tuple[str, ...] = ()
 
 
 def _digits(text: str) -> str:
@@ -196,14 +199,21 @@ def _secret_value(match: re.Match[str]) -> bool:
 _SECRET_KEY_WORDS = (
     r"(?:api[_-]?key|apikey|secret|token|passw(?:or)?d|pwd|access[_-]?key|client[_-]?secret|auth)"  # noqa: S105
 )
-_SECRET_HINT = re.compile(r"(?i)key|secret|token|pass|pwd|auth")
+_SECRET_WORDS = ("key", "secret", "token", "pass", "pwd", "auth")  # in every _SECRET_KEY_WORDS
 
+# Speed on long texts: ``re`` skips ahead only to where a pattern's first character can match,
+# and only when the pattern starts with a character (a literal or a class), not with ``\b`` or
+# a lookbehind. So patterns start with a character and check the boundary behind it:
+# ``\d(?<!\w\d)`` is ``\b\d``; a lookahead such as ``(?=\d)`` does the same where the first
+# character opens alternatives. On 2.4 KB of prose with dates and versions this makes a pattern
+# 2-4x faster. Exact gates (``hint_pattern``, necessary for a match) skip the slow patterns.
 RECOGNIZERS: tuple[Recognizer, ...] = (  # applied in this order
     Recognizer(
         "CREDENTIALS",
         re.compile(r"\b[a-zA-Z][a-zA-Z0-9+.-]*://([^\s:/@]+:[^\s@/]+)@"),
         group=1,
         hints=("://",),
+        hint_pattern=re.compile(r"://[^\s/@]*@"),  # user info before a host
     ),
     Recognizer(
         "JWT", re.compile(r"\beyJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}"), hints=("eyJ",)
@@ -228,37 +238,39 @@ RECOGNIZERS: tuple[Recognizer, ...] = (  # applied in this order
         ),
         validate=_secret_value,
         group=2,
-        hint_pattern=_SECRET_HINT,
+        hints=(":", "="),  # between the word and the value
+        words=_SECRET_WORDS,
     ),
     Recognizer(
         "EMAIL",
         re.compile(r"\b[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b"),
         hints=("@",),
+        hint_pattern=re.compile(r"@[A-Za-z0-9-]+\."),  # a domain after the @
     ),
     Recognizer(
         "US_SSN",
-        re.compile(r"\b(?!000|666|9\d\d)\d{3}-(?!00)\d{2}-(?!0000)\d{4}\b"),
+        re.compile(r"\d(?<!\w\d)\d\d(?<!000)(?<!666)(?<!9\d\d)-(?!00)\d{2}-(?!0000)\d{4}\b"),
         hints=("-",),
         digits=True,
         digit_run=True,
     ),
     Recognizer(
         "CREDIT_CARD",
-        re.compile(r"\b(?:\d[ -]?){11,18}\d\b"),
+        re.compile(r"\d(?<!\w\d)(?:[ -]?\d){11,18}\b"),
         validate=_card,
         digits=True,
         digit_run=True,
     ),
     Recognizer(
         "IBAN_CODE",
-        re.compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?\b"),
+        re.compile(r"[A-Z](?<!\w[A-Z])[A-Z]\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?\b"),
         validate=lambda m: iban_valid(m.group(0)),
         digits=True,
         digit_run=True,
     ),
     Recognizer(
         "IP_ADDRESS",
-        re.compile(r"(?<![\w.])(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)\b"),
+        re.compile(r"(?=\d)(?<![\w.])(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)\b"),
         validate=_ipv4,
         hints=(".",),
         digits=True,
@@ -272,7 +284,8 @@ RECOGNIZERS: tuple[Recognizer, ...] = (  # applied in this order
     Recognizer(
         "PHONE_NUMBER",
         re.compile(
-            r"(?<![\w+.-])(?<!\d:)(?:\+\d{1,3}[ .-]?(?:\(0\)[ .-]?)?\d{6,12}"  # compact: +91 9817107418
+            r"(?=[\d+(])(?<![\w+.-])(?<!\d:)"
+            r"(?:\+\d{1,3}[ .-]?(?:\(0\)[ .-]?)?\d{6,12}"  # compact: +91 9817107418
             r"|(?:\+\d{1,3}[ .-]?(?:\(0\)[ .-]?)?)?(?:\(\d{1,5}\)[ .-]?)?\d{1,15}(?:[ .-]\d{1,8}){0,5})"
             r"(?:\s?(?:x|ext\.?)\s?\d{1,6})?"  # an extension: (714)222-2825x4548
             r"(?![\w-]|\.\d)"

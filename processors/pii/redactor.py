@@ -134,6 +134,7 @@ class PiiRedactor:
         counts: Counter[str] = _new_counts(Counter)  # Counter() runs two Python-level calls
         has_digit: bool | None = None
         has_run: bool | None = None
+        folded: str | None = None  # the text casefolded, for recognizers' words
         for recognizer in self.recognizers:
             hints = recognizer.hints
             if hints:
@@ -141,6 +142,11 @@ class PiiRedactor:
                     if hint in text:
                         break
                 else:
+                    continue
+            if recognizer.words:
+                if folded is None:
+                    folded = text.casefold()
+                if not _any_in(recognizer.words, folded):
                     continue
             if recognizer.hint_pattern is not None and recognizer.hint_pattern.search(text) is None:
                 continue
@@ -158,6 +164,7 @@ class PiiRedactor:
                 text = recognizer.pattern.sub(
                     partial(self._replace, recognizer=recognizer, counts=counts), text
                 )
+                folded = None
         if self.custom:
             return self._scan_custom(text, counts)
         return text, counts or None

@@ -134,3 +134,28 @@ def test_a_number_recurring_in_long_texts_is_validated_once(monkeypatch: pytest.
         text = f"{history} user: turn {turn}, still +44 20 7946 0123"
         assert "7946" not in redactor.redact_text(text)
     assert parsed == ["+44 20 7946 0123"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "PASSWORD = hunter2xyz",
+        "Pa\u017fsword: hunter2xyz",
+        "API-KEY=Zx81kQp09LmWr7",
+        "API_\u212aEY: Zx81kQp09LmWr7",
+    ],
+)
+def test_secret_words_are_recognized_in_any_case(text: str) -> None:
+    # The words are looked for in the casefolded text: every case a (?i) pattern matches,
+    # the long s and the Kelvin sign included.
+    redacted = PiiRedactor().redact_text(text)
+    assert redacted.endswith("<SECRET>"), redacted
+
+
+def test_long_texts_are_redacted_wherever_their_values_sit() -> None:
+    filler = "version 2.3.1 shipped at 10:45 on 2024-05-06, see the account manager. " * 40
+    text = f"{filler} card 4111 1111 1111 1111 {filler} ssn 123-45-6789, token: Zx81kQp09LmWr7 {filler}"
+    redacted = PiiRedactor().redact_text(text)
+    for value in ("4111 1111 1111 1111", "123-45-6789", "Zx81kQp09LmWr7"):
+        assert value not in redacted
+    assert redacted.count("2024-05-06") == 120  # dates, versions and times stay
