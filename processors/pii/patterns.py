@@ -251,6 +251,7 @@ RECOGNIZERS: tuple[Recognizer, ...] = (  # applied in this order
         "US_SSN",
         re.compile(r"\d(?<!\w\d)\d\d(?<!000)(?<!666)(?<!9\d\d)-(?!00)\d{2}-(?!0000)\d{4}\b"),
         hints=("-",),
+        hint_pattern=re.compile(r"-\d\d-\d{4}"),  # dates (2024-05-06) do not pass
         digits=True,
         digit_run=True,
     ),
@@ -273,6 +274,7 @@ RECOGNIZERS: tuple[Recognizer, ...] = (  # applied in this order
         re.compile(r"(?=\d)(?<![\w.])(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)\b"),
         validate=_ipv4,
         hints=(".",),
+        hint_pattern=re.compile(r"\.\d{1,3}\.\d{1,3}\.\d"),  # versions (2.3.1) do not pass
         digits=True,
     ),
     Recognizer(
@@ -280,6 +282,7 @@ RECOGNIZERS: tuple[Recognizer, ...] = (  # applied in this order
         re.compile(r"(?<![\w:])(?:[0-9A-Fa-f]{1,4}:|:){2,7}(?::|[0-9A-Fa-f]{1,4})(?![\w:])"),
         validate=_ipv6,
         hints=(":",),
+        hint_pattern=re.compile(r":[0-9A-Fa-f]{0,4}:"),  # two colons with hex between; times do not pass
     ),
     Recognizer(
         "PHONE_NUMBER",

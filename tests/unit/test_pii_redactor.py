@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from processors.pii import PiiRedactor
-from processors.pii.patterns import iban_valid, luhn_valid
+from processors.pii.patterns import RECOGNIZERS, iban_valid, luhn_valid
+from tests.support.pii_corpus import build
 
 JWT = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U"
 SENSITIVE = [
@@ -159,3 +160,20 @@ def test_long_texts_are_redacted_wherever_their_values_sit() -> None:
     for value in ("4111 1111 1111 1111", "123-45-6789", "Zx81kQp09LmWr7"):
         assert value not in redacted
     assert redacted.count("2024-05-06") == 120  # dates, versions and times stay
+
+
+def test_every_gate_lets_through_each_text_its_pattern_matches() -> None:
+    # The cheap tests ahead of a pattern (hints, words, hint patterns) must be necessary
+    # conditions: a gate that turns away a text its pattern matches would leak that value.
+    texts = [case.text for case in build()]
+    checked = 0
+    for recognizer in RECOGNIZERS:
+        for text in texts:
+            if recognizer.pattern.search(text) is None:
+                continue
+            checked += 1
+            folded = text.casefold()
+            assert not recognizer.hints or any(hint in text for hint in recognizer.hints), text
+            assert not recognizer.words or any(word in folded for word in recognizer.words), text
+            assert recognizer.hint_pattern is None or recognizer.hint_pattern.search(text), text
+    assert checked >= 550
