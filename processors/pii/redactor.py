@@ -134,7 +134,7 @@ class PiiRedactor:
         counts: Counter[str] = _new_counts(Counter)  # Counter() runs two Python-level calls
         has_digit: bool | None = None
         has_run: bool | None = None
-        folded: str | None = None  # the text casefolded, for recognizers' words
+        folded: str | None = None  # the text casefolded, for recognizers' folded patterns
         for recognizer in self.recognizers:
             hints = recognizer.hints
             if hints:
@@ -143,10 +143,10 @@ class PiiRedactor:
                         break
                 else:
                     continue
-            if recognizer.words:
+            if recognizer.folded_pattern is not None:
                 if folded is None:
                     folded = text.casefold()
-                if not _any_in(recognizer.words, folded):
+                if recognizer.folded_pattern.search(folded) is None:
                     continue
             if recognizer.hint_pattern is not None and recognizer.hint_pattern.search(text) is None:
                 continue
