@@ -134,6 +134,8 @@ _PHONE_VERDICTS_LIMIT = 4096
 
 def _phone(match: re.Match[str]) -> bool:
     candidate = match.group(0)
+    if len(candidate) < 8:  # fewer than 8 characters cannot hold 8 digits (times, versions, counts)
+        return False
     digits = _digits(candidate)
     if not 8 <= len(digits) <= 15 or _DATE_LIKE.match(candidate):
         return False
