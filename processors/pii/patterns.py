@@ -291,6 +291,9 @@ RECOGNIZERS: tuple[Recognizer, ...] = (  # applied in this order
         "PHONE_NUMBER",
         re.compile(
             r"(?=[\d+(])(?<![\w+.-])(?<!\d:)"
+            # at least 8 digits, apart by what the pattern allows between them (_phone needs 8):
+            # a number's worth of digits in a long text no longer costs a validator call
+            r"(?=[+(]?(?:[ .()-]{0,3}\d|\s?(?:x|ext\.?)\s?\d){8})"
             r"(?:\+\d{1,3}[ .-]?(?:\(0\)[ .-]?)?\d{6,12}"  # compact: +91 9817107418
             r"|(?:\+\d{1,3}[ .-]?(?:\(0\)[ .-]?)?)?(?:\(\d{1,5}\)[ .-]?)?\d{1,15}(?:[ .-]\d{1,8}){0,5})"
             r"(?:\s?(?:x|ext\.?)\s?\d{1,6})?"  # an extension: (714)222-2825x4548
