@@ -28,10 +28,31 @@ class Recognizer:
     hints: tuple[str, ...] = ()
     digits: bool = False
     digit_run: bool = False  # needs seven digits apart by at most two separators (cards, phones, ...)
+    # Needs this many digits apart only by characters of NUMBER_SEPARATORS: checked on the
+    # text's skeleton (see digit_skeleton), which costs a few µs where the pattern would stop
+    # at every digit of a long text.
+    min_digits: int = 0
     hint_pattern: re.Pattern[str] | None = None  # must match somewhere (a fast pattern: it scans)
     # Must match the casefolded text: a case-insensitive gate without (?i), which makes ``re``
     # scan a long text several times slower (casefolding keeps every case a (?i) pattern matches).
     folded_pattern: re.Pattern[str] | None = None
+
+
+# What may stand between the digits of a card or phone number: spaces, dots, dashes, brackets,
+# a plus, and the letters of an extension ("x", "ext."); whitespace as ``\s`` sees it in ASCII.
+NUMBER_SEPARATORS = b" \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f.-()+ext"
+_SKELETON = bytes.maketrans(b"0123456789", b"0000000000")
+
+
+def digit_skeleton(text: str) -> bytes | None:
+    """The text with every digit as ``0`` and NUMBER_SEPARATORS removed (None unless ASCII).
+
+    A number whose digits are apart only by those separators becomes a run of zeros, so
+    ``b"0" * n in skeleton`` is necessary for such a number of n digits.
+    """
+    if not text.isascii():  # other scripts' digits are digits to the patterns too
+        return None
+    return text.encode("ascii").translate(_SKELETON, NUMBER_SEPARATORS)
 
 
 def _digits(text: str) -> str:
@@ -265,6 +286,7 @@ RECOGNIZERS: tuple[Recognizer, ...] = (  # applied in this order
         validate=_card,
         digits=True,
         digit_run=True,
+        min_digits=12,
     ),
     Recognizer(
         "IBAN_CODE",
@@ -304,6 +326,7 @@ RECOGNIZERS: tuple[Recognizer, ...] = (  # applied in this order
         validate=_phone,
         digits=True,
         digit_run=True,
+        min_digits=8,  # what _phone needs
     ),
 )
 

@@ -20,7 +20,7 @@ from typing import Literal
 
 from processors.inline_budget import LONG_TEXT, charge_inline
 from processors.pii.custom import CustomPattern, PatternTimeout, compile_pattern
-from processors.pii.patterns import RECOGNIZERS, Recognizer
+from processors.pii.patterns import RECOGNIZERS, Recognizer, digit_skeleton
 
 _logger = logging.getLogger(__name__)
 
@@ -135,6 +135,8 @@ class PiiRedactor:
         has_digit: bool | None = None
         has_run: bool | None = None
         folded: str | None = None  # the text casefolded, for recognizers' folded patterns
+        skeleton: bytes | None = None  # its digit skeleton, for recognizers' min_digits
+        skeleton_made = False
         for recognizer in self.recognizers:
             hints = recognizer.hints
             if hints:
@@ -160,11 +162,17 @@ class PiiRedactor:
                         has_run = _DIGIT_RUN.search(text) is not None
                     if not has_run:
                         continue
+                if recognizer.min_digits:
+                    if not skeleton_made:
+                        skeleton, skeleton_made = digit_skeleton(text), True
+                    if skeleton is not None and b"0" * recognizer.min_digits not in skeleton:
+                        continue
             if recognizer.pattern.search(text) is not None:
                 text = recognizer.pattern.sub(
                     partial(self._replace, recognizer=recognizer, counts=counts), text
                 )
                 folded = None
+                skeleton_made = False
         if self.custom:
             return self._scan_custom(text, counts)
         return text, counts or None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from processors.pii import PiiRedactor
-from processors.pii.patterns import RECOGNIZERS, iban_valid, luhn_valid
+from processors.pii.patterns import RECOGNIZERS, digit_skeleton, iban_valid, luhn_valid
 from tests.support.pii_corpus import build
 
 JWT = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U"
@@ -180,4 +180,13 @@ def test_every_gate_lets_through_each_text_its_recognizer_would_redact() -> None
             assert not recognizer.hints or any(hint in text for hint in recognizer.hints), text
             assert recognizer.folded_pattern is None or recognizer.folded_pattern.search(folded), text
             assert recognizer.hint_pattern is None or recognizer.hint_pattern.search(text), text
+            skeleton = digit_skeleton(text)
+            assert skeleton is None or b"0" * recognizer.min_digits in skeleton, text
     assert checked >= 550
+
+
+def test_the_digit_skeleton_keeps_a_number_whole_and_gives_up_on_other_scripts() -> None:
+    assert digit_skeleton("call +1 (415) 555-2671 ext. 12, card 4111-1111 1111.1111") == (
+        b"call0000000000000,card0000000000000000"
+    )
+    assert digit_skeleton("\u0661\u0662\u0663 4111") is None  # Arabic-Indic digits: \d matches them too
