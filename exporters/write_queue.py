@@ -10,6 +10,7 @@ disk cannot eat memory: what does not fit is refused and the caller counts it.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from collections.abc import Callable
 from typing import Generic, TypeVar
@@ -51,6 +52,9 @@ class WriteQueue(Generic[_T]):
 
     def _reset(self) -> None:
         """A fresh queue and writer thread (at start, and in a forked child: the parent writes its own)."""
+        if getattr(self, "_pid", None) == os.getpid():
+            return  # this process has its own already (a flush came before the after-fork hook)
+        self._pid = os.getpid()
         self._lock = threading.Lock()
         self._write_lock = threading.Lock()
         self._wake = threading.Event()
@@ -86,6 +90,9 @@ class WriteQueue(Generic[_T]):
                 return
 
     def _drain(self, timeout: float = -1) -> bool:
+        # A forked child can be told to flush before its after-fork hooks have run (a SIGTERM to a
+        # pool worker still starting): what it holds then is its parent's, which the parent writes.
+        self._reset()
         if not self._write_lock.acquire(timeout=timeout):
             return False
         try:

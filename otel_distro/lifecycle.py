@@ -22,13 +22,17 @@ _flushes: list[Callable[[float], object]] = []
 _fork_hook_installed = False
 _shutting_down = threading.Event()
 _term_pending = threading.Event()
+# The process whose telemetry state is its own: a forked child becomes it once its after-fork
+# hooks have run; before that, what it holds is its parent's and must not be flushed.
+_ready_pid = os.getpid()
 
 
 def register(shutdown: Callable[[], None], flush: Callable[[float], object]) -> None:
     """Run ``shutdown`` at normal interpreter exit and in exiting multiprocessing workers;
     run ``flush(seconds)`` when SIGTERM arrives and the app left SIGTERM at its default."""
-    global _fork_hook_installed
+    global _fork_hook_installed, _ready_pid
     with _lock:
+        _ready_pid = os.getpid()  # registering here: this process's telemetry is its own
         _shutdowns.append(shutdown)
         _flushes.append(flush)
         install_fork_hook = not _fork_hook_installed
@@ -53,8 +57,10 @@ def _shut_down(shutdown: Callable[[], None]) -> None:
 
 
 def _after_fork_in_child() -> None:
+    global _ready_pid
     _shutting_down.clear()
     _term_pending.clear()
+    _ready_pid = os.getpid()  # registered after the pipelines' own hooks, so it runs after them
     # multiprocessing workers leave through os._exit, which skips atexit; its own finalizers
     # run instead. They are cleared in the new process before its after-fork callbacks run,
     # so the finalizer is registered from one of those.
@@ -102,6 +108,11 @@ def _flush_all(seconds: float) -> None:
 
 def _on_sigterm(signum: int, frame: FrameType | None) -> None:
     chained = signal.getsignal(signal.SIGTERM) is not _on_sigterm  # called by the app's own handler
+    if os.getpid() != _ready_pid:  # a forked child still setting up has nothing of its own to flush
+        if not chained:
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            os.kill(os.getpid(), signal.SIGTERM)
+        return
     if _shutting_down.is_set():
         # Exit is already under way: let the shutdown finish (it flushes), then take the default action.
         signal.signal(signal.SIGTERM, signal.SIG_DFL)

@@ -78,6 +78,37 @@ FORKING = """
 """
 
 
+TERMINATED_WHILE_STARTING = """
+    import os
+    import signal
+    import otel_distro
+    from opentelemetry import trace
+
+    def terminated_while_starting():  # runs in the child before the pipeline's after-fork hooks
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    os.register_at_fork(after_in_child=terminated_while_starting)
+    otel_distro.configure()
+    trace.get_tracer("forks").start_span("parent-span").end()
+    pid = os.fork()
+    if pid == 0:
+        os._exit(0)
+    _, status = os.waitpid(pid, 0)
+    print("child exit", os.waitstatus_to_exitcode(status))
+"""
+
+
+def test_a_child_terminated_before_its_after_fork_hooks_writes_nothing_of_its_parents(
+    tmp_path: Path,
+) -> None:
+    # A pool worker told to stop while it is still starting holds its parent's queued spans:
+    # the parent writes them, the child must not write them again.
+    run = run_app(tmp_path, TERMINATED_WHILE_STARTING)
+    assert run.returncode == 0, run.stderr
+    assert "child exit -15" in run.stdout
+    assert Counter(span["name"] for span in spans(tmp_path / "store")) == {"parent-span": 1}
+
+
 def test_spans_from_forked_children_and_multiprocessing_workers_are_written(tmp_path: Path) -> None:
     run = run_app(tmp_path, FORKING)
     assert run.returncode == 0, run.stderr

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import threading
 import time
+from pathlib import Path
 
 from exporters.write_queue import WriteQueue
 from tests.support.waiting import wait_until
@@ -120,3 +121,39 @@ def test_a_forked_child_starts_empty_with_a_writer_of_its_own() -> None:
     assert os.read(read_end, 10) == b"ok"
     release.set()
     queue.close()
+
+
+_early_flush: list[WriteQueue[bytes]] = []  # the queue a test flushes in children before its own hook
+
+
+def _flush_early_in_child() -> None:
+    for queue in _early_flush:
+        queue.flush()
+
+
+os.register_at_fork(after_in_child=_flush_early_in_child)  # runs before any queue's own reset
+
+
+def test_a_child_flushing_before_its_after_fork_reset_writes_nothing_of_its_parents(
+    tmp_path: Path,
+) -> None:
+    # A pool worker terminated while it is still starting flushes before its after-fork hooks
+    # have run: what the queue holds then is its parent's, and the parent writes it.
+    out = tmp_path / "written"
+
+    def write(batch: list[bytes]) -> None:
+        with out.open("ab") as file:
+            file.write(b"".join(item + b"\n" for item in batch))
+
+    queue = _queue(write, batch_size=100)
+    queue.put(b"parent's", 8)
+    _early_flush.append(queue)
+    try:
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - the early flush already ran in the child's hooks
+            os._exit(0)
+        os.waitpid(pid, 0)
+    finally:
+        _early_flush.clear()
+    queue.close()
+    assert out.read_bytes() == b"parent's\n"
