@@ -316,24 +316,22 @@ class BackgroundUploader:
         elif report.error is None:
             self._warned = False
 
-    def stop(self) -> None:
-        """Stop the passes without a last one (the upload was turned off)."""
+    def _stop_passes(self) -> None:
         self._stop.set()
         self._wake.set()
         self.uploader.stop()
         thread = self._thread
         if thread is not None and thread is not threading.current_thread():
             thread.join(self.final_seconds)
+
+    def stop(self) -> None:
+        """Stop the passes without a last one (the upload was turned off)."""
+        self._stop_passes()
         self.uploader.close()
 
     def shutdown(self) -> None:
         """Stop the passes, then run a last one with a short retry budget."""
-        self._stop.set()
-        self._wake.set()
-        self.uploader.stop()
-        thread = self._thread
-        if thread is not None and thread is not threading.current_thread():
-            thread.join(self.final_seconds)
+        self._stop_passes()
         final = StoreUploader(
             self.uploader.store_dir,
             self.uploader.state_dir.parent,
