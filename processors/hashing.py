@@ -43,13 +43,16 @@ class ProjectHashingProcessor(RecordRewriter):
     def process_span(self, span: ReadableSpan) -> ReadableSpan | None:
         """The full walk only for a span that holds a project key somewhere (names are not hashed)."""
         keys = self.keys
+        # BoundedAttributes answers len() (and so truth) in Python, with a lock: test its dict.
         attrs = span._attributes
-        if attrs and not keys.isdisjoint(getattr(attrs, "_dict", attrs)):
+        attrs = getattr(attrs, "_dict", attrs)
+        if attrs and not keys.isdisjoint(attrs):
             return super().process_span(span)
         events = span._events
         for event in getattr(events, "_dq", events):
             attrs = event._attributes
-            if attrs and not keys.isdisjoint(getattr(attrs, "_dict", attrs)):
+            attrs = getattr(attrs, "_dict", attrs)
+            if attrs and not keys.isdisjoint(attrs):
                 return super().process_span(span)
         links = span._links
         for link in getattr(links, "_dq", links):
