@@ -234,6 +234,17 @@ _SECRET_GATE = re.compile(r"(?:key|secret|token|passw(?:or)?d|pwd|auth)[\"']?\s*
 # recognizer replaces, so exact) keep the slow patterns off texts that cannot hold one.
 RECOGNIZERS: tuple[Recognizer, ...] = (  # applied in this order
     Recognizer(
+        "PRIVATE_KEY",
+        # A PEM, OpenSSH or PGP private key block, replaced whole (first, so nothing inside it is
+        # counted as anything else): to its END line or, cut short (an attribute truncated by a
+        # length limit), to the next END line or the end of the text.
+        re.compile(
+            r"-----BEGIN[A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----(?:(?!-----END)[\s\S])*"
+            r"(?:-----END[A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----)?"
+        ),
+        hints=("PRIVATE KEY",),
+    ),
+    Recognizer(
         "CREDENTIALS",
         re.compile(r"\b[a-zA-Z][a-zA-Z0-9+.-]*://([^\s:/@]+:[^\s@/]+)@"),
         group=1,
@@ -256,6 +267,20 @@ RECOGNIZERS: tuple[Recognizer, ...] = (  # applied in this order
         hints=("gh", "github_pat_"),
     ),
     Recognizer("API_KEY", re.compile(r"\bxox[abposr]-[A-Za-z0-9-]{10,}"), hints=("xox",)),
+    Recognizer(  # Google (AIza), Stripe secret and restricted keys, GitLab, Hugging Face and npm tokens
+        "API_KEY",
+        re.compile(
+            r"\b(?:AIza[0-9A-Za-z_-]{35}(?![\w-])|[rs]k_(?:live|test)_[0-9A-Za-z]{20,}"
+            r"|glpat-[0-9A-Za-z_-]{20,}|hf_[A-Za-z0-9]{34,}\b|npm_[A-Za-z0-9]{36,}\b)"
+        ),
+        hints=("AIza", "k_live_", "k_test_", "glpat-", "hf_", "npm_"),
+    ),
+    Recognizer(  # a Slack webhook's path is its secret
+        "API_KEY",
+        re.compile(r"hooks\.slack\.com/(?:services|workflows|triggers)/([A-Za-z0-9_/-]{20,})"),
+        group=1,
+        hints=("hooks.slack.com/",),
+    ),
     Recognizer(
         "SECRET",
         re.compile(

@@ -31,9 +31,9 @@ _DIGIT_RUN = re.compile(r"\d(?:\D{0,2}\d){6}")
 CACHEABLE_LENGTH = LONG_TEXT
 CACHE_ENTRIES = 4096
 # Every recognizer needs one of these characters in the text, except the bearer token and
-# AWS keys (which may be all letters); those are screened by their words (_SCREEN_WORDS).
+# AWS and Google keys (which may be all letters); those are screened by their words (_SCREEN_WORDS).
 _SCREEN = re.compile(r"[\d@:=._-]")
-_SCREEN_WORDS = ("earer", "AKIA", "ASIA")
+_SCREEN_WORDS = ("earer", "AKIA", "ASIA", "AIza")
 _new_counts = Counter.__new__  # an empty Counter without __init__'s Python-level calls
 
 

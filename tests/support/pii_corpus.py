@@ -6,11 +6,13 @@ written by whoever wrote the redactor's patterns: emails (``email``, ``free_emai
 (``credit_card_number`` for ten card types), IBANs (``iban`` of the locales that have one),
 public IPv4 and IPv6 addresses, ``scheme://user:password@host`` URLs built from ``user_name``,
 ``password`` and ``domain_name``, ``password()`` after ``password=``/``api_key:``-like words,
-opaque bearer tokens, JWTs made of real base64url JSON, and API keys in their providers' formats
-(OpenAI ``sk-``/``sk-proj-``, AWS ``AKIA``, GitHub ``ghp_``/``github_pat_``, Slack ``xoxb-``)
-whose random part comes from Faker's random generator. They are put in Faker sentences and
-paragraphs of the same locale, and in realistic templates (chat messages, tracebacks, log lines,
-JSON), sometimes at the end of a sentence, before its full stop.
+opaque bearer tokens, JWTs made of real base64url JSON, API keys in their providers' formats
+(OpenAI ``sk-``/``sk-proj-``, Anthropic ``sk-ant-``, AWS ``AKIA``, GitHub ``ghp_``/``github_pat_``,
+Slack ``xoxb-`` and webhook paths, Google ``AIza``, Stripe ``sk_live_``/``rk_test_``, GitLab
+``glpat-``, Hugging Face ``hf_``, npm ``npm_``) whose random part comes from Faker's random
+generator, and private key blocks (PEM, OpenSSH, PGP; some cut short) around Faker bytes. They
+are put in Faker sentences and paragraphs of the same locale, and in realistic templates (chat
+messages, tracebacks, log lines, JSON), sometimes at the end of a sentence, before its full stop.
 
 ``Case.value`` is the sensitive part itself (the password of a URL, the token after ``Bearer``,
 the secret after ``password=``), never the surrounding context, so a case counts as redacted
@@ -101,6 +103,7 @@ CARD_TYPES = (
     "maestro",
 )
 ALNUM = string.ascii_letters + string.digits
+_UPPER_DIGITS = string.ascii_uppercase + string.digits
 URLSAFE = ALNUM + "-_"
 
 PHONE_DROPS: Counter[str] = Counter()  # region -> Faker numbers dropped by the last build()
@@ -306,7 +309,23 @@ def _jwt(f: _Fakers) -> tuple[str, str]:
 
 def _api_key(f: _Fakers) -> tuple[str, str]:
     random = f.main.random
-    kind = random.choice(("openai", "openai_proj", "aws", "github", "github_pat", "slack"))
+    kind = random.choice(
+        (
+            "openai",
+            "openai_proj",
+            "anthropic",
+            "aws",
+            "github",
+            "github_pat",
+            "slack",
+            "slack_webhook",
+            "google",
+            "stripe",
+            "gitlab",
+            "huggingface",
+            "npm",
+        )
+    )
     if kind == "openai":
         value = "sk-" + f.token(48)
     elif kind == "openai_proj":
@@ -317,9 +336,48 @@ def _api_key(f: _Fakers) -> tuple[str, str]:
         value = "ghp_" + f.token(36)
     elif kind == "github_pat":
         value = f"github_pat_{f.token(22)}_{f.token(59)}"
-    else:
+    elif kind == "slack":
         value = f"xoxb-{random.randint(10**10, 10**13)}-{random.randint(10**10, 10**13)}-{f.token(24)}"
+    elif kind == "slack_webhook":  # the path is the secret; the host stays
+        value = f"T{f.token(10, _UPPER_DIGITS)}/B{f.token(10, _UPPER_DIGITS)}/{f.token(24)}"
+        return f"https://hooks.slack.com/services/{value}", value
+    elif kind == "anthropic":
+        value = f"sk-ant-api03-{f.token(93, URLSAFE)}AA"
+    elif kind == "google":
+        value = "AIza" + f.token(35, URLSAFE)
+    elif kind == "stripe":
+        prefix = f"{random.choice(('sk', 'rk'))}_{random.choice(('live', 'test'))}_"
+        value = prefix + f.token(random.choice((24, 99)))
+    elif kind == "gitlab":
+        value = "glpat-" + f.token(20, URLSAFE)
+    elif kind == "huggingface":
+        value = "hf_" + f.token(34, string.ascii_letters)
+    else:
+        value = "npm_" + f.token(36)
     return value, value
+
+
+def _private_key(f: _Fakers) -> tuple[str, str]:
+    """A private key block as it lands in a log or an exception: PEM, OpenSSH or PGP, with its
+    newlines or JSON-escaped ones, sometimes cut short by a length limit (no END line)."""
+    random = f.main.random
+    label = random.choice(
+        (
+            "RSA PRIVATE KEY",
+            "PRIVATE KEY",
+            "EC PRIVATE KEY",
+            "OPENSSH PRIVATE KEY",
+            "ENCRYPTED PRIVATE KEY",
+            "PGP PRIVATE KEY BLOCK",
+        )
+    )
+    body = base64.b64encode(f.main.binary(random.choice((121, 256, 1190)))).decode()
+    newline = random.choice(("\n", "\\n"))
+    lines = newline.join(body[start : start + 64] for start in range(0, len(body), 64))
+    block = f"-----BEGIN {label}-----{newline}{lines}"
+    if random.random() < 0.8:
+        block += f"{newline}-----END {label}-----"
+    return block, lines
 
 
 def _secret(f: _Fakers) -> tuple[str, str]:
@@ -349,6 +407,7 @@ SENSITIVE: dict[str, Callable[[_Fakers], tuple[str, str]]] = {
     "JWT": _jwt,
     "API_KEY": _api_key,
     "SECRET": _secret,
+    "PRIVATE_KEY": _private_key,
 }
 
 TEMPLATES = (
@@ -475,6 +534,22 @@ BENIGN: tuple[Callable[[_Fakers], str], ...] = (
     lambda f: f.main.paragraph(),
     lambda f: f"retries={f.main.random.randint(0, 5)} timeout={f.main.random.randint(1, 120)}s",
     lambda f: f"{f.main.random.randint(1, 99)}.{f.main.random.randint(0, 9)}% cache hit ratio",
+    # near misses of the key and token formats: public keys and settings named like tokens
+    lambda f: (
+        "-----BEGIN PUBLIC KEY-----\n"
+        + base64.b64encode(f.main.binary(38)).decode()
+        + "\n-----END PUBLIC KEY-----"
+    ),
+    lambda f: f.main.random.choice(
+        (
+            "HF_HUB_ENABLE_HF_TRANSFER=1",
+            "npm_config_registry=https://registry.npmjs.org/",
+            "npm_lifecycle_event=build",
+            "hf_hub_download(repo_id='bert-base-uncased')",
+            "stripe.api_version=2024-06-20",
+            "glpat tokens are rotated every 90 days",
+        )
+    ),
 )
 
 

@@ -35,6 +35,46 @@ SENSITIVE = [
     ("API_KEY", "aws AKIAIOSFODNNQEXAMPLE key", "AKIAIOSFODNNQEXAMPLE"),  # no digit, no punctuation
     ("API_KEY", "gh ghp_abcdefghijklmnopqrstuvwxyz0123456789 ok", "ghp_abcdefghijklmnopqrstuvwxyz0123456789"),
     ("API_KEY", "slack xoxb-1234567890-abcdefghij", "xoxb-1234567890-abcdefghij"),
+    (
+        "API_KEY",
+        "GOOGLE_API_KEY AIzaSyA1b2C3d4E5f6G7h8I9j0KlMnOpQrStUvW ok",
+        "AIzaSyA1b2C3d4E5f6G7h8I9j0KlMnOpQrStUvW",
+    ),
+    (
+        "API_KEY",
+        "key AIzaSyAbCdEfGhIjKlMnOpQrStUvWxYzAbCdEfG",
+        "AIzaSyAbCdEfGhIjKlMnOpQrStUvWxYzAbCdEfG",
+    ),  # letters only
+    ("API_KEY", "stripe.api_key = sk_live_51HqLyjWDarjtT1zdp7dcXQ2s", "sk_live_51HqLyjWDarjtT1zdp7dcXQ2s"),
+    ("API_KEY", "restricted rk_test_4eC39HqLyjWDarjtT1zdp7dc used", "rk_test_4eC39HqLyjWDarjtT1zdp7dc"),
+    ("API_KEY", "git clone with glpat-xYz12AbC-3dEfGh4iJkL", "glpat-xYz12AbC-3dEfGh4iJkL"),
+    ("API_KEY", "login hf_AbCdEfGhIjKlMnOpQrStUvWxYzAbCdEfGh done", "hf_AbCdEfGhIjKlMnOpQrStUvWxYzAbCdEfGh"),
+    (
+        "API_KEY",
+        "//registry/:_authToken=npm_AbCdEf0123456789AbCdEf0123456789AbCd",
+        "npm_AbCdEf0123456789AbCdEf0123456789AbCd",
+    ),
+    (
+        "API_KEY",
+        "posting to https://hooks.slack.com/services/T0ABCDEF1/B0ABCDEF2/AbCdEfGhIjKlMnOpQrStUvWx failed",
+        "T0ABCDEF1/B0ABCDEF2/AbCdEfGhIjKlMnOpQrStUvWx",
+    ),
+    (
+        "API_KEY",
+        "ANTHROPIC_API_KEY=sk-ant-api03-AbCdEfGhIjKlMnOpQrStUvWxYz0123456789-_AbCdEfGhIjKlAA",
+        "sk-ant-api03-AbCdEfGhIjKlMnOpQrStUvWxYz0123456789-_AbCdEfGhIjKlAA",
+    ),
+    (
+        "PRIVATE_KEY",
+        "loaded -----BEGIN RSA PRIVATE KEY-----\nMIIEpAIBAAKCAQEA3Tz2mr7SZiAMfQyuvBjM9Oi\n"
+        "-----END RSA PRIVATE KEY----- from disk",
+        "MIIEpAIBAAKCAQEA3Tz2mr7SZiAMfQyuvBjM9Oi",
+    ),
+    (  # JSON-escaped newlines, cut short by a length limit: the rest of the text goes
+        "PRIVATE_KEY",
+        '{"key": "-----BEGIN OPENSSH PRIVATE KEY-----\\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmU',
+        "b3BlbnNzaC1rZXktdjEAAAAABG5vbmU",
+    ),
     ("SECRET", 'config {"client_secret": "Zx8kL2pQ9vR4tY7wB1nM"}', "Zx8kL2pQ9vR4tY7wB1nM"),
     ("SECRET", "login with password: hunter2", "hunter2"),
 ]
@@ -52,6 +92,8 @@ BENIGN = [
     "order #1234 of 3 items for 19.99 EUR",
     "mac aa:bb:cc:dd:ee:ff at 12:30:45",
     "port 5432, pid 31337, exit status 137",
+    "-----BEGIN PUBLIC KEY-----\nMIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA\n-----END PUBLIC KEY-----",
+    "HF_HUB_ENABLE_HF_TRANSFER=1 npm_config_registry=https://registry.npmjs.org/",
 ]
 
 
