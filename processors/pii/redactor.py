@@ -30,10 +30,11 @@ _DIGIT = re.compile(r"\d")
 _DIGIT_RUN = re.compile(r"\d(?:\D{0,2}\d){6}")
 CACHEABLE_LENGTH = LONG_TEXT
 CACHE_ENTRIES = 4096
+MAX_PIECES = 8  # of a rejected candidate, tried in runs (at most 35 runs: cards and phone numbers)
 # Every recognizer needs one of these characters in the text, except the bearer token and
 # AWS and Google keys (which may be all letters); those are screened by their words (_SCREEN_WORDS).
 _SCREEN = re.compile(r"[\d@:=._-]")
-_SCREEN_WORDS = ("earer", "AKIA", "ASIA", "AIza")
+_SCREEN_WORDS = ("earer", "EARER", "AKIA", "ASIA", "AIza")
 _new_counts = Counter.__new__  # an empty Counter without __init__'s Python-level calls
 
 
@@ -179,6 +180,8 @@ class PiiRedactor:
 
     def _replace(self, match: re.Match[str], *, recognizer: Recognizer, counts: Counter[str]) -> str:
         if recognizer.validate is not None and not recognizer.validate(match):
+            if recognizer.parts is not None:
+                return self._replace_parts(match, recognizer, counts)
             return match.group(0)
         counts[recognizer.entity] += 1
         value = match.group(recognizer.group)
@@ -189,6 +192,40 @@ class PiiRedactor:
         whole_start = match.start()
         whole = match.group(0)
         return whole[: start - whole_start] + replacement + whole[end - whole_start :]
+
+    def _replace_parts(self, match: re.Match[str], recognizer: Recognizer, counts: Counter[str]) -> str:
+        """The valid runs of pieces in a rejected candidate replaced, longest first, not overlapping."""
+        whole = match.group(0)
+        assert recognizer.parts is not None and recognizer.validate is not None
+        pieces = [piece.span() for piece in recognizer.parts.finditer(whole)][:MAX_PIECES]
+        if len(pieces) < 2:
+            return whole
+        runs = sorted(
+            (
+                (first, last)
+                for first in range(len(pieces))
+                for last in range(first, len(pieces))
+                if last - first < len(pieces) - 1  # the whole candidate was rejected already
+            ),
+            key=lambda run: (pieces[run[0]][0] - pieces[run[1]][1], run[0]),
+        )
+        text, offset = match.string, match.start()
+        check = recognizer.part_check
+        taken: list[tuple[int, int]] = []
+        for first, last in runs:
+            if any(first <= end and start <= last for start, end in taken):
+                continue
+            if check is not None and not check(whole[pieces[first][0] : pieces[last][1]]):
+                continue
+            part = recognizer.pattern.fullmatch(text, offset + pieces[first][0], offset + pieces[last][1])
+            if part is not None and recognizer.validate(part):
+                taken.append((first, last))
+        out = whole
+        for first, last in sorted(taken, reverse=True):  # from the end: earlier offsets stay right
+            start, end = pieces[first][0], pieces[last][1]
+            counts[recognizer.entity] += 1
+            out = out[:start] + self.replacement(recognizer.entity, out[start:end]) + out[end:]
+        return out
 
     def replacement(self, entity: str, value: str) -> str:
         """What a value of this entity type becomes, in this redactor's style."""

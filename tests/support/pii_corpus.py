@@ -426,6 +426,9 @@ TEMPLATES = (
     'level=error ts=2025-03-14T09:26:53Z msg="request failed" detail="{v}"',
     '{{"event": "profile.update", "field": "contact", "new_value": "{v}"}}',
     "The value you asked for is {v}.",
+    # GenAI message content as an attribute holds it: JSON text, newlines escaped ("\\n")
+    '[{{"role": "user", "content": "Hello,\\n{v}\\nThanks!"}}]',
+    "連絡先は{v}です。よろしくお願いします。",  # no spaces around it in Japanese or Chinese
 )
 
 

@@ -9,6 +9,7 @@ from processors.pii.patterns import RECOGNIZERS, digit_skeleton, iban_valid, luh
 from tests.support.pii_corpus import build
 
 JWT = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U"
+FULL_WIDTH_CARD = "4962 4207 0578 6224".translate({ord(d): 0xFF10 + int(d) for d in "0123456789"})
 SENSITIVE = [
     ("EMAIL", "write to jane.doe+work@example.co.uk today", "jane.doe+work@example.co.uk"),
     ("PHONE_NUMBER", "call +44 20 7946 0958 after six", "+44 20 7946 0958"),
@@ -77,6 +78,79 @@ SENSITIVE = [
     ),
     ("SECRET", 'config {"client_secret": "Zx8kL2pQ9vR4tY7wB1nM"}', "Zx8kL2pQ9vR4tY7wB1nM"),
     ("SECRET", "login with password: hunter2", "hunter2"),
+    # GenAI message content is JSON text: a value right after an escaped newline
+    ("US_SSN", '{"content": "verify\\n536-22-1234"}', "536-22-1234"),
+    ("CREDIT_CARD", '"pay with\\n4344027176251122\\nthanks"', "4344027176251122"),
+    ("PHONE_NUMBER", '"Name: Bob\\n+12127365000"', "+12127365000"),
+    ("IP_ADDRESS", '"peer\\n203.0.113.77"', "203.0.113.77"),
+    ("API_KEY", '"AWS_KEY:\\nAKIA38QC5GLBUJX6YJKP"', "AKIA38QC5GLBUJX6YJKP"),
+    ("EMAIL", '"Hi,\\njane@example.com"', "jane@example.com"),
+    # no spaces around a value in Japanese or Chinese
+    ("PHONE_NUMBER", "電話番号は090-1234-5678です", "090-1234-5678"),
+    ("EMAIL", "連絡先はtaro.yamada@example.co.jpです", "taro.yamada@example.co.jp"),
+    ("CREDIT_CARD", "カード番号は5425256335714832です", "5425256335714832"),
+    ("IP_ADDRESS", "IPアドレスは203.0.113.9です", "203.0.113.9"),
+    ("CREDENTIALS", "接続先はpostgres://app:Pw9xYz77@db/appです", "app:Pw9xYz77"),
+    ("PHONE_NUMBER", "我的手机号是13800138000\uff0c谢谢", "13800138000"),
+    # separators and digits of other scripts
+    (
+        "PHONE_NUMBER",
+        "Tél : +33\u00a01\u00a042\u00a068\u00a053\u00a000",
+        "+33\u00a01\u00a042\u00a068\u00a053\u00a000",
+    ),
+    ("PHONE_NUMBER", "call 212\u2013736\u20135000 after 5pm", "212\u2013736\u20135000"),
+    ("CREDIT_CARD", "card 4195  1072  4638  2386 ok", "4195  1072  4638  2386"),
+    ("CREDIT_CARD", "カード番号\uff1a" + FULL_WIDTH_CARD, FULL_WIDTH_CARD),
+    ("CREDIT_CARD", "Mir card 2200 2680 8617 9378", "2200 2680 8617 9378"),
+    (
+        "IBAN_CODE",
+        "IBAN: DE86\u00a05123\u00a09370\u00a04505\u00a02855\u00a096",
+        "DE86\u00a05123\u00a09370\u00a04505\u00a02855\u00a096",
+    ),
+    (
+        "IBAN_CODE",
+        "Cuenta: ES89 6654 2870 1172 2971 0282",
+        "ES89 6654 2870 1172 2971 0282",
+    ),  # not a card inside
+    ("API_KEY", "key_AKIAE1XJ8G0DAYY11073", "AKIAE1XJ8G0DAYY11073"),
+    (
+        "API_KEY",
+        "SLACK_APP_TOKEN xapp-1-APDTMD2DH26-4006819205966-2f0be207cf56c6",
+        "xapp-1-APDTMD2DH26-4006819205966-2f0be207cf56c6",
+    ),
+    (
+        "API_KEY",
+        "STRIPE_WEBHOOK whsec_UrPoPrwM702BIqoNhg9L3LlqYnnnSCU0",
+        "whsec_UrPoPrwM702BIqoNhg9L3LlqYnnnSCU0",
+    ),
+    ("BEARER_TOKEN", "AUTHORIZATION: BEARER abcdef1234567890ABCDEF", "abcdef1234567890ABCDEF"),
+    ("JWT", "alg none: eyJhbGciOiJub25lIn0.eyJzdWIiOiIxIn0. done", "eyJhbGciOiJub25lIn0.eyJzdWIiOiIxIn0."),
+    ("US_SSN", "ssn=536221234", "536221234"),
+    # URLs: no user, an "@" in the password
+    ("CREDENTIALS", "broker redis://:T0pS3cretRedis@localhost:6379/0", ":T0pS3cretRedis"),
+    ("CREDENTIALS", "cache redis://user:p@ssw0rd@cache:6379", "user:p@ssw0rd"),
+    # secrets: escaped quotes (JSON in JSON), camelCase keys, quoted values with spaces, other syntaxes
+    ("SECRET", '{"args": "{\\"password\\": \\"Esc4ped!Pw\\"}"}', "Esc4ped!Pw"),
+    ("SECRET", '{"password":"pa\\"ss,wo;rd"}', 'pa\\"ss,wo;rd'),
+    ("SECRET", "dbPassword=Hunter22x", "Hunter22x"),
+    ("SECRET", "accessToken: 9f8e7d6c5b4a3f2e1d0c", "9f8e7d6c5b4a3f2e1d0c"),
+    ("SECRET", 'password: "correct horse battery staple"', "correct horse battery staple"),
+    ("SECRET", ":password => 'RubyPw!234'", "RubyPw!234"),
+    ("SECRET", "{'password': b'BytesPw!77'}", "BytesPw!77"),
+    ("SECRET", "SECRET_KEY=django-insecure-abc123xyz789", "django-insecure-abc123xyz789"),
+    ("SECRET", "Passwort: Geheim!Pw77", "Geheim!Pw77"),
+    ("SECRET", "パスワード\uff1aNihon!Pw2024", "Nihon!Pw2024"),
+    ("SECRET", "密码=Zhongwen!Pw8", "Zhongwen!Pw8"),
+    ("SECRET", "password :\n    Yaml!Pw2024", "Yaml!Pw2024"),
+    (
+        "SECRET",
+        "?sv=2022-11-02&sig=r8K2%2Bm9Xq4LzP7vT1nB3cD5fG6hJ8kL0%3D",
+        "r8K2%2Bm9Xq4LzP7vT1nB3cD5fG6hJ8kL0%3D",
+    ),
+    ("SECRET", "Cookie: sessionid=8f2k3j4h5g6f7d8s9a0qwe; csrftoken=Q1w2E3r4T5y6U7i8", "Q1w2E3r4T5y6U7i8"),
+    ("SECRET", "Authorization: Basic YWRtaW46aHVudGVyMmh1bnRlcjI=", "YWRtaW46aHVudGVyMmh1bnRlcjI="),
+    ("SECRET", "psql --password Pg!Secret99 -U app", "Pg!Secret99"),
+    ("SECRET", "curl -u admin:Adm1nPw!x https://jenkins.example.com/api/json", "Adm1nPw!x"),
 ]
 
 BENIGN = [
@@ -94,6 +168,23 @@ BENIGN = [
     "port 5432, pid 31337, exit status 137",
     "-----BEGIN PUBLIC KEY-----\nMIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA\n-----END PUBLIC KEY-----",
     "HF_HUB_ENABLE_HF_TRANSFER=1 npm_config_registry=https://registry.npmjs.org/",
+    # numbers that read as phone numbers or cards but are times and ids
+    "ts=1715000000 created_ms=1715000000123",
+    "user_id: 5123456789, run_id=9123456789, ticket 3123456789",
+    "arn:aws:iam::420558409293:role/app arn:aws:iam::239418538306:role/app",
+    "lat=37.7749295, lng=-122.4194155",
+    "latencies: 120 340 560 780 910 ms",
+    # placeholders and settings named like secrets
+    "SET password = $1; UPDATE t SET api_key = @api_key WHERE password = :password",
+    "password: ${{ secrets.DB_PASSWORD }} token=${OPENAI_API_KEY} api_key=$OPENAI_API_KEY",
+    "password=******** secret: null",
+    "PWD=/home/app",
+    "secret:\n  secretName: db-credentials",
+    "missing Bearer credentials; Using bearer authentication",
+    # code and versions that parse as addresses
+    "arr[::2] arr[1::2] Add::add(lhs, rhs) fe80::1",
+    'tensorrt==8.6.1.6 and AssemblyVersion("1.0.0.0") in version 6.0.0.0',
+    "git@github.com:org/repo.git",
 ]
 
 
@@ -113,6 +204,37 @@ def test_telemetry_identifiers_are_left_alone(text: str) -> None:
     redacted, counts = PiiRedactor().redact(text)
     assert redacted == text
     assert not counts
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("card 4111 1111 1111 1111 12/26 123", "card <CREDIT_CARD> 12/26 123"),
+        ("card 4111111111111111 123", "card <CREDIT_CARD> 123"),
+        ("Visa 4620 9665 4287 0724 2 payments", "Visa <CREDIT_CARD> 2 payments"),
+        ("Phones: 212-736-5000 646-731-2245", "Phones: <PHONE_NUMBER> <PHONE_NUMBER>"),
+        ("Call 212-736-5000 24 hours a day", "Call <PHONE_NUMBER> 24 hours a day"),
+        ("+1 212 736 5000 1", "<PHONE_NUMBER> 1"),
+        ("IBAN ES1326643930675808377889 O s unos", "IBAN <IBAN_CODE> O s unos"),
+    ],
+)
+def test_a_valid_number_next_to_other_digits_is_still_found(text: str, expected: str) -> None:
+    assert PiiRedactor(cache=False).redact_text(text) == expected
+
+
+def test_each_new_phone_number_checked_on_the_app_thread_uses_the_inline_budget() -> None:
+    from processors.inline_budget import HandOff, set_inline_budget
+    from processors.pii.patterns import PHONE_CHECK_CHARGE
+
+    numbers = " ".join(f"+1 212 736 {n:04d}" for n in range(5000, 5040))  # 40 numbers, 640 characters
+    set_inline_budget(PHONE_CHECK_CHARGE * 20)
+    try:
+        with pytest.raises(HandOff):  # past 20 checks: the chain's worker takes the span
+            PiiRedactor(cache=False).redact_text(numbers)
+    finally:
+        set_inline_budget(None)
+    redacted, counts = PiiRedactor(cache=False).redact(numbers)  # no budget: the worker's case
+    assert counts["PHONE_NUMBER"] == 40 and "212" not in redacted
 
 
 def test_the_surrounding_text_stays_readable() -> None:
