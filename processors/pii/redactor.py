@@ -16,6 +16,7 @@ import re
 from collections import Counter
 from collections.abc import Collection, Mapping
 from functools import partial
+from itertools import accumulate
 from typing import Literal
 
 from processors.inline_budget import LONG_TEXT, charge_inline
@@ -30,7 +31,7 @@ _DIGIT = re.compile(r"\d")
 _DIGIT_RUN = re.compile(r"\d(?:\D{0,2}\d){6}")
 CACHEABLE_LENGTH = LONG_TEXT
 CACHE_ENTRIES = 4096
-MAX_PIECES = 8  # of a rejected candidate, tried in runs (at most 35 runs: cards and phone numbers)
+MAX_PIECES = 8  # of a rejected candidate, tried in runs (at most 27 runs); more: not retried
 # Every recognizer needs one of these characters in the text, except the bearer token and
 # AWS and Google keys (which may be all letters); those are screened by their words (_SCREEN_WORDS).
 _SCREEN = re.compile(r"[\d@:=._-]")
@@ -197,15 +198,21 @@ class PiiRedactor:
         """The valid runs of pieces in a rejected candidate replaced, longest first, not overlapping."""
         whole = match.group(0)
         assert recognizer.parts is not None and recognizer.validate is not None
-        pieces = [piece.span() for piece in recognizer.parts.finditer(whole)][:MAX_PIECES]
-        if len(pieces) < 2:
+        pieces = [piece.span() for piece in recognizer.parts.finditer(whole)]
+        if not 2 <= len(pieces) <= MAX_PIECES:  # many pieces: a list of numbers, not a number beside some
+            return whole
+        longest = len(pieces) - 1  # the whole was rejected
+        # a run with fewer digits than the entity needs is not tried ("1 1 1 1 1 …": no call at all)
+        digits = [sum(map(str.isdigit, whole[start:end])) for start, end in pieces]
+        ends = list(accumulate(digits))
+        if max(ends[longest - 1], ends[-1] - digits[0]) < recognizer.min_digits:
             return whole
         runs = sorted(
             (
                 (first, last)
                 for first in range(len(pieces))
-                for last in range(first, len(pieces))
-                if last - first < len(pieces) - 1  # the whole candidate was rejected already
+                for last in range(first, min(first + longest, len(pieces)))
+                if ends[last] - (ends[first - 1] if first else 0) >= recognizer.min_digits
             ),
             key=lambda run: (pieces[run[0]][0] - pieces[run[1]][1], run[0]),
         )
