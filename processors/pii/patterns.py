@@ -10,6 +10,7 @@ from __future__ import annotations
 import ipaddress
 import math
 import re
+import unicodedata
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -62,10 +63,21 @@ def digit_skeleton(text: str) -> bytes | None:
     return text.encode("ascii").translate(_SKELETON, NUMBER_SEPARATORS)
 
 
+class _AsciiDigits(dict[int, str]):
+    """A ``str.translate`` table: any decimal digit to its ASCII digit, filled as digits are met."""
+
+    def __missing__(self, code: int) -> str:
+        digit = self[code] = str(unicodedata.decimal(chr(code)))
+        return digit
+
+
+_ASCII_DIGITS = _AsciiDigits()
+
+
 def _digits(text: str) -> str:
     """The decimal digits of a text, as ASCII digits (full-width and other scripts' digits too)."""
-    digits = "".join(ch for ch in text if ch.isdecimal())
-    return digits if digits.isascii() else "".join(str(int(ch)) for ch in digits)
+    digits = "".join(filter(str.isdecimal, text))
+    return digits if digits.isascii() else digits.translate(_ASCII_DIGITS)
 
 
 def luhn_valid(number: str) -> bool:

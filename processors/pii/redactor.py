@@ -31,6 +31,7 @@ _DIGIT = re.compile(r"\d")
 _DIGIT_RUN = re.compile(r"\d(?:\D{0,2}\d){6}")
 CACHEABLE_LENGTH = LONG_TEXT
 CACHE_ENTRIES = 4096
+CANDIDATE_CHARGE = 128  # characters of the inline text budget a validated candidate uses (about 10 µs)
 MAX_PIECES = 8  # of a rejected candidate, tried in runs (at most 27 runs); more: not retried
 # Every recognizer needs one of these characters in the text, except the bearer token and
 # AWS and Google keys (which may be all letters); those are screened by their words (_SCREEN_WORDS).
@@ -180,6 +181,8 @@ class PiiRedactor:
         return text, counts or None
 
     def _replace(self, match: re.Match[str], *, recognizer: Recognizer, counts: Counter[str]) -> str:
+        if recognizer.validate is not None:
+            charge_inline(CANDIDATE_CHARGE)  # a text of many candidates costs more than its length says
         if recognizer.validate is not None and not recognizer.validate(match):
             if recognizer.parts is not None:
                 return self._replace_parts(match, recognizer, counts)
@@ -198,6 +201,8 @@ class PiiRedactor:
         """The valid runs of pieces in a rejected candidate replaced, longest first, not overlapping."""
         whole = match.group(0)
         assert recognizer.parts is not None and recognizer.validate is not None
+        if sum(map(str.isdigit, whole)) < recognizer.min_digits:  # no part of it has enough
+            return whole
         pieces = [piece.span() for piece in recognizer.parts.finditer(whole)]
         if not 2 <= len(pieces) <= MAX_PIECES:  # many pieces: a list of numbers, not a number beside some
             return whole

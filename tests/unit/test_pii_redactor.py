@@ -237,6 +237,19 @@ def test_each_new_phone_number_checked_on_the_app_thread_uses_the_inline_budget(
     assert counts["PHONE_NUMBER"] == 40 and "212" not in redacted
 
 
+def test_every_candidate_a_validator_looks_at_on_the_app_thread_uses_the_inline_budget() -> None:
+    from processors.inline_budget import HandOff, set_inline_budget
+    from processors.pii.redactor import CANDIDATE_CHARGE
+
+    numbers = " ".join(f"{n:016d}" for n in range(100))  # 100 card-shaped numbers, 1,700 characters
+    set_inline_budget(CANDIDATE_CHARGE * 50)
+    try:
+        with pytest.raises(HandOff):  # its length alone would pass: the candidates use the budget
+            PiiRedactor(cache=False).redact_text(numbers)
+    finally:
+        set_inline_budget(None)
+
+
 def test_the_surrounding_text_stays_readable() -> None:
     text = "User jane@example.com paid with 4111-1111-1111-1111 from 203.0.113.7."
     assert PiiRedactor().redact_text(text) == "User <EMAIL> paid with <CREDIT_CARD> from <IP_ADDRESS>."
