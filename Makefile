@@ -49,6 +49,7 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python tests/benchmarks/bench_startup.py
 	$(BIN)/python tests/benchmarks/pii_quality.py
 	$(BIN)/python tests/benchmarks/bench_presidio.py
+	$(BIN)/python tests/benchmarks/bench_worst_case.py
 	$(BIN)/python tests/benchmarks/bench_conversation_log.py
 
 clean:

@@ -12,7 +12,8 @@ Slack ``xoxb-`` and webhook paths, Google ``AIza``, Stripe ``sk_live_``/``rk_tes
 ``glpat-``, Hugging Face ``hf_``, npm ``npm_``) whose random part comes from Faker's random
 generator, and private key blocks (PEM, OpenSSH, PGP; some cut short) around Faker bytes. They
 are put in Faker sentences and paragraphs of the same locale, and in realistic templates (chat
-messages, tracebacks, log lines, JSON), sometimes at the end of a sentence, before its full stop.
+messages, tracebacks, log lines, JSON, GenAI message content as JSON text with escaped newlines,
+Japanese text without spaces), sometimes at the end of a sentence, before its full stop.
 
 ``Case.value`` is the sensitive part itself (the password of a URL, the token after ``Bearer``,
 the secret after ``password=``), never the surrounding context, so a case counts as redacted

@@ -1,0 +1,74 @@
+"""Worst-case texts for the fast path: does redaction time grow with the text's length, or faster?
+
+Each family of hostile or unusual text (long runs a pattern could rescan from every position,
+thousands of number-shaped candidates, repeated key words) is redacted at 25,000 and 100,000
+characters; the script prints the time per KiB at the larger size and the growth ratio
+t(100K) / t(25K): about 4 when time is linear in the length, about 16 when it is quadratic.
+A text of thousands of candidates is slow per KiB but linear; on the app thread it passes the
+inline budget and goes to the chain's worker.
+
+    python tests/benchmarks/bench_worst_case.py [--repeat 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from collections.abc import Callable
+
+from processors.pii import PiiRedactor, patterns
+
+FAMILIES: dict[str, Callable[[int], str]] = {
+    "email: 'a.' run, then addresses": lambda n: "a." * (n // 2) + "@x y@z.com",
+    "email: 'a-' run, then addresses": lambda n: "a-" * (n // 2) + "@x y@z.com",
+    "email: 'x@' then 'a.' run": lambda n: "x@" + "a." * (n // 2) + "1",
+    "email: 'a@' repeated": lambda n: "a@" * (n // 2) + "b.co",
+    "credentials: 'a.' run, then a URL": lambda n: "a." * (n // 2) + " x://u:p@h",
+    "credentials: '://' repeated": lambda n: "a://b:" * (n // 6) + "@h",
+    "digits: '1 ' repeated": lambda n: "1 " * (n // 2),
+    "digits: '1-' repeated": lambda n: "1-" * (n // 2),
+    "digits: NBSP between": lambda n: "1\u00a02\u00a03\u00a04\u00a0" * (n // 8),
+    "digits: full-width": lambda n: "\uff11\uff12\uff13\uff14 " * (n // 5),
+    "phones: distinct numbers": lambda n: " ".join(f"+1 212 736 {i % 10_000:04d}" for i in range(n // 16)),
+    "cards: one repeated": lambda n: "4111 1111 1111 1111 " * (n // 20),
+    "secret: 'password=' repeated": lambda n: "password=" * (n // 9),
+    "secret: 'token=' then '&a' run": lambda n: "token=" + "&a" * (n // 2),
+    "secret: 'password:' and spaces": lambda n: ("password:" + " " * 1000) * (n // 1009),
+    "private key: 'BEGIN' repeated": lambda n: "-----BEGIN " * (n // 11) + "PRIVATE KEY",
+    "ipv6: 'ab::' repeated": lambda n: "ab::" * (n // 4),
+    "jwt: 'eyJaaaaaa.' repeated": lambda n: "eyJaaaaaa." * (n // 10),
+}
+SMALL, LARGE = 25_000, 100_000
+
+
+def timed(redactor: PiiRedactor, text: str, repeat: int) -> float:
+    best = float("inf")
+    for _ in range(repeat):
+        patterns._PHONE_VERDICTS.clear()  # every number met for the first time, at each run
+        started = time.perf_counter()
+        redactor.find(text)
+        best = min(best, time.perf_counter() - started)
+    return best
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--repeat", type=int, default=3, help="best of this many runs per size")
+    args = parser.parse_args()
+    redactor = PiiRedactor(cache=False)
+    redactor.find("warm up: jane@example.com +1 212 736 5000 4111 1111 1111 1111")
+    worst = 0.0
+    print(f"{'family':40s} {'us/KiB at 100K':>15s} {'growth 25K->100K':>17s}")
+    for name, make in FAMILIES.items():
+        small, large = make(SMALL), make(LARGE)
+        t_small, t_large = timed(redactor, small, args.repeat), timed(redactor, large, args.repeat)
+        growth = t_large / t_small if t_small else float("nan")
+        worst = max(worst, growth)
+        print(f"{name:40s} {t_large / (len(large) / 1024) * 1e6:15.1f} {growth:16.1f}x")
+    print(f"largest growth: {worst:.1f}x (length x4: linear is about 4x, quadratic about 16x)")
+
+
+if __name__ == "__main__":
+    main()
