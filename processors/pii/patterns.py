@@ -14,6 +14,7 @@ import unicodedata
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 
 from processors.inline_budget import charge_inline
 
@@ -318,12 +319,6 @@ _SECRET_KEY_WORDS = (
     r"(?:(?:secret|private|encryption|signing|master|subscription)[_-]?key|api[_-]?key|apikey|secret"
     rf"|token|{_PASSWORD_WORD}|access[_-]?key|client[_-]?secret|auth|sig(?:nature)?|session[_-]?id)"
 )
-# How each of _SECRET_KEY_WORDS ends, then what must follow it: on the casefolded text.
-_SECRET_GATE = re.compile(
-    r"(?:key|secret|token|pass(?:w(?:or)?d|phrase)?|pwd|auth|sig|signature|session[_-]?id|wort|se(?:ñ|n)a|senha|passe"
-    r"|пароль|has(?:ł|l)o|woord|senord|ワード|码|碼)[\\\"']*\s*[:=\uff1a]"
-)
-
 _PASSWORD_WORDS = re.compile(rf"(?i){_PASSWORD_WORD}")
 
 # Word characters at a value's boundaries are those of Latin scripts: a value glued to a letter
@@ -335,6 +330,7 @@ _B1 = r"(?:(?<![A-Za-z0-9_\u00c0-\u024f].)|(?<=\\[nrt].))"  # after a value's fi
 _E = r"(?![A-Za-z0-9_\u00c0-\u024f])"  # after its last
 _BK1 = r"(?:(?<![A-Za-z0-9\u00c0-\u024f].)|(?<=\\[nrt].))"  # for keys: "_" separates ("key_AKIA…")
 
+
 # Speed on long texts: ``re`` skips ahead only to where a pattern's first character can match,
 # and only when the pattern starts with a character (a literal or a class), not with ``\b`` or
 # a lookbehind. So patterns start with a character and check the boundary behind it:
@@ -342,215 +338,247 @@ _BK1 = r"(?:(?<![A-Za-z0-9\u00c0-\u024f].)|(?<=\\[nrt].))"  # for keys: "_" sepa
 # character opens alternatives. On 2.4 KB of prose with dates and versions this makes a pattern
 # 2-4x faster. Gates (``hints``, ``hint_pattern``, ``folded_pattern``: necessary for a value the
 # recognizer replaces, so exact) keep the slow patterns off texts that cannot hold one.
-RECOGNIZERS: tuple[Recognizer, ...] = (  # applied in this order
-    Recognizer(
-        "PRIVATE_KEY",
-        # A PEM, OpenSSH or PGP private key block, replaced whole (first, so nothing inside it is
-        # counted as anything else): to its END line or, cut short (an attribute truncated by a
-        # length limit), to the next END line or the end of the text.
-        re.compile(
-            r"-----BEGIN[A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----(?:(?!-----END)[\s\S])*"
-            r"(?:-----END[A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----)?"
+@cache
+def recognizers() -> tuple[Recognizer, ...]:
+    """The recognizers, in the order they apply: compiled on first use (about 8 ms), not at import."""
+    # how each of _SECRET_KEY_WORDS ends, then what must follow it: on the casefolded text
+    secret_gate = re.compile(
+        r"(?:key|secret|token|pass(?:w(?:or)?d|phrase)?|pwd|auth|sig|signature|session[_-]?id|wort"
+        r"|se(?:ñ|n)a|senha|passe|пароль|has(?:ł|l)o|woord|senord|ワード|码|碼)[\\\"']*\s*[:=\uff1a]"
+    )
+    return (
+        Recognizer(
+            "PRIVATE_KEY",
+            # A PEM, OpenSSH or PGP private key block, replaced whole (first, so nothing inside it is
+            # counted as anything else): to its END line or, cut short (an attribute truncated by a
+            # length limit), to the next END line or the end of the text.
+            re.compile(
+                r"-----BEGIN[A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----(?:(?!-----END)[\s\S])*"
+                r"(?:-----END[A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----)?"
+            ),
+            hints=("PRIVATE KEY",),
         ),
-        hints=("PRIVATE KEY",),
-    ),
-    Recognizer(
-        "CREDENTIALS",
-        # The scheme is read from the start of its run only: from every letter of a long run of
-        # letters and dots, the run would be read again (quadratic time). The user may be empty
-        # ("redis://:pw@host"); the password runs to the last "@" before the host's end.
-        re.compile(
-            r"[a-zA-Z](?:(?<![A-Za-z0-9+.-][a-zA-Z])|(?<=\\[nrt][a-zA-Z]))[a-zA-Z0-9+.-]*+"
-            r"://([^\s:/@]*:[^\s/?#\"'\\<>]+)@"
+        Recognizer(
+            "CREDENTIALS",
+            # The scheme is read from the start of its run only: from every letter of a long run of
+            # letters and dots, the run would be read again (quadratic time). The user may be empty
+            # ("redis://:pw@host"); the password runs to the last "@" before the host's end.
+            re.compile(
+                r"[a-zA-Z](?:(?<![A-Za-z0-9+.-][a-zA-Z])|(?<=\\[nrt][a-zA-Z]))[a-zA-Z0-9+.-]*+"
+                r"://([^\s:/@]*:[^\s/?#\"'\\<>]+)@"
+            ),
+            group=1,
+            hints=("://",),
+            hint_pattern=re.compile(r"://[^\s/@]*@"),  # user info before a host
         ),
-        group=1,
-        hints=("://",),
-        hint_pattern=re.compile(r"://[^\s/@]*@"),  # user info before a host
-    ),
-    Recognizer(
-        "JWT",
-        re.compile(r"e" + _B1 + r"yJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*"),  # unsigned too
-        hints=("eyJ",),
-    ),
-    Recognizer(
-        "BEARER_TOKEN",
-        re.compile(r"[Bb]" + _B1 + r"(?:earer|EARER)(?<=[Bb]earer|BEARER)\s+([A-Za-z0-9\-._~+/]{8,}=*)"),
-        validate=_bearer,
-        group=1,
-        hints=("earer", "EARER"),
-    ),
-    Recognizer(
-        "API_KEY",
-        re.compile(r"s" + _BK1 + r"k-(?:proj-|svcacct-|admin-|ant-)?[A-Za-z0-9_-]{20,}"),
-        hints=("sk-",),
-    ),
-    Recognizer("API_KEY", re.compile(r"A" + _BK1 + r"(?:KIA|SIA)[0-9A-Z]{16}" + _E), hints=("AKIA", "ASIA")),
-    Recognizer(
-        "API_KEY",
-        re.compile(r"g" + _BK1 + r"(?:h[pousr]_[A-Za-z0-9]{36,}|ithub_pat_[A-Za-z0-9_]{22,})"),
-        hints=("gh", "github_pat_"),
-    ),
-    Recognizer(
-        "API_KEY", re.compile(r"x" + _BK1 + r"(?:ox[abposr]|app)-[A-Za-z0-9-]{10,}"), hints=("xox", "xapp-")
-    ),
-    Recognizer(  # Google (AIza), Stripe keys and webhook secrets, GitLab, Hugging Face and npm tokens
-        "API_KEY",
-        re.compile(
-            r"[Agrswhn]" + _BK1 + r"(?:(?<=A)Iza[0-9A-Za-z_-]{35}|(?<=[rs])k_(?:live|test)_[0-9A-Za-z]{20,}"
-            r"|(?<=w)hsec_[0-9A-Za-z]{24,}|(?<=g)lpat-[0-9A-Za-z_-]{20,}|(?<=h)f_[A-Za-z0-9]{34,}"
-            + _E
-            + r"|(?<=n)pm_[A-Za-z0-9]{36,}"
-            + _E
-            + ")"
+        Recognizer(
+            "JWT",
+            re.compile(
+                r"e" + _B1 + r"yJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*"
+            ),  # unsigned too
+            hints=("eyJ",),
         ),
-        hints=("AIza", "k_live_", "k_test_", "whsec_", "glpat-", "hf_", "npm_"),
-    ),
-    Recognizer(  # a Slack webhook's path is its secret
-        "API_KEY",
-        re.compile(r"hooks\.slack\.com/(?:services|workflows|triggers)/([A-Za-z0-9_/-]{20,})"),
-        group=1,
-        hints=("hooks.slack.com/",),
-    ),
-    Recognizer(
-        "SECRET",
-        # a cookie or authorization header written out (a logged request): its whole value
-        re.compile(  # as usually written (Cookie, cookie, COOKIE, Set-Cookie, ...): re skips to [CcAa]
-            r"(?:[Cc](?<![A-Za-z0-9].)(?:ookie|OOKIE)(?<=[Cc]ookie|COOKIE)"
-            r"|[Aa](?<![A-Za-z0-9].)(?:uthorization|UTHORIZATION)(?<=[Aa]uthorization|AUTHORIZATION))"
-            r"\\*[\"']?\s*:[ \t]*(?:\\*[\"'])?([^\r\n\"\\]+)"
+        Recognizer(
+            "BEARER_TOKEN",
+            re.compile(r"[Bb]" + _B1 + r"(?:earer|EARER)(?<=[Bb]earer|BEARER)\s+([A-Za-z0-9\-._~+/]{8,}=*)"),
+            validate=_bearer,
+            group=1,
+            hints=("earer", "EARER"),
         ),
-        validate=_header_value,
-        group=1,
-        hints=(":",),
-        folded_pattern=re.compile(r"(?:cookie|authorization)[\\\"']*\s*:"),
-    ),
-    Recognizer(
-        "SECRET",
-        # command-line options: "--password S3cret", "--api-key K", "curl -u admin:pw"
-        re.compile(
-            r"(?<![\w-])(?:--(?:password|passwd|pass|api[_-]key|apikey|token|auth-token|access-token|secret"
-            r"|client-secret)[ \t]+|(?:-u|--user)[ \t]+[^\s:]+:)([^\s-]\S*)"
+        Recognizer(
+            "API_KEY",
+            re.compile(r"s" + _BK1 + r"k-(?:proj-|svcacct-|admin-|ant-)?[A-Za-z0-9_-]{20,}"),
+            hints=("sk-",),
         ),
-        validate=lambda m: not _stands_for_secret(m.group(1)),
-        group=1,
-        hints=("--", "-u "),
-        hint_pattern=re.compile(r"--(?:pass|api|token|auth-|access-|secret|client-|user[ \t])|-u[ \t]"),
-    ),
-    Recognizer(
-        "SECRET",
-        # The key word after a non-letter, a JSON escape or a lower-case letter (camelCase:
-        # dbPassword); escaped quotes (tool-call arguments are JSON in JSON) and "=>" (Ruby,
-        # PHP) before the value; a quoted value runs to its closing quote, spaces and all.
-        re.compile(
-            # the first letters of _SECRET_KEY_WORDS first: re skips ahead to them (4x faster)
-            r"(?i)(?=[spematdkchwl\u043f\u30d1\u5bc6])(?:(?<![a-z0-9])|(?<=\\[nrt])|(?-i:(?<=[a-z0-9])(?=[A-Z])))"
-            rf"({_SECRET_KEY_WORDS})\\*[\"']?\s*(?:=>|[:=\uff1a])\s*(?:b?\\*[\"'])?"
-            # quoted: to the closing quote (escapes inside a plain one); else to a separator
-            r"((?<=[^\\]\")(?:[^\"\\\n]|\\.)+|(?<=\\\")[^\"\\\n]+|(?<=')[^'\\\n]+"
-            r"|(?:[^\s\"',;&\\]|&(?!\w+=))+)"
+        Recognizer(
+            "API_KEY", re.compile(r"A" + _BK1 + r"(?:KIA|SIA)[0-9A-Z]{16}" + _E), hints=("AKIA", "ASIA")
         ),
-        validate=_secret_value,
-        group=2,
-        hints=(":", "=", "\uff1a"),  # between the word and the value (a full-width colon too)
-        folded_pattern=_SECRET_GATE,
-    ),
-    Recognizer(
-        "EMAIL",
-        # From the start of the run of address characters only (as for CREDENTIALS: linear time);
-        # punctuation leading the run stays.
-        re.compile(
-            r"(?:(?<![A-Za-z0-9._%+-])|(?<=\\[nrt]))[._%+-]*+"
-            r"([A-Za-z0-9][A-Za-z0-9._%+-]*+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,})" + _E
+        Recognizer(
+            "API_KEY",
+            re.compile(r"g" + _BK1 + r"(?:h[pousr]_[A-Za-z0-9]{36,}|ithub_pat_[A-Za-z0-9_]{22,})"),
+            hints=("gh", "github_pat_"),
         ),
-        group=1,
-        validate=lambda m: not m.group(1).startswith("git@"),  # "git@github.com:org/repo.git"
-        hints=("@",),
-        hint_pattern=re.compile(r"@[A-Za-z0-9-]+\."),  # a domain after the @
-    ),
-    Recognizer(  # nine bare digits named as one: "ssn=536221234"
-        "US_SSN",
-        re.compile(
-            r"(?i)(?<![a-z0-9])(?:ssn|social[ _-]?security(?:[ _-]?(?:number|no))?)[\"']?\s*[:=#]?\s*[\"']?"
-            r"(\d{9})(?!\d)"
+        Recognizer(
+            "API_KEY",
+            re.compile(r"x" + _BK1 + r"(?:ox[abposr]|app)-[A-Za-z0-9-]{10,}"),
+            hints=("xox", "xapp-"),
         ),
-        group=1,
-        digits=True,
-        folded_pattern=re.compile(r"(?:ssn|security|number|no)[\"']?\s*[:=#]?\s*[\"']?\d{9}"),
-    ),
-    Recognizer(
-        "US_SSN",
-        re.compile(
-            r"\d(?:(?<![A-Za-z0-9\u00c0-\u024f]\d)|(?<=\\[nrt]\d))\d\d(?<!000)(?<!666)(?<!9\d\d)-(?!00)\d{2}-(?!0000)\d{4}"
-            + _E
+        Recognizer(  # Google (AIza), Stripe keys and webhook secrets, GitLab, Hugging Face and npm tokens
+            "API_KEY",
+            re.compile(
+                r"[Agrswhn]"
+                + _BK1
+                + r"(?:(?<=A)Iza[0-9A-Za-z_-]{35}|(?<=[rs])k_(?:live|test)_[0-9A-Za-z]{20,}"
+                r"|(?<=w)hsec_[0-9A-Za-z]{24,}|(?<=g)lpat-[0-9A-Za-z_-]{20,}|(?<=h)f_[A-Za-z0-9]{34,}"
+                + _E
+                + r"|(?<=n)pm_[A-Za-z0-9]{36,}"
+                + _E
+                + ")"
+            ),
+            hints=("AIza", "k_live_", "k_test_", "whsec_", "glpat-", "hf_", "npm_"),
         ),
-        hints=("-",),
-        hint_pattern=re.compile(r"-\d\d-\d{4}"),  # dates (2024-05-06) do not pass
-        digits=True,
-        digit_run=True,
-    ),
-    Recognizer(  # before cards: the digits of a spaced IBAN can pass for a card number
-        "IBAN_CODE",
-        re.compile(
-            r"[A-Z](?:(?<![A-Za-z0-9_\u00c0-\u024f][A-Z])|(?<=\\[nrt][A-Z]))"
-            r"[A-Z]\d{2}(?:[ \u00a0]?[A-Z0-9]{4}){2,7}(?:[ \u00a0]?[A-Z0-9]{1,4})?" + _E
+        Recognizer(  # a Slack webhook's path is its secret
+            "API_KEY",
+            re.compile(r"hooks\.slack\.com/(?:services|workflows|triggers)/([A-Za-z0-9_/-]{20,})"),
+            group=1,
+            hints=("hooks.slack.com/",),
         ),
-        validate=lambda m: iban_valid(m.group(0)),
-        digits=True,
-        digit_run=True,
-        parts=re.compile(r"[^ \u00a0]+"),  # "ES13 2664 … 7889 O s unos": the "O" is not part of it
-    ),
-    Recognizer(
-        "CREDIT_CARD",
-        re.compile(r"\d(?:(?<![A-Za-z0-9\u00c0-\u024f]\d)|(?<=\\[nrt]\d))(?:[ \u00a0-]{0,2}\d){11,18}" + _E),
-        validate=_card,
-        digits=True,
-        digit_run=True,
-        min_digits=12,
-        parts=re.compile(r"[^ \u00a0-]+"),
-    ),
-    Recognizer(
-        "IP_ADDRESS",
-        re.compile(
-            r"(?=\d)(?:(?<![A-Za-z0-9.\u00c0-\u024f])|(?<=\\[nrt]))"
-            r"(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)" + _E
+        Recognizer(
+            "SECRET",
+            # a cookie or authorization header written out (a logged request): its whole value
+            re.compile(  # as usually written (Cookie, cookie, COOKIE, Set-Cookie, ...): re skips to [CcAa]
+                r"(?:[Cc](?<![A-Za-z0-9].)(?:ookie|OOKIE)(?<=[Cc]ookie|COOKIE)"
+                r"|[Aa](?<![A-Za-z0-9].)(?:uthorization|UTHORIZATION)(?<=[Aa]uthorization|AUTHORIZATION))"
+                r"\\*[\"']?\s*:[ \t]*(?:\\*[\"'])?([^\r\n\"\\]+)"
+            ),
+            validate=_header_value,
+            group=1,
+            hints=(":",),
+            folded_pattern=re.compile(r"(?:cookie|authorization)[\\\"']*\s*:"),
         ),
-        validate=_ipv4,
-        hints=(".",),
-        hint_pattern=re.compile(r"\.\d{1,3}\.\d{1,3}\.\d"),  # versions (2.3.1) do not pass
-        digits=True,
-    ),
-    Recognizer(
-        "IP_ADDRESS",
-        re.compile(
-            r"(?:(?<![A-Za-z0-9_:\u00c0-\u024f])|(?<=\\[nrt]))"
-            r"(?:[0-9A-Fa-f]{1,4}:|:){2,7}(?::|[0-9A-Fa-f]{1,4})(?![A-Za-z0-9_:\u00c0-\u024f])"
+        Recognizer(
+            "SECRET",
+            # command-line options: "--password S3cret", "--api-key K", "curl -u admin:pw"
+            re.compile(
+                r"(?<![\w-])(?:--(?:password|passwd|pass|api[_-]key|apikey|token|auth-token|access-token|secret"
+                r"|client-secret)[ \t]+|(?:-u|--user)[ \t]+[^\s:]+:)([^\s-]\S*)"
+            ),
+            validate=lambda m: not _stands_for_secret(m.group(1)),
+            group=1,
+            hints=("--", "-u "),
+            hint_pattern=re.compile(r"--(?:pass|api|token|auth-|access-|secret|client-|user[ \t])|-u[ \t]"),
         ),
-        validate=_ipv6,
-        hints=(":",),
-        # what an address needs to be valid: "::", or eight groups (times such as 10:45:00 do not pass)
-        hint_pattern=re.compile(r"::|:(?:[0-9A-Fa-f]{1,4}:){6}"),
-    ),
-    Recognizer(
-        "PHONE_NUMBER",
-        re.compile(
-            r"(?=[\d+(])(?:(?<![A-Za-z0-9_+.\u00c0-\u024f-])|(?<=\\[nrt]))(?<!\d:)"
-            # at least 8 digits, apart by what the pattern allows between them (_phone needs 8):
-            # a number's worth of digits in a long text no longer costs a validator call
-            r"(?=[+(]?(?:[ .()\u00a0\u202f\u2013-]{0,3}\d|\s?(?:x|ext\.?)\s?\d){8})"
-            r"(?:\+\d{1,3}[ .\u00a0\u202f-]?(?:\(0\)[ .-]?)?\d{6,12}"  # compact: +91 9817107418
-            r"|(?:\+\d{1,3}[ .\u00a0\u202f\u2013-]?(?:\(0\)[ .-]?)?)?"
-            r"(?:\(\d{1,5}\)[ .\u00a0\u202f-]?)?\d{1,15}(?:[ .\u00a0\u202f\u2013-]\d{1,8}){0,5})"
-            r"(?:\s?(?:x|ext\.?)\s?\d{1,6})?"  # an extension: (714)222-2825x4548
-            r"(?![A-Za-z0-9_\u00c0-\u024f-]|\.\d)"
+        Recognizer(
+            "SECRET",
+            # The key word after a non-letter, a JSON escape or a lower-case letter (camelCase:
+            # dbPassword); escaped quotes (tool-call arguments are JSON in JSON) and "=>" (Ruby,
+            # PHP) before the value; a quoted value runs to its closing quote, spaces and all.
+            re.compile(
+                # the first letters of _SECRET_KEY_WORDS first: re skips ahead to them (4x faster)
+                r"(?i)(?=[spematdkchwl\u043f\u30d1\u5bc6])(?:(?<![a-z0-9])|(?<=\\[nrt])|(?-i:(?<=[a-z0-9])(?=[A-Z])))"
+                rf"({_SECRET_KEY_WORDS})\\*[\"']?\s*(?:=>|[:=\uff1a])\s*(?:b?\\*[\"'])?"
+                # quoted: to the closing quote (escapes inside a plain one); else to a separator
+                r"((?<=[^\\]\")(?:[^\"\\\n]|\\.)+|(?<=\\\")[^\"\\\n]+|(?<=')[^'\\\n]+"
+                r"|(?:[^\s\"',;&\\]|&(?!\w+=))+)"
+            ),
+            validate=_secret_value,
+            group=2,
+            hints=(":", "=", "\uff1a"),  # between the word and the value (a full-width colon too)
+            folded_pattern=secret_gate,
         ),
-        validate=_phone,
-        digits=True,
-        digit_run=True,
-        min_digits=8,  # what _phone needs
-        parts=re.compile(r"\S+"),
-        part_check=_phone_part,
-    ),
+        Recognizer(
+            "EMAIL",
+            # From the start of the run of address characters only (as for CREDENTIALS: linear time);
+            # punctuation leading the run stays.
+            re.compile(
+                r"(?:(?<![A-Za-z0-9._%+-])|(?<=\\[nrt]))[._%+-]*+"
+                r"([A-Za-z0-9][A-Za-z0-9._%+-]*+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,})" + _E
+            ),
+            group=1,
+            validate=lambda m: not m.group(1).startswith("git@"),  # "git@github.com:org/repo.git"
+            hints=("@",),
+            hint_pattern=re.compile(r"@[A-Za-z0-9-]+\."),  # a domain after the @
+        ),
+        Recognizer(  # nine bare digits named as one: "ssn=536221234"
+            "US_SSN",
+            re.compile(
+                r"(?i)(?<![a-z0-9])(?:ssn|social[ _-]?security(?:[ _-]?(?:number|no))?)"
+                r"[\"']?\s*[:=#]?\s*[\"']?(\d{9})(?!\d)"
+            ),
+            group=1,
+            digits=True,
+            folded_pattern=re.compile(r"(?:ssn|security|number|no)[\"']?\s*[:=#]?\s*[\"']?\d{9}"),
+        ),
+        Recognizer(
+            "US_SSN",
+            re.compile(
+                r"\d(?:(?<![A-Za-z0-9\u00c0-\u024f]\d)|(?<=\\[nrt]\d))\d\d(?<!000)(?<!666)(?<!9\d\d)-(?!00)\d{2}-(?!0000)\d{4}"
+                + _E
+            ),
+            hints=("-",),
+            hint_pattern=re.compile(r"-\d\d-\d{4}"),  # dates (2024-05-06) do not pass
+            digits=True,
+            digit_run=True,
+        ),
+        Recognizer(  # before cards: the digits of a spaced IBAN can pass for a card number
+            "IBAN_CODE",
+            re.compile(
+                r"[A-Z](?:(?<![A-Za-z0-9_\u00c0-\u024f][A-Z])|(?<=\\[nrt][A-Z]))"
+                r"[A-Z]\d{2}(?:[ \u00a0]?[A-Z0-9]{4}){2,7}(?:[ \u00a0]?[A-Z0-9]{1,4})?" + _E
+            ),
+            validate=lambda m: iban_valid(m.group(0)),
+            digits=True,
+            digit_run=True,
+            parts=re.compile(r"[^ \u00a0]+"),  # "ES13 2664 … 7889 O s unos": the "O" is not part of it
+        ),
+        Recognizer(
+            "CREDIT_CARD",
+            re.compile(
+                r"\d(?:(?<![A-Za-z0-9\u00c0-\u024f]\d)|(?<=\\[nrt]\d))(?:[ \u00a0-]{0,2}\d){11,18}" + _E
+            ),
+            validate=_card,
+            digits=True,
+            digit_run=True,
+            min_digits=12,
+            parts=re.compile(r"[^ \u00a0-]+"),
+        ),
+        Recognizer(
+            "IP_ADDRESS",
+            re.compile(
+                r"(?=\d)(?:(?<![A-Za-z0-9.\u00c0-\u024f])|(?<=\\[nrt]))"
+                r"(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)" + _E
+            ),
+            validate=_ipv4,
+            hints=(".",),
+            hint_pattern=re.compile(r"\.\d{1,3}\.\d{1,3}\.\d"),  # versions (2.3.1) do not pass
+            digits=True,
+        ),
+        Recognizer(
+            "IP_ADDRESS",
+            re.compile(
+                r"(?:(?<![A-Za-z0-9_:\u00c0-\u024f])|(?<=\\[nrt]))"
+                r"(?:[0-9A-Fa-f]{1,4}:|:){2,7}(?::|[0-9A-Fa-f]{1,4})(?![A-Za-z0-9_:\u00c0-\u024f])"
+            ),
+            validate=_ipv6,
+            hints=(":",),
+            # what an address needs to be valid: "::", or eight groups (times such as 10:45:00 do not pass)
+            hint_pattern=re.compile(r"::|:(?:[0-9A-Fa-f]{1,4}:){6}"),
+        ),
+        Recognizer(
+            "PHONE_NUMBER",
+            re.compile(
+                r"(?=[\d+(])(?:(?<![A-Za-z0-9_+.\u00c0-\u024f-])|(?<=\\[nrt]))(?<!\d:)"
+                # at least 8 digits, apart by what the pattern allows between them (_phone needs 8):
+                # a number's worth of digits in a long text no longer costs a validator call
+                r"(?=[+(]?(?:[ .()\u00a0\u202f\u2013-]{0,3}\d|\s?(?:x|ext\.?)\s?\d){8})"
+                r"(?:\+\d{1,3}[ .\u00a0\u202f-]?(?:\(0\)[ .-]?)?\d{6,12}"  # compact: +91 9817107418
+                r"|(?:\+\d{1,3}[ .\u00a0\u202f\u2013-]?(?:\(0\)[ .-]?)?)?"
+                r"(?:\(\d{1,5}\)[ .\u00a0\u202f-]?)?\d{1,15}(?:[ .\u00a0\u202f\u2013-]\d{1,8}){0,5})"
+                r"(?:\s?(?:x|ext\.?)\s?\d{1,6})?"  # an extension: (714)222-2825x4548
+                r"(?![A-Za-z0-9_\u00c0-\u024f-]|\.\d)"
+            ),
+            validate=_phone,
+            digits=True,
+            digit_run=True,
+            min_digits=8,  # what _phone needs
+            parts=re.compile(r"\S+"),
+            part_check=_phone_part,
+        ),
+    )
+
+
+# The entity types of recognizers(), in order (a test checks they agree): known without compiling.
+ENTITIES: tuple[str, ...] = (
+    "PRIVATE_KEY",
+    "CREDENTIALS",
+    "JWT",
+    "BEARER_TOKEN",
+    "API_KEY",
+    "SECRET",
+    "EMAIL",
+    "US_SSN",
+    "IBAN_CODE",
+    "CREDIT_CARD",
+    "IP_ADDRESS",
+    "PHONE_NUMBER",
 )
-
-
-ENTITIES: tuple[str, ...] = tuple(dict.fromkeys(recognizer.entity for recognizer in RECOGNIZERS))

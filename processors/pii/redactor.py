@@ -21,7 +21,7 @@ from typing import Literal
 
 from processors.inline_budget import LONG_TEXT, charge_inline
 from processors.pii.custom import CustomPattern, PatternTimeout, compile_pattern
-from processors.pii.patterns import RECOGNIZERS, Recognizer, digit_skeleton
+from processors.pii.patterns import Recognizer, digit_skeleton, recognizers
 
 _logger = logging.getLogger(__name__)
 
@@ -75,9 +75,16 @@ class PiiRedactor:
             compile_pattern(entity, source) for entity, source in (patterns or {}).items()
         )
         self._timeouts = 0
-        self.recognizers: tuple[Recognizer, ...] = tuple(
-            r for r in RECOGNIZERS if entities is None or r.entity in entities
-        )
+        self._entities = None if entities is None else frozenset(entities)
+        self._recognizers: tuple[Recognizer, ...] | None = None  # compiled at the first scan
+
+    @property
+    def recognizers(self) -> tuple[Recognizer, ...]:
+        """The recognizers of the chosen entity types, in the order they apply."""
+        if self._recognizers is None:
+            wanted = self._entities
+            self._recognizers = tuple(r for r in recognizers() if wanted is None or r.entity in wanted)
+        return self._recognizers
 
     def redact_text(self, text: str) -> str:
         """The text with every recognized value replaced."""

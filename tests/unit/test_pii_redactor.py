@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from processors.pii import PiiRedactor
-from processors.pii.patterns import RECOGNIZERS, digit_skeleton, iban_valid, luhn_valid
+from processors.pii.patterns import ENTITIES, digit_skeleton, iban_valid, luhn_valid, recognizers
 from tests.support.pii_corpus import build
 
 JWT = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U"
@@ -250,6 +250,22 @@ def test_every_candidate_a_validator_looks_at_on_the_app_thread_uses_the_inline_
         set_inline_budget(None)
 
 
+def test_the_entity_types_named_without_compiling_are_those_of_the_recognizers_in_order() -> None:
+    assert tuple(dict.fromkeys(recognizer.entity for recognizer in recognizers())) == ENTITIES
+
+
+def test_the_patterns_are_compiled_at_the_first_scan_not_at_import() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import processors.pii.patterns as p, processors.pii.redactor as r; "
+        "r.PiiRedactor(); assert p.recognizers.cache_info().currsize == 0; "
+        "r.PiiRedactor().redact_text('a@b.co'); assert p.recognizers.cache_info().currsize == 1"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
 def test_the_surrounding_text_stays_readable() -> None:
     text = "User jane@example.com paid with 4111-1111-1111-1111 from 203.0.113.7."
     assert PiiRedactor().redact_text(text) == "User <EMAIL> paid with <CREDIT_CARD> from <IP_ADDRESS>."
@@ -347,7 +363,7 @@ def test_every_gate_lets_through_each_text_its_recognizer_would_redact() -> None
         "ping ::1, fe80::1ff:fe23:4567:890a and 2001:0db8:85a3:0000:0000:8a2e:0370:7334 at 10:45:00"
     ]
     checked = 0
-    for recognizer in RECOGNIZERS:
+    for recognizer in recognizers():
         for text in texts:
             validate = recognizer.validate
             if not any(validate is None or validate(m) for m in recognizer.pattern.finditer(text)):
