@@ -135,6 +135,17 @@ def iban_valid(candidate: str) -> bool:
         return False
 
 
+def _after_product(text: str, start: int) -> bool:
+    """Right after a product's name and a slash ("Chrome/", "Edg/"), as in a user agent; a URL's
+    path ("/geo/", "ipinfo.io/") is not a product."""
+    if start < 2 or text[start - 1] != "/":
+        return False
+    first = start - 1
+    while first > 0 and text[first - 1].isalpha():
+        first -= 1
+    return first < start - 1 and text[first].isupper()
+
+
 def _ipv4(match: re.Match[str]) -> bool:
     text = match.string
     start, end = match.span()
@@ -143,9 +154,11 @@ def _ipv4(match: re.Match[str]) -> bool:
         return False
     if text.endswith("rv:", 0, start):  # a Gecko version in a user agent: "rv:1.9.0.20"
         return False
-    if start >= 2 and text[start - 1] == "/" and text[start - 2].isalpha():
+    if _after_product(text, start):
         return False  # a product version: "Chrome/124.0.0.0" (an address in a URL follows "//")
     if text.endswith(_VERSION_LEADS, 0, start):  # "tensorrt==8.6.1.6", "version 1.0.0.0"
+        return False
+    if match.group(0).startswith(("127.", "0.0.0.0")):  # noqa: S104 - loopback, unspecified: nobody's
         return False
     return not (start and text[start - 1] in "vV.")
 
@@ -194,7 +207,8 @@ _EPOCH = re.compile(r"1\d{9}|1\d{12}")
 # Keys whose values are ids, times or quantities, not phone numbers, when bare digits follow them.
 _ID_KEY = re.compile(
     r"(?i)(?:id|ts|time|timestamp|epoch|offset|seq|count|size|bytes|tokens|run|ticket|issue|order|customer"
-    r"|account|job|build|invoice|transaction|ref|#)[\"']?\s*[:=#]?\s*[\"']?$"
+    r"|account|job|build|invoice|transaction|ref|ns|ms|us|sec|seconds|latency|duration|sent|received|total"
+    r"|sum|pop|population|len|length|num|amount|price|#)[\"']?\s*[:=#]?\s*[\"']?$"
 )
 _ID_KEY_WINDOW = 24
 
@@ -208,10 +222,37 @@ def _after_id_key(text: str, start: int) -> bool:
 
 
 def _phone_part(run: str) -> bool:
-    """A run of pieces that reads as one number: one piece ("212-736-5000"), or international,
-    bracketed or with a trunk 0 ("+1 212 736 5000", "(212) 736 5000", "0412 345 678"); not a
-    list of plain numbers ("120 340 560 780 910 ms")."""
-    return run[0] in "+(0" or not any(ch.isspace() for ch in run)
+    """A run of pieces that reads as one number: one piece ("212-736-5000"), or international or
+    bracketed ("+1 212 736 5000", "(212) 736 5000"); not a list of plain numbers ("120 340 560
+    780 910 ms", "062436 087164", "0.185 0.900")."""
+    return run[0] in "+(" or not any(ch.isspace() for ch in run)
+
+
+# What a number next to it says it is not: an amount (a currency before or after, a CJK
+# counter or unit after: "2345678901元", "3,456円", "13812345678次"), a product version
+# ("Edg/124.0.2478.67"), a number grouped in thousands ("2 345 678 901", "2.345.678.901"),
+# or a list of decimals ("0.185 0.900 0.038").
+_CURRENCIES = r"(?:USD|EUR|GBP|JPY|CNY|RMB|INR|CHF|CAD|AUD|KRW|BRL|MXN|RUB|SEK|NOK|DKK|PLN|HKD|SGD)"
+_AMOUNT_AFTER = re.compile(
+    r"\s?(?:[€$£¥₹₩元円圓원次个個件位人年月日号號万萬亿億千百秒倍回本枚台名株%]|" + _CURRENCIES + r"\b)"
+)
+_AMOUNT_BEFORE = re.compile(r"(?:[€$£¥₹₩]|\b" + _CURRENCIES + r")\s?$")
+_THOUSANDS = re.compile(r"[1-9]\d{0,2}(?:\.\d{3}){2,}")  # with spaces, as often a phone number (612 345 678)
+_DECIMALS = re.compile(r"\d+\.\d+(?:\s+\d+\.\d+)+")
+
+
+def _not_a_phone(candidate: str, text: str, start: int, end: int) -> bool:
+    if candidate[0] == "+":
+        return False
+    if _AMOUNT_AFTER.match(text, end) or _AMOUNT_BEFORE.search(text, max(0, start - 5), start):
+        return True
+    if "." in candidate and _after_product(text, start):  # "Edg/124.0.2478.67"
+        return True
+    if _THOUSANDS.fullmatch(candidate) or _DECIMALS.fullmatch(candidate):
+        return True
+    # small numbers in a row ("4 8 15 16 23 42"), unless all pairs (French: "01 42 68 53 00")
+    pieces = candidate.split()
+    return len(pieces) >= 4 and all(len(p) <= 2 for p in pieces) and not all(len(p) == 2 for p in pieces)
 
 
 PHONE_CHECK_CHARGE = 1024  # characters of the inline text budget one phonenumbers check uses
@@ -224,7 +265,8 @@ def _phone(match: re.Match[str]) -> bool:
     if len(candidate) < 8:  # fewer than 8 characters cannot hold 8 digits (times, versions, counts)
         return False
     digits = _digits(_EXTENSION.sub("", candidate))  # "+1-544-668-3523x24395": the extension aside
-    if not 8 <= len(digits) <= 15 or _DATE_LIKE.match(candidate) or _DECIMAL.fullmatch(candidate):
+    dated = _DATE_LIKE.match(candidate) or (candidate[0] != "+" and _DATE_LIKE.search(candidate))
+    if not 8 <= len(digits) <= 15 or dated or _DECIMAL.fullmatch(candidate):
         return False
     end = match.end()
     text = match.string
@@ -232,6 +274,8 @@ def _phone(match: re.Match[str]) -> bool:
         return False  # "2024-05-05 06:47": a date and an hour
     if candidate.isdigit() and (_EPOCH.fullmatch(candidate) or _after_id_key(text, match.start())):
         return False  # bare digits that are a time ("ts=1715000000") or an id ("user_id: 5123456789")
+    if _not_a_phone(candidate, text, match.start(), end):
+        return False
     # A number recurs in texts too long to cache whole (a conversation resent at each turn):
     # the verdict on the number itself is kept, so phonenumbers looks at it once.
     verdict = _PHONE_VERDICTS.get(candidate)
@@ -287,27 +331,94 @@ def _stands_for_secret(value: str) -> bool:
     return value.startswith("<") or _PLACEHOLDER.fullmatch(value) is not None
 
 
+# Code, not a value: a call ("inspect.signature(func)"), a type ("str)", "Optional[str]"), an
+# empty literal, a variable named after the key ("password=password", "api_key=settings.api_key").
+_CODE_VALUE = re.compile(
+    r"(?:str|int|bool|bytes|string|String|Option|Vec|Box|number|any|Any|None|SecretStr|Optional)\b.*"
+    r"|[a-z_][a-z0-9_]*(?:\.[a-z_][a-z0-9_]*)+"  # an attribute: random_password.db.result, settings.password
+)
+_CALL = re.compile(r"([A-Za-z_$][\w.:>$-]*)[(\[]")  # a call or a subscript: os.getenv(, params[
+# A name, not a random value: words joined by "-", "_", "." or "/" ("oauth2-proxy", "cookie_header"),
+# or letters whose lower-case runs are words (camelCase: "bearerFormat", "HTTPAuthorizationCredentials").
+_NAME = re.compile(r"[a-z]+\d{0,2}(?:[-_./][a-z]+\d{0,2})+|[A-Za-z]*?(?:[A-Z]*[a-z]{3,})+[A-Z]*")
+
+
+def _is_code(value: str) -> bool:
+    """A type, an attribute, or a call or subscript of a name ("os.getenv(", "params[", "Hash::make(");
+    not a random value with a bracket in it ("kx0oogz1(63ynY", "rT(ZkczV")."""
+    call = _CALL.match(value)
+    if call is not None:
+        name = call.group(1)
+        return any(mark in name for mark in (".", "::", "->", "_")) or bool(_NAME.fullmatch(name))
+    return _CODE_VALUE.fullmatch(value) is not None
+
+
 def _secret_value(match: re.Match[str]) -> bool:
     """After a password-like word, any value is a secret; after key/token words, a random-looking one."""
     value = match.group(2)
     if _stands_for_secret(value) or value.endswith(":"):  # a YAML key on the next line: no value here
         return False
     word = match.group(1)
+    bare = value.rstrip(")]};,")
+    if not any(ch.isalnum() for ch in bare) or bare in ("[", "{", "(", "[]", "{}", "()"):
+        return False  # punctuation or an empty literal: code, not a value
+    if _is_code(bare) or bare.casefold().endswith(word.casefold().replace("-", "_")):
+        return False  # code, or a variable named after the key ("password=password")
     if _PASSWORD_WORDS.fullmatch(word):
-        # PWD is also the working directory's variable: a path there is not a password
-        return not (word.casefold() == "pwd" and value.startswith(("/", "~")))
-    return len(value) >= 8 and shannon_entropy(value) >= 3.0
+        if word.casefold() == "pwd" and value.startswith(("/", "~")):
+            return False  # PWD is also the working directory's variable: a path there is not a password
+        # a rule, not a password: "Password: must be at least 8 characters", "Passwort: mindestens 12"
+        rest = match.string[match.end(2) : match.end(2) + 2]
+        rule = (
+            value.isalpha()
+            and (value.islower() or value.istitle())
+            and rest[:1] == " "
+            and rest[1:].isalnum()
+        )
+        return len(value) >= 4 and not rule
+    # a key or token is random: one word, not a name ("authToken", "oauth2-proxy", "eos_token")
+    return (
+        len(value) >= 8 and " " not in value and shannon_entropy(value) >= 3.0 and not _NAME.fullmatch(value)
+    )
+
+
+# A name in kebab case after "sk-" ("sk-learn-pipeline-v2", "task_sk-compute-embeddings-0001"),
+# not a key: random keys have no run of lower-case words between dashes.
+_SLUG = re.compile(
+    r"sk-(?:(?:proj|svcacct|admin|ant)-|(?!(?:proj|svcacct|admin|ant)-))(?:[a-z0-9]+-)*[a-z]{3,}-[a-z0-9]+(?:-[a-z0-9]+)*"
+)
+
+
+def _token_like(token: str) -> bool:
+    """Not a word ("credentials", "bearerFormat", "token-based") nor a placeholder."""
+    token = token.rstrip(".")
+    return not (_NAME.fullmatch(token) or _stands_for_secret(token) or (token.isalpha() and len(token) < 20))
 
 
 def _header_value(match: re.Match[str]) -> bool:
+    """Cookie pairs with a value long enough to be a session, or credentials that look like one."""
     value = match.group(1).strip()
-    return bool(value) and "<" not in value and not _PLACEHOLDER.fullmatch(value)
+    if "<" in value:  # already redacted
+        return False
+    if "=" in value.split(" ", 1)[0]:
+        return any(len(pair.partition("=")[2]) >= 8 for pair in value.split(";"))
+    return _token_like(value.split()[-1])
+
+
+# What a command line's help shows in place of a value: PASSWORD, <token>, TEXT, string, ...
+_METAVAR = re.compile(
+    r"[A-Z][A-Z0-9_]*|<[^>]*>?|\[[^\]]*\]?|\{[^}]*\}?|(?i:string|text|value|str|token|secret|key)"
+)
+
+
+def _option_value(match: re.Match[str]) -> bool:
+    value = match.group(1).strip("\"'[](){}<>,;|")
+    return not (_METAVAR.fullmatch(value) or _stands_for_secret(value) or value.isdigit())
 
 
 def _bearer(match: re.Match[str]) -> bool:
     """A token, not a word: "missing Bearer credentials" names none."""
-    token = match.group(1).rstrip(".")
-    return not (token.isalpha() and (token.islower() or token.istitle()))
+    return _token_like(match.group(1))
 
 
 # The words that announce a secret (not a secret themselves).
@@ -388,6 +499,7 @@ def recognizers() -> tuple[Recognizer, ...]:
         Recognizer(
             "API_KEY",
             re.compile(r"s" + _BK1 + r"k-(?:proj-|svcacct-|admin-|ant-)?[A-Za-z0-9_-]{20,}"),
+            validate=lambda m: not _SLUG.fullmatch(m.group(0)),
             hints=("sk-",),
         ),
         Recognizer(
@@ -429,7 +541,10 @@ def recognizers() -> tuple[Recognizer, ...]:
             re.compile(  # as usually written (Cookie, cookie, COOKIE, Set-Cookie, ...): re skips to [CcAa]
                 r"(?:[Cc](?<![A-Za-z0-9].)(?:ookie|OOKIE)(?<=[Cc]ookie|COOKIE)"
                 r"|[Aa](?<![A-Za-z0-9].)(?:uthorization|UTHORIZATION)(?<=[Aa]uthorization|AUTHORIZATION))"
-                r"\\*[\"']?\s*:[ \t]*(?:\\*[\"'])?([^\r\n\"\\]+)"
+                r"\\*[\"']?\s*:[ \t]*(?:\\*[\"'])?"
+                # a cookie's name=value pairs, or credentials after an optional scheme
+                r"([^=;\s\"\\]+=[^;\s\"\\]*(?:;[ \t]*[^=;\s\"\\]+=[^;\s\"\\]*)*"
+                r"|(?:[A-Za-z][\w-]*[ \t]+)?[A-Za-z0-9\-._~+/]{8,}=*)"
             ),
             validate=_header_value,
             group=1,
@@ -441,12 +556,13 @@ def recognizers() -> tuple[Recognizer, ...]:
             # command-line options: "--password S3cret", "--api-key K", "curl -u admin:pw"
             re.compile(
                 r"(?<![\w-])(?:--(?:password|passwd|pass|api[_-]key|apikey|token|auth-token|access-token|secret"
-                r"|client-secret)[ \t]+|(?:-u|--user)[ \t]+[^\s:]+:)([^\s-]\S*)"
+                r"|client-secret)[ \t]+|(?<=curl )(?:[^\n|;&]*?[ \t])??(?:-u|--user)[ \t]+[^\s:]+:)"
+                r"([^\s-]\S*)"
             ),
-            validate=lambda m: not _stands_for_secret(m.group(1)),
+            validate=_option_value,
             group=1,
             hints=("--", "-u "),
-            hint_pattern=re.compile(r"--(?:pass|api|token|auth-|access-|secret|client-|user[ \t])|-u[ \t]"),
+            hint_pattern=re.compile(r"--(?:pass|api|token|auth-|access-|secret|client-)|curl "),
         ),
         Recognizer(
             "SECRET",
@@ -456,10 +572,10 @@ def recognizers() -> tuple[Recognizer, ...]:
             re.compile(
                 # the first letters of _SECRET_KEY_WORDS first: re skips ahead to them (4x faster)
                 r"(?i)(?=[spematdkchwl\u043f\u30d1\u5bc6])(?:(?<![a-z0-9])|(?<=\\[nrt])|(?-i:(?<=[a-z0-9])(?=[A-Z])))"
-                rf"({_SECRET_KEY_WORDS})\\*[\"']?\s*(?:=>|[:=\uff1a])\s*(?:b?\\*[\"'])?"
+                rf"({_SECRET_KEY_WORDS})\\*[\"']?\s*(?:=>|[:=\uff1a](?!=))\s*(?:b?\\*[\"'])?"
                 # quoted: to the closing quote (escapes inside a plain one); else to a separator
                 r"((?<=[^\\]\")(?:[^\"\\\n]|\\.)+|(?<=\\\")[^\"\\\n]+|(?<=')[^'\\\n]+"
-                r"|(?:[^\s\"',;&\\]|&(?!\w+=))+)"
+                r"|(?:[^\s\"',;&\\\u3000-\u9fff\uac00-\ud7af\uff01-\uff0f\uff1a-\uff20]|&(?!\w+=))+)"
             ),
             validate=_secret_value,
             group=2,
@@ -483,16 +599,16 @@ def recognizers() -> tuple[Recognizer, ...]:
             "US_SSN",
             re.compile(
                 r"(?i)(?<![a-z0-9])(?:ssn|social[ _-]?security(?:[ _-]?(?:number|no))?)"
-                r"[\"']?\s*[:=#]?\s*[\"']?(\d{9})(?!\d)"
+                r"[\"']?\s*[:=#]?\s*[\"']?(\d{3}[ .-]?\d{2}[ .-]?\d{4})(?!\d)"
             ),
             group=1,
             digits=True,
-            folded_pattern=re.compile(r"(?:ssn|security|number|no)[\"']?\s*[:=#]?\s*[\"']?\d{9}"),
+            folded_pattern=re.compile(r"(?:ssn|security|number|no)[\"']?\s*[:=#]?\s*[\"']?\d{3}[ .-]?\d\d"),
         ),
         Recognizer(
             "US_SSN",
             re.compile(
-                r"\d(?:(?<![A-Za-z0-9\u00c0-\u024f]\d)|(?<=\\[nrt]\d))\d\d(?<!000)(?<!666)(?<!9\d\d)-(?!00)\d{2}-(?!0000)\d{4}"
+                r"\d(?:(?<![A-Za-z0-9_\u00c0-\u024f]\d)|(?<=\\[nrt]\d))\d\d(?<!000)(?<!666)(?<!9\d\d)-(?!00)\d{2}-(?!0000)\d{4}"
                 + _E
             ),
             hints=("-",),
@@ -514,13 +630,14 @@ def recognizers() -> tuple[Recognizer, ...]:
         Recognizer(
             "CREDIT_CARD",
             re.compile(
-                r"\d(?:(?<![A-Za-z0-9\u00c0-\u024f]\d)|(?<=\\[nrt]\d))(?:[ \u00a0-]{0,2}\d){11,18}" + _E
+                r"\d(?:(?<![A-Za-z0-9_\u00c0-\u024f]\d)|(?<=\\[nrt]\d))(?:[ \u00a0-]{0,2}\d){11,18}" + _E
             ),
             validate=_card,
             digits=True,
             digit_run=True,
             min_digits=12,
             parts=re.compile(r"[^ \u00a0-]+"),
+            part_check=lambda run: sum(map(str.isdigit, run)) >= 13,  # "5678 9012 3456" in a list: no
         ),
         Recognizer(
             "IP_ADDRESS",

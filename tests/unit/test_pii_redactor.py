@@ -185,6 +185,30 @@ BENIGN = [
     "arr[::2] arr[1::2] Add::add(lhs, rhs) fe80::1",
     'tensorrt==8.6.1.6 and AssemblyVersion("1.0.0.0") in version 6.0.0.0',
     "git@github.com:org/repo.git",
+    # code, command-line help and prose that name secrets without holding one
+    "signature = inspect.signature(func); sig = hmac.new(key, msg, hashlib.sha256)",
+    "const sessionId = crypto.randomUUID(); this.authToken = authToken;",
+    "api_key = os.getenv('OPENAI_API_KEY'); secret = os.environ['APP_SECRET']",
+    "def check_password(password: str, hashed: bytes) -> bool:",
+    "password = random_password.db.result; password=password",
+    "params.require(:user).permit(:email, :password => [])",
+    "pub struct Config { pub password: String, pub token: Option<String> }",
+    "usage: db-cli [--user USER] [--password PASSWORD] [--token TOKEN] [--api-key <key>]",
+    "docker run -u 1000:1000 app",
+    "Authorization: required for all endpoints except /health.",
+    "Cookie: a small piece of data the server sends; session_cookie: sessionid",
+    "Password: must be at least 8 characters. Passwort: mindestens 12 Zeichen.",
+    "\u30d1\u30b9\u30ef\u30fc\u30c9\uff1a8\u6587\u5b57\u4ee5\u4e0a",  # "password", full-width colon, "8 characters or more"
+    "Send a Bearer token; the scheme is Bearer HTTPAuthorizationCredentials; auth: oauth2-proxy",
+    "task_sk-compute-embeddings-batch-0001 and sk-learn-pipeline-v2",
+    # numbers that are amounts, lists, versions or local addresses
+    "\u8425\u4e1a\u6536\u5165\u4e3a2345678901\u5143",  # 营业收入为2345678901元
+    "revenue 2.345.678.901 EUR, or $3456789012",
+    "frames: 062436 087164 093512; latencies 0.185 0.900 0.038",
+    "Grid: 1 2 3 4 5 6 7 8 9 10 11 12 13 14; 4 8 15 16 23 42",
+    "Mozilla/5.0 (Windows NT 10.0) Edg/124.0.2478.67",
+    "listening on 127.0.0.1:8000 and 0.0.0.0:9090",
+    "chunk_6363045955286417",
 ]
 
 
