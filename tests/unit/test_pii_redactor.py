@@ -198,7 +198,8 @@ BENIGN = [
     "Authorization: required for all endpoints except /health.",
     "Cookie: a small piece of data the server sends; session_cookie: sessionid",
     "Password: must be at least 8 characters. Passwort: mindestens 12 Zeichen.",
-    "\u30d1\u30b9\u30ef\u30fc\u30c9\uff1a8\u6587\u5b57\u4ee5\u4e0a",  # "password", full-width colon, "8 characters or more"
+    # Japanese: "password", a full-width colon, "8 characters or more"
+    "\u30d1\u30b9\u30ef\u30fc\u30c9\uff1a8\u6587\u5b57\u4ee5\u4e0a",
     "Send a Bearer token; the scheme is Bearer HTTPAuthorizationCredentials; auth: oauth2-proxy",
     "task_sk-compute-embeddings-batch-0001 and sk-learn-pipeline-v2",
     # numbers that are amounts, lists, versions or local addresses
