@@ -21,7 +21,8 @@ from typing import Literal
 
 from processors.inline_budget import LONG_TEXT, charge_inline
 from processors.pii.custom import CustomPattern, PatternTimeout, compile_pattern
-from processors.pii.patterns import Recognizer, digit_skeleton, recognizers
+from processors.pii.number_checks import digit_skeleton
+from processors.pii.patterns import Recognizer, recognizers
 
 _logger = logging.getLogger(__name__)
 

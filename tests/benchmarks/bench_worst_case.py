@@ -16,7 +16,7 @@ import argparse
 import time
 from collections.abc import Callable
 
-from processors.pii import PiiRedactor, patterns
+from processors.pii import PiiRedactor, number_checks
 
 FAMILIES: dict[str, Callable[[int], str]] = {
     "email: 'a.' run, then addresses": lambda n: "a." * (n // 2) + "@x y@z.com",
@@ -44,7 +44,7 @@ SMALL, LARGE = 25_000, 100_000
 def timed(redactor: PiiRedactor, text: str, repeat: int) -> float:
     best = float("inf")
     for _ in range(repeat):
-        patterns._PHONE_VERDICTS.clear()  # every number met for the first time, at each run
+        number_checks._PHONE_VERDICTS.clear()  # every number met for the first time, at each run
         started = time.perf_counter()
         redactor.find(text)
         best = min(best, time.perf_counter() - started)

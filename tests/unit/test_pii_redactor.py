@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from processors.pii import PiiRedactor
-from processors.pii.patterns import ENTITIES, digit_skeleton, iban_valid, luhn_valid, recognizers
+from processors.pii.number_checks import digit_skeleton, iban_valid, luhn_valid
+from processors.pii.patterns import ENTITIES, recognizers
 from tests.support.pii_corpus import build
 
 JWT = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U"
@@ -249,7 +250,7 @@ def test_a_valid_number_next_to_other_digits_is_still_found(text: str, expected:
 
 def test_each_new_phone_number_checked_on_the_app_thread_uses_the_inline_budget() -> None:
     from processors.inline_budget import HandOff, set_inline_budget
-    from processors.pii.patterns import PHONE_CHECK_CHARGE
+    from processors.pii.number_checks import PHONE_CHECK_CHARGE
 
     numbers = " ".join(f"+1 212 736 {n:04d}" for n in range(5000, 5040))  # 40 numbers, 640 characters
     set_inline_budget(PHONE_CHECK_CHARGE * 20)

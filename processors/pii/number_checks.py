@@ -1,0 +1,276 @@
+"""Validators for number-shaped values: card numbers (Luhn, issuer ranges), IBANs (mod-97),
+IP addresses, phone numbers (``phonenumbers``), and the contexts that say a number is something
+else (a time, an id, an amount, a version)."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+import unicodedata
+
+from processors.inline_budget import charge_inline
+
+# What may stand between the digits of a card or phone number: spaces, dots, dashes, brackets,
+# a plus, and the letters of an extension ("x", "ext."); whitespace as ``\s`` sees it in ASCII.
+NUMBER_SEPARATORS = b" \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f.-()+ext"
+_SKELETON = bytes.maketrans(b"0123456789", b"0000000000")
+
+
+def digit_skeleton(text: str) -> bytes | None:
+    """The text with every digit as ``0`` and NUMBER_SEPARATORS removed (None unless ASCII).
+
+    A number whose digits are apart only by those separators becomes a run of zeros, so
+    ``b"0" * n in skeleton`` is necessary for such a number of n digits.
+    """
+    if not text.isascii():  # other scripts' digits are digits to the patterns too
+        return None
+    return text.encode("ascii").translate(_SKELETON, NUMBER_SEPARATORS)
+
+
+class _AsciiDigits(dict[int, str]):
+    """A ``str.translate`` table: any decimal digit to its ASCII digit, filled as digits are met."""
+
+    def __missing__(self, code: int) -> str:
+        digit = self[code] = str(unicodedata.decimal(chr(code)))
+        return digit
+
+
+_ASCII_DIGITS = _AsciiDigits()
+
+
+def _digits(text: str) -> str:
+    """The decimal digits of a text, as ASCII digits (full-width and other scripts' digits too)."""
+    digits = "".join(filter(str.isdecimal, text))
+    return digits if digits.isascii() else digits.translate(_ASCII_DIGITS)
+
+
+def luhn_valid(number: str) -> bool:
+    total = 0
+    for index, char in enumerate(reversed(number)):
+        digit = ord(char) - 48
+        if index % 2:
+            digit *= 2
+            if digit > 9:
+                digit -= 9
+        total += digit
+    return total % 10 == 0
+
+
+_MAESTRO_12 = ("5018", "5020", "5038", "6304", "6759", "6761", "6762", "6763")
+
+
+def _card_prefix(number: str) -> bool:
+    """Issuer ranges: Visa 4, Amex/Diners/JCB 3, Mastercard 51-55 and 2221-2720 (16 digits),
+    Discover and Maestro 5/6, Mir 2200-2204, RuPay 81-82, Troy 9792, and the legacy 15-digit
+    JCB ranges 1800 and 2131."""
+    first = number[0]
+    if first in "3456":
+        return len(number) >= 13 or number.startswith(_MAESTRO_12)
+    if first == "2":
+        if number.startswith(("2200", "2201", "2202", "2203", "2204")):  # Mir
+            return len(number) >= 16
+        return (len(number) == 16 and 222100 <= int(number[:6]) <= 272099) or (
+            len(number) == 15 and number.startswith("2131")
+        )
+    if first in "89":  # RuPay, Troy
+        return len(number) == 16 and number.startswith(("81", "82", "9792"))
+    return len(number) == 15 and number.startswith("1800")
+
+
+_MAESTRO_GROUPED = re.compile(r"(?:50|5[6-9]|6\d)\d\d([ -])\d{4}\1\d{4}")
+
+
+def is_card_number(match: re.Match[str]) -> bool:
+    number = _digits(match.group(0))
+    if len(number) == 12 and _MAESTRO_GROUPED.fullmatch(match.group(0)):  # printed 4-4-4: Maestro
+        return luhn_valid(number)
+    return 12 <= len(number) <= 19 and _card_prefix(number) and luhn_valid(number)
+
+
+def iban_valid(candidate: str) -> bool:
+    compact = candidate.replace(" ", "").replace("\u00a0", "").upper()
+    if not 15 <= len(compact) <= 34:
+        return False
+    rearranged = compact[4:] + compact[:4]
+    try:
+        return int("".join(str(int(ch, 36)) for ch in rearranged)) % 97 == 1
+    except ValueError:
+        return False
+
+
+def _after_product(text: str, start: int) -> bool:
+    """Right after a product's name and a slash ("Chrome/", "Edg/"), as in a user agent; a URL's
+    path ("/geo/", "ipinfo.io/") is not a product."""
+    if start < 2 or text[start - 1] != "/":
+        return False
+    first = start - 1
+    while first > 0 and text[first - 1].isalpha():
+        first -= 1
+    return first < start - 1 and text[first].isupper()
+
+
+def is_ipv4_address(match: re.Match[str]) -> bool:
+    text = match.string
+    start, end = match.span()
+    # "1.2.3.4.5" or "v1.2.3.4" are versions, not addresses.
+    if end < len(text) and text[end] == "." and end + 1 < len(text) and text[end + 1].isdigit():
+        return False
+    if text.endswith("rv:", 0, start):  # a Gecko version in a user agent: "rv:1.9.0.20"
+        return False
+    if _after_product(text, start):
+        return False  # a product version: "Chrome/124.0.0.0" (an address in a URL follows "//")
+    if text.endswith(_VERSION_LEADS, 0, start):  # "tensorrt==8.6.1.6", "version 1.0.0.0"
+        return False
+    if match.group(0).startswith(("127.", "0.0.0.0")):  # noqa: S104 - loopback, unspecified: nobody's
+        return False
+    return not (start and text[start - 1] in "vV.")
+
+
+_VERSION_LEADS = ("==", "ersion ", "ersion=", 'ersion("', "ersion: ")
+
+
+def is_ipv6_address(match: re.Match[str]) -> bool:
+    candidate = match.group(0)
+    # three groups at least: "::1", "fe80::1" (no one's address) and code ("arr[1::2]",
+    # "Add::add") have fewer
+    if candidate.count(":") < 2 or sum(1 for group in candidate.split(":") if group) < 3:
+        return False
+    try:
+        ipaddress.IPv6Address(candidate)
+    except ValueError:
+        return False
+    return True
+
+
+# Regions whose national formats (no "+") are tried, in this order; a "+" number needs none.
+PHONE_REGIONS = ("US", "GB", "DE", "FR", "IT", "ES", "NL", "JP", "IN", "BR", "CA", "AU", "MX", "CN")
+BARE_PHONE_REGIONS = ("US", "IN", "IT")
+LONG_BARE_PHONE_REGIONS = ("CN", "IT")  # 11 digits
+# Which of PHONE_REGIONS a national number can belong to, by its first digit: a trunk "0" is
+# not dialled in North America, Spain or Mexico; North American numbers start 2-9 (or 1, the
+# country code); the other regions' numbers written without their trunk "0" start 2-9 too.
+_REGIONS_BY_FIRST_DIGIT = {
+    "0": ("GB", "DE", "FR", "IT", "NL", "JP", "IN", "BR", "AU", "CN"),
+    "1": ("US", "CA", "CN", "BR"),
+}
+_REGIONS_OTHERWISE = ("US", "CA", "IT", "ES", "IN", "BR", "MX", "CN", "AU", "JP")
+
+
+def _regions_for(first_digit: str) -> tuple[str, ...]:
+    return _REGIONS_BY_FIRST_DIGIT.get(first_digit, _REGIONS_OTHERWISE)
+
+
+_EXTENSION = re.compile(r"\s?(?:x|ext\.?)\s?\d{1,6}$")
+_DECIMAL = re.compile(r"\d{1,3}\.\d{5,}")  # a coordinate or a measure: "37.7749295"
+_DATE_LIKE = re.compile(r"\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{4}")
+
+
+# Epoch seconds (2001-2033) and milliseconds: no national number read here starts with 1 at ten digits.
+_EPOCH = re.compile(r"1\d{9}|1\d{12}")
+# Keys whose values are ids, times or quantities, not phone numbers, when bare digits follow them.
+_ID_KEY = re.compile(
+    r"(?i)(?:id|ts|time|timestamp|epoch|offset|seq|count|size|bytes|tokens|run|ticket|issue|order|customer"
+    r"|account|job|build|invoice|transaction|ref|ns|ms|us|sec|seconds|latency|duration|sent|received|total"
+    r"|sum|pop|population|len|length|num|amount|price|#)[\"']?\s*[:=#]?\s*[\"']?$"
+)
+_ID_KEY_WINDOW = 24
+
+
+def _after_id_key(text: str, start: int) -> bool:
+    """Bare digits after an id-like key, or inside an AWS ARN (an account id)."""
+    window = max(0, start - _ID_KEY_WINDOW)
+    return (
+        _ID_KEY.search(text, window, start) is not None or text.find("arn:", max(0, start - 64), start) >= 0
+    )
+
+
+def reads_as_one_number(run: str) -> bool:
+    """A run of pieces that reads as one number: one piece ("212-736-5000"), or international or
+    bracketed ("+1 212 736 5000", "(212) 736 5000"); not a list of plain numbers ("120 340 560
+    780 910 ms", "062436 087164", "0.185 0.900")."""
+    return run[0] in "+(" or not any(ch.isspace() for ch in run)
+
+
+# What a number next to it says it is not: an amount (a currency before or after, a CJK
+# counter or unit after: "2345678901元", "3,456円", "13812345678次"), a product version
+# ("Edg/124.0.2478.67"), a number grouped in thousands ("2 345 678 901", "2.345.678.901"),
+# or a list of decimals ("0.185 0.900 0.038").
+_CURRENCIES = r"(?:USD|EUR|GBP|JPY|CNY|RMB|INR|CHF|CAD|AUD|KRW|BRL|MXN|RUB|SEK|NOK|DKK|PLN|HKD|SGD)"
+_AMOUNT_AFTER = re.compile(
+    r"\s?(?:[€$£¥₹₩元円圓원次个個件位人年月日号號万萬亿億千百秒倍回本枚台名株%]|" + _CURRENCIES + r"\b)"
+)
+_AMOUNT_BEFORE = re.compile(r"(?:[€$£¥₹₩]|\b" + _CURRENCIES + r")\s?$")
+_THOUSANDS = re.compile(r"[1-9]\d{0,2}(?:\.\d{3}){2,}")  # with spaces, as often a phone number (612 345 678)
+_DECIMALS = re.compile(r"\d+\.\d+(?:\s+\d+\.\d+)+")
+
+
+def _not_a_phone(candidate: str, text: str, start: int, end: int) -> bool:
+    if candidate[0] == "+":
+        return False
+    if _AMOUNT_AFTER.match(text, end) or _AMOUNT_BEFORE.search(text, max(0, start - 5), start):
+        return True
+    if "." in candidate and _after_product(text, start):  # "Edg/124.0.2478.67"
+        return True
+    if _THOUSANDS.fullmatch(candidate) or _DECIMALS.fullmatch(candidate):
+        return True
+    # small numbers in a row ("4 8 15 16 23 42"), unless all pairs (French: "01 42 68 53 00")
+    pieces = candidate.split()
+    return len(pieces) >= 4 and all(len(p) <= 2 for p in pieces) and not all(len(p) == 2 for p in pieces)
+
+
+PHONE_CHECK_CHARGE = 1024  # characters of the inline text budget one phonenumbers check uses
+_PHONE_VERDICTS: dict[str, bool] = {}  # candidate text -> a valid number? (phonenumbers is slow)
+_PHONE_VERDICTS_LIMIT = 4096
+
+
+def is_phone_number(match: re.Match[str]) -> bool:
+    candidate = match.group(0)
+    if len(candidate) < 8:  # fewer than 8 characters cannot hold 8 digits (times, versions, counts)
+        return False
+    digits = _digits(_EXTENSION.sub("", candidate))  # "+1-544-668-3523x24395": the extension aside
+    dated = _DATE_LIKE.match(candidate) or (candidate[0] != "+" and _DATE_LIKE.search(candidate))
+    if not 8 <= len(digits) <= 15 or dated or _DECIMAL.fullmatch(candidate):
+        return False
+    end = match.end()
+    text = match.string
+    if end < len(text) and text[end] == ":" and text[end + 1 : end + 2].isdigit():
+        return False  # "2024-05-05 06:47": a date and an hour
+    if candidate.isdigit() and (_EPOCH.fullmatch(candidate) or _after_id_key(text, match.start())):
+        return False  # bare digits that are a time ("ts=1715000000") or an id ("user_id: 5123456789")
+    if _not_a_phone(candidate, text, match.start(), end):
+        return False
+    # A number recurs in texts too long to cache whole (a conversation resent at each turn):
+    # the verdict on the number itself is kept, so phonenumbers looks at it once.
+    verdict = _PHONE_VERDICTS.get(candidate)
+    if verdict is None:
+        charge_inline(PHONE_CHECK_CHARGE)  # phonenumbers costs about as much as scanning 1K characters
+        verdict = _valid_phone(candidate, digits)
+        if len(_PHONE_VERDICTS) >= _PHONE_VERDICTS_LIMIT:
+            _PHONE_VERDICTS.clear()
+        _PHONE_VERDICTS[candidate] = verdict
+    return verdict
+
+
+def _valid_phone(candidate: str, digits: str) -> bool:
+    import phonenumbers
+
+    if candidate.lstrip().startswith("+"):
+        attempts: tuple[tuple[str, str | None], ...] = ((candidate, None),)
+    elif not candidate.isdigit() or candidate[0] == "0":  # formatted, or with a trunk prefix
+        attempts = tuple((candidate, region) for region in _regions_for(digits[0]))
+    elif len(candidate) >= 11:  # an MSISDN (the international number without "+"), or a
+        # Chinese mobile or Italian number written without spaces
+        attempts = (("+" + candidate, None), *((candidate, region) for region in LONG_BARE_PHONE_REGIONS))
+    else:  # bare digits: only regions whose numbers cannot be read as epoch seconds and such
+        attempts = tuple((candidate, region) for region in BARE_PHONE_REGIONS)
+    for number, region in attempts:
+        try:
+            parsed = phonenumbers.parse(number, region)
+        except phonenumbers.NumberParseException:
+            continue
+        # The region it was read in (or its country's main one) answers most numbers at a
+        # third of the cost of the full check, which tries each region sharing the country code.
+        main = region or phonenumbers.region_code_for_country_code(parsed.country_code or 0)
+        if phonenumbers.is_valid_number_for_region(parsed, main) or phonenumbers.is_valid_number(parsed):
+            return True
+    return False
