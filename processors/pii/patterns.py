@@ -61,12 +61,22 @@ class Recognizer:
 
 # Word characters at a value's boundaries are those of Latin scripts: a value glued to a letter
 # of another script ("電話番号は090-1234-5678です") still starts and ends one. A JSON or repr
-# escape before a value (\n, \t, \r: GenAI message content is JSON text) separates too,
-# though its letter is a word character. The start is checked after a value's first character
-# (see below: a pattern that starts with a character lets ``re`` skip ahead to it).
-_B1 = r"(?:(?<![A-Za-z0-9_\u00c0-\u024f].)|(?<=\\[nrt].))"  # after a value's first character
+# escape before a value (\n, \t, \r, and \uXXXX: GenAI message content is JSON text, which
+# json.dumps writes in ASCII) separates too, though its last character is a word character.
+# The start is checked after a value's first character (see below: a pattern that starts with a
+# character lets ``re`` skip ahead to it).
+
+
+def _after_escape(consumed: str = "") -> str:
+    """Lookbehinds: a JSON escape right before a value whose first ``consumed`` characters matched."""
+    return rf"(?<=\\[nrt]{consumed})|(?<=\\u[0-9A-Fa-f]{{4}}{consumed})"
+
+
+_B1 = r"(?:(?<![A-Za-z0-9_\u00c0-\u024f].)|" + _after_escape(r".") + r")"  # after a value's first character
 _E = r"(?![A-Za-z0-9_\u00c0-\u024f])"  # after its last
-_BK1 = r"(?:(?<![A-Za-z0-9\u00c0-\u024f].)|(?<=\\[nrt].))"  # for keys: "_" separates ("key_AKIA…")
+_BK1 = (
+    r"(?:(?<![A-Za-z0-9\u00c0-\u024f].)|" + _after_escape(r".") + r")"
+)  # for keys: "_" separates ("key_AKIA…")
 
 
 # Speed on long texts: ``re`` skips ahead only to where a pattern's first character can match,
@@ -102,7 +112,7 @@ def recognizers() -> tuple[Recognizer, ...]:
             # letters and dots, the run would be read again (quadratic time). The user may be empty
             # ("redis://:pw@host"); the password runs to the last "@" before the host's end.
             re.compile(
-                r"[a-zA-Z](?:(?<![A-Za-z0-9+.-][a-zA-Z])|(?<=\\[nrt][a-zA-Z]))[a-zA-Z0-9+.-]*+"
+                r"[a-zA-Z](?:(?<![A-Za-z0-9+.-][a-zA-Z])|" + _after_escape(r"[a-zA-Z]") + r")[a-zA-Z0-9+.-]*+"
                 r"://([^\s:/@]*:[^\s/?#\"'\\<>]+)@"
             ),
             group=1,
@@ -198,7 +208,9 @@ def recognizers() -> tuple[Recognizer, ...]:
             # PHP) before the value; a quoted value runs to its closing quote, spaces and all.
             re.compile(
                 # the first letters of SECRET_KEY_WORDS first: re skips ahead to them (4x faster)
-                r"(?i)(?=[spematdkchwl\u043f\u30d1\u5bc6])(?:(?<![a-z0-9])|(?<=\\[nrt])|(?-i:(?<=[a-z0-9])(?=[A-Z])))"
+                r"(?i)(?=[spematdkchwl\u043f\u30d1\u5bc6])(?:(?<![a-z0-9])|"
+                + _after_escape()
+                + r"|(?-i:(?<=[a-z0-9])(?=[A-Z])))"
                 rf"({SECRET_KEY_WORDS})\\*[\"']?\s*(?:=>|[:=\uff1a](?!=))\s*(?:b?\\*[\"'])?"
                 # quoted: to the closing quote (escapes inside a plain one); else to a separator
                 r"((?<=[^\\]\")(?:[^\"\\\n]|\\.)+|(?<=\\\")[^\"\\\n]+|(?<=')[^'\\\n]+"
@@ -214,7 +226,7 @@ def recognizers() -> tuple[Recognizer, ...]:
             # From the start of the run of address characters only (as for CREDENTIALS: linear time);
             # punctuation leading the run stays.
             re.compile(
-                r"(?:(?<![A-Za-z0-9._%+-])|(?<=\\[nrt]))[._%+-]*+"
+                r"(?:(?<![A-Za-z0-9._%+-])|" + _after_escape() + r")[._%+-]*+"
                 r"([A-Za-z0-9][A-Za-z0-9._%+-]*+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,})" + _E
             ),
             group=1,
@@ -235,7 +247,9 @@ def recognizers() -> tuple[Recognizer, ...]:
         Recognizer(
             "US_SSN",
             re.compile(
-                r"\d(?:(?<![A-Za-z0-9_\u00c0-\u024f]\d)|(?<=\\[nrt]\d))\d\d(?<!000)(?<!666)(?<!9\d\d)-(?!00)\d{2}-(?!0000)\d{4}"
+                r"\d(?:(?<![A-Za-z0-9_\u00c0-\u024f]\d)|"
+                + _after_escape(r"\d")
+                + r")\d\d(?<!000)(?<!666)(?<!9\d\d)-(?!00)\d{2}-(?!0000)\d{4}"
                 + _E
             ),
             hints=("-",),
@@ -246,7 +260,7 @@ def recognizers() -> tuple[Recognizer, ...]:
         Recognizer(  # before cards: the digits of a spaced IBAN can pass for a card number
             "IBAN_CODE",
             re.compile(
-                r"[A-Z](?:(?<![A-Za-z0-9_\u00c0-\u024f][A-Z])|(?<=\\[nrt][A-Z]))"
+                r"[A-Z](?:(?<![A-Za-z0-9_\u00c0-\u024f][A-Z])|" + _after_escape(r"[A-Z]") + r")"
                 r"[A-Z]\d{2}(?:[ \u00a0]?[A-Z0-9]{4}){2,7}(?:[ \u00a0]?[A-Z0-9]{1,4})?" + _E
             ),
             validate=lambda m: iban_valid(m.group(0)),
@@ -257,7 +271,10 @@ def recognizers() -> tuple[Recognizer, ...]:
         Recognizer(
             "CREDIT_CARD",
             re.compile(
-                r"\d(?:(?<![A-Za-z0-9_\u00c0-\u024f]\d)|(?<=\\[nrt]\d))(?:[ \u00a0-]{0,2}\d){11,18}" + _E
+                r"\d(?:(?<![A-Za-z0-9_\u00c0-\u024f]\d)|"
+                + _after_escape(r"\d")
+                + r")(?:[ \u00a0-]{0,2}\d){11,18}"
+                + _E
             ),
             validate=is_card_number,
             digits=True,
@@ -269,7 +286,7 @@ def recognizers() -> tuple[Recognizer, ...]:
         Recognizer(
             "IP_ADDRESS",
             re.compile(
-                r"(?=\d)(?:(?<![A-Za-z0-9.\u00c0-\u024f])|(?<=\\[nrt]))"
+                r"(?=\d)(?:(?<![A-Za-z0-9.\u00c0-\u024f])|" + _after_escape() + r")"
                 r"(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)" + _E
             ),
             validate=is_ipv4_address,
@@ -280,7 +297,7 @@ def recognizers() -> tuple[Recognizer, ...]:
         Recognizer(
             "IP_ADDRESS",
             re.compile(
-                r"(?:(?<![A-Za-z0-9_:\u00c0-\u024f])|(?<=\\[nrt]))"
+                r"(?:(?<![A-Za-z0-9_:\u00c0-\u024f])|" + _after_escape() + r")"
                 r"(?:[0-9A-Fa-f]{1,4}:|:){2,7}(?::|[0-9A-Fa-f]{1,4})(?![A-Za-z0-9_:\u00c0-\u024f])"
             ),
             validate=is_ipv6_address,
@@ -291,7 +308,7 @@ def recognizers() -> tuple[Recognizer, ...]:
         Recognizer(
             "PHONE_NUMBER",
             re.compile(
-                r"(?=[\d+(])(?:(?<![A-Za-z0-9_+.\u00c0-\u024f-])|(?<=\\[nrt]))(?<!\d:)"
+                r"(?=[\d+(])(?:(?<![A-Za-z0-9_+.\u00c0-\u024f-])|" + _after_escape() + r")(?<!\d:)"
                 # at least 8 digits, apart by what the pattern allows between them (is_phone_number needs 8):
                 # a number's worth of digits in a long text no longer costs a validator call
                 r"(?=[+(]?(?:[ .()\u00a0\u202f\u2013-]{0,3}\d|\s?(?:x|ext\.?)\s?\d){8})"

@@ -10,9 +10,12 @@ from tests.support.proc import attrs, clean_env, otlp_env, run_app, spans, store
 EMAIL = "alice.smith@example.com"
 CARD = "4111 1111 1111 1111"
 KEY = "sk-proj-abcdefghijklmnopqrstuvwxyz012345"
-RAW = (EMAIL, CARD.replace(" ", ""), CARD, KEY, "203.0.113.77", "hunter2")
+SSN, PHONE, ESCAPED = "536-22-1234", "090-1234-5678", "Esc4ped!Pw"
+# in JSON text (GenAI message content, tool-call arguments in JSON in JSON) and glued to Japanese
+RAW = (EMAIL, CARD.replace(" ", ""), CARD, KEY, "203.0.113.77", "hunter2", SSN, PHONE, ESCAPED)
 
 APP = f"""
+    import json
     import logging
     from opentelemetry import metrics, trace
 
@@ -25,6 +28,10 @@ APP = f"""
         span.set_attribute("client.addresses", ["203.0.113.77", "x"])
         span.set_attribute("db.password", "hunter2")
         span.set_attribute("project.id", "acme-prod")
+        content = "my ssn:\\n{SSN}\\n\u96fb\u8a71\u756a\u53f7\u306f{PHONE}\u3067\u3059"
+        span.set_attribute("gen_ai.input.messages", json.dumps([{{"role": "user", "content": content}}]))
+        arguments = json.dumps({{"args": json.dumps({{"password": "{ESCAPED}"}})}})
+        span.set_attribute("gen_ai.tool.call.arguments", arguments)
         span.add_event("gen_ai.user.message", {{"content": "reach me at {EMAIL}"}})
         try:
             raise ValueError("no account for {EMAIL}")

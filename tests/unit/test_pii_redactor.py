@@ -86,6 +86,9 @@ SENSITIVE = [
     ("IP_ADDRESS", '"peer\\n203.0.113.77"', "203.0.113.77"),
     ("API_KEY", '"AWS_KEY:\\nAKIA38QC5GLBUJX6YJKP"', "AKIA38QC5GLBUJX6YJKP"),
     ("EMAIL", '"Hi,\\njane@example.com"', "jane@example.com"),
+    # json.dumps writes non-ASCII text as \uXXXX escapes: a value glued to one
+    ("PHONE_NUMBER", '"\\u96fb\\u8a71\\u306f090-1234-5678\\u3067\\u3059"', "090-1234-5678"),
+    ("EMAIL", '"\\u9023\\u7d61\\u5148taro@example.co.jp"', "taro@example.co.jp"),
     # no spaces around a value in Japanese or Chinese
     ("PHONE_NUMBER", "電話番号は090-1234-5678です", "090-1234-5678"),
     ("EMAIL", "連絡先はtaro.yamada@example.co.jpです", "taro.yamada@example.co.jp"),
