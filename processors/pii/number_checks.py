@@ -169,7 +169,9 @@ _DATE_LIKE = re.compile(r"\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]
 _EPOCH = re.compile(r"1\d{9}|1\d{12}")
 # Keys whose values are ids, times or quantities, not phone numbers, when bare digits follow them.
 _ID_KEY = re.compile(
-    r"(?i)(?:id|ts|time|timestamp|epoch|offset|seq|count|size|bytes|tokens|run|ticket|issue|order|customer"
+    # the key's own word: "user_id", "latency_ns", "customerId"; not the end of a word ("eius")
+    r"(?i)(?:(?<![a-z0-9])|(?-i:(?<=[a-z])(?=[A-Z])))"
+    r"(?:id|ts|time|timestamp|epoch|offset|seq|count|size|bytes|tokens|run|ticket|issue|order|customer"
     r"|account|job|build|invoice|transaction|ref|ns|ms|us|sec|seconds|latency|duration|sent|received|total"
     r"|sum|pop|population|len|length|num|amount|price|#)[\"']?\s*[:=#]?\s*[\"']?$"
 )

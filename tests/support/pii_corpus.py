@@ -430,6 +430,8 @@ TEMPLATES = (
     # GenAI message content as an attribute holds it: JSON text, newlines escaped ("\\n")
     '[{{"role": "user", "content": "Hello,\\n{v}\\nThanks!"}}]',
     "連絡先は{v}です。よろしくお願いします。",  # no spaces around it in Japanese or Chinese
+    # the same as json.dumps writes it by default: non-ASCII text as \uXXXX escapes
+    '{{"content": "\\u9023\\u7d61\\u5148\\u306f{v}\\u3067\\u3059"}}',
 )
 
 
