@@ -191,10 +191,10 @@ class PiiRedactor:
     def _replace(self, match: re.Match[str], *, recognizer: Recognizer, counts: Counter[str]) -> str:
         if recognizer.validate is not None:
             charge_inline(CANDIDATE_CHARGE)  # a text of many candidates costs more than its length says
-        if recognizer.validate is not None and not recognizer.validate(match):
-            if recognizer.parts is not None:
-                return self._replace_parts(match, recognizer, counts)
-            return match.group(0)
+            if not recognizer.validate(match):
+                if recognizer.parts is not None:
+                    return self._replace_parts(match, recognizer, counts)
+                return match.group(0)
         counts[recognizer.entity] += 1
         value = match.group(recognizer.group)
         replacement = self.replacement(recognizer.entity, value)
@@ -216,10 +216,7 @@ class PiiRedactor:
             return whole
         longest = len(pieces) - 1  # the whole was rejected
         # a run with fewer digits than the entity needs is not tried ("1 1 1 1 1 …": no call at all)
-        digits = [sum(map(str.isdigit, whole[start:end])) for start, end in pieces]
-        ends = list(accumulate(digits))
-        if max(ends[longest - 1], ends[-1] - digits[0]) < recognizer.min_digits:
-            return whole
+        ends = list(accumulate(sum(map(str.isdigit, whole[start:end])) for start, end in pieces))
         runs = sorted(
             (
                 (first, last)
