@@ -72,11 +72,11 @@ def _after_escape(consumed: str = "") -> str:
     return rf"(?<=\\[nrt]{consumed})|(?<=\\u[0-9A-Fa-f]{{4}}{consumed})"
 
 
-_B1 = r"(?:(?<![A-Za-z0-9_\u00c0-\u024f].)|" + _after_escape(r".") + r")"  # after a value's first character
-_E = r"(?![A-Za-z0-9_\u00c0-\u024f])"  # after its last
-_BK1 = (
-    r"(?:(?<![A-Za-z0-9\u00c0-\u024f].)|" + _after_escape(r".") + r")"
-)  # for keys: "_" separates ("key_AKIA…")
+# checked after a value's first character; after its last; and for keys, where "_" separates
+# ("key_AKIA…")
+_B1 = r"(?:(?<![A-Za-z0-9_\u00c0-\u024f].)|" + _after_escape(r".") + r")"
+_E = r"(?![A-Za-z0-9_\u00c0-\u024f])"
+_BK1 = r"(?:(?<![A-Za-z0-9\u00c0-\u024f].)|" + _after_escape(r".") + r")"
 
 
 # Speed on long texts: ``re`` skips ahead only to where a pattern's first character can match,
@@ -121,9 +121,8 @@ def recognizers() -> tuple[Recognizer, ...]:
         ),
         Recognizer(
             "JWT",
-            re.compile(
-                r"e" + _B1 + r"yJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*"
-            ),  # unsigned too
+            # signed or not (an empty signature)
+            re.compile(r"e" + _B1 + r"yJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*"),
             hints=("eyJ",),
         ),
         Recognizer(
