@@ -72,6 +72,15 @@ TELEMETRY_REDACTION_NER_MODEL = "TELEMETRY_REDACTION_NER_MODEL"
 TELEMETRY_PROJECT_KEYS = "TELEMETRY_PROJECT_KEYS"
 """Comma-separated attribute keys whose values are hashed. Default the project id/name keys."""
 
+TELEMETRY_REDACTION_ID_KEYS = "TELEMETRY_REDACTION_ID_KEYS"
+"""Comma-separated identifier keys (user, session, conversation ids) hashed whole when they hold PII."""
+
+TELEMETRY_RECORD_INPUTS = "TELEMETRY_RECORD_INPUTS"
+"""Keep GenAI input message content (prompts, system instructions, tool arguments). Default ``true``."""
+
+TELEMETRY_RECORD_OUTPUTS = "TELEMETRY_RECORD_OUTPUTS"
+"""Keep GenAI output message content (answers, tool results). Default ``true``."""
+
 TELEMETRY_ENDPOINT = "TELEMETRY_ENDPOINT"
 """Conversation-log (federated learning) endpoint. Unset: that exporter is off."""
 

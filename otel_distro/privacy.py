@@ -11,6 +11,7 @@ import logging
 import os
 import secrets
 from collections.abc import Mapping
+from functools import partial
 from pathlib import Path
 
 from otel_distro.components import Problems
@@ -58,7 +59,8 @@ def hash_key(settings: Settings) -> bytes:
 
 
 def privacy_processors(settings: Settings, problems: Problems | None = None) -> list[RecordProcessor]:
-    """Hashing first, then redaction (when on), as every record must pass them before exporters.
+    """Hashing first, then the content filter (when inputs or outputs are not to be kept), then
+    redaction (when on), as every record must pass them before exporters.
 
     With presidio on (or an NER model named), a free-text scan follows the fast path.
     """
@@ -67,8 +69,13 @@ def privacy_processors(settings: Settings, problems: Problems | None = None) -> 
     problems = problems or Problems()
     key = hash_key(settings)
     chain: list[RecordProcessor] = [ProjectHashingProcessor(key, settings.project_keys)]
+    if not (settings.record_inputs and settings.record_outputs):
+        from processors.content_filter import ContentFilter
+
+        chain.append(ContentFilter(inputs=not settings.record_inputs, outputs=not settings.record_outputs))
     if not settings.pii_redaction:
         return chain
+    from processors.hashing import keyed_digest
     from processors.pii import PiiRedactor
     from processors.redaction import ALLOW_KEYS, DENY_KEYS, RedactionProcessor
 
@@ -87,6 +94,8 @@ def privacy_processors(settings: Settings, problems: Problems | None = None) -> 
             deny_keys=DENY_KEYS | set(settings.redaction_deny_keys),
             allow_keys=ALLOW_KEYS | set(settings.redaction_allow_keys),
             allow_values=settings.redaction_allow_values,
+            id_keys=settings.redaction_id_keys,
+            id_digest=partial(keyed_digest, key),
         )
     )
     if settings.redaction_presidio or settings.redaction_ner_model:

@@ -37,6 +37,17 @@ from otel_distro.setting_values import (
 _logger = logging.getLogger("otel_distro")
 
 APP_NAME = "otel-distro"
+# Identifiers that may hold PII: hashed whole (keyed) when they do, so users stay distinct.
+ID_KEYS = (
+    "user.id",
+    "enduser.id",
+    "session.id",
+    "gen_ai.conversation.id",
+    "langfuse.user.id",
+    "langfuse.session.id",
+    "user_id",
+    "session_id",
+)
 CONFIG_FILE_NAME = "telemetry.toml"
 # Where GenAI instrumentations put prompts and answers: the attributes of the current semantic
 # conventions, the legacy indexed ones, and the ``content`` of the per-message events.
@@ -208,6 +219,27 @@ class Settings:
         "privacy.project_keys",
         "Attribute keys whose values are hashed (HMAC-SHA256).",
         (ev.TELEMETRY_PROJECT_KEYS,),
+    )
+    redaction_id_keys: tuple[str, ...] = _option(
+        ID_KEYS,
+        NAMES,
+        "privacy.id_keys",
+        "Identifier keys (user, session, conversation ids) hashed whole when they hold PII.",
+        (ev.TELEMETRY_REDACTION_ID_KEYS,),
+    )
+    record_inputs: bool = _option(
+        True,
+        BOOL,
+        "privacy.record_inputs",
+        "Keep GenAI input message content at all (false: dropped before any exporter).",
+        (ev.TELEMETRY_RECORD_INPUTS,),
+    )
+    record_outputs: bool = _option(
+        True,
+        BOOL,
+        "privacy.record_outputs",
+        "Keep GenAI output message content at all (false: dropped before any exporter).",
+        (ev.TELEMETRY_RECORD_OUTPUTS,),
     )
     endpoint: str | None = _option(
         None,

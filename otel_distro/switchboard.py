@@ -55,6 +55,9 @@ PRIVACY_FIELDS = (
     "redaction_score_threshold",
     "redaction_ner_model",
     "project_keys",
+    "redaction_id_keys",
+    "record_inputs",
+    "record_outputs",
 )
 SAMPLER_FIELDS = ("traces_sampler", "traces_sampler_arg")
 RETENTION_FIELDS = (

@@ -22,6 +22,12 @@ PROJECT_KEYS = ("project.id", "project_id", "project.name", "gen_ai.project.id")
 PREFIX = "hmac-sha256:"
 
 
+def keyed_digest(key: bytes, value: object) -> str:
+    """``hmac-sha256:<hex>`` of the value's text under ``key``: stable, distinct, unreadable."""
+    text = value if isinstance(value, str) else repr(value)
+    return PREFIX + hmac.new(key, text.encode("utf-8", "surrogatepass"), hashlib.sha256).hexdigest()
+
+
 class ProjectHashingProcessor(RecordRewriter):
     """Replaces the values of project-identifying keys with keyed digests, on every signal."""
 
@@ -36,9 +42,7 @@ class ProjectHashingProcessor(RecordRewriter):
         self.keys = frozenset(keys)
 
     def digest(self, value: object) -> str:
-        text = value if isinstance(value, str) else repr(value)
-        mac = hmac.new(self._key, text.encode("utf-8", "surrogatepass"), hashlib.sha256)
-        return PREFIX + mac.hexdigest()
+        return keyed_digest(self._key, value)
 
     def process_span(self, span: ReadableSpan) -> ReadableSpan | None:
         """The full walk only for a span that holds a project key somewhere (names are not hashed)."""

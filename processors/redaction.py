@@ -1,21 +1,25 @@
 """The PII redaction processor: every text and string value of every signal passes the redactor.
 
 Key rules come first: values under secret-named keys (``password``, ``authorization``,
-``cookie``, ``api_key``, …) are replaced whole, and keys on the allow-list (trace and span
-ids by default) are never touched. Other string values, string arrays, span and event
-names, status descriptions and log bodies go through :class:`PiiRedactor`. A redacted
-span or log record carries ``otel_distro.redacted.<ENTITY>`` counts, never the values.
+``cookie``, ``api_key``, …) are replaced whole, keys on the allow-list (trace and span
+ids by default) are never touched, and identifier keys (``user.id``, ``session.id``, …)
+whose value holds PII get the keyed hash of the whole value, so users stay distinct and
+joinable but unreadable. Other string values, span and event names, status descriptions and
+log bodies go through :class:`PiiRedactor`; structured values (maps and lists at any depth,
+as log attributes and bodies carry them) are walked with the same key rules at every level,
+within depth and size limits past which the whole value is replaced. A redacted span or log
+record carries ``otel_distro.redacted.<ENTITY>`` counts, never the values.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
 from processors.pii import PiiRedactor
 from processors.pii.redactor import CACHEABLE_LENGTH
-from processors.rewrite import RecordRewriter
+from processors.rewrite import UNCHANGED, RecordRewriter
 
 DENY_KEYS = frozenset(
     {
@@ -42,7 +46,10 @@ DENY_KEYS = frozenset(
 ALLOW_KEYS = frozenset({"trace_id", "span_id", "trace.id", "span.id", "traceid", "spanid"})
 COUNT_PREFIX = "otel_distro.redacted."
 DENIED = "<REDACTED>"
-_PLAIN, _DENIED, _ALLOWED = 0, 1, 2
+OVERSIZED = "<REDACTED:OVERSIZED>"  # a structure past the depth or size limit, replaced whole
+MAX_DEPTH = 32  # nesting levels of a structured value walked
+MAX_NODES = 100_000  # maps, lists and scalars of one structured value walked
+_PLAIN, _DENIED, _ALLOWED, _ID = 0, 1, 2, 3
 _RULES_LIMIT = 4096
 _CLEAN_LIMIT = 8192
 _SCALARS = frozenset({str, int, float, bool})
@@ -57,8 +64,16 @@ def _normalize(key: str) -> str:
     return key.lower().replace("-", "_")
 
 
+class _TooLarge(Exception):
+    """A structured value passed MAX_DEPTH or MAX_NODES."""
+
+
 class RedactionProcessor(RecordRewriter):
-    """Redacts PII and secrets in spans, logs and metrics before any exporter sees them."""
+    """Redacts PII and secrets in spans, logs and metrics before any exporter sees them.
+
+    ``id_keys`` (user, session, conversation ids) holding PII become ``id_digest(value)``,
+    the keyed hash of the whole value; without a digest those keys are redacted like any other.
+    """
 
     count_prefix = COUNT_PREFIX
     owns_rewritten_attributes = True  # rewrite_attributes builds a new dict each time
@@ -70,12 +85,16 @@ class RedactionProcessor(RecordRewriter):
         deny_keys: Collection[str] = DENY_KEYS,
         allow_keys: Collection[str] = ALLOW_KEYS,
         allow_values: Collection[str] = (),
+        id_keys: Collection[str] = (),
+        id_digest: Callable[[str], str] | None = None,
     ) -> None:
         super().__init__()
         self.redactor = redactor or PiiRedactor()
         self.deny_keys = frozenset(_normalize(key) for key in deny_keys)
         self.allow_keys = frozenset(_normalize(key) for key in allow_keys)
         self.allow_values = frozenset(allow_values)
+        self.id_keys = frozenset(_normalize(key) for key in id_keys) if id_digest else frozenset()
+        self.id_digest = id_digest
         self._rules: dict[str, int] = {}
         # Two sets answer the common case in two C-level calls: every key of a mapping is plain
         # (neither denied nor allowed) and every value is known to need nothing under a plain
@@ -90,6 +109,8 @@ class RedactionProcessor(RecordRewriter):
             normalized = _normalize(key)
             if key.startswith(COUNT_PREFIX) or normalized in self.allow_keys:
                 rule = _ALLOWED
+            elif normalized in self.id_keys:
+                rule = _ID
             elif normalized in self.deny_keys or normalized.rsplit(".", 1)[-1] in self.deny_keys:
                 rule = _DENIED
             else:
@@ -164,18 +185,95 @@ class RedactionProcessor(RecordRewriter):
         return out
 
     def _value(self, rule: int, value: Any, counts: Counter[str]) -> Any:
+        """The rewritten value under a key of this rule, or ``None`` when it stays as it is."""
         if rule is _DENIED:
             if value in (None, "", DENIED):
                 return None
             counts["SECRET"] += 1
             return DENIED
+        if rule is _ID and isinstance(value, str):
+            return self._identifier(value, counts)
         if isinstance(value, str):
             return self.rewrite_text(value, counts)
-        if isinstance(value, (list, tuple)) and any(isinstance(item, str) for item in value):
-            items = [self.rewrite_text(item, counts) if isinstance(item, str) else None for item in value]
-            if all(item is None for item in items):
-                return None
-            return tuple(
-                original if item is None else item for original, item in zip(value, items, strict=True)
-            )
+        if isinstance(value, list):  # an attribute's sequence: a tuple, as the SDK keeps them
+            new = self._walk(value, counts)
+            return tuple(new) if isinstance(new, list) else new
+        if isinstance(value, tuple | Mapping):
+            return self._walk(value, counts)
         return None
+
+    def _walk(self, value: Any, counts: Counter[str]) -> Any:
+        """A structured value rewritten within the limits, else replaced whole; ``None``: unchanged."""
+        try:
+            return self._structure(value, counts, 0, [MAX_NODES])
+        except (_TooLarge, RecursionError):
+            counts["OVERSIZED"] += 1
+            return OVERSIZED
+
+    def _identifier(self, value: str, counts: Counter[str]) -> str | None:
+        """The keyed hash of an identifier that holds PII (users stay distinct); else unchanged."""
+        if value in self.allow_values:
+            return None
+        found = self.redactor.find(value)[1]
+        if found is None:
+            return None
+        _add(counts, found)
+        assert self.id_digest is not None  # _ID is a rule only with a digest
+        return self.id_digest(value)
+
+    def _structure(self, value: Any, counts: Counter[str], depth: int, left: list[int]) -> Any:
+        """A map or list rewritten at every depth (keys' rules apply at every level), or ``None``."""
+        left[0] -= 1
+        if depth >= MAX_DEPTH or left[0] < 0:
+            raise _TooLarge
+        if isinstance(value, Mapping):
+            out: dict[str, Any] | None = None
+            for key, item in value.items():
+                name = key if isinstance(key, str) else str(key)
+                new_key = self.rewrite_text(name, counts) if name else None
+                rule = self._rules.get(name)
+                if rule is None:
+                    rule = self._key_rule(name)
+                if rule is _ALLOWED:
+                    new = None
+                elif rule is _DENIED or (rule is _ID and isinstance(item, str)):
+                    new = self._value(rule, item, counts)
+                elif isinstance(item, str):
+                    left[0] -= 1
+                    new = self.rewrite_text(item, counts)
+                elif isinstance(item, list | tuple | Mapping):
+                    new = self._structure(item, counts, depth + 1, left)
+                else:
+                    left[0] -= 1
+                    new = None
+                if new is not None or new_key is not None:
+                    if out is None:
+                        out = {k if isinstance(k, str) else str(k): v for k, v in value.items()}
+                    if new_key is not None:
+                        del out[name]
+                    out[name if new_key is None else new_key] = item if new is None else new
+            return out
+        items: list[Any] | None = None
+        for index, item in enumerate(value):
+            if isinstance(item, str):
+                left[0] -= 1
+                new = self.rewrite_text(item, counts)
+            elif isinstance(item, list | tuple | Mapping):
+                new = self._structure(item, counts, depth + 1, left)
+            else:
+                left[0] -= 1
+                new = None
+            if new is not None:
+                if items is None:
+                    items = list(value)
+                items[index] = new
+        if items is None:
+            return None
+        return tuple(items) if isinstance(value, tuple) else items
+
+    def _body(self, body: Any, counts: Counter[str]) -> Any:
+        """A log body: text as text, a structure walked as attribute values are."""
+        if isinstance(body, str):
+            return super()._body(body, counts)
+        new = self._walk(body, counts) if isinstance(body, list | tuple | Mapping) else None
+        return UNCHANGED if new is None else new

@@ -179,11 +179,11 @@ class RecordRewriter(RecordProcessor):
         body = self._body(log.body, counts)
         attributes = self._attrs(log.attributes, counts)
         resource = self._resource(record.resource)
-        if body is _UNCHANGED and attributes is None and resource is record.resource and not counts:
+        if body is UNCHANGED and attributes is None and resource is record.resource and not counts:
             return record
         return replace_log(
             record,
-            body=log.body if body is _UNCHANGED else body,
+            body=log.body if body is UNCHANGED else body,
             attributes=self._with_counts(log.attributes if attributes is None else attributes, counts),
             resource=resource,
         )
@@ -192,7 +192,7 @@ class RecordRewriter(RecordProcessor):
         """A structured body is rewritten like attributes (its keys count); text like text."""
         if isinstance(body, str):
             text = self._text(body, counts)
-            return _UNCHANGED if text is None else text
+            return UNCHANGED if text is None else text
         if isinstance(body, Mapping):
             flat = {str(key): value for key, value in body.items()}
             rewritten = self._attrs(flat, counts)
@@ -201,18 +201,18 @@ class RecordRewriter(RecordProcessor):
             for key, value in result.items():
                 if isinstance(value, Mapping | list | tuple):
                     inner = self._body(value, counts)
-                    if inner is not _UNCHANGED:
+                    if inner is not UNCHANGED:
                         result[key] = inner
                         nested_changed = True
-            return result if rewritten is not None or nested_changed else _UNCHANGED
+            return result if rewritten is not None or nested_changed else UNCHANGED
         if isinstance(body, list | tuple):
             items = [self._body(item, counts) for item in body]
-            if all(item is _UNCHANGED for item in items):
-                return _UNCHANGED
+            if all(item is UNCHANGED for item in items):
+                return UNCHANGED
             return [
-                original if item is _UNCHANGED else item for original, item in zip(body, items, strict=True)
+                original if item is UNCHANGED else item for original, item in zip(body, items, strict=True)
             ]
-        return _UNCHANGED
+        return UNCHANGED
 
     # -- metrics ------------------------------------------------------------------------------
     def process_metrics(self, data: MetricsData) -> MetricsData | None:
@@ -251,4 +251,4 @@ class _Unchanged:
     __slots__ = ()
 
 
-_UNCHANGED: Any = _Unchanged()
+UNCHANGED: Any = _Unchanged()  # what _body returns for a body it left as it is

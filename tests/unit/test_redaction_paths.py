@@ -1,0 +1,237 @@
+"""Redaction on the paths real libraries take: structured values, encoded text, identifiers,
+and the content filter that drops GenAI message content in every convention."""
+
+from __future__ import annotations
+
+from collections import Counter
+from functools import partial
+from typing import Any
+
+import pytest
+from opentelemetry._logs import LogRecord as ApiLogRecord
+from opentelemetry.sdk._logs import LoggerProvider, ReadableLogRecord
+from opentelemetry.sdk._logs.export import InMemoryLogRecordExporter, SimpleLogRecordProcessor
+from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+from processors.content_filter import ContentFilter
+from processors.hashing import PREFIX, keyed_digest
+from processors.pii import PiiRedactor
+from processors.redaction import DENIED, MAX_DEPTH, OVERSIZED, RedactionProcessor
+
+EMAIL, OTHER = "uma.reyes@example.com", "li.wei@example.org"
+PHONE, SSN, CARD = "+14155550132", "536-22-1234", "4111 1111 1111 1111"
+RAW = (EMAIL, OTHER, PHONE, SSN, CARD, CARD.replace(" ", ""))
+ID_KEYS = ("user.id", "enduser.id", "session.id", "gen_ai.conversation.id")
+
+
+def _processor() -> RedactionProcessor:
+    return RedactionProcessor(id_keys=ID_KEYS, id_digest=partial(keyed_digest, b"test-key"))
+
+
+def _log(body: Any = None, attributes: dict[str, Any] | None = None, event_name: str | None = None) -> Any:
+    exporter = InMemoryLogRecordExporter()
+    provider = LoggerProvider(shutdown_on_exit=False)
+    provider.add_log_record_processor(SimpleLogRecordProcessor(exporter))
+    provider.get_logger("t").emit(ApiLogRecord(body=body, attributes=attributes, event_name=event_name))
+    return exporter.get_finished_logs()[0]
+
+
+def _span(attributes: dict[str, Any], events: tuple[tuple[str, dict[str, Any]], ...] = ()) -> ReadableSpan:
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider(shutdown_on_exit=False)
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    with provider.get_tracer("t").start_as_current_span("chat gpt-4o", attributes=attributes) as span:
+        for name, attrs in events:
+            span.add_event(name, attrs)
+    return exporter.get_finished_spans()[0]
+
+
+def _assert_clean(value: object) -> None:
+    text = repr(value)
+    for raw in RAW:
+        assert raw not in text, raw
+
+
+# -- structured values ------------------------------------------------------------------------
+def test_maps_and_lists_of_maps_in_log_attributes_are_redacted_at_every_depth() -> None:
+    payload = {
+        "user": {"email": EMAIL, "profile": {"phones": [PHONE, "n/a"], "ssn": SSN}},
+        "items": [{"card": CARD}, {"note": f"call {PHONE}"}, 42, None],
+        "count": 3,
+    }
+    record = _log("login", {"payload": payload, "plain": "ok"})
+    out = _processor().process_log(record)
+    assert out is not None
+    attrs = dict(out.log_record.attributes or {})
+    _assert_clean(attrs)
+    assert attrs["payload"]["user"]["email"] == "<EMAIL>"
+    assert attrs["payload"]["items"][1] == {"note": "call <PHONE_NUMBER>"}
+    assert list(attrs["payload"]["items"][2:]) == [42, None]  # non-text values are kept
+    assert attrs["payload"]["count"] == 3 and attrs["plain"] == "ok"
+    assert attrs["otel_distro.redacted.EMAIL"] == 1
+
+
+def test_a_secret_named_key_inside_a_structure_replaces_its_whole_sub_value() -> None:
+    out = _processor().process_log(
+        _log({"request": {"headers": {"Authorization": {"scheme": "Basic", "value": "dXNlcjpwYXNz"}}}})
+    )
+    assert out is not None
+    assert out.log_record.body == {"request": {"headers": {"Authorization": DENIED}}}
+
+
+def test_keys_of_nested_maps_are_redacted_too() -> None:
+    out = _processor().process_log(_log({"by_user": {EMAIL: 3}}))
+    assert out is not None
+    assert out.log_record.body == {"by_user": {"<EMAIL>": 3}}
+
+
+def test_structured_log_bodies_are_redacted_with_their_lists() -> None:
+    out = _processor().process_log(_log([{"role": "user", "content": f"I am {EMAIL}"}, f"ssn {SSN}"]))
+    assert out is not None
+    assert out.log_record.body == [{"role": "user", "content": "I am <EMAIL>"}, "ssn <US_SSN>"]
+
+
+def test_too_deep_or_too_large_structures_are_replaced_whole_never_passed_on() -> None:
+    deep: dict[str, Any] = {"email": EMAIL}
+    for _ in range(MAX_DEPTH + 5):
+        deep = {"next": deep}
+    huge = [{"n": str(i)} for i in range(60_000)] + [{"email": EMAIL}]
+    counts: Counter[str] = Counter()
+    out = _processor().rewrite_attributes({"deep": deep, "huge": huge, "ok": "fine"}, counts)
+    assert out == {"deep": OVERSIZED, "huge": OVERSIZED, "ok": "fine"}
+    assert counts["OVERSIZED"] == 2
+
+
+# -- identifiers --------------------------------------------------------------------------------
+def test_identifiers_holding_pii_become_distinct_keyed_hashes_joinable_across_signals() -> None:
+    processor = _processor()
+    first = processor.process_span(_span({"user.id": EMAIL, "session.id": f"s-{EMAIL}"}))
+    second = processor.process_span(_span({"user.id": OTHER, "gen_ai.conversation.id": "conv-7"}))
+    log = processor.process_log(_log("x", {"enduser.id": EMAIL}))
+    assert first is not None and second is not None and log is not None
+    a, b = dict(first.attributes or {}), dict(second.attributes or {})
+    _assert_clean((a, b))
+    assert a["user.id"].startswith(PREFIX) and b["user.id"].startswith(PREFIX)
+    assert a["user.id"] != b["user.id"]  # users stay distinct, not one <EMAIL>
+    assert a["session.id"] != a["user.id"]
+    assert b["gen_ai.conversation.id"] == "conv-7"  # no PII: left as it is
+    # the same user reads the same in spans and logs, under any of the identifier keys
+    assert (log.log_record.attributes or {})["enduser.id"] == a["user.id"]
+
+
+def test_identifier_keys_are_redacted_as_usual_without_a_digest() -> None:
+    out = RedactionProcessor().rewrite_attributes({"user.id": EMAIL}, Counter())
+    assert out == {"user.id": "<EMAIL>"}
+
+
+# -- encoded text -------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "https://api.example.com/users?email=uma.reyes%40example.com&phone=%2B14155550132&page=2",
+            "https://api.example.com/users?email=<EMAIL>&phone=<PHONE_NUMBER>&page=2",
+        ),
+        ("q=call+me+at+%2B1+415+555+0132&x=1", "q=call+me+at+<PHONE_NUMBER>&x=1"),
+        ("phone=+44%2020%207946%200958", "phone=<PHONE_NUMBER>"),
+        ("/checkout?cc=4111%201111%201111%201111", "/checkout?cc=<CREDIT_CARD>"),
+        ("ssn=536%2D22%2D1234", "ssn=<US_SSN>"),
+        ("<p>Contact: uma&#64;example.com or uma&#x40;example.com</p>", "<p>Contact: <EMAIL> or <EMAIL></p>"),
+        ("mail uma&commat;example.com", "mail <EMAIL>"),
+        ('{"content": "write to uma\\u0040example.com"}', '{"content": "write to <EMAIL>"}'),
+        ('"{\\"to\\": \\"uma\\\\u0040example.com\\"}"', '"{\\"to\\": \\"<EMAIL>\\"}"'),
+        ("double-encoded: uma%2540example.com", "double-encoded: <EMAIL>"),
+        ("/users/%2B14155550132/orders", "/users/<PHONE_NUMBER>/orders"),
+    ],
+)
+def test_values_hidden_by_an_encoding_are_replaced_in_the_encoded_original(text: str, expected: str) -> None:
+    assert PiiRedactor().redact_text(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "growth of 100% & more",
+        "https://example.com/search?q=vector%20databases&lang=en",
+        "Tom &amp; Jerry &quot;classic&quot;",
+        r"C:\Users\dev\x64\build",
+        '{"content": "caf\\u00e9 cr\\u00e8me"}',
+        "path=%2Fhome%2Fdev%2Fproject&v=2.3.1",
+    ],
+)
+def test_encoded_text_without_pii_is_left_alone(text: str) -> None:
+    assert PiiRedactor().redact_text(text) == text
+
+
+# -- content filter -----------------------------------------------------------------------------
+PROMPT, ANSWER = "what is my balance", "your balance is 12 dollars"
+SPAN_ATTRS: dict[str, Any] = {
+    "gen_ai.request.model": "gpt-4o",
+    "gen_ai.usage.input_tokens": 12,
+    "gen_ai.usage.output_tokens": 7,
+    "gen_ai.input.messages": f'[{{"role": "user", "parts": [{{"type": "text", "content": "{PROMPT}"}}]}}]',
+    "gen_ai.system_instructions": "be brief",
+    "gen_ai.output.messages": f'[{{"role": "assistant", "parts": [{{"content": "{ANSWER}"}}]}}]',
+    "gen_ai.prompt.0.role": "user",
+    "gen_ai.prompt.0.content": PROMPT,
+    "gen_ai.completion.0.role": "assistant",
+    "gen_ai.completion.0.content": ANSWER,
+    "gen_ai.completion.0.finish_reason": "stop",
+    "llm.input_messages.0.message.role": "user",
+    "llm.input_messages.0.message.content": PROMPT,
+    "llm.output_messages.0.message.content": ANSWER,
+    "input.value": PROMPT,
+    "output.value": ANSWER,
+    "llm.token_count.prompt": 12,
+}
+EVENTS = (
+    ("gen_ai.user.message", {"content": PROMPT, "gen_ai.system": "openai"}),
+    ("gen_ai.choice", {"index": 0, "finish_reason": "stop", "message": ANSWER}),
+)
+
+
+@pytest.mark.parametrize(("inputs", "outputs"), [(True, False), (False, True), (True, True)])
+def test_content_filter_drops_the_chosen_side_in_every_convention_and_keeps_model_and_usage(
+    inputs: bool, outputs: bool
+) -> None:
+    out = ContentFilter(inputs=inputs, outputs=outputs).process_span(_span(SPAN_ATTRS, EVENTS))
+    assert out is not None
+    attrs = dict(out.attributes or {})
+    text = repr(attrs) + repr([(e.name, dict(e.attributes or {})) for e in out.events])
+    assert (PROMPT in text) is not inputs
+    assert ("be brief" in text) is not inputs
+    assert (ANSWER in text) is not outputs
+    assert attrs["gen_ai.request.model"] == "gpt-4o"
+    assert attrs["gen_ai.usage.input_tokens"] == 12 and attrs["llm.token_count.prompt"] == 12
+    assert attrs["gen_ai.prompt.0.role"] == "user"
+    assert attrs["gen_ai.completion.0.finish_reason"] == "stop"
+    assert [e.name for e in out.events] == ["gen_ai.user.message", "gen_ai.choice"]
+
+
+def test_content_filter_drops_content_of_log_events_with_structured_bodies() -> None:
+    content_filter = ContentFilter(inputs=True, outputs=True)
+    user = _log({"content": PROMPT, "role": "user"}, {"gen_ai.system": "openai"}, "gen_ai.user.message")
+    choice = _log(
+        {"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": ANSWER}},
+        event_name="gen_ai.choice",
+    )
+    details = _log(
+        None,
+        {
+            "gen_ai.input.messages": [{"role": "user", "parts": [{"content": PROMPT}]}],
+            "gen_ai.request.model": "m",
+        },
+        "gen_ai.client.inference.operation.details",
+    )
+    outs: list[ReadableLogRecord] = []
+    for record in (user, choice, details):
+        out = content_filter.process_log(record)
+        assert out is not None
+        outs.append(out)
+    text = repr([(o.log_record.body, dict(o.log_record.attributes or {})) for o in outs])
+    assert PROMPT not in text and ANSWER not in text
+    assert outs[0].log_record.body == {"role": "user"}
+    assert outs[1].log_record.body == {"index": 0, "finish_reason": "stop", "message": {"role": "assistant"}}
+    assert dict(outs[2].log_record.attributes or {}) == {"gen_ai.request.model": "m"}
