@@ -21,6 +21,7 @@ from typing import Literal
 
 from processors.inline_budget import LONG_TEXT, charge_inline
 from processors.pii.custom import CustomPattern, PatternTimeout, compile_pattern
+from processors.pii.encodings import decoded_views, encoded_pieces
 from processors.pii.number_checks import digit_skeleton
 from processors.pii.patterns import Recognizer, recognizers
 
@@ -39,6 +40,11 @@ MAX_PIECES = 8  # of a rejected candidate, tried in runs (at most 27 runs); more
 _SCREEN = re.compile(r"[\d@:=._-]")
 _SCREEN_WORDS = ("earer", "EARER", "AKIA", "ASIA", "AIza")
 _new_counts = Counter.__new__  # an empty Counter without __init__'s Python-level calls
+
+
+def _add_counts(counts: Counter[str], found: Mapping[str, int]) -> None:
+    for kind, count in found.items():
+        counts[kind] += count
 
 
 def _any_in(hints: tuple[str, ...], text: str) -> bool:
@@ -114,11 +120,46 @@ class PiiRedactor:
             result = self._scan_custom(text, Counter()) if self.custom else (text, None)
         else:
             result = self._scan(text)
+        if "%" in text or "&" in text or "\\" in text:  # percent-encoding, HTML entities, \u escapes
+            result = self._scan_encoded(*result)
         if cache is not None:
             if len(cache) >= CACHE_ENTRIES:
                 cache.clear()
             cache[text] = result
         return result
+
+    def _scan_encoded(self, text: str, found: Counter[str] | None) -> tuple[str, Counter[str] | None]:
+        """Values hidden by an encoding ("uma%40example.com", "&#64;", "\\u0040") found in the
+        decoded text and replaced in the encoded original."""
+        if not any(self._scan(view)[1] for view in decoded_views(text)):
+            return text, found  # nothing hidden (one scan of the decoded text): the common case
+        out: list[str] = []
+        at = 0
+        counts = found
+        for piece in encoded_pieces(text):
+            if piece.start < at:  # the same piece read another way, already replaced
+                continue
+            redacted, hit = self._scan(piece.text)
+            if hit is None:
+                continue
+            decoded = piece.text
+            shortest = min(len(decoded), len(redacted))
+            head = 0
+            while head < shortest and decoded[head] == redacted[head]:
+                head += 1
+            tail = 0
+            while tail < shortest - head and decoded[-1 - tail] == redacted[-1 - tail]:
+                tail += 1
+            start, end = piece.original(head, len(decoded) - tail)
+            out.append(text[at:start])
+            out.append(redacted[head : len(redacted) - tail])
+            at = end
+            counts = Counter(counts or {})
+            _add_counts(counts, hit)
+        if not out:
+            return text, found
+        out.append(text[at:])
+        return "".join(out), counts
 
     def _scan_custom(self, text: str, counts: Counter[str]) -> tuple[str, Counter[str] | None]:
         for custom in self.custom:
