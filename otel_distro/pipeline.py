@@ -76,6 +76,7 @@ class Pipeline:
     store: JsonlStore
     switchboard: Switchboard
     log_bridge: Any = None
+    guards: list[Any] = field(default_factory=list)  # providers made before us, behind the chain
     _shut_down: bool = field(default=False, repr=False)
 
     @property
@@ -102,7 +103,7 @@ class Pipeline:
 
     def force_flush(self, timeout_millis: int = 30_000) -> bool:
         """Flush the three signals side by side; returns by the deadline even if an exporter hangs."""
-        return run_bounded([p.force_flush for p in self._providers], timeout_millis / 1000)
+        return run_bounded([p.force_flush for p in (*self._providers, *self.guards)], timeout_millis / 1000)
 
     def flush_for(self, seconds: float) -> object:
         return self.force_flush(int(seconds * 1000))
@@ -115,7 +116,7 @@ class Pipeline:
         self._shut_down = True
         if self.log_bridge is not None:
             run_bounded([self.log_bridge.remove], SHUTDOWN_SECONDS)
-        run_bounded([p.shutdown for p in self._providers], SHUTDOWN_SECONDS)
+        run_bounded([p.shutdown for p in (*self._providers, *self.guards)], SHUTDOWN_SECONDS)
         uploader = self.uploader
         if uploader is not None:  # after the store flushed: the last pass sends the last spans
             run_bounded([uploader.shutdown], SHUTDOWN_SECONDS)
@@ -214,6 +215,11 @@ def build_pipeline(
                 _logger.debug("otel-distro: cleanup after a failed start: %r", exc)
         raise
     if install:
+        from otel_distro.foreign_providers import guard_providers
+
+        pipeline.guards = guard_providers(
+            chain, (pipeline.tracer_provider.chain, pipeline.logger_provider.chain)
+        )
         _install_globals(pipeline)
         if settings.log_bridge:
             from otel_distro.log_bridge import LogBridge
@@ -315,12 +321,20 @@ def _install_globals(pipeline: Pipeline) -> None:
         )
         if not isinstance(current, proxy)
     ]
-    if taken:
+    if "meter" in taken:
+        _logger.warning(
+            "otel-distro: the app installed its own meter provider before otel-distro was configured; "
+            "metrics keep going to the app's provider, outside the otel-distro pipeline",
+        )
+    if "tracer" in taken or "logger" in taken:
         _logger.warning(
             "otel-distro: the app installed its own %s provider(s) before otel-distro was configured; "
-            "those signals keep going to the app's provider, outside the otel-distro pipeline",
-            ", ".join(taken),
+            "what they record now passes otel-distro's privacy processors and reaches its exporters too",
+            ", ".join(name for name in taken if name != "meter"),
         )
-    trace.set_tracer_provider(pipeline.tracer_provider)
-    metrics.set_meter_provider(pipeline.meter_provider)
-    set_logger_provider(pipeline.logger_provider)
+    if "tracer" not in taken:  # a provider set first stays the global one (the API allows one)
+        trace.set_tracer_provider(pipeline.tracer_provider)
+    if "meter" not in taken:
+        metrics.set_meter_provider(pipeline.meter_provider)
+    if "logger" not in taken:
+        set_logger_provider(pipeline.logger_provider)

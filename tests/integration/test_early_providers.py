@@ -1,0 +1,93 @@
+"""Providers a library or the app made before ``configure()``: what they export is redacted.
+
+Each case is a real child process: the app (or a library, as the Langfuse SDK does) builds SDK
+providers with exporters of their own, then configures the distro; what those exporters receive
+afterwards, and what reaches the store, must hold no raw value.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.support.proc import attrs, clean_env, run_app, spans, store_lines
+
+EMAIL, PHONE, SSN = "uma.reyes@example.com", "+14155550132", "536-22-1234"
+
+APP = f"""
+    import json
+    from opentelemetry import trace
+    from opentelemetry._logs import LogRecord, set_logger_provider
+    from opentelemetry.sdk._logs import LoggerProvider
+    from opentelemetry.sdk._logs.export import InMemoryLogRecordExporter, SimpleLogRecordProcessor
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    # the app's own global providers, and a library's private one, all made first
+    app_spans, app_logs, lib_spans, late_spans = (
+        InMemorySpanExporter(), InMemoryLogRecordExporter(), InMemorySpanExporter(), InMemorySpanExporter()
+    )
+    app_provider = TracerProvider()
+    app_provider.add_span_processor(SimpleSpanProcessor(app_spans))
+    trace.set_tracer_provider(app_provider)
+    early_tracer = app_provider.get_tracer("early")  # a tracer made before configure()
+    log_provider = LoggerProvider()
+    log_provider.add_log_record_processor(SimpleLogRecordProcessor(app_logs))
+    set_logger_provider(log_provider)
+    early_logger = log_provider.get_logger("early")
+    library_provider = TracerProvider()
+    library_provider.add_span_processor(SimpleSpanProcessor(lib_spans))
+
+    import otel_distro
+
+    handle = otel_distro.configure(service_name="early-providers")
+    with early_tracer.start_as_current_span("lookup {EMAIL}") as span:
+        span.set_attribute("user.id", "{EMAIL}")
+    with trace.get_tracer("global").start_as_current_span("call {PHONE}"):
+        pass
+    with library_provider.get_tracer("lib").start_as_current_span("lib {SSN}"):
+        pass
+    app_provider.add_span_processor(SimpleSpanProcessor(late_spans))  # added after configure()
+    with early_tracer.start_as_current_span("after {EMAIL}"):
+        pass
+    early_logger.emit(LogRecord(body={{"user": {{"email": "{EMAIL}"}}}}, attributes={{"to": ["{PHONE}"]}}))
+    handle.force_flush()
+    seen = {{
+        "app": [(s.name, dict(s.attributes)) for s in app_spans.get_finished_spans()],
+        "library": [s.name for s in lib_spans.get_finished_spans()],
+        "late": [s.name for s in late_spans.get_finished_spans()],
+        "logs": [(r.log_record.body, dict(r.log_record.attributes)) for r in app_logs.get_finished_logs()],
+    }}
+    print(json.dumps(seen))
+    otel_distro.shutdown()
+"""
+
+
+def test_exporters_of_providers_made_before_configure_receive_only_redacted_records(tmp_path: Path) -> None:
+    run = run_app(tmp_path, APP, env=clean_env(tmp_path))
+    assert run.returncode == 0, run.stderr
+    out = run.stdout.strip().splitlines()[-1]
+    for raw in (EMAIL, PHONE, SSN):
+        assert raw not in out, raw
+    assert '"lookup <EMAIL>"' in out and '"call <PHONE_NUMBER>"' in out
+    assert '"lib <US_SSN>"' in out  # a provider that is not the global one is guarded too
+    assert '"late": ["after <EMAIL>"]' in out  # processors added later land behind the chain
+    assert '"<EMAIL>"' in out  # the structured log body reached the app's exporter, redacted
+    assert "hmac-sha256:" in out  # the user id is the keyed hash, not a label
+    assert "Overriding" not in run.stderr
+
+
+def test_spans_of_a_global_provider_made_first_reach_the_store_redacted(tmp_path: Path) -> None:
+    run = run_app(tmp_path, APP, env=clean_env(tmp_path))
+    assert run.returncode == 0, run.stderr
+    stored_spans = spans(tmp_path / "store")
+    names = [span["name"] for span in stored_spans]
+    assert "lookup <EMAIL>" in names and "call <PHONE_NUMBER>" in names
+    assert "lib <US_SSN>" not in names  # a library's private provider keeps its own destination
+    stored = b"".join(
+        line for signal in ("traces", "logs") for line in store_lines(tmp_path / "store", signal)
+    )
+    for raw in (EMAIL, PHONE, SSN):
+        assert raw.encode() not in stored, raw
+    lookup = next(span for span in stored_spans if span["name"] == "lookup <EMAIL>")
+    assert attrs(lookup["attributes"])["user.id"].startswith("hmac-sha256:")
