@@ -23,12 +23,12 @@ _UNIT = re.compile(
     r"%([0-7][0-9A-Fa-f])"
     r"|&(#0*(?:1[01][0-9]|12[0-7]|[0-9]{1,2})|#[xX]0*[0-7]?[0-9A-Fa-f]|[A-Za-z][A-Za-z0-9]{1,31});"
     r"|\\+(?:u00([0-7][0-9A-Fa-f])|x([0-7][0-9A-Fa-f]))"
+    r"|(?<=[0-9])(\+)(?=[0-9])"  # form encoding's space between digits: "card=4111+1111+1111+1111"
 )
 _PERCENT = re.compile(r"%[0-9A-Fa-f]{2}")
 # A piece: entities whole, anything else but what separates values in URLs, markup and prose.
 _PIECE = re.compile(r"(?:&#?[A-Za-z0-9]{1,32};|[^\s\"'<>=?/#,&;])+")
 _WINDOW = 256  # how far before an encoded character its piece is looked for
-MARKS = ("%", "&", "\\")  # a text without any of these holds no encoding
 _DEPTH = 2
 
 
@@ -69,8 +69,10 @@ def _decode_once(text: str, plus_is_space: bool) -> tuple[str, list[int], list[i
             ends.append(index + 1)
 
     for unit in _UNIT.finditer(text):
-        percent, entity, u_escape, x_escape = unit.groups()
-        if percent is not None:
+        percent, entity, u_escape, x_escape, plus = unit.groups()
+        if plus is not None:
+            decoded = " "
+        elif percent is not None:
             decoded = chr(int(percent, 16))
         elif entity is not None:
             decoded = html.unescape(unit.group(0))
@@ -109,7 +111,9 @@ def _decode(text: str, plus_is_space: bool) -> tuple[str, tuple[int, ...], tuple
 
 
 def _unit(match: re.Match[str]) -> str:
-    percent, entity, u_escape, x_escape = match.groups()
+    percent, entity, u_escape, x_escape, plus = match.groups()
+    if plus is not None:
+        return " "
     if entity is not None:
         decoded = html.unescape(match.group(0))
         return decoded if decoded.isascii() else match.group(0)

@@ -120,7 +120,7 @@ class PiiRedactor:
             result = self._scan_custom(text, Counter()) if self.custom else (text, None)
         else:
             result = self._scan(text)
-        if "%" in text or "&" in text or "\\" in text:  # percent-encoding, HTML entities, \u escapes
+        if "%" in text or "&" in text or "\\" in text or "+" in text:  # encodings: see encodings.py
             result = self._scan_encoded(*result)
         if cache is not None:
             if len(cache) >= CACHE_ENTRIES:
