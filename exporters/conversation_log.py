@@ -29,6 +29,7 @@ import collections
 import contextlib
 import datetime as dt
 import fcntl
+import functools
 import json
 import logging
 import os
@@ -44,9 +45,19 @@ from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
 from exporters.conversation_records import carries_messages, records, snapshot, stored_snapshots
 from exporters.forking import after_fork_in_child
-from exporters.http_delivery import Backoff, HttpDelivery, Outcome, Result
+from exporters.http_delivery import (
+    EXIT_SECONDS,
+    Backoff,
+    HttpDelivery,
+    Outcome,
+    Result,
+    SplitOutcome,
+    post_split,
+    refusal_reason,
+)
 from exporters.spill_cache import Segment, SpillCache
 from exporters.store_tail import StoreSegment, StoreTail
+from otel_distro.runtime.files import private_dirs
 
 _logger = logging.getLogger(__name__)
 
@@ -58,8 +69,10 @@ WRITE_SECONDS = 1.0  # and at least this often, so a killed process loses at mos
 DRAIN_SECONDS = 5.0
 SEGMENT_SPANS = 1000  # spans a cache segment holds before it is sealed (sent in batch_size chunks)
 CONTENT_TYPE = "application/json"
-TOO_LARGE = 413
-_COUNTERS = frozenset({"delivered_records", "rejected_records", "dropped_overflow", "corrupt_lines"})
+_REFUSAL_COUNTERS = {"refused": "rejected_records", "too_large": "too_large_records"}
+_COUNTERS = frozenset(
+    {"delivered_records", "rejected_records", "too_large_records", "dropped_overflow", "corrupt_lines"}
+)
 
 
 class _Source(Protocol):
@@ -86,6 +99,7 @@ class SenderState:
             "last_error_at": None,
             "delivered_records": 0,
             "rejected_records": 0,
+            "too_large_records": 0,
             "dropped_overflow": 0,
         }
         with contextlib.suppress(OSError, ValueError):
@@ -94,7 +108,7 @@ class SenderState:
     def update(self, **values: Any) -> None:
         """Add counters and set the rest, under a lock, re-reading what other processes wrote."""
         try:
-            self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            private_dirs(self.path.parent)
             lock = os.open(self.path.with_name(STATE_FILE + ".lock"), os.O_RDWR | os.O_CREAT, 0o600)
         except OSError as exc:
             _logger.debug("otel-distro: cannot lock %s: %r", self.path, exc)
@@ -217,19 +231,13 @@ class ConversationLogExporter(SpanExporter):
             self.state.update(dropped_overflow=dropped - self._overflow_reported)
             self._overflow_reported = dropped
 
-    def _drain(self, deadline: float, wait: bool = False) -> bool:
-        """Send ready segments until none is left (True), a failure asks to wait, or the deadline.
-
-        ``wait``: sit out a backoff that ends before the deadline (at exit), instead of stopping.
-        """
+    def _drain(self, deadline: float) -> bool:
+        """Send ready segments until none is left (True), a failure asks to wait, or the deadline."""
         if not self._send_lock.acquire(timeout=max(0.0, deadline - time.monotonic())):
             return False
         try:
             while True:
                 now = time.monotonic()
-                if wait and now < self._retry_at < deadline:
-                    time.sleep(self._retry_at - now)
-                    now = time.monotonic()
                 if now < self._retry_at or now >= deadline:
                     return False
                 segment = self.cache.claim()
@@ -271,30 +279,39 @@ class ConversationLogExporter(SpanExporter):
         sent_lines = 0
         for lines_done, chunk in self._chunks(segment):
             if chunk:
-                result = self._post(chunk, deadline)
-                if result.keep:
+                split = post_split(len(chunk), functools.partial(self._post_range, chunk, deadline))
+                if split.failure is not None:
+                    # The chunk's lines are read again later: what it had refused is counted then.
                     self.cache.keep(segment, segment.lines[sent_lines:])  # what was taken stays taken
-                    self._back_off(result)
+                    self._back_off(split.failure)
                     return
+                self._count_refused(split)
             sent_lines = lines_done
         self.cache.done(segment)
+
+    def _count_refused(self, split: SplitOutcome) -> None:
+        """Count, by reason, the records the endpoint refused for good (they are let go now)."""
+        by_reason: dict[str, int] = {}
+        for start, end, result in split.refused:
+            counter = _REFUSAL_COUNTERS[refusal_reason(result)]
+            by_reason[counter] = by_reason.get(counter, 0) + end - start
+            self._warn(result, f"dropped {end - start} records the endpoint refused")
+        if by_reason:
+            last = split.refused[-1][2]
+            self.state.update(last_error=last.error, last_error_at=_now(), **by_reason)
+
+    def _post_range(self, chunk: list[bytes], deadline: float, start: int, end: int) -> Result:
+        return self._post(chunk[start:end], deadline)
 
     def _post(self, chunk: list[bytes], deadline: float) -> Result:
         body = b'{"records":[' + b",".join(chunk) + b'],"sent_at":'
         body += orjson.dumps(_now()) + b',"source":' + orjson.dumps(self.source) + b"}"
         timeout = min(self.delivery.timeout, max(0.1, deadline - time.monotonic()))
         result = self.delivery.post(body, CONTENT_TYPE, timeout=timeout)
-        if result.status == TOO_LARGE and len(chunk) > 1:  # halve it rather than drop it
-            half = len(chunk) // 2
-            first = self._post(chunk[:half], deadline)
-            return first if first.keep else self._post(chunk[half:], deadline)
         if result.outcome is Outcome.DELIVERED:
             self.backoff.reset()
             self._retry_at = 0.0
             self.state.update(last_success=_now(), delivered_records=len(chunk))
-        elif result.outcome is Outcome.REJECTED:
-            self.state.update(last_error=result.error, last_error_at=_now(), rejected_records=len(chunk))
-            self._warn(result, f"dropped {len(chunk)} records the endpoint refused")
         return result
 
     def _back_off(self, result: Result) -> None:
@@ -324,14 +341,18 @@ class ConversationLogExporter(SpanExporter):
         return self._drain(deadline=time.monotonic() + timeout_millis / 1000)
 
     def shutdown(self) -> None:
+        """Send what is left for a bounded time; an endpoint that does not answer gets one short try
+        (:data:`EXIT_SECONDS` in all), and what it did not take stays on disk for the next process."""
+        self.delivery.begin_exit()
         self._stop.set()
         self._wake.set()
-        self._thread.join(timeout=1.0)
+        self._thread.join(timeout=EXIT_SECONDS)
         try:
             self.cache.seal()
             self.cache.recover()
-            self._retry_at = 0.0  # one last try, whatever the backoff said
-            self._drain(deadline=time.monotonic() + DRAIN_SECONDS, wait=True)
+            if not self._thread.is_alive():  # else the sender is stuck on the endpoint: leave
+                self._retry_at = 0.0  # one last try, whatever the backoff said
+                self._drain(deadline=time.monotonic() + DRAIN_SECONDS)
         except Exception as exc:  # noqa: BLE001 - shutdown must finish; the rest stays on disk
             _logger.debug("otel-distro: conversation-log drain at exit: %r", exc)
         finally:

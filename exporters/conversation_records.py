@@ -6,7 +6,9 @@ the conventions have used: per-message events (``gen_ai.user.message``,
 ``gen_ai.choice``), the ``gen_ai.client.inference.operation.details`` event, or the
 ``gen_ai.input.messages`` / ``gen_ai.output.messages`` attributes (JSON with ``role`` and
 ``parts``). ``user_query`` is the text of the last user message, ``system_response`` the
-text of the first output message. A span the selection admits also yields an
+text of the first output message. A turn whose span failed says so (``status`` ``error``,
+``error`` the reason) and, when no answer came, has ``system_response`` ``None``: a receiver
+tells a failed turn from an empty answer. A span the selection admits also yields an
 ``ExecutionTrace``. The spans given here are already redacted and hashed.
 
 Mapping costs tens of microseconds a span, so the exporter does not map as spans arrive: it
@@ -291,14 +293,31 @@ def conversation_log(span: SpanLike) -> dict[str, Any] | None:
     if not metadata["finish_reasons"]:
         metadata["finish_reasons"] = [str(reason) for _, _, reason in outputs if reason]
     session = attributes.get("gen_ai.conversation.id") or attributes.get("session.id")
-    return {
+    turn: dict[str, Any] = {
         "log_id": log_id(view),
         "session_id": str(session) if session is not None else None,
         "user_query": user_query,
         "system_response": system_response,
+        "status": "error" if view["error"] else "ok",
+        "error": _error_text(view),
         "metadata": metadata,
         "timestamp": _iso(view["end"]),
     }
+    if view["error"]:
+        metadata["error_type"] = attributes.get("error.type")
+        if not outputs:  # a failed call gave no answer: not an empty one
+            turn["system_response"] = None
+    return turn
+
+
+def _error_text(view: dict[str, Any]) -> str | None:
+    """Why the span failed (its status description, else its exception), or None if it did not."""
+    if not view["error"]:
+        return None
+    exceptions = [attrs for name, attrs in view["events"] if name == "exception"]
+    return str(view["description"] or "") or next(
+        (str(e.get("exception.message") or e.get("exception.type")) for e in exceptions), "error"
+    )
 
 
 def selected(span: SpanLike, selection: str) -> bool:
@@ -317,12 +336,6 @@ def execution_trace(span: SpanLike) -> dict[str, Any]:
     """The execution record of one span."""
     view = _view(span)
     attributes = view["attributes"]
-    error = None
-    if view["error"]:
-        exceptions = [attrs for name, attrs in view["events"] if name == "exception"]
-        error = view["description"] or next(
-            (str(e.get("exception.message") or e.get("exception.type")) for e in exceptions), "error"
-        )
     start = view["start"] or 0
     end = view["end"] or start
     return {
@@ -332,7 +345,7 @@ def execution_trace(span: SpanLike) -> dict[str, Any]:
         "method": view["name"],
         "duration_ms": round((end - start) / 1e6, 3),
         "success": not view["error"],
-        "error": error,
+        "error": _error_text(view),
         "metadata": {
             **_metadata(view),
             "parent_span_id": view["parent_span_id"],

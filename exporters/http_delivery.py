@@ -2,7 +2,7 @@
 
 :class:`HttpDelivery` POSTs a body (gzipped) and classifies the answer:
 
-- ``DELIVERED``: 2xx.
+- ``DELIVERED``: 2xx, whatever its body (an undecodable one included: the data arrived).
 - ``RETRY``: connection errors, timeouts, dropped connections, 408, 429 and 5xx; the caller
   keeps the data and waits :meth:`Backoff.delay` (exponential with full jitter, or the
   server's ``Retry-After`` when it gives one).
@@ -10,6 +10,10 @@
   key must not lose a day of records.
 - ``REJECTED``: any other 4xx (400: malformed). Retrying cannot help; the caller drops the
   batch, counts it and warns.
+
+Each request has a total deadline (the timeout bounds it from connect to last byte), runs with
+OpenTelemetry instrumentation suppressed, and at exit an endpoint that does not answer gets one
+short try (:meth:`HttpDelivery.begin_exit`). :meth:`HttpDelivery.send` is the one retry loop.
 
 TLS certificates are verified, and proxies come from the environment (``HTTPS_PROXY``,
 ``NO_PROXY``, ...), as ``httpx`` does by default. ``httpx`` is imported on first use, on the
@@ -25,16 +29,18 @@ import math
 import random
 import threading
 import time
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 RETRYABLE_STATUS = frozenset({408, 429, 500, 502, 503, 504})
 OTLP_RETRYABLE_STATUS = frozenset({429, 502, 503, 504})  # the OTLP/HTTP spec's list
 AUTH_STATUS = frozenset({401, 403})
+TOO_LARGE = 413
 RETRY_AFTER_CAP = 600.0
 _GZIP_LEVEL = 6
 _USER_AGENT = "otel-distro"
+EXIT_SECONDS = 1.0  # at exit, what an endpoint that does not answer may cost in all
 
 
 class Outcome(enum.Enum):
@@ -109,7 +115,16 @@ def otlp_retryable(result: Result) -> bool:
 
 
 class HttpDelivery:
-    """POSTs bodies to one URL; thread-safe; one connection pool per instance."""
+    """POSTs bodies to one URL; thread-safe; one connection pool per instance.
+
+    Every request runs with OpenTelemetry instrumentation suppressed (an instrumented ``httpx``
+    must not record our own deliveries as telemetry) and under a total deadline of ``timeout``
+    seconds, connect to last byte (:mod:`exporters.http_deadline`).
+
+    At exit (:meth:`begin_exit`) an endpoint gets one short chance: until it has answered once,
+    requests must end within :data:`EXIT_SECONDS` in all, and after a failure the rest are not
+    tried (what was not acknowledged is on disk, or counted by the caller).
+    """
 
     def __init__(
         self,
@@ -124,39 +139,175 @@ class HttpDelivery:
         self.compress = compress
         self._client: Any = None
         self._lock = threading.Lock()
+        self._exit_by: float | None = None  # at exit: requests end by then until one is answered
+        self._exit_answered = False
+        self.exit_gave_up = False  # at exit, a request failed: no more are tried
+        self._exit_event = threading.Event()
 
     def _http(self) -> Any:
         with self._lock:
             if self._client is None:
                 import httpx
 
+                from exporters import http_deadline
+
                 self._client = httpx.Client(timeout=self.timeout, follow_redirects=False)
+                http_deadline.install(self._client)
             return self._client
 
+    def begin_exit(self, seconds: float = EXIT_SECONDS) -> None:
+        """The process is exiting: an endpoint that does not answer gets at most ``seconds``."""
+        with self._lock:
+            if self._exit_by is None:
+                self._exit_by = time.monotonic() + seconds
+        self._exit_event.set()
+
+    @property
+    def exiting(self) -> bool:
+        return self._exit_by is not None
+
     def post(self, body: bytes, content_type: str, timeout: float | None = None) -> Result:
-        """Send one body (``timeout``: this request's, if shorter); never raises: every failure
-        is a :class:`Result`."""
+        """Send one body within ``timeout`` seconds in total (this request's, if shorter than the
+        configured one); never raises: every failure is a :class:`Result`."""
+        if self.exit_gave_up:
+            return Result(Outcome.RETRY, error="not sent: the endpoint failed at exit")
+        limit = min(self.timeout, timeout or self.timeout)
+        at = time.monotonic() + limit
+        exit_by = self._exit_by
+        if exit_by is not None and not self._exit_answered:
+            at = min(at, exit_by)
+        try:
+            result = self._post(body, content_type, at)
+        except Exception as exc:  # noqa: BLE001 - an exporter must never raise into its caller
+            result = Result(Outcome.RETRY, error=f"{type(exc).__name__}: {exc}"[:300])
+        if self._exit_by is not None:
+            if result.status is not None:
+                self._exit_answered = True
+            if result.keep:
+                self.exit_gave_up = True
+        return result
+
+    def _post(self, body: bytes, content_type: str, at: float) -> Result:
+        import httpx
+        from opentelemetry.instrumentation.utils import (
+            suppress_http_instrumentation,
+            suppress_instrumentation,
+        )
+
+        from exporters import http_deadline
+
         headers = {**self.headers, "Content-Type": content_type}
         if self.compress:
             body = gzip.compress(body, compresslevel=_GZIP_LEVEL)
             headers["Content-Encoding"] = "gzip"
-        import httpx
+        client = self._http()
+        with suppress_instrumentation(), suppress_http_instrumentation(), http_deadline.deadline(at):
+            try:
+                request = client.build_request("POST", self.url, content=body, headers=headers)
+                response = client.send(request, stream=True)
+            except httpx.HTTPError as exc:  # connection refused or dropped, timeouts, protocol errors
+                return Result(Outcome.RETRY, error=f"{type(exc).__name__}: {exc}"[:300])
+            try:
+                raw = _read_some(response)  # a 2xx is success whatever its body (or its encoding)
+            finally:
+                response.close()
+        text = "" if 200 <= response.status_code < 300 else raw.decode("utf-8", "replace")[:300]
+        return classify(response.status_code, response.headers.get("Retry-After"), text)
 
-        try:
-            response = self._http().post(
-                self.url, content=body, headers=headers, timeout=min(self.timeout, timeout or self.timeout)
-            )
-        except httpx.HTTPError as exc:  # connection refused or dropped, timeouts, protocol errors
-            return Result(Outcome.RETRY, error=f"{type(exc).__name__}: {exc}"[:300])
-        except Exception as exc:  # noqa: BLE001 - an exporter must never raise into its caller
-            return Result(Outcome.RETRY, error=f"{type(exc).__name__}: {exc}"[:300])
-        return classify(response.status_code, response.headers.get("Retry-After"), response.text[:300])
+    def send(
+        self,
+        body: bytes,
+        content_type: str,
+        retry_seconds: float,
+        stop: threading.Event | None = None,
+        retryable: Callable[[Result], bool] = otlp_retryable,
+    ) -> Result:
+        """Post ``body``, retrying what ``retryable`` allows with backoff for up to
+        ``retry_seconds`` (``stop`` ends the waiting); the last :class:`Result`. At exit, one try."""
+        backoff = Backoff()
+        deadline = time.monotonic() + retry_seconds
+        while True:
+            result = self.post(body, content_type)
+            if result.outcome is Outcome.DELIVERED or not retryable(result) or self.exiting:
+                return result
+            delay = backoff.delay(result)
+            if time.monotonic() + delay > deadline or self._wait(delay, stop):
+                return result
+
+    def _wait(self, seconds: float, stop: threading.Event | None) -> bool:
+        """Sleep ``seconds``; True if ``stop`` was set or the exit began meanwhile."""
+        end = time.monotonic() + seconds
+        while (left := end - time.monotonic()) > 0:
+            if self._exit_event.wait(min(left, 0.2)) or (stop is not None and stop.is_set()):
+                return True
+        return False
 
     def close(self) -> None:
         with self._lock:
             client, self._client = self._client, None
         if client is not None:
             client.close()
+
+
+_ERROR_TEXT_BYTES = 4096
+
+
+def _read_some(response: Any) -> bytes:
+    """The first bytes of an answer's body, undecoded; never raises (the status is what counts)."""
+    data = b""
+    try:
+        for chunk in response.iter_raw():
+            data += chunk
+            if len(data) >= _ERROR_TEXT_BYTES:
+                break
+    except Exception:  # noqa: BLE001 - a body cut short or odd says nothing about the status
+        return data
+    if data and response.headers.get("Content-Encoding", "").lower() == "gzip":
+        try:
+            data = gzip.decompress(data)
+        except (OSError, EOFError, ValueError):
+            return b""
+    return data
+
+
+@dataclass
+class SplitOutcome:
+    """What :func:`post_split` came to: where it stopped and what the endpoint refused for good."""
+
+    failure: Result | None = None  # the answer that asks to keep the data (then ``stopped_at`` is set)
+    stopped_at: int = 0  # items before this one are finished (delivered or refused); the rest kept
+    refused: list[tuple[int, int, Result]] = field(default_factory=list)  # (start, end, answer)
+
+
+def post_split(count: int, post: Callable[[int, int], Result]) -> SplitOutcome:
+    """Post items ``[0, count)`` with ``post(start, end)``; a range the endpoint finds too large
+    (413) is halved, down to one item: only a single item still too large is refused.
+
+    Stops at the first answer that keeps the data; items before it are finished, the rest are
+    kept. A caller counts ``refused`` only for items it lets go (before ``stopped_at``).
+    """
+    outcome = SplitOutcome(stopped_at=count)
+
+    def run(start: int, end: int) -> bool:
+        result = post(start, end)
+        if result.status == TOO_LARGE and end - start > 1:
+            middle = (start + end) // 2
+            return run(start, middle) and run(middle, end)
+        if result.keep:
+            outcome.failure, outcome.stopped_at = result, start
+            return False
+        if result.outcome is Outcome.REJECTED:
+            outcome.refused.append((start, end, result))
+        return True
+
+    if count:
+        run(0, count)
+    return outcome
+
+
+def refusal_reason(result: Result) -> str:
+    """The counter a refused record is counted under."""
+    return "too_large" if result.status == TOO_LARGE else "refused"
 
 
 def classify(status: int, retry_after: str | None = None, text: str = "") -> Result:

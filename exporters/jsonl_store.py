@@ -9,17 +9,20 @@ writer is fenced off with a newline and skipped by readers.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import fcntl
 import logging
 import os
 import threading
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import orjson
+
+from otel_distro.runtime.files import private_dirs
 
 _logger = logging.getLogger(__name__)
 
@@ -72,18 +75,6 @@ class JsonlStore:
     def path_for(self, signal: str, day: dt.date) -> Path:
         return self.signal_dir(signal) / f"{day.isoformat()}{_SUFFIX}"
 
-    def _ensure_dir(self, directory: Path) -> None:
-        """Create missing directories 0700 (whatever the umask); existing ones are left as they are."""
-        if directory.is_dir():
-            return
-        missing = [directory, *(p for p in directory.parents if not p.exists())]
-        for path in reversed(missing):
-            try:
-                path.mkdir(mode=0o700)
-            except FileExistsError:
-                continue
-            os.chmod(path, 0o700)
-
     def append(self, signal: str, payload: bytes | Sequence[bytes], records: int) -> bool:
         """Append complete lines: one buffer ending with a newline, or a list of lines. Never raises."""
         day = utc_today()
@@ -92,7 +83,7 @@ class JsonlStore:
                 self._last_day = day
                 self.purge()
             path = self.path_for(signal, day)
-            self._ensure_dir(path.parent)
+            private_dirs(path.parent)
             with _append_lock:
                 _append_locked(path, payload)
         except OSError as exc:
@@ -117,12 +108,19 @@ class JsonlStore:
         """Count records that could not be written, warning the first time."""
         self._record_failure(records, reason)
 
-    def files(self, signal: str, since: dt.date | None = None) -> list[Path]:
-        """The store's dated files of one signal, oldest first, optionally from a date on."""
+    def files(
+        self, signal: str, since: dt.date | None = None, problems: ReadProblems | None = None
+    ) -> list[Path]:
+        """The store's dated files of one signal, oldest first, optionally from a date on (a
+        directory that exists but cannot be listed is named in ``problems``)."""
         directory = self.signal_dir(signal)
         try:
             entries = list(directory.iterdir())
-        except OSError:
+        except FileNotFoundError:
+            return []
+        except OSError as exc:
+            if problems is not None:
+                problems.unreadable.append(f"{directory}: {exc.strerror or exc}")
             return []
         dated = [(day, path) for path in entries if (day := file_date(path)) is not None]
         return [path for day, path in sorted(dated) if since is None or day >= since]
@@ -168,41 +166,74 @@ _IOV_BATCH = 512  # buffers per writev call, well under IOV_MAX
 
 
 def _append_locked(path: Path, payload: bytes | Sequence[bytes]) -> None:
+    """Append whole lines under the record lock; a failed append (disk full, say) is cut back to
+    the size before it, still under the lock, so no torn line is left mid-file."""
     fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o600)
     try:
         fcntl.lockf(fd, fcntl.LOCK_EX)
         size = os.fstat(fd).st_size
-        if size and os.pread(fd, 1, size - 1) != b"\n":
-            os.write(fd, b"\n")  # fence off a partial line left by a killed writer
-        buffers = [payload] if isinstance(payload, bytes) else list(payload)
-        for start in range(0, len(buffers), _IOV_BATCH):
-            group = buffers[start : start + _IOV_BATCH]
-            written = os.writev(fd, group)  # no copy into one big buffer
-            rest = sum(len(buffer) for buffer in group) - written
-            if rest:  # short write (rare on regular files): finish it byte-exactly
-                view = memoryview(b"".join(group))[written:]
-                while view:
-                    view = view[os.write(fd, view) :]
+        try:
+            _write_lines(fd, size, payload)
+        except OSError:
+            with contextlib.suppress(OSError):
+                os.ftruncate(fd, size)
+            raise
     finally:
         os.close(fd)
 
 
-def read_records(path: Path, needle: bytes | None = None) -> Iterator[dict[str, Any]]:
-    """Yield each line of a store file as a dict, skipping partial or corrupt lines.
+def _write_lines(fd: int, size: int, payload: bytes | Sequence[bytes]) -> None:
+    if size and os.pread(fd, 1, size - 1) != b"\n":
+        os.write(fd, b"\n")  # fence off a partial line left by a killed writer
+    buffers = [payload] if isinstance(payload, bytes) else list(payload)
+    for start in range(0, len(buffers), _IOV_BATCH):
+        group = buffers[start : start + _IOV_BATCH]
+        written = os.writev(fd, group)  # no copy into one big buffer
+        rest = sum(len(buffer) for buffer in group) - written
+        if rest:  # short write (rare on regular files): finish it byte-exactly
+            view = memoryview(b"".join(group))[written:]
+            while view:
+                view = view[os.write(fd, view) :]
+
+
+@dataclass
+class ReadProblems:
+    """What a reader of the store had to pass over: files it could not read, records it skipped."""
+
+    unreadable: list[str] = field(default_factory=list)  # "<path>: <why>"
+    malformed: int = 0  # lines that are not JSON objects, or records not shaped as OTLP/JSON
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"unreadable_files": self.unreadable, "malformed_records": self.malformed}
+
+
+def read_records(
+    path: Path, needle: bytes | None = None, problems: ReadProblems | None = None
+) -> Iterator[dict[str, Any]]:
+    """Yield each line of a store file as a dict, skipping partial or corrupt lines (counted in
+    ``problems``, with a file that cannot be read).
 
     With ``needle``, only lines containing those bytes are parsed (a cheap prefilter).
     """
     try:
         handle = path.open("rb")
-    except OSError:
+    except OSError as exc:
+        if problems is not None:
+            problems.unreadable.append(f"{path}: {exc.strerror or exc}")
         return
     with handle:
-        for line in handle:
-            if not line.strip() or (needle is not None and needle not in line):
-                continue
-            try:
-                record = orjson.loads(line)
-            except orjson.JSONDecodeError:
-                continue
-            if isinstance(record, dict):
-                yield record
+        try:
+            for line in handle:
+                if not line.strip() or (needle is not None and needle not in line):
+                    continue
+                try:
+                    record = orjson.loads(line)
+                except orjson.JSONDecodeError:
+                    record = None
+                if isinstance(record, dict):
+                    yield record
+                elif problems is not None:
+                    problems.malformed += 1
+        except OSError as exc:  # an I/O error part way: what was read stands, the file is named
+            if problems is not None:
+                problems.unreadable.append(f"{path}: {exc.strerror or exc}")

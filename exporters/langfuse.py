@@ -31,7 +31,7 @@ from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
 
 from exporters.forking import after_fork_in_child
-from exporters.http_delivery import Backoff, HttpDelivery, Outcome, Result, otlp_retryable
+from exporters.http_delivery import HttpDelivery, Outcome, Result
 from exporters.langfuse_mapping import SESSION_KEYS, USER_KEYS, first_value, is_genai, trace_attributes
 
 _logger = logging.getLogger(__name__)
@@ -256,19 +256,12 @@ class LangfuseSpanExporter(SpanExporter):
                         )
                         span.attributes.append(KeyValue(key=name, value=any_value))
         body = request.SerializeToString()
-        backoff = Backoff()
-        deadline = time.monotonic() + self.retry_seconds
-        while True:
-            result = self.delivery.post(body, CONTENT_TYPE)
-            if result.outcome is Outcome.DELIVERED:
-                self.stats.sent_spans += len(spans)
-                return
-            delay = backoff.delay(result)
-            if not otlp_retryable(result) or time.monotonic() + delay > deadline:
-                self.stats.dropped_failed += len(spans)
-                self._warn(result, len(spans))
-                return
-            time.sleep(delay)
+        result = self.delivery.send(body, CONTENT_TYPE, self.retry_seconds)
+        if result.outcome is Outcome.DELIVERED:
+            self.stats.sent_spans += len(spans)
+            return
+        self.stats.dropped_failed += len(spans)
+        self._warn(result, len(spans))
 
     def _warn(self, result: Result, count: int) -> None:
         if result.outcome in self._warned:
@@ -294,6 +287,7 @@ class LangfuseSpanExporter(SpanExporter):
         return True
 
     def shutdown(self) -> None:
+        self.delivery.begin_exit()  # a Langfuse that does not answer gets one short try
         try:
             self.force_flush()
         except Exception as exc:  # noqa: BLE001 - shutdown must finish
@@ -337,10 +331,16 @@ class LangfuseSpanProcessor(SpanProcessor):
     def on_end(self, span: ReadableSpan) -> None:
         self._batch.on_end(span)
 
+    def drop_counts(self) -> dict[str, int]:
+        """Spans dropped so far, by reason (for the drop ledger)."""
+        stats = self.exporter.stats
+        return {"langfuse_invalid": stats.dropped_invalid, "langfuse_failed": stats.dropped_failed}
+
     def force_flush(self, timeout_millis: int = 30_000) -> bool:
         flushed = self._batch.force_flush(timeout_millis)
         return self.exporter.force_flush(timeout_millis) and flushed
 
     def shutdown(self) -> None:
         self._stop.set()
+        self.exporter.delivery.begin_exit()
         self._batch.shutdown()  # type: ignore[no-untyped-call]

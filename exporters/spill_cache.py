@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from exporters.forking import after_fork_in_child
+from otel_distro.runtime.files import private_dirs
 
 _logger = logging.getLogger(__name__)
 
@@ -113,7 +114,7 @@ class SpillCache:
                 self._seal_locked()
 
     def _start_segment(self) -> None:
-        self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        private_dirs(self.directory)
         self._seq += 1
         base = f"{time.time_ns():020d}-{self._pid}-{self._seq}.jsonl"
         temp = self.directory / (TEMP + base)

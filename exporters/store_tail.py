@@ -18,24 +18,43 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import hashlib
 import json
 import logging
 import os
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import astuple, dataclass, field
 from pathlib import Path
 from typing import Any
 
 import orjson
 
 from exporters.forking import after_fork_in_child
+from otel_distro.runtime.files import private_dirs
 
 _logger = logging.getLogger(__name__)
 
 READ_BYTES = 256 * 1024  # store bytes read (and parsed) per claim; a longer line is read whole
 KEEP_FRACTION = 0.8  # when over the bound, skip until the backlog is this share of it
+_HEAD_BYTES = 1024  # a file's first bytes, digested into its saved position
 _SPAN_MARK = b',"kind":'  # once per span in an OTLP/JSON line (never inside an escaped string)
+
+
+@dataclass
+class _Position:
+    """How far one file was acknowledged, and which file that was (device, inode, a digest of its
+    first bytes): a file replaced under the same name, even on a reused inode, reads from 0."""
+
+    offset: int
+    skip: int
+    dev: int = 0
+    ino: int = 0  # 0: saved by an older version (no identity)
+    head: int = 0  # digest of the first min(offset, _HEAD_BYTES) bytes
+
+
+def _digest(data: bytes) -> int:
+    return int.from_bytes(hashlib.blake2b(data, digest_size=7).digest(), "big")
 
 
 @dataclass
@@ -48,6 +67,28 @@ class StoreSegment:
     end: int  # offset just past the last whole line read
     corrupt: int = 0  # lines that did not parse (a writer killed mid-line)
     fd: int = field(default=-1, repr=False)
+    identity: tuple[int, int] = (0, 0)  # the file's device and inode when it was read
+    head: bytes = field(default=b"", repr=False)  # its first bytes, for the saved position's digest
+
+    def position(self, offset: int, skip: int) -> _Position:
+        head = _digest(self.head[: min(offset, _HEAD_BYTES)]) if offset else 0
+        return _Position(offset, skip, self.identity[0], self.identity[1], head)
+
+
+def _offset(positions: dict[str, _Position], name: str) -> int:
+    saved = positions.get(name)
+    return saved.offset if saved else 0
+
+
+def _identify(path: Path, offset: int, skip: int = 0) -> _Position:
+    """A position in ``path`` with the file's identity (none if it cannot be read)."""
+    try:
+        with path.open("rb") as handle:
+            stat = os.fstat(handle.fileno())
+            head = handle.read(min(offset, _HEAD_BYTES))
+    except OSError:
+        return _Position(offset, skip)
+    return _Position(offset, skip, stat.st_dev, stat.st_ino, _digest(head) if offset else 0)
 
 
 class StoreTail:
@@ -75,8 +116,10 @@ class StoreTail:
         self.parse = parse
         self.read_bytes = read_bytes
         self.dropped_overflow = 0
+        self.unreadable: dict[str, str] = {}  # store files that could not be read: path -> why
         self._lock = threading.Lock()
         self._warned = False
+        self._warned_positions: set[str] = set()
         after_fork_in_child(self._after_fork)
 
     def _after_fork(self) -> None:
@@ -84,26 +127,93 @@ class StoreTail:
 
     # -- positions ----------------------------------------------------------------------------
     def positions(self) -> dict[str, tuple[int, int]]:
-        """File name -> (offset, spans of the line at offset already done)."""
+        """File name -> (offset, spans of the line at offset already done), for the files as they
+        are now: a position saved for a file since replaced (another inode, or other first bytes)
+        or shrunk counts from 0, and one that cannot be right is discarded with a warning."""
+        return {name: (pos.offset, pos.skip) for name, pos in self._positions().items()}
+
+    def _positions(self) -> dict[str, _Position]:
         try:
-            raw = json.loads(self.state_path.read_text())
-        except (OSError, ValueError):
+            text = self.state_path.read_text()
+        except FileNotFoundError:
             return {}
-        files = raw.get("files") if isinstance(raw, dict) else None
-        if not isinstance(files, dict):
+        except OSError as exc:
+            self._warn_once("state", "cannot read %s (%r); sending from the start of each file", exc)
             return {}
-        out = {}
+        try:
+            raw = json.loads(text)
+            files = raw["files"]
+            if not isinstance(files, dict):
+                raise TypeError(type(files).__name__)
+        except (ValueError, TypeError, KeyError) as exc:
+            self._warn_once("state", "%s is unreadable (%r); sending from the start of each file", exc)
+            return {}
+        out: dict[str, _Position] = {}
         for name, value in files.items():
-            if isinstance(value, list) and len(value) == 2 and all(isinstance(v, int) for v in value):
-                out[str(name)] = (value[0], value[1])
+            position = self._checked(str(name), value)
+            if position is not None:
+                out[str(name)] = position
         return out
 
-    def _save(self, positions: dict[str, tuple[int, int]]) -> None:
-        self.state_path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    def _checked(self, name: str, value: object) -> _Position | None:
+        """The saved position if it still holds for the file now named ``name``, else None (from 0)."""
+        ints = isinstance(value, list) and all(isinstance(v, int) and not isinstance(v, bool) for v in value)
+        if not ints or len(value) not in (2, 5):  # type: ignore[arg-type]
+            self._bad(name, "unreadable", value)
+            return None
+        position = _Position(*value)  # type: ignore[misc]
+        if position.offset < 0 or position.skip < 0:
+            self._bad(name, "negative", value)
+            return None
+        path = self.directory / name
+        try:
+            with path.open("rb") as handle:
+                stat = os.fstat(handle.fileno())
+                if position.ino and (stat.st_dev, stat.st_ino) != (position.dev, position.ino):
+                    return None  # another file of the same name (purged, rotated): all of it is new
+                if position.offset > stat.st_size:
+                    if position.ino:  # the same file, shrunk: what it holds now was never sent
+                        return None
+                    self._bad(name, "past its end", value)
+                    return None
+                if position.offset == 0:
+                    return position
+                head = handle.read(min(position.offset, _HEAD_BYTES))
+                if position.head and _digest(head) != position.head:
+                    return None  # same inode number, other contents: a new file
+                handle.seek(position.offset - 1)
+                if handle.read(1) != b"\n":
+                    self._bad(name, "inside a line", value)
+                    return None
+        except FileNotFoundError:
+            return position  # gone: forgotten by the next claim
+        except OSError:
+            return position  # unreadable now: the file is skipped when read anyway
+        return position
+
+    def _bad(self, name: str, what: str, value: object) -> None:
+        """A saved position that cannot be right: discarded, with a warning (once per file)."""
+        if name not in self._warned_positions:
+            self._warned_positions.add(name)
+            _logger.warning(
+                "otel-distro: the position saved in %s for %s is %s (%r); reading that file from its start",
+                self.state_path,
+                name,
+                what,
+                value,
+            )
+
+    def _warn_once(self, key: str, message: str, detail: object) -> None:
+        if key not in self._warned_positions:
+            self._warned_positions.add(key)
+            _logger.warning("otel-distro: " + message, self.state_path, detail)
+
+    def _save(self, positions: dict[str, _Position]) -> None:
+        private_dirs(self.state_path.parent)
         temp = self.state_path.with_name(f".{self.state_path.name}.{os.getpid()}")
         fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as handle:
-            handle.write(json.dumps({"files": {name: list(pos) for name, pos in positions.items()}}))
+            handle.write(json.dumps({"files": {name: list(astuple(pos)) for name, pos in positions.items()}}))
         temp.replace(self.state_path)
 
     def _files(self) -> list[Path]:
@@ -146,7 +256,7 @@ class StoreTail:
             return None
         fd = -1
         try:
-            self.state_path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            private_dirs(self.state_path.parent)
             fd = os.open(self.state_path.with_suffix(".lock"), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -168,7 +278,7 @@ class StoreTail:
 
     def _next(self, fd: int) -> StoreSegment | None:
         files = self._files()
-        positions = self.positions()
+        positions = self._positions()
         known = {path.name for path in files}
         changed = any(name not in known for name in positions)  # purged files
         positions = {name: pos for name, pos in positions.items() if name in known}
@@ -181,7 +291,8 @@ class StoreTail:
         if changed:
             self._save(positions)
         for path in files:
-            offset, skip = positions.get(path.name, (0, 0))
+            saved = positions.get(path.name)
+            offset, skip = (saved.offset, saved.skip) if saved else (0, 0)
             if sizes.get(path.name, 0) <= offset:
                 continue
             segment = self._read(path, offset, skip)
@@ -194,6 +305,8 @@ class StoreTail:
     def _read(self, path: Path, offset: int, skip: int) -> StoreSegment | None:
         try:
             with path.open("rb") as handle:
+                stat = os.fstat(handle.fileno())
+                head = os.pread(handle.fileno(), _HEAD_BYTES, 0)
                 handle.seek(offset)
                 data = handle.read(self.read_bytes)
                 cut = data.rfind(b"\n")
@@ -202,11 +315,14 @@ class StoreTail:
                     if rest.endswith(b"\n"):
                         data, cut = data + rest, len(data) + len(rest) - 1
         except OSError as exc:
-            _logger.debug("otel-distro: cannot read %s: %r", path, exc)
+            if str(path) not in self.unreadable:
+                _logger.warning("otel-distro: cannot read %s (%s); it is skipped", path, exc.strerror or exc)
+            self.unreadable[str(path)] = str(exc.strerror or exc)
             return None
+        self.unreadable.pop(str(path), None)
         if cut < 0:
             return None  # a line still being written
-        segment = StoreSegment(path, [], [], offset + cut + 1)
+        segment = StoreSegment(path, [], [], offset + cut + 1, identity=(stat.st_dev, stat.st_ino), head=head)
         position = offset
         for line in data[: cut + 1].splitlines(keepends=True):
             start, position = position, position + len(line)
@@ -223,11 +339,11 @@ class StoreTail:
                 segment.positions.append((start, index))
         return segment
 
-    def _trim(self, files: list[Path], sizes: dict[str, int], positions: dict[str, tuple[int, int]]) -> bool:
+    def _trim(self, files: list[Path], sizes: dict[str, int], positions: dict[str, _Position]) -> bool:
         """Skip the oldest backlog beyond the bound (counted); True if a position moved."""
         if self.max_backlog_bytes is None:
             return False
-        backlog = sum(max(0, sizes.get(p.name, 0) - positions.get(p.name, (0, 0))[0]) for p in files)
+        backlog = sum(max(0, sizes.get(p.name, 0) - _offset(positions, p.name)) for p in files)
         if backlog <= self.max_backlog_bytes:
             return False
         excess = backlog - int(self.max_backlog_bytes * KEEP_FRACTION)
@@ -235,13 +351,13 @@ class StoreTail:
         for path in files:
             if excess <= 0:
                 break
-            offset = positions.get(path.name, (0, 0))[0]
+            offset = _offset(positions, path.name)
             size = sizes.get(path.name, 0)
             target = min(size, offset + excess)
             new_offset, spans = self._skip(path, offset, target, size)
             excess -= new_offset - offset
             dropped += spans
-            positions[path.name] = (new_offset, 0)
+            positions[path.name] = _identify(path, new_offset)
         self.dropped_overflow += dropped
         if not self._warned:
             self._warned = True
@@ -302,8 +418,8 @@ class StoreTail:
 
     def _commit(self, segment: StoreSegment, position: tuple[int, int], unlock: bool = True) -> None:
         try:
-            positions = self.positions()
-            positions[segment.path.name] = position
+            positions = self._positions()
+            positions[segment.path.name] = segment.position(*position)
             self._save(positions)
         except OSError as exc:
             _logger.warning("otel-distro: cannot record what was sent in %s (%r)", self.state_path, exc)

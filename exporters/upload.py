@@ -16,18 +16,18 @@ from the beginning.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import shutil
 import threading
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from exporters.forking import after_fork_in_child
-from exporters.http_delivery import Backoff, HttpDelivery, Outcome, Result, otlp_retryable
+from exporters.http_delivery import EXIT_SECONDS, HttpDelivery, Outcome, Result, post_split, refusal_reason
 from exporters.otlp_proto import records_in, to_protobuf
 from exporters.store_tail import StoreSegment, StoreTail
 
@@ -46,6 +46,7 @@ class SignalReport:
     requests: int = 0
     bytes: int = 0  # protobuf bytes acknowledged (before gzip)
     rejected: int = 0  # records in requests the endpoint refused for good
+    too_large: int = 0  # records in a single store line the endpoint found too large (413)
     corrupt_lines: int = 0  # store lines that are not OTLP/JSON (a writer killed mid-line)
 
 
@@ -55,10 +56,12 @@ class UploadReport:
     signals: dict[str, SignalReport] = field(default_factory=lambda: {s: SignalReport() for s in SIGNALS})
     error: str | None = None  # why the upload stopped early (data kept for the next run)
     busy: bool = False  # another process was uploading this store to this endpoint
+    unreadable: dict[str, str] = field(default_factory=dict)  # store files skipped: path -> why
 
     @property
     def complete(self) -> bool:
-        return self.error is None and not self.busy and not any(r.rejected for r in self.signals.values())
+        refused = any(r.rejected or r.too_large for r in self.signals.values())
+        return self.error is None and not self.busy and not refused and not self.unreadable
 
 
 Progress = Callable[[str, int], None]  # (signal, store bytes done)
@@ -118,6 +121,7 @@ class StoreUploader:
         self.signals = signals
         self._deliveries: dict[str, HttpDelivery] = {}
         self._stopping = threading.Event()
+        self._exiting = False
 
     def _tail(self, signal: str, state_dir: Path | None = None) -> StoreTail:
         def parse(data: dict[str, Any]) -> list[_Item]:
@@ -139,6 +143,8 @@ class StoreUploader:
             delivery = self._deliveries[signal] = HttpDelivery(
                 f"{self.endpoint}/v1/{signal}", self.headers, self.timeout
             )
+            if self._exiting:
+                delivery.begin_exit()
         return delivery
 
     def reset(self) -> None:
@@ -181,6 +187,7 @@ class StoreUploader:
         counts = report.signals[signal]
         while not self._stopping.is_set():
             segment = tail.claim()
+            report.unreadable.update(tail.unreadable)
             if segment is None:
                 report.busy = tail.busy
                 return
@@ -212,18 +219,15 @@ class StoreUploader:
                 ):
                     batch.append(items[sent + len(batch)])
                     size += len(batch[-1].body)
-                records = sum(item.records for item in batch)
-                result = (
-                    Result(Outcome.DELIVERED)
-                    if dry_run
-                    else self._post(signal, b"".join(i.body for i in batch))
+                split = post_split(
+                    len(batch), functools.partial(self._post_items, signal, batch, counts, dry_run)
                 )
-                if result.outcome is Outcome.DELIVERED:
-                    counts.records += records
-                    counts.requests += 1
-                    counts.bytes += size
-                elif result.outcome is Outcome.REJECTED:  # sending it again cannot help: reported, skipped
-                    counts.rejected += records
+                for start, end, result in split.refused:  # sending them again cannot help: reported
+                    records = sum(item.records for item in batch[start:end])
+                    if refusal_reason(result) == "too_large":
+                        counts.too_large += records
+                    else:
+                        counts.rejected += records
                     _logger.warning(
                         "otel-distro: upload of %d %s to %s refused (%s); not sent again",
                         records,
@@ -231,9 +235,10 @@ class StoreUploader:
                         self.endpoint,
                         result.error,
                     )
-                else:
+                if split.failure is not None:
+                    result = split.failure
                     report.error = f"{signal}: {result.error or result.outcome.value}"
-                    tail.keep(segment, items[sent:])
+                    tail.keep(segment, items[sent + split.stopped_at :])
                     return False
                 sent += len(batch)
                 if sent < len(items):
@@ -251,17 +256,27 @@ class StoreUploader:
             tail.release(segment)
             raise
 
+    def _post_items(
+        self, signal: str, batch: list[_Item], counts: SignalReport, dry_run: bool, start: int, end: int
+    ) -> Result:
+        """One request of ``batch[start:end]`` (counted when acknowledged)."""
+        items = batch[start:end]
+        body = b"".join(item.body for item in items)
+        result = Result(Outcome.DELIVERED) if dry_run else self._post(signal, body)
+        if result.outcome is Outcome.DELIVERED:
+            counts.records += sum(item.records for item in items)
+            counts.requests += 1
+            counts.bytes += len(body)
+        return result
+
     def _post(self, signal: str, body: bytes) -> Result:
-        backoff = Backoff()
-        deadline = time.monotonic() + self.retry_seconds
-        delivery = self._delivery(signal)
-        while True:
-            result = delivery.post(body, CONTENT_TYPE)
-            if result.outcome is Outcome.DELIVERED or not otlp_retryable(result):
-                return result
-            delay = backoff.delay(result)
-            if time.monotonic() + delay > deadline or self._stopping.wait(delay):
-                return result
+        return self._delivery(signal).send(body, CONTENT_TYPE, self.retry_seconds, self._stopping)
+
+    def begin_exit(self) -> None:
+        """The process is exiting: an endpoint that does not answer gets one short try."""
+        self._exiting = True
+        for delivery in self._deliveries.values():
+            delivery.begin_exit()
 
     def close(self) -> None:
         for delivery in self._deliveries.values():
@@ -281,6 +296,8 @@ class BackgroundUploader:
         self.interval = interval
         self.final_seconds = final_seconds
         self.last: UploadReport | None = None
+        self.refused = 0  # records the endpoint refused for good, over every pass (not sent again)
+        self.too_large = 0  # records in store lines too large for the endpoint (not sent again)
         self._warned = False
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -304,7 +321,7 @@ class BackgroundUploader:
 
     def _pass(self) -> None:
         report = self.uploader.run()
-        self.last = report
+        self._count(report)
         if report.error and not self._warned:
             self._warned = True
             _logger.warning(
@@ -316,22 +333,42 @@ class BackgroundUploader:
         elif report.error is None:
             self._warned = False
 
-    def _stop_passes(self) -> None:
+    def _count(self, report: UploadReport) -> None:
+        self.last = report
+        self.refused += sum(counts.rejected for counts in report.signals.values())
+        self.too_large += sum(counts.too_large for counts in report.signals.values())
+
+    def drop_counts(self) -> dict[str, int]:
+        """Records dropped so far, by reason (for the drop ledger)."""
+        return {"upload_refused": self.refused, "upload_too_large": self.too_large}
+
+    def _stop_passes(self, seconds: float) -> bool:
+        """Stop the passes; True if none is running any more after waiting up to ``seconds``."""
         self._stop.set()
         self._wake.set()
         self.uploader.stop()
         thread = self._thread
         if thread is not None and thread is not threading.current_thread():
-            thread.join(self.final_seconds)
+            thread.join(seconds)
+            return not thread.is_alive()
+        return True
 
     def stop(self) -> None:
         """Stop the passes without a last one (the upload was turned off)."""
-        self._stop_passes()
+        self._stop_passes(self.final_seconds)
         self.uploader.close()
 
     def shutdown(self) -> None:
-        """Stop the passes, then run a last one with a short retry budget."""
-        self._stop_passes()
+        """Stop the passes, then run a last one with a short retry budget.
+
+        The process is exiting: a pass still running after :data:`EXIT_SECONDS` is left to die
+        with it (what it did not send stays in the store), and an endpoint that does not answer
+        gets one short try.
+        """
+        self.uploader.begin_exit()
+        if not self._stop_passes(EXIT_SECONDS):
+            self.uploader.close()
+            return
         final = StoreUploader(
             self.uploader.store_dir,
             self.uploader.state_dir.parent,
@@ -341,8 +378,9 @@ class BackgroundUploader:
             retry_seconds=0,
             since=self.uploader.since,
         )
+        final.begin_exit()
         try:
-            self.last = final.run()
+            self._count(final.run())
         finally:
             final.close()
             self.uploader.close()

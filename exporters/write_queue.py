@@ -47,6 +47,8 @@ class WriteQueue(Generic[_T]):
         self.delay_seconds = delay_seconds
         self.name = name
         self.closed = False
+        self.refused_full = 0  # items refused for want of room (count or bytes), for the drop ledger
+        self.refused_closed = 0  # items refused after close
         self._reset()
         after_fork_in_child(self._reset)
 
@@ -69,7 +71,11 @@ class WriteQueue(Generic[_T]):
         """Queue ``item`` (``size`` bytes); False if the queue is full or closed."""
         with self._lock:
             over = self.bytes + size > self.max_bytes and self.items  # one item always fits
-            if self.closed or self.items >= self.max_items or over:
+            if self.closed:
+                self.refused_closed += 1
+                return False
+            if self.items >= self.max_items or over:
+                self.refused_full += 1
                 return False
             self.items += 1
             self.bytes += size
@@ -79,6 +85,10 @@ class WriteQueue(Generic[_T]):
         if full:
             self._wake.set()
         return True
+
+    def drop_counts(self) -> dict[str, int]:
+        """Items refused so far, by reason (the caller counts them too; these say why)."""
+        return {"queue_full": self.refused_full, "shut_down": self.refused_closed}
 
     def _run(self) -> None:
         while True:

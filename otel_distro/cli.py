@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-from exporters.jsonl_store import JsonlStore
+from exporters.jsonl_store import JsonlStore, ReadProblems
 from exporters.otlp_json_decode import decode_attributes
 from otel_distro import settings as settings_module
 from otel_distro.store_query import (
@@ -27,6 +27,16 @@ from otel_distro.store_query import (
 
 def _echo_json(data: Any) -> None:
     click.echo(json.dumps(data, indent=2, sort_keys=False, default=str))
+
+
+def _report_problems(problems: ReadProblems) -> bool:
+    """Say on stderr what the store's readers passed over; True if the answer is wrong for it
+    (a file could not be read)."""
+    for where in problems.unreadable:
+        click.echo(f"could not read {where}: the answer leaves it out", err=True)
+    if problems.malformed:
+        click.echo(f"skipped {problems.malformed} malformed store record(s)", err=True)
+    return bool(problems.unreadable)
 
 
 def _duration(_ctx: click.Context, _param: click.Parameter, value: str | None) -> dt.timedelta | None:
@@ -101,8 +111,11 @@ def stats(obj: _Context, since: dt.timedelta, top: int, as_json: bool) -> None:
     """Span count, error rate, p50/p95 duration, top span names and GenAI token usage."""
     result = span_stats(obj.store(), since, top=top)
     conversation_log = obj.conversation_log()
+    failed = _report_problems(result.problems)
     if as_json:
         _echo_json({"store": str(obj.base_dir), **result.as_dict(), "conversation_log": conversation_log})
+        if failed:
+            sys.exit(1)
         return
     click.echo(f"store:       {obj.base_dir}")
     click.echo(f"since:       {result.since}")
@@ -125,6 +138,8 @@ def stats(obj: _Context, since: dt.timedelta, top: int, as_json: bool) -> None:
             click.echo(f"  {key}: {total}")
     if conversation_log is not None:
         _echo_conversation_log(conversation_log)
+    if failed:
+        sys.exit(1)
 
 
 def _echo_conversation_log(state: dict[str, Any]) -> None:
@@ -169,16 +184,18 @@ def _span_json(span: Any, depth: int) -> dict[str, Any]:
 @click.pass_obj
 def trace(obj: _Context, trace_id: str, as_json: bool) -> None:
     """Show one trace as a tree with durations, events and status (TRACE_ID 'last': the newest)."""
+    problems = ReadProblems()
     if trace_id == "last":
-        trace_id = latest_trace_id(obj.store()) or "last"
-    spans = find_trace(obj.store(), trace_id)
+        trace_id = latest_trace_id(obj.store(), problems) or "last"
+    spans = find_trace(obj.store(), trace_id, problems)
+    failed = _report_problems(problems)
     if not spans:
         click.echo(f"trace {trace_id} not found in {obj.base_dir}", err=True)
         sys.exit(1)
     tree = trace_tree(spans)
     if as_json:
         _echo_json({"trace_id": trace_id.lower(), "spans": [_span_json(span, depth) for depth, span in tree]})
-        return
+        sys.exit(1 if failed else 0)
     click.echo(f"trace {trace_id.lower()} ({len(spans)} spans)")
     for depth, span in tree:
         indent = "  " * depth
@@ -192,6 +209,8 @@ def trace(obj: _Context, trace_id: str, as_json: bool) -> None:
             attrs = decode_attributes(event.get("attributes"))
             shown = ", ".join(f"{key}={' '.join(str(value).split())[:60]}" for key, value in attrs.items())
             click.echo(f"{indent}  * {event.get('name', '')}" + (f" ({shown})" if shown else ""))
+    if failed:
+        sys.exit(1)
 
 
 @main.command()
@@ -282,6 +301,7 @@ def upload(
         "complete": report.complete,
         "error": report.error,
         "busy": report.busy,
+        "unreadable_files": report.unreadable,
         "signals": {name: vars(counts) for name, counts in report.signals.items()},
     }
     if as_json:
@@ -292,9 +312,13 @@ def upload(
             line = f"{name}: {verb} {counts.records} in {counts.requests} request(s), {counts.bytes} bytes"
             if counts.rejected:
                 line += f"; {counts.rejected} refused by the endpoint (not sent again)"
+            if counts.too_large:
+                line += f"; {counts.too_large} in store lines too large for the endpoint (not sent again)"
             if counts.corrupt_lines:
                 line += f"; {counts.corrupt_lines} unreadable store line(s) skipped"
             click.echo(line)
+        for path, why in report.unreadable.items():
+            click.echo(f"could not read {path} ({why}): not sent", err=True)
         if report.busy:
             click.echo("another process is uploading this store to this endpoint; try again later", err=True)
         if report.error:
@@ -318,9 +342,11 @@ def compliance(obj: _Context, since: dt.timedelta, top: int, fail_under: float |
     from instrumentations.compliance import ComplianceReport
 
     report = ComplianceReport()
-    for span in iter_spans(obj.store(), dt.datetime.now(dt.UTC) - since):
+    problems = ReadProblems()
+    for span in iter_spans(obj.store(), dt.datetime.now(dt.UTC) - since, problems=problems):
         report.add(span.attributes, span.status_code)
-    data = report.as_dict(top)
+    failed = _report_problems(problems)
+    data = {**report.as_dict(top), **problems.as_dict()}
     if as_json:
         _echo_json({"store": str(obj.base_dir), **data})
     else:
@@ -334,7 +360,7 @@ def compliance(obj: _Context, since: dt.timedelta, top: int, fail_under: float |
             click.echo("missing most often:")
             for row in data["most_missing"]:
                 click.echo(f"  {row['type']:<18} {row['attribute']} ({row['level']}): {row['spans']} spans")
-    if fail_under is not None and 100 * report.overall < fail_under:
+    if failed or (fail_under is not None and 100 * report.overall < fail_under):
         sys.exit(1)
 
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from exporters.jsonl_store import JsonlStore, read_records
+from exporters.jsonl_store import JsonlStore, ReadProblems, read_records
 from exporters.otlp_json_decode import decode_attributes
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw]?)\s*$")
@@ -69,25 +69,60 @@ class StoredSpan:
     def attributes(self) -> dict[str, Any]:
         return decode_attributes(self.raw.get("attributes"))
 
+    def check(self) -> None:
+        """Raise (TypeError, ValueError, ...) if the span is not shaped as OTLP/JSON says."""
+        if not isinstance(self.raw, dict):
+            raise TypeError(f"a span is an object, not {type(self.raw).__name__}")
+        _ = (self.start_ns, self.duration_ms, self.status_code, self.attributes)
+        for event in _list(self.raw.get("events", [])):
+            decode_attributes(event.get("attributes"))
 
-def _spans_of(record: dict[str, Any]) -> Iterator[StoredSpan]:
-    for resource_spans in record.get("resourceSpans", []):
-        resource = decode_attributes(resource_spans.get("resource", {}).get("attributes"))
-        service = str(resource.get("service.name", "unknown_service"))
-        for scope_spans in resource_spans.get("scopeSpans", []):
-            for raw in scope_spans.get("spans", []):
-                yield StoredSpan(raw, service)
+
+def _list(value: Any) -> list[Any]:
+    if not isinstance(value, list):
+        raise TypeError(f"a list was expected, not {type(value).__name__}")
+    return value
+
+
+def _spans_of(record: dict[str, Any], problems: ReadProblems | None = None) -> Iterator[StoredSpan]:
+    """The spans of one stored line; a part not shaped as OTLP/JSON is skipped and counted."""
+    try:
+        resources = _list(record.get("resourceSpans", []))
+    except TypeError:
+        if problems is not None:
+            problems.malformed += 1
+        return
+    for resource_spans in resources:
+        try:
+            resource = decode_attributes(resource_spans.get("resource", {}).get("attributes"))
+            service = str(resource.get("service.name", "unknown_service"))
+            spans = [
+                StoredSpan(raw, service)
+                for scope_spans in _list(resource_spans.get("scopeSpans", []))
+                for raw in _list(scope_spans.get("spans", []))
+            ]
+            for span in spans:
+                span.check()
+        except (AttributeError, TypeError, ValueError, KeyError):
+            if problems is not None:
+                problems.malformed += 1
+            continue
+        yield from spans
 
 
 def iter_spans(
-    store: JsonlStore, since: dt.datetime | None = None, needle: bytes | None = None
+    store: JsonlStore,
+    since: dt.datetime | None = None,
+    needle: bytes | None = None,
+    problems: ReadProblems | None = None,
 ) -> Iterator[StoredSpan]:
-    """Spans in the store, optionally started at or after ``since``; ``needle`` prefilters lines."""
+    """Spans in the store, optionally started at or after ``since``; ``needle`` prefilters lines.
+    What cannot be read (files, malformed records) is skipped and noted in ``problems``."""
     first_day = (since - dt.timedelta(days=1)).date() if since else None
     cutoff_ns = int(since.timestamp() * 1e9) if since else 0
-    for path in store.files("traces", first_day):
-        for record in read_records(path, needle):
-            for span in _spans_of(record):
+    for path in store.files("traces", first_day, problems):
+        for record in read_records(path, needle, problems):
+            for span in _spans_of(record, problems):
                 if span.start_ns >= cutoff_ns:
                     yield span
 
@@ -114,6 +149,7 @@ class SpanStats:
     services: dict[str, int] = field(default_factory=dict)
     log_records: int = 0
     log_errors: int = 0
+    problems: ReadProblems = field(default_factory=ReadProblems)
 
     @property
     def error_rate(self) -> float:
@@ -133,6 +169,7 @@ class SpanStats:
             "services": self.services,
             "log_records": self.log_records,
             "log_errors": self.log_errors,
+            **self.problems.as_dict(),
         }
 
 
@@ -144,7 +181,7 @@ def span_stats(store: JsonlStore, window: dt.timedelta, top: int = 10) -> SpanSt
     services: Counter[str] = Counter()
     traces: set[str] = set()
     tokens: Counter[str] = Counter()
-    for span in iter_spans(store, since):
+    for span in iter_spans(store, since, problems=stats.problems):
         stats.spans += 1
         durations.append(span.duration_ms)
         names[span.name] += 1
@@ -152,7 +189,7 @@ def span_stats(store: JsonlStore, window: dt.timedelta, top: int = 10) -> SpanSt
         traces.add(span.trace_id)
         if span.status_code == ERROR_CODE:
             stats.errors += 1
-        for item in span.raw.get("attributes", ()):
+        for item in span.raw.get("attributes") or ():  # shape checked when the span was read
             key = item.get("key", "")
             if key.startswith("gen_ai.usage.") and "intValue" in item.get("value", {}):
                 tokens[key] += int(item["value"]["intValue"])
@@ -163,35 +200,49 @@ def span_stats(store: JsonlStore, window: dt.timedelta, top: int = 10) -> SpanSt
     stats.top_names = names.most_common(top)
     stats.tokens = dict(sorted(tokens.items()))
     stats.services = dict(services.most_common())
-    stats.log_records, stats.log_errors = _log_counts(store, since)
+    stats.log_records, stats.log_errors = _log_counts(store, since, stats.problems)
     return stats
 
 
 ERROR_SEVERITY = 17  # SEVERITY_NUMBER_ERROR
 
 
-def _log_counts(store: JsonlStore, since: dt.datetime) -> tuple[int, int]:
+def _log_counts(store: JsonlStore, since: dt.datetime, problems: ReadProblems) -> tuple[int, int]:
     """Log records (and those at ERROR severity or above) observed since ``since``."""
     cutoff_ns = int(since.timestamp() * 1e9)
     records = errors = 0
-    for path in store.files("logs", (since - dt.timedelta(days=1)).date()):
-        for record in read_records(path):
-            for resource_logs in record.get("resourceLogs", []):
-                for scope_logs in resource_logs.get("scopeLogs", []):
-                    for log in scope_logs.get("logRecords", []):
-                        stamp = int(log.get("timeUnixNano") or 0) or int(log.get("observedTimeUnixNano") or 0)
-                        if stamp >= cutoff_ns:
-                            records += 1
-                            errors += int(log.get("severityNumber", 0)) >= ERROR_SEVERITY
+    for path in store.files("logs", (since - dt.timedelta(days=1)).date(), problems):
+        for record in read_records(path, problems=problems):
+            try:
+                found = [
+                    log
+                    for resource_logs in _list(record.get("resourceLogs", []))
+                    for scope_logs in _list(resource_logs.get("scopeLogs", []))
+                    for log in _list(scope_logs.get("logRecords", []))
+                ]
+                stamped = [
+                    (
+                        int(log.get("timeUnixNano") or 0) or int(log.get("observedTimeUnixNano") or 0),
+                        int(log.get("severityNumber", 0)),
+                    )
+                    for log in found
+                ]
+            except (AttributeError, TypeError, ValueError):
+                problems.malformed += 1
+                continue
+            for stamp, severity in stamped:
+                if stamp >= cutoff_ns:
+                    records += 1
+                    errors += severity >= ERROR_SEVERITY
     return records, errors
 
 
-def latest_trace_id(store: JsonlStore) -> str | None:
+def latest_trace_id(store: JsonlStore, problems: ReadProblems | None = None) -> str | None:
     """The trace of the most recently started root span in the newest trace file."""
-    files = store.files("traces")
+    files = store.files("traces", problems=problems)
     if not files:
         return None
-    spans = list(iter_spans_in(files[-1]))
+    spans = list(iter_spans_in(files[-1], problems))
     ids = {span.span_id for span in spans}
     newest: StoredSpan | None = None
     for span in spans:
@@ -201,16 +252,17 @@ def latest_trace_id(store: JsonlStore) -> str | None:
     return newest.trace_id if newest else None
 
 
-def iter_spans_in(path: Path) -> Iterator[StoredSpan]:
-    for record in read_records(path):
-        yield from _spans_of(record)
+def iter_spans_in(path: Path, problems: ReadProblems | None = None) -> Iterator[StoredSpan]:
+    for record in read_records(path, problems=problems):
+        yield from _spans_of(record, problems)
 
 
-def find_trace(store: JsonlStore, trace_id: str) -> list[StoredSpan]:
+def find_trace(store: JsonlStore, trace_id: str, problems: ReadProblems | None = None) -> list[StoredSpan]:
     """Every span of one trace, in start order."""
     trace_id = trace_id.strip().lower()
     needle = f'"traceId":"{trace_id}"'.encode()
-    spans = {span.span_id: span for span in iter_spans(store, needle=needle) if span.trace_id == trace_id}
+    found = iter_spans(store, needle=needle, problems=problems)
+    spans = {span.span_id: span for span in found if span.trace_id == trace_id}
     return sorted(spans.values(), key=lambda span: span.start_ns)
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -23,17 +24,23 @@ from opentelemetry.sdk._logs.export import (
     LogRecordExportResult,
 )
 from opentelemetry.sdk.metrics.export import MetricExporter, MetricExportResult, MetricsData
-from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
+from opentelemetry.sdk.trace import Event, ReadableSpan, Span, SpanProcessor
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
+from opentelemetry.trace import Status
 
 from processors.base import RecordProcessor
-from processors.inline_budget import INLINE_TEXT_BUDGET, HandOff, set_inline_budget
+from processors.inline_budget import INLINE_TEXT_BUDGET, LONG_TEXT, HandOff, set_inline_budget
+from processors.records import replace_span
 
 _logger = logging.getLogger(__name__)
 
 STAGE_QUEUE_SIZE = 8192
 STAGE_BATCH_SIZE = 512
 STAGE_DELAY_MILLIS = 200
+STAGE_MAX_CHARS = 64 * 1024 * 1024  # text waiting for the worker, at most (as the store's queue)
+FAIL_CLOSED_AFTER = 5.0  # seconds into shutdown: the worker leaves long texts out from then on
+STAGE_SHUTDOWN_SECONDS = 8.0  # then what still waits is counted as lost (the pipeline allows 10)
+LIST_ITEM_CHARGE = 64  # characters a list element counts for against the inline budget
 
 
 class ChainStats:
@@ -44,7 +51,23 @@ class ChainStats:
         self.dropped_by_processor = 0
         self.failed = 0
         self.delivery_failures = 0
+        self.queue_full = 0  # spans the worker's queue had no room for (count or bytes)
+        self.fail_closed = 0  # spans finished at the exit deadline with their long texts left out
+        self.lost_at_exit = 0  # spans still waiting for the worker when the exit deadline ended
         self._warned: set[str] = set()
+
+    def as_dict(self) -> dict[str, int]:
+        """The drop counters, by reason."""
+        return {
+            "chain_processor_failed": self.failed,
+            "chain_delivery_failed": self.delivery_failures,
+            "chain_queue_full": self.queue_full,
+            "chain_lost_at_exit": self.lost_at_exit,
+        }
+
+    def warn_once(self, kind: str, message: str, *args: object) -> None:
+        if self._first(kind):
+            _logger.warning(message, *args)
 
     def _first(self, kind: str) -> bool:
         with self._lock:
@@ -184,9 +207,17 @@ class _SpanFanOut(SpanExporter):
     def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
         chain = self._chain
         for span in spans:
-            result = _run(chain.processors, span, "process_span", ReadableSpan, chain.stats)
-            if result is not None:
-                _deliver(chain.downstream, "on_end", result, chain.stats)
+            if chain.abandoned:  # counted as lost at the exit deadline already
+                continue
+            try:
+                if chain.fail_closed_at is not None and time.monotonic() >= chain.fail_closed_at:
+                    span = without_long_texts(span)  # noqa: PLW2901 - the cheap, fail-closed path
+                    chain.stats.fail_closed += 1
+                result = _run(chain.processors, span, "process_span", ReadableSpan, chain.stats)
+                if result is not None:
+                    _deliver(chain.downstream, "on_end", result, chain.stats)
+            finally:
+                chain.taken(span)
         return SpanExportResult.SUCCESS
 
     def shutdown(self) -> None:
@@ -216,6 +247,14 @@ class SpanChain(_Chain, SpanProcessor):
         super().__init__(processors, downstream)
         self.run_inline = run_inline
         self._measure = not any(p.bounds_inline_text for p in self.processors)
+        self.max_queue_size = max_queue_size
+        self.max_queue_chars = STAGE_MAX_CHARS
+        self.fail_closed_at: float | None = None  # from then on, the worker takes the cheap path
+        self.abandoned = False  # the exit deadline ended: what is still queued was counted as lost
+        self._queued = 0  # spans handed to the worker and not yet finished
+        self._queued_chars = 0
+        self._sizes: dict[int, int] = {}
+        self._queue_lock = threading.Lock()
         self._stage = BatchSpanProcessor(
             _SpanFanOut(self),
             max_queue_size=max_queue_size,
@@ -253,8 +292,10 @@ class SpanChain(_Chain, SpanProcessor):
             return
         if (not self.processors or self.run_inline is not None) and span.context.trace_flags.sampled:
             try:
-                inline = (self.run_inline is None or self.run_inline(span)) and (
-                    not self._measure or span_text_chars(span) <= INLINE_TEXT_BUDGET
+                inline = (
+                    (self.run_inline is None or self.run_inline(span))
+                    and (not self._measure or span_text_chars(span) <= INLINE_TEXT_BUDGET)
+                    and _list_items(span) <= INLINE_TEXT_BUDGET  # short strings escape the text budget
                 )
             except Exception:  # noqa: BLE001 - when unsure, the worker takes it
                 inline = False
@@ -270,15 +311,116 @@ class SpanChain(_Chain, SpanProcessor):
                 if result is not None:
                     _deliver(self.downstream, "on_end", result, self.stats)
                 return
+        self._hand_off(span)
+
+    def _hand_off(self, span: ReadableSpan) -> None:
+        """Queue the span for the worker, within the bounds in spans and in text; else count it."""
+        try:
+            chars = span_text_chars(span) + _list_items(span)
+        except Exception:  # noqa: BLE001 - an odd span is sized as large
+            chars = self.max_queue_chars
+        with self._queue_lock:
+            full = self._queued >= self.max_queue_size or (
+                self._queued and self._queued_chars + chars > self.max_queue_chars
+            )
+            if not full:
+                self._queued += 1
+                self._queued_chars += chars
+                self._sizes[id(span)] = chars
+        if full:
+            with self._queue_lock:
+                self.stats.queue_full += 1
+            self.stats.warn_once(
+                "queue",
+                "otel-distro: the redaction worker is behind (%d spans, %d MB of text wait); spans are "
+                "dropped until it catches up (counted in `otel-distro stats`)",
+                self._queued,
+                self._queued_chars >> 20,
+            )
+            return
         self._stage.on_end(span)
+
+    def taken(self, span: ReadableSpan) -> None:
+        """The worker is done with a queued span."""
+        with self._queue_lock:
+            chars = self._sizes.pop(id(span), 0)
+            self._queued -= 1
+            self._queued_chars -= chars
 
     def force_flush(self, timeout_millis: int = 30000) -> bool:
         flushed = self._stage.force_flush(timeout_millis)
         return _each(self.downstream, "force_flush", timeout_millis) and flushed
 
     def shutdown(self) -> None:
-        self._stage.shutdown()  # type: ignore[no-untyped-call]
+        """Let the worker finish what waits; past :data:`FAIL_CLOSED_AFTER` seconds it leaves long
+        texts out (placeholders, never unredacted text), and what is still waiting at
+        :data:`STAGE_SHUTDOWN_SECONDS` is counted and warned about as lost."""
+        self.fail_closed_at = time.monotonic() + FAIL_CLOSED_AFTER
+        stage = threading.Thread(target=self._stage.shutdown, name="otel-distro-chain-exit", daemon=True)
+        stage.start()
+        stage.join(STAGE_SHUTDOWN_SECONDS)
+        with self._queue_lock:
+            self.abandoned = stage.is_alive()
+            lost = self._queued if self.abandoned else 0
+            self.stats.lost_at_exit += lost
+        if lost:
+            _logger.warning(
+                "otel-distro: %d spans were still being redacted when the exit deadline ended; they "
+                "are dropped (counted), none was written unredacted",
+                lost,
+            )
+        if self.stats.fail_closed:
+            _logger.warning(
+                "otel-distro: at exit, %d spans were finished with their long texts left out "
+                "(placeholders with their length) to meet the exit deadline",
+                self.stats.fail_closed,
+            )
         _each(self.downstream, "shutdown")
+
+
+def _list_items(span: ReadableSpan) -> int:
+    """Elements of the span's string lists, counted as characters: a list of many short strings
+    costs its length in scanning however short each one is (they escape the long-text budget)."""
+    total = 0
+    events = span._events
+    for attrs in (span._attributes, *(event._attributes for event in getattr(events, "_dq", events))):
+        for value in (getattr(attrs, "_dict", attrs) or {}).values():
+            if isinstance(value, tuple | list):
+                total += len(value) * LIST_ITEM_CHARGE
+    return total
+
+
+def _placeholder(text: str) -> str:
+    return f"[otel-distro: {len(text)} characters left out: not redacted by the exit deadline]"
+
+
+def _cut(value: Any) -> Any:
+    if isinstance(value, str):
+        return _placeholder(value) if len(value) > LONG_TEXT else value
+    if isinstance(value, tuple | list):
+        if sum(len(item) for item in value if isinstance(item, str)) > LONG_TEXT * 4 or len(value) > 1024:
+            return (_placeholder(" " * sum(len(str(item)) for item in value)),)
+        return tuple(_cut(item) for item in value)
+    return value
+
+
+def without_long_texts(span: ReadableSpan) -> ReadableSpan:
+    """The span with each long text (and long list) replaced wholesale by a labelled placeholder
+    giving its length; the rest kept, for the processors to finish cheaply."""
+    attrs = span._attributes
+    attributes = {key: _cut(value) for key, value in (getattr(attrs, "_dict", attrs) or {}).items()}
+    events = [
+        Event(
+            event.name,
+            {key: _cut(value) for key, value in (event.attributes or {}).items()},
+            event.timestamp,
+        )
+        for event in span.events
+    ]
+    status = span.status
+    if status.description and len(status.description) > LONG_TEXT:
+        status = Status(status.status_code, _placeholder(status.description))
+    return replace_span(span, name=_cut(span.name), attributes=attributes, events=events, status=status)
 
 
 class _LogFanOut(LogRecordExporter):

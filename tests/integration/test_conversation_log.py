@@ -556,3 +556,30 @@ def test_the_app_exits_promptly_with_a_refused_endpoint(tmp_path: Path, mode: st
     assert run.returncode == 0, run.stderr
     assert len(turns_of(run.stdout)) == 5
     assert unsent_bytes(tmp_path, mode)
+
+
+# -- resume positions follow the file, not its name -----------------------------------------
+
+
+def test_turns_written_after_purge_all_into_a_new_shorter_file_are_all_delivered(tmp_path: Path) -> None:
+    """Issue 21 item 1: after `purge --all`, a later process of the same day wrote a new, shorter
+    traces file; the saved offset pointed past its end: 0 of its turns went, stats showed nothing
+    waiting."""
+    with FaultyEndpoint() as endpoint:
+        env = env_for(tmp_path, endpoint.url)
+        first = run_app(tmp_path, app("for _ in range(12):\n    turn()\n"), env=env)
+        assert first.returncode == 0, first.stderr
+        assert wait_until(lambda: len(logs(endpoint)) >= 12)
+        purged = subprocess.run([CLI, "purge", "--all"], env=env, capture_output=True, text=True, check=False)
+        assert purged.returncode == 0, purged.stderr
+        # The next process is stopped before it sends: `stats` must show its turns waiting.
+        down = env_for(tmp_path, f"http://127.0.0.1:{free_port()}/v1/conversations")
+        second = run_app(tmp_path, app("for _ in range(2):\n    turn()\n"), env=down)
+        assert second.returncode == 0, second.stderr
+        assert stats(env)["cached_spans"] >= 2
+        third = run_app(tmp_path, app("turn()\n"), env=env)
+        assert third.returncode == 0, third.stderr
+        new_turns = turns_of(second.stdout) + turns_of(third.stdout)
+        assert wait_until(lambda: len(logs(endpoint)) >= 15)
+    arrived = by_turn(logs(endpoint))
+    assert all(turn in arrived for turn in new_turns)

@@ -251,3 +251,23 @@ def test_continuous_upload_sends_the_store_while_the_app_runs_and_at_exit(tmp_pa
         assert sum(count for at, count in endpoint.arrivals if at < shutdown_at) == 5  # while it ran
         assert sorted(endpoint.span_ids) == sorted(stored_span_ids(tmp_path / "store"))
         assert len(endpoint.span_ids) == 10
+
+
+def test_after_purge_all_a_new_shorter_file_of_the_same_day_is_uploaded(tmp_path: Path) -> None:
+    """Issue 21 item 1: the saved offset (keyed by file name) pointed past the new file's end, and
+    ``upload`` reported success having sent nothing."""
+    write_store(tmp_path, groups=3, per_group=10, text=200)
+    with OtlpEndpoint() as endpoint:
+        code, report, stderr = upload(tmp_path, "--endpoint", endpoint.base)
+        assert code == 0 and report["signals"]["traces"]["records"] == 30, stderr
+        purged = subprocess.run(
+            [CLI, "purge", "--all"], env=clean_env(tmp_path), capture_output=True, text=True, check=False
+        )
+        assert purged.returncode == 0, purged.stderr
+        store = write_store(tmp_path, groups=1, per_group=2)  # a new, shorter file of the same day
+        fresh = stored_span_ids(store)
+        assert len(fresh) == 2
+        code, report, stderr = upload(tmp_path, "--endpoint", endpoint.base)
+        assert code == 0, stderr
+        assert report["signals"]["traces"]["records"] == 2
+        assert sorted(endpoint.span_ids[30:]) == sorted(fresh)

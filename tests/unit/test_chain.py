@@ -418,3 +418,103 @@ def _wait_for(condition: Callable[[], bool]) -> None:
     while not condition():
         assert time.monotonic() < deadline, "timed out"
         time.sleep(0.01)
+
+
+# -- the worker's queue: bounded in text, never silent at exit (issue 21 items 2, 3, 5) -------
+
+
+class SlowOnLongText(RecordProcessor):
+    """Scans like the redactor: a long text costs time; marks each span it finished."""
+
+    bounds_inline_text = True
+
+    def __init__(self, seconds: float, gate: threading.Event | None = None) -> None:
+        self.seconds = seconds
+        self.gate = gate
+        self.threads: dict[str, str] = {}
+
+    def process_span(self, span: ReadableSpan) -> ReadableSpan:
+        self.threads[span.name] = threading.current_thread().name
+        if self.gate is not None:
+            self.gate.wait(30)
+        text = span.attributes.get("text")
+        if isinstance(text, str) and len(text) > 1000:
+            time.sleep(self.seconds)
+        return replace_span(span, attributes={**span.attributes, "scanned": True})
+
+
+def test_spans_waiting_at_the_exit_deadline_are_finished_with_long_texts_left_out(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import processors.chain as chain_module
+
+    monkeypatch.setattr(chain_module, "FAIL_CLOSED_AFTER", 0.3)
+    exporter = InMemorySpanExporter()
+    chain = SpanChain([SlowOnLongText(0.5)], [SimpleSpanProcessor(exporter)], schedule_delay_millis=10)
+    provider = _provider(chain)
+    tracer = provider.get_tracer("t")
+    secret = "s3cret-" + "x" * 100_000
+    for index in range(6):
+        tracer.start_span(f"big {index}", attributes={"text": secret, "model": "gpt-4o"}).end()
+    started = time.monotonic()
+    provider.shutdown()
+    assert time.monotonic() - started < 3  # 6 x 0.5 s without the deadline path
+    spans = exporter.get_finished_spans()
+    assert sorted(s.name for s in spans) == [f"big {i}" for i in range(6)]  # none lost
+    assert all(s.attributes["scanned"] and s.attributes["model"] == "gpt-4o" for s in spans)
+    left_out = [s for s in spans if "s3cret" not in str(s.attributes["text"])]
+    assert left_out and all("100007 characters" in str(s.attributes["text"]) for s in left_out)
+    assert chain.stats.fail_closed == len(left_out)
+    assert chain.stats.lost_at_exit == 0
+
+
+def test_spans_still_waiting_when_the_exit_deadline_ends_are_counted_and_warned(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    import processors.chain as chain_module
+
+    monkeypatch.setattr(chain_module, "STAGE_SHUTDOWN_SECONDS", 0.5)
+    gate = threading.Event()  # the worker is stuck on the first span past the deadline
+    exporter = InMemorySpanExporter()
+    chain = SpanChain([SlowOnLongText(0, gate)], [SimpleSpanProcessor(exporter)], schedule_delay_millis=10)
+    provider = _provider(chain)
+    tracer = provider.get_tracer("t")
+    for index in range(4):
+        tracer.start_span(f"s{index}", attributes={"text": "y" * 100_000}).end()
+    with caplog.at_level(logging.WARNING):
+        provider.shutdown()
+    gate.set()
+    assert chain.stats.lost_at_exit == 4
+    assert "4 spans were still being redacted" in caplog.text
+    time.sleep(0.2)
+    assert exporter.get_finished_spans() == ()  # what was counted lost is not written later
+
+
+def test_the_worker_queue_is_bounded_in_text_with_counted_drops() -> None:
+    gate = threading.Event()
+    exporter = InMemorySpanExporter()
+    chain = SpanChain([SlowOnLongText(0, gate)], [SimpleSpanProcessor(exporter)], schedule_delay_millis=10)
+    chain.max_queue_chars = 1_000_000
+    provider = _provider(chain)
+    tracer = provider.get_tracer("t")
+    for index in range(10):
+        tracer.start_span(f"s{index}", attributes={"text": "z" * 300_000}).end()
+    assert chain.stats.queue_full == 7  # three fit in 1 MB of text
+    assert chain.stats.as_dict()["chain_queue_full"] == 7
+    gate.set()
+    provider.shutdown()
+    assert len(exporter.get_finished_spans()) == 3
+
+
+def test_a_span_with_a_long_list_of_short_strings_goes_to_the_worker() -> None:
+    processor = SlowOnLongText(0)
+    exporter = InMemorySpanExporter()
+    chain = SpanChain([processor], [SimpleSpanProcessor(exporter)], run_inline=lambda span: True)
+    provider = _provider(chain)
+    tracer = provider.get_tracer("t")
+    tracer.start_span("few", attributes={"tags": ["a", "b"]}).end()
+    tracer.start_span("many", attributes={"tags": [f"t{i}" for i in range(100_000)]}).end()
+    provider.shutdown()
+    app = threading.current_thread().name
+    assert processor.threads["few"] == app
+    assert processor.threads["many"] != app

@@ -607,3 +607,48 @@ def test_jsonl_entry_points_build_without_arguments_from_settings(
     (point,) = entry_points(group="opentelemetry_traces_exporter", name="jsonl")
     assert point.load()().export(memory.get_finished_spans()) is SpanExportResult.SUCCESS
     assert "via-entry-point" in _run("trace", "last", base=tmp_path / "ep-store").output
+
+
+# -- malformed records and unreadable files (issue 21 items 11, 13) ---------------------------
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        b'{"resourceSpans": 5}',
+        b'{"resourceSpans": [{"scopeSpans": [{"spans": [{"startTimeUnixNano": "soon"}]}]}]}',
+        b'{"resourceSpans": [{"scopeSpans": [{"spans": [5]}]}]}',
+        b'{"resourceSpans": [{"scopeSpans": [{"spans": [{"attributes": {"a": 1}}]}]}]}',
+        b'{"resourceLogs": [{"scopeLogs": "x"}]}',
+        b"[1, 2]",
+    ],
+)
+def test_query_commands_skip_and_count_records_of_the_wrong_shape(known: KnownStore, line: bytes) -> None:
+    signal = "logs" if b"resourceLogs" in line else "traces"
+    path = known.base / signal / f"{utc_today().isoformat()}.jsonl"
+    path.parent.mkdir(exist_ok=True)
+    with path.open("ab") as handle:
+        handle.write(line + b"\n")
+    stats = _run("stats", "--json", base=known.base)
+    assert stats.exit_code == 0, stats.output
+    data = json.loads(stats.stdout)
+    assert data["malformed_records"] == 1 and data["unreadable_files"] == []
+    assert data["spans"] > 0  # the good records still count
+    assert _run("compliance", "--json", base=known.base).exit_code == 0
+    shown = _run("trace", known.trace_a, base=known.base)
+    assert shown.exit_code == 0 and known.trace_a in shown.stdout
+    assert "malformed" in shown.stderr or signal == "logs" or b"traceId" not in line
+
+
+def test_query_commands_name_an_unreadable_store_file_and_exit_1(known: KnownStore) -> None:
+    # A dated name that cannot be read as a file (a directory: unreadable even for root).
+    path = known.base / "traces" / f"{(utc_today() - dt.timedelta(days=1)).isoformat()}.jsonl"
+    if path.exists():
+        path.unlink()
+    path.mkdir()
+    stats = _run("stats", "--json", base=known.base)
+    assert stats.exit_code == 1
+    assert str(path) in stats.stderr
+    assert json.loads(stats.stdout)["unreadable_files"]
+    compliance = _run("compliance", base=known.base)
+    assert compliance.exit_code == 1 and str(path) in compliance.stderr

@@ -46,3 +46,39 @@ def test_a_batch_too_large_for_the_endpoint_is_halved_not_dropped(tmp_path: Path
     turns = [r for r in records if r["type"] == "conversation_log"]
     assert sorted(r["user_query"] for r in turns) == [f"question {i}" for i in range(4)]
     assert len(records) == 8
+
+
+def test_at_exit_an_endpoint_that_never_answers_costs_at_most_about_a_second(tmp_path: Path) -> None:
+    """Issue 21 item 7: a dead endpoint cost every exit 2.5-6 s; what it did not take stays on disk."""
+    import time
+
+    with FaultyEndpoint() as endpoint:
+        endpoint.fail(*[Fault(delay=20.0)] * 5)
+        exporter = ConversationLogExporter(endpoint.url, tmp_path, batch_size=8, flush_interval=3600)
+        exporter.export(_spans(3))
+        started = time.monotonic()
+        exporter.shutdown()
+        took = time.monotonic() - started
+    assert took < 1.8
+    assert list(tmp_path.glob("*.jsonl"))  # kept for the next process
+
+
+def test_413_for_everything_drops_single_records_counted_apart_and_nothing_else(tmp_path: Path) -> None:
+    """Issue 21 item 14: the batch shrinks to single records first; only those still too large go,
+    counted by reason, and a chunk kept for later counts nothing yet."""
+    import json
+
+    with FaultyEndpoint() as endpoint:
+        endpoint.fail(*[Fault(413)] * 15)  # 8 records: 1 + 2 + 4 requests, then 8 single ones
+        exporter = ConversationLogExporter(
+            endpoint.url, tmp_path, batch_size=8, flush_interval=3600, backoff=Backoff(base=0.05, cap=0.2)
+        )
+        try:
+            exporter.export(_spans(4))
+            assert exporter.force_flush(20_000)
+        finally:
+            exporter.shutdown()
+    state = json.loads((tmp_path / "state.json").read_text())
+    assert state["too_large_records"] == 8
+    assert state["rejected_records"] == 0
+    assert [status for status, _ in endpoint.attempts] == [413] * 15

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import email.utils
 import gzip
 import json
+import re
+import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
@@ -307,3 +310,156 @@ def test_delivery_is_usable_from_several_threads(endpoint: FaultyEndpoint, deliv
     while len(endpoint.accepted) < 20 and time.monotonic() < deadline:
         time.sleep(0.05)
     assert len(endpoint.accepted) == 20
+
+
+# -- our own requests are not telemetry; deadlines; answers whatever their body; exit ---------
+
+
+def test_deliveries_are_not_recorded_by_an_instrumented_httpx(endpoint: FaultyEndpoint) -> None:
+    """Issue 20 item 5: with opentelemetry-instrumentation-httpx on, each POST became a span."""
+    import httpx
+    from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    recorded = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(recorded))
+    instrumentor = HTTPXClientInstrumentor()
+    instrumentor.instrument(tracer_provider=provider)
+    client = HttpDelivery(endpoint.url, timeout=2.0)
+    try:
+        assert client.post(BODY, "application/json").outcome is Outcome.DELIVERED
+        assert client.send(BODY, "application/json", retry_seconds=1.0).outcome is Outcome.DELIVERED
+        assert recorded.get_finished_spans() == ()
+        with httpx.Client() as plain:  # the instrumentation is live: anyone else's request is a span
+            plain.post(endpoint.url, content=BODY)
+        assert len(recorded.get_finished_spans()) == 1
+    finally:
+        client.close()
+        instrumentor.uninstrument()
+    assert len(endpoint.accepted) == 3
+
+
+class _RawServer:
+    """A TCP server on 127.0.0.1 that answers each connection with ``answer(conn)``."""
+
+    def __init__(self, answer: Callable[[socket.socket], None]) -> None:
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}/v1/conversations"
+        self.answer = answer
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._one, args=(conn,), daemon=True).start()
+
+    def _one(self, conn: socket.socket) -> None:
+        with conn, contextlib.suppress(OSError):
+            request = b""
+            while b"\r\n\r\n" not in request:
+                request += conn.recv(65536)
+            head, _, body = request.partition(b"\r\n\r\n")
+            length = int(re.search(rb"(?i)content-length: *(\d+)", head).group(1))  # type: ignore[union-attr]
+            while len(body) < length:
+                body += conn.recv(65536)
+            self.answer(conn)
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+def test_the_timeout_bounds_the_whole_request_against_an_endpoint_answering_a_byte_at_a_time() -> None:
+    """Issue 21 item 6: a 3 s timeout let one POST run 81 s; the timeout is a total deadline."""
+    answer = b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nX-Padding: " + b"x" * 60 + b"\r\n\r\n"
+
+    def dribble(conn: socket.socket) -> None:
+        for byte in answer:
+            conn.sendall(bytes([byte]))
+            time.sleep(0.1)
+
+    server = _RawServer(dribble)
+    client = HttpDelivery(server.url, timeout=1.0)
+    try:
+        start = time.monotonic()
+        result = client.post(BODY, "application/json")
+        took = time.monotonic() - start
+    finally:
+        client.close()
+        server.close()
+    assert result.outcome is Outcome.RETRY
+    assert "Timeout" in result.error
+    assert took < 2.0  # the dribble takes 9 s
+
+
+def test_a_2xx_is_success_whatever_its_body() -> None:
+    """Issue 21 item 8: a 200 whose body could not be decoded was retried (each turn sent 5 times)."""
+
+    def garbled(conn: socket.socket) -> None:
+        body = b"this is not gzip"
+        conn.sendall(
+            b"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Type: application/json\r\n"
+            b"Content-Length: %d\r\n\r\n%s" % (len(body), body)
+        )
+
+    server = _RawServer(garbled)
+    client = HttpDelivery(server.url, timeout=2.0)
+    try:
+        result = client.post(BODY, "application/json")
+    finally:
+        client.close()
+        server.close()
+    assert (result.outcome, result.status) == (Outcome.DELIVERED, 200)
+
+
+def test_an_error_answer_keeps_its_text_even_gzipped() -> None:
+    def refused(conn: socket.socket) -> None:
+        body = gzip.compress(b"bad record 7")
+        conn.sendall(
+            b"HTTP/1.1 400 Bad Request\r\nContent-Encoding: gzip\r\nContent-Length: %d\r\n\r\n%s"
+            % (len(body), body)
+        )
+
+    server = _RawServer(refused)
+    client = HttpDelivery(server.url, timeout=2.0)
+    try:
+        result = client.post(BODY, "application/json")
+    finally:
+        client.close()
+        server.close()
+    assert result.outcome is Outcome.REJECTED
+    assert result.error == "HTTP 400: bad record 7"
+
+
+def test_at_exit_an_endpoint_that_does_not_answer_gets_one_short_try(endpoint: FaultyEndpoint) -> None:
+    """Issue 21 item 7: a dead endpoint cost every exit 2.5-6 s."""
+    endpoint.fail(*[Fault(delay=5.0)] * 3)
+    client = HttpDelivery(endpoint.url, timeout=10.0)
+    try:
+        client.begin_exit()
+        start = time.monotonic()
+        first = client.send(BODY, "application/json", retry_seconds=30.0)
+        second = client.post(BODY, "application/json")
+        took = time.monotonic() - start
+    finally:
+        client.close()
+    assert first.outcome is Outcome.RETRY and "Timeout" in first.error
+    assert second.outcome is Outcome.RETRY  # not tried: the endpoint already failed at exit
+    assert took < 1.5
+    assert len(endpoint.attempts) == 0  # never answered
+
+
+def test_at_exit_an_endpoint_that_answers_is_drained_normally(endpoint: FaultyEndpoint) -> None:
+    endpoint.fail(Fault(delay=0.5), Fault(delay=0.7))
+    client = HttpDelivery(endpoint.url, timeout=5.0)
+    try:
+        client.begin_exit(0.8)
+        results = [client.post(BODY, "application/json").outcome for _ in range(3)]
+    finally:
+        client.close()
+    assert results == [Outcome.DELIVERED] * 3  # once it answered, the exit budget no longer applies

@@ -681,3 +681,34 @@ def test_the_store_processor_ignores_unsampled_spans_and_its_budget_returns_to_z
     assert (processor._queue.items, processor._queue.bytes) == (0, 0)
     assert store.stats.records_dropped == 0
     provider.shutdown()
+
+
+def test_an_append_that_fills_the_disk_leaves_no_torn_line_mid_file(tmp_path: Path) -> None:
+    """Issue 21 item 10: a failed append (disk full) left a partial line that later appends buried
+    mid-file. A real process whose file-size limit plays the full disk."""
+    import subprocess
+    import sys
+    import textwrap
+
+    script = textwrap.dedent(
+        f"""
+        import resource, signal
+        from pathlib import Path
+        from exporters.jsonl_store import JsonlStore
+
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # EFBIG instead of death, as ENOSPC would be
+        store = JsonlStore(Path({str(tmp_path)!r}))
+        assert store.append("logs", b'{{"first": 1}}\\n', 1)
+        soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (4096, hard))
+        assert not store.append("logs", [b'{{"big": "' + b"x" * 10_000 + b'"}}\\n'], 1)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
+        assert store.append("logs", b'{{"after": 1}}\\n', 1)
+        print(store.stats.records_dropped)
+        """
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["1"]
+    (path,) = (tmp_path / "logs").iterdir()
+    assert path.read_bytes() == b'{"first": 1}\n{"after": 1}\n'

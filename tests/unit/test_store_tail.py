@@ -174,3 +174,87 @@ def test_a_backlog_over_the_bound_loses_the_oldest_spans_counted_and_warned(
     assert tail.dropped_overflow == 20 - len(kept)
     assert tail.backlog() <= bound
     assert sum("skipped" in record.getMessage() for record in caplog.records) == 1
+
+
+# -- positions belong to a file, not to its name (issue 21 item 1) ---------------------------
+
+
+def _acknowledge_all(tail: StoreTail) -> None:
+    while (segment := tail.claim()) is not None:
+        tail.done(segment)
+
+
+def test_a_file_replaced_by_a_shorter_one_of_the_same_name_is_read_from_its_start(
+    tmp_path: Path, traces: Path
+) -> None:
+    day = traces / "2026-11-20.jsonl"
+    day.write_bytes(b"".join(line(f"old{i}") for i in range(10)))
+    tail = tail_of(tmp_path, traces)
+    _acknowledge_all(tail)
+    day.unlink()  # purge --all, then a later process of the same day
+    day.write_bytes(line("new1") + line("new2"))
+    assert tail.pending()[0] == 2  # stats: what waits
+    segment = tail.claim()
+    assert segment is not None and ids(segment) == ["new1", "new2"]
+
+
+def test_a_file_replaced_by_a_longer_one_even_on_the_same_inode_is_read_from_its_start(
+    tmp_path: Path, traces: Path
+) -> None:
+    day = traces / "2026-11-20.jsonl"
+    day.write_bytes(line("old1") + line("old2"))
+    tail = tail_of(tmp_path, traces)
+    _acknowledge_all(tail)
+    with day.open("r+b") as handle:  # same inode, other contents (an inode reused looks the same)
+        handle.truncate(0)
+        handle.write(b"".join(line(f"new{i}") for i in range(5)))
+    segment = tail.claim()
+    assert segment is not None and ids(segment) == [f"new{i}" for i in range(5)]
+
+
+def test_a_file_that_only_grew_resumes_where_it_was(tmp_path: Path, traces: Path) -> None:
+    day = traces / "2026-11-20.jsonl"
+    day.write_bytes(line("a1"))
+    tail = tail_of(tmp_path, traces)
+    _acknowledge_all(tail)
+    with day.open("ab") as handle:
+        handle.write(line("a2"))
+    segment = tail.claim()
+    assert segment is not None and ids(segment) == ["a2"]
+
+
+@pytest.mark.parametrize(
+    ("saved", "why"),
+    [
+        ([-5, 0], "negative"),
+        ([10**9, 0], "past its end"),
+        ([7, 0], "inside a line"),
+        (["x", 0], "unreadable"),
+    ],
+)
+def test_a_saved_position_that_cannot_be_right_is_discarded_with_a_warning(
+    tmp_path: Path, traces: Path, caplog: pytest.LogCaptureFixture, saved: list[Any], why: str
+) -> None:
+    (traces / "2026-11-20.jsonl").write_bytes(line("a1") + line("a2"))
+    state = tmp_path / "cache" / "position.json"
+    state.parent.mkdir()
+    state.write_text(orjson.dumps({"files": {"2026-11-20.jsonl": saved}}).decode())
+    tail = tail_of(tmp_path, traces)
+    with caplog.at_level(logging.WARNING):
+        segment = tail.claim()
+    assert segment is not None and ids(segment) == ["a1", "a2"]
+    assert why in caplog.text
+
+
+def test_an_unreadable_state_file_is_discarded_with_a_warning(
+    tmp_path: Path, traces: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    (traces / "2026-11-20.jsonl").write_bytes(line("a1"))
+    state = tmp_path / "cache" / "position.json"
+    state.parent.mkdir()
+    state.write_text('{"files": 5')
+    tail = tail_of(tmp_path, traces)
+    with caplog.at_level(logging.WARNING):
+        segment = tail.claim()
+    assert segment is not None and ids(segment) == ["a1"]
+    assert "unreadable" in caplog.text
