@@ -131,7 +131,8 @@ def test_odd_attribute_values_never_reach_the_app_and_lines_still_parse(tmp_path
     assert span["events"][0]["attributes"][0]["value"]["doubleValue"] == "-Infinity"
 
 
-def test_a_provider_installed_by_the_app_first_is_reported_not_fought(tmp_path: Path) -> None:
+def test_a_provider_installed_by_the_app_first_is_reported_and_put_behind_the_chain(tmp_path: Path) -> None:
+    """Issue 20: its spans pass the privacy processors and reach the store; once said, no fight."""
     source = """
         import otel_distro
         from opentelemetry import trace
@@ -139,7 +140,7 @@ def test_a_provider_installed_by_the_app_first_is_reported_not_fought(tmp_path: 
 
         trace.set_tracer_provider(TracerProvider())
         handle = otel_distro.configure()
-        trace.get_tracer("mine").start_span("goes-to-the-app-provider").end()
+        trace.get_tracer("mine").start_span("goes-to-the-app-provider alice@example.com").end()
         handle.shutdown()
         print("app ok")
     """
@@ -147,8 +148,9 @@ def test_a_provider_installed_by_the_app_first_is_reported_not_fought(tmp_path: 
     assert run.returncode == 0, run.stderr
     assert "app ok" in run.stdout
     (warning,) = [w for w in _warnings(run.stderr) if "its own tracer provider" in w]
-    assert "outside the otel-distro pipeline" in warning
-    assert spans(tmp_path / "store") == []
+    assert "passes otel-distro's privacy processors" in warning
+    assert "Overriding" not in run.stderr
+    assert [span["name"] for span in spans(tmp_path / "store")] == ["goes-to-the-app-provider <EMAIL>"]
 
 
 def test_libraries_adding_their_own_span_processor_get_only_chain_processed_spans(tmp_path: Path) -> None:
