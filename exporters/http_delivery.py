@@ -122,8 +122,9 @@ class HttpDelivery:
     seconds, connect to last byte (:mod:`exporters.http_deadline`).
 
     At exit (:meth:`begin_exit`) an endpoint gets one short chance: until it has answered once,
-    requests must end within :data:`EXIT_SECONDS` in all, and after a failure the rest are not
-    tried (what was not acknowledged is on disk, or counted by the caller).
+    requests must end within :data:`EXIT_SECONDS` in all, and after a failure without an answer
+    the rest are not tried (what was not acknowledged is on disk, or counted by the caller). An
+    endpoint that answers (a 503, a 429) is retried as usual, within the caller's deadline.
     """
 
     def __init__(
@@ -183,7 +184,7 @@ class HttpDelivery:
         if self._exit_by is not None:
             if result.status is not None:
                 self._exit_answered = True
-            if result.keep:
+            if result.keep and not self._exit_answered:  # unreachable: not worth the exit's time
                 self.exit_gave_up = True
         return result
 
@@ -223,13 +224,16 @@ class HttpDelivery:
         retryable: Callable[[Result], bool] = otlp_retryable,
     ) -> Result:
         """Post ``body``, retrying what ``retryable`` allows with backoff for up to
-        ``retry_seconds`` (``stop`` ends the waiting); the last :class:`Result`. At exit, one try."""
+        ``retry_seconds`` (``stop`` ends the waiting); the last :class:`Result`. At exit, an
+        endpoint that has not answered gets one try; one that answers is still retried."""
         backoff = Backoff()
         deadline = time.monotonic() + retry_seconds
         while True:
             result = self.post(body, content_type)
-            if result.outcome is Outcome.DELIVERED or not retryable(result) or self.exiting:
+            if result.outcome is Outcome.DELIVERED or not retryable(result):
                 return result
+            if self.exiting and (self.exit_gave_up or not self._exit_answered):
+                return result  # at exit, an endpoint that does not answer is not waited for
             delay = backoff.delay(result)
             if time.monotonic() + delay > deadline or self._wait(delay, stop):
                 return result
@@ -238,7 +242,11 @@ class HttpDelivery:
         """Sleep ``seconds``; True if ``stop`` was set or the exit began meanwhile."""
         end = time.monotonic() + seconds
         while (left := end - time.monotonic()) > 0:
-            if self._exit_event.wait(min(left, 0.2)) or (stop is not None and stop.is_set()):
+            if self._exit_event.is_set() and self._exit_answered:
+                time.sleep(min(left, 0.2))  # at exit, an endpoint that answers is still waited for
+            elif self._exit_event.wait(min(left, 0.2)) and not self._exit_answered:
+                return True
+            if stop is not None and stop.is_set():
                 return True
         return False
 

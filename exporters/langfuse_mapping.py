@@ -17,11 +17,12 @@ from typing import Any
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.trace import StatusCode
 
-from exporters.conversation_records import INPUT_MESSAGES, OUTPUT_MESSAGES, messages_of
+from instrumentations.genai_view import GenAiView, Message, Usage, genai_view
 
 APP_ROOT = "langfuse.internal.is_app_root"
 OBSERVATION_TYPE = "langfuse.observation.type"
-# gen_ai.operation.name -> Langfuse observation type, as Langfuse itself maps them
+# GenAI operation (from any convention, see instrumentations.genai_view) -> Langfuse observation
+# type, as Langfuse itself maps them
 OPERATION_TYPES = {
     "chat": "generation",
     "text_completion": "generation",
@@ -30,38 +31,42 @@ OPERATION_TYPES = {
     "invoke_agent": "agent",
     "create_agent": "agent",
     "execute_tool": "tool",
+    "retrieval": "retriever",
 }
-SESSION_KEYS = ("langfuse.session.id", "session.id", "gen_ai.conversation.id")
-USER_KEYS = ("langfuse.user.id", "user.id", "enduser.id")
-MODEL_KEYS = ("gen_ai.response.model", "gen_ai.request.model")
+SESSION_KEYS = (
+    "langfuse.session.id",
+    "session.id",
+    "gen_ai.conversation.id",
+    "traceloop.association.properties.session_id",
+)
+USER_KEYS = ("langfuse.user.id", "user.id", "enduser.id", "traceloop.association.properties.user_id")
 _REQUEST_PREFIX = "gen_ai.request."
-_GENAI_EVENT_PREFIX = "gen_ai."
+
+
+def view_of(span: ReadableSpan) -> GenAiView | None:
+    """The GenAI view of an SDK span (``None``: no GenAI span in any convention)."""
+    return genai_view(span.attributes or {}, ((event.name, event.attributes or {}) for event in span.events))
 
 
 def is_genai(span: ReadableSpan) -> bool:
-    """A GenAI span: an operation, a model, messages, or an explicit Langfuse type."""
-    attributes = span.attributes or {}
-    if (
-        "gen_ai.operation.name" in attributes
-        or "gen_ai.request.model" in attributes
-        or OBSERVATION_TYPE in attributes
-        or INPUT_MESSAGES in attributes
-        or OUTPUT_MESSAGES in attributes
-    ):
-        return True
-    return any(event.name.startswith(_GENAI_EVENT_PREFIX) for event in span.events)
+    """A GenAI span in any convention, or one with an explicit Langfuse type."""
+    return OBSERVATION_TYPE in (span.attributes or {}) or view_of(span) is not None
 
 
-def observation_type(span: ReadableSpan) -> str | None:
+def observation_type(span: ReadableSpan, view: GenAiView | None = None) -> str | None:
     """The Langfuse observation type of a GenAI span, or None to leave it a plain span."""
     attributes = span.attributes or {}
     explicit = attributes.get(OBSERVATION_TYPE)
     if isinstance(explicit, str) and explicit:
         return explicit
-    operation = attributes.get("gen_ai.operation.name")
-    if isinstance(operation, str) and operation in OPERATION_TYPES:
-        return OPERATION_TYPES[operation]
-    if any(key in attributes for key in MODEL_KEYS):
+    view = view or view_of(span)
+    if view is None:
+        return None
+    if view.operation in OPERATION_TYPES:
+        return OPERATION_TYPES[view.operation]
+    if attributes.get("openinference.span.kind") == "CHAIN":
+        return "chain"
+    if view.model is not None:
         return "generation"
     return None
 
@@ -76,75 +81,108 @@ def first_value(spans: Sequence[ReadableSpan], keys: Sequence[str]) -> str | Non
     return None
 
 
-def _messages_json(messages: Sequence[tuple[Any, ...]]) -> str:
-    return json.dumps([{"role": role or "user", "content": text} for role, text, *_ in messages])
+def _messages_json(messages: Sequence[Message]) -> str:
+    return json.dumps([_message(message) for message in messages])
 
 
-def _usage(attributes: Mapping[str, Any]) -> dict[str, int]:
+def _message(message: Message) -> dict[str, Any]:
+    out: dict[str, Any] = {"role": message.role or "user", "content": message.text}
+    if message.tool_calls:
+        out["tool_calls"] = [
+            {"name": call.name, "arguments": call.arguments, **({"id": call.id} if call.id else {})}
+            for call in message.tool_calls
+        ]
+    return out
+
+
+def _input(view: GenAiView) -> list[Message]:
+    """The input messages, with the system instructions first (once)."""
+    messages = list(view.input_messages)
+    if view.system_instructions and not any(m.role == "system" for m in messages):
+        messages.insert(0, Message("system", view.system_instructions))
+    return messages
+
+
+def _usage(usage: Usage) -> dict[str, int]:
     """Usage as Langfuse normalizes it: input and output net of cached and reasoning tokens."""
-
-    def number(key: str) -> int | None:
-        value = attributes.get(key)
-        return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-    input_tokens = number("gen_ai.usage.input_tokens")
-    output_tokens = number("gen_ai.usage.output_tokens")
-    cached = number("gen_ai.usage.cache_read.input_tokens") or 0
-    reasoning = number("gen_ai.usage.reasoning.output_tokens") or 0
-    usage: dict[str, int] = {}
-    if input_tokens is not None:
-        usage["input"] = max(0, input_tokens - cached)
-    if output_tokens is not None:
-        usage["output"] = max(0, output_tokens - reasoning)
+    cached = usage.cached or 0
+    reasoning = usage.reasoning or 0
+    out: dict[str, int] = {}
+    if usage.input is not None:
+        out["input"] = max(0, usage.input - cached)
+    if usage.output is not None:
+        out["output"] = max(0, usage.output - reasoning)
     if cached:
-        usage["input_cached_tokens"] = cached
+        out["input_cached_tokens"] = cached
     if reasoning:
-        usage["output_reasoning_tokens"] = reasoning
-    if input_tokens is not None or output_tokens is not None:
-        usage["total"] = (input_tokens or 0) + (output_tokens or 0)
-    return usage
+        out["output_reasoning_tokens"] = reasoning
+    if usage:
+        out["total"] = (usage.input or 0) + (usage.output or 0)
+    return out
 
 
 def _parameters(attributes: Mapping[str, Any]) -> dict[str, Any]:
-    return {
+    parameters = {
         key.removeprefix(_REQUEST_PREFIX): list(value) if isinstance(value, tuple) else value
         for key, value in attributes.items()
         if key.startswith(_REQUEST_PREFIX) and key != "gen_ai.request.model"
     }
+    invocation = attributes.get("llm.invocation_parameters")  # OpenInference: a JSON object
+    if isinstance(invocation, str) and not parameters:
+        try:
+            decoded = json.loads(invocation)
+        except ValueError:
+            decoded = None
+        if isinstance(decoded, dict):
+            parameters = {key: value for key, value in decoded.items() if key != "model"}
+    return parameters
 
 
 def span_attributes(span: ReadableSpan, root: bool) -> dict[str, str | bool]:
     """What Langfuse needs on this span that it cannot read from the span as it is."""
     attributes = span.attributes or {}
     added: dict[str, str | bool] = {}
-    kind = observation_type(span)
+    view = view_of(span)
+    kind = observation_type(span, view)
     if kind is not None and OBSERVATION_TYPE not in attributes:
         added[OBSERVATION_TYPE] = kind
     if root and "langfuse.trace.name" not in attributes:
         added["langfuse.trace.name"] = span.name
     if root and span.parent is not None:  # under an upstream caller: Langfuse takes it as the root
         added[APP_ROOT] = True  # only by this flag (its root test: no parent id, or this)
-    inputs, outputs = messages_of(span)
-    if inputs and "langfuse.observation.input" not in attributes:
-        added["langfuse.observation.input"] = _messages_json(inputs)
-    if outputs and "langfuse.observation.output" not in attributes:
-        added["langfuse.observation.output"] = _messages_json(outputs[:1])
-    if kind in ("generation", "embedding"):
-        model = next((attributes[key] for key in MODEL_KEYS if attributes.get(key)), None)
-        if model is not None:
-            added["langfuse.observation.model.name"] = str(model)
-        parameters = _parameters(attributes)
-        if parameters:
-            added["langfuse.observation.model.parameters"] = json.dumps(parameters, default=str)
-        usage = _usage(attributes)
-        if usage:
-            added["langfuse.observation.usage_details"] = json.dumps(usage)
+    if view is not None:
+        _add_view(added, attributes, view, kind)
     status = span.status
     if status.status_code is StatusCode.ERROR:
         added["langfuse.observation.level"] = "ERROR"
         if status.description:
             added["langfuse.observation.status_message"] = status.description
     return added
+
+
+def _add_view(
+    added: dict[str, str | bool], attributes: Mapping[str, Any], view: GenAiView, kind: str | None
+) -> None:
+    inputs = _input(view)
+    if "langfuse.observation.input" not in attributes:
+        if inputs:
+            added["langfuse.observation.input"] = _messages_json(inputs)
+        elif view.tool_arguments is not None:
+            added["langfuse.observation.input"] = view.tool_arguments
+    if "langfuse.observation.output" not in attributes:
+        if view.output_messages:
+            added["langfuse.observation.output"] = _messages_json(view.output_messages[:1])
+        elif view.tool_result is not None:
+            added["langfuse.observation.output"] = view.tool_result
+    if kind in ("generation", "embedding"):
+        if view.model is not None:
+            added["langfuse.observation.model.name"] = view.model
+        parameters = _parameters(attributes)
+        if parameters:
+            added["langfuse.observation.model.parameters"] = json.dumps(parameters, default=str)
+        usage = _usage(view.usage)
+        if usage:
+            added["langfuse.observation.usage_details"] = json.dumps(usage)
 
 
 def trace_attributes(spans: Sequence[ReadableSpan], roots: set[int]) -> dict[int, dict[str, str | bool]]:

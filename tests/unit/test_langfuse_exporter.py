@@ -140,3 +140,80 @@ def test_observation_types_and_usage_follow_langfuse() -> None:
         "total": 40,
     }
     assert "langfuse.trace.name" not in added
+
+
+def test_openllmetry_and_openinference_spans_become_generations_with_input_system_output_and_usage() -> None:
+    openllmetry = span(
+        1,
+        None,
+        "openai.chat",
+        **{
+            "llm.request.type": "chat",
+            "gen_ai.system": "openai",
+            "gen_ai.request.model": "gpt-4o",
+            "gen_ai.prompt.0.role": "system",
+            "gen_ai.prompt.0.content": "Be brief.",
+            "gen_ai.prompt.1.role": "user",
+            "gen_ai.prompt.1.content": "Hi?",
+            "gen_ai.completion.0.role": "assistant",
+            "gen_ai.completion.0.content": "Hello.",
+            "gen_ai.usage.prompt_tokens": 7,
+            "gen_ai.usage.completion_tokens": 2,
+        },
+    )
+    openinference = span(
+        2,
+        None,
+        "ChatCompletion",
+        **{
+            "openinference.span.kind": "LLM",
+            "llm.model_name": "gpt-4o",
+            "llm.input_messages.0.message.role": "system",
+            "llm.input_messages.0.message.content": "Be brief.",
+            "llm.input_messages.1.message.role": "user",
+            "llm.input_messages.1.message.content": "Hi?",
+            "llm.output_messages.0.message.role": "assistant",
+            "llm.output_messages.0.message.content": "Hello.",
+            "llm.token_count.prompt": 7,
+            "llm.token_count.completion": 2,
+            "llm.invocation_parameters": '{"temperature": 0.1, "model": "gpt-4o"}',
+        },
+    )
+    for one in (openllmetry, openinference):
+        added = span_attributes(one, root=True)
+        assert added["langfuse.observation.type"] == "generation"
+        assert added["langfuse.observation.model.name"] == "gpt-4o"
+        assert json.loads(str(added["langfuse.observation.input"])) == [
+            {"role": "system", "content": "Be brief."},
+            {"role": "user", "content": "Hi?"},
+        ]
+        assert json.loads(str(added["langfuse.observation.output"])) == [
+            {"role": "assistant", "content": "Hello."}
+        ]
+        assert json.loads(str(added["langfuse.observation.usage_details"])) == {
+            "input": 7,
+            "output": 2,
+            "total": 9,
+        }
+    parameters = span_attributes(openinference, root=True)["langfuse.observation.model.parameters"]
+    assert json.loads(str(parameters)) == {"temperature": 0.1}
+
+
+def test_system_instructions_lead_the_langfuse_input() -> None:
+    added = span_attributes(
+        span(
+            1,
+            None,
+            "chat",
+            **{
+                "gen_ai.operation.name": "chat",
+                "gen_ai.system_instructions": '[{"type": "text", "content": "Answer in French."}]',
+                "gen_ai.input.messages": '[{"role": "user", "parts": [{"type": "text", "content": "Hi"}]}]',
+            },
+        ),
+        root=True,
+    )
+    assert json.loads(str(added["langfuse.observation.input"])) == [
+        {"role": "system", "content": "Answer in French."},
+        {"role": "user", "content": "Hi"},
+    ]
