@@ -92,7 +92,8 @@ def main() -> None:
         with track_run(
             "researcher", "question", provider=PROVIDER, model=MODEL, conversation_id="demo"
         ) as run:
-            run.log_event("question.received", {"index": index})
+            # PII in what the app records: the store (and `trace last`) show <EMAIL> instead
+            run.log_event("question.received", {"index": index, "asked_by": "jane.doe@example.com"})
             run.associate_commit(
                 "9fceb02d0ae598e95dc970b74767f19372d61af8", repo="https://example.com/agent.git"
             )
