@@ -17,7 +17,7 @@ from typing import Any
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.trace import StatusCode
 
-from instrumentations.genai_view import GenAiView, Message, Usage, genai_view
+from instrumentations.genai_view import DUPLICATE_OF, GenAiView, Message, Usage, genai_view
 
 APP_ROOT = "langfuse.internal.is_app_root"
 OBSERVATION_TYPE = "langfuse.observation.type"
@@ -144,6 +144,8 @@ def span_attributes(span: ReadableSpan, root: bool) -> dict[str, str | bool]:
     added: dict[str, str | bool] = {}
     view = view_of(span)
     kind = observation_type(span, view)
+    if DUPLICATE_OF in attributes:  # a second record of a model call: no second generation
+        kind = "span"
     if kind is not None and OBSERVATION_TYPE not in attributes:
         added[OBSERVATION_TYPE] = kind
     if root and "langfuse.trace.name" not in attributes:

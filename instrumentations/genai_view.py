@@ -22,6 +22,9 @@ from typing import Any
 Events = Iterable[tuple[str, Mapping[str, Any]]]
 
 OPERATION = "gen_ai.operation.name"
+# Set by the distro on the second span of one model call recorded by two instrumentations:
+# such a span has no view, so every reader counts the call once.
+DUPLICATE_OF = "otel_distro.genai.duplicate_of"
 INPUT_MESSAGES = "gen_ai.input.messages"
 OUTPUT_MESSAGES = "gen_ai.output.messages"
 SYSTEM_INSTRUCTIONS = "gen_ai.system_instructions"
@@ -440,7 +443,9 @@ def convention_of(attributes: Mapping[str, Any]) -> str | None:
 
 def genai_view(attributes: Mapping[str, Any], events: Events = ()) -> GenAiView | None:
     """The GenAI view of a span (its attributes and ``(name, attributes)`` events), or ``None``
-    when it is no GenAI span in any convention."""
+    when it is no GenAI span in any convention, or the second record of a call (DUPLICATE_OF)."""
+    if DUPLICATE_OF in attributes:
+        return None
     event_list = [(name, attrs or {}) for name, attrs in events]
     convention = convention_of(attributes)
     if convention is None:

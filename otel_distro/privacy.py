@@ -15,6 +15,7 @@ from functools import partial
 from pathlib import Path
 
 from otel_distro.components import Problems
+from otel_distro.runtime.files import private_dirs
 from otel_distro.settings import Settings
 from processors.base import RecordProcessor
 
@@ -30,7 +31,7 @@ def install_key(store_dir: Path) -> bytes:
         return path.read_bytes().strip()
     except FileNotFoundError:
         pass
-    store_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    private_dirs(store_dir)
     key = secrets.token_hex(32).encode()
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -59,16 +60,21 @@ def hash_key(settings: Settings) -> bytes:
 
 
 def privacy_processors(settings: Settings, problems: Problems | None = None) -> list[RecordProcessor]:
-    """Hashing first, then the content filter (when inputs or outputs are not to be kept), then
-    redaction (when on), as every record must pass them before exporters.
+    """The second span of a model call two instrumentations recorded marked first, then hashing,
+    the content filter (when inputs or outputs are not to be kept) and redaction (when on), as
+    every record must pass them before exporters.
 
     With presidio on (or an NER model named), a free-text scan follows the fast path.
     """
+    from processors.genai_duplicates import DuplicateModelCalls
     from processors.hashing import ProjectHashingProcessor
 
     problems = problems or Problems()
     key = hash_key(settings)
-    chain: list[RecordProcessor] = [ProjectHashingProcessor(key, settings.project_keys)]
+    chain: list[RecordProcessor] = [
+        DuplicateModelCalls(),
+        ProjectHashingProcessor(key, settings.project_keys),
+    ]
     if not (settings.record_inputs and settings.record_outputs):
         from processors.content_filter import ContentFilter
 
