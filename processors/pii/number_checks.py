@@ -87,9 +87,95 @@ def is_card_number(match: re.Match[str]) -> bool:
     return 12 <= len(number) <= 19 and _card_prefix(number) and luhn_valid(number)
 
 
+# IBAN lengths by country (ISO 13616 registry), for IBANs written with dashes: a code of
+# letters and digits in groups of four ("AB12-CD34-…") is more often a licence key or an order
+# number, so its country and length must fit too.
+_IBAN_LENGTHS = {
+    "AD": 24,
+    "AE": 23,
+    "AL": 28,
+    "AT": 20,
+    "AZ": 28,
+    "BA": 20,
+    "BE": 16,
+    "BG": 22,
+    "BH": 22,
+    "BR": 29,
+    "BY": 28,
+    "CH": 21,
+    "CR": 22,
+    "CY": 28,
+    "CZ": 24,
+    "DE": 22,
+    "DK": 18,
+    "DO": 28,
+    "EE": 20,
+    "EG": 29,
+    "ES": 24,
+    "FI": 18,
+    "FO": 18,
+    "FR": 27,
+    "GB": 22,
+    "GE": 22,
+    "GI": 23,
+    "GL": 18,
+    "GR": 27,
+    "GT": 28,
+    "HR": 21,
+    "HU": 28,
+    "IE": 22,
+    "IL": 23,
+    "IQ": 23,
+    "IS": 26,
+    "IT": 27,
+    "JO": 30,
+    "KW": 30,
+    "KZ": 20,
+    "LB": 28,
+    "LC": 32,
+    "LI": 21,
+    "LT": 20,
+    "LU": 20,
+    "LV": 21,
+    "MC": 27,
+    "MD": 24,
+    "ME": 22,
+    "MK": 19,
+    "MR": 27,
+    "MT": 31,
+    "MU": 30,
+    "NL": 18,
+    "NO": 15,
+    "PK": 24,
+    "PL": 28,
+    "PS": 29,
+    "PT": 25,
+    "QA": 29,
+    "RO": 24,
+    "RS": 22,
+    "SA": 24,
+    "SC": 31,
+    "SE": 24,
+    "SI": 19,
+    "SK": 24,
+    "SM": 27,
+    "ST": 25,
+    "SV": 28,
+    "TL": 23,
+    "TN": 24,
+    "TR": 26,
+    "UA": 29,
+    "VA": 22,
+    "VG": 24,
+    "XK": 20,
+}
+
+
 def iban_valid(candidate: str) -> bool:
-    compact = candidate.replace(" ", "").replace("\u00a0", "").upper()
+    compact = candidate.replace(" ", "").replace("\u00a0", "").replace("-", "").upper()
     if not 15 <= len(compact) <= 34:
+        return False
+    if "-" in candidate and _IBAN_LENGTHS.get(compact[:2]) != len(compact):
         return False
     rearranged = compact[4:] + compact[:4]
     try:
@@ -162,6 +248,7 @@ def _regions_for(first_digit: str) -> tuple[str, ...]:
 
 _EXTENSION = re.compile(r"\s?(?:x|ext\.?)\s?\d{1,6}$")
 _DECIMAL = re.compile(r"\d{1,3}\.\d{5,}")  # a coordinate or a measure: "37.7749295"
+_DOTTED_QUAD = re.compile(r"\d{1,3}(?:\.\d{1,3}){3}")  # an IPv4 address, valid or not ("192.168.1.256")
 _DATE_LIKE = re.compile(r"\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{4}")
 
 
@@ -232,6 +319,8 @@ def is_phone_number(match: re.Match[str]) -> bool:
     digits = _digits(_EXTENSION.sub("", candidate))  # "+1-544-668-3523x24395": the extension aside
     dated = _DATE_LIKE.match(candidate) or (candidate[0] != "+" and _DATE_LIKE.search(candidate))
     if not 8 <= len(digits) <= 15 or dated or _DECIMAL.fullmatch(candidate):
+        return False
+    if _DOTTED_QUAD.fullmatch(candidate):  # "192.168.1.256": not an address, nor a phone number
         return False
     end = match.end()
     text = match.string

@@ -9,8 +9,6 @@ entropy for generic secrets: :mod:`processors.pii.number_checks` and
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from dataclasses import dataclass
 from functools import cache
 
 from processors.pii.number_checks import (
@@ -21,62 +19,25 @@ from processors.pii.number_checks import (
     is_phone_number,
     reads_as_one_number,
 )
+from processors.pii.provider_tokens import provider_recognizers
+from processors.pii.recognizer import B1 as _B1
+from processors.pii.recognizer import BK1 as _BK1
+from processors.pii.recognizer import E as _E
+from processors.pii.recognizer import Recognizer
+from processors.pii.recognizer import after_escape as _after_escape
 from processors.pii.secret_checks import (
     SECRET_KEY_WORDS,
+    SECRET_OPERATORS,
+    SECRET_VALUE,
     SLUG,
     is_bearer_token,
     is_header_secret,
+    is_jwt,
     is_option_secret,
     is_secret_value,
 )
 
-
-@dataclass(frozen=True)
-class Recognizer:
-    """One entity type: where to look, and what confirms a candidate."""
-
-    entity: str
-    pattern: re.Pattern[str]
-    validate: Callable[[re.Match[str]], bool] | None = None
-    group: int = 0  # the part of the match that is replaced (0: all of it)
-    # Cheap tests first: the pattern runs only if one of these substrings is in the text,
-    # and, for digit-based entities, only if the text has a digit at all.
-    hints: tuple[str, ...] = ()
-    digits: bool = False
-    digit_run: bool = False  # needs seven digits apart by at most two separators (cards, phones, ...)
-    # Needs this many digits apart only by characters of NUMBER_SEPARATORS: checked on the
-    # text's skeleton (see digit_skeleton), which costs a few µs where the pattern would stop
-    # at every digit of a long text.
-    min_digits: int = 0
-    hint_pattern: re.Pattern[str] | None = None  # must match somewhere (a fast pattern: it scans)
-    # Must match the casefolded text: a case-insensitive gate without (?i), which makes ``re``
-    # scan a long text several times slower (casefolding keeps every case a (?i) pattern matches).
-    folded_pattern: re.Pattern[str] | None = None
-    # A candidate the validator rejects may hold a valid value next to other digits ("4111 1111
-    # 1111 1111 12/26", two phone numbers in a row): its pieces (matches of this pattern) are
-    # tried in runs, longest first, and the valid runs are replaced.
-    parts: re.Pattern[str] | None = None
-    part_check: Callable[[str], bool] | None = None  # what a run of pieces must look like to be tried
-
-
-# Word characters at a value's boundaries are those of Latin scripts: a value glued to a letter
-# of another script ("電話番号は090-1234-5678です") still starts and ends one. A JSON or repr
-# escape before a value (\n, \t, \r, and \uXXXX: GenAI message content is JSON text, which
-# json.dumps writes in ASCII) separates too, though its last character is a word character.
-# The start is checked after a value's first character (see below: a pattern that starts with a
-# character lets ``re`` skip ahead to it).
-
-
-def _after_escape(consumed: str = "") -> str:
-    """Lookbehinds: a JSON escape right before a value whose first ``consumed`` characters matched."""
-    return rf"(?<=\\[nrt]{consumed})|(?<=\\u[0-9A-Fa-f]{{4}}{consumed})"
-
-
-# checked after a value's first character; after its last; and for keys, where "_" separates
-# ("key_AKIA…")
-_B1 = r"(?:(?<![A-Za-z0-9_\u00c0-\u024f].)|" + _after_escape(r".") + r")"
-_E = r"(?![A-Za-z0-9_\u00c0-\u024f])"
-_BK1 = r"(?:(?<![A-Za-z0-9\u00c0-\u024f].)|" + _after_escape(r".") + r")"
+__all__ = ["ENTITIES", "Recognizer", "recognizers"]
 
 
 # Speed on long texts: ``re`` skips ahead only to where a pattern's first character can match,
@@ -91,8 +52,14 @@ def recognizers() -> tuple[Recognizer, ...]:
     """The recognizers, in the order they apply: compiled on first use (about 8 ms), not at import."""
     # how each of SECRET_KEY_WORDS ends, then what must follow it: on the casefolded text
     secret_gate = re.compile(
-        r"(?:key|secret|token|pass(?:w(?:or)?d|phrase)?|pwd|auth|sig|signature|session[_-]?id|wort"
-        r"|se(?:ñ|n)a|senha|passe|пароль|has(?:ł|l)o|woord|senord|ワード|码|碼)[\\\"']*\s*[:=\uff1a]"
+        # a key word (past a suffix: "password_super_secure"), then what starts an operator, an
+        # argument, an element's text or a quoted value; or a type, then "=". The words grouped
+        # by their first letter: one test where the text has one of them.
+        r"(?:key|s(?:ecret|ig(?:nature)?|ession(?:[_-]?id)?|e[ñn]a|enha|enord)|token"
+        r"|p(?:ass(?:w(?:or)?d|phrase|e)?|wd?)|auth|cred(?:s|entials?)|login|wort|has[łl]o|woord|пароль"
+        r"|ワード|码|碼)"
+        r"(?:[_-][\w-]{0,60}+)?[\\\"']*\s*(?:[:=\uff1a]|>[^<\n]{1,256}</|[?.+!|]\|?=|[,(]\s*@?\\*[\"']|@?[\"']"
+        r"|[a-z&'\[\]<>* ]{2,40}=)"
     )
     return (
         Recognizer(
@@ -101,7 +68,7 @@ def recognizers() -> tuple[Recognizer, ...]:
             # counted as anything else): to its END line or, cut short (an attribute truncated by a
             # length limit), to the next END line or the end of the text.
             re.compile(
-                r"-----BEGIN[A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----(?:(?!-----END)[\s\S])*"
+                r"-----BEGIN[A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----(?:[^-]++|-(?!----END))*+"
                 r"(?:-----END[A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----)?"
             ),
             hints=("PRIVATE KEY",),
@@ -121,9 +88,13 @@ def recognizers() -> tuple[Recognizer, ...]:
         ),
         Recognizer(
             "JWT",
-            # signed or not (an empty signature)
-            re.compile(r"e" + _B1 + r"yJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*"),
-            hints=("eyJ",),
+            # signed or not (an empty signature, or none), or wrapped in base64 once more ("ZXlK…")
+            re.compile(
+                r"(?:e" + _B1 + r"yJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}(?:\.[A-Za-z0-9_-]*)?"
+                r"|Z" + _BK1 + r"XlK[A-Za-z0-9+/]{40,}={0,2})"
+            ),
+            validate=is_jwt,
+            hints=("eyJ", "ZXlK"),
         ),
         Recognizer(
             "BEARER_TOKEN",
@@ -138,33 +109,7 @@ def recognizers() -> tuple[Recognizer, ...]:
             validate=lambda m: not SLUG.fullmatch(m.group(0)),
             hints=("sk-",),
         ),
-        Recognizer(
-            "API_KEY", re.compile(r"A" + _BK1 + r"(?:KIA|SIA)[0-9A-Z]{16}" + _E), hints=("AKIA", "ASIA")
-        ),
-        Recognizer(
-            "API_KEY",
-            re.compile(r"g" + _BK1 + r"(?:h[pousr]_[A-Za-z0-9]{36,}|ithub_pat_[A-Za-z0-9_]{22,})"),
-            hints=("gh", "github_pat_"),
-        ),
-        Recognizer(
-            "API_KEY",
-            re.compile(r"x" + _BK1 + r"(?:ox[abposr]|app)-[A-Za-z0-9-]{10,}"),
-            hints=("xox", "xapp-"),
-        ),
-        Recognizer(  # Google (AIza), Stripe keys and webhook secrets, GitLab, Hugging Face and npm tokens
-            "API_KEY",
-            re.compile(
-                r"[Agrswhn]"
-                + _BK1
-                + r"(?:(?<=A)Iza[0-9A-Za-z_-]{35}|(?<=[rs])k_(?:live|test)_[0-9A-Za-z]{20,}"
-                r"|(?<=w)hsec_[0-9A-Za-z]{24,}|(?<=g)lpat-[0-9A-Za-z_-]{20,}|(?<=h)f_[A-Za-z0-9]{34,}"
-                + _E
-                + r"|(?<=n)pm_[A-Za-z0-9]{36,}"
-                + _E
-                + ")"
-            ),
-            hints=("AIza", "k_live_", "k_test_", "whsec_", "glpat-", "hf_", "npm_"),
-        ),
+        *provider_recognizers(),
         Recognizer(  # a Slack webhook's path is its secret
             "API_KEY",
             re.compile(r"hooks\.slack\.com/(?:services|workflows|triggers)/([A-Za-z0-9_/-]{20,})"),
@@ -193,7 +138,8 @@ def recognizers() -> tuple[Recognizer, ...]:
             re.compile(
                 r"(?<![\w-])(?:--(?:password|passwd|pass|api[_-]key|apikey|token|auth-token|access-token|secret"
                 r"|client-secret)[ \t]+|(?<=curl )(?:[^\n|;&]*?[ \t])??(?:-u|--user)[ \t]+[^\s:]+:)"
-                r"([^\s-]\S*)"
+                # a quote around the value stays ("curl -u 'admin:pw'")
+                r"[\"']?([^\s\"'-](?:\S*[^\s\"'])?)"
             ),
             validate=is_option_secret,
             group=1,
@@ -202,22 +148,24 @@ def recognizers() -> tuple[Recognizer, ...]:
         ),
         Recognizer(
             "SECRET",
-            # The key word after a non-letter, a JSON escape or a lower-case letter (camelCase:
-            # dbPassword); escaped quotes (tool-call arguments are JSON in JSON) and "=>" (Ruby,
-            # PHP) before the value; a quoted value runs to its closing quote, spaces and all.
+            # The key word (with a prefix or suffix: db_password, AWSToken, apikey_myservice) after a
+            # non-letter, a JSON escape, a lower-case letter (camelCase: dbPassword) or an acronym;
+            # then an operator (":", "=", ":=", "?=", "==", "=>", a type and "=", ...), an element's
+            # ">", a call's "(" or a first argument's ","; escaped quotes (tool-call arguments are
+            # JSON in JSON) around the key; a quoted value runs to its closing quote, spaces and all.
             re.compile(
                 # the first letters of SECRET_KEY_WORDS first: re skips ahead to them (4x faster)
                 r"(?i)(?=[spematdkchwl\u043f\u30d1\u5bc6])(?:(?<![a-z0-9])|"
                 + _after_escape()
-                + r"|(?-i:(?<=[a-z0-9])(?=[A-Z])))"
-                rf"({SECRET_KEY_WORDS})\\*[\"']?\s*(?:=>|[:=\uff1a](?!=))\s*(?:b?\\*[\"'])?"
-                # quoted: to the closing quote (escapes inside a plain one); else to a separator
-                r"((?<=[^\\]\")(?:[^\"\\\n]|\\.)+|(?<=\\\")[^\"\\\n]+|(?<=')[^'\\\n]+"
-                r"|(?:[^\s\"',;&\\\u3000-\u9fff\uac00-\ud7af\uff01-\uff0f\uff1a-\uff20]|&(?!\w+=))+)"
+                + r"|(?-i:(?<=[a-z0-9])(?=[A-Z]))|(?-i:(?<=[A-Z])(?=[A-Z][a-z])))"
+                + SECRET_KEY_WORDS
+                + SECRET_OPERATORS
+                + SECRET_VALUE
             ),
             validate=is_secret_value,
-            group=2,
-            hints=(":", "=", "\uff1a"),  # between the word and the value (a full-width colon too)
+            group=4,
+            # between the word and the value (a full-width colon too), or around a quoted value
+            hints=(":", "=", "\uff1a", '"', "'", "</"),
             folded_pattern=secret_gate,
         ),
         Recognizer(
@@ -256,16 +204,29 @@ def recognizers() -> tuple[Recognizer, ...]:
             digits=True,
             digit_run=True,
         ),
+        Recognizer(  # written with dots: "536.22.1234" (not "536.22.1234.5", a version)
+            "US_SSN",
+            re.compile(
+                r"\d(?:(?<![A-Za-z0-9_.\u00c0-\u024f]\d)|"
+                + _after_escape(r"\d")
+                + r")\d\d(?<!000)(?<!666)(?<!9\d\d)\.(?!00)\d{2}\.(?!0000)\d{4}"
+                + _E
+                + r"(?!\.\d)"
+            ),
+            hint_pattern=re.compile(r"\.\d\d\.\d{4}"),
+            digits=True,
+        ),
         Recognizer(  # before cards: the digits of a spaced IBAN can pass for a card number
             "IBAN_CODE",
             re.compile(
-                r"[A-Z](?:(?<![A-Za-z0-9_\u00c0-\u024f][A-Z])|" + _after_escape(r"[A-Z]") + r")"
-                r"[A-Z]\d{2}(?:[ \u00a0]?[A-Z0-9]{4}){2,7}(?:[ \u00a0]?[A-Z0-9]{1,4})?" + _E
+                # a country code and check digits first: most capitals are not followed by them
+                r"[A-Z](?=[A-Z]\d\d)(?:(?<![A-Za-z0-9_\u00c0-\u024f][A-Z])|" + _after_escape(r"[A-Z]") + r")"
+                r"[A-Z]\d{2}(?:[ \u00a0-]?[A-Z0-9]{4}){2,7}(?:[ \u00a0-]?[A-Z0-9]{1,4})?" + _E
             ),
             validate=lambda m: iban_valid(m.group(0)),
             digits=True,
             digit_run=True,
-            parts=re.compile(r"[^ \u00a0]+"),  # "ES13 2664 … 7889 O s unos": the "O" is not part of it
+            parts=re.compile(r"[^ \u00a0-]+"),  # "ES13 2664 … 7889 O s unos": the "O" is not part of it
         ),
         Recognizer(
             "CREDIT_CARD",
@@ -297,7 +258,9 @@ def recognizers() -> tuple[Recognizer, ...]:
             "IP_ADDRESS",
             re.compile(
                 r"(?:(?<![A-Za-z0-9_:\u00c0-\u024f])|" + _after_escape() + r")"
-                r"(?:[0-9A-Fa-f]{1,4}:|:){2,7}(?::|[0-9A-Fa-f]{1,4})(?![A-Za-z0-9_:\u00c0-\u024f])"
+                r"(?:[0-9A-Fa-f]{1,4}:|:){2,7}(?::|[0-9A-Fa-f]{1,4})"
+                # a ":" after it ends a sentence's clause ("for 2001:db8::1: timeout")
+                r"(?![A-Za-z0-9_\u00c0-\u024f]|:[0-9A-Fa-f:])"
             ),
             validate=is_ipv6_address,
             hints=(":",),

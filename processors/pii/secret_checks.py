@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import math
 import re
 from collections import Counter
@@ -17,7 +19,7 @@ def shannon_entropy(text: str) -> float:
 # Values that stand for a secret without being one: SQL parameters ($1, :password, @api_key),
 # environment and template references (${API_KEY}, $API_KEY, {{ secrets.X }}), masks, nulls.
 _PLACEHOLDER = re.compile(
-    r"\$\d+|[:@][a-z_][a-z0-9_]*|\$\{.*|\$[A-Z_][A-Z0-9_]*|\{\{.*|%\(\w+\)s|\*+|(?i:null|none|nil|undefined)"
+    r"\$\d+|[:@][a-z_][a-z0-9_]*|\$[{(].*|\$[A-Z_][A-Z0-9_]*|\$[a-z_][a-z0-9_]*|\{\{.*|%\(\w+\)s|\*+|(?i:null|none|nil|undefined)"
 )
 
 
@@ -41,29 +43,177 @@ _NAME = re.compile(r"[a-z]+\d{0,2}(?:[-_./][a-z]+\d{0,2})+|[A-Za-z]*?(?:[A-Z]*[a
 def _is_code(value: str) -> bool:
     """A type, an attribute, or a call or subscript of a name ("os.getenv(", "params[", "Hash::make(");
     not a random value with a bracket in it ("kx0oogz1(63ynY", "rT(ZkczV")."""
-    call = _CALL.match(value)
+    call = _CALL.match(value.removeprefix("[]").lstrip("&*"))  # []byte(…), &config.key, *ptr
     if call is not None:
         name = call.group(1)
         return any(mark in name for mark in (".", "::", "->", "_")) or bool(_NAME.fullmatch(name))
     return _CODE_VALUE.fullmatch(value) is not None
 
 
+# A suffix that makes a key word name something about the secret, not the secret itself
+# ("token_count", "api_key_id", "token_url", "secret_name", "password_policy").
+_NOT_SECRET_SUFFIX = frozenset(
+    (
+        "age",
+        "arn",
+        "at",
+        "budget",
+        "changed",
+        "count",
+        "created",
+        "days",
+        "dir",
+        "enabled",
+        "endpoint",
+        "env",
+        "expiration",
+        "expire",
+        "expired",
+        "expires",
+        "expiry",
+        "field",
+        "fields",
+        "file",
+        "filename",
+        "format",
+        "header",
+        "hint",
+        "hours",
+        "id",
+        "ids",
+        "in",
+        "index",
+        "keys",
+        "kind",
+        "label",
+        "len",
+        "length",
+        "lifetime",
+        "limit",
+        "list",
+        "location",
+        "max",
+        "method",
+        "min",
+        "mode",
+        "name",
+        "names",
+        "pairs",
+        "param",
+        "path",
+        "pattern",
+        "policy",
+        "prefix",
+        "provider",
+        "rate",
+        "ref",
+        "regex",
+        "required",
+        "reset",
+        "rotation",
+        "rule",
+        "rules",
+        "scheme",
+        "set",
+        "size",
+        "source",
+        "store",
+        "strength",
+        "timeout",
+        "tokens",
+        "ttl",
+        "type",
+        "types",
+        "updated",
+        "uri",
+        "url",
+        "usage",
+        "var",
+        "version",
+        "window",
+    )
+)
+_SUFFIX_PART = re.compile(r"[^_-]+")
+# Not random: a number, a truth value, a URL, a path, a date.
+_PLAIN_VALUE = re.compile(
+    r"[\d.,:+-]+|(?i:true|false|yes|no|on|off)|\w+://.*|[~.]?/.*|\d{4}-\d\d-\d\d.*|arn:.*"
+)
+_ENV_NAME = re.compile(r"[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+")  # DB_PASSWORD: the name of a setting
+
+
+def _element_opened(text: str, start: int) -> bool:
+    """``<`` opens the element whose name ends at ``start``'s key word (``<db_password>``)."""
+    while start > 0 and (text[start - 1].isalnum() or text[start - 1] in "_.:-"):
+        start -= 1
+    return start > 0 and text[start - 1] == "<"
+
+
+def _first_argument(text: str, start: int) -> bool:
+    """The quoted key word is a call's first argument: ``setProperty("X_TOKEN", …``."""
+    while start > 0 and (text[start - 1].isalnum() or text[start - 1] in "_.-"):
+        start -= 1
+    while start > 0 and text[start - 1] in "\"'\\":
+        start -= 1
+    while start > 0 and text[start - 1] in " \t":
+        start -= 1
+    return start > 0 and text[start - 1] == "("
+
+
+def _operator_fits(match: re.Match[str], operator: str, value: str) -> bool:
+    """An element's text, a first argument and a spaced quoted value need their context."""
+    text = match.string
+    bare = operator.strip(" \t")
+    if bare == ">":
+        return _element_opened(text, match.start(1)) and text.startswith("</", match.end(4))
+    if bare.endswith(","):
+        return _first_argument(text, match.start(1))
+    if not bare:  # password "…": a quoted value after a space
+        return _ENV_NAME.fullmatch(value) is None
+    return True
+
+
+# Words after which a value is a password or a user's credentials, though not always one
+# ("credentials: include", "login: true"), as after a password word with a suffix.
+_CREDENTIAL_WORDS = frozenset(("creds", "credential", "credentials", "login"))
+
+
+def _password_like(value: str) -> bool:
+    """Not a plain word, a name or a setting: "Tr0ub4dor&3", not "strict" or "same-origin"."""
+    return (
+        len(value) >= 6
+        and not (value.isalpha() and value.islower())
+        and not _NAME.fullmatch(value)
+        and not _ENV_NAME.fullmatch(value)
+        and not _PLAIN_VALUE.fullmatch(value)
+    )
+
+
 def is_secret_value(match: re.Match[str]) -> bool:
     """After a password-like word, any value is a secret; after key/token words, a random-looking one."""
-    value = match.group(2)
+    word, core, operator, value = match.group(1, 2, 3, 4)
     if _stands_for_secret(value) or value.endswith(":"):  # a YAML key on the next line: no value here
         return False
-    word = match.group(1)
     bare = value.rstrip(")]};,")
     if not any(ch.isalnum() for ch in bare) or bare in ("[", "{", "(", "[]", "{}", "()"):
         return False  # punctuation or an empty literal: code, not a value
-    if _is_code(bare) or bare.casefold().endswith(word.casefold().replace("-", "_")):
+    if _is_code(bare) or bare.casefold().endswith(core.casefold().replace("-", "_")):
         return False  # code, or a variable named after the key ("password=password")
-    if _PASSWORD_WORDS.fullmatch(word):
-        if word.casefold() == "pwd" and value.startswith(("/", "~")):
+    if not _operator_fits(match, operator, value):
+        return False
+    suffix = word[len(core) :]
+    if suffix:  # "password_super_secure", "apikey_myservice", "token_url"
+        parts = _SUFFIX_PART.findall(suffix)
+        if not parts or parts[-1].casefold() in _NOT_SECRET_SUFFIX or _PLAIN_VALUE.fullmatch(value):
+            return False
+        if _PASSWORD_WORDS.fullmatch(core):
+            return _password_like(value)
+    elif core.casefold() in _CREDENTIAL_WORDS:
+        return _password_like(value)
+    elif _PASSWORD_WORDS.fullmatch(core):
+        if core.casefold() == "pwd" and value.startswith(("/", "~")):
             return False  # PWD is also the working directory's variable: a path there is not a password
         # a rule, not a password: "Password: must be at least 8 characters", "Passwort: mindestens 12"
-        rest = match.string[match.end(2) : match.end(2) + 2]
+        rest = match.string[match.end(4) : match.end(4) + 2]
         rule = (
             value.isalpha()
             and (value.islower() or value.istitle())
@@ -73,7 +223,11 @@ def is_secret_value(match: re.Match[str]) -> bool:
         return len(value) >= 4 and not rule
     # a key or token is random: one word, not a name ("authToken", "oauth2-proxy", "eos_token")
     return (
-        len(value) >= 8 and " " not in value and shannon_entropy(value) >= 3.0 and not _NAME.fullmatch(value)
+        len(value) >= 8
+        and " " not in value
+        and shannon_entropy(value) >= 3.0
+        and not _NAME.fullmatch(value)
+        and not _ENV_NAME.fullmatch(value)
     )
 
 
@@ -107,8 +261,21 @@ _METAVAR = re.compile(
 
 
 def is_option_secret(match: re.Match[str]) -> bool:
-    value = match.group(1).strip("\"'[](){}<>,;|")
-    return not (_METAVAR.fullmatch(value) or _stands_for_secret(value) or value.isdigit())
+    raw = match.group(1)
+    value = raw.strip("\"'[](){}<>,;|")
+    return not (
+        _METAVAR.fullmatch(raw) or _METAVAR.fullmatch(value) or _stands_for_secret(value) or value.isdigit()
+    )
+
+
+# What a documented example or a template puts where a token's body goes: "ghp_xxxx…",
+# "AKIAXXXXXXXXXXXXXXXX", "xoxb-your-token-here", "sk_live_0000…".
+_TOKEN_PLACEHOLDER = re.compile(r"(.)\1{7}|[-_.](?:your|my)[-_]|[-_.](?:here|example|placeholder)$")
+
+
+def is_token(match: re.Match[str]) -> bool:
+    """A provider's token, not a placeholder in its format."""
+    return _TOKEN_PLACEHOLDER.search(match.group(0)) is None
 
 
 def is_bearer_token(match: re.Match[str]) -> bool:
@@ -118,11 +285,58 @@ def is_bearer_token(match: re.Match[str]) -> bool:
 
 # The words that announce a secret (not a secret themselves).
 _PASSWORD_WORD = (  # any value after these is a secret
-    r"passw(?:or)?d|passphrase|pwd|db[_-]?pass|passwort|kennwort|contrase(?:ñ|n)a|senha|mot de passe"  # noqa: S105
+    r"passw(?:or)?d|passphrase|pwd|pw|db[_-]?pass|passwort|kennwort|contrase(?:ñ|n)a|senha|mot de passe"  # noqa: S105
     r"|пароль|has(?:ł|l)o|wachtwoord|lösenord|パスワード|密码|密碼"
 )
+# Group 1: the key word with its suffix; group 2: the key word. Used with (?i); a "KEY" of its own
+# only in an environment variable's name ("HEROKU_KEY").
 SECRET_KEY_WORDS = (
-    r"(?:(?:secret|private|encryption|signing|master|subscription)[_-]?key|api[_-]?key|apikey|secret"
-    rf"|token|{_PASSWORD_WORD}|access[_-]?key|client[_-]?secret|auth|sig(?:nature)?|session[_-]?id)"
+    r"(((?:secret|private|encryption|signing|master|subscription|account|shared[_-]?access|service"
+    r"|client|db|database|priv|admin|license|consumer|webhook|auth)[_-]?key|api[_-]?key|apikey"
+    rf"|secret|token|{_PASSWORD_WORD}|access[_-]?key|client[_-]?secret|auth|sig(?:nature)?"
+    r"|session[_-]?id|creds|credentials?|login|(?-i:(?<=[A-Z0-9][_-])KEY))"
+    r"(?:[_-][a-z0-9]{1,16}){0,3})"
+)
+# A type before "=": "var apiToken string = …", "api_token: str = …", "let token: &str = …".
+_TYPE = (
+    r"(?:&?(?:'static[ \t]+)?str|string|bytes|\[\]byte|secretstr|secret|optional\[str\]"
+    r"|option<string>|charsequence|nsstring[ \t]*\*|(?:const[ \t]+)?char[ \t]*\*)"
+)
+_QUOTE_NEXT = r"(?=[ \t]*(?:[bru]{1,2}|@)?\\*[\"'])"
+# Group 3, what joins the key word and its value.
+SECRET_OPERATORS = (
+    r"((?:[ \t]*:[ \t]*|[ \t]+)" + _TYPE + r"[ \t]*(?::=|=(?!=))"  # a typed declaration
+    r"|\\*[\"']?\s*(?:=>|::?=|\|\|?=|[?.+]=|[!=]==?" + _QUOTE_NEXT + r"|[:=\uff1a](?!=))"  # assignment
+    r"|>(?=[^<\n]{1,256}</)"  # an XML element: <password>…</password>
+    r"|\\*[\"'][ \t]*,[ \t]*"
+    + _QUOTE_NEXT  # a first argument: setProperty("X_TOKEN", "…")
+    + r"|\\*[\"'][ \t]+value[ \t]*="  # <add key="ApiKey" value="…"/>
+    r"|[ \t]*\("
+    + _QUOTE_NEXT  # a call: secret("…")
+    + r"|[ \t]+(?=@?[\"']))"  # password "…";
+    # a value on the next line only if indented (YAML): an empty "KEY=" takes nothing of the next
+    r"[ \t]*(?:\r?\n[ \t]+)?(?:(?:[bru]{1,2}|@)?\\*[\"'])?"
+)
+# Group 4, the value: an element's text; quoted, to the closing quote (escapes inside a plain one);
+# else to a separator (a backslash that starts no escape is part of it: "pa\ss").
+SECRET_VALUE = (
+    r"((?<=>)[^<\n]{1,256}(?=</)|(?<=[^\\]\")(?:[^\"\\\n]|\\.)+|(?<=\\\")[^\"\\\n]+|(?<=')[^'\\\n]+"  # noqa: S105
+    r"|(?:[^\s\"',;&\\\u3000-\u9fff\uac00-\ud7af\uff01-\uff0f\uff1a-\uff20]|&(?!\w+=)"
+    r"|\\\\?(?![nrtu\"'\\]))+)"
 )
 _PASSWORD_WORDS = re.compile(rf"(?i){_PASSWORD_WORD}")
+
+
+def is_jwt(match: re.Match[str]) -> bool:
+    """A JWT, or one wrapped in base64 once more (its "eyJ…" is "ZXlK…")."""
+    value = match.group(0)
+    if value[0] == "e":
+        return True
+    try:
+        decoded = base64.b64decode(value + "=" * (-len(value) % 4)).decode("ascii")
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        return False
+    return _JWT_TEXT.match(decoded) is not None
+
+
+_JWT_TEXT = re.compile(r"eyJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}")

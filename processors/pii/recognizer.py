@@ -1,0 +1,59 @@
+"""What a fast-path recognizer is, and the value boundaries its patterns share.
+
+:mod:`processors.pii.patterns` lists the recognizers; :mod:`processors.pii.provider_tokens`
+builds those of the providers' token formats. Both take the type and the boundaries from here.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Recognizer:
+    """One entity type: where to look, and what confirms a candidate."""
+
+    entity: str
+    pattern: re.Pattern[str]
+    validate: Callable[[re.Match[str]], bool] | None = None
+    group: int = 0  # the part of the match that is replaced (0: all of it)
+    # Cheap tests first: the pattern runs only if one of these substrings is in the text,
+    # and, for digit-based entities, only if the text has a digit at all.
+    hints: tuple[str, ...] = ()
+    digits: bool = False
+    digit_run: bool = False  # needs seven digits apart by at most two separators (cards, phones, ...)
+    # Needs this many digits apart only by characters of NUMBER_SEPARATORS: checked on the
+    # text's skeleton (see digit_skeleton), which costs a few µs where the pattern would stop
+    # at every digit of a long text.
+    min_digits: int = 0
+    hint_pattern: re.Pattern[str] | None = None  # must match somewhere (a fast pattern: it scans)
+    # Must match the casefolded text: a case-insensitive gate without (?i), which makes ``re``
+    # scan a long text several times slower (casefolding keeps every case a (?i) pattern matches).
+    folded_pattern: re.Pattern[str] | None = None
+    # A candidate the validator rejects may hold a valid value next to other digits ("4111 1111
+    # 1111 1111 12/26", two phone numbers in a row): its pieces (matches of this pattern) are
+    # tried in runs, longest first, and the valid runs are replaced.
+    parts: re.Pattern[str] | None = None
+    part_check: Callable[[str], bool] | None = None  # what a run of pieces must look like to be tried
+
+
+# Word characters at a value's boundaries are those of Latin scripts: a value glued to a letter
+# of another script ("電話番号は090-1234-5678です") still starts and ends one. A JSON or repr
+# escape before a value (\n, \t, \r, and \uXXXX: GenAI message content is JSON text, which
+# json.dumps writes in ASCII) separates too, though its last character is a word character.
+# The start is checked after a value's first character (a pattern that starts with a
+# character lets ``re`` skip ahead to it).
+
+
+def after_escape(consumed: str = "") -> str:
+    """Lookbehinds: a JSON escape right before a value whose first ``consumed`` characters matched."""
+    return rf"(?<=\\[nrt]{consumed})|(?<=\\u[0-9A-Fa-f]{{4}}{consumed})"
+
+
+# checked after a value's first character; after its last; and for keys, where "_" separates
+# ("key_AKIA…")
+B1 = r"(?:(?<![A-Za-z0-9_\u00c0-\u024f].)|" + after_escape(r".") + r")"
+E = r"(?![A-Za-z0-9_\u00c0-\u024f])"
+BK1 = r"(?:(?<![A-Za-z0-9\u00c0-\u024f].)|" + after_escape(r".") + r")"
