@@ -59,22 +59,28 @@ def hash_key(settings: Settings) -> bytes:
     return secrets.token_hex(32).encode()
 
 
+def chain_processors(
+    settings: Settings, problems: Problems, extra: tuple[RecordProcessor, ...] = ()
+) -> tuple[RecordProcessor, ...]:
+    """Every processor of the chain, in order: the second span of a model call that two
+    instrumentations recorded marked (so GenAI readers count the call once), the privacy
+    processors, then the user's own."""
+    from processors.genai_duplicates import DuplicateModelCalls
+
+    return (DuplicateModelCalls(), *privacy_processors(settings, problems), *extra)
+
+
 def privacy_processors(settings: Settings, problems: Problems | None = None) -> list[RecordProcessor]:
-    """The second span of a model call two instrumentations recorded marked first, then hashing,
-    the content filter (when inputs or outputs are not to be kept) and redaction (when on), as
-    every record must pass them before exporters.
+    """Hashing first, then the content filter (when inputs or outputs are not to be kept), then
+    redaction (when on), as every record must pass them before exporters.
 
     With presidio on (or an NER model named), a free-text scan follows the fast path.
     """
-    from processors.genai_duplicates import DuplicateModelCalls
     from processors.hashing import ProjectHashingProcessor
 
     problems = problems or Problems()
     key = hash_key(settings)
-    chain: list[RecordProcessor] = [
-        DuplicateModelCalls(),
-        ProjectHashingProcessor(key, settings.project_keys),
-    ]
+    chain: list[RecordProcessor] = [ProjectHashingProcessor(key, settings.project_keys)]
     if not (settings.record_inputs and settings.record_outputs):
         from processors.content_filter import ContentFilter
 

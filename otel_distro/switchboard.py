@@ -352,9 +352,9 @@ class Switchboard:
         signature = _fields(*PRIVACY_FIELDS)(settings)
         if signature == self._privacy_signature:
             return
-        from otel_distro.privacy import privacy_processors
+        from otel_distro.privacy import chain_processors
 
-        processors = (*privacy_processors(settings, problems), *self.extra_processors)
+        processors = chain_processors(settings, problems, self.extra_processors)
         self.span_chain.set_processors(processors, self._inline_rule(processors))
         self.log_chain.set_processors(processors)
         for exporter in self.metric_exporters:
