@@ -35,10 +35,25 @@ CACHEABLE_LENGTH = LONG_TEXT
 CACHE_ENTRIES = 4096
 CANDIDATE_CHARGE = 128  # characters of the inline text budget a validated candidate uses (about 10 µs)
 MAX_PIECES = 8  # of a rejected candidate, tried in runs (at most 27 runs); more: not retried
-# Every recognizer needs one of these characters in the text, except the bearer token and
-# AWS and Google keys (which may be all letters); those are screened by their words (_SCREEN_WORDS).
+# Every recognizer needs one of these characters in the text, except the bearer token, the
+# provider keys that may be all letters (AWS, Bedrock, Alibaba, Google) and secrets in XML
+# elements or calls; those are screened by their words and marks (_SCREEN_WORDS).
 _SCREEN = re.compile(r"[\d@:=._-]")
-_SCREEN_WORDS = ("earer", "EARER", "AKIA", "ASIA", "AIza")
+_SCREEN_WORDS = (
+    "earer",
+    "EARER",
+    "AKIA",
+    "ASIA",
+    "ABIA",
+    "ACCA",
+    "ABSK",
+    "LTAI",
+    "AIza",
+    "</",  # an XML element: <password>…</password>
+    '("',  # a call: secret("…"), setProperty("X_TOKEN", "…")
+    "('",
+    '@"',
+)
 _new_counts = Counter.__new__  # an empty Counter without __init__'s Python-level calls
 
 
