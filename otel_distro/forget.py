@@ -15,6 +15,8 @@ import os
 import shutil
 from pathlib import Path
 
+from otel_distro.runtime.files import private_dirs
+
 DISABLED_FILE = "disabled.json"
 SOURCE = "otel-distro forget"
 # What the distro keeps at a store root: the signals, the conversation-log cache, the upload
@@ -48,7 +50,7 @@ def disabled_at(store_dir: Path) -> str | None:
 
 def disable(store_dir: Path) -> Path:
     """Write the marker (directories 0700, file 0600, replaced atomically)."""
-    store_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    private_dirs(store_dir)
     path = marker_path(store_dir)
     temporary = path.with_name(f".{DISABLED_FILE}.{os.getpid()}")
     data = {"disabled_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), "by": SOURCE}

@@ -1,11 +1,20 @@
-"""Prompt and answer capture of the official GenAI instrumentations: on where our exporters use it.
+"""One content policy for every GenAI instrumentation family: prompts and answers are recorded
+only where something of ours reads them.
 
-The OpenAI instrumentation (``opentelemetry-instrumentation-genai-openai``) records message
-content only when ``OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT`` says so, and reads it
-once, when it instruments. The conversation log and Langfuse exporters read the messages from
-``gen_ai.input.messages`` / ``gen_ai.output.messages`` on the spans, so when either is on the
-distro asks for ``SPAN_ONLY`` (redaction applies to those attributes like any other). Values
-the user set are left alone; with neither exporter on, nothing is set and no content is kept.
+The conversation log and Langfuse read message content from spans; with neither on, nothing
+of ours does, and content stays off. Each family has its own switch and its own default:
+
+- the official OTel GenAI instrumentations (``opentelemetry-instrumentation-genai-*``): off by
+  default; ``OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT=SPAN_ONLY`` (with
+  ``OTEL_SEMCONV_STABILITY_OPT_IN=gen_ai_latest_experimental``) puts messages on the spans;
+- OpenLLMetry (Traceloop's ``opentelemetry-instrumentation-*``): on by default;
+  ``TRACELOOP_TRACE_CONTENT``;
+- OpenInference (Arize's ``openinference-instrumentation-*``): on by default;
+  ``OPENINFERENCE_HIDE_INPUTS`` / ``_OUTPUTS`` / ``_INPUT_MESSAGES`` / … .
+
+The distro sets each variable the user left unset, before instrumentors load (they read them
+once). Content recorded is redacted like everything else; ``TELEMETRY_RECORD_INPUTS`` /
+``_OUTPUTS`` drop it whatever these say.
 """
 
 from __future__ import annotations
@@ -25,15 +34,26 @@ def wants_content(settings: Settings) -> bool:
     return settings.active and (bool(settings.endpoint) or langfuse)
 
 
+def capture_variables(settings: Settings) -> dict[str, str]:
+    """The capture switch of each family, as these settings call for."""
+    if not settings.active:
+        return {}
+    if wants_content(settings):
+        shown = {name: "false" for name in ev.OPENINFERENCE_HIDE_VARIABLES}
+        return {
+            ev.OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT: SPAN_ONLY,
+            ev.OTEL_SEMCONV_STABILITY_OPT_IN: LATEST_EXPERIMENTAL,
+            ev.TRACELOOP_TRACE_CONTENT: "true",
+            **shown,
+        }
+    hidden = {name: "true" for name in ev.OPENINFERENCE_HIDE_VARIABLES}
+    return {ev.TRACELOOP_TRACE_CONTENT: "false", **hidden}  # the official ones are off by default
+
+
 def apply_capture_defaults(settings: Settings, environ: MutableMapping[str, str]) -> dict[str, str]:
     """Set the capture variables the settings call for, where unset; returns what was set."""
-    if not wants_content(settings):
-        return {}
     applied = {}
-    for name, value in (
-        (ev.OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT, SPAN_ONLY),
-        (ev.OTEL_SEMCONV_STABILITY_OPT_IN, LATEST_EXPERIMENTAL),
-    ):
+    for name, value in capture_variables(settings).items():
         if not environ.get(name, "").strip():
             environ[name] = value
             applied[name] = value

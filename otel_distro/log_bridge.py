@@ -1,36 +1,38 @@
 """Bridges Python ``logging`` into the log pipeline without raising into the app or changing its output.
 
-The handler of ``opentelemetry-instrumentation-logging`` sits on the root logger, as OTel's
-bridge always does, with three guards:
+The bridge is not a handler on the root logger: libraries decide whether to print by looking
+at ``logging.root.handlers`` (werkzeug adds its console handler and sets INFO only when the
+root has none; Flask adds its default handler only when no handler in the hierarchy takes the
+level), and Python's ``lastResort`` and the implicit ``basicConfig()`` of ``logging.warning()``
+look there too. A handler of ours in that list silenced werkzeug's banner and access log and
+changed Flask's format. So the bridge wraps ``Logger.callHandlers`` instead (as Sentry's logging
+integration does): Python sends a record to the app's handlers exactly as it would without us,
+then the bridge takes the record if it reached the root logger, as a root handler would have.
 
-- nothing raises into the caller (a bad %-format, a ``__str__`` that fails);
-- records of the telemetry machinery (our loggers, the SDK's, and anything logged while an
-  exporter is exporting, such as urllib3's connection messages) stay out of the pipeline
-  they describe, so exporting cannot feed itself;
-- what the app prints stays as it was: where no other handler would have taken a record,
-  it goes to ``logging.lastResort`` exactly as Python would have sent it, and the
-  module-level ``logging.warning()`` & co. still run their implicit ``basicConfig()``.
+Servers log through loggers that do not propagate (uvicorn's access and error loggers,
+gunicorn's): records passing one of the loggers named in :data:`SERVER_LOGGERS`, or in the
+``log_bridge_loggers`` setting, are bridged too.
 
-``basicConfig``/``dictConfig``/``fileConfig`` keep working: our handler steps aside during
-the call and comes back after it.
+Guards: nothing raises into the caller (a bad %-format, a ``__str__`` that fails); records of
+the telemetry machinery (our loggers, the SDK's, and anything logged while an exporter is
+exporting, such as urllib3's connection messages) stay out of the pipeline they describe.
 """
 
 from __future__ import annotations
 
 import logging
-import logging.config
 import threading
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Iterable
 
 from opentelemetry.context import _SUPPRESS_INSTRUMENTATION_KEY, get_value
 from opentelemetry.instrumentation.logging.handler import LoggingHandler
 from opentelemetry.sdk._logs import LoggerProvider
 
 _OWN_LOGGERS = ("otel_distro", "exporters", "processors", "opentelemetry")
-_CONFIG_FUNCTIONS = ((logging, "basicConfig"), (logging.config, "dictConfig"), (logging.config, "fileConfig"))
-# The module-level helpers call basicConfig() themselves when the root logger has no handler.
-_MODULE_HELPERS = ("critical", "fatal", "error", "exception", "warning", "warn", "info", "debug", "log")
+# Servers' loggers that do not propagate to the root logger, bridged whenever the bridge is on.
+SERVER_LOGGERS = ("uvicorn", "uvicorn.access", "uvicorn.error", "gunicorn.error", "gunicorn.access")
+
+CallHandlers = Callable[[logging.Logger, logging.LogRecord], None]
 
 
 def _is_own(name: str) -> bool:
@@ -38,7 +40,7 @@ def _is_own(name: str) -> bool:
 
 
 class SafeLoggingHandler(LoggingHandler):
-    """The OTel logging handler, minus any way to raise into the caller or to change its output."""
+    """The OTel logging handler, minus any way to raise into the caller."""
 
     def __init__(self, logger_provider: LoggerProvider) -> None:
         super().__init__(logger_provider=logger_provider)
@@ -47,12 +49,12 @@ class SafeLoggingHandler(LoggingHandler):
         self._count_lock = threading.Lock()
 
     def emit(self, record: logging.LogRecord) -> None:
-        if not _is_own(record.name) and not get_value(_SUPPRESS_INSTRUMENTATION_KEY):
-            try:
-                super().emit(record)
-            except Exception as exc:  # noqa: BLE001 - e.g. a bad %-format or a __str__ that raises
-                self._failed(exc)
-        self._last_resort(record)
+        if _is_own(record.name) or get_value(_SUPPRESS_INSTRUMENTATION_KEY):
+            return
+        try:
+            super().emit(record)
+        except Exception as exc:  # noqa: BLE001 - e.g. a bad %-format or a __str__ that raises
+            self._failed(exc)
 
     def _failed(self, exc: Exception) -> None:
         with self._count_lock:
@@ -71,20 +73,6 @@ class SafeLoggingHandler(LoggingHandler):
                 )
             )
 
-    def _last_resort(self, record: logging.LogRecord) -> None:
-        """Do what ``Logger.callHandlers`` does when it finds no handler: this one does not count."""
-        last_resort = logging.lastResort
-        if last_resort is None or record.levelno < last_resort.level:
-            return
-        logger: logging.Logger | None = logging.getLogger(record.name)
-        while logger is not None:
-            if any(handler is not self for handler in logger.handlers):
-                return
-            if not logger.propagate:
-                break
-            logger = logger.parent
-        last_resort.handle(record)
-
     def flush(self) -> None:
         try:
             super().flush()
@@ -93,50 +81,53 @@ class SafeLoggingHandler(LoggingHandler):
 
 
 class LogBridge:
-    """The handler installed on the root logger, the logging functions wrapped for it, and their removal."""
+    """``Logger.callHandlers`` wrapped to hand each record that reaches the root logger (or passes
+    a bridged non-propagating logger) to the OTel handler, after the app's own handlers; and its removal."""
 
-    def __init__(self, provider: LoggerProvider) -> None:
+    def __init__(self, provider: LoggerProvider, loggers: Iterable[str] = ()) -> None:
         self.handler = SafeLoggingHandler(provider)
-        logging.getLogger().addHandler(self.handler)
-        self._originals: list[tuple[Any, str, Callable[..., Any]]] = []
-        for module, name in _CONFIG_FUNCTIONS:
-            self._replace(module, name, self._configuring)
-        for name in _MODULE_HELPERS:
-            self._replace(logging, name, self._module_helper)
+        self.loggers = frozenset((*SERVER_LOGGERS, *(name.strip() for name in loggers if name.strip())))
+        self._active = True
+        self._busy = threading.local()
+        self._original: CallHandlers = logging.Logger.callHandlers
+        original = self._original
+        bridge = self._bridge
 
-    def _replace(
-        self, module: Any, name: str, wrapper: Callable[[Callable[..., Any]], Callable[..., Any]]
-    ) -> None:
-        original = getattr(module, name)
-        self._originals.append((module, name, original))
-        wrapped = wrapper(original)
-        wrapped.__wrapped__ = original  # type: ignore[attr-defined]
-        setattr(module, name, wrapped)
-
-    def _only_ours(self) -> bool:
-        return all(handler is self.handler for handler in logging.getLogger().handlers)
-
-    def _configuring(self, config: Callable[..., Any]) -> Callable[..., Any]:
-        def configure_logging(*args: Any, **kwargs: Any) -> Any:
-            root = logging.getLogger()
-            if self.handler in root.handlers:
-                root.removeHandler(self.handler)
+        def call_handlers(logger: logging.Logger, record: logging.LogRecord) -> None:
             try:
-                return config(*args, **kwargs)
+                original(logger, record)
             finally:
-                root.addHandler(self.handler)
+                bridge(logger, record)
 
-        return configure_logging
+        call_handlers.__wrapped__ = original  # type: ignore[attr-defined]
+        self._wrapper = call_handlers
+        logging.Logger.callHandlers = call_handlers  # type: ignore[method-assign,assignment]
 
-    def _module_helper(self, helper: Callable[..., Any]) -> Callable[..., Any]:
-        def log(*args: Any, **kwargs: Any) -> Any:
-            if self._only_ours():
-                logging.basicConfig()  # what the helper would have done with no handler at all
-            return helper(*args, **kwargs)
+    def _reaches_bridge(self, logger: logging.Logger | None) -> bool:
+        """Whether a root handler would see the record, or a bridged logger is on its way up."""
+        loggers = self.loggers
+        while logger is not None:
+            if logger.name in loggers or logger.parent is None:
+                return True
+            if not logger.propagate:
+                return False
+            logger = logger.parent
+        return False
 
-        return log
+    def _bridge(self, logger: logging.Logger, record: logging.LogRecord) -> None:
+        if not self._active or getattr(self._busy, "on", False):
+            return
+        self._busy.on = True  # a record logged while bridging one is not bridged
+        try:
+            if self._reaches_bridge(logger):
+                self.handler.handle(record)
+        except Exception:  # noqa: BLE001, S110 - the app's logging call must not fail because of us
+            pass
+        finally:
+            self._busy.on = False
 
     def remove(self) -> None:
-        logging.getLogger().removeHandler(self.handler)
-        for module, name, original in reversed(self._originals):
-            setattr(module, name, original)
+        """Stop bridging; put ``callHandlers`` back unless someone wrapped it after us."""
+        self._active = False
+        if logging.Logger.callHandlers is self._wrapper:
+            logging.Logger.callHandlers = self._original  # type: ignore[method-assign,assignment]

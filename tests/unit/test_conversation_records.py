@@ -19,7 +19,9 @@ from exporters.conversation_records import (
     log_id,
     records,
     snapshot,
+    stored_snapshots,
 )
+from exporters.otlp_json import traces_line
 
 TRACE_ID = 0x0AF7651916CD43DD8448EB211C80319C
 SPAN_ID = 0xB7AD6B7169203331
@@ -396,6 +398,73 @@ def test_error_span_gives_success_false_and_the_error_text() -> None:
     assert record["error"] == "read timed out"
     assert record["metadata"]["error_type"] == "TimeoutError"
     assert execution_trace(bare)["error"]  # some text, never empty for a failure
+
+
+def test_a_failed_call_gives_a_turn_with_the_error_and_no_empty_response() -> None:
+    """A receiver must tell a failed turn (no answer came) from a model that answered ``""``."""
+    failed = make_span(
+        attributes={**CHAT, "error.type": "RateLimitError"},
+        events=[
+            Event("gen_ai.user.message", {"content": "Summarise the report"}),
+            Event("exception", {"exception.type": "RateLimitError", "exception.message": "quota exceeded"}),
+        ],
+        status=Status(StatusCode.ERROR),
+    )
+    record = turn(failed)
+    assert record["user_query"] == "Summarise the report"
+    assert record["system_response"] is None
+    assert record["status"] == "error"
+    assert record["error"] == "quota exceeded"
+    assert record["metadata"]["error_type"] == "RateLimitError"
+    described = make_span(
+        attributes=CHAT,
+        events=[Event("gen_ai.user.message", {"content": "q"})],
+        status=Status(StatusCode.ERROR, "upstream 503"),
+    )
+    assert turn(described)["error"] == "upstream 503"
+    json.dumps(record)
+
+
+def test_an_empty_answer_stays_an_empty_string_with_status_ok() -> None:
+    empty = make_span(
+        attributes=CHAT,
+        events=[
+            Event("gen_ai.user.message", {"content": "Say nothing"}),
+            Event("gen_ai.choice", {"finish_reason": "stop", "message": {"content": ""}}),
+        ],
+    )
+    record = turn(empty)
+    assert record["system_response"] == ""
+    assert record["status"] == "ok"
+    assert record["error"] is None
+    assert "error_type" not in record["metadata"]
+
+
+def test_a_failed_call_that_answered_in_part_keeps_the_partial_answer_and_the_error() -> None:
+    partial = make_span(
+        attributes={**CHAT, "gen_ai.output.messages": json.dumps(OUTPUT_MESSAGES[:1])},
+        events=[Event("gen_ai.user.message", {"content": "q"})],
+        status=Status(StatusCode.ERROR, "stream cut"),
+    )
+    record = turn(partial)
+    assert record["system_response"] == "They name model calls."
+    assert (record["status"], record["error"]) == ("error", "stream cut")
+
+
+def test_a_failed_turn_read_back_from_the_store_keeps_its_error() -> None:
+    """The exporter follows the store's OTLP/JSON lines: the error survives that path too."""
+    failed = make_span(
+        attributes=CHAT,
+        events=[
+            Event("gen_ai.user.message", {"content": "q"}),
+            Event("exception", {"exception.type": "TimeoutError", "exception.message": "read timed out"}),
+        ],
+        status=Status(StatusCode.ERROR),
+    )
+    (stored,) = stored_snapshots(json.loads(traces_line([failed])))
+    assert conversation_log(stored) == conversation_log(failed)
+    record = turn(failed)
+    assert (record["status"], record["error"], record["system_response"]) == ("error", "read timed out", None)
 
 
 # -- odd inputs never raise ------------------------------------------------------------------
