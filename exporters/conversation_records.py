@@ -1,11 +1,10 @@
 """Conversation-log and execution-trace records, mapped from spans in the GenAI semantic conventions.
 
-A span yields a ``ConversationLog`` (one turn) when it carries messages in any of the forms
-the conventions have used: per-message events (``gen_ai.user.message``,
-``gen_ai.system.message``, ``gen_ai.assistant.message``, ``gen_ai.tool.message``,
-``gen_ai.choice``), the ``gen_ai.client.inference.operation.details`` event, or the
-``gen_ai.input.messages`` / ``gen_ai.output.messages`` attributes (JSON with ``role`` and
-``parts``). ``user_query`` is the text of the last user message, ``system_response`` the
+A span yields a ``ConversationLog`` (one turn) when it carries messages in any GenAI
+convention: the span's one GenAI view (:mod:`instrumentations.genai_view`) reads the OTel
+GenAI attributes and events, OpenLLMetry's indexed ``gen_ai.prompt.N.*`` and OpenInference's
+``llm.input_messages.N.*``; the second span of a call that two instrumentations recorded has
+no view, so a call gives one turn. ``user_query`` is the text of the last user message, ``system_response`` the
 text of the first output message. A turn whose span failed says so (``status`` ``error``,
 ``error`` the reason) and, when no answer came, has ``system_response`` ``None``: a receiver
 tells a failed turn from an empty answer. A span the selection admits also yields an
@@ -20,15 +19,15 @@ takes a span or a snapshot.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.trace import StatusCode
 
 from exporters.otlp_json_decode import decode_attributes
+from instrumentations.genai_view import GenAiView, Usage, genai_view
 
 SpanLike = Any  # a ReadableSpan or a snapshot dict
 
@@ -45,15 +44,8 @@ DETAILS_EVENT = "gen_ai.client.inference.operation.details"
 INPUT_MESSAGES = "gen_ai.input.messages"
 OUTPUT_MESSAGES = "gen_ai.output.messages"
 OPERATION = "gen_ai.operation.name"
-_TURN_EVENTS = frozenset({*MESSAGE_EVENTS, CHOICE_EVENT, DETAILS_EVENT})
 SELECTIONS = ("genai", "all", "none")
 _LOG_ID_NAMESPACE = uuid.UUID("6f0c1d2e-7b1a-4c55-9a3e-0d15c0a1f7e2")
-_USAGE_KEYS = (
-    "gen_ai.usage.input_tokens",
-    "gen_ai.usage.output_tokens",
-    "gen_ai.usage.cache_read.input_tokens",
-    "gen_ai.usage.reasoning.output_tokens",
-)
 
 
 def _attrs(mapping: Any) -> dict[str, Any]:
@@ -144,102 +136,40 @@ def _iso(nanos: int | None) -> str | None:
     return dt.datetime.fromtimestamp(nanos / 1e9, dt.UTC).isoformat(timespec="microseconds")
 
 
-_MESSAGE_KEYS = frozenset({"role", "parts", "content", "text", "message"})
-
-
-def _message_shaped(value: Any) -> bool:
-    if isinstance(value, Mapping):
-        return not _MESSAGE_KEYS.isdisjoint(value)
-    return isinstance(value, list) and all(isinstance(item, str) or _message_shaped(item) for item in value)
-
-
-def _json(value: Any) -> Any:
-    """Messages or parts encoded as JSON, decoded; any other text (even text that happens to be
-    JSON, such as a user's "[1, 2]") is kept as it is."""
-    if isinstance(value, str) and value.lstrip()[:1] in ("[", "{"):
-        try:
-            decoded = json.loads(value)
-        except (ValueError, RecursionError):
-            return value  # not JSON (or spoiled, or nested too deep): the text itself
-        return decoded if _message_shaped(decoded) else value
-    return value
-
-
-def _text(content: Any) -> str:
-    """The text of a message's content, in any of the shapes the conventions allow."""
-    content = _json(content)
-    if content is None:
-        return ""
-    if isinstance(content, str):
-        return content
-    if isinstance(content, Mapping):
-        if "parts" in content:
-            return _text(content["parts"])
-        for key in ("content", "text", "message"):
-            if key in content:
-                return _text(content[key])
-        return ""
-    if isinstance(content, Sequence):
-        texts = []
-        for part in content:
-            if isinstance(part, Mapping) and part.get("type", "text") not in ("text", None):
-                continue  # tool calls, images, blobs: not conversation text
-            text = _text(part)
-            if text:
-                texts.append(text)
-        return "\n".join(texts)
-    return str(content)
-
-
-def _messages(value: Any) -> list[tuple[str, str, Any]]:
-    """(role, text, finish_reason) of each message in a ``gen_ai.*.messages`` value."""
-    value = _json(value)
-    if isinstance(value, Mapping):
-        value = [value]
-    if not isinstance(value, Sequence) or isinstance(value, str):
-        return [("user", value, None)] if isinstance(value, str) and value else []
-    found = []
-    for message in value:
-        if isinstance(message, Mapping):
-            found.append((str(message.get("role", "")), _text(message), message.get("finish_reason")))
-        elif isinstance(message, str):
-            found.append(("", message, None))
-    return found
-
-
-def _turn(view: dict[str, Any]) -> tuple[list[tuple[str, str]], list[tuple[str, str, Any]]]:
-    """The input messages (role, text) and output messages (role, text, finish) a span carries."""
-    inputs: list[tuple[str, str]] = []
-    outputs: list[tuple[str, str, Any]] = []
-    attributes = view["attributes"]
-    for name, attrs in view["events"]:
-        if name in MESSAGE_EVENTS:
-            inputs.append((MESSAGE_EVENTS[name], _text(attrs.get("content", attrs.get("message")))))
-        elif name == CHOICE_EVENT:
-            message = attrs.get("message", attrs.get("content"))
-            outputs.append(("assistant", _text(message), attrs.get("finish_reason")))
-        elif name == DETAILS_EVENT:
-            inputs += [(role, text) for role, text, _ in _messages(attrs.get(INPUT_MESSAGES))]
-            outputs += _messages(attrs.get(OUTPUT_MESSAGES))
-    if not inputs and INPUT_MESSAGES in attributes:
-        inputs = [(role, text) for role, text, _ in _messages(attributes[INPUT_MESSAGES])]
-    if not outputs and OUTPUT_MESSAGES in attributes:
-        outputs = _messages(attributes[OUTPUT_MESSAGES])
-    return inputs, outputs
+def genai_of(view: dict[str, Any]) -> GenAiView | None:
+    """The one GenAI view (any convention) of a snapshot."""
+    return genai_view(view["attributes"], view["events"])
 
 
 def messages_of(span: SpanLike) -> tuple[list[tuple[str, str]], list[tuple[str, str, Any]]]:
     """The input messages (role, text) and output messages (role, text, finish reason) of a span,
-    from whichever form of the conventions it carries."""
-    return _turn(_view(span))
+    from whichever convention it was written in."""
+    genai = genai_of(_view(span))
+    if genai is None:
+        return [], []
+    inputs = [(m.role, m.text) for m in genai.input_messages]
+    return inputs, [(m.role, m.text, m.finish_reason) for m in genai.output_messages]
+
+
+# What says a span may be a GenAI one, in any convention (a cheap test on the app thread)
+_GENAI_KEYS = (
+    OPERATION,
+    INPUT_MESSAGES,
+    OUTPUT_MESSAGES,
+    "openinference.span.kind",
+    "llm.request.type",
+    "traceloop.span.kind",
+    "gen_ai.prompt.0.content",
+    "gen_ai.completion.0.content",
+    "gen_ai.request.model",
+)
 
 
 def carries_messages(span: ReadableSpan) -> bool:
-    """Cheap test (app thread) for a span the mapping can use: a GenAI operation or messages."""
-    attributes = span._attributes
-    if attributes and (
-        OPERATION in attributes or INPUT_MESSAGES in attributes or OUTPUT_MESSAGES in attributes
-    ):
+    """Cheap test (app thread) for a span the mapping can use: a GenAI operation or messages,
+    in any convention."""
+    attributes = _attrs(span._attributes)
+    if attributes and any(key in attributes for key in _GENAI_KEYS):
         return True
     return any(
         event._name in MESSAGE_EVENTS or event._name in (CHOICE_EVENT, DETAILS_EVENT)
@@ -247,31 +177,33 @@ def carries_messages(span: ReadableSpan) -> bool:
     )
 
 
-def _strings(value: Any) -> list[str]:
-    if isinstance(value, str):
-        return [value]
-    if isinstance(value, Sequence):
-        return [str(item) for item in value]
-    return []
-
-
-def _metadata(view: dict[str, Any]) -> dict[str, Any]:
-    attributes = view["attributes"]
+def _metadata(view: dict[str, Any], genai: GenAiView | None) -> dict[str, Any]:
     metadata: dict[str, Any] = {
-        "model": attributes.get("gen_ai.response.model") or attributes.get("gen_ai.request.model"),
-        "provider": attributes.get("gen_ai.provider.name") or attributes.get("gen_ai.system"),
-        "operation": attributes.get(OPERATION),
-        "usage": {
-            key.removeprefix("gen_ai.usage."): attributes[key] for key in _USAGE_KEYS if key in attributes
-        },
-        "finish_reasons": _strings(attributes.get("gen_ai.response.finish_reasons")),
+        "model": genai.model if genai else None,
+        "provider": genai.provider if genai else None,
+        "operation": genai.operation if genai else None,
+        "usage": _usage(genai.usage) if genai else {},
+        "finish_reasons": list(genai.finish_reasons) if genai else [],
         "trace_id": view["trace_id"],
         "span_id": view["span_id"],
     }
-    for key, name in (("gen_ai.agent.name", "agent"), ("gen_ai.tool.name", "tool")):
-        if key in attributes:
-            metadata[name] = attributes[key]
+    if genai is not None:
+        if genai.agent_name is not None:
+            metadata["agent"] = genai.agent_name
+        if genai.tool_name is not None:
+            metadata["tool"] = genai.tool_name
     return metadata
+
+
+def _usage(usage: Usage) -> dict[str, int]:
+    """Usage under the OTel names (input_tokens, output_tokens, ...), whatever convention gave it."""
+    found = {
+        "input_tokens": usage.input,
+        "output_tokens": usage.output,
+        "cache_read.input_tokens": usage.cached,
+        "reasoning.output_tokens": usage.reasoning,
+    }
+    return {key: value for key, value in found.items() if value is not None}
 
 
 def log_id(span: SpanLike) -> str:
@@ -281,21 +213,21 @@ def log_id(span: SpanLike) -> str:
 
 
 def conversation_log(span: SpanLike) -> dict[str, Any] | None:
-    """The turn this span records, or ``None`` when it carries no user query and no response."""
+    """The turn this span records, or ``None`` when it carries no user query and no response
+    (or is the second record of a call another instrumentation recorded too)."""
     view = _view(span)
-    inputs, outputs = _turn(view)
-    user_query = next((text for role, text in reversed(inputs) if role == "user"), "")
-    system_response = outputs[0][1] if outputs else ""
+    genai = genai_of(view)
+    if genai is None:
+        return None
+    user_query, system_response = genai.user_query, genai.response
     if not user_query and not system_response:
         return None
-    attributes = view["attributes"]
-    metadata = _metadata(view)
-    if not metadata["finish_reasons"]:
-        metadata["finish_reasons"] = [str(reason) for _, _, reason in outputs if reason]
-    session = attributes.get("gen_ai.conversation.id") or attributes.get("session.id")
+    metadata = _metadata(view, genai)
+    if genai.system_instructions:
+        metadata["system_instructions"] = genai.system_instructions
     turn: dict[str, Any] = {
         "log_id": log_id(view),
-        "session_id": str(session) if session is not None else None,
+        "session_id": genai.session_id,
         "user_query": user_query,
         "system_response": system_response,
         "status": "error" if view["error"] else "ok",
@@ -304,8 +236,8 @@ def conversation_log(span: SpanLike) -> dict[str, Any] | None:
         "timestamp": _iso(view["end"]),
     }
     if view["error"]:
-        metadata["error_type"] = attributes.get("error.type")
-        if not outputs:  # a failed call gave no answer: not an empty one
+        metadata["error_type"] = view["attributes"].get("error.type")
+        if not genai.output_messages:  # a failed call gave no answer: not an empty one
             turn["system_response"] = None
     return turn
 
@@ -321,15 +253,14 @@ def _error_text(view: dict[str, Any]) -> str | None:
 
 
 def selected(span: SpanLike, selection: str) -> bool:
-    """Whether the span gets an execution trace: GenAI operations (agent runs and tool calls
-    included, as the conventions name them all by ``gen_ai.operation.name``), all, or none."""
+    """Whether the span gets an execution trace: GenAI operations in any convention (agent runs
+    and tool calls included), all, or none."""
     if selection == "all":
         return True
     if selection == "none":
         return False
-    if isinstance(span, ReadableSpan):
-        return OPERATION in _attrs(span._attributes)
-    return OPERATION in span["attributes"]
+    genai = genai_of(_view(span))
+    return genai is not None and genai.operation is not None
 
 
 def execution_trace(span: SpanLike) -> dict[str, Any]:
@@ -347,7 +278,7 @@ def execution_trace(span: SpanLike) -> dict[str, Any]:
         "success": not view["error"],
         "error": _error_text(view),
         "metadata": {
-            **_metadata(view),
+            **_metadata(view, genai_of(view)),
             "parent_span_id": view["parent_span_id"],
             "kind": view["kind"],
             "error_type": attributes.get("error.type"),

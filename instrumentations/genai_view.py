@@ -458,7 +458,12 @@ def genai_view(attributes: Mapping[str, Any], events: Events = ()) -> GenAiView 
     elif convention == "openinference":
         fields = _merge(fields, _openinference(attributes))
     finish = attributes.get("gen_ai.response.finish_reasons")
-    reasons = (finish,) if isinstance(finish, str) else tuple(str(r) for r in finish or ())
+    if isinstance(finish, str):
+        reasons: tuple[str, ...] = (finish,)
+    elif isinstance(finish, list | tuple):
+        reasons = tuple(str(reason) for reason in finish)
+    else:
+        reasons = ()
     if not reasons:
         reasons = tuple(m.finish_reason for m in fields["output_messages"] if m.finish_reason)
     return GenAiView(

@@ -516,3 +516,47 @@ def test_odd_values_in_every_form_never_raise(value: Any) -> None:
         for selection in ("genai", "all", "none"):
             for _, record in records(span, selection):
                 json.dumps(record, default=str)
+
+
+def test_openllmetry_and_openinference_spans_give_turns_with_usage_and_the_system_instructions() -> None:
+    from instrumentations.genai_view import DUPLICATE_OF
+
+    base = {"trace_id": "ab" * 16, "span_id": "cd" * 8, "parent_span_id": None, "name": "x", "kind": "CLIENT"}
+    base |= {"start": START, "end": END, "error": False, "description": None, "service": "svc", "events": []}
+    openllmetry = {
+        "llm.request.type": "chat",
+        "gen_ai.system": "openai",
+        "gen_ai.request.model": "gpt-4o",
+        "gen_ai.prompt.0.role": "system",
+        "gen_ai.prompt.0.content": "Be brief.",
+        "gen_ai.prompt.1.role": "user",
+        "gen_ai.prompt.1.content": "Hi?",
+        "gen_ai.completion.0.content": "Hello.",
+        "gen_ai.completion.0.finish_reason": "stop",
+        "gen_ai.usage.prompt_tokens": 7,
+        "gen_ai.usage.completion_tokens": 2,
+    }
+    openinference = {
+        "openinference.span.kind": "LLM",
+        "llm.model_name": "gpt-4o",
+        "llm.input_messages.0.message.role": "user",
+        "llm.input_messages.0.message.content": "Hi?",
+        "llm.output_messages.0.message.content": "Hello.",
+        "llm.token_count.prompt": 7,
+        "llm.token_count.completion": 2,
+        "session.id": "s-1",
+    }
+    for attributes in (openllmetry, openinference):
+        turn = conversation_log({**base, "attributes": attributes})
+        assert turn is not None
+        assert (turn["user_query"], turn["system_response"]) == ("Hi?", "Hello.")
+        assert turn["metadata"]["model"] == "gpt-4o"
+        assert turn["metadata"]["usage"] == {"input_tokens": 7, "output_tokens": 2}
+        assert records({**base, "attributes": attributes})[1][0] == EXECUTION_TRACE
+    assert (
+        conversation_log({**base, "attributes": openllmetry})["metadata"]["system_instructions"]
+        == "Be brief."
+    )
+    assert conversation_log({**base, "attributes": openinference})["session_id"] == "s-1"
+    # the second record of one call (another instrumentation's) gives no second turn
+    assert conversation_log({**base, "attributes": {**openllmetry, DUPLICATE_OF: "ef" * 8}}) is None
