@@ -48,6 +48,15 @@ def _duration(_ctx: click.Context, _param: click.Parameter, value: str | None) -
         raise click.BadParameter(str(exc)) from exc
 
 
+MAX_WAIT_SECONDS = 3600.0
+
+
+def _wait_seconds(_ctx: click.Context, _param: click.Parameter, value: float | None) -> float | None:
+    if value is not None and not 0 <= value <= MAX_WAIT_SECONDS:  # also refuses nan
+        raise click.BadParameter(f"{value:g} is not a number of seconds from 0 to {MAX_WAIT_SECONDS:g}")
+    return value
+
+
 class _Context:
     def __init__(self, base_dir: Path | None) -> None:
         self.resolution = settings_module.resolve()
@@ -111,9 +120,18 @@ def stats(obj: _Context, since: dt.timedelta, top: int, as_json: bool) -> None:
     """Span count, error rate, p50/p95 duration, top span names and GenAI token usage."""
     result = span_stats(obj.store(), since, top=top)
     conversation_log = obj.conversation_log()
+    dropped = _dropped(obj.base_dir, conversation_log)
     failed = _report_problems(result.problems)
     if as_json:
-        _echo_json({"store": str(obj.base_dir), **result.as_dict(), "conversation_log": conversation_log})
+        _echo_json(
+            {
+                "store": str(obj.base_dir),
+                **result.as_dict(),
+                "dropped": dropped,
+                "dropped_total": sum(dropped.values()),
+                "conversation_log": conversation_log,
+            }
+        )
         if failed:
             sys.exit(1)
         return
@@ -138,8 +156,41 @@ def stats(obj: _Context, since: dt.timedelta, top: int, as_json: bool) -> None:
             click.echo(f"  {key}: {total}")
     if conversation_log is not None:
         _echo_conversation_log(conversation_log)
+    _echo_dropped(dropped)
     if failed:
         sys.exit(1)
+
+
+# The conversation log records its own drops in its state file; shown with the others.
+_CONVERSATION_LOG_DROPS = {
+    "rejected_records": "conversation_log_refused",
+    "too_large_records": "conversation_log_too_large",
+    "dropped_overflow": "conversation_log_cache_full",
+}
+
+
+def _dropped(base_dir: Path, conversation_log: dict[str, Any] | None) -> dict[str, int]:
+    """Every record dropped in this store, by reason, all processes added up, since it was made."""
+    from otel_distro.drop_ledger import read_drops
+
+    dropped = read_drops(base_dir)
+    for key, reason in _CONVERSATION_LOG_DROPS.items():
+        count = (conversation_log or {}).get(key)
+        if isinstance(count, int) and count > 0:
+            dropped[reason] = dropped.get(reason, 0) + count
+    return dict(sorted(dropped.items()))
+
+
+def _echo_dropped(dropped: dict[str, int]) -> None:
+    from otel_distro.drop_ledger import describe
+
+    if not dropped:
+        click.echo("dropped:     none")
+        return
+    click.echo(f"dropped:     {sum(dropped.values())} records (all time, every process), by reason:")
+    width = max(len(reason) for reason in dropped)
+    for reason, count, meaning in describe(dropped):
+        click.echo(f"  {reason.ljust(width)}  {count:>9}  {meaning}")
 
 
 def _echo_conversation_log(state: dict[str, Any]) -> None:
@@ -368,8 +419,10 @@ def compliance(obj: _Context, since: dt.timedelta, top: int, fail_under: float |
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
 @click.option(
     "--wait",
-    type=click.FloatRange(min=0),
-    help="Seconds to wait for running processes to stop before checking (default: the reload interval + 1).",
+    type=float,
+    callback=_wait_seconds,
+    help="Seconds to wait for running processes to stop before checking, 0 to 3600 "
+    "(default: the reload interval + 1).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.pass_obj
@@ -451,12 +504,22 @@ def config_show(obj: _Context, as_json: bool) -> None:
         click.echo(f"problem: {problem}", err=True)
 
 
+def _echo_version_warnings() -> None:
+    """Warn (stderr, exit status unchanged) when the installed API, SDK and contrib do not fit."""
+    from otel_distro.versions import version_warnings
+
+    for warning in version_warnings():
+        click.echo(f"warning: {warning}", err=True)
+
+
 @config.command("check")
 @click.pass_obj
 def config_check(obj: _Context) -> None:
-    """Exit non-zero, listing every problem, if any setting, name or the config file is invalid."""
+    """Exit non-zero, listing every problem, if any setting, name or the config file is invalid;
+    warn when the installed OpenTelemetry API, SDK and instrumentations are not of one release."""
     from otel_distro.components import check
 
+    _echo_version_warnings()
     problems = obj.resolution.problems + check(obj.settings)
     for problem in problems:
         click.echo(f"error: {problem}", err=True)

@@ -120,6 +120,10 @@ TELEMETRY_UPLOAD_INTERVAL_SECS = "TELEMETRY_UPLOAD_INTERVAL_SECS"
 TELEMETRY_LOG_BRIDGE = "TELEMETRY_LOG_BRIDGE"
 """Bridge Python ``logging`` records into the log pipeline. Default ``false``."""
 
+TELEMETRY_LOG_BRIDGE_LOGGERS = "TELEMETRY_LOG_BRIDGE_LOGGERS"
+"""Comma-separated loggers that do not propagate to the root logger, bridged too (besides
+uvicorn's and gunicorn's, always bridged). Default none."""
+
 LANGFUSE_PUBLIC_KEY = "LANGFUSE_PUBLIC_KEY"
 """Langfuse public key; the Langfuse exporter is on when both keys are set."""
 
@@ -167,3 +171,18 @@ variable is unset; otherwise the instrumentations' default (no content) stays.""
 
 OTEL_SEMCONV_STABILITY_OPT_IN = "OTEL_SEMCONV_STABILITY_OPT_IN"
 """Set to ``gen_ai_latest_experimental`` (when unset) together with the content capture above."""
+
+TRACELOOP_TRACE_CONTENT = "TRACELOOP_TRACE_CONTENT"
+"""Read by OpenLLMetry's instrumentations (on by default there): the distro sets ``true`` where
+something of ours reads message content and ``false`` where nothing does, when unset."""
+
+OPENINFERENCE_HIDE_VARIABLES = (
+    "OPENINFERENCE_HIDE_INPUTS",
+    "OPENINFERENCE_HIDE_OUTPUTS",
+    "OPENINFERENCE_HIDE_INPUT_MESSAGES",
+    "OPENINFERENCE_HIDE_OUTPUT_MESSAGES",
+    "OPENINFERENCE_HIDE_INPUT_TEXT",
+    "OPENINFERENCE_HIDE_OUTPUT_TEXT",
+)
+"""Read by OpenInference's instrumentations (content shown by default there): the distro sets
+them ``true`` where nothing of ours reads message content, ``false`` where something does, when unset."""

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 import weakref
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from opentelemetry import trace
 from opentelemetry._logs import get_logger_provider
@@ -33,12 +33,16 @@ _guarded: weakref.WeakSet[object] = weakref.WeakSet()  # providers already behin
 class GuardedSpanProcessors(SpanProcessor):
     """Stands in for a provider's span processors: each span passes the chain, then reaches them."""
 
-    def __init__(self, chain: SpanChain, owns_chain: bool) -> None:
+    def __init__(
+        self, chain: SpanChain, owns_chain: bool, admits: Callable[[SpanProcessor], bool] = bool
+    ) -> None:
         self.chain = chain
         self.owns_chain = owns_chain  # False: the distro's own chain, shut down by the distro
+        self.admits = admits
 
     def add_span_processor(self, span_processor: SpanProcessor) -> None:
-        self.chain.add_downstream(span_processor)
+        if self.admits(span_processor):
+            self.chain.add_downstream(span_processor)
 
     def on_start(self, span: Span, parent_context: Context | None = None) -> None:
         self.chain.on_start(span, parent_context=parent_context)
@@ -85,7 +89,9 @@ def _foreign(provider: object) -> bool:
 
 
 def guard_providers(
-    processors: Sequence[RecordProcessor], own_chains: tuple[SpanChain, LogChain]
+    processors: Sequence[RecordProcessor],
+    own_chains: tuple[SpanChain, LogChain],
+    admits: Callable[[SpanProcessor], bool] = bool,
 ) -> list[SpanProcessor | LogRecordProcessor]:
     """Put the privacy chain in front of every other SDK provider alive now; returns the guards
     (each to be shut down with the pipeline)."""
@@ -98,14 +104,14 @@ def guard_providers(
             continue
         shared = provider is global_tracer  # the app's spans go there: they feed our pipeline too
         chain = own_chains[0] if shared else SpanChain(processors, ())
-        span_guard = GuardedSpanProcessors(chain, owns_chain=not shared)
+        span_guard = GuardedSpanProcessors(chain, owns_chain=not shared, admits=admits)
         taken = _sdk.take_span_processors(provider, span_guard)
         if taken is None:
             provider.shutdown()
             refused.append(type(provider).__name__)
             continue
         for processor in taken:
-            chain.add_downstream(processor)
+            span_guard.add_span_processor(processor)
         _guarded.add(provider)
         guards.append(span_guard)
     for log_provider in loggers:

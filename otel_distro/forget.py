@@ -22,7 +22,7 @@ SOURCE = "otel-distro forget"
 # What the distro keeps at a store root: the signals, the conversation-log cache, the upload
 # records, the store's query index and the per-install hashing key.
 _STORE_DIRS = ("traces", "metrics", "logs", "cache", "upload", "index")
-_STORE_FILES = ("hash.key",)
+_STORE_FILES = ("hash.key", "drops.json", "drops.json.lock")
 # What the conversation-log exporter keeps in a cache directory of the user's choosing.
 _CACHE_PREFIXES = ("open.", "ready.", "sending.", "tmp.")
 _CACHE_FILES = ("state.json", "store_position.json")

@@ -93,6 +93,17 @@ class TelemetryHandle:
         """Whether a pipeline is recording."""
         return self.pipeline is not None
 
+    def dropped(self) -> dict[str, int]:
+        """Records this process dropped since it started recording, by reason (``otel-distro
+        stats`` shows every process's, added up per store); never raises."""
+        if self.pipeline is None:
+            return {}
+        try:
+            return self.pipeline.dropped()
+        except Exception as exc:  # noqa: BLE001 - never raise into the app
+            _logger.debug("otel-distro: counting drops failed: %r", exc)
+            return {}
+
     def force_flush(self, timeout_millis: int = 30_000) -> bool:
         """Export everything buffered so far; never raises."""
         if self.pipeline is None:

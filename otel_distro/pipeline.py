@@ -21,6 +21,7 @@ from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
 from exporters.jsonl import JsonlMetricExporter
 from exporters.jsonl_store import JsonlStore
+from exporters.write_queue import WriteQueue
 from otel_distro import lifecycle
 from otel_distro.components import (
     LOGS,
@@ -31,6 +32,7 @@ from otel_distro.components import (
     build_resource,
     exporter_classes,
 )
+from otel_distro.drop_ledger import DROPS_FILE, DropLedger
 from otel_distro.settings import Settings, SettingsError
 from otel_distro.switchboard import PRIVACY_FIELDS, ReloadableSampler, Switchboard
 from processors.base import RecordProcessor
@@ -42,15 +44,25 @@ SHUTDOWN_SECONDS = 10.0
 
 
 class ChainedTracerProvider(TracerProvider):
-    """A tracer provider whose span processors added later (by libraries) go behind the chain."""
+    """A tracer provider whose span processors added later (by libraries) go behind the chain.
+
+    ``admits(processor)`` may turn one away (the Langfuse SDK's, when the distro's Langfuse
+    exporter already sends to its project).
+    """
 
     def __init__(self, chain: SpanChain, **kwargs: Any) -> None:
         super().__init__(shutdown_on_exit=False, **kwargs)
         super().add_span_processor(chain)
         self.chain = chain
+        self.admits: Callable[[SpanProcessor], bool] = _admit_all
 
     def add_span_processor(self, span_processor: SpanProcessor) -> None:
-        self.chain.add_downstream(span_processor)
+        if self.admits(span_processor):
+            self.chain.add_downstream(span_processor)
+
+
+def _admit_all(processor: SpanProcessor) -> bool:
+    return True
 
 
 class ChainedLoggerProvider(LoggerProvider):
@@ -77,17 +89,44 @@ class Pipeline:
     switchboard: Switchboard
     log_bridge: Any = None
     guards: list[Any] = field(default_factory=list)  # providers made before us, behind the chain
+    ledger: DropLedger | None = None  # adds this process's drops to the store's drops.json
     _shut_down: bool = field(default=False, repr=False)
 
     @property
     def processors(self) -> tuple[RecordProcessor, ...]:
         return self.switchboard.processors
 
+    def admits(self, processor: SpanProcessor) -> bool:
+        """Whether a span processor a library adds gets the chain's spans (the Langfuse SDK's stands
+        down where the distro's Langfuse exporter sends to the same project)."""
+        from otel_distro.langfuse_sdk import stands_down
+
+        langfuse_on = self.switchboard.part("langfuse") is not None
+        return not stands_down(processor, self.settings.langfuse_public_key if langfuse_on else None)
+
     @property
     def uploader(self) -> Any:
         """The continuous upload, when opted in."""
         part = self.switchboard.part("upload")
         return part.upload if part is not None else None
+
+    def drop_sources(self) -> list[object]:
+        """Every component that counts drops, the store first (see :mod:`otel_distro.drop_ledger`)."""
+        board = self.switchboard
+        sources: list[object] = [self.store, board.span_chain.stats, board.log_chain.stats]
+        sources += [exporter.stats for exporter in board.metric_exporters]
+        for part in [held for _signature, held in list(board.parts.values())]:
+            for target in (part.span, part.log, part.upload):
+                queue = getattr(target, "_queue", None)  # the store's span processor keeps a WriteQueue
+                if isinstance(queue, WriteQueue):
+                    sources.append(queue)
+                elif target is not None and not isinstance(target, BatchLogRecordProcessor):
+                    sources.append(target)
+        return sources
+
+    def dropped(self) -> dict[str, int]:
+        """What this process dropped since it started recording, by reason."""
+        return self.ledger.totals() if self.ledger is not None else {}
 
     @property
     def _providers(self) -> tuple[ChainedTracerProvider, ChainedLoggerProvider, MeterProvider]:
@@ -103,7 +142,12 @@ class Pipeline:
 
     def force_flush(self, timeout_millis: int = 30_000) -> bool:
         """Flush the three signals side by side; returns by the deadline even if an exporter hangs."""
-        return run_bounded([p.force_flush for p in (*self._providers, *self.guards)], timeout_millis / 1000)
+        flushed = run_bounded(
+            [p.force_flush for p in (*self._providers, *self.guards)], timeout_millis / 1000
+        )
+        if self.ledger is not None:
+            self.ledger.persist()
+        return flushed
 
     def flush_for(self, seconds: float) -> object:
         return self.force_flush(int(seconds * 1000))
@@ -121,6 +165,8 @@ class Pipeline:
         if uploader is not None:  # after the store flushed: the last pass sends the last spans
             run_bounded([uploader.shutdown], SHUTDOWN_SECONDS)
         run_bounded([processor.shutdown for processor in self.processors], SHUTDOWN_SECONDS)
+        if self.ledger is not None:  # last: what stopping dropped is counted too
+            run_bounded([self.ledger.close], SHUTDOWN_SECONDS)
 
 
 class _PartsStopper:
@@ -200,10 +246,10 @@ def build_pipeline(
     Whatever was started is stopped again if assembly fails.
     """
     problems = Problems(strict=strict)
-    from otel_distro.privacy import privacy_processors
+    from otel_distro.privacy import chain_processors
 
     extra = validate_processors(processors, problems)
-    chain = (*privacy_processors(settings, problems), *extra)
+    chain = chain_processors(settings, problems, extra)
     started: list[Any] = []
     try:
         pipeline = _assemble(settings, chain, extra, problems, started)
@@ -217,14 +263,15 @@ def build_pipeline(
     if install:
         from otel_distro.foreign_providers import guard_providers
 
-        pipeline.guards = guard_providers(
-            chain, (pipeline.tracer_provider.chain, pipeline.logger_provider.chain)
-        )
+        pipeline.tracer_provider.admits = pipeline.admits
+        own_chains = (pipeline.tracer_provider.chain, pipeline.logger_provider.chain)
+        pipeline.guards = guard_providers(chain, own_chains, pipeline.admits)
         _install_globals(pipeline)
+        pipeline.ledger = DropLedger(settings.store_dir / DROPS_FILE, pipeline.drop_sources)
         if settings.log_bridge:
             from otel_distro.log_bridge import LogBridge
 
-            pipeline.log_bridge = LogBridge(pipeline.logger_provider)
+            pipeline.log_bridge = LogBridge(pipeline.logger_provider, settings.log_bridge_loggers)
         lifecycle.register(pipeline.shutdown, pipeline.flush_for)
     return pipeline
 

@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+DAY_SECONDS = 86_400.0
+HOUR_SECONDS = 3_600.0
 _TRUE = frozenset({"true", "1", "yes", "on"})
 _FALSE = frozenset({"false", "0", "no", "off", ""})
 
@@ -44,15 +46,6 @@ def int_between(low: int, high: int) -> Parser:
     return Parser(f"an integer from {low} to {high}", parse)
 
 
-def _positive_float(raw: object) -> float:
-    if isinstance(raw, bool):
-        raise ValueError
-    value = float(raw.strip()) if isinstance(raw, str) else raw
-    if not isinstance(value, int | float) or not 0 < value < float("inf"):
-        raise ValueError
-    return float(value)
-
-
 def _non_negative_float(raw: object) -> float:
     if isinstance(raw, bool):
         raise ValueError
@@ -60,6 +53,28 @@ def _non_negative_float(raw: object) -> float:
     if not isinstance(value, int | float) or not 0 <= value < float("inf"):
         raise ValueError
     return float(value)
+
+
+def _seconds(value: float) -> str:
+    return f"{value:g}" if value < 1 else f"{value:,.0f}"
+
+
+def seconds_between(low: float, high: float, off: bool = False) -> Parser:
+    """A duration in seconds from ``low`` to ``high`` (and 0, meaning off, when ``off``): a
+    thread waking every nanosecond busy-loops, one waiting 1e10 seconds dies (Event.wait overflows)."""
+
+    def parse(raw: object) -> float:
+        value = _non_negative_float(raw)
+        if not (low <= value <= high or (off and value == 0)):
+            raise ValueError
+        return value
+
+    words = f"a number of seconds from {_seconds(low)} to {_seconds(high)}"
+    if high == DAY_SECONDS:
+        words += " (one day)"
+    elif high == HOUR_SECONDS:
+        words += " (one hour)"
+    return Parser(f"0 (off) or {words}" if off else words, parse)
 
 
 def _text(raw: object) -> str | None:
@@ -131,8 +146,6 @@ PATH = Parser("a filesystem path", _path)
 URL = Parser("an http:// or https:// URL", _url)
 NAMES = Parser("a comma-separated list of names", _names)
 KEY_VALUES = Parser("comma-separated key=value pairs (or a TOML table)", _key_values)
-POSITIVE = Parser("a number greater than 0", _positive_float)
-NON_NEGATIVE = Parser("a number, 0 or greater", _non_negative_float)
 OTLP_PROTOCOLS = ("grpc", "http/protobuf")
 
 
@@ -180,3 +193,8 @@ PATTERNS = Parser(
     "names in upper case (A-Z, 0-9, _)",
     _patterns,
 )
+
+# Every interval and timeout setting takes one of these: a sane range, named in the warning.
+INTERVAL = seconds_between(0.05, DAY_SECONDS)
+INTERVAL_OR_OFF = seconds_between(0.05, DAY_SECONDS, off=True)
+TIMEOUT = seconds_between(0.05, HOUR_SECONDS)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
+import reprlib
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -20,14 +21,15 @@ from otel_distro import environment_variables as ev
 from otel_distro.setting_values import (
     BOOL,
     FRACTION,
+    INTERVAL,
+    INTERVAL_OR_OFF,
     KEY_VALUES,
     NAMES,
-    NON_NEGATIVE,
     PATH,
     PATTERNS,
-    POSITIVE,
     PROTOCOL,
     TEXT,
+    TIMEOUT,
     URL,
     Parser,
     choice,
@@ -49,6 +51,9 @@ ID_KEYS = (
     "session_id",
 )
 CONFIG_FILE_NAME = "telemetry.toml"
+MAX_CONFIG_BYTES = 1024 * 1024  # a larger file is ignored whole (one warning), never parsed
+MAX_PROBLEMS = 20  # warnings listed one by one; the rest are counted in one more
+MAX_KEY_DEPTH = 64  # dots in one key or table header; our keys have two at most
 # Where GenAI instrumentations put prompts and answers: the attributes of the current semantic
 # conventions, the legacy indexed ones, and the ``content`` of the per-message events.
 FREE_TEXT_KEYS = (
@@ -86,7 +91,7 @@ class Settings:
     enabled: bool = _option(True, BOOL, "enabled", "Master switch.", (ev.TELEMETRY_ENABLED,))
     reload_interval_secs: float = _option(
         2.0,
-        NON_NEGATIVE,
+        INTERVAL_OR_OFF,
         "reload_interval_secs",
         "How often a running process checks this file for changes (0: no hot reload).",
         (ev.TELEMETRY_RELOAD_INTERVAL_SECS,),
@@ -257,7 +262,7 @@ class Settings:
     )
     flush_interval_secs: float = _option(
         60.0,
-        POSITIVE,
+        INTERVAL,
         "conversation_log.flush_interval_secs",
         "Conversation-log flush interval.",
         (ev.TELEMETRY_FLUSH_INTERVAL_SECS,),
@@ -286,7 +291,7 @@ class Settings:
     )
     endpoint_timeout_secs: float = _option(
         10.0,
-        POSITIVE,
+        TIMEOUT,
         "conversation_log.timeout_secs",
         "Timeout of one request to the endpoint.",
         (ev.TELEMETRY_ENDPOINT_TIMEOUT_SECS,),
@@ -314,7 +319,7 @@ class Settings:
     )
     upload_interval_secs: float = _option(
         60.0,
-        POSITIVE,
+        INTERVAL,
         "upload.interval_secs",
         "Seconds between passes of the continuous upload.",
         (ev.TELEMETRY_UPLOAD_INTERVAL_SECS,),
@@ -348,7 +353,7 @@ class Settings:
     )
     langfuse_timeout_secs: float = _option(
         10.0,
-        POSITIVE,
+        TIMEOUT,
         "langfuse.timeout_secs",
         "Timeout of one request to Langfuse.",
         (ev.TELEMETRY_LANGFUSE_TIMEOUT_SECS,),
@@ -367,6 +372,13 @@ class Settings:
         "logs.bridge",
         "Bridge Python logging into the log pipeline.",
         (ev.TELEMETRY_LOG_BRIDGE, ev.OTEL_PYTHON_LOGGING_AUTO_INSTRUMENTATION_ENABLED),
+    )
+    log_bridge_loggers: tuple[str, ...] = _option(
+        (),
+        NAMES,
+        "logs.bridge_loggers",
+        "Non-propagating loggers bridged too, beyond the servers' (uvicorn, gunicorn).",
+        (ev.TELEMETRY_LOG_BRIDGE_LOGGERS,),
     )
     service_name: str | None = _option(
         None, TEXT, "otel.service_name", "service.name of the resource.", (ev.OTEL_SERVICE_NAME,)
@@ -491,35 +503,81 @@ def config_file_path(env: Mapping[str, str]) -> Path | None:
     return None
 
 
-def _flatten(table: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+def _flatten(table: Mapping[str, Any]) -> dict[str, Any]:
+    """Dotted keys to values, without recursion (a table may nest as deep as the file likes)."""
     flat: dict[str, Any] = {}
-    for key, value in table.items():
-        dotted = f"{prefix}{key}"
-        if isinstance(value, dict) and dotted not in _BY_TOML:
-            flat.update(_flatten(value, dotted + "."))
-        else:
-            flat[dotted] = value
+    stack: list[tuple[str, Mapping[str, Any]]] = [("", table)]
+    while stack:
+        prefix, current = stack.pop()
+        for key, value in current.items():
+            dotted = f"{prefix}{key}"
+            if isinstance(value, dict) and dotted not in _BY_TOML:
+                stack.append((dotted + ".", value))
+            else:
+                flat[dotted] = value
     return flat
+
+
+def _parse_config_file(path: Path) -> dict[str, Any]:
+    """The file's table; raises ``ValueError`` saying why it cannot be used (``FileNotFoundError``
+    when there is none)."""
+    with path.open("rb") as handle:
+        size = os.fstat(handle.fileno()).st_size
+        data = handle.read(MAX_CONFIG_BYTES + 1)
+    if max(size, len(data)) > MAX_CONFIG_BYTES:
+        raise ValueError(f"it is {max(size, len(data)):,} bytes; at most {MAX_CONFIG_BYTES:,} are read")
+    try:
+        text = data.decode()
+        if _too_deep(text):  # tomllib takes time quadratic in a key's depth: 100,000 levels, 15 s
+            raise RecursionError
+        return tomllib.loads(text)
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ValueError(f"not valid TOML: {exc}") from exc
+    except RecursionError as exc:
+        raise ValueError("not usable TOML: nested too deeply") from exc
+
+
+def _too_deep(text: str) -> bool:
+    """Whether a table header or a key is dotted more than :data:`MAX_KEY_DEPTH` times (a cheap
+    look at each line: values, after the ``=``, are not counted)."""
+    for raw_line in text.splitlines():
+        line = raw_line.lstrip()
+        key = line.split("]", 1)[0] if line.startswith("[") else line.split("=", 1)[0]
+        if key.count(".") > MAX_KEY_DEPTH:
+            return True
+    return False
 
 
 def _read_config_file(path: Path, problems: list[str]) -> dict[str, Any]:
     try:
-        with path.open("rb") as handle:
-            table = tomllib.load(handle)
+        table = _parse_config_file(path)
     except FileNotFoundError:
         problems.append(f"config file {path} (TELEMETRY_CONFIG) does not exist; using no file")
         return {}
-    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        problems.append(f"config file {path} is not valid TOML ({exc}); ignoring the whole file")
+    except (OSError, ValueError, MemoryError) as exc:
+        problems.append(f"config file {path} is ignored ({exc}); using the defaults for every key it sets")
         return {}
     values: dict[str, Any] = {}
+    unknown: list[str] = []
     for key, value in _flatten(table).items():
         option = _BY_TOML.get(key)
         if option is None:
-            problems.append(f"unknown key '{key}' in {path}; known keys: {', '.join(sorted(_BY_TOML))}")
+            unknown.append(key)
         else:
             values[option.name] = value
+    if unknown:
+        shown = ", ".join(f"'{key[:100]}'" for key in unknown[:MAX_PROBLEMS])
+        more = f" and {len(unknown) - MAX_PROBLEMS} more" if len(unknown) > MAX_PROBLEMS else ""
+        problems.append(
+            f"unknown key{'s' if len(unknown) > 1 else ''} {shown}{more} in {path} (ignored); "
+            f"known keys: {', '.join(sorted(_BY_TOML))}"
+        )
     return values
+
+
+def _shown(raw: object) -> str:
+    """A bad value as a warning shows it: short, whatever its size or depth."""
+    return repr(raw[:80]) if isinstance(raw, str) else reprlib.repr(raw)[:80]
 
 
 def _env_value(option: dataclasses.Field[Any], env: Mapping[str, str]) -> tuple[str, str] | None:
@@ -559,8 +617,8 @@ def resolve(
         for source, raw in candidates:
             try:
                 values[option.name] = parser.parse(raw)
-            except (ValueError, TypeError):
-                shown = "***" if option.metadata["secret"] else repr(str(raw)[:80])
+            except Exception:  # noqa: BLE001 - any value a parser cannot take (too deep, odd) is bad
+                shown = "***" if option.metadata["secret"] else _shown(raw)
                 problems.append(
                     f"{source} = {shown} is not valid; accepted: {parser.accepted}; "
                     f"using the default {option.default!r}"
@@ -572,6 +630,9 @@ def resolve(
     settings = Settings(**values)
     if settings.enabled:
         settings = _honour_forget(settings, sources)
+    if len(problems) > MAX_PROBLEMS:
+        more = len(problems) - MAX_PROBLEMS
+        problems[MAX_PROBLEMS:] = [f"and {more} more problem(s) not listed; fix the ones above first"]
     return Resolution(settings, sources, problems, path)
 
 

@@ -18,12 +18,19 @@ _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, "": 86400}
 ERROR_CODE = 2
 
 
+MAX_DURATION_DAYS = 36_500  # a window or an age of at most 100 years: datetimes stay in range
+
+
 def parse_duration(text: str) -> dt.timedelta:
-    """``90s``, ``30m``, ``24h``, ``7d``, ``2w`` (a bare number means days)."""
+    """``90s``, ``30m``, ``24h``, ``7d``, ``2w`` (a bare number means days), at most
+    :data:`MAX_DURATION_DAYS`; raises ``ValueError`` saying what is accepted."""
     match = _DURATION.match(text)
     if not match:
         raise ValueError(f"{text!r} is not a duration; use e.g. 30m, 24h, 7d")
-    return dt.timedelta(seconds=float(match.group(1)) * _UNIT_SECONDS[match.group(2)])
+    seconds = float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+    if not seconds <= MAX_DURATION_DAYS * 86400:  # also false for inf (thousands of digits)
+        raise ValueError(f"{text.strip()!r} is too long; at most {MAX_DURATION_DAYS}d (100 years)")
+    return dt.timedelta(seconds=seconds)
 
 
 @dataclass

@@ -1,0 +1,187 @@
+"""The drop ledger: every drop counter of a running pipeline, added up per store in ``drops.json``.
+
+Each component counts what it drops, by reason, in memory (a counter bump on the thread that
+drops). The ledger adds what was counted since it last looked to ``<store>/drops.json``, a
+:class:`StateFile` (locked, replaced atomically, 0600), so the processes sharing a store add up
+rather than overwrite each other. It looks every :data:`PERSIST_SECONDS` on a thread of its own,
+at each flush and at shutdown; never on the app's path. ``otel-distro stats`` shows the file by
+reason, and a process that dropped anything says so in one warning at exit.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+
+from exporters.forking import after_fork_in_child
+from exporters.jsonl_store import JsonlStore
+from exporters.write_queue import WriteQueue
+from otel_distro.runtime.state_file import StateFile
+from processors.chain import ChainStats
+
+_logger = logging.getLogger("otel_distro")
+
+DROPS_FILE = "drops.json"
+DROPS_KEY = "dropped"
+PERSIST_SECONDS = 30.0
+# What each reason means, for `otel-distro stats`; a reason not listed is shown by its name.
+REASONS = {
+    "store_queue_full": "the store writer was behind (its queue was full)",
+    "store_shut_down": "ended after the store was shut down",
+    "store_write_failed": "could not be written or encoded (disk full, no permission, odd values)",
+    "chain_queue_full": "the redaction worker was behind (its queue was full)",
+    "chain_processor_failed": "a privacy processor failed on them (dropped, never sent unredacted)",
+    "chain_delivery_failed": "an exporter's processor failed to take them",
+    "chain_lost_at_exit": "still waiting for redaction when the exit deadline ended",
+    "conversation_log_queue_full": "the conversation-log writer was behind",
+    "conversation_log_unencodable": "could not be kept for the conversation log",
+    "conversation_log_refused": "refused by the conversation-log endpoint",
+    "conversation_log_too_large": "too large for the conversation-log endpoint",
+    "conversation_log_cache_full": "pushed out of the conversation-log cache by its size bound",
+    "langfuse_invalid": "had no valid trace or span id for Langfuse",
+    "langfuse_failed": "Langfuse did not accept them in time",
+    "upload_refused": "refused by the upload endpoint (not sent again)",
+    "upload_too_large": "too large for the upload endpoint (not sent again)",
+}
+_STORE_TOTAL = "_store_dropped"  # every record the store dropped, whatever the reason
+
+
+def drops_file(store_dir: Path) -> StateFile:
+    return StateFile(Path(store_dir) / DROPS_FILE)
+
+
+def read_drops(store_dir: Path) -> dict[str, int]:
+    """The drops recorded for a store, by reason (every process that used it, added up)."""
+    table = drops_file(store_dir).read().get(DROPS_KEY, {})
+    if not isinstance(table, dict):
+        return {}
+    return {str(k): v for k, v in sorted(table.items()) if isinstance(v, int) and v}
+
+
+def counts_of(source: object) -> dict[str, int]:
+    """One component's drop counters, by reason (cumulative since it was made)."""
+    if isinstance(source, JsonlStore):
+        return {_STORE_TOTAL: source.stats.records_dropped}
+    if isinstance(source, ChainStats):
+        return source.as_dict()
+    if isinstance(source, WriteQueue):
+        return {f"store_{reason}": count for reason, count in source.drop_counts().items()}
+    method = getattr(source, "drop_counts", None)
+    if callable(method):
+        return dict(method())
+    # The conversation log's span processor keeps its two counters without a drop_counts().
+    return {
+        "conversation_log_queue_full": int(getattr(source, "_dropped", 0)),
+        "conversation_log_unencodable": int(getattr(source, "_failed", 0)),
+    }
+
+
+def _split_store(totals: Counter[str]) -> dict[str, int]:
+    """The store counts every drop, queue refusals included: what the queues did not refuse
+    failed to be written. (The store is read before the queues, so this never overcounts.)"""
+    store_total = totals.pop(_STORE_TOTAL, 0)
+    refused = totals["store_queue_full"] + totals["store_shut_down"]
+    totals["store_write_failed"] = max(0, store_total - refused)
+    return {reason: count for reason, count in totals.items() if count}
+
+
+class DropLedger:
+    """Adds the pipeline's drops to the store's ``drops.json`` (see the module docstring).
+
+    ``sources()`` lists the live components (the store first); one that leaves the list (a
+    part rebuilt on reload) has its last counts kept, so nothing it counted is lost.
+    """
+
+    def __init__(
+        self,
+        path: Path,
+        sources: Callable[[], Sequence[object]],
+        interval: float = PERSIST_SECONDS,
+    ) -> None:
+        self.file = StateFile(path)
+        self._sources = sources
+        self.interval = interval
+        self._known: dict[int, object] = {}
+        self._retired: Counter[str] = Counter()
+        self._reported: dict[str, int] = {}
+        self._start: dict[str, int] = {}
+        self._closed = False
+        self._reset()
+        after_fork_in_child(self._reset)
+
+    def _reset(self) -> None:
+        """Start counting from what the components hold now (in a forked child: the parent's
+        counts are the parent's to record) and start the thread that persists."""
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        try:
+            self._reported = self._start = self._totals()
+        except Exception as exc:  # noqa: BLE001 - never raise into the app (or a fork)
+            _logger.debug("otel-distro: drop ledger: %r", exc)
+        if self._closed or self.interval <= 0:
+            return
+        thread = threading.Thread(target=self._run, name="otel-distro-drop-ledger", daemon=True)
+        try:
+            thread.start()
+        except RuntimeError:  # no new threads at interpreter shutdown: flush and exit still persist
+            return
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            self.persist()
+
+    def _totals(self) -> dict[str, int]:
+        live = {id(source): source for source in self._sources()}
+        for key in set(self._known) - set(live):
+            self._retired.update(counts_of(self._known.pop(key)))
+        self._known.update(live)
+        totals = Counter(self._retired)
+        for source in self._known.values():
+            totals.update(counts_of(source))
+        return _split_store(totals)
+
+    def totals(self) -> dict[str, int]:
+        """What this process dropped since it started recording, by reason."""
+        with self._lock:
+            current = self._totals()
+        return {k: n - self._start.get(k, 0) for k, n in sorted(current.items()) if n > self._start.get(k, 0)}
+
+    def persist(self) -> bool:
+        """Add what was dropped since the last call to the file; never raises. False if it failed."""
+        try:
+            with self._lock:
+                current = self._totals()
+                delta = {k: n - self._reported.get(k, 0) for k, n in current.items()}
+                delta = {k: n for k, n in delta.items() if n > 0}
+                if delta:
+                    self.file.add(delta, DROPS_KEY)
+                    self._reported = {**self._reported, **{k: current[k] for k in delta}}
+            return True
+        except Exception as exc:  # noqa: BLE001 - the ledger must never disturb the app
+            _logger.debug("otel-distro: cannot record drops in %s: %r", self.file.path, exc)
+            return False
+
+    def close(self) -> None:
+        """Stop the thread, record the last drops, and say in one warning what this process dropped."""
+        self._closed = True
+        self._stop.set()
+        recorded = self.persist()
+        dropped = self.totals()
+        if dropped:
+            _logger.warning(
+                "otel-distro: this process dropped %d records (%s)%s",
+                sum(dropped.values()),
+                ", ".join(f"{reason}: {count}" for reason, count in dropped.items()),
+                "; `otel-distro stats` shows them" if recorded else "",
+            )
+
+
+def describe(drops: Mapping[str, int]) -> list[tuple[str, int, str]]:
+    """(reason, count, what it means) for display, largest first."""
+    return [
+        (reason, count, REASONS.get(reason, reason))
+        for reason, count in sorted(drops.items(), key=lambda item: (-item[1], item[0]))
+    ]

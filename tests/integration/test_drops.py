@@ -1,0 +1,154 @@
+"""Drops are never silent: real processes that drop records, then ``otel-distro stats`` by reason."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+from typing import Any
+
+from tests.support.proc import CLI, clean_env, run_app, spans
+
+SPANS = 300
+
+# The store's traces directory is a file: every write of spans fails, as on a full disk.
+DISK_FAILS = """
+    import logging, sys
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="%(levelname)s %(message)s")
+    import otel_distro
+    from opentelemetry import trace
+
+    handle = otel_distro.configure(service_name="drops")
+    tracer = trace.get_tracer("drops")
+    for i in range(int(sys.argv[1])):
+        with tracer.start_as_current_span(f"step {i}"):
+            pass
+    handle.force_flush()
+    print(sum(handle.dropped().values()), flush=True)
+"""
+
+# A burst into a store queue of four spans: most find it full.
+BURST = """
+    import sys
+    from otel_distro import switchboard
+    switchboard.STORE_QUEUE_SIZE = 4
+    switchboard.STORE_BATCH_SIZE = 4
+    import otel_distro
+    from opentelemetry import trace
+
+    otel_distro.configure(service_name="burst")
+    tracer = trace.get_tracer("burst")
+    for i in range(int(sys.argv[1])):
+        with tracer.start_as_current_span(f"burst {i}"):
+            pass
+"""
+
+
+def _stats(tmp: Path) -> tuple[dict[str, Any], str]:
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [CLI, *args], env=clean_env(tmp), capture_output=True, text=True, timeout=60, check=False
+        )
+
+    done, text = run("stats", "--json"), run("stats")
+    assert done.returncode == 0, done.stderr
+    assert text.returncode == 0, text.stderr
+    return json.loads(done.stdout), text.stdout
+
+
+def _start(tmp: Path, script: Path, count: int) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, str(script), str(count)],
+        env=clean_env(tmp),
+        cwd=tmp,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def test_disk_write_failures_of_two_processes_sharing_a_store_add_up_in_stats_by_reason(
+    tmp_path: Path,
+) -> None:
+    store = tmp_path / "store"
+    store.mkdir()
+    (store / "traces").write_text("not a directory\n")
+    script = tmp_path / "app.py"
+    script.write_text(textwrap.dedent(DISK_FAILS))
+
+    apps = [_start(tmp_path, script, SPANS), _start(tmp_path, script, SPANS + 1)]
+    outputs = [app.communicate(timeout=120) for app in apps]
+
+    for app, (_out, err) in zip(apps, outputs, strict=True):
+        assert app.returncode == 0, err
+        assert "Traceback" not in err
+        assert "otel-distro: this process dropped" in err  # one warning at exit says how many
+        assert "store_write_failed" in err
+    assert [int(out.split()[0]) for out, _err in outputs] == [SPANS, SPANS + 1]  # handle.dropped()
+    (store / "traces").unlink()  # the disk is fixed: stats can read the store again
+    data, text = _stats(tmp_path)
+    assert data["dropped"]["store_write_failed"] == 2 * SPANS + 1
+    assert data["dropped_total"] >= 2 * SPANS + 1
+    assert "store_write_failed" in text and str(2 * SPANS + 1) in text
+    drops = store / "drops.json"
+    assert stat.S_IMODE(os.stat(drops).st_mode) == 0o600
+
+
+def test_a_burst_into_a_full_store_queue_is_counted_as_store_queue_full(tmp_path: Path) -> None:
+    run = run_app(tmp_path, BURST.replace("int(sys.argv[1])", "1000"))
+    assert run.returncode == 0, run.stderr
+
+    written = spans(tmp_path / "store")
+    data, text = _stats(tmp_path)
+    assert 0 < len(written) < 1000
+    assert data["dropped"]["store_queue_full"] == 1000 - len(written)  # every span written or counted
+    assert "store_queue_full" in text
+    assert "the store writer was behind" in text
+
+
+def test_stats_says_none_were_dropped_when_nothing_was(tmp_path: Path) -> None:
+    data, text = _stats(tmp_path)
+    assert data["dropped"] == {}
+    assert data["dropped_total"] == 0
+    assert "dropped:     none" in text
+
+
+# A process forks after counting drops it has not recorded yet: the child records only its own.
+FORKS = """
+    import os
+    import otel_distro
+    from opentelemetry import trace
+
+    handle = otel_distro.configure(service_name="forks")
+    tracer = trace.get_tracer("forks")
+
+    def burst(count):
+        for _ in range(count):
+            with tracer.start_as_current_span("step"):
+                pass
+        handle.force_flush()
+
+    burst(10)
+    pid = os.fork()
+    if pid == 0:
+        burst(7)
+        handle.shutdown()
+        os._exit(0)
+    os.waitpid(pid, 0)
+    burst(5)
+"""
+
+
+def test_a_forked_child_records_only_its_own_drops_and_parent_and_child_add_up(tmp_path: Path) -> None:
+    store = tmp_path / "store"
+    store.mkdir()
+    (store / "traces").write_text("not a directory\n")
+    run = run_app(tmp_path, FORKS)
+    assert run.returncode == 0, run.stderr
+    (store / "traces").unlink()
+    data, _text = _stats(tmp_path)
+    assert data["dropped"] == {"store_write_failed": 10 + 7 + 5}

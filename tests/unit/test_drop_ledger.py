@@ -1,0 +1,114 @@
+"""The drop ledger and its state file: deltas added once, processes added up, nothing lost on rebuild."""
+
+from __future__ import annotations
+
+import os
+import stat
+import threading
+from pathlib import Path
+
+from exporters.jsonl_store import JsonlStore
+from exporters.write_queue import WriteQueue
+from otel_distro.drop_ledger import DropLedger, read_drops
+from otel_distro.runtime.state_file import StateFile
+from processors.chain import ChainStats
+
+
+class Counting:
+    def __init__(self, **counts: int) -> None:
+        self.counts = counts
+
+    def drop_counts(self) -> dict[str, int]:
+        return dict(self.counts)
+
+
+def _ledger(store: Path, sources: list[object]) -> DropLedger:
+    return DropLedger(store / "drops.json", lambda: sources, interval=0)
+
+
+def test_persisting_twice_adds_only_what_was_dropped_in_between(tmp_path: Path) -> None:
+    chain = ChainStats()
+    ledger = _ledger(tmp_path, [chain])
+    chain.queue_full = 7
+    assert ledger.persist()
+    assert ledger.persist()
+    assert read_drops(tmp_path) == {"chain_queue_full": 7}
+    chain.queue_full = 10
+    ledger.persist()
+    assert read_drops(tmp_path) == {"chain_queue_full": 10}
+    assert ledger.totals() == {"chain_queue_full": 10}
+
+
+def test_two_ledgers_on_one_store_add_up_rather_than_overwrite(tmp_path: Path) -> None:
+    first, second = Counting(langfuse_failed=0), Counting(langfuse_failed=0)
+    ledgers = [_ledger(tmp_path, [first]), _ledger(tmp_path, [second])]
+    first.counts["langfuse_failed"] = 5
+    second.counts["langfuse_failed"] = 6
+    threads = [threading.Thread(target=ledger.persist) for ledger in ledgers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert read_drops(tmp_path) == {"langfuse_failed": 11}
+
+
+def test_a_component_rebuilt_on_reload_keeps_what_it_counted(tmp_path: Path) -> None:
+    sources: list[object] = [Counting(upload_refused=0)]
+    ledger = DropLedger(tmp_path / "drops.json", lambda: sources, interval=0)
+    sources[0].counts["upload_refused"] = 4  # type: ignore[attr-defined]
+    ledger.persist()
+    sources[0].counts["upload_refused"] = 9  # counted after the last look, then the part is replaced
+    sources[:] = [Counting(upload_refused=1)]
+    ledger.persist()
+    assert read_drops(tmp_path) == {"upload_refused": 10}
+
+
+def test_store_drops_are_split_into_queue_full_and_write_failed_without_counting_twice(
+    tmp_path: Path,
+) -> None:
+    store = JsonlStore(tmp_path / "store")
+    queue: WriteQueue[bytes] = WriteQueue(
+        lambda batch: None, len, max_items=1, max_bytes=100, batch_size=10, delay_seconds=60, name="t"
+    )
+    ledger = _ledger(tmp_path, [store, queue])
+    assert queue.put(b"x", 1)
+    for _ in range(3):  # refused: the caller counts each in the store too
+        assert not queue.put(b"y", 1)
+        store.drop(1, "queue full")
+    store.drop(2, "disk full")
+    ledger.persist()
+    assert read_drops(tmp_path) == {"store_queue_full": 3, "store_write_failed": 2}
+    queue.close(1.0)
+
+
+def test_a_ledger_that_cannot_write_never_raises_and_retries_later(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    chain = ChainStats()
+    ledger = DropLedger(blocker / "drops.json", lambda: [chain], interval=0)
+    chain.lost_at_exit = 2
+    assert not ledger.persist()
+    ledger.file = StateFile(tmp_path / "drops.json")
+    assert ledger.persist()
+    assert read_drops(tmp_path) == {"chain_lost_at_exit": 2}
+
+
+def test_the_state_file_is_private_and_replaced_whole(tmp_path: Path) -> None:
+    state = StateFile(tmp_path / "sub" / "state.json")
+    state.add({"a": 1}, "dropped")
+    state.add({"a": 2, "b": 1}, "dropped")
+    assert state.read() == {"dropped": {"a": 3, "b": 1}}
+    assert stat.S_IMODE(os.stat(state.path).st_mode) == 0o600
+    assert stat.S_IMODE(os.stat(state.path.parent).st_mode) == 0o700
+    assert sorted(p.name for p in state.path.parent.iterdir()) == ["state.json", "state.json.lock"]
+
+
+def test_the_write_queue_counts_what_it_refuses_by_reason() -> None:
+    queue: WriteQueue[bytes] = WriteQueue(
+        lambda batch: None, len, max_items=2, max_bytes=10, batch_size=10, delay_seconds=60, name="t"
+    )
+    assert queue.put(b"a", 1) and queue.put(b"b", 1)
+    assert not queue.put(b"c", 1)
+    queue.close(1.0)
+    assert not queue.put(b"d", 1)
+    assert queue.drop_counts() == {"queue_full": 1, "shut_down": 1}
