@@ -154,6 +154,10 @@ def stats(obj: _Context, since: dt.timedelta, top: int, as_json: bool) -> None:
         click.echo("tokens:")
         for key, total in result.tokens.items():
             click.echo(f"  {key}: {total}")
+    if result.redacted:
+        click.echo(
+            "redacted:    " + ", ".join(f"{entity} {count}" for entity, count in result.redacted.items())
+        )
     if conversation_log is not None:
         _echo_conversation_log(conversation_log)
     _echo_dropped(dropped)

@@ -12,6 +12,7 @@ from typing import Any
 
 from exporters.jsonl_store import JsonlStore, ReadProblems, read_records
 from exporters.otlp_json_decode import decode_attributes
+from instrumentations.genai_view import genai_view
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw]?)\s*$")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, "": 86400}
@@ -153,6 +154,7 @@ class SpanStats:
     p95_ms: float = 0.0
     top_names: list[tuple[str, int]] = field(default_factory=list)
     tokens: dict[str, int] = field(default_factory=dict)
+    redacted: dict[str, int] = field(default_factory=dict)  # values the redactor replaced, by entity
     services: dict[str, int] = field(default_factory=dict)
     log_records: int = 0
     log_errors: int = 0
@@ -173,6 +175,7 @@ class SpanStats:
             "p95_ms": round(self.p95_ms, 3),
             "top_names": [{"name": name, "count": count} for name, count in self.top_names],
             "tokens": self.tokens,
+            "redacted": self.redacted,
             "services": self.services,
             "log_records": self.log_records,
             "log_errors": self.log_errors,
@@ -188,6 +191,7 @@ def span_stats(store: JsonlStore, window: dt.timedelta, top: int = 10) -> SpanSt
     services: Counter[str] = Counter()
     traces: set[str] = set()
     tokens: Counter[str] = Counter()
+    redacted: Counter[str] = Counter()
     for span in iter_spans(store, since, problems=stats.problems):
         stats.spans += 1
         durations.append(span.duration_ms)
@@ -196,19 +200,51 @@ def span_stats(store: JsonlStore, window: dt.timedelta, top: int = 10) -> SpanSt
         traces.add(span.trace_id)
         if span.status_code == ERROR_CODE:
             stats.errors += 1
-        for item in span.raw.get("attributes") or ():  # shape checked when the span was read
-            key = item.get("key", "")
-            if key.startswith("gen_ai.usage.") and "intValue" in item.get("value", {}):
-                tokens[key] += int(item["value"]["intValue"])
+        _count_span(span.raw.get("attributes") or (), tokens, redacted)
     durations.sort()
     stats.p50_ms = _percentile(durations, 0.50)
     stats.p95_ms = _percentile(durations, 0.95)
     stats.traces = len(traces)
     stats.top_names = names.most_common(top)
     stats.tokens = dict(sorted(tokens.items()))
+    stats.redacted = dict(redacted.most_common())
     stats.services = dict(services.most_common())
     stats.log_records, stats.log_errors = _log_counts(store, since, stats.problems)
     return stats
+
+
+REDACTED_PREFIX = "otel_distro.redacted."
+_GENAI_PREFIXES = ("gen_ai.", "llm.", "openinference.")
+# Token counts under the OTel GenAI names, whatever convention the span was written in
+_TOKEN_NAMES = (
+    ("input", "gen_ai.usage.input_tokens"),
+    ("output", "gen_ai.usage.output_tokens"),
+    ("cached", "gen_ai.usage.cache_read.input_tokens"),
+    ("reasoning", "gen_ai.usage.reasoning.output_tokens"),
+)
+
+
+def _count_span(attributes: Any, tokens: Counter[str], redacted: Counter[str]) -> None:
+    """Add a stored span's tokens (from its one GenAI view: every convention, each call once)
+    and its redaction counts."""
+    genai = False
+    for item in attributes:  # shape checked when the span was read
+        key = item.get("key", "")
+        if key.startswith(REDACTED_PREFIX):
+            value = item.get("value", {})
+            if "intValue" in value:
+                redacted[key.removeprefix(REDACTED_PREFIX)] += int(value["intValue"])
+        elif not genai and key.startswith(_GENAI_PREFIXES):
+            genai = True
+    if not genai:
+        return
+    view = genai_view(decode_attributes(attributes))
+    if view is None or not view.usage:
+        return
+    for field_name, name in _TOKEN_NAMES:
+        count = getattr(view.usage, field_name)
+        if count:
+            tokens[name] += count
 
 
 ERROR_SEVERITY = 17  # SEVERITY_NUMBER_ERROR

@@ -264,6 +264,32 @@ def test_stats_counts_spans_written_by_separate_export_calls(tmp_path: Path) -> 
     assert data["traces"] == 3
 
 
+def test_stats_adds_tokens_of_every_genai_convention_once_and_shows_redactions(tmp_path: Path) -> None:
+    from instrumentations.genai_view import DUPLICATE_OF
+
+    store = JsonlStore(tmp_path / "store")
+    provider = TracerProvider(resource=Resource.create({"service.name": SERVICE}), shutdown_on_exit=False)
+    provider.add_span_processor(SimpleSpanProcessor(JsonlSpanExporter(store)))
+    tracer = provider.get_tracer("test_cli")
+    for attributes in (
+        {"gen_ai.operation.name": "chat", "gen_ai.usage.input_tokens": 10, "gen_ai.usage.output_tokens": 1},
+        {"llm.request.type": "chat", "gen_ai.usage.prompt_tokens": 20, "gen_ai.usage.completion_tokens": 2},
+        {"openinference.span.kind": "LLM", "llm.token_count.prompt": 30, "llm.token_count.completion": 3},
+        # the same call again, from a second instrumentation: not counted twice
+        {"gen_ai.operation.name": "chat", "gen_ai.usage.input_tokens": 10, DUPLICATE_OF: "ab" * 8},
+        {"otel_distro.redacted.EMAIL": 2, "otel_distro.redacted.PHONE_NUMBER": 1},
+    ):
+        with tracer.start_as_current_span("call", attributes=attributes):
+            pass
+    provider.shutdown()
+
+    data = json.loads(_run("stats", "--json", base=store.base_dir).stdout)
+    assert data["tokens"] == {"gen_ai.usage.input_tokens": 60, "gen_ai.usage.output_tokens": 6}
+    assert data["redacted"] == {"EMAIL": 2, "PHONE_NUMBER": 1}
+    text = _run("stats", base=store.base_dir).stdout
+    assert "redacted:    EMAIL 2, PHONE_NUMBER 1" in text
+
+
 # --- trace -------------------------------------------------------------------------------------------
 
 
