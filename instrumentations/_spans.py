@@ -319,3 +319,24 @@ def _async_generator_wrapper(
                 method, argument = "athrow", exc
 
     return async_gen_wrapper  # type: ignore[return-value]
+
+
+# The provider and model of the enclosing agent run (track_run(..., provider=, model=)): spans
+# recorded inside it take them where their caller gave none.
+_RUN_DEFAULTS = context_api.create_key("otel_distro.run_defaults")
+
+
+def with_run_defaults(
+    provider: str | None, model: str | None, ctx: context_api.Context
+) -> context_api.Context:
+    """``ctx`` carrying a run's provider and model (the enclosing run's where this one names none)."""
+    outer_provider, outer_model = run_defaults()
+    return context_api.set_value(_RUN_DEFAULTS, (provider or outer_provider, model or outer_model), ctx)
+
+
+def run_defaults() -> tuple[str | None, str | None]:
+    """The provider and model of the agent run the caller is in, if it named them."""
+    value = context_api.get_value(_RUN_DEFAULTS)
+    if isinstance(value, tuple) and len(value) == 2:
+        return value[0], value[1]
+    return None, None

@@ -1,10 +1,17 @@
-"""Scores spans against the GenAI conventions: required and recommended attributes per operation.
+"""Scores spans against the GenAI conventions by their requirement levels, per operation.
 
-A span's type comes from ``gen_ai.operation.name`` (agent run, tool execution, model
-interaction, memory operation, routing decision); a span with ``gen_ai.*`` attributes but no
-operation name counts as a model interaction missing it; an operation name not in the
-table (``invoke_workflow``, say) is not scored. Each required attribute weighs
-two, each recommended one; ``error.type`` is required on a span whose status is ERROR.
+A span's type comes from its operation (agent run, tool execution, model interaction, memory
+operation, routing decision), read through the one GenAI view of a span
+(:mod:`instrumentations.genai_view`), so spans written in OpenLLMetry's or OpenInference's
+form are scored by the facts they carry, under the OTel names. A span with ``gen_ai.*``
+attributes but no operation counts as a model interaction missing it; an operation not in the
+table (``invoke_workflow``, say) is not scored; the second record of a call that two
+instrumentations recorded is not scored either.
+
+The levels: a required attribute weighs two and always counts; a conditionally required one
+weighs two and counts only where its condition holds (``error.type`` on a span whose status is
+ERROR); an attribute the conventions ask for "if available" or "if applicable" counts only when
+present (its absence says nothing: it may not exist); a recommended one weighs one.
 A span's score is the weight present over the weight expected.
 """
 
@@ -16,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from instrumentations import conventions as c
+from instrumentations.genai_view import DUPLICATE_OF, genai_view
 
 ERROR_STATUS = 2
 REQUIRED_WEIGHT, RECOMMENDED_WEIGHT = 2, 1
@@ -23,7 +31,7 @@ REQUIRED_WEIGHT, RECOMMENDED_WEIGHT = 2, 1
 
 @dataclass(frozen=True)
 class Rule:
-    """What the conventions expect of one type of GenAI span."""
+    """What the conventions expect of one type of GenAI span (ours for routing)."""
 
     kind: str
     operations: tuple[str, ...]
@@ -32,10 +40,12 @@ class Rule:
 
 
 RULES = (
-    Rule(
-        "agent_run", (c.INVOKE_AGENT, "create_agent"), (c.OPERATION, c.AGENT_NAME), (c.AGENT_ID, c.PROVIDER)
-    ),
-    Rule("tool_execution", (c.EXECUTE_TOOL,), (c.OPERATION, c.TOOL_NAME), (c.TOOL_TYPE, c.TOOL_DESCRIPTION)),
+    # invoke_agent: operation and provider required; the agent's name, id, description, model
+    # and conversation "if applicable / available"
+    Rule("agent_run", (c.INVOKE_AGENT, "create_agent"), (c.OPERATION, c.PROVIDER, c.AGENT_NAME), ()),
+    # execute_tool: the name recommended; type, description and call id "if available"
+    Rule("tool_execution", (c.EXECUTE_TOOL,), (c.OPERATION,), (c.TOOL_NAME,)),
+    # inference: operation, provider and (where a model is named anywhere) the request model
     Rule(
         "model_interaction",
         c.MODEL_OPERATIONS,
@@ -54,6 +64,32 @@ RULES = (
 )
 _BY_OPERATION = {operation: rule for rule in RULES for operation in rule.operations}
 _MODEL_RULE = _BY_OPERATION[c.CHAT]
+
+
+def facts(attributes: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The span's attributes, with what its GenAI view says filled in under the OTel names
+    (OpenLLMetry's ``gen_ai.usage.prompt_tokens``, OpenInference's ``llm.model_name``, ...);
+    ``None`` for the second record of a call another instrumentation recorded too."""
+    if DUPLICATE_OF in attributes:
+        return None
+    view = genai_view(attributes)
+    found = dict(attributes)
+    if view is None:
+        return found
+    for key, value in (
+        (c.OPERATION, view.operation),
+        (c.PROVIDER, view.provider),
+        (c.REQUEST_MODEL, view.request_model),
+        (c.RESPONSE_MODEL, view.response_model),
+        (c.INPUT_TOKENS, view.usage.input),
+        (c.OUTPUT_TOKENS, view.usage.output),
+        (c.FINISH_REASONS, list(view.finish_reasons) or None),
+        (c.AGENT_NAME, view.agent_name),
+        (c.TOOL_NAME, view.tool_name),
+    ):
+        if value is not None and not _present(found, key):
+            found[key] = value
+    return found
 
 
 def rule_for(attributes: Mapping[str, Any]) -> Rule | None:
@@ -83,12 +119,15 @@ def _present(attributes: Mapping[str, Any], key: str) -> bool:
 
 def score_span(attributes: Mapping[str, Any], status_code: int = 0) -> SpanScore | None:
     """Score one span (its attributes and status code); None if it is not a GenAI span."""
-    rule = rule_for(attributes)
+    found = facts(attributes)
+    if found is None:
+        return None
+    rule = rule_for(found)
     if rule is None:
         return None
     required = rule.required + ((c.ERROR_TYPE,) if status_code == ERROR_STATUS else ())
-    missing_required = tuple(key for key in required if not _present(attributes, key))
-    missing_recommended = tuple(key for key in rule.recommended if not _present(attributes, key))
+    missing_required = tuple(key for key in required if not _present(found, key))
+    missing_recommended = tuple(key for key in rule.recommended if not _present(found, key))
     expected = REQUIRED_WEIGHT * len(required) + RECOMMENDED_WEIGHT * len(rule.recommended)
     lost = REQUIRED_WEIGHT * len(missing_required) + RECOMMENDED_WEIGHT * len(missing_recommended)
     return SpanScore(rule.kind, (expected - lost) / expected, missing_required, missing_recommended)

@@ -79,7 +79,13 @@ def trace_agent_run(name: str | None = None, *, job_type: str = "run", **run_att
         agent = name or func.__name__
         if inspect.isasyncgenfunction(func) or inspect.isgeneratorfunction(func):
             attributes = clean_attributes(
-                {c.OPERATION: c.INVOKE_AGENT, c.AGENT_NAME: agent, c.RUN_JOB_TYPE: job_type}
+                {
+                    c.OPERATION: c.INVOKE_AGENT,
+                    c.AGENT_NAME: agent,
+                    c.RUN_JOB_TYPE: job_type,
+                    c.PROVIDER: run_attrs.get("provider"),
+                    c.REQUEST_MODEL: run_attrs.get("model"),
+                }
             )
             return traced(func, f"{c.INVOKE_AGENT} {agent}", SpanKind.INTERNAL, attributes)
         if inspect.iscoroutinefunction(func):

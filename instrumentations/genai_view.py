@@ -134,7 +134,8 @@ class GenAiView:
 
 # -- shared readers ------------------------------------------------------------------------------
 def _str(value: Any) -> str | None:
-    if value is None or value == "":
+    """A name-like value as text; ``None`` when empty or not a scalar (a list is no name)."""
+    if value is None or value == "" or isinstance(value, list | tuple | dict | bool):
         return None
     return value if isinstance(value, str) else str(value)
 

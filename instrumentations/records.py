@@ -12,7 +12,7 @@ from typing import Any
 from opentelemetry.trace import SpanKind
 
 from instrumentations import conventions as c
-from instrumentations._spans import clean_attributes, meter, tracer, warn_once
+from instrumentations._spans import clean_attributes, meter, run_defaults, tracer, warn_once
 
 Message = str | dict[str, Any]
 
@@ -81,6 +81,9 @@ def record_model_interaction(
     """Record a call to a model made without an instrumented SDK: a ``chat {model}`` (client)
     span with usage and messages, and the ``gen_ai.client.*`` metrics."""
     try:
+        run_provider, run_model = run_defaults()
+        provider = provider or run_provider
+        model = model or run_model or ""
         reason = finish_reasons[0] if finish_reasons else None
         attributes = {
             c.OPERATION: operation,
@@ -96,7 +99,7 @@ def record_model_interaction(
             c.OUTPUT_MESSAGES: messages_json(output_messages, "assistant", reason or "stop"),
             **attrs,
         }
-        _emit(f"{operation} {model}", SpanKind.CLIENT, attributes, duration_s)
+        _emit(f"{operation} {model}" if model else operation, SpanKind.CLIENT, attributes, duration_s)
         labels = clean_attributes({c.OPERATION: operation, c.PROVIDER: provider, c.REQUEST_MODEL: model})
         for kind, count in (("input", input_tokens), ("output", output_tokens)):
             if count is not None:
@@ -124,6 +127,7 @@ def record_memory_operation(
     ``{operation} {store_id}`` span."""
     try:
         name = operation if operation.endswith(("_memory", "_memory_store")) else f"{operation}_memory"
+        provider = provider or run_defaults()[0]
         attributes = {
             c.OPERATION: name,
             c.MEMORY_STORE_ID: store_id,
@@ -169,11 +173,13 @@ def record_conversation_turn(session_id: str, user_query: str, system_response: 
     """Record one turn of a conversation: a ``chat`` span with ``gen_ai.conversation.id`` and the
     user and assistant messages, which the conversation-log exporter turns into a record.
     ``model``, ``provider``, ``agent_name``, ``input_tokens``, ``output_tokens`` and
-    ``duration_s`` fill their GenAI attributes; other metadata keys become
+    ``duration_s`` fill their GenAI attributes (model and provider default to the enclosing
+    run's); other metadata keys become
     ``conversation.metadata.<key>`` attributes."""
     try:
-        model = metadata.pop("model", None)
-        provider = metadata.pop("provider", None)
+        run_provider, run_model = run_defaults()  # the enclosing run's, where the turn names none
+        model = metadata.pop("model", None) or run_model
+        provider = metadata.pop("provider", None) or run_provider
         agent = metadata.pop("agent_name", None)
         input_tokens = metadata.pop("input_tokens", None)
         output_tokens = metadata.pop("output_tokens", None)

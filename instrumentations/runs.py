@@ -16,7 +16,16 @@ from opentelemetry import trace
 from opentelemetry.trace import Span, SpanKind
 
 from instrumentations import conventions as c
-from instrumentations._spans import clean, clean_attributes, mark_error, meter, start_span, warn_once
+from instrumentations._spans import (
+    clean,
+    clean_attributes,
+    mark_error,
+    meter,
+    run_defaults,
+    start_span,
+    warn_once,
+    with_run_defaults,
+)
 
 SUCCESS, FAILED = "success", "failed"
 _AGENT_NAMESPACE = uuid.UUID("0b6c2f0e-5a53-4c1e-9d0f-2f7f1d8e4a11")
@@ -49,6 +58,8 @@ class RunHandle:
         self.run_id = run_id
         self.span = span
         self.status: str | None = None
+        self.provider: str | None = None  # what the run named (or its enclosing run), for spans inside
+        self.model: str | None = None
         self._started = time.monotonic()
         self._labels = {c.AGENT_NAME: agent_name, c.RUN_JOB_TYPE: job_type}
 
@@ -129,8 +140,9 @@ class RunHandle:
 
 def _begin(agent_name: str, job_type: str, attrs: dict[str, Any]) -> RunHandle:
     run_id = str(attrs.pop("run_id", None) or uuid.uuid4())
-    provider = attrs.pop("provider", None)
-    model = attrs.pop("model", None)
+    outer_provider, outer_model = run_defaults()  # a run inside a run takes what it names
+    provider = attrs.pop("provider", None) or outer_provider
+    model = attrs.pop("model", None) or outer_model
     conversation_id = attrs.pop("conversation_id", None)
     description = attrs.pop("description", None)
     identity = attrs.pop("agent_id", None) or agent_id(agent_name)
@@ -149,7 +161,9 @@ def _begin(agent_name: str, job_type: str, attrs: dict[str, Any]) -> RunHandle:
         }
     )
     span = start_span(f"{c.INVOKE_AGENT} {agent_name}", SpanKind.INTERNAL, attributes)
-    return RunHandle(agent_name, job_type, span, run_id)
+    run = RunHandle(agent_name, job_type, span, run_id)
+    run.provider, run.model = provider, model
+    return run
 
 
 @contextmanager
@@ -159,15 +173,18 @@ def track_run(agent_name: str, job_type: str, **attrs: Any) -> Iterator[RunHandl
     The run ends ``success``, or ``failed`` with the error recorded when an exception escapes
     (the exception is re-raised). Spans started inside are its children. Keyword arguments
     ``provider``, ``model``, ``conversation_id``, ``agent_id``, ``description`` and ``run_id``
-    fill the matching GenAI attributes; any other becomes a span attribute as given.
+    fill the matching GenAI attributes; any other becomes a span attribute as given. The
+    provider and model flow to what is recorded inside the run (model calls, conversation
+    turns, memory operations, nested runs) where those name none.
     """
     run = _begin(str(agent_name), str(job_type), dict(attrs))
     token = None
-    if run.span is not None:
-        try:
-            token = context_api.attach(trace.set_span_in_context(run.span))
-        except Exception as exc:  # noqa: BLE001
-            warn_once("activating a run", exc)
+    try:
+        ctx = trace.set_span_in_context(run.span) if run.span is not None else context_api.get_current()
+        # spans recorded inside the run take its provider and model where they name none
+        token = context_api.attach(with_run_defaults(run.provider, run.model, ctx))
+    except Exception as exc:  # noqa: BLE001
+        warn_once("activating a run", exc)
     try:
         yield run
     except BaseException as exc:
