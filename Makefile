@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 DEMO_STORE := $(CURDIR)/.demo/store
 
-.PHONY: demo test lint typecheck unit clean bench
+.PHONY: demo test lint typecheck unit clean bench test-instrumentations
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -52,5 +52,32 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python tests/benchmarks/bench_worst_case.py
 	$(BIN)/python tests/benchmarks/bench_conversation_log.py
 
+# Real GenAI instrumentations against local fake servers, one venv per family (they cannot
+# share one: opentelemetry-instrument loads every instrumentor it finds). Each venv holds the
+# distro (editable) plus tests/instrumentations/requirements/<family>.txt, and is rebuilt only
+# when that file, base.txt or pyproject.toml changed (stamp: .venvs/<family>/.installed).
+FAMILY_VENVS := .venvs
+FAMILY_REQUIREMENTS := tests/instrumentations/requirements
+FAMILIES := genai-openai genai-anthropic openllmetry openllmetry-indexed openinference genai-openai+openllmetry
+
+$(FAMILY_VENVS)/%/.installed: $(FAMILY_REQUIREMENTS)/%.txt $(FAMILY_REQUIREMENTS)/base.txt pyproject.toml
+	rm -rf $(FAMILY_VENVS)/$*
+	$(PYTHON) -m venv $(FAMILY_VENVS)/$*
+	$(FAMILY_VENVS)/$*/bin/python -m pip install -q --no-compile -e . -r $(FAMILY_REQUIREMENTS)/$*.txt
+	touch $@
+
+# One venv after another (pip builds the editable distro in this tree: not two at once); then
+# in each, the connect audit (tests/support/connect_audit.py, off unless a test turns it on)
+# is copied in afresh and the same test module runs, every family even when one fails; the
+# target fails if any did.
+test-instrumentations: $(foreach family,$(FAMILIES),$(FAMILY_VENVS)/$(family)/.installed)
+	@failed=""; for family in $(FAMILIES); do \
+		echo "== instrumentation family $$family"; \
+		$(FAMILY_VENVS)/$$family/bin/python tests/support/connect_audit.py || exit 1; \
+		TEST_INSTRUMENTATION_FAMILY=$$family $(FAMILY_VENVS)/$$family/bin/python -m pytest -q \
+			-p no:cacheprovider tests/instrumentations || failed="$$failed $$family"; \
+	done; \
+	if [ -n "$$failed" ]; then echo "== failed families:$$failed"; exit 1; fi
+
 clean:
-	rm -rf $(VENV) .demo .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) $(FAMILY_VENVS) .demo .mypy_cache .ruff_cache .pytest_cache

@@ -4,11 +4,12 @@ A span yields a ``ConversationLog`` (one turn) when it carries messages in any G
 convention: the span's one GenAI view (:mod:`instrumentations.genai_view`) reads the OTel
 GenAI attributes and events, OpenLLMetry's indexed ``gen_ai.prompt.N.*`` and OpenInference's
 ``llm.input_messages.N.*``; the second span of a call that two instrumentations recorded has
-no view, so a call gives one turn. ``user_query`` is the text of the last user message, ``system_response`` the
-text of the first output message. A turn whose span failed says so (``status`` ``error``,
-``error`` the reason) and, when no answer came, has ``system_response`` ``None``: a receiver
-tells a failed turn from an empty answer. A span the selection admits also yields an
-``ExecutionTrace``. The spans given here are already redacted and hashed.
+no view, so a call gives one turn. ``user_query`` is the text of the last user message,
+``system_response`` the text of the first output message. A turn whose span failed says so
+(``status`` ``error``, ``error`` the reason) and, when no answer came, has
+``system_response`` ``None``: a receiver tells a failed turn from an empty answer. A span the
+selection admits also yields an ``ExecutionTrace``. The spans given here are already redacted
+and hashed.
 
 Mapping costs tens of microseconds a span, so the exporter does not map as spans arrive: it
 keeps a :func:`snapshot` (ids, times, status, the attribute and event dicts: a few

@@ -22,6 +22,13 @@ class RecordProcessor:
     # tells the chain which spans are too large on the way, for free).
     bounds_inline_text = False
 
+    # True: the chain calls note_start(span) as each span starts (a processor that must know
+    # which spans are still open); others cost nothing at a span's start.
+    notes_starts = False
+
+    def note_start(self, span: ReadableSpan) -> None:
+        """A span started (it is still live: read, never keep, its attributes)."""
+
     def needs_worker(self, span: ReadableSpan) -> bool:
         """True when processing this span is slow (I/O, NLP) and must happen off the app thread."""
         return False

@@ -29,7 +29,13 @@ from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, Spa
 from opentelemetry.trace import Status
 
 from processors.base import RecordProcessor
-from processors.inline_budget import INLINE_TEXT_BUDGET, LONG_TEXT, HandOff, set_inline_budget
+from processors.inline_budget import (
+    INLINE_TEXT_BUDGET,
+    LIST_ITEM_CHARGE,
+    LONG_TEXT,
+    HandOff,
+    set_inline_budget,
+)
 from processors.records import replace_span
 
 _logger = logging.getLogger(__name__)
@@ -40,7 +46,6 @@ STAGE_DELAY_MILLIS = 200
 STAGE_MAX_CHARS = 64 * 1024 * 1024  # text waiting for the worker, at most (as the store's queue)
 FAIL_CLOSED_AFTER = 5.0  # seconds into shutdown: the worker leaves long texts out from then on
 STAGE_SHUTDOWN_SECONDS = 8.0  # then what still waits is counted as lost (the pipeline allows 10)
-LIST_ITEM_CHARGE = 64  # characters a list element counts for against the inline budget
 
 
 class ChainStats:
@@ -247,6 +252,7 @@ class SpanChain(_Chain, SpanProcessor):
         super().__init__(processors, downstream)
         self.run_inline = run_inline
         self._measure = not any(p.bounds_inline_text for p in self.processors)
+        self._starters = tuple(p for p in self.processors if p.notes_starts)
         self.max_queue_size = max_queue_size
         self.max_queue_chars = STAGE_MAX_CHARS
         self.fail_closed_at: float | None = None  # from then on, the worker takes the cheap path
@@ -263,8 +269,13 @@ class SpanChain(_Chain, SpanProcessor):
         )
 
     def on_start(self, span: Span, parent_context: Context | None = None) -> None:
-        # Only processors added to the provider later get on_start (ours never need it); they see
-        # the live span, as on any provider, but receive it ended only after the chain.
+        # Processors that note starts (few) see the live span; processors added to the provider
+        # later get on_start, as on any provider, but receive the span ended only after the chain.
+        for processor in self._starters:
+            try:
+                processor.note_start(span)
+            except Exception as exc:  # noqa: BLE001 - a note is not worth the app's span
+                _logger.debug("otel-distro: %s.note_start failed: %r", type(processor).__name__, exc)
         for target in self.late:
             try:
                 target.on_start(span, parent_context=parent_context)
@@ -278,6 +289,7 @@ class SpanChain(_Chain, SpanProcessor):
     ) -> None:
         self.run_inline = run_inline
         self._measure = not any(p.bounds_inline_text for p in processors)
+        self._starters = tuple(p for p in processors if p.notes_starts)
         self.processors = tuple(processors)
 
     def on_end(self, span: ReadableSpan) -> None:
@@ -294,8 +306,8 @@ class SpanChain(_Chain, SpanProcessor):
             try:
                 inline = (
                     (self.run_inline is None or self.run_inline(span))
-                    and (not self._measure or span_text_chars(span) <= INLINE_TEXT_BUDGET)
-                    and _list_items(span) <= INLINE_TEXT_BUDGET  # short strings escape the text budget
+                    # a processor that scans every text charges the budget itself, list items too
+                    and (not self._measure or span_text_chars(span) + _list_items(span) <= INLINE_TEXT_BUDGET)
                 )
             except Exception:  # noqa: BLE001 - when unsure, the worker takes it
                 inline = False

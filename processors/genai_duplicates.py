@@ -1,13 +1,16 @@
-"""One model call recorded by two instrumentations: the second span is marked, so it counts once.
+"""One model call recorded by two instrumentations: one span is marked, so the call counts once.
 
 Two instrumentations of one client (the official OpenAI one and OpenLLMetry's, say), or an SDK
-that traces itself beside an instrumentation, record each model call twice: one span inside
-the other, or in separate traces. :class:`DuplicateModelCalls` notes each model-call span as
-it ends (model, instrumentation scope, start and end); a span of another scope for the same
-model whose time overlaps one noted and not yet paired is the same call, and gets
-``otel_distro.genai.duplicate_of`` (the other span's id). Every GenAI reader (conversation
-log, Langfuse, stats, compliance) skips marked spans; the span itself still reaches the store.
-A warning names both instrumentations once.
+that traces itself beside an instrumentation (the Anthropic SDK), record each model call twice:
+one span inside the other, or in separate traces. :class:`DuplicateModelCalls` notes each
+model-call span as it ends (model, instrumentation scope, start and end); a span of another
+scope for the same model whose time overlaps one noted and not yet paired is the same call, and
+gets ``otel_distro.genai.duplicate_of`` (the other span's id). An SDK's own span (a scope that
+is no instrumentation's) is the one marked whenever it can be: it carries usage but seldom the
+messages, so at its end it is marked if an instrumentation's span of the same model is still
+open (it started before and has not ended: the SDK's span is inside it). Every GenAI reader
+(conversation log, Langfuse, stats, compliance) skips marked spans; the span itself still
+reaches the store. A warning names both once.
 """
 
 from __future__ import annotations
@@ -16,7 +19,6 @@ import logging
 import threading
 from collections import deque
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from opentelemetry.sdk.trace import ReadableSpan
@@ -34,16 +36,15 @@ _CALL_OPERATIONS = frozenset(
 )
 _OPERATION_KEYS = ("gen_ai.operation.name", "llm.request.type", "openinference.span.kind")
 _RECENT = 256  # model calls remembered (spans of one call end within a moment of each other)
+_MARKS_OF_INSTRUMENTATIONS = ("instrumentation", "openinference", "traceloop", "openllmetry")
 
 
-@dataclass
-class _Call:
-    model: str
-    scope: str
-    start: int
-    end: int
-    span_id: int
-    paired: bool = False
+def _is_instrumentation(scope: str) -> bool:
+    """An instrumentation library's scope, not an SDK tracing itself ("com.anthropic.sdk.python")."""
+    return any(mark in scope for mark in _MARKS_OF_INSTRUMENTATIONS)
+
+
+_Call = tuple[int, int, int]  # start, end, span id
 
 
 def _model_call(attributes: Mapping[str, Any]) -> str | None:
@@ -67,9 +68,28 @@ class DuplicateModelCalls(RecordProcessor):
     """Marks the later-ending span of a model call that another instrumentation recorded too."""
 
     def __init__(self) -> None:
-        self._recent: deque[_Call] = deque(maxlen=_RECENT)
+        # model -> instrumentation scope -> its recent calls: a model seen from one scope only
+        # (the usual case) costs two dict lookups and an append
+        self._recent: dict[str, dict[str, deque[_Call]]] = {}
+        self._paired: set[int] = set()  # span ids of calls already matched with a twin
+        self._open: dict[int, tuple[str, str]] = {}  # instrumentations' model calls started: (model, scope)
         self._lock = threading.Lock()
         self._warned: set[tuple[str, str]] = set()
+
+    notes_starts = True
+
+    def note_start(self, span: ReadableSpan) -> None:
+        """An instrumentation's model call starts: an SDK span of that model ending while it is
+        open is the same call."""
+        scope = span.instrumentation_scope.name if span.instrumentation_scope else ""
+        if not _is_instrumentation(scope) or span.context is None:
+            return
+        attrs = span._attributes  # private, as in process_span
+        model = _model_call(getattr(attrs, "_dict", attrs) or {})
+        if model is not None:
+            if len(self._open) >= _RECENT * 4:  # spans that never end
+                self._open.clear()
+            self._open[span.context.span_id] = (model, scope)
 
     def process_span(self, span: ReadableSpan) -> ReadableSpan | None:
         attrs = span._attributes  # private: the plain dict, as the rewriters read it (see rewrite.py)
@@ -78,26 +98,58 @@ class DuplicateModelCalls(RecordProcessor):
         if model is None or DUPLICATE_OF in attributes or span.context is None:
             return span
         scope = span.instrumentation_scope.name if span.instrumentation_scope else ""
-        start, end = span.start_time or 0, span.end_time or 0
-        twin: _Call | None = None
-        with self._lock:
-            for call in self._recent:
-                if (
-                    not call.paired
-                    and call.scope != scope
-                    and call.model == model
-                    and call.start <= end
-                    and start <= call.end
-                ):
-                    call.paired = True
-                    twin = call
-                    break
-            else:
-                self._recent.append(_Call(model, scope, start, end, span.context.span_id))
+        own_id = span.context.span_id
+        if self._open.pop(own_id, None) is None and not _is_instrumentation(scope):
+            outer = self._open_call(model, scope)
+            if outer is not None:  # an SDK's own span inside an instrumentation's: this one goes
+                self._warn(outer[1], scope)
+                return replace_span(span, attributes={**attributes, DUPLICATE_OF: f"{outer[0]:016x}"})
+        call = (span.start_time or 0, span.end_time or 0, own_id)
+        scopes = self._recent.get(model)
+        if scopes is not None and len(scopes) == 1 and scope in scopes:
+            scopes[scope].append(call)  # one instrumentation for this model: nothing to pair
+            return span
+        twin = self._pair(model, scope, call)
         if twin is None:
             return span
-        self._warn(twin.scope, scope)
-        return replace_span(span, attributes={**attributes, DUPLICATE_OF: f"{twin.span_id:016x}"})
+        self._warn(twin[0], scope)
+        return replace_span(span, attributes={**attributes, DUPLICATE_OF: f"{twin[1]:016x}"})
+
+    def _open_call(self, model: str, scope: str) -> tuple[int, str] | None:
+        """An instrumentation's model call of this model, of another scope, still open; paired."""
+        with self._lock:
+            for span_id, (open_model, open_scope) in list(self._open.items()):
+                if open_model == model and open_scope != scope and span_id not in self._paired:
+                    if len(self._paired) >= _RECENT * 4:
+                        self._paired.clear()
+                    self._paired.add(span_id)
+                    return span_id, open_scope
+        return None
+
+    def _pair(self, model: str, scope: str, call: _Call) -> tuple[str, int] | None:
+        """The (scope, span id) of an unpaired call of another scope overlapping this one, which
+        is then paired; else None, and this call is noted."""
+        start, end, _ = call
+        with self._lock:
+            scopes = self._recent.get(model)
+            if scopes is None:
+                if len(self._recent) >= _RECENT:
+                    self._recent.clear()
+                scopes = self._recent[model] = {}
+            for other, calls in scopes.items():
+                if other == scope:
+                    continue
+                for other_start, other_end, span_id in calls:
+                    if span_id not in self._paired and other_start <= end and start <= other_end:
+                        if len(self._paired) >= _RECENT * 4:
+                            self._paired.clear()
+                        self._paired.add(span_id)
+                        return other, span_id
+            own = scopes.get(scope)
+            if own is None:
+                own = scopes[scope] = deque(maxlen=_RECENT)
+            own.append(call)
+        return None
 
     def _warn(self, first: str, second: str) -> None:
         pair = (min(first, second), max(first, second))
@@ -107,7 +159,9 @@ class DuplicateModelCalls(RecordProcessor):
         _logger.warning(
             "otel-distro: two instrumentations record the same model calls (%s and %s); each call is "
             "counted once (the conversation log, Langfuse, stats and compliance skip the second span). "
-            "Disable one with OTEL_PYTHON_DISABLED_INSTRUMENTATIONS",
+            "To record each call once, disable one: name it in OTEL_PYTHON_DISABLED_INSTRUMENTATIONS "
+            "where the two register different entry-point names, else uninstall one package (or turn "
+            "off the SDK's own tracing, where one of them is an SDK tracing itself)",
             first or "an unnamed tracer",
             second or "an unnamed tracer",
         )

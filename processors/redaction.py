@@ -17,6 +17,7 @@ from collections import Counter
 from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
+from processors.inline_budget import LIST_ITEM_CHARGE, charge_inline
 from processors.pii import PiiRedactor
 from processors.pii.redactor import CACHEABLE_LENGTH
 from processors.rewrite import UNCHANGED, RecordRewriter
@@ -95,6 +96,7 @@ class RedactionProcessor(RecordRewriter):
         self.allow_values = frozenset(allow_values)
         self.id_keys = frozenset(_normalize(key) for key in id_keys) if id_digest else frozenset()
         self.id_digest = id_digest
+        self._ids: dict[str, tuple[str | None, Counter[str] | None]] = {}
         self._rules: dict[str, int] = {}
         # Two sets answer the common case in two C-level calls: every key of a mapping is plain
         # (neither denied nor allowed) and every value is known to need nothing under a plain
@@ -195,11 +197,11 @@ class RedactionProcessor(RecordRewriter):
             return self._identifier(value, counts)
         if isinstance(value, str):
             return self.rewrite_text(value, counts)
-        if isinstance(value, list):  # an attribute's sequence: a tuple, as the SDK keeps them
+        if isinstance(value, list | tuple | Mapping):
+            charge_inline(len(value) * LIST_ITEM_CHARGE)  # many short items: past the budget, the worker
             new = self._walk(value, counts)
-            return tuple(new) if isinstance(new, list) else new
-        if isinstance(value, tuple | Mapping):
-            return self._walk(value, counts)
+            # an attribute's sequence stays a tuple, as the SDK keeps them
+            return tuple(new) if isinstance(value, list) and isinstance(new, list) else new
         return None
 
     def _walk(self, value: Any, counts: Counter[str]) -> Any:
@@ -212,14 +214,19 @@ class RedactionProcessor(RecordRewriter):
 
     def _identifier(self, value: str, counts: Counter[str]) -> str | None:
         """The keyed hash of an identifier that holds PII (users stay distinct); else unchanged."""
-        if value in self.allow_values:
-            return None
-        found = self.redactor.find(value)[1]
-        if found is None:
-            return None
-        _add(counts, found)
-        assert self.id_digest is not None  # _ID is a rule only with a digest
-        return self.id_digest(value)
+        hit = self._ids.get(value)
+        if hit is None:
+            found = None if value in self.allow_values else self.redactor.find(value)[1]
+            assert self.id_digest is not None  # _ID is a rule only with a digest
+            hit = (None if found is None else self.id_digest(value), found)
+            if len(value) <= CACHEABLE_LENGTH:  # the same user's id recurs: hashed once
+                if len(self._ids) >= _CLEAN_LIMIT:
+                    self._ids.clear()
+                self._ids[value] = hit
+        digest, found = hit
+        if found is not None:
+            _add(counts, found)
+        return digest
 
     def _structure(self, value: Any, counts: Counter[str], depth: int, left: list[int]) -> Any:
         """A map or list rewritten at every depth (keys' rules apply at every level), or ``None``."""

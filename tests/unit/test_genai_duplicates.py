@@ -83,3 +83,25 @@ def test_spans_that_are_no_model_calls_pass_untouched() -> None:
         pass
     spans = list(exporter.get_finished_spans())
     assert _process(spans) == spans
+
+
+def test_an_sdks_own_span_inside_an_instrumentations_is_the_one_marked_though_it_ends_first() -> None:
+    from processors.chain import SpanChain
+
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider(shutdown_on_exit=False)
+    provider.add_span_processor(SpanChain([DuplicateModelCalls()], [SimpleSpanProcessor(exporter)]))
+    instrumentation = provider.get_tracer("opentelemetry.instrumentation.genai.anthropic")
+    sdk = provider.get_tracer("com.anthropic.sdk.python")
+    with (
+        instrumentation.start_as_current_span(
+            "chat claude", attributes={**CHAT, "gen_ai.request.model": "c"}
+        ),
+        sdk.start_as_current_span(
+            "anthropic.messages.create", attributes={**CHAT, "gen_ai.request.model": "c"}
+        ),
+    ):
+        pass
+    provider.shutdown()
+    marked = {span.name: DUPLICATE_OF in (span.attributes or {}) for span in exporter.get_finished_spans()}
+    assert marked == {"anthropic.messages.create": True, "chat claude": False}
