@@ -59,7 +59,7 @@ from exporters.spill_cache import Segment, SpillCache
 from exporters.store_tail import StoreSegment, StoreTail
 from otel_distro.runtime.files import private_dirs
 
-_logger = logging.getLogger(__name__)
+_logger = logging.getLogger(f"otel_distro.{__name__}")
 
 STATE_FILE = "state.json"
 POSITION_FILE = "store_position.json"  # how far the store was sent, when the store is the source

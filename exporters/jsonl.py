@@ -22,7 +22,7 @@ from exporters import otlp_json
 from exporters.jsonl_store import JsonlStore
 from exporters.write_queue import WriteQueue
 
-_logger = logging.getLogger(__name__)
+_logger = logging.getLogger(f"otel_distro.{__name__}")
 _T = TypeVar("_T")
 
 

@@ -24,7 +24,7 @@ import orjson
 
 from otel_distro.runtime.files import private_dirs
 
-_logger = logging.getLogger(__name__)
+_logger = logging.getLogger(f"otel_distro.{__name__}")
 
 SIGNALS = ("traces", "metrics", "logs")
 _SUFFIX = ".jsonl"

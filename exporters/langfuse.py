@@ -34,7 +34,7 @@ from exporters.forking import after_fork_in_child
 from exporters.http_delivery import HttpDelivery, Outcome, Result
 from exporters.langfuse_mapping import SESSION_KEYS, USER_KEYS, first_value, is_genai, trace_attributes
 
-_logger = logging.getLogger(__name__)
+_logger = logging.getLogger(f"otel_distro.{__name__}")
 
 DEFAULT_HOST = "https://cloud.langfuse.com"
 OTLP_PATH = "/api/public/otel/v1/traces"

@@ -29,7 +29,7 @@ from pathlib import Path
 from exporters.forking import after_fork_in_child
 from otel_distro.runtime.files import private_dirs
 
-_logger = logging.getLogger(__name__)
+_logger = logging.getLogger(f"otel_distro.{__name__}")
 
 OPEN, READY, SENDING, TEMP = "open.", "ready.", "sending.", "tmp."
 _STALE_TEMP_SECONDS = 3600.0

@@ -33,7 +33,7 @@ import orjson
 from exporters.forking import after_fork_in_child
 from otel_distro.runtime.files import private_dirs
 
-_logger = logging.getLogger(__name__)
+_logger = logging.getLogger(f"otel_distro.{__name__}")
 
 READ_BYTES = 256 * 1024  # store bytes read (and parsed) per claim; a longer line is read whole
 KEEP_FRACTION = 0.8  # when over the bound, skip until the backlog is this share of it

@@ -31,7 +31,7 @@ from exporters.http_delivery import EXIT_SECONDS, HttpDelivery, Outcome, Result,
 from exporters.otlp_proto import records_in, to_protobuf
 from exporters.store_tail import StoreSegment, StoreTail
 
-_logger = logging.getLogger(__name__)
+_logger = logging.getLogger(f"otel_distro.{__name__}")
 
 SIGNALS = ("traces", "metrics", "logs")
 CONTENT_TYPE = "application/x-protobuf"

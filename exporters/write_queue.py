@@ -17,7 +17,7 @@ from typing import Generic, TypeVar
 
 from exporters.forking import after_fork_in_child
 
-_logger = logging.getLogger(__name__)
+_logger = logging.getLogger(f"otel_distro.{__name__}")
 _T = TypeVar("_T")
 
 

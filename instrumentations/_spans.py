@@ -17,7 +17,7 @@ from opentelemetry.trace import Span, SpanKind, Status, StatusCode
 
 from instrumentations.version import __version__
 
-_logger = logging.getLogger("instrumentations")
+_logger = logging.getLogger("otel_distro.instrumentations")
 SCOPE = "instrumentations"
 ERROR_TYPE = "error.type"
 MAX_TEXT = 8192  # characters kept of a value turned into text (arguments, results, odd types)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from opentelemetry.sdk._logs.export import LogRecordExporter
@@ -14,7 +14,8 @@ from opentelemetry.sdk.trace import sampling as samplers
 from opentelemetry.sdk.trace.export import SpanExporter
 
 from otel_distro import environment_variables as ev
-from otel_distro.settings import Settings, SettingsError
+from otel_distro.problems import Problems
+from otel_distro.settings import Settings
 from otel_distro.version import DISTRO_NAME, __version__
 
 _logger = logging.getLogger("otel_distro")
@@ -33,22 +34,6 @@ _FIXED_SAMPLERS = {
     "parentbased_always_off": samplers.ParentBased(samplers.ALWAYS_OFF),
 }
 _DEFAULT_SAMPLER = "parentbased_always_on"
-
-
-@dataclass
-class Problems:
-    """Configuration problems found while resolving: warned, raised (strict), or collected (check)."""
-
-    strict: bool = False
-    collect: bool = False
-    messages: list[str] = field(default_factory=list)
-
-    def report(self, message: str) -> None:
-        self.messages.append(message)
-        if self.strict:
-            raise SettingsError(message)
-        if not self.collect:
-            _logger.warning("otel-distro: %s", message)
 
 
 @dataclass(frozen=True)

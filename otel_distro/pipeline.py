@@ -27,12 +27,12 @@ from otel_distro.components import (
     LOGS,
     METRICS,
     TRACES,
-    Problems,
     Signal,
     build_resource,
     exporter_classes,
 )
 from otel_distro.drop_ledger import DROPS_FILE, DropLedger
+from otel_distro.problems import Problems
 from otel_distro.settings import Settings, SettingsError
 from otel_distro.switchboard import PRIVACY_FIELDS, ReloadableSampler, Switchboard
 from processors.base import RecordProcessor

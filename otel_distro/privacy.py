@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from functools import partial
 from pathlib import Path
 
-from otel_distro.components import Problems
+from otel_distro.problems import Problems
 from otel_distro.runtime.files import private_dirs
 from otel_distro.settings import Settings
 from processors.base import RecordProcessor

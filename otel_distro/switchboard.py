@@ -28,7 +28,8 @@ from opentelemetry.util.types import Attributes
 
 from exporters.jsonl import JsonlLogExporter, JsonlSpanProcessor
 from exporters.jsonl_store import JsonlStore
-from otel_distro.components import LANGFUSE_EXPORTER_NAME, LOGS, METRICS, TRACES, Problems, build_sampler
+from otel_distro.components import LANGFUSE_EXPORTER_NAME, LOGS, METRICS, TRACES, build_sampler
+from otel_distro.problems import Problems
 from otel_distro.settings import Settings
 from otel_distro.version import __version__
 from processors.base import RecordProcessor

@@ -38,7 +38,7 @@ from processors.inline_budget import (
 )
 from processors.records import replace_span
 
-_logger = logging.getLogger(__name__)
+_logger = logging.getLogger(f"otel_distro.{__name__}")
 
 STAGE_QUEUE_SIZE = 8192
 STAGE_BATCH_SIZE = 512

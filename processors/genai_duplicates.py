@@ -27,7 +27,7 @@ from instrumentations.genai_view import DUPLICATE_OF
 from processors.base import RecordProcessor
 from processors.records import replace_span
 
-_logger = logging.getLogger(__name__)
+_logger = logging.getLogger(f"otel_distro.{__name__}")
 _MODEL_KEYS = ("gen_ai.request.model", "llm.model_name", "gen_ai.response.model")
 # Operations that are model calls, in each convention (a span with a model and none of these
 # operation keys counts too: older instrumentations set only the model)

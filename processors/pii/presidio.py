@@ -18,7 +18,7 @@ from collections.abc import Callable, Collection
 from pathlib import Path
 from typing import Any
 
-_logger = logging.getLogger(__name__)
+_logger = logging.getLogger(f"otel_distro.{__name__}")
 
 # Entity types presidio adds to the fast path with a blank pipeline; the fast path's own
 # (email, phone, card, IBAN, IP, SSN) are not asked of it again. DATE_TIME and URL are left

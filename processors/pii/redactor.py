@@ -25,7 +25,7 @@ from processors.pii.encodings import decoded_views, encoded_pieces
 from processors.pii.number_checks import digit_skeleton
 from processors.pii.patterns import Recognizer, recognizers
 
-_logger = logging.getLogger(__name__)
+_logger = logging.getLogger(f"otel_distro.{__name__}")
 
 Style = Literal["label", "mask", "hash"]
 STYLES: tuple[Style, ...] = ("label", "mask", "hash")

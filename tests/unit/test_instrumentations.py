@@ -463,7 +463,7 @@ def test_end_run_of_an_unknown_or_already_ended_id_is_ignored_with_a_warning(
     run_id = start_run("researcher", "batch")
     end_run(run_id)
 
-    with caplog.at_level(logging.WARNING, logger="instrumentations"):
+    with caplog.at_level(logging.WARNING, logger="otel_distro.instrumentations"):
         end_run(run_id)
         end_run("no-such-run", "failed", ValueError("x"))
 
@@ -1230,12 +1230,12 @@ def test_a_helper_failure_is_logged_once_per_kind(
     def add(a: int, b: int) -> int:
         return a + b
 
-    with caplog.at_level(logging.WARNING, logger="instrumentations"):
+    with caplog.at_level(logging.WARNING, logger="otel_distro.instrumentations"):
         for _ in range(3):
             add(1, 2)
             record_model_interaction("gpt-4o-mini", provider="openai")
 
-    messages = [record.getMessage() for record in caplog.records if record.name == "instrumentations"]
+    messages = [record.getMessage() for record in caplog.records if record.name == "otel_distro.instrumentations"]
     assert len([message for message in messages if "starting a span" in message]) == 1
     assert len([message for message in messages if "record_model_interaction" in message]) == 1
     assert all("tracer broken" in message for message in messages)

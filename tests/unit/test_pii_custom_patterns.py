@@ -59,8 +59,8 @@ def test_a_value_a_pattern_times_out_on_is_replaced_whole(caplog: pytest.LogCapt
 
 
 def test_settings_read_patterns_from_json_and_refuse_unsafe_ones_by_name() -> None:
-    from otel_distro.components import Problems
     from otel_distro.privacy import privacy_processors
+    from otel_distro.problems import Problems
 
     env = {"TELEMETRY_REDACTION_PATTERNS": '{"TICKET": "TCK-\\\\d{6}", "EVIL": "(a+)+$"}'}
     settings = load_settings(env=env)

@@ -147,8 +147,8 @@ def test_project_ids_hash_the_same_everywhere_and_only_with_the_same_key() -> No
 
 
 def _privacy(**overrides: Any) -> list[Any]:
-    from otel_distro.components import Problems
     from otel_distro.privacy import privacy_processors
+    from otel_distro.problems import Problems
     from otel_distro.settings import load_settings
 
     settings = load_settings({"hash_key": "k", **overrides}, env={})

@@ -26,7 +26,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from exporters.jsonl import JsonlLogExporter, JsonlMetricExporter, JsonlSpanExporter
 from exporters.jsonl_store import SIGNALS, JsonlStore, read_records, utc_today
 
-STORE_LOGGER = "exporters.jsonl_store"
+STORE_LOGGER = "otel_distro.exporters.jsonl_store"
 
 
 def _mode(path: Path) -> int:
