@@ -50,7 +50,7 @@ class TelemetryHandle:
                 _logger.warning("otel-distro: applying changed settings failed: %r", exc)
 
     def _reload(self, resolution: Resolution) -> None:
-        from otel_distro.switchboard import RELOADABLE
+        from otel_distro.settings import RELOADABLE
 
         old = self.settings
         assert old is not None

@@ -77,10 +77,22 @@ def _option(
     doc: str,
     env: tuple[str, ...] = (),
     secret: bool = False,
+    applies: str | None = None,
 ) -> Any:
+    """One option, declared once. ``applies``: what a running pipeline rebuilds when it changes
+    (a part of the switchboard: ``privacy``, ``sampler``, ``retention``, ``store``,
+    ``conversation_log``, ``langfuse``, ``upload``, or ``gate`` for recording itself); ``None``:
+    the change waits for the next start."""
     return field(
         default=default,
-        metadata={"parser": parser, "toml": toml, "doc": doc, "env": env, "secret": secret},
+        metadata={
+            "parser": parser,
+            "toml": toml,
+            "doc": doc,
+            "env": env,
+            "secret": secret,
+            "applies": applies,
+        },
     )
 
 
@@ -88,13 +100,14 @@ def _option(
 class Settings:
     """Every option of the distro, already validated."""
 
-    enabled: bool = _option(True, BOOL, "enabled", "Master switch.", (ev.TELEMETRY_ENABLED,))
+    enabled: bool = _option(True, BOOL, "enabled", "Master switch.", (ev.TELEMETRY_ENABLED,), applies="gate")
     reload_interval_secs: float = _option(
         2.0,
         INTERVAL_OR_OFF,
         "reload_interval_secs",
         "How often a running process checks this file for changes (0: no hot reload).",
         (ev.TELEMETRY_RELOAD_INTERVAL_SECS,),
+        applies="gate",
     )
     sdk_disabled: bool = _option(
         False, BOOL, "otel.sdk_disabled", "Standard OTel kill switch.", (ev.OTEL_SDK_DISABLED,)
@@ -112,6 +125,7 @@ class Settings:
         "store.retention_days",
         "Purge local files older than this many days.",
         (ev.TELEMETRY_RETENTION_DAYS,),
+        applies="retention",
     )
     traces_retention_days: int | None = _option(
         None,
@@ -119,6 +133,7 @@ class Settings:
         "store.traces_retention_days",
         "Retention of traces in days (unset: retention_days).",
         (ev.TELEMETRY_TRACES_RETENTION_DAYS,),
+        applies="retention",
     )
     metrics_retention_days: int | None = _option(
         None,
@@ -126,6 +141,7 @@ class Settings:
         "store.metrics_retention_days",
         "Retention of metrics in days (unset: retention_days).",
         (ev.TELEMETRY_METRICS_RETENTION_DAYS,),
+        applies="retention",
     )
     logs_retention_days: int | None = _option(
         None,
@@ -133,12 +149,23 @@ class Settings:
         "store.logs_retention_days",
         "Retention of logs in days (unset: retention_days).",
         (ev.TELEMETRY_LOGS_RETENTION_DAYS,),
+        applies="retention",
     )
     store_enabled: bool = _option(
-        True, BOOL, "store.enabled", "Write the local JSON Lines store.", (ev.TELEMETRY_STORE_ENABLED,)
+        True,
+        BOOL,
+        "store.enabled",
+        "Write the local JSON Lines store.",
+        (ev.TELEMETRY_STORE_ENABLED,),
+        applies="gate",
     )
     pii_redaction: bool = _option(
-        True, BOOL, "privacy.pii_redaction", "Redact PII before any exporter.", (ev.TELEMETRY_PII_REDACTION,)
+        True,
+        BOOL,
+        "privacy.pii_redaction",
+        "Redact PII before any exporter.",
+        (ev.TELEMETRY_PII_REDACTION,),
+        applies="privacy",
     )
     hash_key: str | None = _option(
         None,
@@ -147,6 +174,7 @@ class Settings:
         "Secret for project-ID hashing (unset: per-install key).",
         (ev.TELEMETRY_HASH_KEY,),
         secret=True,
+        applies="privacy",
     )
     redaction_style: str = _option(
         "label",
@@ -154,6 +182,7 @@ class Settings:
         "privacy.redaction_style",
         "How redacted values read: <EMAIL>, ****, or a keyed hash.",
         (ev.TELEMETRY_REDACTION_STYLE,),
+        applies="privacy",
     )
     redaction_entities: tuple[str, ...] = _option(
         (),
@@ -161,6 +190,7 @@ class Settings:
         "privacy.redaction_entities",
         "Entity types to redact (empty: all). Checked against the known types.",
         (ev.TELEMETRY_REDACTION_ENTITIES,),
+        applies="privacy",
     )
     redaction_allow_keys: tuple[str, ...] = _option(
         (),
@@ -168,6 +198,7 @@ class Settings:
         "privacy.redaction_allow_keys",
         "Attribute keys never redacted, besides the trace and span id keys.",
         (ev.TELEMETRY_REDACTION_ALLOW_KEYS,),
+        applies="privacy",
     )
     redaction_deny_keys: tuple[str, ...] = _option(
         (),
@@ -175,6 +206,7 @@ class Settings:
         "privacy.redaction_deny_keys",
         "Attribute keys whose values are replaced whole, besides password, authorization, ...",
         (ev.TELEMETRY_REDACTION_DENY_KEYS,),
+        applies="privacy",
     )
     redaction_allow_values: tuple[str, ...] = _option(
         (),
@@ -182,6 +214,7 @@ class Settings:
         "privacy.redaction_allow_values",
         "Exact values never redacted (e.g. a support address).",
         (ev.TELEMETRY_REDACTION_ALLOW_VALUES,),
+        applies="privacy",
     )
     redaction_patterns: tuple[tuple[str, str], ...] = _option(
         (),
@@ -189,6 +222,7 @@ class Settings:
         "privacy.redaction_patterns",
         "Extra named patterns; a pattern that can backtrack catastrophically is refused.",
         (ev.TELEMETRY_REDACTION_PATTERNS,),
+        applies="privacy",
     )
     redaction_presidio: bool = _option(
         False,
@@ -196,6 +230,7 @@ class Settings:
         "privacy.presidio",
         "Also scan free-text values with presidio-analyzer (off the app thread).",
         (ev.TELEMETRY_REDACTION_PRESIDIO,),
+        applies="privacy",
     )
     redaction_free_text_keys: tuple[str, ...] = _option(
         FREE_TEXT_KEYS,
@@ -203,6 +238,7 @@ class Settings:
         "privacy.free_text_keys",
         "Attribute keys (globs) whose values presidio scans.",
         (ev.TELEMETRY_REDACTION_FREE_TEXT_KEYS,),
+        applies="privacy",
     )
     redaction_score_threshold: float = _option(
         0.5,
@@ -210,6 +246,7 @@ class Settings:
         "privacy.score_threshold",
         "Lowest presidio score that counts as a finding.",
         (ev.TELEMETRY_REDACTION_SCORE_THRESHOLD,),
+        applies="privacy",
     )
     redaction_ner_model: str | None = _option(
         None,
@@ -217,6 +254,7 @@ class Settings:
         "privacy.ner_model",
         "Installed spaCy model for PERSON/LOCATION (implies presidio); unset: blank pipeline.",
         (ev.TELEMETRY_REDACTION_NER_MODEL,),
+        applies="privacy",
     )
     project_keys: tuple[str, ...] = _option(
         ("project.id", "project_id", "project.name", "gen_ai.project.id"),
@@ -224,6 +262,7 @@ class Settings:
         "privacy.project_keys",
         "Attribute keys whose values are hashed (HMAC-SHA256).",
         (ev.TELEMETRY_PROJECT_KEYS,),
+        applies="privacy",
     )
     redaction_id_keys: tuple[str, ...] = _option(
         ID_KEYS,
@@ -231,6 +270,7 @@ class Settings:
         "privacy.id_keys",
         "Identifier keys (user, session, conversation ids) hashed whole when they hold PII.",
         (ev.TELEMETRY_REDACTION_ID_KEYS,),
+        applies="privacy",
     )
     record_inputs: bool = _option(
         True,
@@ -238,6 +278,7 @@ class Settings:
         "privacy.record_inputs",
         "Keep GenAI input message content at all (false: dropped before any exporter).",
         (ev.TELEMETRY_RECORD_INPUTS,),
+        applies="privacy",
     )
     record_outputs: bool = _option(
         True,
@@ -245,6 +286,7 @@ class Settings:
         "privacy.record_outputs",
         "Keep GenAI output message content at all (false: dropped before any exporter).",
         (ev.TELEMETRY_RECORD_OUTPUTS,),
+        applies="privacy",
     )
     endpoint: str | None = _option(
         None,
@@ -252,6 +294,7 @@ class Settings:
         "conversation_log.endpoint",
         "Conversation-log endpoint (unset: exporter off).",
         (ev.TELEMETRY_ENDPOINT,),
+        applies="conversation_log",
     )
     batch_size: int = _option(
         100,
@@ -259,6 +302,7 @@ class Settings:
         "conversation_log.batch_size",
         "Records per conversation-log batch.",
         (ev.TELEMETRY_BATCH_SIZE,),
+        applies="conversation_log",
     )
     flush_interval_secs: float = _option(
         60.0,
@@ -266,6 +310,7 @@ class Settings:
         "conversation_log.flush_interval_secs",
         "Conversation-log flush interval.",
         (ev.TELEMETRY_FLUSH_INTERVAL_SECS,),
+        applies="conversation_log",
     )
     cache_path: Path | None = _option(
         None,
@@ -273,6 +318,7 @@ class Settings:
         "conversation_log.cache_path",
         "Spill cache directory (unset: cache/ under the store).",
         (ev.TELEMETRY_CACHE_PATH,),
+        applies="conversation_log",
     )
     max_cache_size_mb: int = _option(
         100,
@@ -280,6 +326,7 @@ class Settings:
         "conversation_log.max_cache_size_mb",
         "Spill cache bound in MB.",
         (ev.TELEMETRY_MAX_CACHE_SIZE_MB,),
+        applies="conversation_log",
     )
     endpoint_headers: tuple[tuple[str, str], ...] = _option(
         (),
@@ -288,6 +335,7 @@ class Settings:
         "Headers for the endpoint (e.g. authorization).",
         (ev.TELEMETRY_ENDPOINT_HEADERS,),
         secret=True,
+        applies="conversation_log",
     )
     endpoint_timeout_secs: float = _option(
         10.0,
@@ -295,6 +343,7 @@ class Settings:
         "conversation_log.timeout_secs",
         "Timeout of one request to the endpoint.",
         (ev.TELEMETRY_ENDPOINT_TIMEOUT_SECS,),
+        applies="conversation_log",
     )
     execution_traces: str = _option(
         "genai",
@@ -302,12 +351,23 @@ class Settings:
         "conversation_log.execution_traces",
         "Which spans become execution-trace records.",
         (ev.TELEMETRY_EXECUTION_TRACES,),
+        applies="conversation_log",
     )
     upload_enabled: bool = _option(
-        False, BOOL, "upload.enabled", "Continuously upload the store.", (ev.TELEMETRY_UPLOAD_ENABLED,)
+        False,
+        BOOL,
+        "upload.enabled",
+        "Continuously upload the store.",
+        (ev.TELEMETRY_UPLOAD_ENABLED,),
+        applies="gate",
     )
     upload_endpoint: str | None = _option(
-        None, URL, "upload.endpoint", "OTLP/HTTP base URL to upload to.", (ev.TELEMETRY_UPLOAD_ENDPOINT,)
+        None,
+        URL,
+        "upload.endpoint",
+        "OTLP/HTTP base URL to upload to.",
+        (ev.TELEMETRY_UPLOAD_ENDPOINT,),
+        applies="upload",
     )
     upload_headers: tuple[tuple[str, str], ...] = _option(
         (),
@@ -316,6 +376,7 @@ class Settings:
         "Headers sent with every upload request.",
         (ev.TELEMETRY_UPLOAD_HEADERS,),
         secret=True,
+        applies="upload",
     )
     upload_interval_secs: float = _option(
         60.0,
@@ -323,12 +384,24 @@ class Settings:
         "upload.interval_secs",
         "Seconds between passes of the continuous upload.",
         (ev.TELEMETRY_UPLOAD_INTERVAL_SECS,),
+        applies="upload",
     )
     langfuse_public_key: str | None = _option(
-        None, TEXT, "langfuse.public_key", "Langfuse public key.", (ev.LANGFUSE_PUBLIC_KEY,)
+        None,
+        TEXT,
+        "langfuse.public_key",
+        "Langfuse public key.",
+        (ev.LANGFUSE_PUBLIC_KEY,),
+        applies="langfuse",
     )
     langfuse_secret_key: str | None = _option(
-        None, TEXT, "langfuse.secret_key", "Langfuse secret key.", (ev.LANGFUSE_SECRET_KEY,), secret=True
+        None,
+        TEXT,
+        "langfuse.secret_key",
+        "Langfuse secret key.",
+        (ev.LANGFUSE_SECRET_KEY,),
+        secret=True,
+        applies="langfuse",
     )
     langfuse_host: str = _option(
         "https://cloud.langfuse.com",
@@ -336,6 +409,7 @@ class Settings:
         "langfuse.host",
         "Langfuse base URL.",
         (ev.LANGFUSE_HOST, ev.LANGFUSE_BASE_URL),
+        applies="langfuse",
     )
     langfuse_sample_rate: float = _option(
         1.0,
@@ -343,6 +417,7 @@ class Settings:
         "langfuse.sample_rate",
         "Share of traces sent to Langfuse (whole traces, chosen by trace id).",
         (ev.TELEMETRY_LANGFUSE_SAMPLE_RATE,),
+        applies="langfuse",
     )
     langfuse_spans: str = _option(
         "genai",
@@ -350,6 +425,7 @@ class Settings:
         "langfuse.spans",
         "Spans sent: GenAI spans and their ancestors, or all.",
         (ev.TELEMETRY_LANGFUSE_SPANS,),
+        applies="langfuse",
     )
     langfuse_timeout_secs: float = _option(
         10.0,
@@ -357,6 +433,7 @@ class Settings:
         "langfuse.timeout_secs",
         "Timeout of one request to Langfuse.",
         (ev.TELEMETRY_LANGFUSE_TIMEOUT_SECS,),
+        applies="langfuse",
     )
     langfuse_headers: tuple[tuple[str, str], ...] = _option(
         (),
@@ -365,6 +442,7 @@ class Settings:
         "Extra headers for Langfuse requests.",
         (ev.TELEMETRY_LANGFUSE_HEADERS,),
         secret=True,
+        applies="langfuse",
     )
     log_bridge: bool = _option(
         False,
@@ -391,10 +469,20 @@ class Settings:
         (ev.OTEL_RESOURCE_ATTRIBUTES,),
     )
     traces_sampler: str | None = _option(
-        None, TEXT, "otel.traces_sampler", "Sampler name (OTel names).", (ev.OTEL_TRACES_SAMPLER,)
+        None,
+        TEXT,
+        "otel.traces_sampler",
+        "Sampler name (OTel names).",
+        (ev.OTEL_TRACES_SAMPLER,),
+        applies="sampler",
     )
     traces_sampler_arg: str | None = _option(
-        None, TEXT, "otel.traces_sampler_arg", "Sampler argument.", (ev.OTEL_TRACES_SAMPLER_ARG,)
+        None,
+        TEXT,
+        "otel.traces_sampler_arg",
+        "Sampler argument.",
+        (ev.OTEL_TRACES_SAMPLER_ARG,),
+        applies="sampler",
     )
     traces_exporter: tuple[str, ...] = _option(
         (),
@@ -473,6 +561,15 @@ class Settings:
 
 
 OPTIONS: tuple[dataclasses.Field[Any], ...] = dataclasses.fields(Settings)
+
+
+def applied_by(part: str) -> tuple[str, ...]:
+    """The names of the options a part of a running pipeline is built from (``applies``)."""
+    return tuple(option.name for option in OPTIONS if option.metadata["applies"] == part)
+
+
+# Every option a running pipeline applies; a change to any other waits for the next start.
+RELOADABLE = frozenset(option.name for option in OPTIONS if option.metadata["applies"] is not None)
 _BY_NAME = {option.name: option for option in OPTIONS}
 _BY_TOML = {option.metadata["toml"]: option for option in OPTIONS}
 

@@ -30,7 +30,7 @@ from exporters.jsonl import JsonlLogExporter, JsonlSpanProcessor
 from exporters.jsonl_store import JsonlStore
 from otel_distro.components import LANGFUSE_EXPORTER_NAME, LOGS, METRICS, TRACES, build_sampler
 from otel_distro.problems import Problems
-from otel_distro.settings import Settings
+from otel_distro.settings import Settings, applied_by
 from otel_distro.version import __version__
 from processors.base import RecordProcessor
 from processors.chain import LogChain, MetricsChainExporter, SpanChain
@@ -41,32 +41,13 @@ STORE_QUEUE_SIZE = 16_384  # encoded spans are bytes: ~1 KB each, not a live spa
 STORE_BATCH_SIZE = 512
 STORE_DELAY_MILLIS = 1_000
 
-# Settings that shape the privacy processors: a change rebuilds them.
-PRIVACY_FIELDS = (
-    "pii_redaction",
-    "hash_key",
-    "redaction_style",
-    "redaction_entities",
-    "redaction_allow_keys",
-    "redaction_deny_keys",
-    "redaction_allow_values",
-    "redaction_patterns",
-    "redaction_presidio",
-    "redaction_free_text_keys",
-    "redaction_score_threshold",
-    "redaction_ner_model",
-    "project_keys",
-    "redaction_id_keys",
-    "record_inputs",
-    "record_outputs",
-)
-SAMPLER_FIELDS = ("traces_sampler", "traces_sampler_arg")
-RETENTION_FIELDS = (
-    "retention_days",
-    "traces_retention_days",
-    "metrics_retention_days",
-    "logs_retention_days",
-)
+# What each part is built from, as the settings declare it (``applies`` in otel_distro.settings).
+PRIVACY_FIELDS = applied_by("privacy")  # a change rebuilds the chain's processors
+SAMPLER_FIELDS = applied_by("sampler")
+RETENTION_FIELDS = applied_by("retention")
+_CONVERSATION_LOG_FIELDS = applied_by("conversation_log")
+_LANGFUSE_FIELDS = applied_by("langfuse")
+_UPLOAD_FIELDS = applied_by("upload")
 
 
 class ReloadableSampler(samplers.Sampler):
@@ -151,18 +132,6 @@ def _store_part(board: Switchboard, settings: Settings, problems: Problems) -> P
     return part
 
 
-_CONVERSATION_LOG_FIELDS = (
-    "endpoint",
-    "batch_size",
-    "flush_interval_secs",
-    "cache_path",
-    "max_cache_size_mb",
-    "endpoint_headers",
-    "endpoint_timeout_secs",
-    "execution_traces",
-)
-
-
 def _conversation_log_signature(settings: Settings) -> tuple[Any, ...]:
     return (*_fields(*_CONVERSATION_LOG_FIELDS)(settings), TRACES.wants_store(settings))
 
@@ -198,17 +167,6 @@ def _conversation_log_part(board: Switchboard, settings: Settings, problems: Pro
     return Part(span=ConversationLogProcessor(exporter, settings.flush_interval_secs))
 
 
-_LANGFUSE_FIELDS = (
-    "langfuse_public_key",
-    "langfuse_secret_key",
-    "langfuse_host",
-    "langfuse_sample_rate",
-    "langfuse_spans",
-    "langfuse_timeout_secs",
-    "langfuse_headers",
-)
-
-
 def _langfuse_wanted(settings: Settings) -> bool:
     return bool(settings.langfuse_public_key and settings.langfuse_secret_key) or (
         LANGFUSE_EXPORTER_NAME in TRACES.names(settings)
@@ -235,9 +193,6 @@ def _langfuse_part(board: Switchboard, settings: Settings, problems: Problems) -
         headers=dict(settings.langfuse_headers),
     )
     return Part(span=LangfuseSpanProcessor(exporter))
-
-
-_UPLOAD_FIELDS = ("upload_endpoint", "upload_headers", "upload_interval_secs")
 
 
 def _upload_part(board: Switchboard, settings: Settings, problems: Problems) -> Part | None:
@@ -272,21 +227,6 @@ _SPECS: dict[str, _Spec] = {
         _upload_part,
     ),
 }
-# Every setting a running pipeline applies; a change to any other waits for the next start.
-RELOADABLE = frozenset(
-    {
-        "enabled",
-        "reload_interval_secs",
-        "store_enabled",
-        "upload_enabled",
-        *PRIVACY_FIELDS,
-        *SAMPLER_FIELDS,
-        *RETENTION_FIELDS,
-        *_CONVERSATION_LOG_FIELDS,
-        *_LANGFUSE_FIELDS,
-        *_UPLOAD_FIELDS,
-    }
-)
 
 
 class Switchboard:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
+import pytest
 from opentelemetry.sdk.trace.sampling import ALWAYS_OFF
 
 from otel_distro.pipeline import build_pipeline
@@ -59,3 +60,69 @@ def test_settings_applied_after_shutdown_start_nothing(tmp_path: Path) -> None:
     )
 
     assert pipeline.uploader is None
+
+
+# A changed value for every option a part is built from: each must rebuild that part and no other.
+CHANGES = {
+    "endpoint": "http://127.0.0.1:10/other",
+    "batch_size": 7,
+    "flush_interval_secs": 9.0,
+    "max_cache_size_mb": 3,
+    "endpoint_headers": (("x-a", "b"),),
+    "endpoint_timeout_secs": 4.0,
+    "execution_traces": "all",
+    "langfuse_public_key": "pk-lf-other",
+    "langfuse_secret_key": "sk-lf-other",
+    "langfuse_host": "http://127.0.0.1:11",
+    "langfuse_sample_rate": 0.5,
+    "langfuse_spans": "all",
+    "langfuse_timeout_secs": 4.0,
+    "langfuse_headers": (("x-a", "b"),),
+    "upload_endpoint": "http://127.0.0.1:12",
+    "upload_headers": (("x-a", "b"),),
+    "upload_interval_secs": 1800.0,
+}
+
+
+def _every_part_on(tmp_path: Path) -> object:
+    return load_settings(
+        {
+            "base_dir": tmp_path,
+            "reload_interval_secs": 0,
+            "endpoint": "http://127.0.0.1:9/logs",
+            "langfuse_public_key": "pk-lf-test",
+            "langfuse_secret_key": "sk-lf-test",
+            "langfuse_host": "http://127.0.0.1:9",
+            "upload_enabled": True,
+            "upload_endpoint": "http://127.0.0.1:9",
+            "upload_interval_secs": 3600,
+        },
+        env={},
+    )
+
+
+def test_every_option_a_part_reads_is_declared_and_reloadable() -> None:
+    from otel_distro.settings import RELOADABLE, applied_by
+
+    for part in ("conversation_log", "langfuse", "upload"):
+        declared = set(applied_by(part))
+        assert declared and declared <= RELOADABLE
+        assert declared - {"cache_path"} <= set(CHANGES), part  # the table below covers each one
+
+
+@pytest.mark.parametrize("name", sorted(CHANGES))
+def test_a_change_rebuilds_the_part_that_reads_it_and_no_other(tmp_path: Path, name: str) -> None:
+    from otel_distro.settings import OPTIONS
+
+    settings = _every_part_on(tmp_path)
+    pipeline = build_pipeline(settings, install=False)  # type: ignore[arg-type]
+    board = pipeline.switchboard
+    try:
+        before = {part: board.part(part) for part in board.parts}
+        assert set(before) == {"store", "conversation_log", "langfuse", "upload"}
+        owner = next(option.metadata["applies"] for option in OPTIONS if option.name == name)
+        pipeline.apply(dataclasses.replace(settings, **{name: CHANGES[name]}))  # type: ignore[type-var]
+        rebuilt = {part for part in board.parts if board.part(part) is not before[part]}
+        assert rebuilt == {owner}, (name, rebuilt)
+    finally:
+        pipeline.shutdown()
