@@ -22,6 +22,7 @@ _logger = logging.getLogger("otel_distro")
 
 STORE_EXPORTER_NAME = "jsonl"
 LANGFUSE_EXPORTER_NAME = "langfuse"  # OTEL_TRACES_EXPORTER=langfuse: our own, wired by the pipeline
+HELICONE_EXPORTER_NAME = "helicone"  # likewise
 NONE = "none"
 _RATIO_SAMPLERS = {
     "traceidratio": samplers.TraceIdRatioBased,
@@ -133,7 +134,7 @@ def exporter_classes(settings: Settings, signal: Signal, problems: Problems) -> 
     wanted = [
         name
         for name in dict.fromkeys(otlp if name == "otlp" else name for name in signal.names(settings))
-        if name not in (NONE, STORE_EXPORTER_NAME, LANGFUSE_EXPORTER_NAME)
+        if name not in (NONE, STORE_EXPORTER_NAME, LANGFUSE_EXPORTER_NAME, HELICONE_EXPORTER_NAME)
     ]
     if not wanted:
         return []

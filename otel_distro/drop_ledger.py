@@ -43,6 +43,11 @@ REASONS = {
     "conversation_log_cache_full": "pushed out of the conversation-log cache by its size bound",
     "langfuse_invalid": "had no valid trace or span id for Langfuse",
     "langfuse_failed": "Langfuse did not accept them in time",
+    "helicone_queue_full": "the Helicone exporter's queue was full",
+    "helicone_shut_down": "arrived after the Helicone exporter stopped",
+    "helicone_invalid": "had no valid trace or span id for Helicone",
+    "helicone_failed": "Helicone did not accept them in time",
+    "helicone_refused": "Helicone refused them (key or body)",
     "upload_refused": "refused by the upload endpoint (not sent again)",
     "upload_too_large": "too large for the upload endpoint (not sent again)",
 }

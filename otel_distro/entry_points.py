@@ -6,6 +6,7 @@ these read the store location and retention from the settings model.
 
 from __future__ import annotations
 
+from exporters.helicone import HeliconeSpanExporter
 from exporters.jsonl import JsonlLogExporter, JsonlMetricExporter, JsonlSpanExporter
 from exporters.jsonl_store import JsonlStore
 from exporters.langfuse import LangfuseSpanExporter
@@ -54,4 +55,22 @@ class LangfuseExporter(LangfuseSpanExporter):
             spans=settings.langfuse_spans,
             timeout=settings.langfuse_timeout_secs,
             headers=dict(settings.langfuse_headers),
+        )
+
+
+class HeliconeExporter(HeliconeSpanExporter):
+    """The Helicone exporter configured from settings (key, base URL, spans, timeout, headers).
+
+    Under our distro the pipeline wires Helicone itself; this serves other configurators.
+    """
+
+    def __init__(self) -> None:
+        settings = load_settings()
+        super().__init__(
+            settings.helicone_api_key or "",
+            settings.helicone_base_url,
+            spans=settings.helicone_spans,
+            timeout=settings.helicone_timeout_secs,
+            headers=dict(settings.helicone_headers),
+            properties=dict(settings.helicone_properties),
         )

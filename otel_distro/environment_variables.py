@@ -148,6 +148,24 @@ TELEMETRY_LANGFUSE_TIMEOUT_SECS = "TELEMETRY_LANGFUSE_TIMEOUT_SECS"
 TELEMETRY_LANGFUSE_HEADERS = "TELEMETRY_LANGFUSE_HEADERS"
 """Extra headers for Langfuse requests, ``key=value`` pairs separated by commas."""
 
+HELICONE_API_KEY = "HELICONE_API_KEY"
+"""Helicone API key: the Helicone exporter is on when it is set (``sk-helicone-eu-`` keys: the EU host)."""
+
+HELICONE_BASE_URL = "HELICONE_BASE_URL"
+"""Helicone base URL, overriding the host the key's region gives."""
+
+TELEMETRY_HELICONE_SPANS = "TELEMETRY_HELICONE_SPANS"
+"""Spans sent to Helicone: ``genai`` (model calls, in any convention; default) or ``all``."""
+
+TELEMETRY_HELICONE_TIMEOUT_SECS = "TELEMETRY_HELICONE_TIMEOUT_SECS"
+"""Timeout of one request to Helicone in seconds. Default ``10``."""
+
+TELEMETRY_HELICONE_HEADERS = "TELEMETRY_HELICONE_HEADERS"
+"""Extra headers for Helicone requests (``k=v,k2=v2``)."""
+
+TELEMETRY_HELICONE_PROPERTIES = "TELEMETRY_HELICONE_PROPERTIES"
+"""Custom properties on every call sent to Helicone (``k=v,k2=v2``): ``Helicone-Property-<k>``."""
+
 # Standard OpenTelemetry variables the distro acts on.
 OTEL_SDK_DISABLED = "OTEL_SDK_DISABLED"
 OTEL_SERVICE_NAME = "OTEL_SERVICE_NAME"

@@ -117,10 +117,12 @@ class Pipeline:
         sources += [exporter.stats for exporter in board.metric_exporters]
         for part in [held for _signature, held in list(board.parts.values())]:
             for target in (part.span, part.log, part.upload):
+                if target is None or isinstance(target, BatchLogRecordProcessor):
+                    continue
                 queue = getattr(target, "_queue", None)  # the store's span processor keeps a WriteQueue
-                if isinstance(queue, WriteQueue):
+                if not hasattr(target, "drop_counts") and isinstance(queue, WriteQueue):
                     sources.append(queue)
-                elif target is not None and not isinstance(target, BatchLogRecordProcessor):
+                else:
                     sources.append(target)
         return sources
 

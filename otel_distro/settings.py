@@ -49,6 +49,10 @@ ID_KEYS = (
     "langfuse.session.id",
     "user_id",
     "session_id",
+    "traceloop.association.properties.user_id",
+    "traceloop.association.properties.session_id",
+    "traceloop.association.properties.Helicone-User-Id",
+    "traceloop.association.properties.Helicone-Session-Id",
 )
 CONFIG_FILE_NAME = "telemetry.toml"
 MAX_CONFIG_BYTES = 1024 * 1024  # a larger file is ignored whole (one warning), never parsed
@@ -443,6 +447,56 @@ class Settings:
         (ev.TELEMETRY_LANGFUSE_HEADERS,),
         secret=True,
         applies="langfuse",
+    )
+    helicone_api_key: str | None = _option(
+        None,
+        TEXT,
+        "helicone.api_key",
+        "Helicone API key; the exporter is on when it is set.",
+        (ev.HELICONE_API_KEY,),
+        secret=True,
+        applies="helicone",
+    )
+    helicone_base_url: str | None = _option(
+        None,
+        URL,
+        "helicone.base_url",
+        "Helicone base URL (unset: the key's region: api.helicone.ai or eu.api.helicone.ai).",
+        (ev.HELICONE_BASE_URL,),
+        applies="helicone",
+    )
+    helicone_spans: str = _option(
+        "genai",
+        Parser("genai or all", choice("genai", "all")),
+        "helicone.spans",
+        "Spans sent: GenAI model calls (any convention), or all.",
+        (ev.TELEMETRY_HELICONE_SPANS,),
+        applies="helicone",
+    )
+    helicone_timeout_secs: float = _option(
+        10.0,
+        TIMEOUT,
+        "helicone.timeout_secs",
+        "Timeout of one request to Helicone.",
+        (ev.TELEMETRY_HELICONE_TIMEOUT_SECS,),
+        applies="helicone",
+    )
+    helicone_headers: tuple[tuple[str, str], ...] = _option(
+        (),
+        KEY_VALUES,
+        "helicone.headers",
+        "Extra headers for Helicone requests.",
+        (ev.TELEMETRY_HELICONE_HEADERS,),
+        secret=True,
+        applies="helicone",
+    )
+    helicone_properties: tuple[tuple[str, str], ...] = _option(
+        (),
+        KEY_VALUES,
+        "helicone.properties",
+        "Custom properties on every call sent to Helicone.",
+        (ev.TELEMETRY_HELICONE_PROPERTIES,),
+        applies="helicone",
     )
     log_bridge: bool = _option(
         False,

@@ -28,7 +28,14 @@ from opentelemetry.util.types import Attributes
 
 from exporters.jsonl import JsonlLogExporter, JsonlSpanProcessor
 from exporters.jsonl_store import JsonlStore
-from otel_distro.components import LANGFUSE_EXPORTER_NAME, LOGS, METRICS, TRACES, build_sampler
+from otel_distro.components import (
+    HELICONE_EXPORTER_NAME,
+    LANGFUSE_EXPORTER_NAME,
+    LOGS,
+    METRICS,
+    TRACES,
+    build_sampler,
+)
 from otel_distro.problems import Problems
 from otel_distro.settings import Settings, applied_by
 from otel_distro.version import __version__
@@ -48,6 +55,7 @@ RETENTION_FIELDS = applied_by("retention")
 _CONVERSATION_LOG_FIELDS = applied_by("conversation_log")
 _LANGFUSE_FIELDS = applied_by("langfuse")
 _UPLOAD_FIELDS = applied_by("upload")
+_HELICONE_FIELDS = applied_by("helicone")
 
 
 class ReloadableSampler(samplers.Sampler):
@@ -214,6 +222,28 @@ def _upload_part(board: Switchboard, settings: Settings, problems: Problems) -> 
     return Part(upload=BackgroundUploader(uploader, interval=settings.upload_interval_secs))
 
 
+def _helicone_wanted(settings: Settings) -> bool:
+    return bool(settings.helicone_api_key) or HELICONE_EXPORTER_NAME in TRACES.names(settings)
+
+
+def _helicone_part(board: Switchboard, settings: Settings, problems: Problems) -> Part | None:
+    """The Helicone exporter, when its key is set (``OTEL_TRACES_EXPORTER=helicone`` asks for it too)."""
+    if not settings.helicone_api_key:
+        problems.report("OTEL_TRACES_EXPORTER names 'helicone', which needs HELICONE_API_KEY; not started")
+        return None
+    from exporters.helicone import HeliconeSpanExporter, HeliconeSpanProcessor
+
+    exporter = HeliconeSpanExporter(
+        settings.helicone_api_key,
+        settings.helicone_base_url,
+        spans=settings.helicone_spans,
+        timeout=settings.helicone_timeout_secs,
+        headers=dict(settings.helicone_headers),
+        properties=dict(settings.helicone_properties),
+    )
+    return Part(span=HeliconeSpanProcessor(exporter))
+
+
 # In chain order: the store first, so the conversation log that follows it flushes after it.
 _SPECS: dict[str, _Spec] = {
     "store": _Spec(lambda s: TRACES.wants_store(s) or LOGS.wants_store(s), _store_signature, _store_part),
@@ -221,6 +251,7 @@ _SPECS: dict[str, _Spec] = {
         lambda s: bool(s.endpoint), _conversation_log_signature, _conversation_log_part
     ),
     "langfuse": _Spec(_langfuse_wanted, _fields(*_LANGFUSE_FIELDS), _langfuse_part),
+    "helicone": _Spec(_helicone_wanted, _fields(*_HELICONE_FIELDS), _helicone_part),
     "upload": _Spec(
         lambda s: s.upload_enabled,
         lambda s: (*_fields(*_UPLOAD_FIELDS)(s), *_store_signature(s), METRICS.wants_store(s)),

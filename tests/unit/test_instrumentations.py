@@ -1235,7 +1235,9 @@ def test_a_helper_failure_is_logged_once_per_kind(
             add(1, 2)
             record_model_interaction("gpt-4o-mini", provider="openai")
 
-    messages = [record.getMessage() for record in caplog.records if record.name == "otel_distro.instrumentations"]
+    messages = [
+        record.getMessage() for record in caplog.records if record.name == "otel_distro.instrumentations"
+    ]
     assert len([message for message in messages if "starting a span" in message]) == 1
     assert len([message for message in messages if "record_model_interaction" in message]) == 1
     assert all("tracer broken" in message for message in messages)
