@@ -71,6 +71,6 @@ class HeliconeExporter(HeliconeSpanExporter):
             settings.helicone_base_url,
             spans=settings.helicone_spans,
             timeout=settings.helicone_timeout_secs,
-            headers=dict(settings.helicone_headers),
+            headers=dict(settings.helicone_request_headers),
             properties=dict(settings.helicone_properties),
         )

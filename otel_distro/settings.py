@@ -481,12 +481,12 @@ class Settings:
         (ev.TELEMETRY_HELICONE_TIMEOUT_SECS,),
         applies="helicone",
     )
-    helicone_headers: tuple[tuple[str, str], ...] = _option(
+    helicone_request_headers: tuple[tuple[str, str], ...] = _option(
         (),
         KEY_VALUES,
-        "helicone.headers",
+        "helicone.request_headers",
         "Extra headers for Helicone requests.",
-        (ev.TELEMETRY_HELICONE_HEADERS,),
+        (ev.TELEMETRY_HELICONE_REQUEST_HEADERS,),
         secret=True,
         applies="helicone",
     )

@@ -238,7 +238,7 @@ def _helicone_part(board: Switchboard, settings: Settings, problems: Problems) -
         settings.helicone_base_url,
         spans=settings.helicone_spans,
         timeout=settings.helicone_timeout_secs,
-        headers=dict(settings.helicone_headers),
+        headers=dict(settings.helicone_request_headers),
         properties=dict(settings.helicone_properties),
     )
     return Part(span=HeliconeSpanProcessor(exporter))
