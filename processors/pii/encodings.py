@@ -15,21 +15,45 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-# One encoded ASCII character: a percent escape, an HTML character reference, a \u or \x escape
-# (behind any number of backslashes: JSON inside JSON). Only ASCII matters: every value the
-# redactor knows is written in ASCII punctuation and digits, so "\u00e9" (JSON's way of writing
-# "é") or "%C3%A9" cannot hide one, and text full of them costs nothing here.
+# One encoded character that a value the redactor knows may be written with: ASCII, and the few
+# other characters its patterns take between digits (no-break and narrow no-break spaces, the
+# en dash, the no-break hyphen). A percent escape (UTF-8 for those few), an HTML character
+# reference (numeric ones with or without ";", as browsers read them), a \u, \x or \/ escape
+# behind any number of backslashes (JSON inside JSON; matched from the run's first backslash,
+# so a long run costs linear time), and form encoding's "+" between letters and digits. Other
+# characters ("\u00e9", JSON's way of writing "é", or "%C3%A9") cannot hide a value, and text
+# full of them costs nothing here.
 _UNIT = re.compile(
-    r"%([0-7][0-9A-Fa-f])"
-    r"|&(#0*(?:1[01][0-9]|12[0-7]|[0-9]{1,2})|#[xX]0*[0-7]?[0-9A-Fa-f]|[A-Za-z][A-Za-z0-9]{1,31});"
-    r"|\\+(?:u00([0-7][0-9A-Fa-f])|x([0-7][0-9A-Fa-f]))"
-    r"|(?<=[0-9])(\+)(?=[0-9])"  # form encoding's space between digits: "card=4111+1111+1111+1111"
+    r"%([0-7][0-9A-Fa-f]|[Cc]2%[Aa]0|[Ee]2%80%(?:9[13]|[Aa][Ff]))"
+    r"|&(#0*(?:1[01][0-9]|12[0-7]|[0-9]{1,2}|160|82(?:09|11|39))(?![0-9]);?"
+    r"|#[xX]0*(?:[0-7]?[0-9A-Fa-f]|[Aa]0|201[13]|202[Ff])(?![0-9A-Fa-f]);?"
+    r"|[A-Za-z][A-Za-z0-9]{1,31};)"
+    r"|(?<!\\)\\+(?:u(00[0-7][0-9A-Fa-f]|00[Aa]0|201[13]|202[Ff])|x([0-7][0-9A-Fa-f])|(/))"
+    r"|(?<=[A-Za-z0-9])(\+)(?=[A-Za-z0-9])"
 )
-_PERCENT = re.compile(r"%[0-9A-Fa-f]{2}")
+_KEPT = frozenset("\u00a0\u2011\u2013\u202f")  # non-ASCII characters the patterns take
 # A piece: entities whole, anything else but what separates values in URLs, markup and prose.
-_PIECE = re.compile(r"(?:&#?[A-Za-z0-9]{1,32};|[^\s\"'<>=?/#,&;])+")
+_PIECE = re.compile(r"(?:&#?[A-Za-z0-9]{1,32};?|[^\s\"'<>=?/,&;])+")
 _WINDOW = 256  # how far before an encoded character its piece is looked for
-_DEPTH = 2
+_DEPTH = 3
+
+
+def _decoded(unit: re.Match[str]) -> str | None:
+    """What one encoded character stands for, or None where it is none the redactor needs."""
+    percent, entity, u_escape, x_escape, slash, plus = unit.groups()
+    if plus is not None:
+        return " "
+    if slash is not None:
+        return "/"
+    if percent is not None:
+        if len(percent) == 2:
+            return chr(int(percent, 16))
+        return bytes.fromhex(percent.replace("%", "")).decode("utf-8")
+    if entity is not None:
+        source = unit.group(0) if unit.group(0).endswith(";") else unit.group(0) + ";"
+        decoded = html.unescape(source)
+        return decoded if decoded != source and (decoded.isascii() or decoded in _KEPT) else None
+    return chr(int(u_escape or x_escape, 16))
 
 
 @dataclass(frozen=True)
@@ -69,18 +93,8 @@ def _decode_once(text: str, plus_is_space: bool) -> tuple[str, list[int], list[i
             ends.append(index + 1)
 
     for unit in _UNIT.finditer(text):
-        percent, entity, u_escape, x_escape, plus = unit.groups()
-        if plus is not None:
-            decoded = " "
-        elif percent is not None:
-            decoded = chr(int(percent, 16))
-        elif entity is not None:
-            decoded = html.unescape(unit.group(0))
-            if decoded == unit.group(0):  # not an entity HTML knows
-                continue
-        else:
-            decoded = chr(int(u_escape or x_escape, 16))
-        if not decoded.isascii():  # a named entity of another character
+        decoded = _decoded(unit)
+        if decoded is None or (decoded == " " and unit.group(0) == "+" and not plus_is_space):
             continue
         plain(unit.start())
         changed = True
@@ -110,30 +124,36 @@ def _decode(text: str, plus_is_space: bool) -> tuple[str, tuple[int, ...], tuple
     return decoded, tuple(starts), tuple(ends)
 
 
-def _unit(match: re.Match[str]) -> str:
-    percent, entity, u_escape, x_escape, plus = match.groups()
-    if plus is not None:
-        return " "
-    if entity is not None:
-        decoded = html.unescape(match.group(0))
-        return decoded if decoded.isascii() else match.group(0)
-    return chr(int(percent or u_escape or x_escape, 16))
+def _unit(match: re.Match[str], keep_plus: bool = False) -> str:
+    decoded = _decoded(match)
+    if decoded is None or (keep_plus and match.group(0) == "+"):
+        return match.group(0)
+    return decoded
+
+
+def _keeping_plus(match: re.Match[str]) -> str:
+    return _unit(match, keep_plus=True)
 
 
 def decoded_views(text: str) -> tuple[str, ...]:
-    """The whole text with its ASCII encodings decoded (form encoding read both ways), or ()
-    when it holds none: a cheap first look (one substitution) before any piece is cut out."""
+    """The whole text with its encodings decoded ("+" read as itself, and, where the text has
+    one, as form encoding's space), or () when it holds none: a cheap first look (a substitution
+    or two) before any piece is cut out."""
     if _UNIT.search(text) is None:
         return ()
-    views = [text.replace("+", " "), text] if "+" in text and _PERCENT.search(text) else [text]
-    for _ in range(_DEPTH):  # "%2540": the decoded text is encoded again
-        views = [_UNIT.sub(_unit, view) for view in views]
+    views = []
+    for plus_is_space in (False, True) if "+" in text else (False,):
+        view = text.replace("+", " ") if plus_is_space else text
+        for _ in range(_DEPTH):  # "%2540": the decoded text is encoded again
+            view = _UNIT.sub(_unit if plus_is_space else _keeping_plus, view)
+        views.append(view)
     return tuple(views)
 
 
 def encoded_pieces(text: str) -> Iterator[Decoded]:
     """Each piece of ``text`` that holds an encoded ASCII character, decoded; a form-encoded
-    piece with a "+" twice, "+" read as a space first, then as itself ("phone=+44%2020%207946")."""
+    piece with a "+" twice, "+" read as itself first ("phone=+44%2020%207946", "uma+tag%40x.com"),
+    then as a space ("q=call+me+at+%2B1+415...")."""
     end = 0
     for unit in _UNIT.finditer(text):
         if unit.start() < end:  # inside the piece just decoded
@@ -145,8 +165,8 @@ def encoded_pieces(text: str) -> Iterator[Decoded]:
             continue
         source = piece.group(0)
         end = piece.end()
-        form = "+" in source and _PERCENT.search(source) is not None
-        for plus_is_space in (True, False) if form else (False,):
+        form = "+" in source
+        for plus_is_space in (False, True) if form else (False,):
             decoded = _decode(source, plus_is_space)
             if decoded is not None:
                 yield Decoded(piece.start(), source, *decoded)

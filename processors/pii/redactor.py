@@ -148,6 +148,17 @@ class PiiRedactor:
         decoded text and replaced in the encoded original."""
         if not any(self._scan(view)[1] for view in decoded_views(text)):
             return text, found  # nothing hidden (one scan of the decoded text): the common case
+        redacted_text, counts = self._replace_encoded(text, found)
+        for view in decoded_views(redacted_text):
+            whole, hit = self._scan(view)
+            if hit is not None:  # a value cut across pieces ("phone=415 555%2D0136"): fail closed,
+                counts = Counter(counts or {})  # the whole text decoded, with it replaced
+                _add_counts(counts, hit)
+                return whole, counts
+        return redacted_text, counts
+
+    def _replace_encoded(self, text: str, found: Counter[str] | None) -> tuple[str, Counter[str] | None]:
+        """Each encoded piece holding a value replaced in place, the rest of the text as it was."""
         out: list[str] = []
         at = 0
         counts = found

@@ -145,6 +145,21 @@ def test_identifier_keys_are_redacted_as_usual_without_a_digest() -> None:
         ('"{\\"to\\": \\"uma\\\\u0040example.com\\"}"', '"{\\"to\\": \\"<EMAIL>\\"}"'),
         ("double-encoded: uma%2540example.com", "double-encoded: <EMAIL>"),
         ("/users/%2B14155550132/orders", "/users/<PHONE_NUMBER>/orders"),
+        # found by a hostile review: triple encoding, entities without ";" or encoded twice,
+        # no-break spaces and dashes encoded, "\/" escapes, a value cut across pieces, form "+"
+        ("/u?e=uma.patel%252540example.com", "/u?e=<EMAIL>"),
+        ("<a>uma.patel&amp;#64;example.com</a>", "<a><EMAIL></a>"),
+        ("mail uma.patel&#64example.com", "mail <EMAIL>"),
+        ("call 415&nbsp;555&nbsp;0140 now", "call <PHONE_NUMBER> now"),
+        ("tel=415%C2%A0555%C2%A00138", "tel=<PHONE_NUMBER>"),
+        ('{"tel": "415\\u00a0555\\u00a00147"}', '{"tel": "<PHONE_NUMBER>"}'),
+        (
+            '{"url": "postgres:\\/\\/app:Sup3rS3cret@db:5432\\/prod"}',
+            '{"url": "postgres://<CREDENTIALS>@db:5432/prod"}',
+        ),
+        ("phone=415 555%2D0136", "phone=<PHONE_NUMBER>"),
+        ("/lookup?q=call+415+555+0171+now", "/lookup?q=call+<PHONE_NUMBER>+now"),
+        ("email=uma+tag%40example.com", "email=<EMAIL>"),
     ],
 )
 def test_values_hidden_by_an_encoding_are_replaced_in_the_encoded_original(text: str, expected: str) -> None:
@@ -156,6 +171,7 @@ def test_values_hidden_by_an_encoding_are_replaced_in_the_encoded_original(text:
     [
         "growth of 100% & more",
         "1+1=2 and v=2+3",
+        "C++ and a+b in code, x+1 in math",
         "https://example.com/search?q=vector%20databases&lang=en",
         "Tom &amp; Jerry &quot;classic&quot;",
         r"C:\Users\dev\x64\build",
