@@ -13,6 +13,7 @@ record carries ``otel_distro.redacted.<ENTITY>`` counts, never the values.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Callable, Collection, Mapping
 from typing import Any
@@ -50,7 +51,7 @@ DENIED = "<REDACTED>"
 OVERSIZED = "<REDACTED:OVERSIZED>"  # a structure past the depth or size limit, replaced whole
 MAX_DEPTH = 32  # nesting levels of a structured value walked
 MAX_NODES = 100_000  # maps, lists and scalars of one structured value walked
-_PLAIN, _DENIED, _ALLOWED, _ID = 0, 1, 2, 3
+_PLAIN, _DENIED, _ALLOWED, _ID, _RENAMED = 0, 1, 2, 3, 4
 _RULES_LIMIT = 4096
 _CLEAN_LIMIT = 8192
 _SCALARS = frozenset({str, int, float, bool})
@@ -63,6 +64,52 @@ def _add(counts: Counter[str], found: Mapping[str, int]) -> None:
 
 def _normalize(key: str) -> str:
     return key.lower().replace("-", "_")
+
+
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+_SEPARATORS = re.compile(r"[^a-z0-9]+")
+# A key naming a secret in any spelling: its last word ("db_password", "accessToken",
+# "x-auth-token", "user[password]"), or its last two ("secret_key", "aws_secret_access_key").
+SECRET_WORDS = frozenset(
+    {
+        "password",
+        "passwd",
+        "pwd",
+        "passphrase",
+        "secret",
+        "token",
+        "apikey",
+        "authorization",
+        "cookie",
+        "credentials",
+    }
+)
+SECRET_PAIRS = frozenset(
+    {
+        "api_key",
+        "apikey",
+        "access_key",
+        "secret_key",
+        "private_key",
+        "signing_key",
+        "client_secret",
+        "set_cookie",
+    }
+)
+# Numbers under keys of these words are read as text (a card or phone number kept as an int).
+NUMBER_WORDS = frozenset(
+    {"phone", "tel", "telephone", "mobile", "msisdn", "fax", "card", "cc", "ccnum", "pan", "ssn", "iban"}
+)
+
+
+def _words(key: str) -> list[str]:
+    """A key's words: dots, dashes, brackets and camelCase all separate ("dbPassword": db, password)."""
+    return [word for word in _SEPARATORS.split(_CAMEL.sub("_", key).lower()) if word]
+
+
+def _compact(key: str) -> str:
+    """A key without case or separators ("User.Id", "userId", "user_id": "userid")."""
+    return "".join(_words(key))
 
 
 class _TooLarge(Exception):
@@ -94,7 +141,7 @@ class RedactionProcessor(RecordRewriter):
         self.deny_keys = frozenset(_normalize(key) for key in deny_keys)
         self.allow_keys = frozenset(_normalize(key) for key in allow_keys)
         self.allow_values = frozenset(allow_values)
-        self.id_keys = frozenset(_normalize(key) for key in id_keys) if id_digest else frozenset()
+        self.id_keys = frozenset(_compact(key) for key in id_keys) if id_digest else frozenset()
         self.id_digest = id_digest
         self._ids: dict[str, tuple[str | None, Counter[str] | None]] = {}
         self._rules: dict[str, int] = {}
@@ -103,26 +150,43 @@ class RedactionProcessor(RecordRewriter):
         # key (a short text with no finding, a number). Filled as values are first looked at.
         self._plain_keys: set[str] = set()
         self._clean: set[object] = set()
+        self._renamed: dict[str, str] = {}  # keys that hold PII themselves -> redacted
+        self._number_keys: set[str] = set()  # keys whose numbers are read as text
 
     def _key_rule(self, key: str) -> int:
-        """_PLAIN, _DENIED (the key or its last dotted segment names a secret) or _ALLOWED; cached."""
+        """How values under this key are treated; cached. _ALLOWED (trace and span ids), _ID
+        (identifiers: the keyed hash where they hold PII), _DENIED (the key names a secret in any
+        spelling), _RENAMED (the key itself holds PII: it is replaced too), else _PLAIN."""
         rule = self._rules.get(key)
         if rule is None:
             normalized = _normalize(key)
+            words = _words(key)
             if key.startswith(COUNT_PREFIX) or normalized in self.allow_keys:
                 rule = _ALLOWED
-            elif normalized in self.id_keys:
+            elif self.id_keys and "".join(words) in self.id_keys:
                 rule = _ID
-            elif normalized in self.deny_keys or normalized.rsplit(".", 1)[-1] in self.deny_keys:
+            elif (
+                normalized in self.deny_keys
+                or normalized.rsplit(".", 1)[-1] in self.deny_keys
+                or (words and words[-1] in SECRET_WORDS)
+                or "_".join(words[-2:]) in SECRET_PAIRS
+            ):
                 rule = _DENIED
             else:
-                rule = _PLAIN
+                redacted, found = self.redactor.find(key)
+                rule = _PLAIN if found is None else _RENAMED
+                if found is not None:
+                    self._renamed[key] = redacted
             if len(self._rules) >= _RULES_LIMIT:
                 self._rules.clear()
                 self._plain_keys.clear()
+                self._renamed.clear()
+                self._number_keys.clear()
             self._rules[key] = rule
-            if rule is _PLAIN:
+            if rule is _PLAIN and NUMBER_WORDS.isdisjoint(words):
                 self._plain_keys.add(key)
+            elif rule is _PLAIN:
+                self._number_keys.add(key)
         return rule
 
     def _known_clean(self, value: object) -> None:
@@ -154,15 +218,18 @@ class RedactionProcessor(RecordRewriter):
         clean = self._clean
         answers = self.redactor.answers
         find = self.redactor.find
+        new: Any
         for key, value in values.items():
             if key in plain and type(value) in _SCALARS and value in clean:
                 continue
             rule = rules.get(key)
             if rule is None:
                 rule = self._key_rule(key)
-            if rule is _ALLOWED:
+            if rule is _ALLOWED and type(value) in _SCALARS:
                 continue
-            if rule is _PLAIN:  # the common cases, inlined
+            if rule is _PLAIN and key not in plain:  # numbers under phone, card, ... keys: as text
+                new = self._value(rule, value, counts, numbers=True)
+            elif rule is _PLAIN:  # the common cases, inlined
                 kind = type(value)
                 if kind is str:
                     answer = answers.get(value) if len(value) <= CACHEABLE_LENGTH else None
@@ -172,7 +239,7 @@ class RedactionProcessor(RecordRewriter):
                             self._known_clean(value)
                         continue
                     _add(counts, found)
-                    new: Any = redacted
+                    new = redacted
                 elif kind is int or kind is float or kind is bool:  # no text: nothing to redact
                     self._known_clean(value)
                     continue
@@ -180,23 +247,37 @@ class RedactionProcessor(RecordRewriter):
                     new = self._value(rule, value, counts)
             else:
                 new = self._value(rule, value, counts)
-            if new is not None:
+            if rule is _RENAMED:  # the key itself holds PII: it goes, its value is judged as usual
+                if out is None:
+                    out = dict(values)
+                del out[key]
+                out[self._renamed.get(key, DENIED)] = value if new is None else new
+                _add(counts, self.redactor.find(key)[1] or {})
+            elif new is not None:
                 if out is None:
                     out = dict(values)
                 out[key] = new
         return out
 
-    def _value(self, rule: int, value: Any, counts: Counter[str]) -> Any:
-        """The rewritten value under a key of this rule, or ``None`` when it stays as it is."""
+    def _value(self, rule: int, value: Any, counts: Counter[str], numbers: bool = False) -> Any:
+        """The rewritten value under a key of this rule, or ``None`` when it stays as it is;
+        ``numbers``: the key names a phone, card, ... number, so a number is read as text."""
         if rule is _DENIED:
             if value in (None, "", DENIED):
                 return None
             counts["SECRET"] += 1
             return DENIED
-        if rule is _ID and isinstance(value, str):
-            return self._identifier(value, counts)
+        if rule is _ALLOWED and not isinstance(value, list | tuple | Mapping):
+            return None
+        if rule is _ID and isinstance(value, str | int) and not isinstance(value, bool):
+            return self._identifier(str(value), counts)
         if isinstance(value, str):
             return self.rewrite_text(value, counts)
+        if isinstance(value, bytes | bytearray):
+            return self._bytes(value, counts)
+        if numbers and isinstance(value, int | float) and not isinstance(value, bool):
+            text = str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
+            return self.rewrite_text(text, counts)
         if isinstance(value, list | tuple | Mapping):
             charge_inline(len(value) * LIST_ITEM_CHARGE)  # many short items: past the budget, the worker
             new = self._walk(value, counts)
@@ -211,6 +292,14 @@ class RedactionProcessor(RecordRewriter):
         except (_TooLarge, RecursionError):
             counts["OVERSIZED"] += 1
             return OVERSIZED
+
+    def _bytes(self, value: bytes | bytearray, counts: Counter[str]) -> str | None:
+        """Bytes that are text are judged as text (and come out as text when they held PII)."""
+        try:
+            text = bytes(value).decode("utf-8")
+        except UnicodeDecodeError:
+            return None  # binary: no text to redact
+        return self.rewrite_text(text, counts)
 
     def _identifier(self, value: str, counts: Counter[str]) -> str | None:
         """The keyed hash of an identifier that holds PII (users stay distinct); else unchanged."""
@@ -241,18 +330,12 @@ class RedactionProcessor(RecordRewriter):
                 rule = self._rules.get(name)
                 if rule is None:
                     rule = self._key_rule(name)
-                if rule is _ALLOWED:
-                    new = None
-                elif rule is _DENIED or (rule is _ID and isinstance(item, str)):
-                    new = self._value(rule, item, counts)
-                elif isinstance(item, str):
-                    left[0] -= 1
-                    new = self.rewrite_text(item, counts)
-                elif isinstance(item, list | tuple | Mapping):
-                    new = self._structure(item, counts, depth + 1, left)
+                if isinstance(item, list | tuple | Mapping) and rule is not _DENIED:
+                    new = self._structure(item, counts, depth + 1, left)  # allowed keys' too
                 else:
                     left[0] -= 1
-                    new = None
+                    numbers = rule is _PLAIN and name not in self._plain_keys
+                    new = self._value(rule, item, counts, numbers=numbers)
                 if new is not None or new_key is not None:
                     if out is None:
                         out = {k if isinstance(k, str) else str(k): v for k, v in value.items()}
@@ -267,6 +350,9 @@ class RedactionProcessor(RecordRewriter):
                 new = self.rewrite_text(item, counts)
             elif isinstance(item, list | tuple | Mapping):
                 new = self._structure(item, counts, depth + 1, left)
+            elif isinstance(item, bytes | bytearray):
+                left[0] -= 1
+                new = self._bytes(item, counts)
             else:
                 left[0] -= 1
                 new = None

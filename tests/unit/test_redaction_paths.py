@@ -104,6 +104,55 @@ def test_too_deep_or_too_large_structures_are_replaced_whole_never_passed_on() -
     assert counts["OVERSIZED"] == 2
 
 
+def test_keys_naming_a_secret_in_any_spelling_replace_their_values() -> None:
+    keys = (
+        "db_password",
+        "dbPassword",
+        "accessToken",
+        "clientSecret",
+        "secret_key",
+        "aws_secret_access_key",
+        "http.request.header.x-auth-token",
+        "passphrase",
+        "user[password]",
+    )
+    counts: Counter[str] = Counter()
+    out = _processor().rewrite_attributes({key: "Hx7qPlm2zD" for key in keys}, counts)
+    assert out == {key: DENIED for key in keys} and counts["SECRET"] == len(keys)
+    # usage and paging keys that merely contain a secret word are left alone
+    kept = {"gen_ai.usage.input_tokens": 5, "llm.token_count.prompt": 3, "max_tokens": 100}
+    assert _processor().rewrite_attributes(kept, Counter()) is None
+
+
+def test_numbers_under_phone_or_card_keys_bytes_and_keys_holding_pii_are_redacted() -> None:
+    out = _processor().rewrite_attributes(
+        {
+            "card_number": 4111111111111111,
+            "phone": 14155550132,
+            "count": 4111111111111111,  # a plain number under a plain key: no text to judge
+            "payload": {"tel": 14155550166.0, "note": b"mail uma.reyes@example.com"},
+            "blob": b"\xff\x00",
+            EMAIL: "x",
+        },
+        Counter(),
+    )
+    assert out == {
+        "card_number": "<CREDIT_CARD>",
+        "phone": "<PHONE_NUMBER>",
+        "count": 4111111111111111,
+        "payload": {"tel": "<PHONE_NUMBER>", "note": "mail <EMAIL>"},
+        "blob": b"\xff\x00",
+        "<EMAIL>": "x",
+    }
+
+
+def test_an_allowed_key_holding_a_structure_is_still_walked() -> None:
+    out = _processor().rewrite_attributes(
+        {"payload": {"spanId": {"email": EMAIL}}, "trace_id": "ab12"}, Counter()
+    )
+    assert out == {"payload": {"spanId": {"email": "<EMAIL>"}}, "trace_id": "ab12"}
+
+
 # -- identifiers --------------------------------------------------------------------------------
 def test_identifiers_holding_pii_become_distinct_keyed_hashes_joinable_across_signals() -> None:
     processor = _processor()
@@ -119,6 +168,15 @@ def test_identifiers_holding_pii_become_distinct_keyed_hashes_joinable_across_si
     assert b["gen_ai.conversation.id"] == "conv-7"  # no PII: left as it is
     # the same user reads the same in spans and logs, under any of the identifier keys
     assert (log.log_record.attributes or {})["enduser.id"] == a["user.id"]
+
+
+def test_identifiers_are_matched_in_any_spelling_and_numeric_ones_hashed_too() -> None:
+    out = _processor().rewrite_attributes(
+        {"userId": EMAIL, "Session-Id": f"s-{EMAIL}", "user.id": 14155550132, "enduser.id": 7}, Counter()
+    )
+    assert out is not None
+    assert all(str(out[key]).startswith(PREFIX) for key in ("userId", "Session-Id", "user.id"))
+    assert out["enduser.id"] == 7  # no PII: left as it is
 
 
 def test_identifier_keys_are_redacted_as_usual_without_a_digest() -> None:
