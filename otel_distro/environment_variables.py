@@ -204,3 +204,9 @@ OPENINFERENCE_HIDE_VARIABLES = (
 )
 """Read by OpenInference's instrumentations (content shown by default there): the distro sets
 them ``true`` where nothing of ours reads message content, ``false`` where something does, when unset."""
+
+TELEMETRY_PROCESSORS = "TELEMETRY_PROCESSORS"
+"""Comma-separated names of plugin processors (entry-point group ``otel_distro.processors``)."""
+
+TELEMETRY_EXPORTERS = "TELEMETRY_EXPORTERS"
+"""Comma-separated names of plugin exporters (entry-point group ``otel_distro.exporters``)."""

@@ -64,10 +64,13 @@ def chain_processors(
 ) -> tuple[RecordProcessor, ...]:
     """Every processor of the chain, in order: the second span of a model call that two
     instrumentations recorded marked (so GenAI readers count the call once), the privacy
-    processors, then the user's own."""
+    processors (plugin processors after them, or before where their table says
+    ``redaction = "after"``), then those passed to ``configure(processors=...)``."""
+    from otel_distro.plugins import plugin_processors
     from processors.genai_duplicates import DuplicateModelCalls
 
-    return (DuplicateModelCalls(), *privacy_processors(settings, problems), *extra)
+    before, after = plugin_processors(settings, problems) if settings.plugin_processors else ((), ())
+    return (DuplicateModelCalls(), *before, *privacy_processors(settings, problems), *after, *extra)
 
 
 def privacy_processors(settings: Settings, problems: Problems | None = None) -> list[RecordProcessor]:

@@ -146,6 +146,19 @@ PATH = Parser("a filesystem path", _path)
 URL = Parser("an http:// or https:// URL", _url)
 NAMES = Parser("a comma-separated list of names", _names)
 KEY_VALUES = Parser("comma-separated key=value pairs (or a TOML table)", _key_values)
+
+
+def _tables(raw: object) -> tuple[tuple[str, tuple[tuple[str, Any], ...]], ...]:
+    """A table of tables (``[plugins.<name>]``): each name with its options, sorted, as tuples."""
+    if not isinstance(raw, dict) or not all(isinstance(v, dict) for v in raw.values()):
+        raise ValueError("not a table of tables")
+    return tuple(
+        (str(name), tuple(sorted((str(key), value) for key, value in table.items())))
+        for name, table in sorted(raw.items())
+    )
+
+
+TABLES = Parser("one table per name (e.g. [plugins.<name>] in telemetry.toml)", _tables)
 OTLP_PROTOCOLS = ("grpc", "http/protobuf")
 
 

@@ -28,6 +28,7 @@ from otel_distro.setting_values import (
     PATH,
     PATTERNS,
     PROTOCOL,
+    TABLES,
     TEXT,
     TIMEOUT,
     URL,
@@ -505,6 +506,29 @@ class Settings:
         "Bridge Python logging into the log pipeline.",
         (ev.TELEMETRY_LOG_BRIDGE, ev.OTEL_PYTHON_LOGGING_AUTO_INSTRUMENTATION_ENABLED),
     )
+    plugin_processors: tuple[str, ...] = _option(
+        (),
+        NAMES,
+        "plugins.processors",
+        "Plugin processors by entry-point name (group otel_distro.processors), after redaction.",
+        (ev.TELEMETRY_PROCESSORS,),
+        applies="privacy",
+    )
+    plugin_exporters: tuple[str, ...] = _option(
+        (),
+        NAMES,
+        "plugins.exporters",
+        "Plugin exporters by entry-point name (group otel_distro.exporters), behind the chain.",
+        (ev.TELEMETRY_EXPORTERS,),
+        applies="plugins",
+    )
+    plugin_settings: tuple[tuple[str, tuple[tuple[str, Any], ...]], ...] = _option(
+        (),
+        TABLES,
+        "plugins.<name>",
+        "Each plugin's own options: a [plugins.<name>] table, passed to it as keyword arguments.",
+        applies="plugins",
+    )
     log_bridge_loggers: tuple[str, ...] = _option(
         (),
         NAMES,
@@ -625,6 +649,7 @@ def applied_by(part: str) -> tuple[str, ...]:
 # Every option a running pipeline applies; a change to any other waits for the next start.
 RELOADABLE = frozenset(option.name for option in OPTIONS if option.metadata["applies"] is not None)
 _BY_NAME = {option.name: option for option in OPTIONS}
+PLUGIN_TABLES = "plugins."  # [plugins.<name>]: a plugin's own options
 _BY_TOML = {option.metadata["toml"]: option for option in OPTIONS}
 
 
@@ -710,12 +735,18 @@ def _read_config_file(path: Path, problems: list[str]) -> dict[str, Any]:
         return {}
     values: dict[str, Any] = {}
     unknown: list[str] = []
+    plugins: dict[str, dict[str, Any]] = {}
     for key, value in _flatten(table).items():
         option = _BY_TOML.get(key)
-        if option is None:
-            unknown.append(key)
-        else:
+        if option is not None:
             values[option.name] = value
+        elif key.startswith(PLUGIN_TABLES) and key.count(".") >= 2:  # [plugins.<name>] key = value
+            _, name, option_key = key.split(".", 2)
+            plugins.setdefault(name, {})[option_key] = value
+        else:
+            unknown.append(key)
+    if plugins:
+        values["plugin_settings"] = plugins
     if unknown:
         shown = ", ".join(f"'{key[:100]}'" for key in unknown[:MAX_PROBLEMS])
         more = f" and {len(unknown) - MAX_PROBLEMS} more" if len(unknown) > MAX_PROBLEMS else ""

@@ -56,6 +56,7 @@ _CONVERSATION_LOG_FIELDS = applied_by("conversation_log")
 _LANGFUSE_FIELDS = applied_by("langfuse")
 _UPLOAD_FIELDS = applied_by("upload")
 _HELICONE_FIELDS = applied_by("helicone")
+_PLUGIN_FIELDS = applied_by("plugins")
 
 
 class ReloadableSampler(samplers.Sampler):
@@ -244,6 +245,14 @@ def _helicone_part(board: Switchboard, settings: Settings, problems: Problems) -
     return Part(span=HeliconeSpanProcessor(exporter))
 
 
+def _plugins_part(board: Switchboard, settings: Settings, problems: Problems) -> Part | None:
+    """The exporters of the plugins named in TELEMETRY_EXPORTERS, each on a queue of its own."""
+    from otel_distro.plugins import plugin_exporters
+
+    spans, logs = plugin_exporters(settings, problems)
+    return Part(span=spans, log=logs) if spans is not None or logs is not None else None
+
+
 # In chain order: the store first, so the conversation log that follows it flushes after it.
 _SPECS: dict[str, _Spec] = {
     "store": _Spec(lambda s: TRACES.wants_store(s) or LOGS.wants_store(s), _store_signature, _store_part),
@@ -252,6 +261,7 @@ _SPECS: dict[str, _Spec] = {
     ),
     "langfuse": _Spec(_langfuse_wanted, _fields(*_LANGFUSE_FIELDS), _langfuse_part),
     "helicone": _Spec(_helicone_wanted, _fields(*_HELICONE_FIELDS), _helicone_part),
+    "plugins": _Spec(lambda s: bool(s.plugin_exporters), _fields(*_PLUGIN_FIELDS), _plugins_part),
     "upload": _Spec(
         lambda s: s.upload_enabled,
         lambda s: (*_fields(*_UPLOAD_FIELDS)(s), *_store_signature(s), METRICS.wants_store(s)),

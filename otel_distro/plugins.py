@@ -1,0 +1,210 @@
+"""Plugins: third parties' processors and exporters, picked up by entry-point name.
+
+A package declares ``[project.entry-points."otel_distro.processors"]`` or
+``["otel_distro.exporters"]``; the user names it in ``TELEMETRY_PROCESSORS`` /
+``TELEMETRY_EXPORTERS`` (or ``plugins.processors`` / ``plugins.exporters`` in telemetry.toml).
+Each entry point is called with its own ``[plugins.<name>]`` table as keyword arguments.
+
+- A processor plugin returns a :class:`processors.base.RecordProcessor`. It is placed after
+  hashing and redaction, so it sees only redacted records, unless its table says
+  ``redaction = "after"`` (then it comes first and redaction follows it). If it raises on a
+  record, the record goes on as it came (redaction ran or still runs either way): the plugin is
+  reported once by name and costs nothing else.
+- An exporter plugin returns an SDK ``SpanExporter`` or ``LogRecordExporter``; it sits behind
+  the chain on a batch queue of its own (a slow one stalls nothing else). (Metric exporters
+  are not taken as plugins yet: name them in ``OTEL_METRICS_EXPORTER`` through the
+  ``opentelemetry_metrics_exporter`` entry-point group, which passes them the chain too.)
+
+A plugin that cannot be found, loaded or built is reported once by name and skipped.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Sequence
+from importlib.metadata import entry_points
+from typing import Any
+
+from opentelemetry.context import Context
+from opentelemetry.sdk._logs import LogRecordProcessor, ReadableLogRecord, ReadWriteLogRecord
+from opentelemetry.sdk._logs.export import BatchLogRecordProcessor, LogRecordExporter
+from opentelemetry.sdk.metrics.export import MetricExporter, MetricsData
+from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
+from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter
+
+from otel_distro.problems import Problems
+from otel_distro.settings import Settings
+from processors.base import RecordProcessor
+
+_logger = logging.getLogger("otel_distro.plugins")
+
+PROCESSORS_GROUP = "otel_distro.processors"
+EXPORTERS_GROUP = "otel_distro.exporters"
+REDACTION_OPTION = "redaction"  # "after": the plugin comes before redaction (sees raw records)
+
+
+def _build(group: str, name: str, options: dict[str, Any], problems: Problems) -> Any | None:
+    """The plugin ``name`` of ``group`` built with its options; None (reported) if it cannot be."""
+    found = [point for point in entry_points(group=group) if point.name == name]
+    if not found:
+        known = sorted({point.name for point in entry_points(group=group)})
+        problems.report(
+            f"no plugin named '{name}' is installed (entry-point group {group}); "
+            f"installed: {', '.join(known) or 'none'}; skipped"
+        )
+        return None
+    try:
+        return found[0].load()(**options)
+    except Exception as exc:  # noqa: BLE001 - a broken plugin costs only itself
+        problems.report(f"plugin '{name}' ({group}) failed to load or start ({exc!r}); skipped")
+        return None
+
+
+def _options(settings: Settings, name: str) -> dict[str, Any]:
+    return dict(dict(settings.plugin_settings).get(name, ()))
+
+
+class PluginProcessor(RecordProcessor):
+    """A plugin's processor, so that its failures cost nothing: a record it raises on goes on as
+    it came, and the first failure is reported by the plugin's name."""
+
+    def __init__(self, name: str, inner: RecordProcessor) -> None:
+        self.name = name
+        self.inner = inner
+        self.failures = 0
+        self._lock = threading.Lock()
+
+    def _failed(self, exc: BaseException) -> None:
+        with self._lock:
+            self.failures += 1
+            first = self.failures == 1
+        if first:
+            _logger.warning(
+                "otel-distro: plugin processor '%s' failed (%r); records go on without it "
+                "(further failures are counted)",
+                self.name,
+                exc,
+            )
+
+    def needs_worker(self, span: ReadableSpan) -> bool:
+        try:
+            return bool(self.inner.needs_worker(span))
+        except Exception:  # noqa: BLE001
+            return True  # when unsure, off the app thread
+
+    def process_span(self, span: ReadableSpan) -> ReadableSpan | None:
+        try:
+            return self.inner.process_span(span)
+        except Exception as exc:  # noqa: BLE001 - the plugin's bug is not the record's fault
+            self._failed(exc)
+            return span
+
+    def process_log(self, record: ReadableLogRecord) -> ReadableLogRecord | None:
+        try:
+            return self.inner.process_log(record)
+        except Exception as exc:  # noqa: BLE001
+            self._failed(exc)
+            return record
+
+    def process_metrics(self, data: MetricsData) -> MetricsData | None:
+        try:
+            return self.inner.process_metrics(data)
+        except Exception as exc:  # noqa: BLE001
+            self._failed(exc)
+            return data
+
+    def shutdown(self) -> None:
+        try:
+            self.inner.shutdown()
+        except Exception as exc:  # noqa: BLE001
+            self._failed(exc)
+
+
+def plugin_processors(
+    settings: Settings, problems: Problems
+) -> tuple[tuple[RecordProcessor, ...], tuple[RecordProcessor, ...]]:
+    """The named processor plugins: (those placed before redaction, those after)."""
+    before: list[RecordProcessor] = []
+    after: list[RecordProcessor] = []
+    for name in settings.plugin_processors:
+        options = _options(settings, name)
+        placement = options.pop(REDACTION_OPTION, "before")
+        built = _build(PROCESSORS_GROUP, name, options, problems)
+        if built is None:
+            continue
+        if not isinstance(built, RecordProcessor):
+            problems.report(
+                f"plugin '{name}' ({PROCESSORS_GROUP}) gave a {type(built).__name__}, not a "
+                "processors.base.RecordProcessor; skipped"
+            )
+            continue
+        (before if placement == "after" else after).append(PluginProcessor(name, built))
+    return tuple(before), tuple(after)
+
+
+class _Each(SpanProcessor):
+    """Span processors side by side; one that raises stops no other."""
+
+    def __init__(self, targets: Sequence[SpanProcessor]) -> None:
+        self.targets = tuple(targets)
+
+    def on_start(self, span: Span, parent_context: Context | None = None) -> None:
+        return None
+
+    def on_end(self, span: ReadableSpan) -> None:
+        for target in self.targets:
+            try:
+                target.on_end(span)
+            except Exception as exc:  # noqa: BLE001
+                _logger.debug("otel-distro: plugin exporter: %r", exc)
+
+    def force_flush(self, timeout_millis: int = 30000) -> bool:
+        return all([target.force_flush(timeout_millis) for target in self.targets])
+
+    def shutdown(self) -> None:
+        for target in self.targets:
+            target.shutdown()
+
+
+class _EachLog(LogRecordProcessor):
+    """Log record processors side by side; one that raises stops no other."""
+
+    def __init__(self, targets: Sequence[LogRecordProcessor]) -> None:
+        self.targets = tuple(targets)
+
+    def on_emit(self, log_record: ReadWriteLogRecord) -> None:
+        for target in self.targets:
+            try:
+                target.on_emit(log_record)
+            except Exception as exc:  # noqa: BLE001
+                _logger.debug("otel-distro: plugin exporter: %r", exc)
+
+    def force_flush(self, timeout_millis: int = 30000) -> bool:
+        return all([target.force_flush(timeout_millis) for target in self.targets])
+
+    def shutdown(self) -> None:
+        for target in self.targets:
+            target.shutdown()
+
+
+def plugin_exporters(
+    settings: Settings, problems: Problems
+) -> tuple[SpanProcessor | None, LogRecordProcessor | None]:
+    """The named exporter plugins: one span and one log processor over their batch queues."""
+    spans: list[SpanProcessor] = []
+    logs: list[LogRecordProcessor] = []
+    for name in settings.plugin_exporters:
+        built = _build(EXPORTERS_GROUP, name, _options(settings, name), problems)
+        if isinstance(built, SpanExporter):
+            spans.append(BatchSpanProcessor(built))
+        elif isinstance(built, LogRecordExporter):
+            logs.append(BatchLogRecordProcessor(built))
+        elif built is not None:
+            if isinstance(built, MetricExporter):
+                built.shutdown()
+            problems.report(
+                f"plugin '{name}' ({EXPORTERS_GROUP}) gave a {type(built).__name__}, not an SDK "
+                "SpanExporter or LogRecordExporter; skipped"
+            )
+    return (_Each(spans) if spans else None), (_EachLog(logs) if logs else None)
