@@ -321,22 +321,29 @@ def _async_generator_wrapper(
     return async_gen_wrapper  # type: ignore[return-value]
 
 
-# The provider and model of the enclosing agent run (track_run(..., provider=, model=)): spans
-# recorded inside it take them where their caller gave none.
-_RUN_DEFAULTS = context_api.create_key("otel_distro.run_defaults")
+# What the enclosing agent run named (track_run(..., provider=, model=, conversation_id=,
+# user_id=)): spans recorded inside it take the provider and model where their caller gave
+# none, and HTTP hooks (the distro's Helicone headers) read the session, user and agent.
+_RUN = context_api.create_key("otel_distro.run")
+RUN_FACTS = ("provider", "model", "session", "user", "agent")
 
 
-def with_run_defaults(
-    provider: str | None, model: str | None, ctx: context_api.Context
-) -> context_api.Context:
-    """``ctx`` carrying a run's provider and model (the enclosing run's where this one names none)."""
-    outer_provider, outer_model = run_defaults()
-    return context_api.set_value(_RUN_DEFAULTS, (provider or outer_provider, model or outer_model), ctx)
+def with_run(facts: dict[str, str | None], ctx: context_api.Context) -> context_api.Context:
+    """``ctx`` carrying a run's facts (the enclosing run's where this one names none)."""
+    outer = run_facts()
+    merged = {name: facts.get(name) or outer.get(name) for name in RUN_FACTS}
+    return context_api.set_value(_RUN, tuple(merged[name] for name in RUN_FACTS), ctx)
+
+
+def run_facts() -> dict[str, str | None]:
+    """What the agent run the caller is in named: provider, model, session, user, agent."""
+    value = context_api.get_value(_RUN)
+    if isinstance(value, tuple) and len(value) == len(RUN_FACTS):
+        return dict(zip(RUN_FACTS, value, strict=True))
+    return {}
 
 
 def run_defaults() -> tuple[str | None, str | None]:
     """The provider and model of the agent run the caller is in, if it named them."""
-    value = context_api.get_value(_RUN_DEFAULTS)
-    if isinstance(value, tuple) and len(value) == 2:
-        return value[0], value[1]
-    return None, None
+    facts = run_facts()
+    return facts.get("provider"), facts.get("model")

@@ -24,7 +24,7 @@ from instrumentations._spans import (
     run_defaults,
     start_span,
     warn_once,
-    with_run_defaults,
+    with_run,
 )
 
 SUCCESS, FAILED = "success", "failed"
@@ -60,6 +60,7 @@ class RunHandle:
         self.status: str | None = None
         self.provider: str | None = None  # what the run named (or its enclosing run), for spans inside
         self.model: str | None = None
+        self.facts: dict[str, str | None] = {}  # provider, model, session, user, agent: for the context
         self._started = time.monotonic()
         self._labels = {c.AGENT_NAME: agent_name, c.RUN_JOB_TYPE: job_type}
 
@@ -144,6 +145,7 @@ def _begin(agent_name: str, job_type: str, attrs: dict[str, Any]) -> RunHandle:
     provider = attrs.pop("provider", None) or outer_provider
     model = attrs.pop("model", None) or outer_model
     conversation_id = attrs.pop("conversation_id", None)
+    user_id = attrs.pop("user_id", None)
     description = attrs.pop("description", None)
     identity = attrs.pop("agent_id", None) or agent_id(agent_name)
     attributes = clean_attributes(
@@ -155,6 +157,7 @@ def _begin(agent_name: str, job_type: str, attrs: dict[str, Any]) -> RunHandle:
             c.PROVIDER: provider,
             c.REQUEST_MODEL: model,
             c.CONVERSATION_ID: conversation_id,
+            c.USER_ID: user_id,
             c.RUN_ID: run_id,
             c.RUN_JOB_TYPE: job_type,
             **attrs,
@@ -163,6 +166,13 @@ def _begin(agent_name: str, job_type: str, attrs: dict[str, Any]) -> RunHandle:
     span = start_span(f"{c.INVOKE_AGENT} {agent_name}", SpanKind.INTERNAL, attributes)
     run = RunHandle(agent_name, job_type, span, run_id)
     run.provider, run.model = provider, model
+    run.facts = {
+        "provider": provider,
+        "model": model,
+        "session": None if conversation_id is None else str(conversation_id),
+        "user": None if user_id is None else str(user_id),
+        "agent": agent_name,
+    }
     return run
 
 
@@ -172,8 +182,8 @@ def track_run(agent_name: str, job_type: str, **attrs: Any) -> Iterator[RunHandl
 
     The run ends ``success``, or ``failed`` with the error recorded when an exception escapes
     (the exception is re-raised). Spans started inside are its children. Keyword arguments
-    ``provider``, ``model``, ``conversation_id``, ``agent_id``, ``description`` and ``run_id``
-    fill the matching GenAI attributes; any other becomes a span attribute as given. The
+    ``provider``, ``model``, ``conversation_id``, ``user_id``, ``agent_id``, ``description`` and
+    ``run_id`` fill the matching attributes; any other becomes a span attribute as given. The
     provider and model flow to what is recorded inside the run (model calls, conversation
     turns, memory operations, nested runs) where those name none.
     """
@@ -182,7 +192,7 @@ def track_run(agent_name: str, job_type: str, **attrs: Any) -> Iterator[RunHandl
     try:
         ctx = trace.set_span_in_context(run.span) if run.span is not None else context_api.get_current()
         # spans recorded inside the run take its provider and model where they name none
-        token = context_api.attach(with_run_defaults(run.provider, run.model, ctx))
+        token = context_api.attach(with_run(run.facts, ctx))
     except Exception as exc:  # noqa: BLE001
         warn_once("activating a run", exc)
     try:

@@ -36,7 +36,12 @@ class OtelDistro(BaseDistro):  # type: ignore[misc]
             from otel_distro.genai_content import apply_capture_defaults
             from otel_distro.settings import resolve
 
-            apply_capture_defaults(resolve().settings, os.environ)
+            settings = resolve().settings
+            apply_capture_defaults(settings, os.environ)
+            if settings.helicone_gateway_headers:
+                from otel_distro.helicone_headers import gateway_headers
+
+                self._hooks = gateway_headers(settings)
         except Exception as exc:  # noqa: BLE001 - the configurator reports settings problems
             _logger.debug("otel-distro: no GenAI content defaults: %r", exc)
 
@@ -44,6 +49,9 @@ class OtelDistro(BaseDistro):  # type: ignore[misc]
         """Load an instrumentor; one whose module imports a large library (OpenAI's imports
         ``openai``, ~0.8 s) waits until the app imports that library, so an app that never does
         pays nothing for it."""
+        hooks = getattr(self, "_hooks", None)  # Helicone's gateway headers, when asked for
+        if hooks is not None:
+            kwargs = {**hooks.hook_arguments(entry_point.name), **kwargs}
         module = DEFERRED_INSTRUMENTORS.get(entry_point.name)
         if module is None or module in sys.modules:
             super().load_instrumentor(entry_point, **kwargs)

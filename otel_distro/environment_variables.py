@@ -163,6 +163,14 @@ TELEMETRY_HELICONE_TIMEOUT_SECS = "TELEMETRY_HELICONE_TIMEOUT_SECS"
 TELEMETRY_HELICONE_REQUEST_HEADERS = "TELEMETRY_HELICONE_REQUEST_HEADERS"
 """Extra headers for Helicone requests (``k=v,k2=v2``)."""
 
+TELEMETRY_HELICONE_HEADERS = "TELEMETRY_HELICONE_HEADERS"
+"""``true``: requests to the Helicone gateway carry the current run's ``Helicone-Session-Id``,
+``Helicone-User-Id`` and ``Helicone-Property-Agent`` (via the httpx and requests
+instrumentations' hooks; never to another host). Default ``false``."""
+
+TELEMETRY_HELICONE_GATEWAY_HOSTS = "TELEMETRY_HELICONE_GATEWAY_HOSTS"
+"""Comma-separated hosts of the Helicone gateway those headers go to. Default Helicone's proxies."""
+
 TELEMETRY_HELICONE_PROPERTIES = "TELEMETRY_HELICONE_PROPERTIES"
 """Custom properties on every call sent to Helicone (``k=v,k2=v2``): ``Helicone-Property-<k>``."""
 

@@ -40,6 +40,14 @@ from otel_distro.setting_values import (
 _logger = logging.getLogger("otel_distro")
 
 APP_NAME = "otel-distro"
+# Helicone's gateways (proxies an app sends its LLM calls through)
+HELICONE_GATEWAY_HOSTS = (
+    "oai.helicone.ai",
+    "anthropic.helicone.ai",
+    "gateway.helicone.ai",
+    "ai-gateway.helicone.ai",
+    "eu.oai.helicone.ai",
+)
 # Identifiers that may hold PII: hashed whole (keyed) when they do, so users stay distinct.
 ID_KEYS = (
     "user.id",
@@ -490,6 +498,20 @@ class Settings:
         (ev.TELEMETRY_HELICONE_REQUEST_HEADERS,),
         secret=True,
         applies="helicone",
+    )
+    helicone_gateway_headers: bool = _option(
+        False,
+        BOOL,
+        "helicone.gateway_headers",
+        "Requests to the Helicone gateway carry the run's session, user and agent as Helicone headers.",
+        (ev.TELEMETRY_HELICONE_HEADERS,),
+    )
+    helicone_gateway_hosts: tuple[str, ...] = _option(
+        HELICONE_GATEWAY_HOSTS,
+        NAMES,
+        "helicone.gateway_hosts",
+        "Hosts of the Helicone gateway those headers go to (never to any other).",
+        (ev.TELEMETRY_HELICONE_GATEWAY_HOSTS,),
     )
     helicone_properties: tuple[tuple[str, str], ...] = _option(
         (),
