@@ -1,7 +1,7 @@
 """The conversation-log exporter: GenAI spans become records that reach a training endpoint, without loss.
 
 Where the JSONL store keeps traces (the default), the store is the exporter's disk: a sender
-thread follows the store's trace files (:mod:`exporters.store_tail`), maps the spans appended
+thread follows the store's trace files (:mod:`exporters.store.follow`), maps the spans appended
 since the last acknowledgement to ``conversation_log`` and ``execution_trace`` records
 (:mod:`exporters.conversation_records`) and POSTs them, at most ``batch_size`` records a
 request, through :class:`HttpDelivery`, recording how far it got after each acknowledgement.
@@ -56,7 +56,7 @@ from exporters.http_delivery import (
     refusal_reason,
 )
 from exporters.spill_cache import Segment, SpillCache
-from exporters.store_tail import StoreSegment, StoreTail
+from exporters.store.follow import StoreSegment, StoreTail
 from otel_distro.runtime.files import private_dirs
 
 _logger = logging.getLogger(f"otel_distro.{__name__}")

@@ -27,7 +27,7 @@ from typing import Any
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.trace import StatusCode
 
-from exporters.otlp_json_decode import decode_attributes
+from exporters.store.decode import decode_attributes
 from instrumentations.genai_view import GenAiView, Usage, genai_view
 
 SpanLike = Any  # a ReadableSpan or a snapshot dict

@@ -29,7 +29,7 @@ from typing import Any
 from exporters.forking import after_fork_in_child
 from exporters.http_delivery import EXIT_SECONDS, HttpDelivery, Outcome, Result, post_split, refusal_reason
 from exporters.otlp_proto import records_in, to_protobuf
-from exporters.store_tail import StoreSegment, StoreTail
+from exporters.store.follow import StoreSegment, StoreTail
 
 _logger = logging.getLogger(f"otel_distro.{__name__}")
 

@@ -11,10 +11,9 @@ from typing import Any
 
 import click
 
-from exporters.jsonl_store import JsonlStore, ReadProblems
-from exporters.otlp_json_decode import decode_attributes
-from otel_distro import settings as settings_module
-from otel_distro.store_query import (
+from exporters.store.decode import decode_attributes
+from exporters.store.files import JsonlStore, ReadProblems
+from exporters.store.query import (
     ERROR_CODE,
     find_trace,
     iter_spans,
@@ -23,6 +22,7 @@ from otel_distro.store_query import (
     span_stats,
     trace_tree,
 )
+from otel_distro import settings as settings_module
 
 
 def _echo_json(data: Any) -> None:
@@ -71,7 +71,7 @@ class _Context:
         from exporters.conversation_log import POSITION_FILE, STATE_FILE
         from exporters.conversation_records import stored_snapshots
         from exporters.spill_cache import SpillCache
-        from exporters.store_tail import StoreTail
+        from exporters.store.follow import StoreTail
 
         directory = self.settings.cache_path or self.base_dir / "cache" / "conversation_log"
         if not self.settings.endpoint and not directory.is_dir():

@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from exporters.forking import after_fork_in_child
-from exporters.jsonl_store import JsonlStore
+from exporters.store.files import JsonlStore
 from exporters.write_queue import WriteQueue
 from otel_distro.runtime.state_file import StateFile
 from processors.chain import ChainStats

@@ -7,9 +7,9 @@ these read the store location and retention from the settings model.
 from __future__ import annotations
 
 from exporters.helicone import HeliconeSpanExporter
-from exporters.jsonl import JsonlLogExporter, JsonlMetricExporter, JsonlSpanExporter
-from exporters.jsonl_store import JsonlStore
 from exporters.langfuse import LangfuseSpanExporter
+from exporters.store.export import JsonlLogExporter, JsonlMetricExporter, JsonlSpanExporter
+from exporters.store.files import JsonlStore
 from otel_distro.settings import load_settings
 
 

@@ -19,8 +19,8 @@ from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace import sampling as samplers
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
-from exporters.jsonl import JsonlMetricExporter
-from exporters.jsonl_store import JsonlStore
+from exporters.store.export import JsonlMetricExporter
+from exporters.store.files import JsonlStore
 from exporters.write_queue import WriteQueue
 from otel_distro import lifecycle
 from otel_distro.components import (

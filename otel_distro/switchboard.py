@@ -26,8 +26,8 @@ from opentelemetry.trace import Link, SpanKind
 from opentelemetry.trace.span import TraceState
 from opentelemetry.util.types import Attributes
 
-from exporters.jsonl import JsonlLogExporter, JsonlSpanProcessor
-from exporters.jsonl_store import JsonlStore
+from exporters.store.export import JsonlLogExporter, JsonlSpanProcessor
+from exporters.store.files import JsonlStore
 from otel_distro.components import (
     HELICONE_EXPORTER_NAME,
     LANGFUSE_EXPORTER_NAME,

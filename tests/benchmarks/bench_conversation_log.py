@@ -37,7 +37,7 @@ def _dead_url() -> str:
 def child(mode: str, spans: int, cache_mb: int, base: Path, store: bool) -> dict[str, float]:
     from exporters.conversation_log import POSITION_FILE
     from exporters.conversation_records import stored_snapshots
-    from exporters.store_tail import StoreTail
+    from exporters.store.follow import StoreTail
     from otel_distro.pipeline import build_pipeline
     from otel_distro.settings import load_settings
 

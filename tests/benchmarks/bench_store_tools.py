@@ -152,7 +152,7 @@ def main() -> None:
         if not (base / "traces").is_dir():
             sample = build_store(base, args.spans, args.days)
         else:
-            from otel_distro.store_query import iter_spans_in
+            from exporters.store.query import iter_spans_in
 
             newest = sorted((base / "traces").glob("*.jsonl"))[-1]
             sample = [next(iter_spans_in(newest)).trace_id]

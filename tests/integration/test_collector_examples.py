@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 
-from exporters.jsonl import MAX_LINE_BYTES
+from exporters.store.export import MAX_LINE_BYTES
 from tests.support.collector import LOCALHOST, RecordingOtlpServer, RotelCollector, rotel_agent_path
 from tests.support.proc import CLI, clean_env, log_records, metric_names, otlp_env, run_app, spans
 

@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 
 from exporters.conversation_records import stored_snapshots
-from exporters.store_tail import StoreTail
+from exporters.store.follow import StoreTail
 from tests.support import waiting
 from tests.support.endpoint import ClosingEndpoint, Fault, FaultyEndpoint, free_port
 from tests.support.proc import CLI, clean_env, run_app

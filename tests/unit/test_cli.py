@@ -19,8 +19,8 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExportResult
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import NonRecordingSpan, SpanContext, Status, StatusCode, TraceFlags
 
-from exporters.jsonl import JsonlSpanExporter
-from exporters.jsonl_store import JsonlStore, utc_today
+from exporters.store.export import JsonlSpanExporter
+from exporters.store.files import JsonlStore, utc_today
 from otel_distro import environment_variables as ev
 from otel_distro.cli import main
 
@@ -584,7 +584,7 @@ def test_stats_counts_log_records_in_the_window_and_those_at_error_or_above(tmp_
     from opentelemetry.sdk._logs import LoggerProvider
     from opentelemetry.sdk._logs.export import SimpleLogRecordProcessor
 
-    from exporters.jsonl import JsonlLogExporter
+    from exporters.store.export import JsonlLogExporter
 
     base = tmp_path / "store"
     provider = LoggerProvider(shutdown_on_exit=False)

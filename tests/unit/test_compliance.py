@@ -18,8 +18,8 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExporter
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import Status, StatusCode, Tracer
 
-from exporters.jsonl import JsonlSpanExporter
-from exporters.jsonl_store import JsonlStore
+from exporters.store.export import JsonlSpanExporter
+from exporters.store.files import JsonlStore
 from instrumentations import (
     _spans,
     instrument_method,

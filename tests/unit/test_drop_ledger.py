@@ -7,7 +7,7 @@ import stat
 import threading
 from pathlib import Path
 
-from exporters.jsonl_store import JsonlStore
+from exporters.store.files import JsonlStore
 from exporters.write_queue import WriteQueue
 from otel_distro.drop_ledger import DropLedger, read_drops
 from otel_distro.runtime.state_file import StateFile

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from exporters.store.query import parse_duration
 from otel_distro.settings import MAX_CONFIG_BYTES, MAX_PROBLEMS, Settings, load_settings, resolve
-from otel_distro.store_query import parse_duration
 
 DEEP = {
     "arrays": "enabled = " + "[" * 100_000 + "]" * 100_000 + "\n",

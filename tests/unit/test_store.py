@@ -23,10 +23,10 @@ from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExportResult
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from exporters.jsonl import JsonlLogExporter, JsonlMetricExporter, JsonlSpanExporter
-from exporters.jsonl_store import SIGNALS, JsonlStore, read_records, utc_today
+from exporters.store.export import JsonlLogExporter, JsonlMetricExporter, JsonlSpanExporter
+from exporters.store.files import SIGNALS, JsonlStore, read_records, utc_today
 
-STORE_LOGGER = "otel_distro.exporters.jsonl_store"
+STORE_LOGGER = "otel_distro.exporters.store.files"
 
 
 def _mode(path: Path) -> int:
@@ -577,7 +577,7 @@ def _append_one(base: Path) -> None:
 def test_a_batch_of_huge_spans_is_written_as_several_lines_under_the_line_budget(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from exporters import jsonl
+    from exporters.store import export as jsonl
 
     monkeypatch.setattr(jsonl, "MAX_LINE_BYTES", 64 * 1024)
     store = JsonlStore(tmp_path)
@@ -602,7 +602,7 @@ def test_a_batch_of_huge_spans_is_written_as_several_lines_under_the_line_budget
 def test_the_store_processor_bounds_the_bytes_waiting_for_a_stuck_writer(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from exporters import jsonl
+    from exporters.store import export as jsonl
 
     monkeypatch.setattr(jsonl, "MAX_INFLIGHT_BYTES", 100_000)
     store = JsonlStore(tmp_path)
@@ -657,7 +657,7 @@ def test_spans_with_huge_text_are_redacted_and_encoded_off_the_app_thread(
 def test_the_store_processor_ignores_unsampled_spans_and_its_budget_returns_to_zero(tmp_path: Path) -> None:
     from opentelemetry.sdk.trace.sampling import Decision, Sampler, SamplingResult
 
-    from exporters import jsonl
+    from exporters.store import export as jsonl
 
     class Alternate(Sampler):
         def __init__(self) -> None:
@@ -694,7 +694,7 @@ def test_an_append_that_fills_the_disk_leaves_no_torn_line_mid_file(tmp_path: Pa
         f"""
         import resource, signal
         from pathlib import Path
-        from exporters.jsonl_store import JsonlStore
+        from exporters.store.files import JsonlStore
 
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # EFBIG instead of death, as ENOSPC would be
         store = JsonlStore(Path({str(tmp_path)!r}))

@@ -11,7 +11,7 @@ import orjson
 import pytest
 
 from exporters.conversation_records import stored_snapshots
-from exporters.store_tail import StoreTail
+from exporters.store.follow import StoreTail
 
 
 def line(*span_ids: str) -> bytes:

@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from exporters.jsonl_store import JsonlStore, ReadProblems, read_records
-from exporters.otlp_json_decode import decode_attributes
+from exporters.store.decode import decode_attributes
+from exporters.store.files import JsonlStore, ReadProblems, read_records
 from instrumentations.genai_view import genai_view
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw]?)\s*$")

@@ -19,7 +19,7 @@ from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
 from exporters import otlp_json
-from exporters.jsonl_store import JsonlStore
+from exporters.store.files import JsonlStore
 from exporters.write_queue import WriteQueue
 
 _logger = logging.getLogger(f"otel_distro.{__name__}")

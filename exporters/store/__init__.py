@@ -1,0 +1,10 @@
+"""The local store: OTLP JSON Lines files per signal and UTC day, and everything that uses them.
+
+- :mod:`~exporters.store.files`: the files themselves (``JsonlStore``: appends under a lock,
+  retention, purge) and reading them back (``read_records``, ``ReadProblems``);
+- :mod:`~exporters.store.export`: the span, log and metric exporters that write it;
+- :mod:`~exporters.store.follow`: following the files as they grow (``StoreTail``);
+- :mod:`~exporters.store.decode`: OTLP/JSON attribute values back to Python values;
+- :mod:`~exporters.store.query`: the typed span view readers share (``StoredSpan``), stats,
+  traces and durations for the CLI.
+"""
