@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 DEMO_STORE := $(CURDIR)/.demo/store
 
-.PHONY: demo test lint typecheck unit clean bench test-instrumentations
+.PHONY: demo test lint typecheck unit clean bench test-instrumentations test-sdk-matrix
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -78,6 +78,28 @@ test-instrumentations: $(foreach family,$(FAMILIES),$(FAMILY_VENVS)/$(family)/.i
 			-p no:cacheprovider tests/instrumentations || failed="$$failed $$family"; \
 	done; \
 	if [ -n "$$failed" ]; then echo "== failed families:$$failed"; exit 1; fi
+
+# The core suite on the oldest and newest OpenTelemetry line pyproject.toml accepts, one venv
+# each (tests/sdk_matrix/sdk-<line>.txt pins the OTel packages; rebuilt when it changes).
+SDK_LINES := 1.40 1.45
+SDK_CORE := tests/unit tests/integration/test_zero_code.py tests/integration/test_privacy.py \
+	tests/integration/test_configure.py tests/integration/test_robustness.py \
+	tests/integration/test_early_providers.py tests/integration/test_log_bridge.py
+
+$(FAMILY_VENVS)/sdk-%/.installed: tests/sdk_matrix/sdk-%.txt pyproject.toml
+	rm -rf $(FAMILY_VENVS)/sdk-$*
+	$(PYTHON) -m venv $(FAMILY_VENVS)/sdk-$*
+	$(FAMILY_VENVS)/sdk-$*/bin/python -m pip install -q --no-compile -c tests/sdk_matrix/sdk-$*.txt \
+		-e . -r tests/sdk_matrix/sdk-$*.txt pytest faker pyyaml wheel rotel==0.0.1a15
+	touch $@
+
+test-sdk-matrix: $(foreach line,$(SDK_LINES),$(FAMILY_VENVS)/sdk-$(line)/.installed)
+	@failed=""; for line in $(SDK_LINES); do \
+		echo "== OpenTelemetry SDK $$line"; \
+		$(FAMILY_VENVS)/sdk-$$line/bin/python -m pytest -q -p no:cacheprovider $(SDK_CORE) \
+			|| failed="$$failed $$line"; \
+	done; \
+	if [ -n "$$failed" ]; then echo "== failed SDK lines:$$failed"; exit 1; fi
 
 clean:
 	rm -rf $(VENV) $(FAMILY_VENVS) .demo .mypy_cache .ruff_cache .pytest_cache

@@ -52,6 +52,7 @@ from opentelemetry.sdk.trace import ReadableSpan, SpanLimits, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.sdk.util.instrumentation import InstrumentationScope
+from opentelemetry.sdk.version import __version__ as _sdk_version
 from opentelemetry.trace import (
     Link,
     NonRecordingSpan,
@@ -65,6 +66,7 @@ from opentelemetry.trace import (
 
 from exporters.otlp_json import dumps, logs_data, metrics_data, traces_data, traces_line
 
+SDK_LINE = tuple(int(part) for part in _sdk_version.split(".")[:2])
 INT64_MAX = 2**63 - 1
 INT64_MIN = -(2**63)
 ID_KEYS = frozenset({"traceId", "spanId", "parentSpanId"})
@@ -741,7 +743,8 @@ def test_none_in_log_body_becomes_empty_any_value() -> None:
     assert values["missing"].WhichOneof("value") is None
     assert values["list"].array_value.values[0].WhichOneof("value") is None
     assert values["list"].array_value.values[1].int_value == 1
-    _assert_same_message(parsed, _official_logs(records))
+    if SDK_LINE >= (1, 45):  # older official encoders wrote None differently
+        _assert_same_message(parsed, _official_logs(records))
 
 
 def test_log_without_body_omits_body() -> None:
