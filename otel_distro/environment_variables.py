@@ -18,6 +18,9 @@ changes; ``0`` turns hot reload off. Default ``2``."""
 TELEMETRY_BASE_DIR = "TELEMETRY_BASE_DIR"
 """Root of the local OTLP JSON Lines store. Default: the platform data dir."""
 
+TELEMETRY_SERVE_TOKEN = "TELEMETRY_SERVE_TOKEN"
+"""Token ``otel-distro serve`` requires (Bearer header, or ``?token=`` once). Default: generated."""
+
 TELEMETRY_RETENTION_DAYS = "TELEMETRY_RETENTION_DAYS"
 """Local store files older than this many days are purged. Default ``30``."""
 
@@ -117,6 +120,9 @@ TELEMETRY_UPLOAD_HEADERS = "TELEMETRY_UPLOAD_HEADERS"
 TELEMETRY_UPLOAD_INTERVAL_SECS = "TELEMETRY_UPLOAD_INTERVAL_SECS"
 """Seconds between passes of the continuous upload. Default ``60``."""
 
+TELEMETRY_UPLOAD_SIGNALS = "TELEMETRY_UPLOAD_SIGNALS"
+"""Signals the upload sends, a comma-separated subset of ``traces,metrics,logs`` (default all)."""
+
 TELEMETRY_LOG_BRIDGE = "TELEMETRY_LOG_BRIDGE"
 """Bridge Python ``logging`` records into the log pipeline. Default ``false``."""
 
@@ -174,6 +180,21 @@ TELEMETRY_HELICONE_GATEWAY_HOSTS = "TELEMETRY_HELICONE_GATEWAY_HOSTS"
 TELEMETRY_HELICONE_PROPERTIES = "TELEMETRY_HELICONE_PROPERTIES"
 """Custom properties on every call sent to Helicone (``k=v,k2=v2``): ``Helicone-Property-<k>``."""
 
+PHOENIX_COLLECTOR_ENDPOINT = "PHOENIX_COLLECTOR_ENDPOINT"
+"""Phoenix base URL (as ``arize-phoenix-otel`` reads it): the Phoenix exporter is on when it is set."""
+
+PHOENIX_PROJECT_NAME = "PHOENIX_PROJECT_NAME"
+"""Phoenix project the spans land in (``openinference.project.name``). Default the service name."""
+
+PHOENIX_API_KEY = "PHOENIX_API_KEY"
+"""Phoenix API key, sent as ``Authorization: Bearer <key>`` (Phoenix Cloud)."""
+
+TELEMETRY_PHOENIX_SPANS = "TELEMETRY_PHOENIX_SPANS"
+"""Spans sent to Phoenix: ``all`` (default: whole trees) or ``genai``."""
+
+TELEMETRY_PHOENIX_TIMEOUT_SECS = "TELEMETRY_PHOENIX_TIMEOUT_SECS"
+"""Timeout of one request to Phoenix in seconds. Default ``10``."""
+
 # Standard OpenTelemetry variables the distro acts on.
 OTEL_SDK_DISABLED = "OTEL_SDK_DISABLED"
 OTEL_SERVICE_NAME = "OTEL_SERVICE_NAME"
@@ -218,3 +239,6 @@ TELEMETRY_PROCESSORS = "TELEMETRY_PROCESSORS"
 
 TELEMETRY_EXPORTERS = "TELEMETRY_EXPORTERS"
 """Comma-separated names of plugin exporters (entry-point group ``otel_distro.exporters``)."""
+
+OTEL_DISTRO_STRICT = "OTEL_DISTRO_STRICT"
+"""``1``: errors of the distro's own code are raised instead of logged (the test suite sets it)."""

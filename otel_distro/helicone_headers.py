@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from instrumentations._spans import run_facts
+from otel_distro.runtime.errors import internal_error
 from otel_distro.settings import Settings
 
 _logger = logging.getLogger("otel_distro.helicone_headers")
@@ -51,7 +52,7 @@ class GatewayHeaders:
                 if name not in headers:  # the app's own headers win
                     headers[name] = value
         except Exception as exc:  # noqa: BLE001 - a header costs the request nothing
-            _logger.debug("otel-distro: Helicone headers: %r", exc)
+            internal_error("adding Helicone headers", exc)
 
     # -- the instrumentations' hooks ---------------------------------------------------------
     def httpx_hook(self, span: Any, request: Any) -> None:

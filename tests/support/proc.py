@@ -33,6 +33,7 @@ def clean_env(tmp: Path, **extra: str) -> dict[str, str]:
         TELEMETRY_BASE_DIR=str(tmp / "store"),
         NO_PROXY="127.0.0.1,localhost",
         PYTHONUNBUFFERED="1",
+        OTEL_DISTRO_STRICT="1",  # errors of the distro's own code are raised, not swallowed
     )
     env.update(extra)
     return env

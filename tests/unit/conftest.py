@@ -13,7 +13,7 @@ from otel_distro import environment_variables as ev
 def isolated_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """No distro variable set, no telemetry.toml in the cwd or the user config dir."""
     for name, value in vars(ev).items():
-        if name.isupper() and isinstance(value, str):
+        if name.isupper() and isinstance(value, str) and value != ev.OTEL_DISTRO_STRICT:
             monkeypatch.delenv(value, raising=False)
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg-config"))
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))
