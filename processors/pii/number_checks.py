@@ -7,6 +7,7 @@ from __future__ import annotations
 import ipaddress
 import re
 import unicodedata
+from collections.abc import Callable
 
 from processors.inline_budget import charge_inline
 
@@ -38,9 +39,12 @@ class _AsciiDigits(dict[int, str]):
 _ASCII_DIGITS = _AsciiDigits()
 
 
+_NOT_DECIMAL = re.compile(r"\D+")  # re's \d is str.isdecimal: Unicode category Nd
+
+
 def _digits(text: str) -> str:
     """The decimal digits of a text, as ASCII digits (full-width and other scripts' digits too)."""
-    digits = "".join(filter(str.isdecimal, text))
+    digits = _NOT_DECIMAL.sub("", text)
     return digits if digits.isascii() else digits.translate(_ASCII_DIGITS)
 
 
@@ -316,12 +320,16 @@ def is_phone_number(match: re.Match[str]) -> bool:
     candidate = match.group(0)
     if len(candidate) < 8:  # fewer than 8 characters cannot hold 8 digits (times, versions, counts)
         return False
-    digits = _digits(_EXTENSION.sub("", candidate))  # "+1-544-668-3523x24395": the extension aside
-    dated = _DATE_LIKE.match(candidate) or (candidate[0] != "+" and _DATE_LIKE.search(candidate))
-    if not 8 <= len(digits) <= 15 or dated or _DECIMAL.fullmatch(candidate):
+    # "+1-544-668-3523x24395": the extension aside (both of its spellings have an "x")
+    digits = _digits(_EXTENSION.sub("", candidate) if "x" in candidate else candidate)
+    if not 8 <= len(digits) <= 15:
         return False
-    if _DOTTED_QUAD.fullmatch(candidate):  # "192.168.1.256": not an address, nor a phone number
-        return False
+    if "." in candidate or "-" in candidate or "/" in candidate:  # what dates, decimals, IPs need
+        dated = _DATE_LIKE.match(candidate) or (candidate[0] != "+" and _DATE_LIKE.search(candidate))
+        if dated or _DECIMAL.fullmatch(candidate):
+            return False
+        if _DOTTED_QUAD.fullmatch(candidate):  # "192.168.1.256": not an address, nor a phone number
+            return False
     end = match.end()
     text = match.string
     if end < len(text) and text[end] == ":" and text[end + 1 : end + 2].isdigit():
@@ -343,25 +351,31 @@ def is_phone_number(match: re.Match[str]) -> bool:
 
 
 def _valid_phone(candidate: str, digits: str) -> bool:
-    import phonenumbers
-
+    any_valid, is_valid = _validators or _load_validators()
+    # phonenumbers' verdict (is_valid answers as phonenumbers does): valid for the region the
+    # number was read in (or its country's main one), or for the region it belongs to
     if candidate.lstrip().startswith("+"):
-        attempts: tuple[tuple[str, str | None], ...] = ((candidate, None),)
-    elif not candidate.isdigit() or candidate[0] == "0":  # formatted, or with a trunk prefix
-        attempts = tuple((candidate, region) for region in _regions_for(digits[0]))
-    elif len(candidate) >= 11:  # an MSISDN (the international number without "+"), or a
+        return bool(is_valid(candidate, None))
+    if not candidate.isdigit() or candidate[0] == "0":  # formatted, or with a trunk prefix
+        return any_valid(candidate, _regions_for(digits[0]))
+    if len(candidate) >= 11:  # an MSISDN (the international number without "+"), or a
         # Chinese mobile or Italian number written without spaces
-        attempts = (("+" + candidate, None), *((candidate, region) for region in LONG_BARE_PHONE_REGIONS))
-    else:  # bare digits: only regions whose numbers cannot be read as epoch seconds and such
-        attempts = tuple((candidate, region) for region in BARE_PHONE_REGIONS)
-    for number, region in attempts:
-        try:
-            parsed = phonenumbers.parse(number, region)
-        except phonenumbers.NumberParseException:
-            continue
-        # The region it was read in (or its country's main one) answers most numbers at a
-        # third of the cost of the full check, which tries each region sharing the country code.
-        main = region or phonenumbers.region_code_for_country_code(parsed.country_code or 0)
-        if phonenumbers.is_valid_number_for_region(parsed, main) or phonenumbers.is_valid_number(parsed):
-            return True
-    return False
+        return bool(is_valid("+" + candidate, None)) or any_valid(candidate, LONG_BARE_PHONE_REGIONS)
+    # bare digits: only regions whose numbers cannot be read as epoch seconds and such
+    return any_valid(candidate, BARE_PHONE_REGIONS)
+
+
+_validators: (
+    tuple[Callable[[str, tuple[str, ...]], bool], Callable[[str, str | None], bool | None]] | None
+) = None
+
+
+def _load_validators() -> tuple[
+    Callable[[str, tuple[str, ...]], bool], Callable[[str, str | None], bool | None]
+]:
+    """phone_numbers' validators, imported at the first candidate (it loads phonenumbers), not at start-up."""
+    global _validators
+    from processors.pii import phone_numbers
+
+    _validators = (phone_numbers.any_valid, phone_numbers.is_valid)
+    return _validators

@@ -22,6 +22,7 @@ from processors.pii.number_checks import (
 from processors.pii.provider_tokens import provider_recognizers
 from processors.pii.recognizer import B1 as _B1
 from processors.pii.recognizer import BK1 as _BK1
+from processors.pii.recognizer import D as _D
 from processors.pii.recognizer import E as _E
 from processors.pii.recognizer import Recognizer
 from processors.pii.recognizer import after_escape as _after_escape
@@ -72,6 +73,7 @@ def recognizers() -> tuple[Recognizer, ...]:
                 r"(?:-----END[A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----)?"
             ),
             hints=("PRIVATE KEY",),
+            screen="PRIVATE KEY",
         ),
         Recognizer(
             "CREDENTIALS",
@@ -85,6 +87,7 @@ def recognizers() -> tuple[Recognizer, ...]:
             group=1,
             hints=("://",),
             hint_pattern=re.compile(r"://[^\s/@]*@"),  # user info before a host
+            screen="://[^/@]*@",
         ),
         Recognizer(
             "JWT",
@@ -95,6 +98,7 @@ def recognizers() -> tuple[Recognizer, ...]:
             ),
             validate=is_jwt,
             hints=("eyJ", "ZXlK"),
+            screen="eyJ|ZXlK",
         ),
         Recognizer(
             "BEARER_TOKEN",
@@ -102,12 +106,14 @@ def recognizers() -> tuple[Recognizer, ...]:
             validate=is_bearer_token,
             group=1,
             hints=("earer", "EARER"),
+            screen="earer|EARER",
         ),
         Recognizer(
             "API_KEY",
             re.compile(r"s" + _BK1 + r"k-(?:proj-|svcacct-|admin-|ant-)?[A-Za-z0-9_-]{20,}"),
             validate=lambda m: not SLUG.fullmatch(m.group(0)),
             hints=("sk-",),
+            screen="sk-",
         ),
         *provider_recognizers(),
         Recognizer(  # a Slack webhook's path is its secret
@@ -115,6 +121,7 @@ def recognizers() -> tuple[Recognizer, ...]:
             re.compile(r"hooks\.slack\.com/(?:services|workflows|triggers)/([A-Za-z0-9_/-]{20,})"),
             group=1,
             hints=("hooks.slack.com/",),
+            screen=r"hooks\.slack\.com/",
         ),
         Recognizer(
             "SECRET",
@@ -131,6 +138,7 @@ def recognizers() -> tuple[Recognizer, ...]:
             group=1,
             hints=(":",),
             folded_pattern=re.compile(r"(?:cookie|authorization)[\\\"']*\s*:"),
+            screen=":",
         ),
         Recognizer(
             "SECRET",
@@ -145,6 +153,7 @@ def recognizers() -> tuple[Recognizer, ...]:
             group=1,
             hints=("--", "-u "),
             hint_pattern=re.compile(r"--(?:pass|api|token|auth-|access-|secret|client-)|curl "),
+            screen="--(?:pass|api|token|auth-|access-|secret|client-)|curl ",
         ),
         Recognizer(
             "SECRET",
@@ -167,6 +176,7 @@ def recognizers() -> tuple[Recognizer, ...]:
             # between the word and the value (a full-width colon too), or around a quoted value
             hints=(":", "=", "\uff1a", '"', "'", "</"),
             folded_pattern=secret_gate,
+            screen="[:=\"'\\x{ff1a}]|</",
         ),
         Recognizer(
             "EMAIL",
@@ -180,6 +190,7 @@ def recognizers() -> tuple[Recognizer, ...]:
             validate=lambda m: not m.group(1).startswith("git@"),  # "git@github.com:org/repo.git"
             hints=("@",),
             hint_pattern=re.compile(r"@[A-Za-z0-9-]+\."),  # a domain after the @
+            screen=r"@[A-Za-z0-9-]+\.",
         ),
         Recognizer(  # nine bare digits named as one: "ssn=536221234"
             "US_SSN",
@@ -190,6 +201,7 @@ def recognizers() -> tuple[Recognizer, ...]:
             group=1,
             digits=True,
             folded_pattern=re.compile(r"(?:ssn|security|number|no)[\"']?\s*[:=#]?\s*[\"']?\d{3}[ .-]?\d\d"),
+            screen=f"{_D}{{3}}[ .-]?{_D}{{2}}",  # the digits of the folded gate (casefolding keeps them)
         ),
         Recognizer(
             "US_SSN",
@@ -203,6 +215,7 @@ def recognizers() -> tuple[Recognizer, ...]:
             hint_pattern=re.compile(r"-\d\d-\d{4}"),  # dates (2024-05-06) do not pass
             digits=True,
             digit_run=True,
+            screen=f"-{_D}{{2}}-{_D}{{4}}",
         ),
         Recognizer(  # written with dots: "536.22.1234" (not "536.22.1234.5", a version)
             "US_SSN",
@@ -215,6 +228,7 @@ def recognizers() -> tuple[Recognizer, ...]:
             ),
             hint_pattern=re.compile(r"\.\d\d\.\d{4}"),
             digits=True,
+            screen=f"\\.{_D}{{2}}\\.{_D}{{4}}",
         ),
         Recognizer(  # before cards: the digits of a spaced IBAN can pass for a card number
             "IBAN_CODE",
@@ -227,6 +241,7 @@ def recognizers() -> tuple[Recognizer, ...]:
             digits=True,
             digit_run=True,
             parts=re.compile(r"[^ \u00a0-]+"),  # "ES13 2664 … 7889 O s unos": the "O" is not part of it
+            screen=f"[A-Z]{{2}}{_D}{{2}}",  # a country code and check digits
         ),
         Recognizer(
             "CREDIT_CARD",
@@ -242,6 +257,7 @@ def recognizers() -> tuple[Recognizer, ...]:
             min_digits=12,
             parts=re.compile(r"[^ \u00a0-]+"),
             part_check=lambda run: sum(map(str.isdigit, run)) >= 13,  # "5678 9012 3456" in a list: no
+            screen=f"{_D}(?:[ \\x{{a0}}-]{{0,2}}{_D}){{11}}",
         ),
         Recognizer(
             "IP_ADDRESS",
@@ -253,6 +269,7 @@ def recognizers() -> tuple[Recognizer, ...]:
             hints=(".",),
             hint_pattern=re.compile(r"\.\d{1,3}\.\d{1,3}\.\d"),  # versions (2.3.1) do not pass
             digits=True,
+            screen=f"\\.{_D}{{1,3}}\\.{_D}{{1,3}}\\.{_D}",
         ),
         Recognizer(
             "IP_ADDRESS",
@@ -266,6 +283,7 @@ def recognizers() -> tuple[Recognizer, ...]:
             hints=(":",),
             # what an address needs to be valid: "::", or eight groups (times such as 10:45:00 do not pass)
             hint_pattern=re.compile(r"::|:(?:[0-9A-Fa-f]{1,4}:){6}"),
+            screen="::|:(?:[0-9A-Fa-f]{1,4}:){6}",
         ),
         Recognizer(
             "PHONE_NUMBER",
@@ -286,6 +304,8 @@ def recognizers() -> tuple[Recognizer, ...]:
             min_digits=8,  # what is_phone_number needs
             parts=re.compile(r"\S+"),
             part_check=reads_as_one_number,
+            # the lookahead's eight digits, at most six characters apart (" ext. ")
+            screen=f"{_D}(?:(?s:.){{0,6}}{_D}){{7}}",
         ),
     )
 

@@ -148,6 +148,7 @@ def provider_recognizers() -> tuple[Recognizer, ...]:
             validate=is_token,
             # after its "_": 16 characters of the body (every format here has them)
             hint_pattern=re.compile(r"_[\w-]{16}"),
+            screen=r"_[0-9A-Za-z_\x{80}-\x{10FFFF}-]{16}",
         ),
         Recognizer(
             "API_KEY",
@@ -160,16 +161,22 @@ def provider_recognizers() -> tuple[Recognizer, ...]:
                 r"|(?<=gl[a-z]{3}-)|(?<=gl[a-z]{4}-)|(?<=glagent-)|(?<=CFPAT-)|(?<=GOCSPX-)|(?<=HRKU-)"
                 r"|(?<=sq0[a-z]{3}-)|(?<=fio-u-)|(?<=bedrock-api-key-)))"
             ),
+            screen=r"-[A-Za-z0-9]{13}|xox[abposr]-|xapp-|gl[a-z]{2,4}-|glagent-|CFPAT-|GOCSPX-|HRKU-"
+            r"|sq0[a-z]{3}-|fio-u-|bedrock-api-key-",
         ),
         Recognizer(
             "API_KEY",
             re.compile(_by_first_letter(_DOT)),
             validate=is_token,
             hint_pattern=re.compile(r"\.[A-Za-z0-9_-]{20}"),
+            screen=r"\.[A-Za-z0-9_-]{20}",
         ),
         # starts with a literal: re finds it fast, no gate needed
         Recognizer(
-            "API_KEY", re.compile(r"A" + BK1 + "(?:" + "|".join(s[1:] for s in _A) + ")"), validate=is_token
+            "API_KEY",
+            re.compile(r"A" + BK1 + "(?:" + "|".join(s[1:] for s in _A) + ")"),
+            validate=is_token,
+            screen="A(?:KIA|SIA|BIA|CCA|Iza|BSK|TATT3|GE-SECRET-KEY-1)",  # the prefixes of _A
         ),
         Recognizer(
             "API_KEY",
@@ -182,6 +189,7 @@ def provider_recognizers() -> tuple[Recognizer, ...]:
             ),
             validate=is_token,
             hints=("dapi", "LTAI", "SK", "EZAK", "GR1348941", ".atlasv1.", "Q~", "-us"),
+            screen=r"dapi|LTAI|SK|EZAK|GR1348941|\.atlasv1\.|Q~|-us",
         ),
         Recognizer(  # Telegram bot: the bot's id, ":", 35 characters (a phone number to look at)
             "API_KEY",
@@ -191,5 +199,6 @@ def provider_recognizers() -> tuple[Recognizer, ...]:
             ),
             hint_pattern=re.compile(r":[A-Za-z0-9_-]{30}"),
             digits=True,
+            screen=r":[A-Za-z0-9_-]{30}",
         ),
     )

@@ -37,6 +37,16 @@ class Recognizer:
     # tried in runs, longest first, and the valid runs are replaced.
     parts: re.Pattern[str] | None = None
     part_check: Callable[[str], bool] | None = None  # what a run of pieces must look like to be tried
+    # What any text this recognizer replaces something in must hold, in RE2's syntax (see
+    # :mod:`processors.pii.screen`): one pass of all recognizers' screens tells which ones can
+    # match at all. Only a superset matters, so classes are wide: ``D`` (any digit, and any
+    # non-ASCII character, since ``re``'s ``\d`` and ``\w`` take other scripts' too). Empty:
+    # always tried.
+    screen: str = ""
+
+
+# Screen building blocks (RE2 syntax): a digit as ``re`` sees one, or any non-ASCII character.
+D = r"[0-9\x{80}-\x{10FFFF}]"
 
 
 # Word characters at a value's boundaries are those of Latin scripts: a value glued to a letter

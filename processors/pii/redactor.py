@@ -14,7 +14,7 @@ import hmac
 import logging
 import re
 from collections import Counter
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from functools import partial
 from itertools import accumulate
 from typing import Literal
@@ -24,6 +24,7 @@ from processors.pii.custom import CustomPattern, PatternTimeout, compile_pattern
 from processors.pii.encodings import decoded_views, encoded_pieces
 from processors.pii.number_checks import digit_skeleton
 from processors.pii.patterns import Recognizer, recognizers
+from processors.pii.screen import Screen, build_screen
 
 _logger = logging.getLogger(f"otel_distro.{__name__}")
 
@@ -31,9 +32,15 @@ Style = Literal["label", "mask", "hash"]
 STYLES: tuple[Style, ...] = ("label", "mask", "hash")
 _DIGIT = re.compile(r"\d")
 _DIGIT_RUN = re.compile(r"\d(?:\D{0,2}\d){6}")
+# form encoding's "+" as encodings.py reads one (between letters or digits); starts with a
+# literal, so re skips to it
+_FORM_PLUS = re.compile(r"\+(?<=[A-Za-z0-9]\+)(?=[A-Za-z0-9])")
 CACHEABLE_LENGTH = LONG_TEXT
 CACHE_ENTRIES = 4096
 CANDIDATE_CHARGE = 128  # characters of the inline text budget a validated candidate uses (about 10 µs)
+RESCREEN_LENGTH = (
+    1024  # a text changed by a recognizer is screened again for the later ones up to this length
+)
 MAX_PIECES = 8  # of a rejected candidate, tried in runs (at most 27 runs); more: not retried
 # Every recognizer needs one of these characters in the text, except the bearer token, the
 # provider keys that may be all letters (AWS, Bedrock, Alibaba, Google) and secrets in XML
@@ -62,6 +69,18 @@ def _add_counts(counts: Counter[str], found: Mapping[str, int]) -> None:
         counts[kind] += count
 
 
+_SCREENS: dict[tuple[Recognizer, ...], Screen | None] = {}
+
+
+def _shared_screen(chosen: tuple[Recognizer, ...]) -> Screen | None:
+    """One screen per set of recognizers, shared by the redactors that use it (built in a few ms)."""
+    try:
+        return _SCREENS[chosen]
+    except KeyError:
+        screen = _SCREENS[chosen] = build_screen(chosen)
+        return screen
+
+
 def _any_in(hints: tuple[str, ...], text: str) -> bool:
     for hint in hints:  # noqa: SIM110 - a plain loop: no generator on the per-string path
         if hint in text:
@@ -79,9 +98,12 @@ class PiiRedactor:
         entities: Collection[str] | None = None,
         patterns: Mapping[str, str] | None = None,
         cache: bool = True,
+        screen: bool = True,
     ) -> None:
         """``patterns`` adds named user patterns (see :func:`compile_pattern`: an unsafe one
-        raises ``UnsafePatternError``); ``cache=False`` looks at every string afresh."""
+        raises ``UnsafePatternError``); ``cache=False`` looks at every string afresh;
+        ``screen=False`` does without the one-pass screen (:mod:`processors.pii.screen`), with
+        the same results."""
         if style not in STYLES:
             raise ValueError(f"style {style!r} is not one of {', '.join(STYLES)}")
         if style == "hash" and not hash_key:
@@ -99,13 +121,21 @@ class PiiRedactor:
         self._timeouts = 0
         self._entities = None if entities is None else frozenset(entities)
         self._recognizers: tuple[Recognizer, ...] | None = None  # compiled at the first scan
+        self._screen: Screen | None = None
+        self._every: list[int] = []
+        self._last = -1
+        self.use_screen = screen  # False: every recognizer is tried (the screen only saves time)
 
     @property
     def recognizers(self) -> tuple[Recognizer, ...]:
         """The recognizers of the chosen entity types, in the order they apply."""
         if self._recognizers is None:
             wanted = self._entities
-            self._recognizers = tuple(r for r in recognizers() if wanted is None or r.entity in wanted)
+            chosen = tuple(r for r in recognizers() if wanted is None or r.entity in wanted)
+            self._every = list(range(len(chosen)))
+            self._last = len(chosen) - 1
+            self._screen = _shared_screen(chosen) if self.use_screen else None
+            self._recognizers = chosen
         return self._recognizers
 
     def redact_text(self, text: str) -> str:
@@ -135,7 +165,8 @@ class PiiRedactor:
             result = self._scan_custom(text, Counter()) if self.custom else (text, None)
         else:
             result = self._scan(text)
-        if "%" in text or "&" in text or "\\" in text or "+" in text:  # encodings: see encodings.py
+        if "%" in text or "&" in text or "\\" in text or ("+" in text and _FORM_PLUS.search(text)):
+            # encodings (see encodings.py); a "+" only where form encoding may have written a space
             result = self._scan_encoded(*result)
         if cache is not None:
             if len(cache) >= CACHE_ENTRIES:
@@ -215,7 +246,13 @@ class PiiRedactor:
         folded: str | None = None  # the text casefolded, for recognizers' folded patterns
         skeleton: bytes | None = None  # its digit skeleton, for recognizers' min_digits
         skeleton_made = False
-        for recognizer in self.recognizers:
+        all_recognizers = self.recognizers
+        todo = self._todo(text, -1)
+        position = 0
+        while position < len(todo):
+            index = todo[position]
+            position += 1
+            recognizer = all_recognizers[index]
             hints = recognizer.hints
             if hints:
                 for hint in hints:  # inline, not _any_in: this runs for every recognizer
@@ -245,17 +282,51 @@ class PiiRedactor:
                         skeleton, skeleton_made = digit_skeleton(text), True
                     if skeleton is not None and b"0" * recognizer.min_digits not in skeleton:
                         continue
-            if recognizer.pattern.search(text) is not None:
-                text = recognizer.pattern.sub(
-                    partial(self._replace, recognizer=recognizer, counts=counts), text
-                )
+            match = next(matches := recognizer.pattern.finditer(text), None)
+            if match is not None:
+                before = text
+                text = self._substitute(text, match, matches, recognizer, counts)
                 folded = None
                 skeleton_made = False
+                if index < self._last and text != before:  # the later ones see the new text
+                    # screened again if short; a long text's findings are many, each a pass over it
+                    todo = (
+                        self._todo(text, index) if len(text) <= RESCREEN_LENGTH else self._every[index + 1 :]
+                    )
+                    position = 0
         if self.custom:
             return self._scan_custom(text, counts)
         return text, counts or None
 
-    def _replace(self, match: re.Match[str], *, recognizer: Recognizer, counts: Counter[str]) -> str:
+    def _todo(self, text: str, after: int) -> list[int]:
+        """The indices of the recognizers after ``after`` that can match in the text, in order:
+        the screen's answer, else all of them."""
+        screen = self._screen
+        indices = screen(text) if screen is not None else None
+        if indices is None:
+            indices = self._every
+        return indices if after < 0 else [index for index in indices if index > after]
+
+    def _substitute(
+        self,
+        text: str,
+        first: re.Match[str],
+        rest: Iterator[re.Match[str]],
+        recognizer: Recognizer,
+        counts: Counter[str],
+    ) -> str:
+        """re.sub's work from the first match on (a search, then sub, would read the text twice)."""
+        replace = self._replace
+        pieces = [text[: first.start()], replace(first, recognizer, counts)]
+        end = first.end()
+        for match in rest:
+            pieces.append(text[end : match.start()])
+            pieces.append(replace(match, recognizer, counts))
+            end = match.end()
+        pieces.append(text[end:])
+        return "".join(pieces)
+
+    def _replace(self, match: re.Match[str], recognizer: Recognizer, counts: Counter[str]) -> str:
         if recognizer.validate is not None:
             charge_inline(CANDIDATE_CHARGE)  # a text of many candidates costs more than its length says
             if not recognizer.validate(match):

@@ -1,7 +1,8 @@
 """Worst-case texts for the fast path: does redaction time grow with the text's length, or faster?
 
 Each family of hostile or unusual text (long runs a pattern could rescan from every position,
-thousands of number-shaped candidates, repeated key words) is redacted at 25,000 and 100,000
+thousands of number-shaped candidates, repeated key words, number-heavy text such as CSV of
+amounts and lists of ids, where each number is a phone candidate) is redacted at 25,000 and 100,000
 characters; the script prints the time per KiB at the larger size and the growth ratio
 t(100K) / t(25K): about 4 when time is linear in the length, about 16 when it is quadratic.
 A text of thousands of candidates is slow per KiB but linear; on the app thread it passes the
@@ -13,10 +14,23 @@ inline budget and goes to the chain's worker.
 from __future__ import annotations
 
 import argparse
+import random
 import time
 from collections.abc import Callable
 
 from processors.pii import PiiRedactor, number_checks
+
+
+def _rows(size: int, number: Callable[[random.Random], str], separator: str) -> str:
+    """Seeded numbers joined by ``separator``, eight to a line, cut at ``size`` characters."""
+    rng = random.Random(size)
+    out: list[str] = []
+    length = 0
+    while length < size:
+        out.append(number(rng) + ("\n" if len(out) % 8 == 7 else separator))
+        length += len(out[-1])
+    return "".join(out)[:size]
+
 
 FAMILIES: dict[str, Callable[[int], str]] = {
     "email: 'a.' run, then addresses": lambda n: "a." * (n // 2) + "@x y@z.com",
@@ -37,6 +51,14 @@ FAMILIES: dict[str, Callable[[int], str]] = {
     "private key: 'BEGIN' repeated": lambda n: "-----BEGIN " * (n // 11) + "PRIVATE KEY",
     "ipv6: 'ab::' repeated": lambda n: "ab::" * (n // 4),
     "jwt: 'eyJaaaaaa.' repeated": lambda n: "eyJaaaaaa." * (n // 10),
+    # number-heavy text: every number is a candidate the validators look at
+    "numbers: CSV of floats (2 decimals)": lambda n: _rows(n, lambda r: f"{r.uniform(0, 1e6):.2f}", ","),
+    "numbers: CSV of floats (repr)": lambda n: _rows(n, lambda r: repr(r.uniform(-1e4, 1e4)), ","),
+    "numbers: 10-digit ids, comma list": lambda n: _rows(
+        n, lambda r: str(r.randrange(2 * 10**9, 10**10)), ", "
+    ),
+    "numbers: 10-digit ids, zero-padded": lambda n: _rows(n, lambda r: f"{r.randrange(10**10):010d}", "\n"),
+    "numbers: 10-digit ids, sequential": lambda n: " ".join(str(10**9 + i) for i in range(n // 11))[:n],
 }
 SMALL, LARGE = 25_000, 100_000
 
@@ -60,13 +82,13 @@ def main() -> None:
     redactor = PiiRedactor(cache=False)
     redactor.find("warm up: jane@example.com +1 212 736 5000 4111 1111 1111 1111")
     worst = 0.0
-    print(f"{'family':40s} {'us/KiB at 100K':>15s} {'growth 25K->100K':>17s}")
+    print(f"{'family':42s} {'us/KiB at 100K':>15s} {'growth 25K->100K':>17s}")
     for name, make in FAMILIES.items():
         small, large = make(SMALL), make(LARGE)
         t_small, t_large = timed(redactor, small, args.repeat), timed(redactor, large, args.repeat)
         growth = t_large / t_small if t_small else float("nan")
         worst = max(worst, growth)
-        print(f"{name:40s} {t_large / (len(large) / 1024) * 1e6:15.1f} {growth:16.1f}x")
+        print(f"{name:42s} {t_large / (len(large) / 1024) * 1e6:15.1f} {growth:16.1f}x")
     print(f"largest growth: {worst:.1f}x (length x4: linear is about 4x, quadratic about 16x)")
 
 

@@ -341,16 +341,16 @@ def test_odd_strings_never_raise() -> None:
 
 def test_a_number_recurring_in_long_texts_is_validated_once(monkeypatch: pytest.MonkeyPatch) -> None:
     # A conversation resent at each turn: texts too long to cache whole, the same number in each.
-    import phonenumbers
+    from processors.pii import number_checks
 
     parsed: list[str] = []
-    real_parse = phonenumbers.parse
+    real_valid_phone = number_checks._valid_phone
 
-    def counting_parse(number: str, region: str | None = None) -> phonenumbers.PhoneNumber:
-        parsed.append(number)
-        return real_parse(number, region)
+    def counting_valid_phone(candidate: str, digits: str) -> bool:
+        parsed.append(candidate)
+        return real_valid_phone(candidate, digits)
 
-    monkeypatch.setattr(phonenumbers, "parse", counting_parse)
+    monkeypatch.setattr(number_checks, "_valid_phone", counting_valid_phone)
     redactor = PiiRedactor()
     history = "user: my number is +44 20 7946 0123. " + "assistant: noted, thanks. " * 20
     for turn in range(5):

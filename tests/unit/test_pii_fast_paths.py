@@ -1,0 +1,179 @@
+"""The redactor's fast paths give the answers of the slow ones they stand in for.
+
+The one-pass screen (google-re2, :mod:`processors.pii.screen`) only decides which recognizers
+to try, so redaction with it, without it (where google-re2 is not installed) and with RE2
+giving up must be identical on every corpus. The phone number reader
+(:mod:`processors.pii.phone_numbers`) must give ``phonenumbers``' own verdicts, number by
+number, on the corpora's numbers and on generated ones of every shape the fast path reads.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+from typing import Any
+
+import phonenumbers
+import pytest
+from phonenumbers import PhoneNumberFormat, PhoneNumberType
+
+from processors.pii import PiiRedactor, number_checks, phone_numbers, screen
+from processors.pii.patterns import recognizers
+from tests.support.pii_corpus import build
+
+DATA = Path(__file__).parent.parent / "data"
+
+
+def _corpora() -> list[str]:
+    texts = [case.text for case in build()]
+    for name in ("sensitive", "benign"):
+        entries: list[dict[str, Any]] = json.loads((DATA / f"hostile_{name}.json").read_text("utf-8"))[name]
+        texts += [entry["text"] for entry in entries]
+    secrets: dict[str, Any] = json.loads((DATA / "secret_corpus.json").read_text("utf-8"))
+    texts += [entry["text"] for entry in secrets["sensitive"] + secrets["benign"]]
+    # long texts: corpus sentences joined, as GenAI message content is
+    texts += [" ".join(texts[start : start + 25]) for start in range(0, 1100, 25)]
+    return texts
+
+
+CORPORA = _corpora()
+
+
+def test_the_screen_is_built_where_google_re2_is_installed() -> None:
+    pytest.importorskip("re2")
+    assert screen.build_screen(recognizers()) is not None
+
+
+def test_redaction_is_the_same_with_and_without_the_screen_on_every_corpus() -> None:
+    with_screen = PiiRedactor(cache=False)
+    without = PiiRedactor(cache=False, screen=False)
+    assert without.recognizers and without._screen is None
+    differences = [
+        (text, mine, theirs)
+        for text in CORPORA
+        if (mine := with_screen.redact(text)) != (theirs := without.redact(text))
+    ]
+    assert not differences, differences[:5]
+
+
+@pytest.mark.parametrize("style", ["mask", "hash"])
+def test_the_screen_changes_nothing_in_the_other_styles(style: str) -> None:
+    texts = CORPORA[::3]
+    with_screen = PiiRedactor(style=style, hash_key="k", cache=False)  # type: ignore[arg-type]
+    without = PiiRedactor(style=style, hash_key="k", cache=False, screen=False)  # type: ignore[arg-type]
+    assert [with_screen.redact_text(t) for t in texts] == [without.redact_text(t) for t in texts]
+
+
+def test_a_screen_that_gives_up_means_every_recognizer_is_tried(monkeypatch: pytest.MonkeyPatch) -> None:
+    redactor = PiiRedactor(cache=False)
+    assert redactor.recognizers
+    monkeypatch.setattr(redactor, "_screen", lambda text: None)  # RE2 out of memory, or a surrogate
+    assert redactor.redact_text("mail jane@example.com, call +1 212 736 5000") == (
+        "mail <EMAIL>, call <PHONE_NUMBER>"
+    )
+
+
+def test_a_text_re2_cannot_encode_is_redacted_all_the_same() -> None:
+    text = "jane@example.com \ud800 +1 212 736 5000"
+    assert PiiRedactor(cache=False).redact_text(text) == PiiRedactor(cache=False, screen=False).redact_text(
+        text
+    )
+    assert "jane@" not in PiiRedactor(cache=False).redact_text(text)
+
+
+def _numbers(seed: int, count: int) -> list[str]:
+    """Phone-number-shaped texts: every region's example numbers in three formats and with digits
+    changed, and random digit groups with "+", brackets, trunk and international prefixes."""
+    rng = random.Random(seed)
+    texts: list[str] = []
+    kinds = (PhoneNumberType.FIXED_LINE, PhoneNumberType.MOBILE, PhoneNumberType.TOLL_FREE)
+    for region in sorted(phonenumbers.SUPPORTED_REGIONS):
+        for kind in kinds:
+            example = phonenumbers.example_number_for_type(region, kind)
+            if example is None:
+                continue
+            for form in (PhoneNumberFormat.INTERNATIONAL, PhoneNumberFormat.NATIONAL, PhoneNumberFormat.E164):
+                written = phonenumbers.format_number(example, form)
+                texts.append(written)
+                texts.append("".join(rng.choice("0123456789") if ch.isdigit() else ch for ch in written))
+    for _ in range(count):
+        digits = "".join(rng.choice("0123456789") for _ in range(rng.randint(6, 16)))
+        parts, at = [], 0
+        while at < len(digits):
+            size = rng.randint(1, 5)
+            parts.append(digits[at : at + size])
+            at += size
+        text = "".join(part + rng.choice([" ", "-", ".", "", "(", ")"]) for part in parts).rstrip(" -.(")
+        texts.append(rng.choice(["", "", "+", "(", "00", "011 ", "0", "1 ", "+44 (0)"]) + text)
+    return [text for text in texts if any(ch.isdigit() for ch in text)]
+
+
+def test_phone_verdicts_are_phonenumbers_own_in_every_region_read() -> None:
+    regions: list[str | None] = [None, *number_checks.PHONE_REGIONS]
+    texts = _numbers(seed=11, count=400)
+    differences = [
+        (text, region)
+        for text in texts
+        for region in regions
+        if phone_numbers.is_valid(text, region) != phone_numbers.reference_is_valid(text, region)
+    ]
+    assert len(texts) > 1000
+    assert not differences, differences[:10]
+
+
+def test_phone_verdicts_over_several_regions_at_once_are_phonenumbers_own() -> None:
+    tuples = {
+        *number_checks._REGIONS_BY_FIRST_DIGIT.values(),
+        number_checks._REGIONS_OTHERWISE,
+        number_checks.BARE_PHONE_REGIONS,
+        number_checks.LONG_BARE_PHONE_REGIONS,
+    }
+    texts = [text for text in _numbers(seed=12, count=400) if not text.startswith("+")]
+    # number-heavy text: amounts, ids, zero-padded ids
+    rng = random.Random(13)
+    texts += [f"{rng.uniform(0, 1e6):.2f}" for _ in range(200)]
+    texts += [str(rng.randrange(10**9, 10**10)) for _ in range(200)]
+    texts += [f"{rng.randrange(10**10):010d}" for _ in range(200)]
+    differences = [
+        (text, regions)
+        for text in texts
+        for regions in tuples
+        if phone_numbers.any_valid(text, regions)
+        != any(phone_numbers.reference_is_valid(text, region) for region in regions)
+    ]
+    assert not differences, differences[:10]
+
+
+def test_texts_the_fast_reader_does_not_read_are_left_to_phonenumbers() -> None:
+    for text in (
+        "+1 212 736 5000 ext. 12",
+        "\uff10\uff19\uff10-\uff11\uff12\uff13\uff14-\uff15\uff16\uff17\uff18",
+        "tel:+1-212-736-5000",
+        "12",
+    ):
+        for region in (None, "US", "JP"):
+            assert phone_numbers.is_valid(text, region) == phone_numbers.reference_is_valid(text, region)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "call+me",
+        "+44 20",
+        "a +b",
+        "1+2",
+        "x+",
+        "+",
+        "a++b",
+        "é+é",
+        "tel:+1 415",
+        "q=a+b",
+        "C++ code",
+        "1 + 1",
+    ],
+)
+def test_a_plus_is_looked_at_as_an_encoding_exactly_where_encodings_reads_one(text: str) -> None:
+    from processors.pii import encodings, redactor
+
+    assert (redactor._FORM_PLUS.search(text) is not None) == (encodings._UNIT.search(text) is not None)
