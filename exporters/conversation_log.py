@@ -44,7 +44,6 @@ from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
 from exporters.conversation_records import carries_messages, records, snapshot, stored_snapshots
-from exporters.forking import after_fork_in_child
 from exporters.http_delivery import (
     EXIT_SECONDS,
     Backoff,
@@ -58,6 +57,7 @@ from exporters.http_delivery import (
 from exporters.spill_cache import Segment, SpillCache
 from exporters.store.follow import StoreSegment, StoreTail
 from otel_distro.runtime.files import private_dirs
+from otel_distro.runtime.worker import Worker
 
 _logger = logging.getLogger(f"otel_distro.{__name__}")
 
@@ -169,25 +169,21 @@ class ConversationLogExporter(SpanExporter):
         self.source = source or {}
         self.state = SenderState(cache_dir / STATE_FILE)
         self.backoff = backoff or Backoff()
-        self._wake = threading.Event()
-        self._stop = threading.Event()
         self._retry_at = 0.0
         self._warned: set[Outcome] = set()
         self._send_lock = threading.Lock()
         self._overflow_reported = 0
-        self._thread = self._start_thread()
-        after_fork_in_child(self._after_fork)
+        # the sender; a forked child gets its own (its segments are its own too)
+        self._sender = Worker(
+            "conversation-log",
+            self._send_ready,
+            self.flush_interval,
+            first=self._recover,
+            in_child=self._reset_lock,
+        )
 
-    def _start_thread(self) -> threading.Thread:
-        thread = threading.Thread(target=self._run, name="otel-distro-conversation-log", daemon=True)
-        thread.start()
-        return thread
-
-    def _after_fork(self) -> None:
-        """A forked child has no sender thread: start its own (its segments are its own too)."""
+    def _reset_lock(self) -> None:
         self._send_lock = threading.Lock()
-        self._wake, self._stop = threading.Event(), threading.Event()
-        self._thread = self._start_thread()
 
     # -- taking spans (the batch processor's thread) -----------------------------------------
     def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
@@ -207,23 +203,17 @@ class ConversationLogExporter(SpanExporter):
         return SpanExportResult.SUCCESS
 
     # -- sending (own thread) -----------------------------------------------------------------
-    def _run(self) -> None:
+    def _recover(self) -> None:
         try:
             self.cache.recover()  # what killed processes left behind
         except OSError as exc:
             _logger.debug("otel-distro: cache recovery: %r", exc)
-        while not self._stop.is_set():
-            self._wake.wait(self.flush_interval)
-            self._wake.clear()
-            if self._stop.is_set():
-                break
-            try:
-                self.cache.seal()
-                self.cache.recover()
-                self._drain(deadline=time.monotonic() + max(self.flush_interval, DRAIN_SECONDS))
-                self._report_overflow()
-            except Exception as exc:  # noqa: BLE001 - the sender must outlive any one failure
-                _logger.warning("otel-distro: conversation-log sender: %r", exc)
+
+    def _send_ready(self) -> None:
+        self.cache.seal()
+        self.cache.recover()
+        self._drain(deadline=time.monotonic() + max(self.flush_interval, DRAIN_SECONDS))
+        self._report_overflow()
 
     def _report_overflow(self) -> None:
         dropped = self.cache.dropped_overflow
@@ -344,13 +334,11 @@ class ConversationLogExporter(SpanExporter):
         """Send what is left for a bounded time; an endpoint that does not answer gets one short try
         (:data:`EXIT_SECONDS` in all), and what it did not take stays on disk for the next process."""
         self.delivery.begin_exit()
-        self._stop.set()
-        self._wake.set()
-        self._thread.join(timeout=EXIT_SECONDS)
+        stopped = self._sender.stop(EXIT_SECONDS)
         try:
             self.cache.seal()
             self.cache.recover()
-            if not self._thread.is_alive():  # else the sender is stuck on the endpoint: leave
+            if stopped:  # else the sender is stuck on the endpoint: leave
                 self._retry_at = 0.0  # one last try, whatever the backoff said
                 self._drain(deadline=time.monotonic() + DRAIN_SECONDS)
         except Exception as exc:  # noqa: BLE001 - shutdown must finish; the rest stays on disk
@@ -377,21 +365,12 @@ class ConversationLogProcessor(SpanProcessor):
         self._pending: collections.deque[bytes] = collections.deque()
         self._dropped = 0
         self._failed = 0
-        self._wake = threading.Event()
-        self._stop = threading.Event()
         self._write_lock = threading.Lock()
-        self._thread = self._start()
-        after_fork_in_child(self._after_fork)
-
-    def _start(self) -> threading.Thread:
-        thread = threading.Thread(target=self._run, name="otel-distro-conversation-cache", daemon=True)
-        thread.start()
-        return thread
+        self._writer = Worker("conversation-cache", self._write, self._interval, in_child=self._after_fork)
 
     def _after_fork(self) -> None:
         self._pending.clear()  # the parent writes what it had taken
-        self._wake, self._stop, self._write_lock = threading.Event(), threading.Event(), threading.Lock()
-        self._thread = self._start()
+        self._write_lock = threading.Lock()
 
     def on_end(self, span: ReadableSpan) -> None:
         if not (self._all or carries_messages(span)):
@@ -414,13 +393,7 @@ class ConversationLogProcessor(SpanProcessor):
             return
         self._pending.append(line)
         if len(self._pending) >= WRITE_BATCH:
-            self._wake.set()
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            self._wake.wait(self._interval)
-            self._wake.clear()
-            self._write()
+            self._writer.wake()
 
     def _write(self) -> None:
         with self._write_lock:
@@ -440,9 +413,7 @@ class ConversationLogProcessor(SpanProcessor):
         return self.exporter.force_flush(timeout_millis)
 
     def shutdown(self) -> None:
-        self._stop.set()
-        self._wake.set()
-        self._thread.join(timeout=1.0)
+        self._writer.stop(1.0)
         self._write()
         self.exporter.shutdown()
 

@@ -30,9 +30,9 @@ from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
 
-from exporters.forking import after_fork_in_child
 from exporters.http_delivery import HttpDelivery, Outcome, Result
 from exporters.langfuse_mapping import SESSION_KEYS, USER_KEYS, first_value, is_genai, trace_attributes
+from otel_distro.runtime.worker import Worker
 
 _logger = logging.getLogger(f"otel_distro.{__name__}")
 
@@ -306,24 +306,10 @@ class LangfuseSpanProcessor(SpanProcessor):
     def __init__(self, exporter: LangfuseSpanExporter, schedule_delay_millis: int = 1_000) -> None:
         self.exporter = exporter
         self._batch = BatchSpanProcessor(exporter, schedule_delay_millis=schedule_delay_millis)
-        self._stop = threading.Event()
-        self._start_sweeper()
-        after_fork_in_child(self._start_sweeper)
-
-    def _start_sweeper(self) -> None:
-        self._stop = threading.Event()
-        stop = self._stop
-        interval = max(0.05, self.exporter.hold_seconds / 4)
-        exporter = self.exporter
-
-        def sweep() -> None:
-            while not stop.wait(interval):
-                try:
-                    exporter.send_expired()
-                except Exception as exc:  # noqa: BLE001 - keep sweeping
-                    _logger.debug("otel-distro: Langfuse sweeper: %r", exc)
-
-        threading.Thread(target=sweep, name="otel-distro-langfuse-sweeper", daemon=True).start()
+        # sends traces held past hold_seconds: the batch thread only looks when new spans arrive
+        self._sweeper = Worker(
+            "langfuse-sweeper", self.exporter.send_expired, max(0.05, self.exporter.hold_seconds / 4)
+        )
 
     def on_start(self, span: Span, parent_context: Context | None = None) -> None:
         return None
@@ -341,6 +327,6 @@ class LangfuseSpanProcessor(SpanProcessor):
         return self.exporter.force_flush(timeout_millis) and flushed
 
     def shutdown(self) -> None:
-        self._stop.set()
+        self._sweeper.stop(0)
         self.exporter.delivery.begin_exit()
         self._batch.shutdown()  # type: ignore[no-untyped-call]

@@ -26,8 +26,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from exporters.forking import after_fork_in_child
 from otel_distro.runtime.files import private_dirs
+from otel_distro.runtime.forking import after_fork_in_child
 
 _logger = logging.getLogger(f"otel_distro.{__name__}")
 

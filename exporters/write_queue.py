@@ -15,7 +15,7 @@ import threading
 from collections.abc import Callable
 from typing import Generic, TypeVar
 
-from exporters.forking import after_fork_in_child
+from otel_distro.runtime.forking import after_fork_in_child
 
 _logger = logging.getLogger(f"otel_distro.{__name__}")
 _T = TypeVar("_T")
