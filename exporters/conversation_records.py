@@ -29,6 +29,7 @@ from opentelemetry.trace import StatusCode
 
 from exporters.store.decode import decode_attributes
 from instrumentations.genai_view import GenAiView, Usage, genai_view
+from otel_distro import _sdk
 
 SpanLike = Any  # a ReadableSpan or a snapshot dict
 
@@ -52,7 +53,7 @@ _LOG_ID_NAMESPACE = uuid.UUID("6f0c1d2e-7b1a-4c55-9a3e-0d15c0a1f7e2")
 def _attrs(mapping: Any) -> dict[str, Any]:
     if not mapping:
         return {}
-    inner = getattr(mapping, "_dict", None)  # BoundedAttributes: its plain dict
+    inner = _sdk.plain(mapping)  # BoundedAttributes: its plain dict
     return inner if type(inner) is dict else dict(mapping)
 
 
@@ -70,22 +71,22 @@ def _service(resource: Any) -> Any:
 
 def snapshot(span: ReadableSpan) -> dict[str, Any]:
     """What the mapping needs of a span, as plain JSON-ready values (cheap: no copies)."""
-    context = span._context
-    parent = span._parent
-    status = span._status
+    context = span.context
+    parent = span.parent
+    status = span.status
     return {
         "trace_id": f"{context.trace_id:032x}" if context else "",
         "span_id": f"{context.span_id:016x}" if context else "",
         "parent_span_id": f"{parent.span_id:016x}" if parent else None,
-        "name": span._name,
-        "kind": span._kind.name,
-        "start": span._start_time,
-        "end": span._end_time,
-        "error": status._status_code is StatusCode.ERROR,
-        "description": status._description,
-        "service": _service(span._resource),
-        "attributes": _attrs(span._attributes),
-        "events": [[event._name, _attrs(event._attributes)] for event in span._events],
+        "name": span.name,
+        "kind": span.kind.name,
+        "start": span.start_time,
+        "end": span.end_time,
+        "error": status.status_code is StatusCode.ERROR,
+        "description": status.description,
+        "service": _service(span.resource),
+        "attributes": _attrs(_sdk.raw_attributes(span)),
+        "events": [[event.name, _attrs(_sdk.raw_attributes(event))] for event in _sdk.events(span)],
     }
 
 
@@ -169,12 +170,12 @@ _GENAI_KEYS = (
 def carries_messages(span: ReadableSpan) -> bool:
     """Cheap test (app thread) for a span the mapping can use: a GenAI operation or messages,
     in any convention."""
-    attributes = _attrs(span._attributes)
+    attributes = _sdk.attributes(span)
     if attributes and any(key in attributes for key in _GENAI_KEYS):
         return True
     return any(
-        event._name in MESSAGE_EVENTS or event._name in (CHOICE_EVENT, DETAILS_EVENT)
-        for event in span._events
+        event.name in MESSAGE_EVENTS or event.name in (CHOICE_EVENT, DETAILS_EVENT)
+        for event in _sdk.events(span)
     )
 
 

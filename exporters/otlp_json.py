@@ -30,6 +30,8 @@ from opentelemetry.sdk.trace import Event, ReadableSpan
 from opentelemetry.sdk.util.instrumentation import InstrumentationScope
 from opentelemetry.trace import Link, SpanContext, SpanKind, StatusCode
 
+from otel_distro import _sdk
+
 _logger = logging.getLogger(f"otel_distro.{__name__}")
 
 _INT64_MIN = -(2**63)
@@ -96,12 +98,12 @@ def attributes(attrs: Mapping[str, object] | None) -> list[JsonObject]:
     if not attrs:
         return []
     # BoundedAttributes keeps a plain dict; iterating it directly skips the slow Mapping protocol.
-    items = getattr(attrs, "_dict", attrs).items()
+    items = _sdk.plain(attrs).items()
     cache = _KV_CACHE
     out = []
     for key, value in items:
         kind = type(value)
-        if (kind is str and len(value) <= _KV_CACHEABLE_LEN) or kind is int or kind is bool:  # type: ignore[arg-type]
+        if (kind is str and len(value) <= _KV_CACHEABLE_LEN) or kind is int or kind is bool:
             pair = (key, kind, value)
             encoded = cache.get(pair)
             if encoded is None:
@@ -237,30 +239,31 @@ def _link(link: Link) -> JsonObject:
 
 
 def _span(span: ReadableSpan) -> JsonObject:
-    # Private fields are read directly: the public properties copy or wrap on every access,
-    # and this function runs once per span on the export thread.
-    context = span._context
+    # Attributes, events and links are read through _sdk: the public properties copy or wrap on
+    # every access, and this function runs once per span on the export thread.
+    context = span.context
     if context is None:
-        raise ValueError(f"span {span._name!r} has no context")
-    parent = span._parent
+        raise ValueError(f"span {span.name!r} has no context")
+    parent = span.parent
     encoded: JsonObject = {
         "traceId": f"{context.trace_id:032x}",
         "spanId": f"{context.span_id:016x}",
-        "name": span._name,
-        "kind": _KIND[span._kind],
-        "startTimeUnixNano": str(span._start_time or 0),
-        "endTimeUnixNano": str(span._end_time or 0),
+        "name": span.name,
+        "kind": _KIND[span.kind],
+        "startTimeUnixNano": str(span.start_time or 0),
+        "endTimeUnixNano": str(span.end_time or 0),
         "flags": _IS_REMOTE | _HAS_IS_REMOTE if parent is not None and parent.is_remote else _HAS_IS_REMOTE,
     }
     if context.trace_state:
         encoded["traceState"] = context.trace_state.to_header()
     if parent is not None:
         encoded["parentSpanId"] = f"{parent.span_id:016x}"
-    if span._attributes:
-        _with_attributes(encoded, span._attributes, getattr(span._attributes, "dropped", 0))
+    raw = _sdk.raw_attributes(span)
+    if raw:
+        _with_attributes(encoded, raw, getattr(raw, "dropped", 0))
     lists: tuple[tuple[str, Sequence[Any], Callable[[Any], JsonObject]], ...] = (
-        ("events", span._events, _event),
-        ("links", span._links, _link),
+        ("events", _sdk.raw_events(span), _event),
+        ("links", _sdk.raw_links(span), _link),
     )
     for key, items, encode in lists:
         if items:
@@ -268,7 +271,7 @@ def _span(span: ReadableSpan) -> JsonObject:
             dropped = getattr(items, "dropped", 0)
             if dropped:
                 encoded[f"dropped{key.capitalize()}Count"] = dropped
-    status = span._status
+    status = span.status
     code = status.status_code.value
     if code or status.description:
         encoded["status"] = (
@@ -278,11 +281,11 @@ def _span(span: ReadableSpan) -> JsonObject:
 
 
 def _span_resource(span: ReadableSpan) -> Resource:
-    return span._resource
+    return span.resource
 
 
 def _span_scope(span: ReadableSpan) -> InstrumentationScope | None:
-    return span._instrumentation_scope
+    return span.instrumentation_scope
 
 
 def traces_data(spans: Sequence[ReadableSpan]) -> JsonObject:
@@ -322,9 +325,9 @@ def _pair_bytes(key: str, value: object) -> bytes:
 def _attributes_bytes(attrs: Mapping[str, object]) -> bytes:
     cache = _KV_BYTES
     parts = []
-    for key, value in getattr(attrs, "_dict", attrs).items():
+    for key, value in _sdk.plain(attrs).items():
         kind = type(value)
-        if (kind is str and len(value) <= _KV_CACHEABLE_LEN) or kind is int:  # type: ignore[arg-type]
+        if (kind is str and len(value) <= _KV_CACHEABLE_LEN) or kind is int:
             per_key = cache.get(key)
             if per_key is None:
                 if len(cache) >= _KV_CACHE_LIMIT:
@@ -336,7 +339,7 @@ def _attributes_bytes(attrs: Mapping[str, object]) -> bytes:
                     per_key.clear()
                 encoded = per_key[value] = _pair_bytes(key, value)
             parts.append(encoded)
-        elif kind is float and value and math.isfinite(value):  # type: ignore[arg-type]
+        elif kind is float and value and math.isfinite(value):
             # A table of its own: 1.0 == 1 would hit the int's encoding; 0.0 (== -0.0) and NaN
             # (!= itself) are never cached.
             per_float = _KV_FLOAT_BYTES.get(key)
@@ -344,11 +347,11 @@ def _attributes_bytes(attrs: Mapping[str, object]) -> bytes:
                 if len(_KV_FLOAT_BYTES) >= _KV_CACHE_LIMIT:
                     _KV_FLOAT_BYTES.clear()
                 per_float = _KV_FLOAT_BYTES[key] = {}
-            encoded = per_float.get(value)  # type: ignore[arg-type]
+            encoded = per_float.get(value)
             if encoded is None:
                 if len(per_float) >= _KV_CACHE_LIMIT:
                     per_float.clear()
-                encoded = per_float[value] = _pair_bytes(key, value)  # type: ignore[index]
+                encoded = per_float[value] = _pair_bytes(key, value)
             parts.append(encoded)
         else:
             parts.append(_pair_bytes(key, value))
@@ -377,42 +380,44 @@ def _name_bytes(name: str) -> bytes:
 def _events_bytes(events: Sequence[Event], event_items: Iterable[Event]) -> bytes:
     parts = []
     for event in event_items:
-        attrs = event._attributes
-        items = getattr(attrs, "_dict", attrs)  # BoundedAttributes.__len__ is a Python-level call
-        name = _NAME_BYTES.get(event._name) or _name_bytes(event._name)
+        attrs = _sdk.raw_attributes(event)
+        items = _sdk.plain(attrs)  # BoundedAttributes.__len__ is a Python-level call
+        event_name = event.name
+        name = _NAME_BYTES.get(event_name) or _name_bytes(event_name)
+        timestamp = event.timestamp
         if items:
             parts.append(
                 b'{"timeUnixNano":"%d","name":%b,"attributes":[%b]%b}'
                 % (
-                    event._timestamp,
+                    timestamp,
                     name,
                     _attributes_bytes(items),
                     _dropped(b"droppedAttributesCount", attrs),
                 )
             )
         else:
-            parts.append(b'{"timeUnixNano":"%d","name":%b}' % (event._timestamp, name))
+            parts.append(b'{"timeUnixNano":"%d","name":%b}' % (timestamp, name))
     return b',"events":[%b]%b' % (b",".join(parts), _dropped(b"droppedEventsCount", events))
 
 
 def _span_bytes(span: ReadableSpan) -> bytes:
-    context = span._context
+    context = span.context
     if context is None:
-        raise ValueError(f"span {span._name!r} has no context")
+        raise ValueError(f"span {span.name!r} has no context")
     trace_id, span_id, _, _, trace_state, _ = context  # SpanContext is a tuple; its properties are slow
-    parent = span._parent
+    parent = span.parent
     # BoundedAttributes/BoundedList/TraceState answer len() and iter() in Python (BoundedList with a
     # lock and a copy): test and walk the plain dict/deque inside (an ended span's are immutable).
-    attrs = span._attributes
-    attr_items = getattr(attrs, "_dict", attrs)
-    events = span._events
-    event_items = getattr(events, "_dq", events)
-    links = span._links
-    link_items = getattr(links, "_dq", links)
-    status = span._status
-    code = _STATUS_BY_ID[id(status._status_code)]
-    description = status._description
-    name = span._name
+    attrs = _sdk.raw_attributes(span)
+    attr_items = _sdk.plain(attrs)
+    events = _sdk.raw_events(span)
+    event_items = _sdk.plain_list(events)
+    links = _sdk.raw_links(span)
+    link_items = _sdk.plain_list(links)
+    status = span.status
+    code = _STATUS_BY_ID[id(status.status_code)]
+    description = status.description
+    name = span.name
     return (
         b'{"traceId":"%032x","spanId":"%016x","name":%b,"kind":%d,"startTimeUnixNano":"%d",'
         b'"endTimeUnixNano":"%d","flags":%d%b%b%b%b%b%b}'
@@ -420,12 +425,12 @@ def _span_bytes(span: ReadableSpan) -> bytes:
             trace_id,
             span_id,
             _NAME_BYTES.get(name) or _name_bytes(name),
-            _KIND_BY_ID[id(span._kind)],
-            span._start_time or 0,
-            span._end_time or 0,
+            _KIND_BY_ID[id(span.kind)],
+            span.start_time or 0,
+            span.end_time or 0,
             _IS_REMOTE | _HAS_IS_REMOTE if parent is not None and parent[2] else _HAS_IS_REMOTE,
             b',"traceState":' + _dumps(trace_state.to_header())
-            if trace_state is not None and len(getattr(trace_state, "_dict", trace_state))
+            if trace_state is not None and len(_sdk.plain(trace_state))
             else b"",
             b',"parentSpanId":"%016x"' % parent[1] if parent is not None else b"",
             b',"attributes":[%b]%b'
@@ -457,8 +462,8 @@ class EncodedSpan:
     __slots__ = ("json", "resource", "scope")
 
     def __init__(self, span: ReadableSpan) -> None:
-        self.resource = span._resource
-        self.scope = span._instrumentation_scope
+        self.resource = span.resource
+        self.scope = span.instrumentation_scope
         try:
             self.json = _span_bytes(span)
         except Exception:  # noqa: BLE001 - e.g. a lone surrogate: the dict path replaces it

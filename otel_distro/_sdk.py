@@ -1,24 +1,127 @@
 """The SDK internals the distro relies on, read and written here only, each marked as such.
 
-Public SDK API has no way to list the providers a process holds or to put a processor in
-front of a provider's existing ones; these helpers do it with the fewest private names:
-``TracerProvider._active_span_processor`` and its ``_span_processors`` tuple,
-``LoggerProvider._multi_log_record_processor`` and its ``_log_record_processors`` tuple.
-A test checks, on the installed SDK, that each still exists.
+Every other module uses the SDK's public API, or these helpers:
+
+- Fast, read-only views of an ended span's attributes, events and links. The public
+  properties copy (``events``, ``links``) or wrap (``attributes``) on each access, and
+  ``BoundedAttributes``/``BoundedList`` answer ``len`` and iteration in Python under a lock;
+  the chain and the encoders read every span, so they read the plain dict and deque inside
+  (an ended span's are never changed again). Each falls back to the public value.
+- A copy of an ended span with some fields replaced, built with keyword arguments.
+- A metric exporter's preferred temporality and aggregation.
+- Whether a global provider is still the API's proxy (nothing installed yet).
+- Listing the providers a process holds, and putting a processor in front of a provider's
+  existing ones (``TracerProvider._active_span_processor`` and its ``_span_processors`` tuple,
+  ``LoggerProvider._multi_log_record_processor`` and its ``_log_record_processors`` tuple).
+
+A test checks, on the installed SDK, that every private name used here still exists.
 """
 
 from __future__ import annotations
 
 import gc
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from opentelemetry.sdk._logs import LoggerProvider, LogRecordProcessor
-from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import Event, ReadableSpan, SpanProcessor, TracerProvider
+from opentelemetry.trace import Link, Status
 
 PRIVATE_NAMES = {
     TracerProvider: ("_active_span_processor",),
     LoggerProvider: ("_multi_log_record_processor",),
+    ReadableSpan: ("_attributes", "_events", "_links"),
+    Event: ("_attributes",),
 }
+UNSET: Any = object()  # a field copy_span keeps as it was
+_EMPTY: Mapping[str, Any] = {}
+
+
+# -- ended spans ----------------------------------------------------------------------------------
+def plain(values: Any) -> Any:
+    """The plain dict inside a ``BoundedAttributes`` (or the mapping itself): read, never change."""
+    return getattr(values, "_dict", values)  # private: BoundedAttributes' dict
+
+
+def plain_list(values: Any) -> Any:
+    """The plain deque inside a ``BoundedList`` (or the sequence itself): read, never change."""
+    return getattr(values, "_dq", values)  # private: BoundedList's deque
+
+
+def raw_attributes(record: ReadableSpan | Event) -> Any:
+    """A span's or an event's attributes as held (``BoundedAttributes``: its ``dropped`` count
+    too), to pass on unchanged; ``plain(raw_attributes(x))`` reads them."""
+    return record._attributes  # private: the public property wraps it in a new proxy each time
+
+
+def attributes(record: ReadableSpan | Event) -> Mapping[str, Any]:
+    """A span's or an event's attributes as a plain mapping (empty when none): read, never change."""
+    values = record._attributes  # private, as above
+    return getattr(values, "_dict", values) or _EMPTY
+
+
+def raw_events(span: ReadableSpan) -> Sequence[Event]:
+    """A span's events as held (an immutable container), to pass on unchanged."""
+    return span._events  # private: the public property copies them into a new tuple
+
+
+def events(span: ReadableSpan) -> Sequence[Event]:
+    """A span's events, read without a copy."""
+    return getattr(span._events, "_dq", span._events)  # private, as above
+
+
+def raw_links(span: ReadableSpan) -> Sequence[Link]:
+    return span._links  # private: the public property copies them
+
+
+def links(span: ReadableSpan) -> Sequence[Link]:
+    return getattr(span._links, "_dq", span._links)  # private, as above
+
+
+def copy_span(
+    span: ReadableSpan,
+    *,
+    name: str = UNSET,
+    attributes: Any = UNSET,
+    events: Sequence[Event] = UNSET,
+    links: Sequence[Link] = UNSET,
+    status: Status = UNSET,
+    resource: Resource = UNSET,
+) -> ReadableSpan:
+    """A new ``ReadableSpan`` equal to ``span`` but for the given fields, by keyword."""
+    return ReadableSpan(
+        name=span.name if name is UNSET else name,
+        context=span.context,
+        parent=span.parent,
+        resource=span.resource if resource is UNSET else resource,
+        attributes=span._attributes if attributes is UNSET else attributes,  # private: no copy
+        events=span._events if events is UNSET else events,  # private: no copy
+        links=span._links if links is UNSET else links,  # private: no copy
+        kind=span.kind,
+        status=span.status if status is UNSET else status,
+        start_time=span.start_time,
+        end_time=span.end_time,
+        instrumentation_scope=span.instrumentation_scope,
+    )
+
+
+# -- metrics and proxies ----------------------------------------------------------------------------
+def preferences(exporter: Any) -> tuple[Any, Any]:
+    """A metric exporter's preferred temporality and aggregation (public only as constructor args)."""
+    return exporter._preferred_temporality, exporter._preferred_aggregation  # private
+
+
+def is_proxy_meter_provider(provider: object) -> bool:
+    from opentelemetry.metrics import _internal as metrics_internal
+
+    return isinstance(provider, metrics_internal._ProxyMeterProvider)  # private: the API's proxy
+
+
+def is_proxy_logger_provider(provider: object) -> bool:
+    from opentelemetry._logs import _internal as logs_internal
+
+    return isinstance(provider, logs_internal.ProxyLoggerProvider)  # private module of the API
 
 
 def _subclasses(kind: type) -> set[type]:

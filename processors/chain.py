@@ -28,6 +28,7 @@ from opentelemetry.sdk.trace import Event, ReadableSpan, Span, SpanProcessor
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
 from opentelemetry.trace import Status
 
+from otel_distro import _sdk
 from otel_distro.runtime.errors import internal_error
 from processors.base import RecordProcessor
 from processors.inline_budget import (
@@ -174,18 +175,17 @@ def _text_chars(attrs: Any) -> int:
 
 def span_text_chars(span: ReadableSpan) -> int:
     """Characters of text in a span (names, status, string and string-array values)."""
-    total = len(span._name) + len(span._status.description or "")
-    attrs = span._attributes
+    total = len(span.name) + len(span.status.description or "")
+    attrs = _sdk.attributes(span)
     if attrs:
-        total += _text_chars(getattr(attrs, "_dict", attrs))
-    events = span._events
+        total += _text_chars(attrs)
     # BoundedList/BoundedAttributes: their Python-level __iter__/__len__ lock and copy; read the
     # plain deque/dict inside (an ended span's are immutable).
-    for event in getattr(events, "_dq", events):
-        total += len(event._name)
-        attrs = event._attributes
+    for event in _sdk.events(span):
+        total += len(event.name)
+        attrs = _sdk.attributes(event)
         if attrs:
-            total += _text_chars(getattr(attrs, "_dict", attrs))
+            total += _text_chars(attrs)
     return total
 
 
@@ -405,9 +405,8 @@ def _list_items(span: ReadableSpan) -> int:
     """Elements of the span's string lists, counted as characters: a list of many short strings
     costs its length in scanning however short each one is (they escape the long-text budget)."""
     total = 0
-    events = span._events
-    for attrs in (span._attributes, *(event._attributes for event in getattr(events, "_dq", events))):
-        for value in (getattr(attrs, "_dict", attrs) or {}).values():
+    for attrs in (_sdk.attributes(span), *(_sdk.attributes(event) for event in _sdk.events(span))):
+        for value in attrs.values():
             if isinstance(value, tuple | list):
                 total += len(value) * LIST_ITEM_CHARGE
     return total
@@ -430,8 +429,7 @@ def _cut(value: Any) -> Any:
 def without_long_texts(span: ReadableSpan) -> ReadableSpan:
     """The span with each long text (and long list) replaced wholesale by a labelled placeholder
     giving its length; the rest kept, for the processors to finish cheaply."""
-    attrs = span._attributes
-    attributes = {key: _cut(value) for key, value in (getattr(attrs, "_dict", attrs) or {}).items()}
+    attributes = {key: _cut(value) for key, value in _sdk.attributes(span).items()}
     events = [
         Event(
             event.name,
@@ -516,8 +514,8 @@ class MetricsChainExporter(MetricExporter):
 
     def __init__(self, processors: Sequence[RecordProcessor], exporter: MetricExporter) -> None:
         super().__init__(
-            preferred_temporality=exporter._preferred_temporality,
-            preferred_aggregation=exporter._preferred_aggregation,
+            preferred_temporality=_sdk.preferences(exporter)[0],
+            preferred_aggregation=_sdk.preferences(exporter)[1],
         )
         self.processors = tuple(processors)
         self.exporter = exporter

@@ -21,6 +21,7 @@ from typing import Any
 from opentelemetry.sdk._logs import ReadableLogRecord
 from opentelemetry.sdk.trace import Event
 
+from otel_distro import _sdk
 from processors.records import replace_log
 from processors.rewrite import RecordRewriter
 
@@ -92,7 +93,7 @@ class ContentFilter(RecordRewriter):
         return dropped
 
     def rewrite_attributes(self, attrs: Mapping[str, Any], counts: Counter[str]) -> dict[str, Any] | None:
-        values = getattr(attrs, "_dict", attrs)
+        values = _sdk.plain(attrs)
         if not any(self.drops(key) for key in values):
             return None
         return {key: value for key, value in values.items() if not self.drops(key)}

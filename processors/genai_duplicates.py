@@ -24,6 +24,7 @@ from typing import Any
 from opentelemetry.sdk.trace import ReadableSpan
 
 from instrumentations.genai_view import DUPLICATE_OF
+from otel_distro import _sdk
 from processors.base import RecordProcessor
 from processors.records import replace_span
 
@@ -84,16 +85,14 @@ class DuplicateModelCalls(RecordProcessor):
         scope = span.instrumentation_scope.name if span.instrumentation_scope else ""
         if not _is_instrumentation(scope) or span.context is None:
             return
-        attrs = span._attributes  # private, as in process_span
-        model = _model_call(getattr(attrs, "_dict", attrs) or {})
+        model = _model_call(_sdk.attributes(span))
         if model is not None:
             if len(self._open) >= _RECENT * 4:  # spans that never end
                 self._open.clear()
             self._open[span.context.span_id] = (model, scope)
 
     def process_span(self, span: ReadableSpan) -> ReadableSpan | None:
-        attrs = span._attributes  # private: the plain dict, as the rewriters read it (see rewrite.py)
-        attributes = getattr(attrs, "_dict", attrs) or {}
+        attributes = _sdk.attributes(span)
         model = _model_call(attributes)
         if model is None or DUPLICATE_OF in attributes or span.context is None:
             return span

@@ -15,6 +15,7 @@ from typing import Any
 
 from opentelemetry.sdk.trace import ReadableSpan
 
+from otel_distro import _sdk
 from processors.rewrite import RecordRewriter
 
 PROJECT_KEYS = ("project.id", "project_id", "project.name", "gen_ai.project.id")
@@ -47,28 +48,24 @@ class ProjectHashingProcessor(RecordRewriter):
         """The full walk only for a span that holds a project key somewhere (names are not hashed)."""
         keys = self.keys
         # BoundedAttributes answers len() (and so truth) in Python, with a lock: test its dict.
-        attrs = span._attributes
-        attrs = getattr(attrs, "_dict", attrs)
+        attrs = _sdk.plain(_sdk.raw_attributes(span))
         if attrs and not keys.isdisjoint(attrs):
             return super().process_span(span)
-        events = span._events
-        for event in getattr(events, "_dq", events):
-            attrs = event._attributes
-            attrs = getattr(attrs, "_dict", attrs)
+        for event in _sdk.events(span):
+            attrs = _sdk.plain(_sdk.raw_attributes(event))
             if attrs and not keys.isdisjoint(attrs):
                 return super().process_span(span)
-        links = span._links
-        for link in getattr(links, "_dq", links):
+        for link in _sdk.links(span):
             attrs = link.attributes
-            if attrs and not keys.isdisjoint(getattr(attrs, "_dict", attrs)):
+            if attrs and not keys.isdisjoint(_sdk.plain(attrs)):
                 return super().process_span(span)
-        if self._resource(span._resource) is not span._resource:
+        if self._resource(span.resource) is not span.resource:
             return super().process_span(span)
         return span
 
     def rewrite_attributes(self, attrs: Mapping[str, Any], counts: Counter[str]) -> dict[str, Any] | None:
         out: dict[str, Any] | None = None
-        values = getattr(attrs, "_dict", attrs)  # BoundedAttributes: its plain dict is faster
+        values = _sdk.plain(attrs)  # BoundedAttributes: its plain dict is faster
         for key in self.keys:
             if key not in values:
                 continue

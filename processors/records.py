@@ -13,7 +13,9 @@ from opentelemetry.sdk.trace import Event, ReadableSpan
 from opentelemetry.trace import Link, Status
 from opentelemetry.util.types import Attributes
 
-_UNSET: Any = object()
+from otel_distro import _sdk
+
+_UNSET: Any = _sdk.UNSET
 
 
 def replace_span(
@@ -31,28 +33,12 @@ def replace_span(
     What the SDK dropped (attributes over the limit) is still counted on the copy, so
     exporters report the same ``dropped_attributes_count`` as for the original.
     """
-    # Private fields: the public properties wrap or copy (attributes, events, links) on each
-    # access, and this runs for every span that redaction changes.
-    if attributes is _UNSET:
-        attributes = span._attributes
-    else:
-        dropped = getattr(span._attributes, "dropped", 0)
+    if attributes is not _UNSET:
+        dropped = getattr(_sdk.raw_attributes(span), "dropped", 0)
         if dropped:
             attributes = _with_dropped(attributes, dropped)
-    return ReadableSpan(
-        span._name if name is _UNSET else name,
-        span._context,
-        span._parent,
-        span._resource if resource is _UNSET else resource,
-        attributes,
-        span._events if events is _UNSET else events,
-        span._links if links is _UNSET else links,
-        span._kind,
-        None,
-        span._status if status is _UNSET else status,
-        span._start_time,
-        span._end_time,
-        span._instrumentation_scope,
+    return _sdk.copy_span(
+        span, name=name, attributes=attributes, events=events, links=links, status=status, resource=resource
     )
 
 

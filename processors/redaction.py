@@ -18,6 +18,7 @@ from collections import Counter
 from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
+from otel_distro import _sdk
 from processors.inline_budget import LIST_ITEM_CHARGE, charge_inline
 from processors.pii import PiiRedactor
 from processors.pii.redactor import CACHEABLE_LENGTH
@@ -206,7 +207,7 @@ class RedactionProcessor(RecordRewriter):
         return redacted
 
     def rewrite_attributes(self, attrs: Mapping[str, Any], counts: Counter[str]) -> dict[str, Any] | None:
-        values = getattr(attrs, "_dict", attrs)
+        values = _sdk.plain(attrs)
         try:
             if self._plain_keys.issuperset(values) and self._clean.issuperset(values.values()):
                 return None

@@ -20,6 +20,7 @@ from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import Event, ReadableSpan
 from opentelemetry.trace import Link, Status
 
+from otel_distro import _sdk
 from processors.base import RecordProcessor
 from processors.records import replace_log, replace_span
 
@@ -98,41 +99,40 @@ class RecordRewriter(RecordProcessor):
         # __len__/__iter__ (a lock and a copy each) cost more than the walk itself.
         counts: Counter[str] = _new_counts(Counter)  # Counter() runs two Python-level calls
         texts = self.rewrites_text
-        attrs = span._attributes
-        attrs = getattr(attrs, "_dict", attrs)
-        events = span._events
-        events = getattr(events, "_dq", events)
-        links = span._links
-        links = getattr(links, "_dq", links)
-        status = span._status
+        attrs = _sdk.plain(_sdk.raw_attributes(span))
+        events = _sdk.events(span)
+        links = _sdk.links(span)
+        status = span.status
+        span_name = span.name
+        span_resource = span.resource
         description = status.description
-        name = self.rewrite_text(span._name, counts) if texts and span._name else None
+        name = self.rewrite_text(span_name, counts) if texts and span_name else None
         attributes = self.rewrite_attributes(attrs, counts) if attrs else None
         new_events = self._events(events, counts) if events else None
         new_links = self._links(links, counts) if links else None
         new_description = self.rewrite_text(description, counts) if texts and description else None
-        resource = self._resource(span._resource)
+        resource = self._resource(span_resource)
         if (
             name is None
             and attributes is None
             and new_events is None
             and new_links is None
             and new_description is None
-            and resource is span._resource
+            and resource is span_resource
             and not counts
         ):
             return span
         return replace_span(
             span,
-            name=span._name if name is None else name,
+            name=span_name if name is None else name,
             attributes=self._with_counts(
                 attrs if attributes is None else attributes,
                 counts,
                 fresh=attributes is not None and self.owns_rewritten_attributes,
             ),
             # unchanged events/links: the ended span's own immutable containers (no tuple copy)
-            events=span._events if new_events is None else new_events,
-            links=span._links if new_links is None else new_links,
+            events=_sdk.raw_events(span) if new_events is None else new_events,
+            links=_sdk.raw_links(span) if new_links is None else new_links,
             status=status if new_description is None else Status(status.status_code, new_description),
             resource=resource,
         )
@@ -142,9 +142,9 @@ class RecordRewriter(RecordProcessor):
         out = []
         texts = self.rewrites_text
         for event in events:
-            attrs = event._attributes
-            attrs = getattr(attrs, "_dict", attrs)
-            name = self.rewrite_text(event._name, counts) if texts and event._name else None
+            raw = _sdk.raw_attributes(event)
+            attrs = _sdk.plain(raw)
+            name = self.rewrite_text(event.name, counts) if texts and event.name else None
             attributes = self.rewrite_attributes(attrs, counts) if attrs else None
             if name is None and attributes is None:
                 out.append(event)
@@ -152,9 +152,9 @@ class RecordRewriter(RecordProcessor):
             changed = True
             out.append(
                 Event(
-                    event._name if name is None else name,
-                    event._attributes if attributes is None else attributes,
-                    event._timestamp,
+                    event.name if name is None else name,
+                    raw if attributes is None else attributes,
+                    event.timestamp,
                 )
             )
         return out if changed else None
@@ -164,7 +164,7 @@ class RecordRewriter(RecordProcessor):
         out = []
         for link in links:
             attrs = link.attributes
-            attributes = self._attrs(getattr(attrs, "_dict", attrs), counts)
+            attributes = self._attrs(_sdk.plain(attrs), counts)
             if attributes is None:
                 out.append(link)
                 continue

@@ -87,7 +87,7 @@ class JsonlSpanProcessor(SpanProcessor):
         return None
 
     def on_end(self, span: ReadableSpan) -> None:
-        context = span._context
+        context = span.context
         if context is None or not context.trace_flags.sampled:  # recorded, not sampled: never exported
             return
         try:

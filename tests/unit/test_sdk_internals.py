@@ -10,10 +10,28 @@ from otel_distro import _sdk
 
 
 def test_every_private_name_relied_on_exists_on_the_installed_sdk() -> None:
+    from opentelemetry.metrics import _internal as metrics_internal
+    from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+    from opentelemetry.sdk.trace import Event, ReadableSpan
+
+    from exporters.store.export import JsonlMetricExporter
+    from exporters.store.files import JsonlStore
+
+    made = {ReadableSpan: ReadableSpan(name="s", attributes={"a": 1}, events=[Event("e", {"b": 2})])}
+    made[Event] = Event("e", {"b": 2})
     for kind, names in _sdk.PRIVATE_NAMES.items():
-        instance = kind(shutdown_on_exit=False)
+        instance = made.get(kind) or kind(shutdown_on_exit=False)
         for name in names:
             assert hasattr(instance, name), f"{kind.__name__}.{name}"
+    span = made[ReadableSpan]
+    assert dict(_sdk.attributes(span)) == {"a": 1} and dict(_sdk.plain(_sdk.raw_attributes(span))) == {"a": 1}
+    assert [event.name for event in _sdk.events(span)] == ["e"] and list(_sdk.links(span)) == []
+    assert dict(_sdk.attributes(_sdk.events(span)[0])) == {"b": 2}
+    copied = _sdk.copy_span(span, name="t")
+    assert (copied.name, dict(copied.attributes or {}), copied.context) == ("t", {"a": 1}, span.context)
+    assert len(_sdk.preferences(JsonlMetricExporter(JsonlStore("/nonexistent-store")))) == 2
+    assert hasattr(metrics_internal, "_ProxyMeterProvider")
+    assert not _sdk.is_proxy_meter_provider(InMemoryMetricReader())
 
 
 def test_live_providers_finds_providers_and_taking_their_processors_puts_a_front_in_place() -> None:
