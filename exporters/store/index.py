@@ -1,0 +1,372 @@
+"""The store's side index: spans, traces and logs of the JSONL files in SQLite, for fast queries.
+
+The JSONL files stay the source of truth. The index (``<store>/index/store.sqlite3``, directory
+0700, file 0600) holds one row per span (time, duration, name, service, status, GenAI operation,
+model, session, tokens, and the byte offset of the line it is on), one per trace, hourly roll-ups
+for ``stats`` over long windows, and one row per log record. Whoever reads the store (the CLI,
+``serve``) calls :meth:`StoreIndex.refresh` first: it indexes what the files grew by since the
+last reader, re-reads a file that was replaced, and forgets files that were purged. An index that
+is missing, of another schema version or corrupt is rebuilt from the files; one that cannot be
+used at all (a read-only store, say) leaves the callers to scan the files as before.
+Nothing here is on the application's span path.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import logging
+import math
+import os
+import sqlite3
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from exporters.store.decode import decode_attributes
+from exporters.store.files import JsonlStore, ReadProblems, file_date
+from exporters.store.sealed import MARKER_FILE
+from otel_distro.runtime.files import private_dirs
+
+_logger = logging.getLogger(f"otel_distro.{__name__}")
+
+SCHEMA_VERSION = "1"
+INDEX_DIR = "index"
+INDEX_FILE = "store.sqlite3"
+HOUR_NS = 3_600 * 10**9
+CHUNK_BYTES = 32 * 1024 * 1024  # store bytes indexed per transaction
+BULK_BYTES = 128 * 1024 * 1024  # a backlog this large is indexed with the secondary indexes dropped
+BUSY_MS = 120_000  # how long a reader waits for another one that is indexing
+BUCKETS_PER_OCTAVE = 8  # duration histogram resolution (about 9 % per bucket)
+ERROR_CODE = 2
+ERROR_SEVERITY = 17
+REDACTED_PREFIX = "otel_distro.redacted."
+_GENAI_PREFIXES = ("gen_ai.", "llm.", "openinference.")
+_SIGNALS = ("traces", "logs")
+_HEAD_BYTES = 1024
+
+# dimension kinds: every text column is a number into the dims table
+NAME, SERVICE, OPERATION, MODEL, ENTITY, SESSION = 1, 2, 3, 4, 5, 6
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
+CREATE TABLE IF NOT EXISTS files (
+    id INTEGER PRIMARY KEY, signal TEXT NOT NULL, name TEXT NOT NULL, size INTEGER NOT NULL,
+    dev INTEGER NOT NULL, ino INTEGER NOT NULL, head BLOB NOT NULL, malformed INTEGER NOT NULL DEFAULT 0,
+    UNIQUE (signal, name));
+CREATE TABLE IF NOT EXISTS dims (
+    id INTEGER PRIMARY KEY, kind INTEGER NOT NULL, text TEXT NOT NULL, UNIQUE (kind, text));
+CREATE TABLE IF NOT EXISTS traces (
+    id INTEGER PRIMARY KEY, trace_id TEXT NOT NULL, first_ns INTEGER, last_ns INTEGER, end_ns INTEGER,
+    spans INTEGER, errors INTEGER, root_name INTEGER, root_service INTEGER);
+CREATE TABLE IF NOT EXISTS spans (
+    trace INTEGER NOT NULL, start_ns INTEGER NOT NULL, dur_ns INTEGER NOT NULL, name INTEGER,
+    service INTEGER, status INTEGER, op INTEGER, model INTEGER, session INTEGER,
+    tok_in INTEGER, tok_out INTEGER, tok_cached INTEGER, tok_reasoning INTEGER,
+    file INTEGER NOT NULL, offset INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS redactions (
+    start_ns INTEGER NOT NULL, entity INTEGER NOT NULL, count INTEGER NOT NULL, file INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS logs (time_ns INTEGER NOT NULL, severity INTEGER, file INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS rollup (
+    hour INTEGER, name INTEGER, service INTEGER, spans INTEGER, errors INTEGER, tok_in INTEGER,
+    tok_out INTEGER, tok_cached INTEGER, tok_reasoning INTEGER, PRIMARY KEY (hour, name, service));
+CREATE TABLE IF NOT EXISTS durhist (hour INTEGER, bucket INTEGER, count INTEGER, PRIMARY KEY (hour, bucket));
+CREATE TABLE IF NOT EXISTS redhist (hour INTEGER, entity INTEGER, count INTEGER, PRIMARY KEY (hour, entity));
+CREATE INDEX IF NOT EXISTS traces_first ON traces (first_ns);
+CREATE INDEX IF NOT EXISTS traces_last ON traces (last_ns);
+CREATE INDEX IF NOT EXISTS traces_trace_id ON traces (trace_id);
+CREATE INDEX IF NOT EXISTS redactions_start ON redactions (start_ns);
+CREATE INDEX IF NOT EXISTS logs_time ON logs (time_ns, severity);
+"""
+# The span indexes, dropped during a bulk build and made again after it.
+_SPAN_INDEXES = {
+    "spans_trace": "spans (trace)",
+    "spans_start": "spans (start_ns, dur_ns)",
+    "spans_dur": "spans (dur_ns, start_ns)",
+    "spans_name": "spans (name, start_ns)",
+    "spans_service": "spans (service, start_ns)",
+    "spans_op": "spans (op, start_ns)",
+    "spans_model": "spans (model, start_ns)",
+    "spans_session": "spans (session, start_ns) WHERE session IS NOT NULL",
+}
+
+
+def trace_key(trace_id: str) -> int:
+    """A trace's row id: the last 64 bits of its id (the random ones, also for 64-bit ids
+    padded with zeros), as a signed integer. Answers filter on the whole id."""
+    value = int(trace_id[-16:] or "0", 16)
+    return value - (1 << 64) if value >= 1 << 63 else value
+
+
+def duration_bucket(dur_ns: int) -> int:
+    return 0 if dur_ns <= 1 else int(math.log2(dur_ns) * BUCKETS_PER_OCTAVE)
+
+
+def bucket_bounds(bucket: int) -> tuple[int, int]:
+    """The smallest and largest duration (ns) of a bucket, widened by one for rounding."""
+    if bucket <= 0:
+        return (-(1 << 62), 2)
+    return (int(2 ** (bucket / BUCKETS_PER_OCTAVE)) - 1, int(2 ** ((bucket + 1) / BUCKETS_PER_OCTAVE)) + 1)
+
+
+def index_path(base_dir: Path) -> Path:
+    return Path(base_dir) / INDEX_DIR / INDEX_FILE
+
+
+@dataclass
+class SpanRef:
+    """Where one indexed span's line is: the file and the byte offset of the line."""
+
+    path: Path
+    offset: int
+
+
+class IndexUnavailable(Exception):
+    """The index cannot be used; the caller reads the files instead."""
+
+
+class StoreIndex:
+    """The side index of one store root. Use :func:`open_index`; every query refreshes first."""
+
+    def __init__(self, store: JsonlStore, connection: sqlite3.Connection) -> None:
+        self.store = store
+        self.db = connection
+        self._dims: dict[tuple[int, str], int] = {}
+        self._dim_text: dict[int, str] = {}
+        self.problems = ReadProblems()  # files the last refresh could not read
+
+    # -- dimensions ------------------------------------------------------------------------------
+    def dim(self, kind: int, text: str | None) -> int | None:
+        """The id of a text of one kind, made if new (inside the indexing transaction)."""
+        if text is None:
+            return None
+        key = (kind, text)
+        found = self._dims.get(key)
+        if found is None:
+            row = self.db.execute(
+                "INSERT INTO dims (kind, text) VALUES (?, ?) ON CONFLICT (kind, text) DO UPDATE "
+                "SET text = excluded.text RETURNING id",
+                key,
+            ).fetchone()
+            found = self._dims[key] = int(row[0])
+            self._dim_text[found] = text
+        return found
+
+    def dim_ids(self, kind: int, text: str) -> int | None:
+        """The id of an existing text, or None (no span has it)."""
+        row = self.db.execute("SELECT id FROM dims WHERE kind = ? AND text = ?", (kind, text)).fetchone()
+        return int(row[0]) if row else None
+
+    def dims_like(self, kind: int, fragment: str) -> list[int]:
+        pattern = "%" + fragment.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        rows = self.db.execute(
+            "SELECT id FROM dims WHERE kind = ? AND text LIKE ? ESCAPE '\\'", (kind, pattern)
+        ).fetchall()
+        return [int(row[0]) for row in rows]
+
+    def text(self, dim_id: int | None) -> str | None:
+        if dim_id is None:
+            return None
+        found = self._dim_text.get(dim_id)
+        if found is None:
+            row = self.db.execute("SELECT text FROM dims WHERE id = ?", (dim_id,)).fetchone()
+            found = str(row[0]) if row else ""
+            self._dim_text[dim_id] = found
+        return found
+
+    def dim_values(self, kind: int) -> list[str]:
+        return [
+            str(row[0])
+            for row in self.db.execute("SELECT text FROM dims WHERE kind = ? ORDER BY text", (kind,))
+        ]
+
+    # -- keeping up with the files ---------------------------------------------------------------
+    def refresh(self) -> int:
+        """Index what the store's files grew by; returns the store bytes indexed."""
+        from exporters.store import index_update
+
+        try:
+            return index_update.refresh(self)
+        except sqlite3.DatabaseError as exc:
+            raise IndexUnavailable(str(exc)) from exc
+
+    def file_path(self, file_id: int) -> Path | None:
+        row = self.db.execute("SELECT signal, name FROM files WHERE id = ?", (file_id,)).fetchone()
+        return self.store.signal_dir(row[0]) / row[1] if row else None
+
+    def read_lines(self, refs: list[tuple[int, int]]) -> Iterator[dict[str, Any]]:
+        """The parsed store lines at (file id, offset), each once, in the order given."""
+        handles: dict[int, Any] = {}
+        seen: set[tuple[int, int]] = set()
+        try:
+            for file_id, offset in refs:
+                if (file_id, offset) in seen:
+                    continue
+                seen.add((file_id, offset))
+                handle = handles.get(file_id)
+                if handle is None:
+                    path = self.file_path(file_id)
+                    if path is None:
+                        continue
+                    try:
+                        handle = handles[file_id] = path.open("rb")
+                    except OSError:
+                        continue
+                handle.seek(offset)
+                try:
+                    record = orjson.loads(handle.readline())
+                except orjson.JSONDecodeError:
+                    continue
+                if isinstance(record, dict):
+                    yield record
+        finally:
+            for handle in handles.values():
+                handle.close()
+
+    def close(self) -> None:
+        with contextlib.suppress(sqlite3.Error):
+            self.db.close()
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    if not path.exists():
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        os.close(fd)
+    connection = sqlite3.connect(path, timeout=BUSY_MS / 1000, isolation_level=None, check_same_thread=False)
+    connection.execute(f"PRAGMA busy_timeout = {BUSY_MS}")
+    connection.execute("PRAGMA journal_mode = WAL")
+    connection.execute("PRAGMA synchronous = NORMAL")
+    connection.execute("PRAGMA temp_store = MEMORY")
+    connection.execute("PRAGMA cache_size = -65536")
+    return connection
+
+
+def _check_schema(connection: sqlite3.Connection) -> bool:
+    """True when the file holds this version's schema (a new file gets it)."""
+    tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    if not tables:
+        connection.executescript(_SCHEMA)
+        connection.execute("INSERT INTO meta VALUES ('schema', ?)", (SCHEMA_VERSION,))
+        for name, columns in _SPAN_INDEXES.items():
+            connection.execute(f"CREATE INDEX IF NOT EXISTS {name} ON {columns}")
+        return True
+    if "meta" not in tables:
+        return False
+    row = connection.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
+    if not row or row[0] != SCHEMA_VERSION:
+        return False
+    connection.execute("SELECT count(*) FROM files").fetchone()  # raises on a damaged file
+    return True
+
+
+def remove_index(base_dir: Path) -> None:
+    """Delete the index files (the next reader rebuilds them)."""
+    path = index_path(base_dir)
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        with contextlib.suppress(FileNotFoundError):
+            Path(f"{path}{suffix}").unlink()
+
+
+def open_index(store: JsonlStore, refresh: bool = True) -> StoreIndex:
+    """The store's index, made or rebuilt as needed and brought up to date with the files.
+
+    Raises :class:`IndexUnavailable` when it cannot be used (the caller scans the files)."""
+    path = index_path(store.base_dir)
+    if not store.base_dir.is_dir():
+        raise IndexUnavailable(f"no store at {store.base_dir}")
+    if (store.base_dir / MARKER_FILE).exists():
+        raise IndexUnavailable("the store is encrypted: an index would keep what it holds in plain text")
+    for attempt in range(2):
+        connection = None
+        try:
+            private_dirs(path.parent)
+            connection = _connect(path)
+            if _check_schema(connection):
+                index = StoreIndex(store, connection)
+                if refresh:
+                    index.refresh()
+                return index
+            reason = "of another version"
+        except IndexUnavailable as exc:
+            reason = str(exc)
+        except sqlite3.DatabaseError as exc:
+            reason = f"damaged ({exc})"
+        except OSError as exc:
+            raise IndexUnavailable(f"cannot open {path}: {exc}") from exc
+        if connection is not None:
+            with contextlib.suppress(sqlite3.Error):
+                connection.close()
+        if attempt == 0:
+            _logger.info("otel-distro: the store index %s is %s; rebuilding it", path, reason)
+            remove_index(store.base_dir)
+    raise IndexUnavailable(f"cannot build {path}")
+
+
+def forget_files(base_dir: Path, paths: list[Path]) -> None:
+    """Remove the index rows of store files that were deleted (purge); never raises. Readers
+    notice deleted files anyway: this makes it immediate."""
+    if not paths or not index_path(base_dir).exists():
+        return
+    try:
+        index = open_index(JsonlStore(base_dir), refresh=False)
+    except IndexUnavailable:
+        return
+    try:
+        from exporters.store import index_update
+
+        index.db.execute("BEGIN IMMEDIATE")
+        try:
+            for path in paths:
+                row = index.db.execute(
+                    "SELECT id FROM files WHERE signal = ? AND name = ?", (path.parent.name, path.name)
+                ).fetchone()
+                if row:
+                    index_update.drop_file(index, int(row[0]))
+            index.db.execute("COMMIT")
+        except BaseException:
+            index.db.execute("ROLLBACK")
+            raise
+    except sqlite3.Error as exc:
+        _logger.warning("otel-distro: could not update the store index (%s); removing it", exc)
+        index.close()
+        remove_index(base_dir)
+        return
+    index.close()
+
+
+def head_digest(data: bytes) -> bytes:
+    return hashlib.blake2b(data[:_HEAD_BYTES], digest_size=8).digest()
+
+
+def dated_files(store: JsonlStore, signal: str) -> list[Path]:
+    return [path for path in store.files(signal) if file_date(path) is not None]
+
+
+def span_row_values(attributes: list[dict[str, Any]]) -> tuple[dict[str, int], bool]:
+    """A span's redaction counts by entity, and whether it has GenAI attributes."""
+    redacted: dict[str, int] = defaultdict(int)
+    genai = False
+    for item in attributes:
+        key = item.get("key", "")
+        if key.startswith(REDACTED_PREFIX):
+            value = item.get("value", {})
+            if "intValue" in value:
+                redacted[key[len(REDACTED_PREFIX) :]] += int(value["intValue"])
+        elif not genai and key.startswith(_GENAI_PREFIXES):
+            genai = True
+    return redacted, genai
+
+
+__all__ = [
+    "IndexUnavailable",
+    "SpanRef",
+    "StoreIndex",
+    "decode_attributes",
+    "forget_files",
+    "open_index",
+    "remove_index",
+]
