@@ -7,6 +7,12 @@ retried per the OTLP rules (connection errors, 429, 502, 503, 504, with backoff 
 rejects (400: malformed) is not sent again. Lines are grouped into requests of at most
 :data:`MAX_REQUEST_BYTES`.
 
+Only the signals asked for are sent. An endpoint that answers 404, 405 or 501 on a signal's path
+does not take that signal (Jaeger, Tempo and Phoenix take traces only): the signal is skipped, its
+data kept, and the endpoint's answer remembered (``not_taken.json`` in the state directory), so
+later runs skip it without asking; ``reset`` (``--force``) asks again. An endpoint that takes
+none of the signals asked for is an error (most likely a wrong URL), and nothing is remembered.
+
 What was sent is recorded per endpoint, per file and offset (a :class:`StoreTail` state file
 per signal under ``state_dir``), after each acknowledged request: a rerun, or a restart after
 a crash, sends only what is new (a crash between an acknowledgement and its record resends
@@ -26,10 +32,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from exporters.forking import after_fork_in_child
 from exporters.http_delivery import EXIT_SECONDS, HttpDelivery, Outcome, Result, post_split, refusal_reason
 from exporters.otlp_proto import records_in, to_protobuf
 from exporters.store.follow import StoreSegment, StoreTail
+from otel_distro.runtime.forking import after_fork_in_child
+from otel_distro.runtime.state_file import StateFile
 
 _logger = logging.getLogger(f"otel_distro.{__name__}")
 
@@ -38,6 +45,8 @@ CONTENT_TYPE = "application/x-protobuf"
 MAX_REQUEST_BYTES = 4 * 1024 * 1024  # protobuf before gzip; collectors accept far more by default
 READ_BYTES = 2 * 1024 * 1024  # store bytes read per step
 RETRY_SECONDS = 60.0
+NOT_TAKEN_STATUS = frozenset({404, 405, 501})  # "no such path / method here": the signal is not taken
+NOT_TAKEN_FILE = "not_taken.json"
 
 
 @dataclass
@@ -48,6 +57,7 @@ class SignalReport:
     rejected: int = 0  # records in requests the endpoint refused for good
     too_large: int = 0  # records in a single store line the endpoint found too large (413)
     corrupt_lines: int = 0  # store lines that are not OTLP/JSON (a writer killed mid-line)
+    not_taken: str | None = None  # the endpoint does not take this signal: its answer (then skipped)
 
 
 @dataclass
@@ -72,10 +82,24 @@ def state_base(store_dir: Path) -> Path:
     return store_dir / "upload"
 
 
-def state_dir_for(base: Path, endpoint: str) -> Path:
-    """Where what was sent to ``endpoint`` is recorded (one directory per endpoint)."""
-    digest = hashlib.sha256(endpoint.rstrip("/").encode()).hexdigest()[:16]
+def state_dir_for(base: Path, endpoint: str, destination: str = "otlp") -> Path:
+    """Where what was sent to ``endpoint`` is recorded (one directory per endpoint, and per
+    destination kind: spans enriched for Phoenix are not those sent as they are)."""
+    key = endpoint.rstrip("/") if destination == "otlp" else f"{destination}:{endpoint.rstrip('/')}"
+    digest = hashlib.sha256(key.encode()).hexdigest()[:16]
     return base / digest
+
+
+def parse_signals(text: str | tuple[str, ...]) -> tuple[str, ...]:
+    """Signals named in ``traces,metrics,logs`` (any order, any subset, at least one), in store
+    order; raises ``ValueError`` naming what is accepted."""
+    names = [n.strip().lower() for n in (text.split(",") if isinstance(text, str) else text) if n.strip()]
+    unknown = [name for name in names if name not in SIGNALS]
+    if unknown or not names:
+        raise ValueError(
+            f"{','.join(unknown) or 'nothing'}: accepted: a comma-separated subset of traces,metrics,logs"
+        )
+    return tuple(signal for signal in SIGNALS if signal in names)
 
 
 @dataclass
@@ -110,15 +134,19 @@ class StoreUploader:
         retry_seconds: float = RETRY_SECONDS,
         since: str | None = None,
         signals: tuple[str, ...] = SIGNALS,
+        destination: str = "otlp",
+        enrich: Callable[[str, dict[str, Any]], None] | None = None,
     ) -> None:
         self.store_dir = store_dir
         self.endpoint = endpoint.rstrip("/")
-        self.state_dir = state_dir_for(state_base, self.endpoint)
+        self.destination = destination
+        self.state_dir = state_dir_for(state_base, self.endpoint, destination)
         self.headers = dict(headers or {})
         self.timeout = timeout
         self.retry_seconds = retry_seconds
         self.since = since
         self.signals = signals
+        self.enrich = enrich  # changes a store line (signal, OTLP/JSON) in place before it is sent
         self._deliveries: dict[str, HttpDelivery] = {}
         self._stopping = threading.Event()
         self._exiting = False
@@ -126,6 +154,8 @@ class StoreUploader:
     def _tail(self, signal: str, state_dir: Path | None = None) -> StoreTail:
         def parse(data: dict[str, Any]) -> list[_Item]:
             records = records_in(signal, data)
+            if self.enrich is not None:
+                self.enrich(signal, data)
             return [_Item(to_protobuf(signal, data), records)]
 
         return StoreTail(
@@ -148,8 +178,29 @@ class StoreUploader:
         return delivery
 
     def reset(self) -> None:
-        """Forget what was sent to this endpoint: the next run sends everything again."""
+        """Forget what was sent to this endpoint, and which signals it does not take: the next
+        run sends everything again."""
         shutil.rmtree(self.state_dir, ignore_errors=True)
+
+    def _not_taken_file(self) -> StateFile:
+        return StateFile(self.state_dir / NOT_TAKEN_FILE)
+
+    def not_taken(self) -> dict[str, str]:
+        """The signals this endpoint answered it does not take (signal -> its answer)."""
+        return {str(k): str(v) for k, v in self._not_taken_file().read().items() if k in SIGNALS}
+
+    def _remember_not_taken(self, found: dict[str, str], keep: bool) -> None:
+        def change(current: dict[str, Any]) -> dict[str, Any]:
+            if keep:
+                return {**current, **found}
+            return {k: v for k, v in current.items() if k not in found}
+
+        try:
+            self._not_taken_file().update(change)
+        except OSError as exc:  # the signal is asked again next time: no harm
+            _logger.debug(
+                "otel-distro: could not record the signals %s does not take: %r", self.endpoint, exc
+            )
 
     def stop(self) -> None:
         """Make a running upload stop after its current request."""
@@ -157,9 +208,11 @@ class StoreUploader:
 
     def run(self, progress: Progress | None = None, dry_run: bool = False) -> UploadReport:
         """Send every signal's new records; never raises (failures are in the report)."""
-        report = UploadReport(self.endpoint)
+        report = UploadReport(self.endpoint, {signal: SignalReport() for signal in self.signals})
         scratch: Path | None = None
+        found: dict[str, str] = {}  # signals found not taken in this run
         try:
+            known = self.not_taken()
             if dry_run:  # a scratch copy of the record: everything is read, counted, nothing sent
                 import tempfile
 
@@ -169,13 +222,33 @@ class StoreUploader:
             for signal in self.signals:
                 if report.error is not None or report.busy or self._stopping.is_set():
                     break
+                if signal in known:
+                    report.signals[signal].not_taken = known[signal]
+                    continue
                 self._signal(signal, self._tail(signal, scratch), report, progress, dry_run)
+                if report.signals[signal].not_taken is not None:
+                    found[signal] = report.signals[signal].not_taken or ""
         except Exception as exc:  # noqa: BLE001 - an upload reports, it never raises
             report.error = f"{type(exc).__name__}: {exc}"
         finally:
             if scratch is not None:
                 shutil.rmtree(scratch, ignore_errors=True)
+        self._settle_not_taken(report, found)
         return report
+
+    def _settle_not_taken(self, report: UploadReport, found: dict[str, str]) -> None:
+        """Remember what the endpoint does not take, unless it takes nothing asked (a wrong URL)."""
+        if not found:
+            return
+        if all(counts.not_taken is not None for counts in report.signals.values()):
+            self._remember_not_taken(dict.fromkeys(report.signals, ""), keep=False)
+            answers = "; ".join(f"{s}: {c.not_taken}" for s, c in report.signals.items())
+            report.error = report.error or (
+                f"{self.endpoint} takes none of {', '.join(report.signals)} ({answers}); is the URL "
+                "its OTLP/HTTP base URL?"
+            )
+            return
+        self._remember_not_taken(found, keep=True)
 
     def pending_bytes(self) -> dict[str, int]:
         """Store bytes not yet sent to this endpoint, per signal (for a progress bar)."""
@@ -237,7 +310,10 @@ class StoreUploader:
                     )
                 if split.failure is not None:
                     result = split.failure
-                    report.error = f"{signal}: {result.error or result.outcome.value}"
+                    if result.status in NOT_TAKEN_STATUS:  # the endpoint does not take this signal
+                        counts.not_taken = f"HTTP {result.status} on /v1/{signal}"
+                    else:
+                        report.error = f"{signal}: {result.error or result.outcome.value}"
                     tail.keep(segment, items[sent + split.stopped_at :])
                     return False
                 sent += len(batch)
@@ -270,7 +346,10 @@ class StoreUploader:
         return result
 
     def _post(self, signal: str, body: bytes) -> Result:
-        return self._delivery(signal).send(body, CONTENT_TYPE, self.retry_seconds, self._stopping)
+        result = self._delivery(signal).send(body, CONTENT_TYPE, self.retry_seconds, self._stopping)
+        if result.status in NOT_TAKEN_STATUS:  # kept, not refused: it stops this signal (see run)
+            return Result(Outcome.RETRY, result.status, None, result.error)
+        return result
 
     def begin_exit(self) -> None:
         """The process is exiting: an endpoint that does not answer gets one short try."""
@@ -299,6 +378,7 @@ class BackgroundUploader:
         self.refused = 0  # records the endpoint refused for good, over every pass (not sent again)
         self.too_large = 0  # records in store lines too large for the endpoint (not sent again)
         self._warned = False
+        self._skipped: set[str] = set()  # signals said to be skipped (not taken by the endpoint)
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -322,6 +402,16 @@ class BackgroundUploader:
     def _pass(self) -> None:
         report = self.uploader.run()
         self._count(report)
+        for signal, counts in report.signals.items():
+            if counts.not_taken is not None and signal not in self._skipped:
+                self._skipped.add(signal)
+                _logger.warning(
+                    "otel-distro: %s does not take %s (%s); %s are not uploaded to it",
+                    self.uploader.endpoint,
+                    signal,
+                    counts.not_taken or "answered before",
+                    signal,
+                )
         if report.error and not self._warned:
             self._warned = True
             _logger.warning(
@@ -377,6 +467,9 @@ class BackgroundUploader:
             timeout=min(self.uploader.timeout, 2.0),
             retry_seconds=0,
             since=self.uploader.since,
+            signals=self.uploader.signals,
+            destination=self.uploader.destination,
+            enrich=self.uploader.enrich,
         )
         final.begin_exit()
         try:

@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
 from tests.support.collector import RecordingOtlpServer, RotelCollector
@@ -271,3 +272,146 @@ def test_after_purge_all_a_new_shorter_file_of_the_same_day_is_uploaded(tmp_path
         assert code == 0, stderr
         assert report["signals"]["traces"]["records"] == 2
         assert sorted(endpoint.span_ids[30:]) == sorted(fresh)
+
+
+# -- Issue 27: upload by signal; an endpoint that takes traces only (Jaeger, Tempo, Phoenix) --------
+
+
+class TracesOnlyEndpoint(OtlpEndpoint):
+    """Takes /v1/traces; answers ``status`` (405 as Phoenix does, 404 as Jaeger and Tempo do) on
+    the other signals' paths."""
+
+    def __init__(self, status: int = 405, taken: tuple[str, ...] = ("/v1/traces",)) -> None:
+        super().__init__()
+        self.status = status
+        self.taken = taken
+
+    def receive(self, path: str, headers: dict[str, str], raw: bytes) -> int:
+        if path not in self.taken:
+            with self._cond:
+                self.paths.append(path)
+            return self.status
+        return super().receive(path, headers, raw)
+
+
+def human_upload(tmp: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [CLI, "upload", *args], env=clean_env(tmp), capture_output=True, text=True, timeout=120, check=False
+    )
+
+
+@pytest.mark.parametrize("status", [404, 405, 501])
+def test_a_signal_the_endpoint_does_not_take_is_skipped_in_one_line_and_the_upload_exits_0(
+    tmp_path: Path, status: int
+) -> None:
+    store = write_store(tmp_path, groups=2, per_group=4)
+    with TracesOnlyEndpoint(status) as endpoint:
+        done = human_upload(tmp_path, "--endpoint", endpoint.base)
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert sorted(endpoint.span_ids) == sorted(stored_span_ids(store))
+        lines = done.stdout.splitlines()
+        skipped = [line for line in lines if "skipped" in line]
+        assert len(skipped) == 2, lines
+        assert any(line.startswith("metrics: skipped") and f"HTTP {status}" in line for line in skipped)
+        assert any(line.startswith("logs: skipped") and "/v1/logs" in line for line in skipped)
+        assert "refused" not in done.stdout + done.stderr
+        # one attempt per signal: a 501 is not retried either
+        assert endpoint.paths.count("/v1/metrics") == 1 and endpoint.paths.count("/v1/logs") == 1
+
+
+def test_what_the_endpoint_does_not_take_is_remembered_and_force_asks_again(tmp_path: Path) -> None:
+    write_store(tmp_path, groups=1, per_group=3)
+    with TracesOnlyEndpoint() as endpoint:
+        code, report, stderr = upload(tmp_path, "--endpoint", endpoint.base)
+        assert code == 0 and report["complete"], stderr
+        assert report["signals"]["metrics"]["not_taken"] == "HTTP 405 on /v1/metrics"
+        write_store(tmp_path, groups=1, per_group=2)  # more of every signal
+        code, again, _ = upload(tmp_path, "--endpoint", endpoint.base)
+        assert code == 0 and again["signals"]["traces"]["records"] == 2
+        assert again["signals"]["logs"]["not_taken"]  # skipped without asking
+        assert endpoint.paths.count("/v1/metrics") == 1 and endpoint.paths.count("/v1/logs") == 1
+        code, forced, _ = upload(tmp_path, "--endpoint", endpoint.base, "--force")
+        assert code == 0 and forced["signals"]["traces"]["records"] == 5
+        assert endpoint.paths.count("/v1/metrics") == 2  # --force asked again
+
+
+def test_signals_option_sends_only_the_signals_named(tmp_path: Path) -> None:
+    store = write_store(tmp_path, groups=2, per_group=3)
+    with OtlpEndpoint() as endpoint:
+        code, report, stderr = upload(tmp_path, "--endpoint", endpoint.base, "--signals", "traces")
+        assert code == 0, stderr
+        assert set(report["signals"]) == {"traces"}
+        assert set(endpoint.paths) == {"/v1/traces"}
+        assert sorted(endpoint.span_ids) == sorted(stored_span_ids(store))
+        code, report, stderr = upload(tmp_path, "--endpoint", endpoint.base, "--signals", "logs,metrics")
+        assert code == 0 and set(report["signals"]) == {"metrics", "logs"}, stderr
+        assert report["signals"]["logs"]["records"] == len(log_records(store))
+    code, _, stderr = upload(tmp_path, "--endpoint", "http://127.0.0.1:9", "--signals", "traces,spans")
+    assert code == 2 and "traces,metrics,logs" in stderr
+
+
+def test_an_endpoint_that_takes_none_of_the_signals_is_an_error_and_nothing_is_remembered(
+    tmp_path: Path,
+) -> None:
+    write_store(tmp_path, groups=1, per_group=2)
+    with TracesOnlyEndpoint(404, taken=()) as endpoint:  # a wrong URL: 404 everywhere
+        code, report, _ = upload(tmp_path, "--endpoint", endpoint.base)
+        assert code == 1 and "takes none of" in report["error"]
+        code, _, _ = upload(tmp_path, "--endpoint", endpoint.base)
+        assert code == 1
+        assert endpoint.paths.count("/v1/traces") == 2  # asked again: nothing was remembered
+
+
+def test_continuous_upload_sends_the_signals_named_and_asks_a_refusing_endpoint_once(tmp_path: Path) -> None:
+    app = """
+        import logging, time
+        import otel_distro
+        from opentelemetry import metrics, trace
+
+        handle = otel_distro.configure(log_bridge=True)
+        tracer = trace.get_tracer("bg")
+        runs = metrics.get_meter("bg").create_counter("runs")
+        for index in range(4):
+            tracer.start_span(f"span {index}").end()
+            runs.add(1)
+            logging.getLogger("bg").warning("step %d", index)
+            handle.force_flush()
+            time.sleep(0.6)  # passes every 0.2 s: several of them see new data
+        handle.shutdown()
+    """
+    with TracesOnlyEndpoint() as endpoint:
+        env = clean_env(
+            tmp_path,
+            TELEMETRY_UPLOAD_ENABLED="true",
+            TELEMETRY_UPLOAD_ENDPOINT=endpoint.base,
+            TELEMETRY_UPLOAD_INTERVAL_SECS="0.2",
+        )
+        done = run_app(tmp_path, app, env=env)
+        assert done.returncode == 0, done.stderr
+        assert len(endpoint.span_ids) == 4
+        assert endpoint.paths.count("/v1/metrics") == 1 and endpoint.paths.count("/v1/logs") == 1
+        assert done.stderr.count("does not take metrics") == 1, done.stderr
+    with OtlpEndpoint() as endpoint:
+        env = clean_env(
+            tmp_path / "b",
+            TELEMETRY_UPLOAD_ENABLED="true",
+            TELEMETRY_UPLOAD_ENDPOINT=endpoint.base,
+            TELEMETRY_UPLOAD_INTERVAL_SECS="0.2",
+            TELEMETRY_UPLOAD_SIGNALS="traces",
+        )
+        (tmp_path / "b").mkdir()
+        done = run_app(tmp_path / "b", app, env=env)
+        assert done.returncode == 0, done.stderr
+        assert len(endpoint.span_ids) == 4 and set(endpoint.paths) == {"/v1/traces"}
+
+
+def test_upload_signals_setting_names_the_accepted_values_when_wrong() -> None:
+    from otel_distro.settings import resolve
+
+    resolution = resolve(env={"TELEMETRY_UPLOAD_SIGNALS": "traces,spans"})
+    assert resolution.settings.upload_signals == ("traces", "metrics", "logs")
+    assert any("TELEMETRY_UPLOAD_SIGNALS" in p and "traces, metrics, logs" in p for p in resolution.problems)
+    assert resolve(env={"TELEMETRY_UPLOAD_SIGNALS": "logs, traces"}).settings.upload_signals == (
+        "traces",
+        "logs",
+    )

@@ -81,6 +81,7 @@ CHANGES = {
     "upload_endpoint": "http://127.0.0.1:12",
     "upload_headers": (("x-a", "b"),),
     "upload_interval_secs": 1800.0,
+    "upload_signals": ("traces",),
 }
 
 
