@@ -3,6 +3,8 @@
 - :mod:`~exporters.store.files`: the files themselves (``JsonlStore``: appends under a lock,
   retention, purge) and reading them back (``read_records``, ``ReadProblems``);
 - :mod:`~exporters.store.export`: the span, log and metric exporters that write it;
+- :mod:`~exporters.store.sealed`: sealed (encrypted) lines, bound to file and offset;
+  :mod:`~exporters.store.reseal`: re-sealing a file; :mod:`~exporters.store.guard`: the disk guard;
 - :mod:`~exporters.store.follow`: following the files as they grow (``StoreTail``);
 - :mod:`~exporters.store.decode`: OTLP/JSON attribute values back to Python values;
 - :mod:`~exporters.store.query`: the typed span view readers share (``StoredSpan``), stats,

@@ -22,6 +22,8 @@ from typing import Any
 
 import orjson
 
+from exporters.store import sealed
+from exporters.store.guard import DiskGuard
 from otel_distro.runtime.files import private_dirs
 
 _logger = logging.getLogger(f"otel_distro.{__name__}")
@@ -52,15 +54,26 @@ class StoreStats:
     records_dropped: int = 0
     files_purged: int = 0
     last_error: str | None = None
+    refused: dict[str, int] = field(default_factory=dict)  # by the disk guard or a missing key, by reason
 
 
 class JsonlStore:
     """Appends, lists, reads and purges the daily JSON Lines files of one store root."""
 
     def __init__(
-        self, base_dir: Path, retention_days: int = 30, retention: Mapping[str, int] | None = None
+        self,
+        base_dir: Path,
+        retention_days: int = 30,
+        retention: Mapping[str, int] | None = None,
+        sealer: sealed.Sealer | None = None,
+        guard: DiskGuard | None = None,
     ) -> None:
         self.base_dir = Path(base_dir)
+        # With a sealer every line is sealed (see exporters.store.sealed); a callable that raises
+        # (no key) refuses the append: an encrypted store never gets a plain line.
+        self.sealer = sealer
+        self.guard = guard
+        self._refusals_warned: set[str] = set()
         self.retention_days = retention_days
         # Days kept per signal; a signal not named keeps retention_days.
         self.retention = {signal: retention_days for signal in SIGNALS} | dict(retention or {})
@@ -78,6 +91,9 @@ class JsonlStore:
     def append(self, signal: str, payload: bytes | Sequence[bytes], records: int) -> bool:
         """Append complete lines: one buffer ending with a newline, or a list of lines. Never raises."""
         day = utc_today()
+        if self.guard is not None and (reason := self.guard.refusal(self)):
+            self.refuse(records, reason, self.guard.why(), warn=False)  # the guard warns per episode
+            return False
         try:
             if day != self._last_day:
                 self._last_day = day
@@ -85,7 +101,10 @@ class JsonlStore:
             path = self.path_for(signal, day)
             private_dirs(path.parent)
             with _append_lock:
-                _append_locked(path, payload)
+                _append_locked(path, payload, self.sealer)
+        except sealed.SealError as exc:
+            self.refuse(records, "store_no_key", f"the store is encrypted but {exc}")
+            return False
         except OSError as exc:
             self._record_failure(records, f"cannot write {signal} to {self.base_dir}: {exc}")
             return False
@@ -107,6 +126,16 @@ class JsonlStore:
     def drop(self, records: int, reason: str) -> None:
         """Count records that could not be written, warning the first time."""
         self._record_failure(records, reason)
+
+    def refuse(self, records: int, reason: str, why: str, warn: bool = True) -> None:
+        """Count records the store did not write on purpose (``reason``: a drop-ledger reason),
+        warning once per reason (unless the caller warns)."""
+        with self._lock:
+            self.stats.refused[reason] = self.stats.refused.get(reason, 0) + records
+            warn = warn and reason not in self._refusals_warned
+            self._refusals_warned.add(reason)
+        if warn:
+            _logger.warning("otel-distro: %s; records are dropped (counted as %s)", why, reason)
 
     def files(
         self, signal: str, since: dt.date | None = None, problems: ReadProblems | None = None
@@ -165,14 +194,18 @@ os.register_at_fork(after_in_child=_reset_append_lock)
 _IOV_BATCH = 512  # buffers per writev call, well under IOV_MAX
 
 
-def _append_locked(path: Path, payload: bytes | Sequence[bytes]) -> None:
+def _append_locked(path: Path, payload: bytes | Sequence[bytes], sealer: sealed.Sealer | None = None) -> None:
     """Append whole lines under the record lock; a failed append (disk full, say) is cut back to
-    the size before it, still under the lock, so no torn line is left mid-file."""
-    fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    the size before it, still under the lock, so no torn line is left mid-file. With a sealer,
+    each line is sealed for the offset it is written at (known only under the lock)."""
+    fd = _open_locked(path)
     try:
-        fcntl.lockf(fd, fcntl.LOCK_EX)
         size = os.fstat(fd).st_size
         try:
+            if sealer is not None:
+                lines = payload.splitlines(keepends=True) if isinstance(payload, bytes) else payload
+                fence = 1 if size and os.pread(fd, 1, size - 1) != b"\n" else 0
+                payload = sealer.seal_lines(sealed.line_name(path), size + fence, lines)
             _write_lines(fd, size, payload)
         except OSError:
             with contextlib.suppress(OSError):
@@ -180,6 +213,26 @@ def _append_locked(path: Path, payload: bytes | Sequence[bytes]) -> None:
             raise
     finally:
         os.close(fd)
+
+
+def _open_locked(path: Path) -> int:
+    """The file, opened for appending and locked; if it was replaced while the lock was awaited
+    (``store rotate-key`` rewrites files), the new one."""
+    for _ in range(100):
+        fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        try:
+            fcntl.lockf(fd, fcntl.LOCK_EX)
+            here, now = os.fstat(fd), os.stat(path)
+        except FileNotFoundError:  # purged while waiting: create it again
+            os.close(fd)
+            continue
+        except BaseException:
+            os.close(fd)
+            raise
+        if (here.st_dev, here.st_ino) == (now.st_dev, now.st_ino):
+            return fd
+        os.close(fd)
+    raise OSError(f"{path} keeps being replaced")
 
 
 def _write_lines(fd: int, size: int, payload: bytes | Sequence[bytes]) -> None:
@@ -202,16 +255,22 @@ class ReadProblems:
 
     unreadable: list[str] = field(default_factory=list)  # "<path>: <why>"
     malformed: int = 0  # lines that are not JSON objects, or records not shaped as OTLP/JSON
+    unauthentic: int = 0  # sealed lines that did not open (altered, moved, swapped, no key)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"unreadable_files": self.unreadable, "malformed_records": self.malformed}
+        return {
+            "unreadable_files": self.unreadable,
+            "malformed_records": self.malformed,
+            "unauthenticated_records": self.unauthentic,
+        }
 
 
 def read_records(
     path: Path, needle: bytes | None = None, problems: ReadProblems | None = None
 ) -> Iterator[dict[str, Any]]:
     """Yield each line of a store file as a dict, skipping partial or corrupt lines (counted in
-    ``problems``, with a file that cannot be read).
+    ``problems``, with a file that cannot be read). Sealed lines are opened first; one that
+    does not open (altered, moved, swapped, no key) is counted and never returned.
 
     With ``needle``, only lines containing those bytes are parsed (a cheap prefilter).
     """
@@ -221,9 +280,17 @@ def read_records(
         if problems is not None:
             problems.unreadable.append(f"{path}: {exc.strerror or exc}")
         return
+    offset = 0
     with handle:
         try:
             for line in handle:
+                start = offset
+                offset += len(line)
+                if line.startswith(sealed.PREFIX):
+                    opened = sealed.open_line(path, start, line, problems)
+                    if opened is None:
+                        continue
+                    line = opened  # noqa: PLW2901
                 if not line.strip() or (needle is not None and needle not in line):
                     continue
                 try:

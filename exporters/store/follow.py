@@ -30,8 +30,9 @@ from typing import Any
 
 import orjson
 
-from exporters.forking import after_fork_in_child
+from exporters.store import sealed
 from otel_distro.runtime.files import private_dirs
+from otel_distro.runtime.forking import after_fork_in_child
 
 _logger = logging.getLogger(f"otel_distro.{__name__}")
 
@@ -328,6 +329,12 @@ class StoreTail:
             start, position = position, position + len(line)
             if not line.strip():
                 continue
+            if line.startswith(sealed.PREFIX):  # an encrypted store: opened, or counted as corrupt
+                opened = sealed.open_line(path, start, line)
+                if opened is None:
+                    segment.corrupt += 1
+                    continue
+                line = opened  # noqa: PLW2901
             try:
                 spans = self.parse(orjson.loads(line))
             except Exception:  # noqa: BLE001 - a partial line left by a killed writer, say

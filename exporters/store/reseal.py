@@ -1,0 +1,81 @@
+"""Re-sealing a store file under the append lock (``otel-distro store rotate-key``), and plain copies.
+
+A file is rewritten whole: under its append lock, every line is opened (or taken as it is, if
+plain), sealed again with the current key for the offset it will have, written to a 0600
+temporary file beside it, synced, and renamed over it; writers waiting for the lock notice the
+new file and append to it. A line that does not open (altered, moved, swapped) or is partial
+is left out and counted.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import orjson
+
+from exporters.store import sealed
+from exporters.store.files import ReadProblems, _append_lock, _open_locked, read_records
+
+
+@dataclass
+class ResealReport:
+    lines: int = 0
+    skipped: int = 0  # lines that did not open, or partial ones
+
+
+def reseal_file(path: Path, seal: sealed.LineSeal) -> ResealReport:
+    """Rewrite ``path`` with every line sealed by ``seal``'s current key (see the module docstring)."""
+    report = ResealReport()
+    name = sealed.line_name(path)
+    with _append_lock:
+        fd = _open_locked(path)
+        try:
+            size = os.fstat(fd).st_size
+            data = os.pread(fd, size, 0) if size else b""
+            out: list[bytes] = []
+            offset = position = 0
+            for line in data.splitlines(keepends=True):
+                start, position = position, position + len(line)
+                if not line.endswith(b"\n"):  # partial: a writer killed mid-line
+                    report.skipped += 1
+                    continue
+                if not line.strip():
+                    continue
+                plain: bytes | None = line
+                if line.startswith(sealed.PREFIX):
+                    try:
+                        plain = seal.open(name, start, line)
+                    except sealed.SealError:
+                        plain = None
+                if plain is None:
+                    report.skipped += 1
+                    continue
+                new = seal.seal(name, offset, plain)
+                out.append(new)
+                offset += len(new)
+                report.lines += 1
+            temporary = path.with_name(f".{path.name}.{os.getpid()}.reseal")
+            tmp = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)
+            try:
+                with os.fdopen(tmp, "wb") as handle:
+                    handle.writelines(out)
+                    handle.flush()
+                    os.fsync(handle.fileno())
+                os.replace(temporary, path)
+            except BaseException:
+                with contextlib.suppress(OSError):
+                    temporary.unlink()
+                raise
+        finally:
+            os.close(fd)  # the lock goes with it
+    return report
+
+
+def plain_lines(path: Path, problems: ReadProblems | None = None) -> Iterator[bytes]:
+    """Each record of a store file as a plain OTLP/JSON line (sealed lines opened)."""
+    for record in read_records(path, problems=problems):
+        yield orjson.dumps(record) + b"\n"

@@ -1,0 +1,88 @@
+"""``otel-distro store rotate-key`` and ``store export``: a new key for the encrypted store, and
+plain OTLP JSON Lines copies of it for a collector."""
+
+from __future__ import annotations
+
+import datetime as dt
+import fcntl
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from exporters.store import sealed
+from exporters.store.files import SIGNALS, JsonlStore, ReadProblems, file_date
+from exporters.store.reseal import plain_lines, reseal_file
+from otel_distro.runtime.files import private_dirs
+from otel_distro.store_key import CHECK_SECONDS, StoreKey, new_key
+
+
+@dataclass
+class RotateReport:
+    old_key_ids: list[str]
+    new_key_id: str
+    files: int = 0
+    lines: int = 0
+    skipped: int = 0  # lines that did not open (left out of the rewritten files)
+
+
+def rotate_key(store: JsonlStore, key: StoreKey, wait_seconds: float = CHECK_SECONDS + 1.0) -> RotateReport:
+    """A new key; every store file re-sealed with it; then the old keys are gone.
+
+    The new key is kept first beside the old ones, and running writers (which look at the key
+    marker every few seconds) are given ``wait_seconds`` to take it up; then each file is
+    rewritten, and the key set is cut down to the new key. Raises ``KeyStoreError`` when the
+    key cannot be changed where it lives (``TELEMETRY_STORE_KEY``), ``ValueError`` when there is
+    no key yet or it is unreadable.
+    """
+    private_dirs(store.base_dir)
+    lock = os.open(store.base_dir / ".rotate-key.lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        old = key.load()
+        fresh = new_key()
+        report = RotateReport([sealed.key_id(k) for k in old], sealed.key_id(fresh))
+        key.save([fresh, *old])
+        if wait_seconds > 0:
+            time.sleep(wait_seconds)
+        seal = sealed.LineSeal([fresh, *old])
+        for signal in SIGNALS:
+            for path in store.files(signal):
+                done = reseal_file(path, seal)
+                report.files += 1
+                report.lines += done.lines
+                report.skipped += done.skipped
+        key.save([fresh])
+        sealed.use_keys(key.load)  # this process's readers too
+        return report
+    finally:
+        os.close(lock)
+
+
+@dataclass
+class ExportReport:
+    directory: Path
+    files: list[Path] = field(default_factory=list)
+    records: int = 0
+    problems: ReadProblems = field(default_factory=ReadProblems)
+
+
+def export_plain(store: JsonlStore, since: dt.timedelta | None, directory: Path) -> ExportReport:
+    """Plain OTLP JSON Lines copies of the store's files from ``since`` ago on, as
+    ``DIRECTORY/{traces,metrics,logs}/YYYY-MM-DD.jsonl`` (0700 / 0600): what a collector's
+    ``otlpjsonfile`` receiver reads. Lines that do not open are left out and counted."""
+    report = ExportReport(directory)
+    first_day = (dt.datetime.now(dt.UTC) - since).date() if since is not None else None
+    for signal in SIGNALS:
+        for path in store.files(signal, first_day, report.problems):
+            if file_date(path) is None:
+                continue
+            target = directory / signal / path.name
+            private_dirs(target.parent)
+            fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)
+            with os.fdopen(fd, "wb") as handle:
+                for line in plain_lines(path, report.problems):
+                    handle.write(line)
+                    report.records += 1
+            report.files.append(target)
+    return report
