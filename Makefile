@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 DEMO_STORE := $(CURDIR)/.demo/store
 
-.PHONY: demo test lint typecheck unit clean bench test-instrumentations test-sdk-matrix
+.PHONY: demo test lint typecheck unit clean bench test-instrumentations test-sdk-matrix test-backends
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -51,6 +51,7 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python tests/benchmarks/bench_presidio.py
 	$(BIN)/python tests/benchmarks/bench_worst_case.py
 	$(BIN)/python tests/benchmarks/bench_conversation_log.py
+	$(BIN)/python tests/benchmarks/bench_serve.py --spans 200000
 
 # Real GenAI instrumentations against local fake servers, one venv per family (they cannot
 # share one: opentelemetry-instrument loads every instrumentor it finds). Each venv holds the
@@ -100,6 +101,23 @@ test-sdk-matrix: $(foreach line,$(SDK_LINES),$(FAMILY_VENVS)/sdk-$(line)/.instal
 			|| failed="$$failed $$line"; \
 	done; \
 	if [ -n "$$failed" ]; then echo "== failed SDK lines:$$failed"; exit 1; fi
+
+# Real backends (tests/backends): Arize Phoenix from its own venv (.venvs/phoenix, rebuilt only when
+# tests/backends/requirements/phoenix.txt changes). Phoenix's OTLP/gRPC receiver binds every
+# interface and cannot be turned off, so the tests run in a network namespace with the loopback
+# interface only (unshare --net; --map-root-user when not root): nothing else can reach Phoenix.
+PHOENIX_VENV := $(FAMILY_VENVS)/phoenix
+
+$(PHOENIX_VENV)/.installed: tests/backends/requirements/phoenix.txt
+	rm -rf $(PHOENIX_VENV)
+	$(PYTHON) -m venv $(PHOENIX_VENV)
+	$(PHOENIX_VENV)/bin/python -m pip install -q --no-compile -r tests/backends/requirements/phoenix.txt
+	touch $@
+
+test-backends: $(VENV)/.installed-dev $(PHOENIX_VENV)/.installed
+	unshare --net $$([ "$$(id -u)" = 0 ] || echo --map-root-user) sh -c '\
+		ip link set lo up && TEST_BACKENDS=1 PHOENIX_BIN=$(CURDIR)/$(PHOENIX_VENV)/bin/phoenix \
+		$(BIN)/python -m pytest -q -p no:cacheprovider tests/backends'
 
 clean:
 	rm -rf $(VENV) $(FAMILY_VENVS) .demo .mypy_cache .ruff_cache .pytest_cache

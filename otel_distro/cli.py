@@ -13,13 +13,12 @@ import click
 
 from exporters.store.decode import decode_attributes
 from exporters.store.files import JsonlStore, ReadProblems
+from exporters.store.index_query import indexed_find_trace, indexed_span_stats
 from exporters.store.query import (
     ERROR_CODE,
-    find_trace,
     iter_spans,
     latest_trace_id,
     parse_duration,
-    span_stats,
     trace_tree,
 )
 from otel_distro import settings as settings_module
@@ -36,6 +35,12 @@ def _report_problems(problems: ReadProblems) -> bool:
         click.echo(f"could not read {where}: the answer leaves it out", err=True)
     if problems.malformed:
         click.echo(f"skipped {problems.malformed} malformed store record(s)", err=True)
+    if problems.unauthentic:
+        click.echo(
+            f"skipped {problems.unauthentic} sealed store line(s) that did not open "
+            "(altered, moved or swapped, or no key)",
+            err=True,
+        )
     return bool(problems.unreadable)
 
 
@@ -62,6 +67,25 @@ class _Context:
         self.resolution = settings_module.resolve()
         self.settings = self.resolution.settings
         self.base_dir = base_dir or self.settings.store_dir
+        from otel_distro.store_key import install_readers
+
+        install_readers(self.settings, self.base_dir)  # every reader opens sealed lines
+
+    @property
+    def sealed(self) -> bool:
+        """The store is (or was) encrypted: read the files, not the side index (which would keep
+        what the lines hold in plain text, and cannot open them)."""
+        from otel_distro.store_key import marker
+
+        return self.settings.store_encryption or marker(self.base_dir) is not None
+
+    def disk_guard(self) -> dict[str, Any]:
+        from exporters.store.guard import MB, DiskGuard
+
+        settings = self.settings
+        cap = settings.max_store_mb * MB if settings.max_store_mb is not None else None
+        guard = DiskGuard(settings.min_free_disk_mb * MB, cap)
+        return guard.inspect(self.store()).as_dict(guard.min_free_bytes, cap)
 
     def store(self) -> JsonlStore:
         return JsonlStore(self.base_dir, self.settings.retention_days, self.settings.retention)
@@ -118,20 +142,17 @@ def main(ctx: click.Context, base_dir: Path | None) -> None:
 @click.pass_obj
 def stats(obj: _Context, since: dt.timedelta, top: int, as_json: bool) -> None:
     """Span count, error rate, p50/p95 duration, top span names and GenAI token usage."""
-    result = span_stats(obj.store(), since, top=top)
+    if obj.sealed:
+        from exporters.store.query import span_stats
+
+        result = span_stats(obj.store(), since, top=top)
+    else:
+        result = indexed_span_stats(obj.store(), since, top=top)
     conversation_log = obj.conversation_log()
     dropped = _dropped(obj.base_dir, conversation_log)
     failed = _report_problems(result.problems)
     if as_json:
-        _echo_json(
-            {
-                "store": str(obj.base_dir),
-                **result.as_dict(),
-                "dropped": dropped,
-                "dropped_total": sum(dropped.values()),
-                "conversation_log": conversation_log,
-            }
-        )
+        _echo_json(stats_json(obj, result, conversation_log, dropped))
         if failed:
             sys.exit(1)
         return
@@ -160,9 +181,39 @@ def stats(obj: _Context, since: dt.timedelta, top: int, as_json: bool) -> None:
         )
     if conversation_log is not None:
         _echo_conversation_log(conversation_log)
+    _echo_disk_guard(obj.disk_guard())
     _echo_dropped(dropped)
     if failed:
         sys.exit(1)
+
+
+def stats_json(
+    obj: _Context,
+    result: Any,
+    conversation_log: dict[str, Any] | None,
+    dropped: dict[str, int] | None = None,
+) -> dict[str, Any]:
+    """What `stats --json` prints (and `serve` answers on /api/v1/stats)."""
+    dropped = _dropped(obj.base_dir, conversation_log) if dropped is None else dropped
+    return {
+        "store": str(obj.base_dir),
+        **result.as_dict(),
+        "dropped": dropped,
+        "dropped_total": sum(dropped.values()),
+        "conversation_log": conversation_log,
+        "disk_guard": obj.disk_guard(),
+        "encrypted": obj.sealed,
+    }
+
+
+def _echo_disk_guard(state: dict[str, Any]) -> None:
+    free = "unknown" if state["free_mb"] is None else f"{state['free_mb']:.0f} MB"
+    cap = "no cap" if state["max_store_mb"] is None else f"cap {state['max_store_mb']} MB"
+    writing = "writing" if state["writing"] else f"NOT WRITING ({state['paused_by']})"
+    click.echo(
+        f"disk guard:  {writing}; free {free} (min {state['min_free_mb']} MB); "
+        f"store {state['store_mb']:.1f} MB ({cap})"
+    )
 
 
 # The conversation log records its own drops in its state file; shown with the others.
@@ -242,7 +293,12 @@ def trace(obj: _Context, trace_id: str, as_json: bool) -> None:
     problems = ReadProblems()
     if trace_id == "last":
         trace_id = latest_trace_id(obj.store(), problems) or "last"
-    spans = find_trace(obj.store(), trace_id, problems)
+    if obj.sealed:
+        from exporters.store.query import find_trace
+
+        spans = find_trace(obj.store(), trace_id, problems)
+    else:
+        spans = indexed_find_trace(obj.store(), trace_id, problems)
     failed = _report_problems(problems)
     if not spans:
         click.echo(f"trace {trace_id} not found in {obj.base_dir}", err=True)
@@ -281,6 +337,9 @@ def purge(obj: _Context, older_than: dt.timedelta | None, everything: bool, as_j
             raise click.BadParameter("must be at least 1d: store files are daily", param_hint="--older-than")
         days = older_than.days
     removed = obj.store().purge(older_than_days=days, everything=everything)
+    from exporters.store.index import forget_files
+
+    forget_files(obj.base_dir, removed)  # the index drops them too (readers would notice anyway)
     if as_json:
         _echo_json({"removed": [str(path) for path in removed]})
         return
@@ -299,9 +358,82 @@ def _header(_ctx: click.Context, _param: click.Parameter, values: tuple[str, ...
     return headers
 
 
+def _signals(_ctx: click.Context, _param: click.Parameter, value: str | None) -> tuple[str, ...] | None:
+    if value is None:
+        return None
+    from exporters.upload import parse_signals
+
+    try:
+        return parse_signals(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from exc
+
+
+def _uploader(
+    obj: _Context,
+    to: str,
+    endpoint: str | None,
+    headers: dict[str, str],
+    signals: tuple[str, ...] | None,
+    first_day: str | None,
+) -> Any:
+    """The store uploader ``upload`` runs: plain OTLP, or spans enriched for Phoenix."""
+    from exporters.upload import StoreUploader, state_base
+
+    settings = obj.settings
+    if to == "phoenix":
+        from exporters.phoenix import auth_headers, base_url
+        from exporters.phoenix_mapping import enrich_traces_data
+
+        target = endpoint or settings.phoenix_collector_endpoint
+        if not target:
+            raise click.UsageError("no endpoint: pass --endpoint URL or set PHOENIX_COLLECTOR_ENDPOINT")
+        if signals not in (None, ("traces",)):
+            raise click.BadParameter("Phoenix takes traces only", param_hint="--signals")
+        project = settings.phoenix_project_name
+
+        def enrich(signal: str, data: dict[str, Any]) -> None:
+            if signal == "traces":
+                enrich_traces_data(data, project)
+
+        return StoreUploader(
+            obj.base_dir,
+            state_base(obj.base_dir),
+            base_url(target),
+            {**auth_headers(settings.phoenix_api_key), **headers},
+            since=first_day,
+            signals=("traces",),
+            destination="phoenix",
+            enrich=enrich,
+        )
+    target = endpoint or settings.upload_endpoint
+    if not target:
+        raise click.UsageError("no endpoint: pass --endpoint URL or set TELEMETRY_UPLOAD_ENDPOINT")
+    return StoreUploader(
+        obj.base_dir,
+        state_base(obj.base_dir),
+        target,
+        {**dict(settings.upload_headers), **headers},
+        since=first_day,
+        signals=signals or settings.upload_signals,
+    )
+
+
 @main.command()
 @click.option("--since", callback=_duration, help="Only store files of this age or younger, e.g. 7d.")
 @click.option("--endpoint", help="OTLP/HTTP base URL (default: TELEMETRY_UPLOAD_ENDPOINT).")
+@click.option(
+    "--signals",
+    callback=_signals,
+    help="Comma-separated subset of traces,metrics,logs (default: TELEMETRY_UPLOAD_SIGNALS, else all).",
+)
+@click.option(
+    "--to",
+    type=click.Choice(["otlp", "phoenix"]),
+    default="otlp",
+    show_default=True,
+    help="phoenix: traces only, GenAI spans as Phoenix reads them (endpoint: PHOENIX_COLLECTOR_ENDPOINT).",
+)
 @click.option("--header", "headers", multiple=True, callback=_header, help="KEY=VALUE, repeatable.")
 @click.option("--dry-run", is_flag=True, help="Count what would be sent; send nothing.")
 @click.option("--force", is_flag=True, help="Forget what was sent to this endpoint and send everything.")
@@ -311,27 +443,19 @@ def upload(
     obj: _Context,
     since: dt.timedelta | None,
     endpoint: str | None,
+    signals: tuple[str, ...] | None,
+    to: str,
     headers: dict[str, str],
     dry_run: bool,
     force: bool,
     as_json: bool,
 ) -> None:
-    """Send the store's traces, metrics and logs to an OTLP/HTTP endpoint; a rerun sends only what is new."""
-    from exporters.upload import StoreUploader, state_base
-
-    target = endpoint or obj.settings.upload_endpoint
-    if not target:
-        raise click.UsageError("no endpoint: pass --endpoint URL or set TELEMETRY_UPLOAD_ENDPOINT")
+    """Send the store's traces, metrics and logs to an OTLP/HTTP endpoint; a rerun sends only what
+    is new. A signal the endpoint does not take (404, 405 or 501 on its path) is skipped."""
     first_day = None
     if since is not None:
         first_day = (dt.datetime.now(dt.UTC) - since).date().isoformat()
-    uploader = StoreUploader(
-        obj.base_dir,
-        state_base(obj.base_dir),
-        target,
-        {**dict(obj.settings.upload_headers), **headers},
-        since=first_day,
-    )
+    uploader = _uploader(obj, to, endpoint, headers, signals, first_day)
     if force and not dry_run:
         uploader.reset()
     try:
@@ -364,6 +488,13 @@ def upload(
     else:
         verb = "would send" if dry_run else "sent"
         for name, counts in report.signals.items():
+            if counts.not_taken is not None:
+                why = f" ({counts.not_taken})" if counts.not_taken else ""
+                click.echo(
+                    f"{name}: skipped: the endpoint does not take {name}{why}; not asked again "
+                    "(--force asks again)"
+                )
+                continue
             line = f"{name}: {verb} {counts.records} in {counts.requests} request(s), {counts.bytes} bytes"
             if counts.rejected:
                 line += f"; {counts.rejected} refused by the endpoint (not sent again)"
@@ -443,11 +574,12 @@ def forget(obj: _Context, yes: bool, wait: float | None, as_json: bool) -> None:
         click.confirm(f"Stop recording and erase everything otel-distro keeps in {obj.base_dir}?", abort=True)
     marker = switch.disable(obj.base_dir)
     cache = obj.settings.cache_path
-    removed = switch.erase(obj.base_dir, cache)
+    key_file = obj.settings.store_key_file
+    removed = switch.erase(obj.base_dir, cache, key_file)
     # Running processes notice the marker within their reload interval, stop recording and erase
     # what they wrote since; erasing again after that catches what was in flight.
     time.sleep(obj.settings.reload_interval_secs + 1.0 if wait is None else wait)
-    removed += [path for path in switch.erase(obj.base_dir, cache) if path not in removed]
+    removed += [path for path in switch.erase(obj.base_dir, cache, key_file) if path not in removed]
     left = switch.leftovers(obj.base_dir)
     if as_json:
         _echo_json({"store": str(obj.base_dir), "marker": str(marker), "removed": removed, "left": left})
@@ -455,7 +587,10 @@ def forget(obj: _Context, yes: bool, wait: float | None, as_json: bool) -> None:
         click.echo(
             f"recording is off for {obj.base_dir} (marker {marker}); `otel-distro enable` turns it back on"
         )
-        click.echo(f"erased {len(removed)} item(s): store files, caches, upload state and the hashing key")
+        click.echo(
+            f"erased {len(removed)} item(s): store files, caches, upload state, the hashing key "
+            "and the store key"
+        )
         for path in left:
             click.echo(f"could not erase {path}", err=True)
     if left:
@@ -483,6 +618,31 @@ def enable(obj: _Context, as_json: bool) -> None:
         click.echo(f"recording stays off: enabled is false in {still_off}")
     else:
         click.echo("recording is on for new processes; running ones resume within their reload interval")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind (another one warns).")
+@click.option("--port", default=8765, show_default=True, type=click.IntRange(0, 65535), help="Port (0: any).")
+@click.option(
+    "--token", help="Token the pages and API require (default: TELEMETRY_SERVE_TOKEN, or generated)."
+)
+@click.option("--no-open", is_flag=True, help="Do not open a browser.")
+@click.pass_obj
+def serve(obj: _Context, host: str, port: int, token: str | None, no_open: bool) -> None:
+    """A local, read-only web viewer and JSON API (/api/v1, /metrics) over the store."""
+    try:
+        from otel_distro.serve import run
+    except ImportError as exc:
+        raise click.UsageError(
+            f"serve needs the 'serve' extra: pip install 'otel-distro[serve]' ({exc})"
+        ) from exc
+    explicit = token or obj.settings.serve_token
+    if host not in ("127.0.0.1", "localhost", "::1") and not explicit:
+        raise click.UsageError(
+            f"--host {host} exposes the store beyond this machine: "
+            "pass --token (or set TELEMETRY_SERVE_TOKEN)"
+        )
+    run(obj, host, port, explicit, open_browser=not no_open)
 
 
 @main.group()
@@ -532,3 +692,101 @@ def config_check(obj: _Context) -> None:
     click.echo(
         "configuration OK" + (f" ({obj.resolution.config_file})" if obj.resolution.config_file else "")
     )
+
+
+@main.command()
+@click.option("--since", default="1h", show_default=True, callback=_duration, help="Window, e.g. 1h, 24h.")
+@click.option("--trace", "trace_id", help="Only this trace's spans and log records.")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=Path("otel-distro-bundle.tar.gz"),
+    show_default=True,
+    help="The tar.gz to write (mode 0600).",
+)
+@click.option("--dry-run", is_flag=True, help="List what would go in; write nothing.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_obj
+def bundle(
+    obj: _Context, since: dt.timedelta, trace_id: str | None, output: Path, dry_run: bool, as_json: bool
+) -> None:
+    """A debug bundle for a bug report: the store's records of the window (opened, redacted
+    again), the settings with secrets masked, versions, drop and delivery counters, problems."""
+    from otel_distro import bundle as bundles
+
+    made = bundles.build(obj, since, trace_id, obj.disk_guard())
+    manifest = made.manifest()
+    if not dry_run:
+        made.write(output)
+    if as_json:
+        _echo_json({"output": None if dry_run else str(output), "dry_run": dry_run, "entries": manifest})
+        return
+    for entry in manifest:
+        click.echo(f"{entry['name']:40s} {entry['bytes']:>9} bytes  {entry['what']}")
+    click.echo("(dry run: nothing written)" if dry_run else f"wrote {output}")
+
+
+@main.group()
+def store() -> None:
+    """Manage the encrypted store: a new key, plain copies for a collector."""
+
+
+@store.command("rotate-key")
+@click.option(
+    "--wait",
+    type=float,
+    callback=_wait_seconds,
+    help="Seconds running writers get to take up the new key before files are re-sealed (default 6).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_obj
+def store_rotate_key(obj: _Context, wait: float | None, as_json: bool) -> None:
+    """Make a new store key, re-seal every store file with it (each replaced atomically) and
+    drop the old key."""
+    from otel_distro.store_admin import rotate_key
+    from otel_distro.store_key import KeyStoreError, StoreKey
+
+    key = StoreKey.of(obj.settings, obj.base_dir)
+    try:
+        report = rotate_key(obj.store(), key, **({} if wait is None else {"wait_seconds": wait}))
+    except (KeyStoreError, ValueError, OSError) as exc:
+        raise click.ClickException(f"cannot rotate the store key: {exc}") from exc
+    data = {**vars(report), "key_kept_in": key.where()}
+    if as_json:
+        _echo_json(data)
+    else:
+        old = ", ".join(report.old_key_ids) or "(none: the store was plain)"
+        click.echo(f"new key {report.new_key_id} in {key.where()}; old key(s) {old} dropped")
+        click.echo(f"re-sealed {report.lines} line(s) in {report.files} file(s)")
+    if report.skipped:
+        click.echo(f"left out {report.skipped} line(s) that did not open or were partial", err=True)
+        sys.exit(1)
+
+
+@store.command("export")
+@click.option("--since", callback=_duration, help="Only files of this age or younger, e.g. 7d.")
+@click.option(
+    "-o",
+    "--output",
+    "directory",
+    required=True,
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Directory for the plain copies (signal/YYYY-MM-DD.jsonl).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_obj
+def store_export(obj: _Context, since: dt.timedelta | None, directory: Path, as_json: bool) -> None:
+    """Write plain OTLP JSON Lines (sealed lines opened) for a collector's otlpjsonfile receiver."""
+    from otel_distro.store_admin import export_plain
+
+    report = export_plain(obj.store(), since, directory)
+    failed = _report_problems(report.problems)
+    if as_json:
+        files = [str(path) for path in report.files]
+        data = {"directory": str(directory), "files": files, "records": report.records}
+        _echo_json({**data, **report.problems.as_dict()})
+    else:
+        click.echo(f"wrote {report.records} record(s) in {len(report.files)} file(s) under {directory}")
+    if failed:
+        sys.exit(1)

@@ -23,7 +23,15 @@ _logger = logging.getLogger("otel_distro")
 STORE_EXPORTER_NAME = "jsonl"
 LANGFUSE_EXPORTER_NAME = "langfuse"  # OTEL_TRACES_EXPORTER=langfuse: our own, wired by the pipeline
 HELICONE_EXPORTER_NAME = "helicone"  # likewise
+PHOENIX_EXPORTER_NAME = "phoenix"  # likewise
 NONE = "none"
+_OWN_NAMES = (
+    NONE,
+    STORE_EXPORTER_NAME,
+    LANGFUSE_EXPORTER_NAME,
+    HELICONE_EXPORTER_NAME,
+    PHOENIX_EXPORTER_NAME,
+)
 _RATIO_SAMPLERS = {
     "traceidratio": samplers.TraceIdRatioBased,
     "parentbased_traceidratio": samplers.ParentBasedTraceIdRatio,
@@ -134,7 +142,7 @@ def exporter_classes(settings: Settings, signal: Signal, problems: Problems) -> 
     wanted = [
         name
         for name in dict.fromkeys(otlp if name == "otlp" else name for name in signal.names(settings))
-        if name not in (NONE, STORE_EXPORTER_NAME, LANGFUSE_EXPORTER_NAME, HELICONE_EXPORTER_NAME)
+        if name not in _OWN_NAMES
     ]
     if not wanted:
         return []

@@ -16,9 +16,9 @@ from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
-from exporters.forking import after_fork_in_child
 from exporters.store.files import JsonlStore
 from exporters.write_queue import WriteQueue
+from otel_distro.runtime.forking import after_fork_in_child
 from otel_distro.runtime.state_file import StateFile
 from processors.chain import ChainStats
 
@@ -32,6 +32,9 @@ REASONS = {
     "store_queue_full": "the store writer was behind (its queue was full)",
     "store_shut_down": "ended after the store was shut down",
     "store_write_failed": "could not be written or encoded (disk full, no permission, odd values)",
+    "store_disk_low": "not written while the store's disk was under TELEMETRY_MIN_FREE_DISK_MB free",
+    "store_max_size": "not written while today's files alone were over TELEMETRY_MAX_STORE_MB",
+    "store_no_key": "not written: the store is encrypted and no key could be had",
     "chain_queue_full": "the redaction worker was behind (its queue was full)",
     "chain_processor_failed": "a privacy processor failed on them (dropped, never sent unredacted)",
     "chain_delivery_failed": "an exporter's processor failed to take them",
@@ -48,6 +51,11 @@ REASONS = {
     "helicone_invalid": "had no valid trace or span id for Helicone",
     "helicone_failed": "Helicone did not accept them in time",
     "helicone_refused": "Helicone refused them (key or body)",
+    "phoenix_queue_full": "the Phoenix exporter's queue was full",
+    "phoenix_shut_down": "arrived after the Phoenix exporter stopped",
+    "phoenix_invalid": "had no valid trace or span id for Phoenix",
+    "phoenix_failed": "Phoenix did not accept them in time",
+    "phoenix_refused": "Phoenix refused them (key or body)",
     "upload_refused": "refused by the upload endpoint (not sent again)",
     "upload_too_large": "too large for the upload endpoint (not sent again)",
 }
@@ -69,7 +77,7 @@ def read_drops(store_dir: Path) -> dict[str, int]:
 def counts_of(source: object) -> dict[str, int]:
     """One component's drop counters, by reason (cumulative since it was made)."""
     if isinstance(source, JsonlStore):
-        return {_STORE_TOTAL: source.stats.records_dropped}
+        return {_STORE_TOTAL: source.stats.records_dropped, **source.stats.refused}
     if isinstance(source, ChainStats):
         return source.as_dict()
     if isinstance(source, WriteQueue):

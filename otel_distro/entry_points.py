@@ -8,14 +8,18 @@ from __future__ import annotations
 
 from exporters.helicone import HeliconeSpanExporter
 from exporters.langfuse import LangfuseSpanExporter
+from exporters.phoenix import PhoenixSpanExporter
 from exporters.store.export import JsonlLogExporter, JsonlMetricExporter, JsonlSpanExporter
 from exporters.store.files import JsonlStore
 from otel_distro.settings import load_settings
 
 
 def _store() -> JsonlStore:
+    from otel_distro.pipeline import store_options
+
     settings = load_settings()
-    return JsonlStore(settings.store_dir, settings.retention_days, settings.retention)
+    options = store_options(settings)
+    return JsonlStore(settings.store_dir, settings.retention_days, settings.retention, **options)
 
 
 class StoreSpanExporter(JsonlSpanExporter):
@@ -73,4 +77,21 @@ class HeliconeExporter(HeliconeSpanExporter):
             timeout=settings.helicone_timeout_secs,
             headers=dict(settings.helicone_request_headers),
             properties=dict(settings.helicone_properties),
+        )
+
+
+class PhoenixExporter(PhoenixSpanExporter):
+    """The Phoenix exporter configured from settings (endpoint, project, key, spans, timeout).
+
+    Under our distro the pipeline wires Phoenix itself; this serves other configurators.
+    """
+
+    def __init__(self) -> None:
+        settings = load_settings()
+        super().__init__(
+            settings.phoenix_collector_endpoint or "http://localhost:6006",
+            project=settings.phoenix_project_name,
+            api_key=settings.phoenix_api_key,
+            spans=settings.phoenix_spans,
+            timeout=settings.phoenix_timeout_secs,
         )

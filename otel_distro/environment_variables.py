@@ -36,6 +36,22 @@ TELEMETRY_LOGS_RETENTION_DAYS = "TELEMETRY_LOGS_RETENTION_DAYS"
 TELEMETRY_STORE_ENABLED = "TELEMETRY_STORE_ENABLED"
 """Write the local JSON Lines store. Default ``true``."""
 
+TELEMETRY_STORE_ENCRYPTION = "TELEMETRY_STORE_ENCRYPTION"
+"""Seal every store line with AES-256-GCM. Default ``false``."""
+
+TELEMETRY_STORE_KEY_FILE = "TELEMETRY_STORE_KEY_FILE"
+"""File holding the store key (0600, outside the store). Default: the OS keychain where one
+exists, else a file in the user config dir."""
+
+TELEMETRY_STORE_KEY = "TELEMETRY_STORE_KEY"
+"""The store key itself: base64 of 32 bytes (overrides the keychain and the key file)."""
+
+TELEMETRY_MIN_FREE_DISK_MB = "TELEMETRY_MIN_FREE_DISK_MB"
+"""The store stops writing while its file system has less free space than this. Default ``1024``."""
+
+TELEMETRY_MAX_STORE_MB = "TELEMETRY_MAX_STORE_MB"
+"""Cap on the store's size; the oldest days are purged first. Default: unset (no cap)."""
+
 TELEMETRY_PII_REDACTION = "TELEMETRY_PII_REDACTION"
 """Redact PII before any exporter. Default ``true``."""
 

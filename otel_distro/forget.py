@@ -22,7 +22,7 @@ SOURCE = "otel-distro forget"
 # What the distro keeps at a store root: the signals, the conversation-log cache, the upload
 # records, the store's query index and the per-install hashing key.
 _STORE_DIRS = ("traces", "metrics", "logs", "cache", "upload", "index")
-_STORE_FILES = ("hash.key", "drops.json", "drops.json.lock")
+_STORE_FILES = ("hash.key", "drops.json", "drops.json.lock", "store-key.id", ".rotate-key.lock")
 # What the conversation-log exporter keeps in a cache directory of the user's choosing.
 _CACHE_PREFIXES = ("open.", "ready.", "sending.", "tmp.")
 _CACHE_FILES = ("state.json", "store_position.json")
@@ -70,10 +70,13 @@ def enable(store_dir: Path) -> bool:
     return True
 
 
-def erase(store_dir: Path, cache_path: Path | None = None) -> list[Path]:
+def erase(store_dir: Path, cache_path: Path | None = None, key_file: Path | None = None) -> list[Path]:
     """Delete what the distro keeps under the store root (and in a separate conversation-log
-    cache); files there that are not the distro's, and the marker, are left alone."""
-    removed: list[Path] = []
+    cache), and the encrypted store's key (keychain entry, key file: ``key_file`` or the
+    default one); files there that are not the distro's, and the marker, are left alone."""
+    from otel_distro.store_key import StoreKey
+
+    removed: list[Path] = [Path(item) for item in StoreKey(store_dir, key_file).erase()]
     for name in _STORE_DIRS:
         directory = store_dir / name
         if directory.is_dir() and not directory.is_symlink():

@@ -1,7 +1,7 @@
 """One content policy for every GenAI instrumentation family: prompts and answers are recorded
 only where something of ours reads them.
 
-The conversation log, Langfuse and Helicone read message content from spans; with none on, nothing
+The conversation log, Langfuse, Helicone and Phoenix read message content from spans; with none on, nothing
 of ours does, and content stays off. Each family has its own switch and its own default:
 
 - the official OTel GenAI instrumentations (``opentelemetry-instrumentation-genai-*``): off by
@@ -31,7 +31,8 @@ LATEST_EXPERIMENTAL = "gen_ai_latest_experimental"
 def wants_content(settings: Settings) -> bool:
     """Whether an exporter of ours reads message content from spans."""
     langfuse = bool(settings.langfuse_public_key and settings.langfuse_secret_key)
-    return settings.active and (bool(settings.endpoint) or langfuse or bool(settings.helicone_api_key))
+    readers = (settings.endpoint, langfuse, settings.helicone_api_key, settings.phoenix_collector_endpoint)
+    return settings.active and any(readers)
 
 
 def capture_variables(settings: Settings) -> dict[str, str]:

@@ -22,7 +22,7 @@ from opentelemetry.sdk.trace.export import BatchSpanProcessor
 from exporters.store.export import JsonlMetricExporter
 from exporters.store.files import JsonlStore
 from exporters.write_queue import WriteQueue
-from otel_distro import lifecycle
+from otel_distro import _sdk, lifecycle
 from otel_distro.components import (
     LOGS,
     METRICS,
@@ -278,6 +278,20 @@ def build_pipeline(
     return pipeline
 
 
+def store_options(settings: Settings) -> dict[str, Any]:
+    """The store's sealer (encryption on) and disk guard, and this process's readers given its keys."""
+    from exporters.store.guard import MB, DiskGuard
+    from otel_distro.store_key import StoreKey, StoreSealer, install_readers
+
+    install_readers(settings)
+    guard = DiskGuard(
+        settings.min_free_disk_mb * MB,
+        settings.max_store_mb * MB if settings.max_store_mb is not None else None,
+    )
+    sealer = StoreSealer(StoreKey.of(settings)) if settings.store_encryption else None
+    return {"sealer": sealer, "guard": guard}
+
+
 def _assemble(
     settings: Settings,
     chain: tuple[RecordProcessor, ...],
@@ -288,7 +302,8 @@ def _assemble(
     resource = build_resource(settings)
     # The store object always exists (it writes nothing until a part uses it), so the store can
     # be switched on while running; retention runs at start only where it is on.
-    store = JsonlStore(settings.store_dir, settings.retention_days, settings.retention)
+    options = store_options(settings)  # encryption, disk guard
+    store = JsonlStore(settings.store_dir, settings.retention_days, settings.retention, **options)
     if any(signal.wants_store(settings) for signal in (TRACES, METRICS, LOGS)):
         store.purge()
 
@@ -363,12 +378,12 @@ def _install_globals(pipeline: Pipeline) -> None:
 
     taken = [
         name
-        for name, current, proxy in (
-            ("tracer", trace.get_tracer_provider(), trace.ProxyTracerProvider),
-            ("meter", metrics.get_meter_provider(), metrics._internal._ProxyMeterProvider),
-            ("logger", _logs.get_logger_provider(), _logs._internal.ProxyLoggerProvider),
+        for name, current, is_proxy in (
+            ("tracer", trace.get_tracer_provider(), lambda p: isinstance(p, trace.ProxyTracerProvider)),
+            ("meter", metrics.get_meter_provider(), _sdk.is_proxy_meter_provider),
+            ("logger", _logs.get_logger_provider(), _sdk.is_proxy_logger_provider),
         )
-        if not isinstance(current, proxy)
+        if not is_proxy(current)
     ]
     if "meter" in taken:
         _logger.warning(

@@ -79,6 +79,19 @@ FREE_TEXT_KEYS = (
 )
 
 
+UPLOAD_SIGNALS = ("traces", "metrics", "logs")
+
+
+def _upload_signals(raw: object) -> tuple[str, ...]:
+    names = [name.lower() for name in NAMES.parse(raw)]
+    if not names or any(name not in UPLOAD_SIGNALS for name in names):
+        raise ValueError
+    return tuple(signal for signal in UPLOAD_SIGNALS if signal in names)
+
+
+SIGNAL_NAMES = Parser("a comma-separated subset of traces, metrics, logs", _upload_signals)
+
+
 class SettingsError(ValueError):
     """Raised by strict resolution when an option or the config file is invalid."""
 
@@ -94,8 +107,8 @@ def _option(
 ) -> Any:
     """One option, declared once. ``applies``: what a running pipeline rebuilds when it changes
     (a part of the switchboard: ``privacy``, ``sampler``, ``retention``, ``store``,
-    ``conversation_log``, ``langfuse``, ``upload``, or ``gate`` for recording itself); ``None``:
-    the change waits for the next start."""
+    ``conversation_log``, ``langfuse``, ``helicone``, ``phoenix``, ``upload``, or ``gate`` for
+    recording itself); ``None``: the change waits for the next start."""
     return field(
         default=default,
         metadata={
@@ -172,6 +185,42 @@ class Settings:
         (ev.TELEMETRY_STORE_ENABLED,),
         applies="gate",
     )
+    store_encryption: bool = _option(
+        False,
+        BOOL,
+        "store.encryption",
+        "Seal each store line with AES-256-GCM (key: keychain, key file or TELEMETRY_STORE_KEY).",
+        (ev.TELEMETRY_STORE_ENCRYPTION,),
+    )
+    store_key_file: Path | None = _option(
+        None,
+        PATH,
+        "store.key_file",
+        "File holding the store key, outside the store (unset: OS keychain, else the user config dir).",
+        (ev.TELEMETRY_STORE_KEY_FILE,),
+    )
+    store_key: str | None = _option(
+        None,
+        TEXT,
+        "store.key",
+        "The store key itself, base64 of 32 bytes (overrides keychain and key file).",
+        (ev.TELEMETRY_STORE_KEY,),
+        secret=True,
+    )
+    min_free_disk_mb: int = _option(
+        1024,
+        int_between(0, 1 << 40),
+        "store.min_free_disk_mb",
+        "The store stops writing while free space on its file system is under this (0: never).",
+        (ev.TELEMETRY_MIN_FREE_DISK_MB,),
+    )
+    max_store_mb: int | None = _option(
+        None,
+        int_between(1, 1 << 40),
+        "store.max_store_mb",
+        "Cap on the store's size in MB; oldest days purged first (unset: no cap).",
+        (ev.TELEMETRY_MAX_STORE_MB,),
+    )
     pii_redaction: bool = _option(
         True,
         BOOL,
@@ -188,6 +237,14 @@ class Settings:
         (ev.TELEMETRY_HASH_KEY,),
         secret=True,
         applies="privacy",
+    )
+    serve_token: str | None = _option(
+        None,
+        TEXT,
+        "serve.token",
+        "Token `otel-distro serve` requires on its pages and API (unset: one is generated and printed).",
+        (ev.TELEMETRY_SERVE_TOKEN,),
+        secret=True,
     )
     redaction_style: str = _option(
         "label",
@@ -399,6 +456,14 @@ class Settings:
         (ev.TELEMETRY_UPLOAD_INTERVAL_SECS,),
         applies="upload",
     )
+    upload_signals: tuple[str, ...] = _option(
+        UPLOAD_SIGNALS,
+        SIGNAL_NAMES,
+        "upload.signals",
+        "Signals uploaded (an endpoint that does not take one, 404/405/501, is not sent it).",
+        (ev.TELEMETRY_UPLOAD_SIGNALS,),
+        applies="upload",
+    )
     langfuse_public_key: str | None = _option(
         None,
         TEXT,
@@ -520,6 +585,47 @@ class Settings:
         "Custom properties on every call sent to Helicone.",
         (ev.TELEMETRY_HELICONE_PROPERTIES,),
         applies="helicone",
+    )
+    phoenix_collector_endpoint: str | None = _option(
+        None,
+        URL,
+        "phoenix.collector_endpoint",
+        "Phoenix base URL (spans go to /v1/traces); the Phoenix exporter is on when it is set.",
+        (ev.PHOENIX_COLLECTOR_ENDPOINT,),
+        applies="phoenix",
+    )
+    phoenix_project_name: str | None = _option(
+        None,
+        TEXT,
+        "phoenix.project_name",
+        "Phoenix project (unset: the service name).",
+        (ev.PHOENIX_PROJECT_NAME,),
+        applies="phoenix",
+    )
+    phoenix_api_key: str | None = _option(
+        None,
+        TEXT,
+        "phoenix.api_key",
+        "Phoenix API key, sent as a bearer token (Phoenix Cloud, or a Phoenix with auth on).",
+        (ev.PHOENIX_API_KEY,),
+        secret=True,
+        applies="phoenix",
+    )
+    phoenix_spans: str = _option(
+        "all",
+        Parser("genai or all", choice("genai", "all")),
+        "phoenix.spans",
+        "Spans sent to Phoenix: every span (the trees whole), or GenAI spans only.",
+        (ev.TELEMETRY_PHOENIX_SPANS,),
+        applies="phoenix",
+    )
+    phoenix_timeout_secs: float = _option(
+        10.0,
+        TIMEOUT,
+        "phoenix.timeout_secs",
+        "Timeout of one request to Phoenix.",
+        (ev.TELEMETRY_PHOENIX_TIMEOUT_SECS,),
+        applies="phoenix",
     )
     log_bridge: bool = _option(
         False,

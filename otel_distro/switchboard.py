@@ -1,6 +1,6 @@
 """What a running pipeline can change without a restart, and the code that changes it.
 
-Each of our exporters (the store, the conversation log, Langfuse, the continuous upload) is a
+Each of our exporters (the store, the conversation log, Langfuse, Helicone, Phoenix, the upload) is a
 *part* built from a few settings. :meth:`Switchboard.apply` compares the settings with those
 each part was built from: a part no longer wanted is detached from the chain and stopped, a
 part whose settings changed is rebuilt, a new one is built and attached. The same call turns
@@ -33,6 +33,7 @@ from otel_distro.components import (
     LANGFUSE_EXPORTER_NAME,
     LOGS,
     METRICS,
+    PHOENIX_EXPORTER_NAME,
     TRACES,
     build_sampler,
 )
@@ -56,6 +57,7 @@ _CONVERSATION_LOG_FIELDS = applied_by("conversation_log")
 _LANGFUSE_FIELDS = applied_by("langfuse")
 _UPLOAD_FIELDS = applied_by("upload")
 _HELICONE_FIELDS = applied_by("helicone")
+_PHOENIX_FIELDS = applied_by("phoenix")
 _PLUGIN_FIELDS = applied_by("plugins")
 
 
@@ -219,6 +221,7 @@ def _upload_part(board: Switchboard, settings: Settings, problems: Problems) -> 
         state_base(board.store.base_dir),
         settings.upload_endpoint,
         dict(settings.upload_headers),
+        signals=settings.upload_signals,
     )
     return Part(upload=BackgroundUploader(uploader, interval=settings.upload_interval_secs))
 
@@ -245,6 +248,29 @@ def _helicone_part(board: Switchboard, settings: Settings, problems: Problems) -
     return Part(span=HeliconeSpanProcessor(exporter))
 
 
+def _phoenix_wanted(settings: Settings) -> bool:
+    return bool(settings.phoenix_collector_endpoint) or PHOENIX_EXPORTER_NAME in TRACES.names(settings)
+
+
+def _phoenix_part(board: Switchboard, settings: Settings, problems: Problems) -> Part | None:
+    """The Phoenix exporter, when its endpoint is set (``OTEL_TRACES_EXPORTER=phoenix`` asks for it too)."""
+    if not settings.phoenix_collector_endpoint:
+        problems.report(
+            "OTEL_TRACES_EXPORTER names 'phoenix', which needs PHOENIX_COLLECTOR_ENDPOINT; not started"
+        )
+        return None
+    from exporters.phoenix import PhoenixSpanExporter, PhoenixSpanProcessor
+
+    exporter = PhoenixSpanExporter(
+        settings.phoenix_collector_endpoint,
+        project=settings.phoenix_project_name,
+        api_key=settings.phoenix_api_key,
+        spans=settings.phoenix_spans,
+        timeout=settings.phoenix_timeout_secs,
+    )
+    return Part(span=PhoenixSpanProcessor(exporter))
+
+
 def _plugins_part(board: Switchboard, settings: Settings, problems: Problems) -> Part | None:
     """The exporters of the plugins named in TELEMETRY_EXPORTERS, each on a queue of its own."""
     from otel_distro.plugins import plugin_exporters
@@ -261,6 +287,7 @@ _SPECS: dict[str, _Spec] = {
     ),
     "langfuse": _Spec(_langfuse_wanted, _fields(*_LANGFUSE_FIELDS), _langfuse_part),
     "helicone": _Spec(_helicone_wanted, _fields(*_HELICONE_FIELDS), _helicone_part),
+    "phoenix": _Spec(_phoenix_wanted, _fields(*_PHOENIX_FIELDS), _phoenix_part),
     "plugins": _Spec(lambda s: bool(s.plugin_exporters), _fields(*_PLUGIN_FIELDS), _plugins_part),
     "upload": _Spec(
         lambda s: s.upload_enabled,
