@@ -28,24 +28,23 @@ from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.trace import StatusCode
 
 from exporters.store.decode import decode_attributes
-from instrumentations.genai_view import GenAiView, Usage, genai_view
+from instrumentations.genai_view import (
+    CHOICE_EVENT,
+    DETAILS_EVENT,
+    INPUT_MESSAGES,
+    MESSAGE_EVENTS,
+    OPERATION,
+    OUTPUT_MESSAGES,
+    GenAiView,
+    Usage,
+    genai_view,
+)
 from otel_distro import _sdk
 
 SpanLike = Any  # a ReadableSpan or a snapshot dict
 
 CONVERSATION_LOG = "conversation_log"
 EXECUTION_TRACE = "execution_trace"
-MESSAGE_EVENTS = {
-    "gen_ai.system.message": "system",
-    "gen_ai.user.message": "user",
-    "gen_ai.assistant.message": "assistant",
-    "gen_ai.tool.message": "tool",
-}
-CHOICE_EVENT = "gen_ai.choice"
-DETAILS_EVENT = "gen_ai.client.inference.operation.details"
-INPUT_MESSAGES = "gen_ai.input.messages"
-OUTPUT_MESSAGES = "gen_ai.output.messages"
-OPERATION = "gen_ai.operation.name"
 SELECTIONS = ("genai", "all", "none")
 _LOG_ID_NAMESPACE = uuid.UUID("6f0c1d2e-7b1a-4c55-9a3e-0d15c0a1f7e2")
 

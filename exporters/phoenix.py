@@ -20,14 +20,13 @@ import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from opentelemetry.context import Context
 from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
-from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
+from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
 from exporters.http_delivery import HttpDelivery, Outcome, Result, post_split
 from exporters.phoenix_mapping import ProjectResources, phoenix_span
-from exporters.write_queue import WriteQueue
+from exporters.queued import QueuedSpanProcessor
 from instrumentations.genai_view import (
     CHOICE_EVENT,
     DETAILS_EVENT,
@@ -178,9 +177,12 @@ class PhoenixSpanExporter(SpanExporter):
         self.delivery.close()
 
 
-class PhoenixSpanProcessor(SpanProcessor):
-    """Queues the spans the Phoenix exporter may send for a thread of its own (bounded: what does
-    not fit is dropped and counted); the app pays a look at the span and an append."""
+class PhoenixSpanProcessor(QueuedSpanProcessor):
+    """Queues the spans the Phoenix exporter may send for a thread of its own (bounded: what
+    does not fit is dropped and counted); the app pays a look at the span and an append."""
+
+    label = "phoenix"
+    title = "Phoenix"
 
     def __init__(
         self,
@@ -190,56 +192,9 @@ class PhoenixSpanProcessor(SpanProcessor):
         schedule_delay_millis: int = 1_000,
         max_export_batch_size: int = MAX_SPANS_PER_REQUEST,
     ) -> None:
-        self.exporter = exporter
-        self._queue: WriteQueue[ReadableSpan] = WriteQueue(
-            self._export,
-            lambda _span: 1,
-            max_items=max_queue_size,
-            max_bytes=max_queue_size,
-            batch_size=max_export_batch_size,
-            delay_seconds=schedule_delay_millis / 1000,
-            name="otel-distro-phoenix",
+        super().__init__(
+            exporter,
+            max_queue_size=max_queue_size,
+            schedule_delay_millis=schedule_delay_millis,
+            max_export_batch_size=max_export_batch_size,
         )
-        self._warned_full = False
-
-    def _export(self, spans: list[ReadableSpan]) -> None:
-        self.exporter.export(spans)
-
-    def on_start(self, span: Span, parent_context: Context | None = None) -> None:
-        return None
-
-    def on_end(self, span: ReadableSpan) -> None:
-        try:
-            if not self.exporter.wants(span) or self._queue.put(span, 1):
-                return
-        except Exception as exc:  # noqa: BLE001 - nothing of ours reaches the app
-            _logger.debug("otel-distro: Phoenix processor: %r", exc)
-            return
-        if not self._warned_full and not self._queue.closed:
-            self._warned_full = True
-            _logger.warning(
-                "otel-distro: the Phoenix sender is %d spans behind; spans are dropped until it "
-                "catches up (counted)",
-                self._queue.max_items,
-            )
-
-    def drop_counts(self) -> dict[str, int]:
-        """Spans dropped so far, by reason (for the drop ledger)."""
-        stats = self.exporter.stats
-        return {
-            "phoenix_queue_full": self._queue.refused_full,
-            "phoenix_shut_down": self._queue.refused_closed,
-            "phoenix_invalid": stats.dropped_invalid,
-            "phoenix_failed": stats.dropped_failed,
-            "phoenix_refused": stats.dropped_refused,
-        }
-
-    def force_flush(self, timeout_millis: int = 30_000) -> bool:
-        return self._queue.flush(timeout_millis / 1000)
-
-    def shutdown(self) -> None:
-        self.exporter.delivery.begin_exit()  # a Phoenix that does not answer gets one short try
-        try:
-            self._queue.close()
-        finally:
-            self.exporter.shutdown()
