@@ -84,8 +84,19 @@ def _card_prefix(number: str) -> bool:
 _MAESTRO_GROUPED = re.compile(r"(?:50|5[6-9]|6\d)\d\d([ -])\d{4}\1\d{4}")
 
 
+_CARD_GROUPS = re.compile(r"[ \u00a0-]+")
+
+
 def is_card_number(match: re.Match[str]) -> bool:
-    number = _digits(match.group(0))
+    candidate = match.group(0)
+    groups = _CARD_GROUPS.split(candidate)
+    if len(groups) > 1:
+        lengths = {len(group) for group in groups}
+        if 5 in lengths and 6 not in lengths:
+            # a card prints a group of five digits only after one of six (Amex: 4-6-5): this is a
+            # list of numbers ("18103 93901 68669", "44128 8301 61102")
+            return False
+    number = _digits(candidate)
     if len(number) == 12 and _MAESTRO_GROUPED.fullmatch(match.group(0)):  # printed 4-4-4: Maestro
         return luhn_valid(number)
     return 12 <= len(number) <= 19 and _card_prefix(number) and luhn_valid(number)
@@ -209,14 +220,67 @@ def is_ipv4_address(match: re.Match[str]) -> bool:
         return False
     if _after_product(text, start):
         return False  # a product version: "Chrome/124.0.0.0" (an address in a URL follows "//")
-    if text.endswith(_VERSION_LEADS, 0, start):  # "tensorrt==8.6.1.6", "version 1.0.0.0"
+    if text.endswith(_VERSION_LEADS, 0, start):  # "tensorrt==8.6.1.6", "version 1.0.0.0", "foo>=1.2.3.4"
         return False
+    if start and text[start - 1] == ":" and _image_tag(text, start - 1, end):
+        return False  # an image's tag: "nginx:1.25.3.1-alpine"
     if match.group(0).startswith(("127.", "0.0.0.0")):  # noqa: S104 - loopback, unspecified: nobody's
         return False
     return not (start and text[start - 1] in "vV.")
 
 
-_VERSION_LEADS = ("==", "ersion ", "ersion=", 'ersion("', "ersion: ")
+_VERSION_LEADS = (
+    "==",
+    ">=",
+    "<=",
+    "~=",
+    "!=",
+    "~>",
+    "~> ",
+    "ersion ",
+    "ersion=",
+    'ersion("',
+    "ersion: ",
+    "ersion:",
+    "elease ",
+    "elease=",
+    "elease: ",
+)
+# Names before "name:1.2.3.4" that make it an address and a port's host, not an image's tag
+_ADDRESS_WORDS = frozenset(
+    (
+        "addr",
+        "address",
+        "client",
+        "dns",
+        "dst",
+        "gateway",
+        "host",
+        "ip",
+        "peer",
+        "proxy",
+        "remote",
+        "server",
+        "src",
+    )
+)
+
+
+def _image_tag(text: str, colon: int, end: int) -> bool:
+    """The address-shaped value after ``colon`` is an image's tag: the name before it is an image's
+    (with a registry path, or after "image", "FROM", "docker"), or a suffix follows ("-alpine")."""
+    first = colon
+    while first > 0 and (text[first - 1].isalnum() or text[first - 1] in "._/-"):
+        first -= 1
+    name = text[first:colon]
+    if not name or not name[0].isalpha() or name.casefold() in _ADDRESS_WORDS:
+        return False
+    if first and text[first - 1] == ":":  # "::ffff:203.0.113.45": an IPv6 address's tail
+        return False
+    if "/" in name or (text[end : end + 1] == "-" and text[end + 1 : end + 2].isalpha()):
+        return True
+    before = text[max(0, first - 24) : first]
+    return "image" in before.casefold() or "docker" in before.casefold() or "FROM " in before
 
 
 def is_ipv6_address(match: re.Match[str]) -> bool:
@@ -306,6 +370,8 @@ def _not_a_phone(candidate: str, text: str, start: int, end: int) -> bool:
         return True
     if _THOUSANDS.fullmatch(candidate) or _DECIMALS.fullmatch(candidate):
         return True
+    if " " in candidate and start >= 2 and text[start - 1] == " " and text[start - 2].isdigit():
+        return True  # spaced digits right after other digits: the tail of a list of numbers
     # small numbers in a row ("4 8 15 16 23 42"), unless all pairs (French: "01 42 68 53 00")
     pieces = candidate.split()
     return len(pieces) >= 4 and all(len(p) <= 2 for p in pieces) and not all(len(p) == 2 for p in pieces)

@@ -30,15 +30,37 @@ from processors.pii.secret_checks import (
     SECRET_KEY_WORDS,
     SECRET_OPERATORS,
     SECRET_VALUE,
-    SLUG,
     is_bearer_token,
     is_header_secret,
     is_jwt,
     is_option_secret,
     is_secret_value,
+    is_sk_key,
+    is_sql_secret,
 )
 
 __all__ = ["ENTITIES", "Recognizer", "recognizers"]
+
+# What a password word may be glued to ("PGPASSWORD", "newpassword", "confirmpassword")
+_PASSWORD_PREFIXES = (
+    "pg",
+    "db",
+    "new",
+    "old",
+    "confirm",
+    "current",
+    "repeat",
+    "verify",
+    "retype",
+    "admin",
+    "root",
+    "user",
+    "master",
+    "mysql",
+    "redis",
+    "smtp",
+    "my",
+)
 
 
 # Speed on long texts: ``re`` skips ahead only to where a pattern's first character can match,
@@ -59,8 +81,8 @@ def recognizers() -> tuple[Recognizer, ...]:
         r"(?:key|s(?:ecret|ig(?:nature)?|ession(?:[_-]?id)?|e[ñn]a|enha|enord)|token"
         r"|p(?:ass(?:w(?:or)?d|phrase|e)?|wd?)|auth|cred(?:s|entials?)|login|wort|has[łl]o|woord|пароль"
         r"|ワード|码|碼)"
-        r"(?:[_-][\w-]{0,60}+)?[\\\"']*\s*(?:[:=\uff1a]|>[^<\n]{1,256}</|[?.+!|]\|?=|[,(]\s*@?\\*[\"']|@?[\"']"
-        r"|[a-z&'\[\]<>* ]{2,40}=)"
+        r"(?:[_-][\w-]{0,60}+)?[\\\"'\]]*\s*(?:[:=\uff1a]|>[^<\n]{1,256}</|>[ \t]*<value>|[?.+!|]\|?="
+        r"|[,(]\s*@?\\*[\"']|@?[\"']|[a-z&'\[\]<>* ]{2,40}=|\[\d{1,4}\]\s*=|value[ \t]*:)"
     )
     return (
         Recognizer(
@@ -91,14 +113,17 @@ def recognizers() -> tuple[Recognizer, ...]:
         ),
         Recognizer(
             "JWT",
-            # signed or not (an empty signature, or none), or wrapped in base64 once more ("ZXlK…")
+            # signed or not (an empty signature, or none), its JSON spaced ('{ "alg"': "eyAi…"), or
+            # wrapped in base64 once more ("ZXlK…"); or encrypted (JWE: five parts, the key's may be empty)
             re.compile(
-                r"(?:e" + _B1 + r"yJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}(?:\.[A-Za-z0-9_-]*)?"
+                r"(?:e" + _B1 + r"y(?:J|Ai)[A-Za-z0-9_-]{5,}\."
+                r"(?:[A-Za-z0-9_-]*\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}"
+                r"|ey(?:J|Ai)[A-Za-z0-9_-]{5,}(?:\.[A-Za-z0-9_-]*)?)"
                 r"|Z" + _BK1 + r"XlK[A-Za-z0-9+/]{40,}={0,2})"
             ),
             validate=is_jwt,
-            hints=("eyJ", "ZXlK"),
-            screen="eyJ|ZXlK",
+            hints=("eyJ", "eyAi", "ZXlK"),
+            screen="eyJ|eyAi|ZXlK",
         ),
         Recognizer(
             "BEARER_TOKEN",
@@ -111,7 +136,7 @@ def recognizers() -> tuple[Recognizer, ...]:
         Recognizer(
             "API_KEY",
             re.compile(r"s" + _BK1 + r"k-(?:proj-|svcacct-|admin-|ant-)?[A-Za-z0-9_-]{20,}"),
-            validate=lambda m: not SLUG.fullmatch(m.group(0)),
+            validate=is_sk_key,
             hints=("sk-",),
             screen="sk-",
         ),
@@ -122,6 +147,13 @@ def recognizers() -> tuple[Recognizer, ...]:
             group=1,
             hints=("hooks.slack.com/",),
             screen=r"hooks\.slack\.com/",
+        ),
+        Recognizer(  # a Discord webhook's token (after its id)
+            "API_KEY",
+            re.compile(r"/api/webhooks/\d{15,22}/([A-Za-z0-9_-]{40,100})"),
+            group=1,
+            hints=("/api/webhooks/",),
+            screen=r"/api/webhooks/",
         ),
         Recognizer(
             "SECRET",
@@ -144,16 +176,41 @@ def recognizers() -> tuple[Recognizer, ...]:
             "SECRET",
             # command-line options: "--password S3cret", "--api-key K", "curl -u admin:pw"
             re.compile(
-                r"(?<![\w-])(?:--(?:password|passwd|pass|api[_-]key|apikey|token|auth-token|access-token|secret"
-                r"|client-secret)[ \t]+|(?<=curl )(?:[^\n|;&]*?[ \t])??(?:-u|--user)[ \t]+[^\s:]+:)"
+                # "--password X", "--db-password X"
+                r"(?<![\w-])(?:--(?:[a-z0-9]+-){0,3}(?:password|passwd|pass|api[_-]key|apikey|token|auth-token"
+                r"|access-token|secret|client-secret)[ \t]+"
+                r"|(?<=curl )(?:[^\n|;&]{0,400}?[ \t])??(?:-u|--user)[ \t]+[^\s:]+:"
+                # the MySQL clients' "-pSECRET" (glued: "-p" alone asks for it), "sshpass -p SECRET"
+                r"|(?:(?<=mysql )|(?<=mysqldump )|(?<=mysqladmin )|(?<=mariadb ))"
+                r"(?:[^\n|;&]{0,200}?[ \t])??-p(?=\S)"
+                r"|(?<=sshpass )(?:[^\n|;&]{0,200}?[ \t])??-p[ \t]*"
+                # "htpasswd -b[c] FILE USER PASSWORD", "htpasswd -nb USER PASSWORD"
+                r"|(?<=htpasswd )(?=(?:-[A-Za-z]+[ \t]+){0,3}-[A-Za-z]*b)(?:-[A-Za-z]+[ \t]+){1,4}"
+                r"(?:(?<=n[ \t])|(?<=n[A-Za-z][ \t])|(?<=n[A-Za-z]{2}[ \t])|[^\s-]\S*[ \t]+)[^\s-]\S*[ \t]+)"
                 # a quote around the value stays ("curl -u 'admin:pw'")
                 r"[\"']?([^\s\"'-](?:\S*[^\s\"'])?)"
             ),
             validate=is_option_secret,
             group=1,
-            hints=("--", "-u "),
-            hint_pattern=re.compile(r"--(?:pass|api|token|auth-|access-|secret|client-)|curl "),
-            screen="--(?:pass|api|token|auth-|access-|secret|client-)|curl ",
+            hints=("--", "-u ", "-p", "htpasswd "),
+            hint_pattern=re.compile(
+                r"--(?:[a-z0-9]+-){0,3}(?:pass|api|token|auth-|access-|secret|client-)|curl |mysql|mariadb"
+                r"|sshpass |htpasswd "
+            ),
+            screen="--(?:[a-z0-9]+-){0,3}(?:pass|api|token|auth-|access-|secret|client-)|curl |mysql|mariadb"
+            "|sshpass |htpasswd ",
+        ),
+        Recognizer(
+            "SECRET",
+            # SQL: CREATE USER … IDENTIFIED BY '…', IDENTIFIED WITH mysql_native_password BY '…'
+            re.compile(
+                r"[Ii](?<![A-Za-z0-9_][Ii])(?i:dentified[ \t]+(?:with[ \t]+[a-z0-9_]+[ \t]+)?by[ \t]+"
+                r"(?:password[ \t]+)?)[\"']?"
+                r"((?<=')[^'\n]+|(?<=\")[^\"\n]+|(?<![\"'])[^\s;'\"]*[^\s;'\".,:!?)])"
+            ),
+            validate=is_sql_secret,
+            group=1,
+            screen="(?i)identified[ \t]",
         ),
         Recognizer(
             "SECRET",
@@ -166,7 +223,11 @@ def recognizers() -> tuple[Recognizer, ...]:
                 # the first letters of SECRET_KEY_WORDS first: re skips ahead to them (4x faster)
                 r"(?i)(?=[spematdkchwl\u043f\u30d1\u5bc6])(?:(?<![a-z0-9])|"
                 + _after_escape()
-                + r"|(?-i:(?<=[a-z0-9])(?=[A-Z]))|(?-i:(?<=[A-Z])(?=[A-Z][a-z])))"
+                + r"|(?-i:(?<=[a-z0-9])(?=[A-Z]))|(?-i:(?<=[A-Z])(?=[A-Z][a-z]))"
+                # a password word glued to what names whose it is: PGPASSWORD, dbpassword, newpassword
+                + r"|(?=pass)(?:"
+                + "|".join(f"(?<={prefix})" for prefix in _PASSWORD_PREFIXES)
+                + "))"
                 + SECRET_KEY_WORDS
                 + SECRET_OPERATORS
                 + SECRET_VALUE
@@ -288,7 +349,10 @@ def recognizers() -> tuple[Recognizer, ...]:
         Recognizer(
             "PHONE_NUMBER",
             re.compile(
-                r"(?=[\d+(])(?:(?<![A-Za-z0-9_+.\u00c0-\u024f-])|" + _after_escape() + r")(?<!\d:)"
+                # an international number may be glued to an identifier by "-" or "_" ("conv-+14155550151")
+                r"(?=[\d+(])(?:(?<![A-Za-z0-9_+.\u00c0-\u024f-])|(?<=[A-Za-z0-9][_-])(?=\+)|"
+                + _after_escape()
+                + r")(?<!\d:)"
                 # at least 8 digits, apart by what the pattern allows between them (is_phone_number needs 8):
                 # a number's worth of digits in a long text no longer costs a validator call
                 r"(?=[+(]?(?:[ .()\u00a0\u202f\u2013-]{0,3}\d|\s?(?:x|ext\.?)\s?\d){8})"

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 
 from processors.pii.recognizer import BK1, E, Recognizer, after_escape
-from processors.pii.secret_checks import is_token
+from processors.pii.secret_checks import is_dot_token, is_token
 
 
 def _by_first_letter(formats: tuple[str, ...]) -> str:
@@ -87,17 +87,21 @@ _DASH = (
     r"pplx-[A-Za-z0-9]{48}" + E,  # Perplexity
     r"sq0(?:atp|csp)-[A-Za-z0-9_-]{22,43}" + E,  # Square
     r"tskey-[a-z]+-[A-Za-z0-9]{6,}-[A-Za-z0-9]{16,}" + E,  # Tailscale
-    r"xox[abposr]-[A-Za-z0-9-]{10,}",  # Slack
+    r"xox[abposre]-[A-Za-z0-9-]{10,}",  # Slack (xoxe-: a refresh token)
     r"xapp-[A-Za-z0-9-]{10,}",
     r"xai-[A-Za-z0-9]{60,}" + E,  # xAI
     r"xkeysib-[0-9a-f]{64}-[A-Za-z0-9]{16}" + E,  # Brevo
 )
 
-# Prefix ends with ".": Doppler, Dynatrace, Mapbox, Vault, SendGrid, Airtable, Harness, Discord.
+# Prefix ends with ".": Doppler, Dynatrace, Mapbox, Vault, Google OAuth, SendGrid, Airtable, Harness,
+# Discord.
 _DOT = (
-    r"dp\.(?:pt|st|sa|ct|scim|audit)\.[A-Za-z0-9]{40,44}" + E,  # Doppler
+    # Doppler; a service token may name its config ("dp.st.prd.…")
+    r"dp\.(?:pt|st|sa|ct|scim|audit)\.(?:[a-z0-9_-]{1,40}\.)?[A-Za-z0-9]{40,44}" + E,
     r"dt0c01\.[A-Z0-9]{24}\.[A-Z0-9]{64}" + E,  # Dynatrace
     r"hv[sbr]\.[A-Za-z0-9_-]{24,}",  # HashiCorp Vault
+    r"s\.[A-Za-z0-9]{24}" + E,  # Vault before 1.10 (checked for randomness: is_dot_token)
+    r"ya29\.(?:c\.)?[A-Za-z0-9_-]{20,}",  # Google OAuth access token (a service account's: "ya29.c.")
     r"pk\.eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{20,}",  # Mapbox (public, secret, temporary)
     r"sk\.eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{20,}",
     r"tk\.eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{20,}",
@@ -128,6 +132,7 @@ _BARE = (
     r"SK[0-9a-fA-F]{32}" + E,  # Twilio API key
     r"EZAK[0-9A-Za-z]{54}" + E,  # EasyPost
     r"GR1348941[A-Za-z0-9_-]{20}" + E,  # GitLab runner registration
+    r"1//0[A-Za-z0-9_-]{30,}",  # Google OAuth refresh token
 )
 
 # Found by a literal inside: Terraform Cloud (".atlasv1."), Azure AD client secrets ("Q~"),
@@ -157,17 +162,17 @@ def provider_recognizers() -> tuple[Recognizer, ...]:
             # after a "-": 13 letters and digits (more than a UUID's last group), or the prefix of
             # a format whose body may have "-" or "_" early or is short
             hint_pattern=re.compile(
-                r"-(?:[A-Za-z0-9]{13}|(?<=[A-Za-z]-)(?:(?<=xox[abposr]-)|(?<=xapp-)|(?<=gl[a-z]{2}-)"
+                r"-(?:[A-Za-z0-9]{13}|(?<=[A-Za-z]-)(?:(?<=xox[abposre]-)|(?<=xapp-)|(?<=gl[a-z]{2}-)"
                 r"|(?<=gl[a-z]{3}-)|(?<=gl[a-z]{4}-)|(?<=glagent-)|(?<=CFPAT-)|(?<=GOCSPX-)|(?<=HRKU-)"
                 r"|(?<=sq0[a-z]{3}-)|(?<=fio-u-)|(?<=bedrock-api-key-)))"
             ),
-            screen=r"-[A-Za-z0-9]{13}|xox[abposr]-|xapp-|gl[a-z]{2,4}-|glagent-|CFPAT-|GOCSPX-|HRKU-"
+            screen=r"-[A-Za-z0-9]{13}|xox[abposre]-|xapp-|gl[a-z]{2,4}-|glagent-|CFPAT-|GOCSPX-|HRKU-"
             r"|sq0[a-z]{3}-|fio-u-|bedrock-api-key-",
         ),
         Recognizer(
             "API_KEY",
             re.compile(_by_first_letter(_DOT)),
-            validate=is_token,
+            validate=is_dot_token,
             hint_pattern=re.compile(r"\.[A-Za-z0-9_-]{20}"),
             screen=r"\.[A-Za-z0-9_-]{20}",
         ),
@@ -188,8 +193,8 @@ def provider_recognizers() -> tuple[Recognizer, ...]:
                 "(?:" + "|".join(_INFIX) + ")"
             ),
             validate=is_token,
-            hints=("dapi", "LTAI", "SK", "EZAK", "GR1348941", ".atlasv1.", "Q~", "-us"),
-            screen=r"dapi|LTAI|SK|EZAK|GR1348941|\.atlasv1\.|Q~|-us",
+            hints=("dapi", "LTAI", "SK", "EZAK", "GR1348941", "1//0", ".atlasv1.", "Q~", "-us"),
+            screen=r"dapi|LTAI|SK|EZAK|GR1348941|1//0|\.atlasv1\.|Q~|-us",
         ),
         Recognizer(  # Telegram bot: the bot's id, ":", 35 characters (a phone number to look at)
             "API_KEY",

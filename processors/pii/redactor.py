@@ -44,8 +44,9 @@ RESCREEN_LENGTH = (
 MAX_PIECES = 8  # of a rejected candidate, tried in runs (at most 27 runs); more: not retried
 # Every recognizer needs one of these characters in the text, except the bearer token, the
 # provider keys that may be all letters (AWS, Bedrock, Alibaba, Google) and secrets in XML
-# elements or calls; those are screened by their words and marks (_SCREEN_WORDS).
-_SCREEN = re.compile(r"[\d@:=._-]")
+# elements or calls; those are screened by their words and marks (_SCREEN_WORDS). A quote
+# (PASSWORD 'x', IDENTIFIED BY 'x') and a full-width colon (U+FF1A) let a text through too.
+_SCREEN = re.compile(r"[\d@:=._'\"\uff1a-]")
 _SCREEN_WORDS = (
     "earer",
     "EARER",

@@ -159,12 +159,78 @@ def _first_argument(text: str, start: int) -> bool:
     return start > 0 and text[start - 1] == "("
 
 
+def _named_by(text: str, start: int, names: frozenset[str]) -> int:
+    """Where the attribute or key in ``names`` starts whose value is the key word that starts at
+    ``start`` (``<entry key="db.password">``, ``- name: DB_PASSWORD``, ``{"name": "DB_PASSWORD"``);
+    -1 if it is not such a value."""
+    while start > 0 and (text[start - 1].isalnum() or text[start - 1] in "_.:-"):
+        start -= 1
+    while start > 0 and text[start - 1] in "\"'\\ \t":
+        start -= 1
+    if start == 0 or text[start - 1] not in ":=":
+        return -1
+    start -= 1
+    while start > 0 and text[start - 1] in "\"'\\ \t":
+        start -= 1
+    end = start
+    while start > 0 and (text[start - 1].isalnum() or text[start - 1] in "_-"):
+        start -= 1
+    return start if text[start:end].casefold() in names else -1
+
+
+_ATTRIBUTE_NAMES = frozenset(("key", "name", "property"))
+# Elements of configuration that name a setting in an attribute: not a page's (a button, a label)
+_SETTING_ELEMENTS = frozenset(
+    (
+        "add",
+        "attribute",
+        "config",
+        "credential",
+        "entry",
+        "env",
+        "item",
+        "param",
+        "parameter",
+        "prop",
+        "property",
+        "secret",
+        "setting",
+        "var",
+        "variable",
+    )
+)
+_ENTRY_NAMES = frozenset(("name", "key"))
+
+
+def _in_setting_element(text: str, start: int) -> bool:
+    """The key word is the name of a setting element: ``<entry key="db.password">``."""
+    attribute = _named_by(text, start, _ATTRIBUTE_NAMES)
+    if attribute < 0:
+        return False
+    opened = text.rfind("<", max(0, attribute - 200), attribute)
+    if opened < 0 or ">" in text[opened:attribute]:
+        return False
+    end = opened + 1
+    while end < attribute and (text[end].isalnum() or text[end] in "_:.-"):
+        end += 1
+    return text[opened + 1 : end].rpartition(":")[2].casefold() in _SETTING_ELEMENTS
+
+
 def _operator_fits(match: re.Match[str], operator: str, value: str) -> bool:
-    """An element's text, a first argument and a spaced quoted value need their context."""
+    """An element's text, a first argument, a spaced quoted value and the value of a named entry
+    need their context."""
     text = match.string
     bare = operator.strip(" \t")
-    if bare == ">":
-        return _element_opened(text, match.start(1)) and text.startswith("</", match.end(4))
+    if bare[:1] == ":" and bare[1:].lstrip(" \t")[:1] in ("|", ">"):  # a YAML block scalar
+        return True
+    if (bare.endswith(">") and not bare.endswith("=>")) or bare.endswith("<value>"):
+        if not text.startswith("</", match.end(4)):
+            return False
+        if bare[0] in "\"'\\":  # <entry key="db.password">…</entry>
+            return _in_setting_element(text, match.start(1))
+        return _element_opened(text, match.start(1))  # <password type="text">…</password>
+    if "value" in bare and bare.endswith(":"):  # - name: DB_PASSWORD\n  value: …
+        return _named_by(text, match.start(1), _ENTRY_NAMES) >= 0
     if bare.endswith(","):
         return _first_argument(text, match.start(1))
     if not bare:  # password "…": a quoted value after a space
@@ -173,8 +239,84 @@ def _operator_fits(match: re.Match[str], operator: str, value: str) -> bool:
 
 
 # Words after which a value is a password or a user's credentials, though not always one
-# ("credentials: include", "login: true"), as after a password word with a suffix.
-_CREDENTIAL_WORDS = frozenset(("creds", "credential", "credentials", "login"))
+# ("credentials: include", "login: true", "pass: true"), as after a password word with a suffix.
+_CREDENTIAL_WORDS = frozenset(("creds", "credential", "credentials", "login", "pass"))
+# Key words strong enough that a value a person chose is a secret too ("JWT_SECRET=supersecretvalue",
+# "client_secret: my-client-secret-value", "api_key=ThisIsMyApiKeyValue"); after the others
+# ("token", "auth", "signature") a value must look random.
+_STRONG_WORDS = re.compile(
+    r"(?i)secret|client[_-]?secret|api[_-]?key|apikey"
+    r"|(?:secret|private|encryption|signing|master|client)[_-]?key"
+)
+# What describes a secret or a setting rather than being one: "password: required", "secret: hidden"
+_DESCRIPTIVE = frozenset(
+    (
+        "absent",
+        "any",
+        "auto",
+        "blank",
+        "default",
+        "empty",
+        "forbidden",
+        "hidden",
+        "invalid",
+        "mandatory",
+        "matching",
+        "missing",
+        "none",
+        "optional",
+        "pending",
+        "present",
+        "secret",
+        "sensitive",
+        "unknown",
+        "unset",
+        "wrong",
+    )
+)
+_DESCRIPTIVE_WORD = re.compile(r"[A-Z]?[a-z]{3,12}ed")  # "required", "enabled", "Disabled", "masked"
+# An algorithm's or a scheme's name, not a value: "HMAC-SHA256", "RSA-SHA256", "AES-256-GCM", "OAuth2Bearer"
+_SCHEME_NAME = re.compile(
+    r"(?:[A-Z]{2,}\d{0,4}|\d{2,4})(?:[-_/](?:[A-Z]{2,}\d{0,4}|\d{2,4}))+"
+    r"|(?i:(?:aes|rsa|sha|hmac|gcm|cbc|ctr|ecdsa|ecdh|eddsa|ed25519|x25519|md5|pbkdf2|bcrypt|argon2(?:id|i|d)?"
+    r"|scrypt|chacha20|poly1305|oaep|pss|pkcs|des|hs|rs|es|ps|oauth|bearer|basic|digest|ntlm|jwt)[-_/]?\d{0,4}){1,4}"
+)
+# A placeholder a person writes where the secret goes: "your-api-key-here", "<secret>", "xxxx"
+_HUMAN_PLACEHOLDER = re.compile(
+    r"(?i)(?:your|enter|insert|put|add|replace|change)[-_ ].*|.*[-_ ](?:here|goes|example|placeholder|sample)"
+    r"|(?:example|sample|dummy|placeholder|test|fake|redacted|masked|changeme|x+|\.+)"
+)
+_YAML_KEY = re.compile(r"[\w.-]+:(?:\s|$)")  # a YAML key on a block's first line: no value here
+
+
+def _names_a_reference(text: str, start: int) -> bool:
+    """A key word joined to a word before it ("existingSecret", "external_secret"): the value
+    names a stored secret, it is not one."""
+    if start > 0 and text[start - 1].isalpha():
+        return True
+    end = start
+    while start > 0 and (text[start - 1].isalnum() or text[start - 1] in "_-"):
+        start -= 1
+    return text[start:end].casefold().rstrip("_-").endswith(("existing", "external", "ref", "sealed"))
+
+
+def _descriptive(value: str) -> bool:
+    """A word that says what a value is or must be ("required", "enabled", "optional"), not a value."""
+    return value.casefold() in _DESCRIPTIVE or _DESCRIPTIVE_WORD.fullmatch(value) is not None
+
+
+def _human_secret(value: str) -> bool:
+    """A value a person chose after a strong key word: any single word long enough that does not
+    name, describe or stand for one ("supersecretvalue", "correct-horse-battery-staple")."""
+    return (
+        len(value) >= 8
+        and not any(ch.isspace() for ch in value)
+        and not _ENV_NAME.fullmatch(value)
+        and not _PLAIN_VALUE.fullmatch(value)
+        and not _HUMAN_PLACEHOLDER.fullmatch(value)
+        and not _SCHEME_NAME.fullmatch(value)
+        and not _descriptive(value)
+    )
 
 
 def _password_like(value: str) -> bool:
@@ -191,14 +333,16 @@ def _password_like(value: str) -> bool:
 def is_secret_value(match: re.Match[str]) -> bool:
     """After a password-like word, any value is a secret; after key/token words, a random-looking one."""
     word, core, operator, value = match.group(1, 2, 3, 4)
-    if _stands_for_secret(value) or value.endswith(":"):  # a YAML key on the next line: no value here
-        return False
+    if _stands_for_secret(value) or value.endswith(":") or _YAML_KEY.match(value):
+        return False  # a YAML key on the next line: no value here
     bare = value.rstrip(")]};,")
     if not any(ch.isalnum() for ch in bare) or bare in ("[", "{", "(", "[]", "{}", "()"):
         return False  # punctuation or an empty literal: code, not a value
     if _is_code(bare) or bare.casefold().endswith(core.casefold().replace("-", "_")):
         return False  # code, or a variable named after the key ("password=password")
     if not _operator_fits(match, operator, value):
+        return False
+    if _descriptive(value):  # "password: required", "secret: hidden"
         return False
     suffix = word[len(core) :]
     if suffix:  # "password_super_secure", "apikey_myservice", "token_url"
@@ -221,13 +365,22 @@ def is_secret_value(match: re.Match[str]) -> bool:
             and rest[1:].isalnum()
         )
         return len(value) >= 4 and not rule
-    # a key or token is random: one word, not a name ("authToken", "oauth2-proxy", "eos_token")
+    if (
+        _STRONG_WORDS.fullmatch(core)
+        and not operator.endswith("(")  # secret("my-secret-name") names the secret it fetches
+        and not _names_a_reference(match.string, match.start(1))
+        and _human_secret(value)
+    ):
+        return True
+    # a key or token is random: one word, not a name ("authToken", "oauth2-proxy", "eos_token"),
+    # nor an algorithm's or a scheme's ("HMAC-SHA256", "OAuth2Bearer")
     return (
         len(value) >= 8
         and " " not in value
         and shannon_entropy(value) >= 3.0
         and not _NAME.fullmatch(value)
         and not _ENV_NAME.fullmatch(value)
+        and not _SCHEME_NAME.fullmatch(value)
     )
 
 
@@ -236,6 +389,19 @@ def is_secret_value(match: re.Match[str]) -> bool:
 SLUG = re.compile(
     r"sk-(?:(?:proj|svcacct|admin|ant)-|(?!(?:proj|svcacct|admin|ant)-))(?:[a-z0-9]+-)*[a-z]{3,}-[a-z0-9]+(?:-[a-z0-9]+)*"
 )
+
+
+def is_sk_key(match: re.Match[str]) -> bool:
+    """An "sk-" key, not a name in kebab case; a key written in chunks of one length
+    ("sk-proj-abcd-efgh-ijkl-mnop-qrst") is no name."""
+    key = match.group(0)
+    if SLUG.fullmatch(key) is None:
+        return True
+    body = key[3:]
+    for prefix in ("proj-", "svcacct-", "admin-", "ant-"):
+        body = body.removeprefix(prefix)
+    chunks = body.split("-")
+    return len(chunks) >= 4 and len({len(chunk) for chunk in chunks}) == 1 and len(chunks[0]) >= 3
 
 
 def _token_like(token: str) -> bool:
@@ -268,6 +434,14 @@ def is_option_secret(match: re.Match[str]) -> bool:
     )
 
 
+def is_sql_secret(match: re.Match[str]) -> bool:
+    """IDENTIFIED BY's password: quoted, or one that does not read as a word ("identified by email.")."""
+    value = match.group(1)
+    if match.string[match.start(1) - 1] not in "'\"" and not _password_like(value.rstrip(".,:!?)")):
+        return False
+    return not (_stands_for_secret(value) or value in ("%s", "?") or _METAVAR.fullmatch(value))
+
+
 # What a documented example or a template puts where a token's body goes: "ghp_xxxx…",
 # "AKIAXXXXXXXXXXXXXXXX", "xoxb-your-token-here", "sk_live_0000…".
 _TOKEN_PLACEHOLDER = re.compile(r"(.)\1{7}|[-_.](?:your|my)[-_]|[-_.](?:here|example|placeholder)$")
@@ -278,6 +452,21 @@ def is_token(match: re.Match[str]) -> bool:
     return _TOKEN_PLACEHOLDER.search(match.group(0)) is None
 
 
+def is_dot_token(match: re.Match[str]) -> bool:
+    """A provider's token; Vault's legacy "s." tokens (24 characters, no other mark) only if random:
+    upper and lower case and digits, and varied."""
+    token = match.group(0)
+    if token.startswith("s."):
+        body = token[2:]
+        return (
+            any(ch.isupper() for ch in body)
+            and any(ch.islower() for ch in body)
+            and any(ch.isdigit() for ch in body)
+            and shannon_entropy(body) >= 3.8
+        )
+    return is_token(match)
+
+
 def is_bearer_token(match: re.Match[str]) -> bool:
     """A token, not a word: "missing Bearer credentials" names none."""
     return _token_like(match.group(1))
@@ -285,7 +474,8 @@ def is_bearer_token(match: re.Match[str]) -> bool:
 
 # The words that announce a secret (not a secret themselves).
 _PASSWORD_WORD = (  # any value after these is a secret
-    r"passw(?:or)?d|passphrase|pwd|pw|db[_-]?pass|passwort|kennwort|contrase(?:ñ|n)a|senha|mot de passe"  # noqa: S105
+    r"passw(?:or)?d|passphrase|passcode|pass|pwd|pw|db[_-]?pass(?:w(?:or)?d)?|passwort|kennwort"  # noqa: S105
+    r"|contrase(?:ñ|n)a|senha|mot de passe"
     r"|пароль|has(?:ł|l)o|wachtwoord|lösenord|パスワード|密码|密碼"
 )
 # Group 1: the key word with its suffix; group 2: the key word. Used with (?i); a "KEY" of its own
@@ -302,12 +492,39 @@ _TYPE = (
     r"(?:&?(?:'static[ \t]+)?str|string|bytes|\[\]byte|secretstr|secret|optional\[str\]"
     r"|option<string>|charsequence|nsstring[ \t]*\*|(?:const[ \t]+)?char[ \t]*\*)"
 )
+# A Python annotation before "= '…'": "Final[str]", "str | None", "Annotated[str, Field()]"
+_ANNOTATION = r"[a-z_][\w.]{0,40}(?:\[[^=\n\"']{0,80}\])?"
 _QUOTE_NEXT = r"(?=[ \t]*(?:[bru]{1,2}|@)?\\*[\"'])"
+# Attributes of an element: ` type="text"`, ` name='x'`
+_ATTRIBUTES = r"(?:[ \t]+[a-z_:][\w:.-]{0,40}[ \t]*=[ \t]*(?:\"[^\"<>\n]{0,100}\"|'[^'<>\n]{0,100}'))"
+# A call that only wraps a literal: String::from("…"), str("…"), SecretStr("…"), Buffer.from("…")
+_WRAPPER = (
+    r"(?:new[ \t]+)?(?:string(?:::from|::new|\.valueof)?|str|bytes|bytearray|secretstr|secretbytes"
+    r"|secretstring|sensitive|some|buffer\.from|cstring::new|std::string)"
+)
 # Group 3, what joins the key word and its value.
 SECRET_OPERATORS = (
     r"((?:[ \t]*:[ \t]*|[ \t]+)" + _TYPE + r"[ \t]*(?::=|=(?!=))"  # a typed declaration
+    r"|[ \t]*:[ \t]*"  # an annotated one: password: Final[str] = "…", password: str | None = "…"
+    + _ANNOTATION
+    + r"(?:[ \t]*\|[ \t]*"
+    + _ANNOTATION
+    + r"){0,3}[ \t]*=(?!=)"
+    + _QUOTE_NEXT
+    + r"|[ \t]*\[[0-9]{0,4}\][ \t]*=(?!=)"  # a C array: char password[] = "…"
+    + _QUOTE_NEXT
+    # a subscript: env["DB_PASSWORD"] = …, user[password]=…
+    + r"|\\*[\"']?[ \t]*\][ \t]*(?:\|\|=|\?\?=|=(?!=))"
+    r"|[ \t]*:[ \t]*[|>][1-9]?[+-]?[1-9]?(?=\r?\n[ \t]+\S)"  # a YAML block scalar: password: |
     r"|\\*[\"']?\s*(?:=>|::?=|\|\|?=|[?.+]=|[!=]==?" + _QUOTE_NEXT + r"|[:=\uff1a](?!=))"  # assignment
     r"|>(?=[^<\n]{1,256}</)"  # an XML element: <password>…</password>
+    r"|" + _ATTRIBUTES + r"+[ \t]*>(?=[^<\n]{1,256}</)"  # with attributes: <password type="text">…
+    # the key word in an element's key or name: <entry key="db.password">…, <property
+    # name="password"><value>…
+    r"|\\*[\"']" + _ATTRIBUTES + r"*[ \t]*/?>[ \t]*(?:<value>)?(?=[^<\n]{1,256}</)"
+    # a Kubernetes env entry: "- name: DB_PASSWORD\n  value: …", {"name": "DB_PASSWORD", "value": …}
+    r"|\\*[\"']?[ \t]*\r?\n[ \t]*value[ \t]*:"
+    r"|\\*[\"'][ \t]*,[ \t]*\\*[\"']value\\*[\"'][ \t]*:"
     r"|\\*[\"'][ \t]*,[ \t]*"
     + _QUOTE_NEXT  # a first argument: setProperty("X_TOKEN", "…")
     + r"|\\*[\"'][ \t]+value[ \t]*="  # <add key="ApiKey" value="…"/>
@@ -315,12 +532,22 @@ SECRET_OPERATORS = (
     + _QUOTE_NEXT  # a call: secret("…")
     + r"|[ \t]+(?=@?[\"']))"  # password "…";
     # a value on the next line only if indented (YAML): an empty "KEY=" takes nothing of the next
-    r"[ \t]*(?:\r?\n[ \t]+)?(?:(?:[bru]{1,2}|@)?\\*[\"'])?"
+    r"[ \t]*(?:\r?\n[ \t]+)?(?:"
+    + _WRAPPER
+    + r"[ \t]*\("
+    + _QUOTE_NEXT
+    + r"[ \t]*)?(?:(?:[bru]{1,2}|@)?\\*[\"'])?"
 )
+# After a YAML block scalar's indicator, its first line (indented by 2 to 8 spaces)
+_BLOCK_LINE = "|".join(rf"(?<=[|>+\-1-9]\n{' ' * n})" for n in (2, 4, 6, 8))
 # Group 4, the value: an element's text; quoted, to the closing quote (escapes inside a plain one);
-# else to a separator (a backslash that starts no escape is part of it: "pa\ss").
+# a block scalar's line; in a connection string (the key glued to "="), to the ";" that ends it,
+# spaces and all ("Password=S3cr3t Pw!;"); else to a separator (a backslash that starts no escape
+# is part of it: "pa\ss").
 SECRET_VALUE = (
-    r"((?<=>)[^<\n]{1,256}(?=</)|(?<=[^\\]\")(?:[^\"\\\n]|\\.)+|(?<=\\\")[^\"\\\n]+|(?<=')[^'\\\n]+"  # noqa: S105
+    r"((?<=>)[^<\n]{1,256}(?=</)|(?<=[^\\]\")(?:[^\"\\\n]|\\.)+|(?<=\\\")[^\"\\\n]+|(?<=')[^'\\\n]+"
+    r"|(?:" + _BLOCK_LINE + r")\S(?:[^\n\r]{0,254}\S)?"
+    r"|(?<=[a-z0-9_]=)[^\s\"';=&<>][^;=\n\"'<>&]{0,126}(?=;)"
     r"|(?:[^\s\"',;&\\\u3000-\u9fff\uac00-\ud7af\uff01-\uff0f\uff1a-\uff20]|&(?!\w+=)"
     r"|\\\\?(?![nrtu\"'\\]))+)"
 )
