@@ -14,8 +14,10 @@ record carries ``otel_distro.redacted.<ENTITY>`` counts, never the values.
 from __future__ import annotations
 
 import re
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Collection, Mapping
+from collections.abc import Set as AbstractSet
+from decimal import Decimal
 from typing import Any
 
 from otel_distro import _sdk
@@ -53,6 +55,7 @@ OVERSIZED = "<REDACTED:OVERSIZED>"  # a structure past the depth or size limit, 
 MAX_DEPTH = 32  # nesting levels of a structured value walked
 MAX_NODES = 100_000  # maps, lists and scalars of one structured value walked
 _PLAIN, _DENIED, _ALLOWED, _ID, _RENAMED = 0, 1, 2, 3, 4
+_STRUCTURES = (list, tuple, Mapping, AbstractSet, deque)  # walked; sets and deques come out as lists
 _RULES_LIMIT = 4096
 _CLEAN_LIMIT = 8192
 _SCALARS = frozenset({str, int, float, bool})
@@ -276,10 +279,11 @@ class RedactionProcessor(RecordRewriter):
             return self.rewrite_text(value, counts)
         if isinstance(value, bytes | bytearray):
             return self._bytes(value, counts)
-        if numbers and isinstance(value, int | float) and not isinstance(value, bool):
-            text = str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
+        if numbers and isinstance(value, int | float | Decimal) and not isinstance(value, bool):
+            whole = not isinstance(value, int) and value == int(value)
+            text = str(int(value)) if whole else str(value)
             return self.rewrite_text(text, counts)
-        if isinstance(value, list | tuple | Mapping):
+        if isinstance(value, _STRUCTURES):
             charge_inline(len(value) * LIST_ITEM_CHARGE)  # many short items: past the budget, the worker
             new = self._walk(value, counts)
             # an attribute's sequence stays a tuple, as the SDK keeps them
@@ -324,50 +328,83 @@ class RedactionProcessor(RecordRewriter):
         if depth >= MAX_DEPTH or left[0] < 0:
             raise _TooLarge
         if isinstance(value, Mapping):
-            out: dict[str, Any] | None = None
-            for key, item in value.items():
-                name = key if isinstance(key, str) else str(key)
-                new_key = self.rewrite_text(name, counts) if name else None
-                rule = self._rules.get(name)
-                if rule is None:
-                    rule = self._key_rule(name)
-                if isinstance(item, list | tuple | Mapping) and rule is not _DENIED:
-                    new = self._structure(item, counts, depth + 1, left)  # allowed keys' too
-                else:
-                    left[0] -= 1
-                    numbers = rule is _PLAIN and name not in self._plain_keys
-                    new = self._value(rule, item, counts, numbers=numbers)
-                if new is not None or new_key is not None:
-                    if out is None:
-                        out = {k if isinstance(k, str) else str(k): v for k, v in value.items()}
-                    if new_key is not None:
-                        del out[name]
-                    out[name if new_key is None else new_key] = item if new is None else new
-            return out
-        items: list[Any] | None = None
-        for index, item in enumerate(value):
-            if isinstance(item, str):
-                left[0] -= 1
-                new = self.rewrite_text(item, counts)
-            elif isinstance(item, list | tuple | Mapping):
-                new = self._structure(item, counts, depth + 1, left)
-            elif isinstance(item, bytes | bytearray):
-                left[0] -= 1
-                new = self._bytes(item, counts)
+            return self._map(value, counts, depth, left)
+        return self._sequence(value, counts, depth, left)
+
+    def _map(self, value: Mapping[Any, Any], counts: Counter[str], depth: int, left: list[int]) -> Any:
+        out: dict[str, Any] | None = None
+        named = self._named_secret(value)  # {"name": "DB_PASSWORD", "value": "..."}: the value goes
+        if named is not None and value[named] not in (None, "", DENIED):
+            counts["SECRET"] += 1
+            value = {**value, named: DENIED}
+            out = dict(value)
+        for key, item in value.items():
+            name = key if isinstance(key, str) else str(key)
+            new_key = self.rewrite_text(name, counts) if name else None
+            rule = self._rules.get(name)
+            if rule is None:
+                rule = self._key_rule(name)
+            if isinstance(item, _STRUCTURES) and rule is not _DENIED:
+                new = self._structure(item, counts, depth + 1, left)  # allowed keys' too
             else:
                 left[0] -= 1
-                new = None
+                numbers = rule is _PLAIN and name not in self._plain_keys
+                new = self._value(rule, item, counts, numbers=numbers)
+            if new is not None or new_key is not None:
+                if out is None:
+                    out = {k if isinstance(k, str) else str(k): v for k, v in value.items()}
+                if new_key is not None:
+                    del out[name]
+                out[name if new_key is None else new_key] = item if new is None else new
+        return out
+
+    def _sequence(self, value: Any, counts: Counter[str], depth: int, left: list[int]) -> Any:
+        items: list[Any] | None = None
+        secret_next = False  # the item before named a secret ("--password", "Authorization")
+        for index, item in enumerate(value):
+            new: Any = None
+            if secret_next and isinstance(item, str | bytes) and item not in ("", DENIED):
+                counts["SECRET"] += 1
+                new = DENIED
+            elif isinstance(item, str):
+                new = self.rewrite_text(item, counts)
+            elif isinstance(item, _STRUCTURES):
+                new = self._structure(item, counts, depth + 1, left)
+            elif isinstance(item, bytes | bytearray):
+                new = self._bytes(item, counts)
+            left[0] -= 0 if isinstance(item, _STRUCTURES) else 1
+            secret_next = isinstance(item, str) and not secret_next and self._names_secret(item)
             if new is not None:
                 if items is None:
                     items = list(value)
                 items[index] = new
         if items is None:
-            return None
+            return None if isinstance(value, list | tuple) else list(value)  # sets, deques: as lists
         return tuple(items) if isinstance(value, tuple) else items
+
+    def _names_secret(self, text: str) -> bool:
+        """A list item that names a secret, so the next item is one: "--password", "Authorization"
+        (argv lists, header pairs)."""
+        if len(text) > 64 or " " in text:
+            return False
+        name = text.lstrip("-")
+        rule = self._rules.get(name)
+        if rule is None:
+            rule = self._key_rule(name)
+        return rule is _DENIED
+
+    def _named_secret(self, value: Mapping[Any, Any]) -> str | None:
+        """In a {"name": ..., "value": ...} pair (environment entries, headers, form fields)
+        whose name names a secret, the key of the value."""
+        for name_key in ("name", "key"):
+            name = value.get(name_key)
+            if isinstance(name, str) and "value" in value and len(value) <= 4 and self._names_secret(name):
+                return "value"
+        return None
 
     def _body(self, body: Any, counts: Counter[str]) -> Any:
         """A log body: text as text, a structure walked as attribute values are."""
         if isinstance(body, str):
             return super()._body(body, counts)
-        new = self._walk(body, counts) if isinstance(body, list | tuple | Mapping) else None
+        new = self._walk(body, counts) if isinstance(body, _STRUCTURES) else None
         return UNCHANGED if new is None else new

@@ -153,6 +153,44 @@ def test_an_allowed_key_holding_a_structure_is_still_walked() -> None:
     assert out == {"payload": {"spanId": {"email": "<EMAIL>"}}, "trace_id": "ab12"}
 
 
+def test_secrets_named_by_a_neighbour_in_argv_lists_header_pairs_and_name_value_maps_are_replaced() -> None:
+    counts: Counter[str] = Counter()
+    out = _processor().rewrite_attributes(
+        {
+            "argv": ("app", "--password", "Hx7qPlm2zA", "--verbose"),
+            "headers": [("Authorization", "Basic dXNlcjpwYXNz"), ("Accept", "*/*")],
+            "env": [{"name": "DB_PASSWORD", "value": "Hx7qPlm2zB"}, {"name": "HOME", "value": "/root"}],
+            "plain": ["ls", "-la", "token-count"],
+        },
+        counts,
+    )
+    assert out is not None
+    assert out["argv"] == ("app", "--password", DENIED, "--verbose")
+    assert out["headers"] == (("Authorization", DENIED), ("Accept", "*/*"))
+    assert out["env"] == ({"name": "DB_PASSWORD", "value": DENIED}, {"name": "HOME", "value": "/root"})
+    assert out["plain"] == ["ls", "-la", "token-count"]  # nothing named a secret: as it was
+    assert counts["SECRET"] == 3
+
+
+def test_sets_deques_and_decimal_numbers_are_walked_too() -> None:
+    from collections import deque
+    from decimal import Decimal
+
+    out = _processor().rewrite_attributes(
+        {
+            "tags": {EMAIL},
+            "queue": deque([f"call {PHONE}"]),
+            "payload": {"card": Decimal("4111111111111111")},
+        },
+        Counter(),
+    )
+    assert out == {
+        "tags": ["<EMAIL>"],
+        "queue": ["call <PHONE_NUMBER>"],
+        "payload": {"card": "<CREDIT_CARD>"},
+    }
+
+
 # -- identifiers --------------------------------------------------------------------------------
 def test_identifiers_holding_pii_become_distinct_keyed_hashes_joinable_across_signals() -> None:
     processor = _processor()
