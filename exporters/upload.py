@@ -67,6 +67,8 @@ class UploadReport:
     error: str | None = None  # why the upload stopped early (data kept for the next run)
     busy: bool = False  # another process was uploading this store to this endpoint
     unreadable: dict[str, str] = field(default_factory=dict)  # store files skipped: path -> why
+    dp: dict[str, Any] | None = None  # differentially private metrics: what was released and spent
+    budget_exceeded: bool = False  # the privacy budget refused the upload: nothing was sent
 
     @property
     def complete(self) -> bool:
@@ -136,8 +138,10 @@ class StoreUploader:
         signals: tuple[str, ...] = SIGNALS,
         destination: str = "otlp",
         enrich: Callable[[str, dict[str, Any]], None] | None = None,
+        dp: Any = None,
     ) -> None:
         self.store_dir = store_dir
+        self.dp = dp  # exporters.dp_metrics.DpOptions: metrics go as noisy aggregates
         self.endpoint = endpoint.rstrip("/")
         self.destination = destination
         self.state_dir = state_dir_for(state_base, self.endpoint, destination)
@@ -219,9 +223,19 @@ class StoreUploader:
                 scratch = Path(tempfile.mkdtemp(prefix="otel-distro-upload-"))
                 if self.state_dir.is_dir():
                     shutil.copytree(self.state_dir, scratch, dirs_exist_ok=True)
+            if self.dp is not None and "metrics" in self.signals:
+                from exporters.dp_metrics import BudgetExceeded
+
+                try:
+                    self._dp_metrics(report, known, dry_run)
+                except BudgetExceeded as exc:  # refused before anything was sent
+                    report.error = str(exc)
+                    report.budget_exceeded = True
             for signal in self.signals:
                 if report.error is not None or report.busy or self._stopping.is_set():
                     break
+                if signal == "metrics" and self.dp is not None:
+                    continue
                 if signal in known:
                     report.signals[signal].not_taken = known[signal]
                     continue
@@ -235,6 +249,60 @@ class StoreUploader:
                 shutil.rmtree(scratch, ignore_errors=True)
         self._settle_not_taken(report, found)
         return report
+
+    def _dp_metrics(self, report: UploadReport, known: dict[str, str], dry_run: bool) -> None:
+        """Metrics as noisy aggregates (see :mod:`exporters.dp_metrics`); raises
+        ``BudgetExceeded`` before anything is sent when the privacy budget would be exceeded."""
+        from exporters import dp_metrics
+
+        options = self.dp
+        counts = report.signals["metrics"]
+        if "metrics" in known:
+            counts.not_taken = known["metrics"]
+            return
+        budget = dp_metrics.PrivacyBudget(
+            dp_metrics.budget_path(self.state_dir.parent, self.endpoint), options.budget
+        )
+        spent = budget.spent()
+        budget.check(options.epsilon)
+        found = dp_metrics.aggregate(dp_metrics.stored_metrics(self.store_dir, self.since))
+        info: dict[str, Any] = {
+            "epsilon": options.epsilon,
+            "mechanism": options.mechanism,
+            "max_contribution": options.max_contribution,
+            "budget": options.budget,
+            "spent_before": spent,
+            "left": options.budget - spent,
+            "points_read": found.points,
+            "points_skipped": found.skipped,
+            "released": len(found.cells),
+        }
+        report.dp = info
+        if not found.cells or dry_run:  # nothing to release, or only counting: nothing spent
+            counts.records = len(found.cells) if dry_run else 0
+            return
+        mechanism = dp_metrics.Mechanism(options.mechanism, options.epsilon, options.max_contribution)
+        requests = dp_metrics.release(found, mechanism)
+        info["noise_scale"] = mechanism.scale
+        if mechanism.delta:
+            info["delta"] = mechanism.delta
+        info["left"] = budget.spend(options.epsilon, mechanism.delta)
+        for data in requests:
+            records = records_in("metrics", data)
+            body = to_protobuf("metrics", data)
+            result = self._post("metrics", body)
+            if result.outcome is Outcome.DELIVERED:
+                counts.records += records
+                counts.requests += 1
+                counts.bytes += len(body)
+            elif result.status in NOT_TAKEN_STATUS:
+                counts.not_taken = f"HTTP {result.status} on /v1/metrics"
+                return
+            else:
+                report.error = (
+                    f"metrics: {result.error or result.outcome.value} (the privacy spent stays spent)"
+                )
+                return
 
     def _settle_not_taken(self, report: UploadReport, found: dict[str, str]) -> None:
         """Remember what the endpoint does not take, unless it takes nothing asked (a wrong URL)."""
@@ -470,6 +538,7 @@ class BackgroundUploader:
             signals=self.uploader.signals,
             destination=self.uploader.destination,
             enrich=self.uploader.enrich,
+            dp=self.uploader.dp,
         )
         final.begin_exit()
         try:

@@ -376,8 +376,10 @@ def _uploader(
     headers: dict[str, str],
     signals: tuple[str, ...] | None,
     first_day: str | None,
+    dp: Any = None,
 ) -> Any:
-    """The store uploader ``upload`` runs: plain OTLP, or spans enriched for Phoenix."""
+    """The store uploader ``upload`` runs: plain OTLP, or spans enriched for Phoenix; with ``dp``
+    (``DpOptions``), metrics as noisy aggregates and, unless ``signals`` asks, nothing else."""
     from exporters.upload import StoreUploader, state_base
 
     settings = obj.settings
@@ -390,6 +392,10 @@ def _uploader(
             raise click.UsageError("no endpoint: pass --endpoint URL or set PHOENIX_COLLECTOR_ENDPOINT")
         if signals not in (None, ("traces",)):
             raise click.BadParameter("Phoenix takes traces only", param_hint="--signals")
+        if dp is not None:
+            raise click.BadParameter(
+                "Phoenix takes traces only; private metrics go with --to otlp", param_hint="--dp-epsilon"
+            )
         project = settings.phoenix_project_name
 
         def enrich(signal: str, data: dict[str, Any]) -> None:
@@ -415,7 +421,50 @@ def _uploader(
         target,
         {**dict(settings.upload_headers), **headers},
         since=first_day,
-        signals=signals or settings.upload_signals,
+        signals=signals or (("metrics",) if dp is not None else settings.upload_signals),
+        dp=dp,
+    )
+
+
+def _dp_options(
+    obj: _Context,
+    epsilon: float | None,
+    contribution: float | None,
+    budget: float | None,
+    mechanism: str | None,
+) -> Any:
+    """The private-metrics options of ``upload`` (flags over settings); None: raw metrics."""
+    settings = obj.settings
+    epsilon = epsilon if epsilon is not None else settings.upload_dp_epsilon
+    if epsilon is None:
+        return None
+    from exporters.dp_metrics import DpOptions
+
+    try:
+        return DpOptions(
+            epsilon,
+            contribution if contribution is not None else settings.upload_dp_max_contribution,
+            budget if budget is not None else settings.upload_dp_budget,
+            mechanism or settings.upload_dp_mechanism,
+        )
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from exc
+
+
+def _dp_summary(report: Any) -> dict[str, Any]:
+    """The ``dp`` member of ``upload --json``: what a private upload released and spent."""
+    if report.dp is None and not report.budget_exceeded:
+        return {}
+    return {"dp": {**(report.dp or {}), "budget_exceeded": report.budget_exceeded}}
+
+
+def _dp_line(report: Any) -> str:
+    dp = report.dp
+    if dp is None:
+        return ""
+    return (
+        f" (private: {dp['released']} noisy aggregate(s) of {dp['points_read']} point(s), "
+        f"ε={dp['epsilon']:g}, {dp['left']:g} of {dp['budget']:g} left)"
     )
 
 
@@ -437,6 +486,25 @@ def _uploader(
 @click.option("--header", "headers", multiple=True, callback=_header, help="KEY=VALUE, repeatable.")
 @click.option("--dry-run", is_flag=True, help="Count what would be sent; send nothing.")
 @click.option("--force", is_flag=True, help="Forget what was sent to this endpoint and send everything.")
+@click.option(
+    "--dp-epsilon",
+    type=click.FloatRange(0, min_open=True),
+    help="Send metrics as differentially private aggregates spending this epsilon "
+    "(default: upload.dp_epsilon); traces and logs only if --signals names them.",
+)
+@click.option(
+    "--dp-max-contribution",
+    type=click.FloatRange(0, min_open=True),
+    help="Declared bound on one user's contribution (default: upload.dp_max_contribution).",
+)
+@click.option(
+    "--dp-budget",
+    type=click.FloatRange(0, min_open=True),
+    help="Total epsilon per 30 days for this store and endpoint (default: upload.dp_budget).",
+)
+@click.option(
+    "--dp-mechanism", type=click.Choice(["laplace", "gaussian"]), help="Default: upload.dp_mechanism."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.pass_obj
 def upload(
@@ -448,14 +516,20 @@ def upload(
     headers: dict[str, str],
     dry_run: bool,
     force: bool,
+    dp_epsilon: float | None,
+    dp_max_contribution: float | None,
+    dp_budget: float | None,
+    dp_mechanism: str | None,
     as_json: bool,
 ) -> None:
     """Send the store's traces, metrics and logs to an OTLP/HTTP endpoint; a rerun sends only what
-    is new. A signal the endpoint does not take (404, 405 or 501 on its path) is skipped."""
+    is new. A signal the endpoint does not take (404, 405 or 501 on its path) is skipped.
+    With --dp-epsilon, metrics go as noisy aggregates per series and day, within a privacy budget."""
     first_day = None
     if since is not None:
         first_day = (dt.datetime.now(dt.UTC) - since).date().isoformat()
-    uploader = _uploader(obj, to, endpoint, headers, signals, first_day)
+    dp = _dp_options(obj, dp_epsilon, dp_max_contribution, dp_budget, dp_mechanism)
+    uploader = _uploader(obj, to, endpoint, headers, signals, first_day, dp)
     if force and not dry_run:
         uploader.reset()
     try:
@@ -482,6 +556,7 @@ def upload(
         "busy": report.busy,
         "unreadable_files": report.unreadable,
         "signals": {name: vars(counts) for name, counts in report.signals.items()},
+        **_dp_summary(report),
     }
     if as_json:
         _echo_json(data)
@@ -502,13 +577,14 @@ def upload(
                 line += f"; {counts.too_large} in store lines too large for the endpoint (not sent again)"
             if counts.corrupt_lines:
                 line += f"; {counts.corrupt_lines} unreadable store line(s) skipped"
-            click.echo(line)
+            click.echo(line + (_dp_line(report) if name == "metrics" else ""))
         for path, why in report.unreadable.items():
             click.echo(f"could not read {path} ({why}): not sent", err=True)
         if report.busy:
             click.echo("another process is uploading this store to this endpoint; try again later", err=True)
         if report.error:
-            click.echo(f"stopped: {report.error}; rerun to resume where it stopped", err=True)
+            stopped = f"stopped: {report.error}; rerun to resume where it stopped"
+            click.echo(report.error if report.budget_exceeded else stopped, err=True)
     if not report.complete:
         sys.exit(1)
 

@@ -139,6 +139,18 @@ TELEMETRY_UPLOAD_INTERVAL_SECS = "TELEMETRY_UPLOAD_INTERVAL_SECS"
 TELEMETRY_UPLOAD_SIGNALS = "TELEMETRY_UPLOAD_SIGNALS"
 """Signals the upload sends, a comma-separated subset of ``traces,metrics,logs`` (default all)."""
 
+TELEMETRY_UPLOAD_DP_EPSILON = "TELEMETRY_UPLOAD_DP_EPSILON"
+"""Upload metrics as differentially private aggregates, this epsilon per upload. Default unset (raw)."""
+
+TELEMETRY_UPLOAD_DP_MAX_CONTRIBUTION = "TELEMETRY_UPLOAD_DP_MAX_CONTRIBUTION"
+"""Declared L1 bound on one user's contribution to one private release. Default ``1``."""
+
+TELEMETRY_UPLOAD_DP_BUDGET = "TELEMETRY_UPLOAD_DP_BUDGET"
+"""Total epsilon private uploads may spend per store and endpoint over 30 days. Default ``10``."""
+
+TELEMETRY_UPLOAD_DP_MECHANISM = "TELEMETRY_UPLOAD_DP_MECHANISM"
+"""Noise of the private uploads: ``laplace`` (default) or ``gaussian``."""
+
 TELEMETRY_LOG_BRIDGE = "TELEMETRY_LOG_BRIDGE"
 """Bridge Python ``logging`` records into the log pipeline. Default ``false``."""
 

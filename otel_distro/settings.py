@@ -92,6 +92,18 @@ def _upload_signals(raw: object) -> tuple[str, ...]:
 SIGNAL_NAMES = Parser("a comma-separated subset of traces, metrics, logs", _upload_signals)
 
 
+def _positive_number(raw: object) -> float:
+    if isinstance(raw, bool):
+        raise ValueError
+    value = float(raw.strip()) if isinstance(raw, str) else raw
+    if not isinstance(value, int | float) or not 0 < value < float("inf"):
+        raise ValueError
+    return float(value)
+
+
+POSITIVE = Parser("a number greater than 0", _positive_number)
+
+
 class SettingsError(ValueError):
     """Raised by strict resolution when an option or the config file is invalid."""
 
@@ -463,6 +475,34 @@ class Settings:
         "Signals uploaded (an endpoint that does not take one, 404/405/501, is not sent it).",
         (ev.TELEMETRY_UPLOAD_SIGNALS,),
         applies="upload",
+    )
+    upload_dp_epsilon: float | None = _option(
+        None,
+        POSITIVE,
+        "upload.dp_epsilon",
+        "Upload metrics as differentially private aggregates, spending this epsilon per upload.",
+        (ev.TELEMETRY_UPLOAD_DP_EPSILON,),
+    )
+    upload_dp_max_contribution: float = _option(
+        1.0,
+        POSITIVE,
+        "upload.dp_max_contribution",
+        "Declared bound on what one user changes in one release (L1 norm), the noise's sensitivity.",
+        (ev.TELEMETRY_UPLOAD_DP_MAX_CONTRIBUTION,),
+    )
+    upload_dp_budget: float = _option(
+        10.0,
+        POSITIVE,
+        "upload.dp_budget",
+        "Total epsilon the private uploads may spend per store and endpoint over 30 days.",
+        (ev.TELEMETRY_UPLOAD_DP_BUDGET,),
+    )
+    upload_dp_mechanism: str = _option(
+        "laplace",
+        Parser("laplace or gaussian", choice("laplace", "gaussian")),
+        "upload.dp_mechanism",
+        "Noise of the private uploads: laplace (pure epsilon-DP) or gaussian (delta 1e-6).",
+        (ev.TELEMETRY_UPLOAD_DP_MECHANISM,),
     )
     langfuse_public_key: str | None = _option(
         None,

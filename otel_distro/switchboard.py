@@ -214,6 +214,12 @@ def _upload_part(board: Switchboard, settings: Settings, problems: Problems) -> 
     if not any(signal.wants_store(settings) for signal in (TRACES, METRICS, LOGS)):
         problems.report("TELEMETRY_UPLOAD_ENABLED is true but the store is off; nothing to upload")
         return None
+    if settings.upload_dp_epsilon is not None:  # never raw metrics where noisy ones were asked for
+        problems.report(
+            "upload.dp_epsilon applies to `otel-distro upload --dp-epsilon` only for now; the "
+            "continuous upload stays off while it is set (each pass would spend the privacy budget)"
+        )
+        return None
     from exporters.upload import BackgroundUploader, StoreUploader, state_base
 
     uploader = StoreUploader(

@@ -127,3 +127,24 @@ def test_a_change_rebuilds_the_part_that_reads_it_and_no_other(tmp_path: Path, n
         assert rebuilt == {owner}, (name, rebuilt)
     finally:
         pipeline.shutdown()
+
+
+def test_the_continuous_upload_stays_off_where_private_metrics_were_asked_for(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings = load_settings(
+        {
+            "base_dir": tmp_path,
+            "reload_interval_secs": 0,
+            "upload_enabled": True,
+            "upload_endpoint": "http://127.0.0.1:9",
+            "upload_dp_epsilon": 1.0,
+        },
+        env={},
+    )
+    pipeline = build_pipeline(settings, install=False)
+    try:
+        assert pipeline.uploader is None  # never raw metrics where noisy ones were asked for
+        assert any("upload.dp_epsilon" in record.getMessage() for record in caplog.records)
+    finally:
+        pipeline.shutdown()
