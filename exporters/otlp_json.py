@@ -380,8 +380,7 @@ def _name_bytes(name: str) -> bytes:
 def _events_bytes(events: Sequence[Event], event_items: Iterable[Event]) -> bytes:
     parts = []
     for event in event_items:
-        attrs = _sdk.raw_attributes(event)
-        items = _sdk.plain(attrs)  # BoundedAttributes.__len__ is a Python-level call
+        attrs, items = _sdk.event_parts(event)  # BoundedAttributes.__len__ is a Python-level call
         event_name = event.name
         name = _NAME_BYTES.get(event_name) or _name_bytes(event_name)
         timestamp = event.timestamp
@@ -408,12 +407,7 @@ def _span_bytes(span: ReadableSpan) -> bytes:
     parent = span.parent
     # BoundedAttributes/BoundedList/TraceState answer len() and iter() in Python (BoundedList with a
     # lock and a copy): test and walk the plain dict/deque inside (an ended span's are immutable).
-    attrs = _sdk.raw_attributes(span)
-    attr_items = _sdk.plain(attrs)
-    events = _sdk.raw_events(span)
-    event_items = _sdk.plain_list(events)
-    links = _sdk.raw_links(span)
-    link_items = _sdk.plain_list(links)
+    attrs, attr_items, events, event_items, links, link_items = _sdk.span_parts(span)
     status = span.status
     code = _STATUS_BY_ID[id(status.status_code)]
     description = status.description

@@ -79,6 +79,26 @@ def links(span: ReadableSpan) -> Sequence[Link]:
     return getattr(span._links, "_dq", span._links)  # private, as above
 
 
+def span_parts(span: ReadableSpan) -> tuple[Any, Any, Any, Any, Any, Any]:
+    """In one call (the chain and the encoder read every span): its attributes as held and as a
+    plain dict, its events as held and as a plain deque, its links as held and as a plain deque."""
+    attrs, events, links = span._attributes, span._events, span._links  # private, as above
+    return (
+        attrs,
+        getattr(attrs, "_dict", attrs),
+        events,
+        getattr(events, "_dq", events),
+        links,
+        getattr(links, "_dq", links),
+    )
+
+
+def event_parts(event: Event) -> tuple[Any, Any]:
+    """An event's attributes as held and as a plain dict, in one call."""
+    attrs = event._attributes  # private, as above
+    return attrs, getattr(attrs, "_dict", attrs)
+
+
 def copy_span(
     span: ReadableSpan,
     *,

@@ -48,14 +48,14 @@ class ProjectHashingProcessor(RecordRewriter):
         """The full walk only for a span that holds a project key somewhere (names are not hashed)."""
         keys = self.keys
         # BoundedAttributes answers len() (and so truth) in Python, with a lock: test its dict.
-        attrs = _sdk.plain(_sdk.raw_attributes(span))
+        _, attrs, _, events, _, links = _sdk.span_parts(span)
         if attrs and not keys.isdisjoint(attrs):
             return super().process_span(span)
-        for event in _sdk.events(span):
-            attrs = _sdk.plain(_sdk.raw_attributes(event))
+        for event in events:
+            attrs = _sdk.event_parts(event)[1]
             if attrs and not keys.isdisjoint(attrs):
                 return super().process_span(span)
-        for link in _sdk.links(span):
+        for link in links:
             attrs = link.attributes
             if attrs and not keys.isdisjoint(_sdk.plain(attrs)):
                 return super().process_span(span)

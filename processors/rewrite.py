@@ -99,9 +99,7 @@ class RecordRewriter(RecordProcessor):
         # __len__/__iter__ (a lock and a copy each) cost more than the walk itself.
         counts: Counter[str] = _new_counts(Counter)  # Counter() runs two Python-level calls
         texts = self.rewrites_text
-        attrs = _sdk.plain(_sdk.raw_attributes(span))
-        events = _sdk.events(span)
-        links = _sdk.links(span)
+        _, attrs, raw_events, events, raw_links, links = _sdk.span_parts(span)
         status = span.status
         span_name = span.name
         span_resource = span.resource
@@ -131,8 +129,8 @@ class RecordRewriter(RecordProcessor):
                 fresh=attributes is not None and self.owns_rewritten_attributes,
             ),
             # unchanged events/links: the ended span's own immutable containers (no tuple copy)
-            events=_sdk.raw_events(span) if new_events is None else new_events,
-            links=_sdk.raw_links(span) if new_links is None else new_links,
+            events=raw_events if new_events is None else new_events,
+            links=raw_links if new_links is None else new_links,
             status=status if new_description is None else Status(status.status_code, new_description),
             resource=resource,
         )
@@ -142,8 +140,7 @@ class RecordRewriter(RecordProcessor):
         out = []
         texts = self.rewrites_text
         for event in events:
-            raw = _sdk.raw_attributes(event)
-            attrs = _sdk.plain(raw)
+            raw, attrs = _sdk.event_parts(event)
             name = self.rewrite_text(event.name, counts) if texts and event.name else None
             attributes = self.rewrite_attributes(attrs, counts) if attrs else None
             if name is None and attributes is None:
