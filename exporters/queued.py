@@ -1,23 +1,148 @@
-"""A span processor in front of one of our HTTP exporters: a bounded queue and a thread of its own.
+"""Our queued HTTP span exporters: the sending half they share and the processor in front of them.
 
-The Helicone and Phoenix exporters (and any later one built the same way) take spans through
-:class:`QueuedSpanProcessor`: the app pays a look at the span (``exporter.wants``) and an
-append; a full queue drops the span, counted by reason with the exporter's own drops
-(``<label>_queue_full``, ``<label>_shut_down``, ``<label>_invalid``, ``<label>_failed``,
+:class:`QueuedHttpExporter` is what the Helicone and Phoenix exporters (and any later one built the
+same way) share: the cheap first look on the app's thread (``wants``), requests of at most
+``max_spans_per_request`` spans, a request the endpoint finds too large (413) halved, delivery
+through :class:`HttpDelivery` (retried per the OTLP rules for ``retry_seconds``), every dropped
+span counted by reason in :class:`SenderStats` and each kind of failure warned once. A subclass
+says which spans it sends and how (``_choose``) and how a request is encoded (``_encode``).
+
+They take spans through :class:`QueuedSpanProcessor`: the app pays a look at the span
+(``exporter.wants``) and an append; a full queue drops the span, counted by reason with the
+exporter's own drops (``<label>_queue_full``, ``<label>_shut_down``, ``<label>_invalid``, ``<label>_failed``,
 ``<label>_refused``) and warned once; at exit an endpoint that does not answer gets one short try.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from opentelemetry.context import Context
+from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
 from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
+from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
+from exporters.http_delivery import HttpDelivery, Outcome, Result, post_split
 from exporters.write_queue import WriteQueue
+from instrumentations.genai_view import (
+    CHOICE_EVENT,
+    DETAILS_EVENT,
+    DUPLICATE_OF,
+    MESSAGE_EVENTS,
+    convention_of,
+)
 
 _logger = logging.getLogger(f"otel_distro.{__name__}")
+
+RETRY_SECONDS = 30.0  # how long one batch is retried before it is dropped (counted)
+QUEUE_SIZE = 2048  # spans waiting for the sender's thread
+_GENAI_EVENTS = frozenset({*MESSAGE_EVENTS, CHOICE_EVENT, DETAILS_EVENT})
+
+
+@dataclass
+class SenderStats:
+    sent_spans: int = 0
+    dropped_invalid: int = 0  # no trace or span id, or not mappable
+    dropped_failed: int = 0  # not accepted in time (down, slow, a wrong key)
+    dropped_refused: int = 0  # refused for good (malformed, too large)
+
+
+class QueuedHttpExporter(SpanExporter):
+    """Sends the spans ``_choose`` picks, encoded by ``_encode``, through ``delivery``; ``title``
+    names it in warnings, ``key_hint`` is added to the warning for a refused key (401, 403)."""
+
+    title = "The exporter"
+    key_hint = ""
+    content_type = "application/x-protobuf"
+    max_spans_per_request = 512
+
+    def __init__(self, delivery: HttpDelivery, *, spans: str, retry_seconds: float) -> None:
+        self.delivery = delivery
+        self.all_spans = spans == "all"
+        self.retry_seconds = retry_seconds
+        self.stats = SenderStats()
+        self._lock = threading.Lock()  # the stats and whatever a subclass remembers
+        self._warned: set[Outcome] = set()
+
+    def wants(self, span: ReadableSpan) -> bool:
+        """A cheap first look (on the app's thread): could this span be sent at all?"""
+        if self.all_spans:
+            return True
+        attributes = span.attributes or {}
+        if DUPLICATE_OF in attributes:
+            return False
+        return convention_of(attributes) is not None or any(e.name in _GENAI_EVENTS for e in span.events)
+
+    def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
+        chosen = self._choose(spans)  # never raises: a span that cannot be mapped is counted
+        if not chosen:
+            return SpanExportResult.SUCCESS
+        try:
+            for start in range(0, len(chosen), self.max_spans_per_request):
+                self._send_chunk(chosen[start : start + self.max_spans_per_request])
+        except Exception as exc:  # noqa: BLE001 - an exporter must not raise into its caller
+            with self._lock:
+                self.stats.dropped_failed += len(chosen)
+            _logger.warning("otel-distro: the %s exporter failed on a batch: %r", self.title, exc)
+            return SpanExportResult.FAILURE
+        return SpanExportResult.SUCCESS
+
+    def _choose(self, spans: Sequence[ReadableSpan]) -> list[ReadableSpan]:
+        """The spans to send, mapped; one that has no ids or cannot be mapped is counted."""
+        raise NotImplementedError
+
+    def _encode(self, spans: Sequence[ReadableSpan]) -> bytes:
+        return encode_spans(spans).SerializeToString()
+
+    def _count_invalid(self, exc: Exception | None = None) -> None:
+        with self._lock:
+            self.stats.dropped_invalid += 1
+        if exc is not None:
+            _logger.debug("otel-distro: a span could not be mapped for %s: %r", self.title, exc)
+
+    def _send_chunk(self, chunk: list[ReadableSpan]) -> None:
+        """One request's spans; a request the endpoint finds too large (413) is halved."""
+        outcome = post_split(len(chunk), lambda first, end: self._post(chunk[first:end]))
+        refused = sum(end - first for first, end, _ in outcome.refused)
+        failed = len(chunk) - outcome.stopped_at  # not accepted in time: dropped
+        with self._lock:
+            self.stats.dropped_refused += refused
+            self.stats.dropped_failed += failed
+        if outcome.failure is not None:
+            self._warn(outcome.failure, failed)
+        for _, _, result in outcome.refused[:1]:
+            self._warn(result, refused)
+
+    def _post(self, spans: list[ReadableSpan]) -> Result:
+        result = self.delivery.send(self._encode(spans), self.content_type, self.retry_seconds)
+        if result.outcome is Outcome.DELIVERED:
+            with self._lock:
+                self.stats.sent_spans += len(spans)
+        return result  # a wrong key (401, 403) is not retried here: nothing is kept to retry later
+
+    def _warn(self, result: Result, count: int) -> None:
+        if result.outcome in self._warned:
+            return
+        self._warned.add(result.outcome)
+        hint = f"; {self.key_hint}" if result.outcome is Outcome.AUTH and self.key_hint else ""
+        _logger.warning(
+            "otel-distro: %s at %s: %s; %d spans dropped%s (further failures are counted)",
+            self.title,
+            self.delivery.url,
+            result.error or result.outcome.value,
+            count,
+            hint,
+        )
+
+    def force_flush(self, timeout_millis: int = 30_000) -> bool:
+        return True
+
+    def shutdown(self) -> None:
+        self.delivery.close()
 
 
 class QueuedExporter(Protocol):
@@ -42,9 +167,9 @@ class QueuedSpanProcessor(SpanProcessor):
         self,
         exporter: QueuedExporter,
         *,
-        max_queue_size: int,
+        max_queue_size: int = QUEUE_SIZE,
         schedule_delay_millis: int = 1_000,
-        max_export_batch_size: int = 512,
+        max_export_batch_size: int = QueuedHttpExporter.max_spans_per_request,
     ) -> None:
         self.exporter = exporter
         self._queue: WriteQueue[ReadableSpan] = WriteQueue(
