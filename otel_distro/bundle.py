@@ -25,7 +25,6 @@ import datetime as dt
 import importlib.metadata
 import io
 import json
-import os
 import platform
 import re
 import sys
@@ -39,6 +38,7 @@ from typing import Any
 import orjson
 
 from exporters.store.files import SIGNALS, JsonlStore, ReadProblems, read_records
+from otel_distro.runtime.files import replaced_privately
 
 MASK = "***"
 _SECRET_NAME = re.compile(r"key|token|secret|password|header|auth", re.IGNORECASE)
@@ -68,14 +68,11 @@ class Bundle:
     def write(self, target: Path) -> None:
         """The tar.gz, mode 0600, replaced atomically."""
         manifest = json.dumps(self.manifest(), indent=2).encode()
-        temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)
-        with os.fdopen(fd, "wb") as raw, tarfile.open(fileobj=raw, mode="w:gz") as tar:
+        with replaced_privately(target, sync=False) as raw, tarfile.open(fileobj=raw, mode="w:gz") as tar:
             for name, data in [*((e.name, e.data) for e in self.entries), ("manifest.json", manifest)]:
                 info = tarfile.TarInfo(f"otel-distro-bundle/{name}")
                 info.size, info.mtime, info.mode = len(data), int(time.time()), 0o600
                 tar.addfile(info, io.BytesIO(data))
-        os.replace(temporary, target)
 
 
 class Scrubber:

@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import shutil
 from pathlib import Path
 
-from otel_distro.runtime.files import private_dirs
+from otel_distro.runtime.files import private_dirs, replaced_privately
 
 DISABLED_FILE = "disabled.json"
 SOURCE = "otel-distro forget"
@@ -52,12 +51,9 @@ def disable(store_dir: Path) -> Path:
     """Write the marker (directories 0700, file 0600, replaced atomically)."""
     private_dirs(store_dir)
     path = marker_path(store_dir)
-    temporary = path.with_name(f".{DISABLED_FILE}.{os.getpid()}")
     data = {"disabled_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), "by": SOURCE}
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as handle:
+    with replaced_privately(path, "w", sync=False) as handle:
         json.dump(data, handle)
-    os.replace(temporary, path)
     return path
 
 

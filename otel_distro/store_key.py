@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from exporters.store import sealed
-from otel_distro.runtime.files import private_dirs
+from otel_distro.runtime.files import private_dirs, replaced_privately
 from otel_distro.settings import APP_NAME, Settings
 
 _logger = logging.getLogger("otel_distro")
@@ -205,18 +205,8 @@ class StoreKey:
 
 def _write_private(path: Path, text: str) -> None:
     private_dirs(path.parent)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)
-    try:
-        with os.fdopen(fd, "w") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            temporary.unlink()
-        raise
+    with replaced_privately(path, "w") as handle:
+        handle.write(text)
 
 
 def write_marker(store_dir: Path, key: bytes) -> None:

@@ -9,7 +9,6 @@ is left out and counted.
 
 from __future__ import annotations
 
-import contextlib
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ import orjson
 
 from exporters.store import sealed
 from exporters.store.files import ReadProblems, _append_lock, _open_locked, read_records
+from otel_distro.runtime.files import replaced_privately
 
 
 @dataclass
@@ -58,18 +58,8 @@ def reseal_file(path: Path, seal: sealed.LineSeal) -> ResealReport:
                 out.append(new)
                 offset += len(new)
                 report.lines += 1
-            temporary = path.with_name(f".{path.name}.{os.getpid()}.reseal")
-            tmp = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)
-            try:
-                with os.fdopen(tmp, "wb") as handle:
-                    handle.writelines(out)
-                    handle.flush()
-                    os.fsync(handle.fileno())
-                os.replace(temporary, path)
-            except BaseException:
-                with contextlib.suppress(OSError):
-                    temporary.unlink()
-                raise
+            with replaced_privately(path) as handle:
+                handle.writelines(out)
         finally:
             os.close(fd)  # the lock goes with it
     return report

@@ -8,7 +8,6 @@ never sees a half-written file, and counters added by two processes at once both
 
 from __future__ import annotations
 
-import contextlib
 import fcntl
 import json
 import os
@@ -16,7 +15,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from otel_distro.runtime.files import private_dirs
+from otel_distro.runtime.files import private_dirs, replaced_privately
 
 FILE_MODE = 0o600
 
@@ -44,16 +43,8 @@ class StateFile:
         try:
             fcntl.flock(lock, fcntl.LOCK_EX)
             new = change(self.read())
-            temporary = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
-            fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, FILE_MODE)
-            try:
-                with os.fdopen(fd, "w") as handle:
-                    json.dump(new, handle, sort_keys=True)
-                os.replace(temporary, self.path)
-            except BaseException:
-                with contextlib.suppress(OSError):
-                    temporary.unlink()
-                raise
+            with replaced_privately(self.path, "w", sync=False) as handle:
+                json.dump(new, handle, sort_keys=True)
             return new
         finally:
             os.close(lock)  # releases the lock
