@@ -130,14 +130,6 @@ def _messages(
                 out[f"{key}.tool_calls.{number}.id"] = call.id
 
 
-def _prompt(view: GenAiView) -> list[Message]:
-    """The input messages, with the system instructions first (once)."""
-    messages = list(view.input_messages)
-    if view.system_instructions and not any(m.role == "system" for m in messages):
-        messages.insert(0, Message("system", view.system_instructions))
-    return messages
-
-
 def helicone_attributes(
     span: ReadableSpan,
     view: GenAiView,
@@ -161,7 +153,7 @@ def helicone_attributes(
     max_tokens = attributes.get("gen_ai.request.max_tokens")
     if isinstance(max_tokens, int) and not isinstance(max_tokens, bool):
         out["gen_ai.response.max_tokens"] = max_tokens  # the key Helicone reads it from
-    _messages(out, "gen_ai.prompt", _prompt(view), ())
+    _messages(out, "gen_ai.prompt", view.prompt, ())
     _messages(out, "gen_ai.completion", list(view.output_messages), view.finish_reasons)
     usage = view.usage
     if usage.input is not None:

@@ -95,14 +95,6 @@ def _message(message: Message) -> dict[str, Any]:
     return out
 
 
-def _input(view: GenAiView) -> list[Message]:
-    """The input messages, with the system instructions first (once)."""
-    messages = list(view.input_messages)
-    if view.system_instructions and not any(m.role == "system" for m in messages):
-        messages.insert(0, Message("system", view.system_instructions))
-    return messages
-
-
 def _usage(usage: Usage) -> dict[str, int]:
     """Usage as Langfuse normalizes it: input and output net of cached and reasoning tokens."""
     cached = usage.cached or 0
@@ -165,7 +157,7 @@ def span_attributes(span: ReadableSpan, root: bool) -> dict[str, str | bool]:
 def _add_view(
     added: dict[str, str | bool], attributes: Mapping[str, Any], view: GenAiView, kind: str | None
 ) -> None:
-    inputs = _input(view)
+    inputs = view.prompt
     if "langfuse.observation.input" not in attributes:
         if inputs:
             added["langfuse.observation.input"] = _messages_json(inputs)

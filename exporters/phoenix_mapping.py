@@ -68,14 +68,6 @@ def _json_or_text(text: str) -> tuple[str, str]:
     return text, TEXT_MIME
 
 
-def _prompt(view: GenAiView) -> list[Message]:
-    """The input messages, with the system instructions first (once)."""
-    messages = list(view.input_messages)
-    if view.system_instructions and not any(m.role == "system" for m in messages):
-        messages.insert(0, Message("system", view.system_instructions))
-    return messages
-
-
 def _indexed(out: dict[str, AttributeValue], prefix: str, messages: list[Message]) -> None:
     for index, message in enumerate(messages):
         key = f"{prefix}.{index}.message"
@@ -161,7 +153,7 @@ def phoenix_attributes(attributes: Mapping[str, Any], view: GenAiView) -> dict[s
     parameters = _parameters(attributes)
     if parameters and kind == "LLM":
         out["llm.invocation_parameters"] = parameters
-    prompt = _prompt(view)
+    prompt = view.prompt
     outputs = list(view.output_messages)
     _indexed(out, "llm.input_messages", prompt)
     _indexed(out, "llm.output_messages", outputs)

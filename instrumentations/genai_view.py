@@ -122,6 +122,14 @@ class GenAiView:
         return self.operation in MODEL_OPERATIONS
 
     @property
+    def prompt(self) -> list[Message]:
+        """The input messages, with the system instructions first (once)."""
+        messages = list(self.input_messages)
+        if self.system_instructions and not any(m.role == "system" for m in messages):
+            messages.insert(0, Message("system", self.system_instructions))
+        return messages
+
+    @property
     def user_query(self) -> str:
         """The text of the last user message ("" when there is none)."""
         return next((m.text for m in reversed(self.input_messages) if m.role == "user"), "")
