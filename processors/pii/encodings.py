@@ -4,8 +4,8 @@ HTTP clients write query values percent-encoded (``uma%40example.com``, ``%2B141
 HTML and XML carry entities (``&#64;``), JSON text carries ``\\u0040`` escapes. The redactor's
 patterns see none of these as the values they are, so :func:`encoded_pieces` cuts a text into
 pieces at the characters that structure URLs and markup, decodes each piece that holds an
-encoding (twice at most: ``%2540``), and keeps, for every decoded character, where it came
-from, so a value found in the decoded piece is replaced in the encoded original.
+encoding (again while that changes it: ``%2540``, ``%25252540``), and keeps, for every decoded
+character, where it came from, so a value found in the decoded piece is replaced in the encoded original.
 """
 
 from __future__ import annotations
@@ -18,13 +18,13 @@ from dataclasses import dataclass
 # One encoded character that a value the redactor knows may be written with: ASCII, and the few
 # other characters its patterns take between digits (no-break and narrow no-break spaces, the
 # en dash, the no-break hyphen). A percent escape (UTF-8 for those few), an HTML character
-# reference (numeric ones with or without ";", as browsers read them), a \u, \x or \/ escape
-# behind any number of backslashes (JSON inside JSON; matched from the run's first backslash,
-# so a long run costs linear time), and form encoding's "+" between letters and digits. Other
-# characters ("\u00e9", JSON's way of writing "é", or "%C3%A9") cannot hide a value, and text
-# full of them costs nothing here.
+# reference (numeric ones with or without ";", as browsers read them), JavaScript's ``%u0040``,
+# a \u, \x or \/ escape behind any number of backslashes (JSON inside JSON; matched from the
+# run's first backslash, so a long run costs linear time), and form encoding's "+" between
+# letters and digits. Other characters ("\u00e9", JSON's way of writing "é", or "%C3%A9")
+# cannot hide a value, and text full of them costs nothing here.
 _UNIT = re.compile(
-    r"%([0-7][0-9A-Fa-f]|[Cc]2%[Aa]0|[Ee]2%80%(?:9[13]|[Aa][Ff]))"
+    r"%([0-7][0-9A-Fa-f]|[Cc]2%[Aa]0|[Ee]2%80%(?:9[13]|[Aa][Ff])|[Uu](?:00[0-7][0-9A-Fa-f]|00[Aa]0|201[13]|202[Ff]))"
     r"|&(#0*(?:1[01][0-9]|12[0-7]|[0-9]{1,2}|160|82(?:09|11|39))(?![0-9]);?"
     r"|#[xX]0*(?:[0-7]?[0-9A-Fa-f]|[Aa]0|201[13]|202[Ff])(?![0-9A-Fa-f]);?"
     r"|[A-Za-z][A-Za-z0-9]{1,31};)"
@@ -35,7 +35,7 @@ _KEPT = frozenset("\u00a0\u2011\u2013\u202f")  # non-ASCII characters the patter
 # A piece: entities whole, anything else but what separates values in URLs, markup and prose.
 _PIECE = re.compile(r"(?:&#?[A-Za-z0-9]{1,32};?|[^\s\"'<>=?/,&;])+")
 _WINDOW = 256  # how far before an encoded character its piece is looked for
-_DEPTH = 3
+_DEPTH = 8  # decodings of one text at most; each further one only where the last changed it
 
 
 def _decoded(unit: re.Match[str]) -> str | None:
@@ -48,6 +48,8 @@ def _decoded(unit: re.Match[str]) -> str | None:
     if percent is not None:
         if len(percent) == 2:
             return chr(int(percent, 16))
+        if percent[0] in "uU":  # JavaScript's escape(): "%u0040"
+            return chr(int(percent[1:], 16))
         return bytes.fromhex(percent.replace("%", "")).decode("utf-8")
     if entity is not None:
         source = unit.group(0) if unit.group(0).endswith(";") else unit.group(0) + ";"
@@ -145,7 +147,10 @@ def decoded_views(text: str) -> tuple[str, ...]:
     for plus_is_space in (False, True) if "+" in text else (False,):
         view = text.replace("+", " ") if plus_is_space else text
         for _ in range(_DEPTH):  # "%2540": the decoded text is encoded again
-            view = _UNIT.sub(_unit if plus_is_space else _keeping_plus, view)
+            decoded = _UNIT.sub(_unit if plus_is_space else _keeping_plus, view)
+            if decoded == view:
+                break
+            view = decoded
         views.append(view)
     return tuple(views)
 

@@ -34,9 +34,12 @@ from processors.pii.secret_checks import (
     is_header_secret,
     is_jwt,
     is_option_secret,
+    is_passphrase,
+    is_prose_password,
     is_secret_value,
     is_sk_key,
     is_sql_secret,
+    is_tuple_password,
 )
 
 __all__ = ["ENTITIES", "Recognizer", "recognizers"]
@@ -214,6 +217,36 @@ def recognizers() -> tuple[Recognizer, ...]:
         ),
         Recognizer(
             "SECRET",
+            # an unquoted passphrase of several words: "password=correct horse battery staple",
+            # "pwd: my secret pass, user: bob"; it ends at a separator, a line's end or the next key
+            re.compile(
+                r"(?i)p(?<![a-z0-9_$-]p)(?:assw(?:or)?d|assphrase|wd)(?![a-z0-9_-])[ \t]*[:=][ \t]*"
+                r"([^\s\"'<>=,;&]+(?:[ \t]+(?![^\s\"'<>=,;&]+[ \t]*[:=])[^\s\"'<>=,;&]+){1,7})"
+                r"(?=[ \t]*(?:$|[\r\n,;&\"'<>]|[^\s\"'<>=,;&]+[ \t]*[:=]))"
+            ),
+            validate=is_passphrase,
+            group=1,
+            folded_pattern=re.compile(
+                r"(?:passw(?:or)?d|passphrase|pwd)[ \t]*[:=][ \t]*[^\s\"'<>=,;&]+[ \t]+\S"
+            ),
+            screen=r"(?i)(?:passw(?:or)?d|passphrase|pwd)[ \t]*[:=][ \t]*[^\s\"'<>=,;&]+[ \t]+[^\s]",
+        ),
+        Recognizer(
+            "SECRET",
+            # the second string of a credentials pair: auth=("bob", "…"), HTTPBasicAuth('u', '…')
+            re.compile(
+                r"(?i)(?<![a-z0-9_])(?:(?:http_?)?(?:basic|digest|proxy)?_?auth|creds|credentials?|login"
+                r"|user_?pass(?:word)?)[ \t]*(?:[:=][ \t]*[(\[][ \t]*|\([ \t]*)"
+                r"[bru]?([\"'])[^\"'\n]{1,256}?\1"
+                r"[ \t]*,[ \t]*[bru]?([\"'])([^\"'\n\\]{1,256})\2"
+            ),
+            validate=is_tuple_password,
+            group=3,
+            folded_pattern=re.compile(r"(?:auth|creds|credential|login|pass)[ \t]*(?:[:=][ \t]*)?[(\[]"),
+            screen=r"(?i)(?:auth|creds|credential|login|pass)[ \t]*(?:[:=][ \t]*)?[(\[]",
+        ),
+        Recognizer(
+            "SECRET",
             # The key word (with a prefix or suffix: db_password, AWSToken, apikey_myservice) after a
             # non-letter, a JSON escape, a lower-case letter (camelCase: dbPassword) or an acronym;
             # then an operator (":", "=", ":=", "?=", "==", "=>", a type and "=", ...), an element's
@@ -238,6 +271,20 @@ def recognizers() -> tuple[Recognizer, ...]:
             hints=(":", "=", "\uff1a", '"', "'", "</"),
             folded_pattern=secret_gate,
             screen="[:=\"'\\x{ff1a}]|</",
+        ),
+        Recognizer(
+            "SECRET",
+            # a password in prose: "my password is Tr0ub4dor&3", "set password hunter22", "change
+            # password to Summer2024!"; the word after it only if it reads as a password
+            re.compile(
+                r"(?i)p(?<![a-z0-9_$-]p)(?:assw(?:or)?d|assphrase|asscode|wd)(?![a-z0-9_-])[ \t]+"
+                r"(?:(?:is|was|to|now|be|remains|becomes)[ \t]+){0,2}"
+                r"([^\s\"'<>`]*[^\s\"'<>`.,;:!?)])"
+            ),
+            validate=is_prose_password,
+            group=1,
+            folded_pattern=re.compile(r"(?:passw(?:or)?d|passphrase|passcode|pwd)[ \t]+\S"),
+            screen=r"(?i)(?:passw(?:or)?d|passphrase|passcode|pwd)[ \t]+[^\s]",
         ),
         Recognizer(
             "EMAIL",

@@ -44,7 +44,8 @@ RESCREEN_LENGTH = (
 MAX_PIECES = 8  # of a rejected candidate, tried in runs (at most 27 runs); more: not retried
 # Every recognizer needs one of these characters in the text, except the bearer token, the
 # provider keys that may be all letters (AWS, Bedrock, Alibaba, Google) and secrets in XML
-# elements or calls; those are screened by their words and marks (_SCREEN_WORDS). A quote
+# elements or calls, and passwords in prose; those are screened by their words and marks
+# (_SCREEN_WORDS). A quote
 # (PASSWORD 'x', IDENTIFIED BY 'x') and a full-width colon (U+FF1A) let a text through too.
 _SCREEN = re.compile(r"[\d@:=._'\"\uff1a-]")
 _SCREEN_WORDS = (
@@ -61,6 +62,8 @@ _SCREEN_WORDS = (
     '("',  # a call: secret("…"), setProperty("X_TOKEN", "…")
     "('",
     '@"',
+    "assword",  # a password in prose: "my password is Hunter!!Pw"
+    "ASSWORD",
 )
 _new_counts = Counter.__new__  # an empty Counter without __init__'s Python-level calls
 

@@ -567,3 +567,106 @@ def is_jwt(match: re.Match[str]) -> bool:
 
 
 _JWT_TEXT = re.compile(r"eyJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}")
+
+
+# Words a description or a rule starts with, not a passphrase: "password: the user's password",
+# "password: must be 12 characters", "pwd: not set", "password = None if …".
+_PROSE_START = frozenset(
+    (
+        "a",
+        "an",
+        "any",
+        "at",
+        "can",
+        "cannot",
+        "enter",
+        "false",
+        "for",
+        "if",
+        "in",
+        "is",
+        "its",
+        "max",
+        "maximum",
+        "may",
+        "min",
+        "minimum",
+        "must",
+        "needs",
+        "no",
+        "none",
+        "not",
+        "null",
+        "of",
+        "on",
+        "optional",
+        "required",
+        "see",
+        "set",
+        "should",
+        "the",
+        "their",
+        "this",
+        "to",
+        "true",
+        "use",
+        "used",
+        "when",
+        "will",
+        "your",
+    )
+)
+_CODE_WORDS = frozenset(("if", "else", "or", "and", "not", "in", "is", "lambda", "await", "return", "for"))
+
+
+def is_passphrase(match: re.Match[str]) -> bool:
+    """Words after "password=" or "password:", unquoted ("password=correct horse battery staple",
+    "pwd: my secret pass"): a passphrase, not a rule, a description or code. One word is left to
+    the key-word recognizer."""
+    words = match.group(1).split()
+    if len(words) < 2:
+        return False
+    first = words[0].casefold()
+    if (
+        first in _PROSE_START
+        or _descriptive(words[0])
+        or _stands_for_secret(words[0])
+        or _PLAIN_VALUE.fullmatch(words[0])  # a path, a number, a URL: "PWD: /work -w /work"
+    ):
+        return False
+    for word in words:
+        folded = word.casefold()
+        if folded in _CODE_WORDS or "passw" in folded or "passphrase" in folded or folded == "key":
+            return False  # code, or a description that names what it describes
+        if not any(ch.isalnum() for ch in word) or any(ch in "()[]{}|" for ch in word):
+            return False  # an operator or a bracket: code or markup
+    return True
+
+
+# An SQL type or a metavar in capitals ("VARCHAR2", "PASSWORD_HASH"): not a password in prose.
+_CAPITALS = re.compile(r"[A-Z][A-Z0-9_]*")
+
+
+def is_prose_password(match: re.Match[str]) -> bool:
+    """The word after "my password is", "set password", "change password to": a password if it
+    reads as one ("Tr0ub4dor&3", "hunter2"), not a word ("required", "Reset") or code."""
+    value = match.group(1)
+    return (
+        _password_like(value)
+        and _CAPITALS.fullmatch(value) is None
+        and not _stands_for_secret(value)
+        and not _is_code(value)
+        and not any(ch in "()[]{}=" for ch in value)
+    )
+
+
+def is_tuple_password(match: re.Match[str]) -> bool:
+    """The second string of a credentials pair (``auth=("bob", "…")``, ``HTTPBasicAuth('u', '…')``)."""
+    value = match.group(3)
+    return not (
+        _stands_for_secret(value)
+        or _descriptive(value)
+        or _ENV_NAME.fullmatch(value)
+        or _HUMAN_PLACEHOLDER.fullmatch(value)
+        or value.strip() == ""
+    )

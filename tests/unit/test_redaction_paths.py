@@ -256,6 +256,10 @@ def test_identifier_keys_are_redacted_as_usual_without_a_digest() -> None:
         ("phone=415 555%2D0136", "phone=<PHONE_NUMBER>"),
         ("/lookup?q=call+415+555+0171+now", "/lookup?q=call+<PHONE_NUMBER>+now"),
         ("email=uma+tag%40example.com", "email=<EMAIL>"),
+        # encoded four and five times, and JavaScript's escape() ("%u0040")
+        ("/u?e=uma.patel%25252540example.com", "/u?e=<EMAIL>"),
+        ("/u?e=uma.patel%2525252540example.com", "/u?e=<EMAIL>"),
+        ("u=uma%u0040example.com&t=%u002B14155550132", "u=<EMAIL>&t=<PHONE_NUMBER>"),
     ],
 )
 def test_values_hidden_by_an_encoding_are_replaced_in_the_encoded_original(text: str, expected: str) -> None:
@@ -273,6 +277,8 @@ def test_values_hidden_by_an_encoding_are_replaced_in_the_encoded_original(text:
         r"C:\Users\dev\x64\build",
         '{"content": "caf\\u00e9 cr\\u00e8me"}',
         "path=%2Fhome%2Fdev%2Fproject&v=2.3.1",
+        "progress 50%25252525 done",
+        "%u00e9t%u00e9 %uXYZW",
     ],
 )
 def test_encoded_text_without_pii_is_left_alone(text: str) -> None:
