@@ -315,7 +315,9 @@ def _regions_for(first_digit: str) -> tuple[str, ...]:
 
 
 _EXTENSION = re.compile(r"\s?(?:x|ext\.?)\s?\d{1,6}$")
-_DECIMAL = re.compile(r"\d{1,3}\.\d{5,}")  # a coordinate or a measure: "37.7749295"
+# a coordinate or a measure ("37.7749295"), or an amount: one point, at most three decimals
+# ("638876.46", "1048576.125"); no phone number is written with its last two or three digits so
+_DECIMAL = re.compile(r"\d{1,3}\.\d{5,}|\d{5,}\.\d{1,3}")
 _DOTTED_QUAD = re.compile(r"\d{1,3}(?:\.\d{1,3}){3}")  # an IPv4 address, valid or not ("192.168.1.256")
 _DATE_LIKE = re.compile(r"\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{4}")
 
@@ -336,9 +338,15 @@ _ID_KEY_WINDOW = 24
 def _after_id_key(text: str, start: int) -> bool:
     """Bare digits after an id-like key, or inside an AWS ARN (an account id)."""
     window = max(0, start - _ID_KEY_WINDOW)
-    return (
-        _ID_KEY.search(text, window, start) is not None or text.find("arn:", max(0, start - 64), start) >= 0
-    )
+    # _ID_KEY ends in a key's last letter (or "#"), then quotes, spaces and an operator: where no
+    # such letter is right before the number (a list: "…7666, 5382521693"), its search is skipped
+    at = start
+    while at > window and (text[at - 1].isspace() or text[at - 1] in "\"':="):
+        at -= 1
+    if at > window and (text[at - 1].isalpha() or text[at - 1] == "#"):
+        if _ID_KEY.search(text, window, start) is not None:
+            return True
+    return text.find("arn:", max(0, start - 64), start) >= 0
 
 
 def reads_as_one_number(run: str) -> bool:

@@ -138,6 +138,16 @@ class _Region:
         length_check = f"(?=(?:{lengths})\\Z)" if lengths else ""
         return f"{length_check}(?=(?:{general.pattern.pattern})\\Z)(?:{'|'.join(dict.fromkeys(types))})"
 
+    def reads_as_is(self, digits: str) -> bool:
+        """Read in this region without "+", the number is its digits as they are: no international
+        prefix, country code or national prefix (parse strips none), so is_valid(number, region)
+        holds whenever has_type(digits) does."""
+        return (
+            self.idd.match(digits) is None
+            and not digits.startswith(self.country_code_text)
+            and (self.national_prefix is None or self.national_prefix.match(digits) is None)
+        )
+
     def length_verdict(self, number: str) -> int:
         """_test_number_length(number, metadata) for the general description."""
         length = len(number)
@@ -384,8 +394,13 @@ def any_valid(text: str, region_codes: tuple[str, ...]) -> bool:
         readings = _READINGS.get(region_codes)
         if readings is None:
             readings = _READINGS[region_codes] = _Readings(region_codes)
-        if not readings.possible(_NOT_DIGIT.sub("", text)):
+        digits = _NOT_DIGIT.sub("", text)
+        if not readings.possible(digits):
             return False
+        for code in region_codes:  # the common answer first, without a parse: see _Region.reads_as_is
+            region = _region(code)
+            if region is not None and region.reads_as_is(digits) and region.has_type(digits):
+                return True
     return any(is_valid(text, region) for region in region_codes)
 
 

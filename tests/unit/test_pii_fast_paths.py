@@ -177,3 +177,21 @@ def test_a_plus_is_looked_at_as_an_encoding_exactly_where_encodings_reads_one(te
     from processors.pii import encodings, redactor
 
     assert (redactor._FORM_PLUS.search(text) is not None) == (encodings._UNIT.search(text) is not None)
+
+
+def test_the_id_key_shortcut_answers_as_the_key_pattern_does() -> None:
+    rng = random.Random(21)
+    keys = ["user_id", "customerId", "ts", "ticket #", "order", "eius", "", "name", "arn:aws:iam::", "total"]
+    joins = ["", " ", "=", ": ", '": "', "\u00a0", " = '", ", ", "\n", "#"]
+    for _ in range(2000):
+        text = rng.choice(["", "x ", "a, "]) + rng.choice(keys) + rng.choice(joins)
+        start = len(text)
+        text += "5123456789"
+        window = max(0, start - number_checks._ID_KEY_WINDOW)
+        expected = number_checks._ID_KEY.search(text, window, start) is not None or "arn:" in text[:start]
+        assert number_checks._after_id_key(text, start) == expected, text
+
+
+@pytest.mark.parametrize("text", ["total 638876.46,312276.68", "price 1048576.125 ms", "amount: 99999.5"])
+def test_amounts_with_a_point_and_few_decimals_are_not_phone_numbers(text: str) -> None:
+    assert PiiRedactor().redact_text(text) == text
