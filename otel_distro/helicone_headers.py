@@ -77,15 +77,12 @@ def gateway_headers(settings: Settings) -> GatewayHeaders | None:
     """The header hooks these settings ask for, or None (the switch is off, or no privacy key)."""
     if not (settings.active and settings.helicone_gateway_headers):
         return None
-    from functools import partial
 
     from otel_distro.privacy import hash_key
-    from processors.hashing import keyed_digest
+    from processors.hashing import KeyedDigest
     from processors.redaction import RedactionProcessor
 
-    ids = RedactionProcessor(
-        id_keys=("session.id", "user.id"), id_digest=partial(keyed_digest, hash_key(settings))
-    )
+    ids = RedactionProcessor(id_keys=("session.id", "user.id"), id_digest=KeyedDigest(hash_key(settings)))
 
     def protect(key: str, value: str) -> str:
         from collections import Counter

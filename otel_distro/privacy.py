@@ -11,7 +11,6 @@ import logging
 import os
 import secrets
 from collections.abc import Mapping
-from functools import partial
 from pathlib import Path
 
 from otel_distro.problems import Problems
@@ -90,7 +89,7 @@ def privacy_processors(settings: Settings, problems: Problems | None = None) -> 
         chain.append(ContentFilter(inputs=not settings.record_inputs, outputs=not settings.record_outputs))
     if not settings.pii_redaction:
         return chain
-    from processors.hashing import keyed_digest
+    from processors.hashing import KeyedDigest
     from processors.pii import PiiRedactor
     from processors.redaction import ALLOW_KEYS, DENY_KEYS, RedactionProcessor
 
@@ -110,7 +109,7 @@ def privacy_processors(settings: Settings, problems: Problems | None = None) -> 
             allow_keys=ALLOW_KEYS | set(settings.redaction_allow_keys),
             allow_values=settings.redaction_allow_values,
             id_keys=settings.redaction_id_keys,
-            id_digest=partial(keyed_digest, key),
+            id_digest=KeyedDigest(key),
         )
     )
     if settings.redaction_presidio or settings.redaction_ner_model:

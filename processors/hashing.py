@@ -22,10 +22,28 @@ PROJECT_KEYS = ("project.id", "project_id", "project.name", "gen_ai.project.id")
 PREFIX = "hmac-sha256:"
 
 
+class KeyedDigest:
+    """``hmac-sha256:<hex>`` of a value's text under one key: stable, distinct, unreadable.
+
+    The key is set up once and copied for each value (about 1.4 µs, against 3 µs for
+    ``hmac.digest``, which also lets go of the GIL on every call: on the app thread, a background
+    thread then takes it, and the app waits for it back)."""
+
+    __slots__ = ("_keyed",)
+
+    def __init__(self, key: bytes) -> None:
+        self._keyed = hmac.new(key, digestmod="sha256")
+
+    def __call__(self, value: object) -> str:
+        text = value if isinstance(value, str) else repr(value)
+        digest = self._keyed.copy()
+        digest.update(text.encode("utf-8", "surrogatepass"))
+        return PREFIX + digest.hexdigest()
+
+
 def keyed_digest(key: bytes, value: object) -> str:
-    """``hmac-sha256:<hex>`` of the value's text under ``key``: stable, distinct, unreadable."""
-    text = value if isinstance(value, str) else repr(value)
-    return PREFIX + hmac.digest(key, text.encode("utf-8", "surrogatepass"), "sha256").hex()  # one C call
+    """``hmac-sha256:<hex>`` of the value's text under ``key`` (see :class:`KeyedDigest`)."""
+    return KeyedDigest(key)(value)
 
 
 class ProjectHashingProcessor(RecordRewriter):
@@ -38,11 +56,8 @@ class ProjectHashingProcessor(RecordRewriter):
         super().__init__()
         if not key:
             raise ValueError("a non-empty hash key is needed")
-        self._key = key
+        self.digest = KeyedDigest(key)
         self.keys = frozenset(keys)
-
-    def digest(self, value: object) -> str:
-        return keyed_digest(self._key, value)
 
     def process_span(self, span: ReadableSpan) -> ReadableSpan | None:
         """The full walk only for a span that holds a project key somewhere (names are not hashed)."""

@@ -343,9 +343,12 @@ def _after_id_key(text: str, start: int) -> bool:
     at = start
     while at > window and (text[at - 1].isspace() or text[at - 1] in "\"':="):
         at -= 1
-    if at > window and (text[at - 1].isalpha() or text[at - 1] == "#"):
-        if _ID_KEY.search(text, window, start) is not None:
-            return True
+    if (
+        at > window
+        and (text[at - 1].isalpha() or text[at - 1] == "#")
+        and _ID_KEY.search(text, window, start) is not None
+    ):
+        return True
     return text.find("arn:", max(0, start - 64), start) >= 0
 
 
