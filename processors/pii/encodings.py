@@ -30,6 +30,7 @@ _UNIT = re.compile(
     r"|[A-Za-z][A-Za-z0-9]{1,31};)"
     r"|(?<!\\)\\+(?:u(00[0-7][0-9A-Fa-f]|00[Aa]0|201[13]|202[Ff])|x([0-7][0-9A-Fa-f])|(/))"
     r"|(?<=[A-Za-z0-9])(\+)(?=[A-Za-z0-9])"
+    r"|(\x1b\[[0-9;]{0,16}m)"  # a terminal colour code (coloured log output): read as a space
 )
 _KEPT = frozenset("\u00a0\u2011\u2013\u202f")  # non-ASCII characters the patterns take
 # A piece: entities whole, anything else but what separates values in URLs, markup and prose.
@@ -40,8 +41,8 @@ _DEPTH = 8  # decodings of one text at most; each further one only where the las
 
 def _decoded(unit: re.Match[str]) -> str | None:
     """What one encoded character stands for, or None where it is none the redactor needs."""
-    percent, entity, u_escape, x_escape, slash, plus = unit.groups()
-    if plus is not None:
+    percent, entity, u_escape, x_escape, slash, plus, colour = unit.groups()
+    if plus is not None or colour is not None:
         return " "
     if slash is not None:
         return "/"
@@ -96,7 +97,7 @@ def _decode_once(text: str, plus_is_space: bool) -> tuple[str, list[int], list[i
 
     for unit in _UNIT.finditer(text):
         decoded = _decoded(unit)
-        if decoded is None or (decoded == " " and unit.group(0) == "+" and not plus_is_space):
+        if decoded is None or (unit.group(0) == "+" and not plus_is_space):
             continue
         plain(unit.start())
         changed = True

@@ -89,6 +89,8 @@ _CARD_GROUPS = re.compile(r"[ \u00a0-]+")
 
 def is_card_number(match: re.Match[str]) -> bool:
     candidate = match.group(0)
+    if candidate.isdigit() and _after_id_key(match.string, match.start()):
+        return False  # "dd.trace_id=6426281050389817665": an id whose digits pass Luhn
     groups = _CARD_GROUPS.split(candidate)
     if len(groups) > 1:
         lengths = {len(group) for group in groups}
@@ -226,9 +228,17 @@ def is_ipv4_address(match: re.Match[str]) -> bool:
         return False  # an image's tag: "nginx:1.25.3.1-alpine"
     if match.group(0).startswith(("127.", "0.0.0.0")):  # noqa: S104 - loopback, unspecified: nobody's
         return False
+    prefix = _CIDR_PREFIX.match(text, end)
+    if prefix is not None and int(prefix.group(1)) < 32:  # "10.0.0.0/8": a network, if its host bits are 0
+        try:
+            ipaddress.IPv4Network(f"{match.group(0)}/{prefix.group(1)}")
+            return False
+        except ValueError:
+            pass
     return not (start and text[start - 1] in "vV.")
 
 
+_CIDR_PREFIX = re.compile(r"/([0-9]{1,2})(?![0-9])")
 _VERSION_LEADS = (
     "==",
     ">=",
@@ -330,7 +340,8 @@ _ID_KEY = re.compile(
     r"(?i)(?:(?<![a-z0-9])|(?-i:(?<=[a-z])(?=[A-Z])))"
     r"(?:id|ts|time|timestamp|epoch|offset|seq|count|size|bytes|tokens|run|ticket|issue|order|customer"
     r"|account|job|build|invoice|transaction|ref|ns|ms|us|sec|seconds|latency|duration|sent|received|total"
-    r"|sum|pop|population|len|length|num|amount|price|#)[\"']?\s*[:=#]?\s*[\"']?$"
+    r"|sum|pop|population|len|length|num|amount|price|int|max|min|limit|crc(?:32|64)?|checksum|hash|commit"
+    r"|sha|rev|checkout|#)[\"']?\s*[:=#]?\s*[\"']?$"
 )
 _ID_KEY_WINDOW = 24
 
@@ -338,14 +349,15 @@ _ID_KEY_WINDOW = 24
 def _after_id_key(text: str, start: int) -> bool:
     """Bare digits after an id-like key, or inside an AWS ARN (an account id)."""
     window = max(0, start - _ID_KEY_WINDOW)
-    # _ID_KEY ends in a key's last letter (or "#"), then quotes, spaces and an operator: where no
-    # such letter is right before the number (a list: "…7666, 5382521693"), its search is skipped
+    # _ID_KEY ends in a key's last letter or digit ("crc32") or "#", then quotes, spaces and an
+    # operator: where no such character is right before the number (a list: "…7666, 5382521693"),
+    # its search is skipped
     at = start
     while at > window and (text[at - 1].isspace() or text[at - 1] in "\"':="):
         at -= 1
     if (
         at > window
-        and (text[at - 1].isalpha() or text[at - 1] == "#")
+        and (text[at - 1].isalnum() or text[at - 1] == "#")
         and _ID_KEY.search(text, window, start) is not None
     ):
         return True
@@ -388,6 +400,7 @@ def _not_a_phone(candidate: str, text: str, start: int, end: int) -> bool:
     return len(pieces) >= 4 and all(len(p) <= 2 for p in pieces) and not all(len(p) == 2 for p in pieces)
 
 
+_INT_LIMITS = frozenset(("2147483647", "2147483648", "4294967295", "4294967296"))
 PHONE_CHECK_CHARGE = 1024  # characters of the inline text budget one phonenumbers check uses
 _PHONE_VERDICTS: dict[str, bool] = {}  # candidate text -> a valid number? (phonenumbers is slow)
 _PHONE_VERDICTS_LIMIT = 4096
@@ -411,6 +424,8 @@ def is_phone_number(match: re.Match[str]) -> bool:
     text = match.string
     if end < len(text) and text[end] == ":" and text[end + 1 : end + 2].isdigit():
         return False  # "2024-05-05 06:47": a date and an hour
+    if candidate in _INT_LIMITS:
+        return False  # 2147483647: the largest 32-bit integer, in every log of limits
     if candidate.isdigit() and (_EPOCH.fullmatch(candidate) or _after_id_key(text, match.start())):
         return False  # bare digits that are a time ("ts=1715000000") or an id ("user_id: 5123456789")
     if _not_a_phone(candidate, text, match.start(), end):

@@ -31,10 +31,12 @@ from processors.pii.secret_checks import (
     SECRET_OPERATORS,
     SECRET_VALUE,
     is_bearer_token,
+    is_fallback_secret,
     is_header_secret,
     is_jwt,
     is_option_secret,
     is_passphrase,
+    is_prose_key,
     is_prose_password,
     is_secret_value,
     is_sk_key,
@@ -63,6 +65,22 @@ _PASSWORD_PREFIXES = (
     "redis",
     "smtp",
     "my",
+)
+
+
+# Password words and what joins them to a password in prose, in the languages the key words cover
+_PROSE_WORDS = (
+    r"passw(?:or)?d|passphrase|passcode|pwd|pass|requirepass|passwort|kennwort|mot de passe"
+    r"|contrase(?:ñ|n)a|senha|wachtwoord|lösenord|has(?:ł|l)o|пароль|şifre(?:m|niz)?|parola"
+    r"|비밀번호|암호|密码|密碼|パスワード"
+)
+_PROSE_SCREEN = (
+    r"pass|pwd|kennwort|mot de passe|contrase|senha|wachtwoord|lösenord|has[łl]o|пароль|şifre|parola"
+    r"|비밀번호|암호|密码|密碼|パスワード"
+)
+_PROSE_JOINS = (  # words (not the start of a longer one), then marks and CJK particles
+    r"(?:is|was|to|now|be|remains|becomes|changed to|set to|ist|lautet|est|es|é|è|är|er|jest|это)(?![a-z])"
+    r"|:|\uff1a|→|->|=|-|是|为|為|は|이|가|은|는"
 )
 
 
@@ -101,13 +119,30 @@ def recognizers() -> tuple[Recognizer, ...]:
             screen="PRIVATE KEY",
         ),
         Recognizer(
+            "PRIVATE_KEY",
+            # a PuTTY key file's private lines
+            re.compile(r"Private-Lines:[ \t]*\d+\r?\n((?:[A-Za-z0-9+/=]{1,128}(?:\r?\n|$))+)"),
+            group=1,
+            hints=("Private-Lines:",),
+            screen="Private-Lines:",
+        ),
+        Recognizer(
+            "PRIVATE_KEY",
+            # a private key's DER in base64 without its PEM lines: PKCS#8 (RSA, EC) or PKCS#1 RSA
+            re.compile(
+                r"M(?:II[A-Za-z0-9+/]{3}IBA(?:DAN|AKCA)|IG[A-Za-z0-9+/]AgEAMB|HcCAQEE)[A-Za-z0-9+/]{40,}={0,2}"
+            ),
+            hints=("MI", "MHcCAQEE"),
+            screen="M(?:II[A-Za-z0-9+/]{3}IBA(?:DAN|AKCA)|IG[A-Za-z0-9+/]AgEAMB|HcCAQEE)",
+        ),
+        Recognizer(
             "CREDENTIALS",
             # The scheme is read from the start of its run only: from every letter of a long run of
             # letters and dots, the run would be read again (quadratic time). The user may be empty
             # ("redis://:pw@host"); the password runs to the last "@" before the host's end.
             re.compile(
                 r"[a-zA-Z](?:(?<![A-Za-z0-9+.-][a-zA-Z])|" + _after_escape(r"[a-zA-Z]") + r")[a-zA-Z0-9+.-]*+"
-                r"://([^\s:/@]*:[^\s/?#\"'\\<>]+)@"
+                r"://([^\s:/@]*:[^\s/?\"'\\<>]+)@"
             ),
             group=1,
             hints=("://",),
@@ -150,6 +185,13 @@ def recognizers() -> tuple[Recognizer, ...]:
             group=1,
             hints=("hooks.slack.com/",),
             screen=r"hooks\.slack\.com/",
+        ),
+        Recognizer(  # a Microsoft Teams incoming webhook: its path after webhookb2/ is its secret
+            "API_KEY",
+            re.compile(r"\.webhook\.office\.com/webhookb2/([^\s\"'<>]{20,})"),
+            group=1,
+            hints=(".webhook.office.com/",),
+            screen=r"\.webhook\.office\.com/",
         ),
         Recognizer(  # a Discord webhook's token (after its id)
             "API_KEY",
@@ -274,17 +316,84 @@ def recognizers() -> tuple[Recognizer, ...]:
         ),
         Recognizer(
             "SECRET",
-            # a password in prose: "my password is Tr0ub4dor&3", "set password hunter22", "change
-            # password to Summer2024!"; the word after it only if it reads as a password
+            # a password in prose, in the languages the key words cover: "my password is Tr0ub4dor&3",
+            # "the password for the admin panel is …", "Mein Passwort lautet …", "我的密码是…"; the
+            # word after it only if it reads as a password
             re.compile(
-                r"(?i)p(?<![a-z0-9_$-]p)(?:assw(?:or)?d|assphrase|asscode|wd)(?![a-z0-9_-])[ \t]+"
-                r"(?:(?:is|was|to|now|be|remains|becomes)[ \t]+){0,2}"
-                r"([^\s\"'<>`]*[^\s\"'<>`.,;:!?)])"
+                r"(?i)(?<![a-z0-9_$-])(?:" + _PROSE_WORDS + r")(?![a-z0-9_-])"
+                # "for the admin panel", then a join ("is", ":") before the value
+                r"(?:[ \t]+(?:for|of|für|pour|para|per|voor|для)(?:[ \t]+[^\s:=\uff1a\"']{1,30}){1,4}?"
+                r"(?:[ \t]*(?:" + _PROSE_JOINS + r"))+"
+                r"|(?:[ \t]*(?:" + _PROSE_JOINS + r"))*)[ \t]*[\"'“„«]?"
+                r"([^\s\"'<>`“”«»\u3000-\u303f\u3040-\u9fff\uac00-\ud7af\uff01-\uff0f\uff1a-\uff20]*"
+                r"[^\s\"'<>`“”«».,;:!?)\u3000-\u303f\u3040-\u9fff\uac00-\ud7af\uff01-\uff0f\uff1a-\uff20])"
             ),
             validate=is_prose_password,
             group=1,
-            folded_pattern=re.compile(r"(?:passw(?:or)?d|passphrase|passcode|pwd)[ \t]+\S"),
-            screen=r"(?i)(?:passw(?:or)?d|passphrase|passcode|pwd)[ \t]+[^\s]",
+            folded_pattern=re.compile(_PROSE_WORDS),
+            screen=r"(?i)(?:" + _PROSE_SCREEN + r")",
+        ),
+        Recognizer(
+            "SECRET",
+            # a key or token in prose or after a command's setting name: "here's the api key: 806f…",
+            # "my AWS secret is Z1Yz…", "aws configure set aws_secret_access_key Eu6D…"; only a
+            # value that looks random
+            re.compile(
+                r"(?i)(?<![\w$-])(?:[a-z0-9]+[_-])*(?:(?:api|access|secret|app|application|auth|private|signing)"
+                r"[ _-]?(?:key|token)|token|secret|secret[ _-]access[ _-]key)(?![a-z0-9-])"
+                r"(?:[ \t]+(?:for|of)(?:[ \t]+[^\s:=\"']{1,30}){1,4}?(?:[ \t]*(?:is|was|:|→|->|=)(?![a-z]))+"
+                r"|(?:[ \t]*(?:is|was|:|→|->|=)(?![a-z]))*)[ \t]+[\"']?"
+                r"([A-Za-z0-9+/_=-]{16,}[A-Za-z0-9=])"
+            ),
+            validate=is_prose_key,
+            group=1,
+            folded_pattern=re.compile(r"(?:key|token|secret)[^\n]{0,200}?[ \t][\"']?[a-z0-9+/_=-]{16}"),
+            screen=r"(?i)(?:key|token|secret)[^\n]{0,200}?[ \t][\"']?[a-z0-9+/_=-]{16}",
+        ),
+        Recognizer(
+            "SECRET",
+            # a key given to an SDK client as its first argument: cohere.Client("CnwB…")
+            re.compile(r"(?:Client|ClientV2|AsyncClient)\([ \t]*[\"']([A-Za-z0-9_-]{24,})[\"']"),
+            validate=is_prose_key,
+            group=1,
+            hints=("Client(",),
+            screen=r"Client\(",
+        ),
+        Recognizer(
+            "SECRET",
+            # a literal fallback for a secret read from the environment in code:
+            # process.env.DB_PASSWORD || 'Fallb4ck!Pw', os.getenv('API_KEY') or "…", ${DB_PASSWORD:-…}
+            re.compile(
+                r"(?:process\.env\.|os\.(?:getenv|environ\.get)\([ \t]*[\"']|ENV\[[ \t]*[\"']|\$\{)"
+                r"(?i:[A-Z0-9_]*(?:PASS|PW|SECRET|TOKEN|KEY|AUTH|CRED)[A-Z0-9_]*)"
+                r"(?:[\"'][ \t]*[\])])?[ \t]*(?:\|\||\?\?|[ \t]or[ \t]|:-)[ \t]*[\"']?([^\"'\n}\s]{1,200})"
+            ),
+            validate=is_fallback_secret,
+            group=1,
+            hints=("||", "??", " or ", ":-"),
+            screen=r"\|\||\?\?| or |:-",
+        ),
+        Recognizer(
+            "SECRET",
+            # secrets that command lines and config files carry without a key word: redis-cli -a …,
+            # requirepass / masterauth …, docker login --password-stdin <<< …, echo '…' | sudo -S,
+            # a .pgpass line (host:port:db:user:password), SMTP AUTH PLAIN …, wandb login …
+            re.compile(
+                r"(?:(?<=redis-cli )(?:[^\n|;&]{0,200}?[ \t])??-a[ \t]+"
+                r"|(?<![\w-])(?:requirepass|masterauth)[ \t]+"
+                r"|--password-stdin[ \t]*<<<[ \t]*"
+                r"|(?<![\w-])(?:env[ \t]+add[ \t]+\S+(?:[ \t]+\S+)?|secret[ \t]+set[ \t]+\S+)[ \t]*<<<[ \t]*"
+                r"|(?<![\w-])AUTH[ \t]+(?:PLAIN|LOGIN)[ \t]+"
+                r"|(?<![\w-])(?:wandb[ \t]+login(?:[ \t]+--relogin)?"
+                r"|huggingface-cli[ \t]+login[ \t]+--token)[ \t]+"
+                r"|(?<=echo )(?=['\"]?[^\s'\"|]+['\"]?[ \t]*\|[ \t]*sudo[ \t]+(?:-[a-zA-Z]*[ \t]+)*-S)"
+                r"|(?m:^[\w.-]+:(?:\d{1,5}|\*):[\w*.-]+:[\w*.@-]+:))"
+                r"['\"]?([^\s'\"|]+)"
+            ),
+            validate=is_option_secret,
+            group=1,
+            hint_pattern=re.compile(r"redis-cli |requirepass|masterauth|<<<|AUTH |login|echo |:\S*:\S*:\S*:"),
+            screen=r"redis-cli |requirepass|masterauth|<<<|AUTH |login|echo |:\S*:\S*:\S*:",
         ),
         Recognizer(
             "EMAIL",

@@ -169,7 +169,13 @@ class PiiRedactor:
             result = self._scan_custom(text, Counter()) if self.custom else (text, None)
         else:
             result = self._scan(text)
-        if "%" in text or "&" in text or "\\" in text or ("+" in text and _FORM_PLUS.search(text)):
+        if (
+            "%" in text
+            or "&" in text
+            or "\\" in text
+            or "\x1b" in text
+            or ("+" in text and _FORM_PLUS.search(text))
+        ):
             # encodings (see encodings.py); a "+" only where form encoding may have written a space
             result = self._scan_encoded(*result)
         if cache is not None:

@@ -20,6 +20,10 @@ def shannon_entropy(text: str) -> float:
 # environment and template references (${API_KEY}, $API_KEY, {{ secrets.X }}), masks, nulls.
 _PLACEHOLDER = re.compile(
     r"\$\d+|[:@][a-z_][a-z0-9_]*|\$[{(].*|\$[A-Z_][A-Z0-9_]*|\$[a-z_][a-z0-9_]*|\{\{.*|%\(\w+\)s|\*+|(?i:null|none|nil|undefined)"
+    # Ruby's "#{ENV[…]}", a shell's `cat /run/secrets/…`, a mask in brackets, a YAML tag (!vault),
+    # and the environment read in code: process.env.X, import.meta.env.X, os.environ[…], ENV[…]
+    r"|#\{.*|`.*|\[(?i:redacted|hidden|masked|filtered|removed|secret|omitted|sensitive)\]|![a-z_]+"
+    r"|(?:process\.env|import\.meta\.env|os\.environ|Deno\.env)\b.*|ENV\[.*"
 )
 
 
@@ -286,7 +290,28 @@ _HUMAN_PLACEHOLDER = re.compile(
     r"(?i)(?:your|enter|insert|put|add|replace|change)[-_ ].*|.*[-_ ](?:here|goes|example|placeholder|sample)"
     r"|(?:example|sample|dummy|placeholder|test|fake|redacted|masked|changeme|x+|\.+)"
 )
+_BOOLEANS = frozenset(("true", "false", "yes", "no", "on", "off"))
 _YAML_KEY = re.compile(r"[\w.-]+:(?:\s|$)")  # a YAML key on a block's first line: no value here
+
+
+# A value that names a secret rather than being one: "my-app-secret-name",
+# "projects/123/secrets/openai-key/versions/latest", "db_password_file"
+_SELF_NAMED = re.compile(
+    r"(?i)(?:^|[-_./])(?:secrets?|passwords?|tokens?|keys?|apikey|credentials?)[-_.]"
+    r"(?:[\w.-]*[-_.])?(?:name|id|ref|path|file|arn|uri)$|/secrets/"
+)
+# Words glued before a key word that make it something else: a page or a cursor's token
+# ("next_page_token"), a getter whose arguments name the secret (keyring.get_password('smtp', …))
+_NOT_SECRET_LEADS = ("page", "continuation", "pagination", "cursor", "sync", "resume")
+_GETTERS = ("get", "load", "fetch", "lookup", "retrieve", "delete", "read", "has")
+
+
+def _lead_word(text: str, start: int) -> str:
+    """The word glued before the key word that starts at ``start`` ("get_" of "get_password")."""
+    end = start
+    while start > 0 and (text[start - 1].isalnum() or text[start - 1] in "_-"):
+        start -= 1
+    return text[start:end].casefold().rstrip("_-")
 
 
 def _names_a_reference(text: str, start: int) -> bool:
@@ -344,6 +369,11 @@ def is_secret_value(match: re.Match[str]) -> bool:
         return False
     if _descriptive(value):  # "password: required", "secret: hidden"
         return False
+    lead = _lead_word(match.string, match.start(1))
+    if operator.rstrip(" \t\"'").endswith("(") and lead.endswith(_GETTERS):
+        return False  # keyring.get_password('smtp', …): the arguments name the secret
+    if lead.endswith(_NOT_SECRET_LEADS):
+        return False  # next_page_token=…: a cursor, not a credential
     suffix = word[len(core) :]
     if suffix:  # "password_super_secure", "apikey_myservice", "token_url"
         parts = _SUFFIX_PART.findall(suffix)
@@ -354,6 +384,8 @@ def is_secret_value(match: re.Match[str]) -> bool:
     elif core.casefold() in _CREDENTIAL_WORDS:
         return _password_like(value)
     elif _PASSWORD_WORDS.fullmatch(core):
+        if value.casefold() in _BOOLEANS:  # password: true (a setting that asks for one)
+            return False
         if core.casefold() == "pwd" and value.startswith(("/", "~")):
             return False  # PWD is also the working directory's variable: a path there is not a password
         # a rule, not a password: "Password: must be at least 8 characters", "Passwort: mindestens 12"
@@ -365,6 +397,8 @@ def is_secret_value(match: re.Match[str]) -> bool:
             and rest[1:].isalnum()
         )
         return len(value) >= 4 and not rule
+    if _SELF_NAMED.search(value):  # secret: my-app-secret-name, a path to a stored secret
+        return False
     if (
         _STRONG_WORDS.fullmatch(core)
         and not operator.endswith("(")  # secret("my-secret-name") names the secret it fetches
@@ -482,7 +516,7 @@ _PASSWORD_WORD = (  # any value after these is a secret
 # only in an environment variable's name ("HEROKU_KEY").
 SECRET_KEY_WORDS = (
     r"(((?:secret|private|encryption|signing|master|subscription|account|shared[_-]?access|service"
-    r"|client|db|database|priv|admin|license|consumer|webhook|auth)[_-]?key|api[_-]?key|apikey"
+    r"|client|db|database|priv|admin|license|consumer|webhook|auth|app|application)[_-]?key|api[_-]?key|apikey"
     rf"|secret|token|{_PASSWORD_WORD}|access[_-]?key|client[_-]?secret|auth|sig(?:nature)?"
     r"|session[_-]?id|creds|credentials?|login|(?-i:(?<=[A-Z0-9][_-])KEY))"
     r"(?:[_-][a-z0-9]{1,16}){0,3})"
@@ -548,7 +582,7 @@ SECRET_VALUE = (
     r"((?<=>)[^<\n]{1,256}(?=</)|(?<=[^\\]\")(?:[^\"\\\n]|\\.)+|(?<=\\\")[^\"\\\n]+|(?<=')[^'\\\n]+"
     r"|(?:" + _BLOCK_LINE + r")\S(?:[^\n\r]{0,254}\S)?"
     r"|(?<=[a-z0-9_]=)[^\s\"';=&<>][^;=\n\"'<>&]{0,126}(?=;)"
-    r"|(?:[^\s\"',;&\\\u3000-\u9fff\uac00-\ud7af\uff01-\uff0f\uff1a-\uff20]|&(?!\w+=)"
+    r"|(?:[^\s\"',;&\\\u3000-\u9fff\uac00-\ud7af\uff01-\uff0f\uff1a-\uff20]|&(?![\w.\[\]-]+=)"
     r"|\\\\?(?![nrtu\"'\\]))+)"
 )
 _PASSWORD_WORDS = re.compile(rf"(?i){_PASSWORD_WORD}")
@@ -670,3 +704,26 @@ def is_tuple_password(match: re.Match[str]) -> bool:
         or _HUMAN_PLACEHOLDER.fullmatch(value)
         or value.strip() == ""
     )
+
+
+def is_prose_key(match: re.Match[str]) -> bool:
+    """A value after "api key", "token", "secret" in prose or a command: one that looks random
+    (letters and digits, varied), not a name, a path, a placeholder or a hash named as such."""
+    value = match.group(1)
+    return (
+        any(ch.isdigit() for ch in value)
+        and any(ch.isalpha() for ch in value)
+        and shannon_entropy(value) >= 3.0
+        and not _NAME.fullmatch(value)
+        and not _ENV_NAME.fullmatch(value)
+        and not _PLAIN_VALUE.fullmatch(value)
+        and not _HUMAN_PLACEHOLDER.fullmatch(value)
+        and not _SELF_NAMED.search(value)
+        and _TOKEN_PLACEHOLDER.search(value) is None
+    )
+
+
+def is_fallback_secret(match: re.Match[str]) -> bool:
+    """The literal a secret falls back to when the environment has none: a password-like value."""
+    value = match.group(1)
+    return not _stands_for_secret(value) and (_password_like(value) or _human_secret(value))
