@@ -286,11 +286,10 @@ def read_records(
             for line in handle:
                 start = offset
                 offset += len(line)
-                if line.startswith(sealed.PREFIX):
-                    opened = sealed.open_line(path, start, line, problems)
-                    if opened is None:
-                        continue
-                    line = opened  # noqa: PLW2901
+                opened = sealed.plain_line(path, start, line, problems)
+                if opened is None:
+                    continue
+                line = opened  # noqa: PLW2901
                 if not line.strip() or (needle is not None and needle not in line):
                     continue
                 try:

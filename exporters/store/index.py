@@ -27,6 +27,7 @@ from typing import Any
 
 import orjson
 
+from exporters.store import sealed
 from exporters.store.decode import decode_attributes
 from exporters.store.files import JsonlStore, ReadProblems, file_date
 from exporters.store.sealed import MARKER_FILE
@@ -217,8 +218,12 @@ class StoreIndex:
                     except OSError:
                         continue
                 handle.seek(offset)
+                path = self.file_path(file_id)
+                line = sealed.plain_line(path, offset, handle.readline(), self.problems) if path else None
+                if line is None:
+                    continue
                 try:
-                    record = orjson.loads(handle.readline())
+                    record = orjson.loads(line)
                 except orjson.JSONDecodeError:
                     continue
                 if isinstance(record, dict):
@@ -271,15 +276,26 @@ def remove_index(base_dir: Path) -> None:
             Path(f"{path}{suffix}").unlink()
 
 
-def open_index(store: JsonlStore, refresh: bool = True) -> StoreIndex:
+def open_index(store: JsonlStore, refresh: bool = True, in_memory_if_sealed: bool = False) -> StoreIndex:
     """The store's index, made or rebuilt as needed and brought up to date with the files.
 
+    An encrypted store has no index on disk (it would keep what the store holds in plain
+    text): ``in_memory_if_sealed`` builds one in this process's memory instead, from the opened
+    lines (``serve`` keeps it for its lifetime); else :class:`IndexUnavailable`.
     Raises :class:`IndexUnavailable` when it cannot be used (the caller scans the files)."""
     path = index_path(store.base_dir)
     if not store.base_dir.is_dir():
         raise IndexUnavailable(f"no store at {store.base_dir}")
     if (store.base_dir / MARKER_FILE).exists():
-        raise IndexUnavailable("the store is encrypted: an index would keep what it holds in plain text")
+        if not in_memory_if_sealed:
+            raise IndexUnavailable("the store is encrypted: an index would keep what it holds in plain text")
+        # what an index holds (names, models, sessions) stays in this process's memory, never on disk
+        memory = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
+        _check_schema(memory)
+        index = StoreIndex(store, memory)
+        if refresh:
+            index.refresh()
+        return index
     for attempt in range(2):
         connection = None
         try:

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from exporters.store import sealed
 from exporters.store.decode import decode_attributes
 from exporters.store.index import (
     _SPAN_INDEXES,
@@ -248,10 +249,13 @@ def _index_file(
     logs: list[tuple[int, int, int]] = []
     end = start
     pending = malformed = 0
-    for offset, line in _lines(path, start, size):
-        end = offset + len(line)
-        pending += len(line)
-        if not line.strip():
+    for offset, raw in _lines(path, start, size):
+        end = offset + len(raw)
+        pending += len(raw)
+        if not raw.strip():
+            continue
+        line = sealed.plain_line(path, offset, raw, index.problems)
+        if line is None:  # not authentic, or no key: counted in the problems, never indexed
             continue
         try:
             record = orjson.loads(line)

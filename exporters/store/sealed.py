@@ -203,3 +203,9 @@ def open_line(path: Path, offset: int, line: bytes, problems: Any = None) -> byt
             if note not in problems.unreadable and len(problems.unreadable) < 100:
                 problems.unreadable.append(note)
         return None
+
+
+def plain_line(path: Path, offset: int, line: bytes, problems: Any = None) -> bytes | None:
+    """A store line as text whether it is sealed or not: ``line`` itself, or the sealed line
+    opened (None where it does not open, counted as :func:`open_line` counts it)."""
+    return open_line(path, offset, line, problems) if line.startswith(PREFIX) else line

@@ -33,14 +33,14 @@ class StoreReader:
         """The up-to-date index (raises IndexUnavailable when it cannot be had)."""
         with self._lock:
             if self._index is None:
-                self._index = open_index(self.store)
+                self._index = open_index(self.store, in_memory_if_sealed=True)
                 self._refreshed = time.monotonic()
             elif time.monotonic() - self._refreshed >= REFRESH_SECONDS:
                 try:
                     self._index.refresh()
                 except IndexUnavailable:
                     self._index.close()
-                    self._index = open_index(self.store)
+                    self._index = open_index(self.store, in_memory_if_sealed=True)
                 self._refreshed = time.monotonic()
             yield self._index
 

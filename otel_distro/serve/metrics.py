@@ -19,6 +19,7 @@ from typing import Any
 
 import orjson
 
+from exporters.store import sealed
 from exporters.store.decode import decode_attributes
 from exporters.store.files import JsonlStore
 
@@ -88,8 +89,11 @@ class StoreMetrics:
                 except OSError:
                     continue
                 end = data.rfind(b"\n") + 1
-                for line in data[:end].splitlines():
-                    if line.strip():
+                at = offset
+                for raw in data[:end].splitlines(keepends=True):
+                    line = sealed.plain_line(path, at, raw)  # an encrypted store's lines opened
+                    at += len(raw)
+                    if line is not None and line.strip():
                         try:
                             record = orjson.loads(line)
                         except orjson.JSONDecodeError:

@@ -146,3 +146,27 @@ def test_with_too_little_free_disk_the_app_writes_nothing_and_stats_says_why(tmp
     assert stats["disk_guard"]["writing"] is False and stats["disk_guard"]["paused_by"] == "store_disk_low"
     code, text, _ = _cli(tmp_path, "stats", env=env)
     assert "NOT WRITING (store_disk_low)" in text and "store_disk_low" in text
+
+
+def test_serve_reads_an_encrypted_store_and_keeps_its_index_in_memory_only(tmp_path: Path) -> None:
+    from tests.support.serve import ServeProcess
+
+    _record(tmp_path)
+    store = tmp_path / "store"
+    server = ServeProcess(tmp_path, env=_env(tmp_path))
+    try:
+        traces = server.get("/api/v1/traces").json()["traces"]
+        assert len(traces) == 3
+        assert {trace["root_name"] for trace in traces} == {f"walrus-step {n}" for n in range(3)}
+        one = server.get(f"/api/v1/traces/{traces[0]['trace_id']}").json()
+        assert one["spans"][0]["attributes"]["app.note"].startswith("zebra-note-42")
+        stats = server.get("/api/v1/stats").json()
+        assert stats["spans"] == 3 and stats["encrypted"] is True
+        assert "okapi_counter" in server.get("/metrics").text
+        page = server.get(f"/traces/{traces[0]['trace_id']}")
+        assert page.status_code == 200 and "walrus-step" in page.text
+    finally:
+        server.close()
+    assert not (store / "index").exists()  # nothing the store holds was written out in plain text
+    for marker in MARKERS:
+        assert marker.encode() not in _raw(store)
