@@ -92,6 +92,17 @@ def _identify(path: Path, offset: int, skip: int = 0) -> _Position:
     return _Position(offset, skip, stat.st_dev, stat.st_ino, _digest(head) if offset else 0)
 
 
+def _sealed_spans(path: Path, handle: Any, offset: int) -> int:
+    """Spans in the rest of an encrypted store file from ``offset`` (its lines opened)."""
+    spans = 0
+    for line in handle:
+        opened = sealed.plain_line(path, offset, line)
+        offset += len(line)
+        if opened is not None:
+            spans += opened.count(_SPAN_MARK)
+    return spans
+
+
 class StoreTail:
     """Reads new records from ``directory`` (e.g. the store's ``traces``) and remembers what was acknowledged.
 
@@ -240,12 +251,18 @@ class StoreTail:
         spans = size = 0
         for path in self._files():
             offset, skip = positions.get(path.name, (0, 0))
+            found = 0
             with contextlib.suppress(OSError), path.open("rb") as handle:
                 handle.seek(offset)
                 while chunk := handle.read(self.read_bytes * 4):
-                    spans += chunk.count(_SPAN_MARK)
+                    if sealed.PREFIX in chunk:  # an encrypted store: its lines are counted opened
+                        handle.seek(offset + size)
+                        found += _sealed_spans(path, handle, offset + size)
+                        size = handle.tell() - offset
+                        break
+                    found += chunk.count(_SPAN_MARK)
                     size += len(chunk)
-            spans -= min(skip, spans)
+            spans += found - min(skip, found)
         return spans, size
 
     # -- claiming -----------------------------------------------------------------------------
@@ -329,12 +346,11 @@ class StoreTail:
             start, position = position, position + len(line)
             if not line.strip():
                 continue
-            if line.startswith(sealed.PREFIX):  # an encrypted store: opened, or counted as corrupt
-                opened = sealed.open_line(path, start, line)
-                if opened is None:
-                    segment.corrupt += 1
-                    continue
-                line = opened  # noqa: PLW2901
+            opened = sealed.plain_line(path, start, line)  # an encrypted store's line opened
+            if opened is None:
+                segment.corrupt += 1
+                continue
+            line = opened  # noqa: PLW2901
             try:
                 spans = self.parse(orjson.loads(line))
             except Exception:  # noqa: BLE001 - a partial line left by a killed writer, say

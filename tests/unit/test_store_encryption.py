@@ -221,3 +221,15 @@ def test_the_store_follower_opens_sealed_lines(tmp_path: Path) -> None:
     segment = tail.claim()
     assert segment is not None and segment.lines == [1, 2] and segment.corrupt == 0
     tail.done(segment)
+
+
+def test_what_waits_for_the_follower_is_counted_on_an_encrypted_store(tmp_path: Path) -> None:
+    store = _store(tmp_path)
+    span = orjson.dumps({"resourceSpans": [{"scopeSpans": [{"spans": [{"name": "a", "kind": 1}]}]}]})
+    store.append("traces", [span + b"\n", span + b"\n", _line(3)], 3)
+    tail = StoreTail(tmp_path / "traces", tmp_path / "position.json", None, lambda record: [record])
+    spans, size = tail.pending()
+    assert spans == 2 and size == store.files("traces")[0].stat().st_size
+    plain = JsonlStore(tmp_path / "plain")
+    plain.append("traces", [span + b"\n", span + b"\n"], 2)
+    assert StoreTail(tmp_path / "plain" / "traces", tmp_path / "p.json", None, lambda r: [r]).pending()[0] == 2
