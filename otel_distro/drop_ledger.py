@@ -56,6 +56,9 @@ REASONS = {
     "phoenix_invalid": "had no valid trace or span id for Phoenix",
     "phoenix_failed": "Phoenix did not accept them in time",
     "phoenix_refused": "Phoenix refused them (key or body)",
+    "exporter_queue_full": "the queue of an exporter named in OTEL_*_EXPORTER was full",
+    "plugin_queue_full": "an exporter plugin's queue was full",
+    "plugin_failed": "an exporter plugin's processor failed to take them",
     "upload_refused": "refused by the upload endpoint (not sent again)",
     "upload_too_large": "too large for the upload endpoint (not sent again)",
 }

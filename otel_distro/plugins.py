@@ -33,6 +33,7 @@ from opentelemetry.sdk.metrics.export import MetricExporter, MetricsData
 from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter
 
+from otel_distro import _sdk
 from otel_distro.problems import Problems
 from otel_distro.settings import Settings
 from processors.base import RecordProcessor
@@ -143,42 +144,45 @@ def plugin_processors(
     return tuple(before), tuple(after)
 
 
-class _Each(SpanProcessor):
-    """Span processors side by side; one that raises stops no other."""
+class PluginBatches(SpanProcessor, LogRecordProcessor):
+    """The exporter plugins' batch processors side by side, for spans or for log records: one that
+    raises stops no other, and what their queues push out or they fail on is counted
+    (``plugin_queue_full``, ``plugin_failed``) for the drop ledger."""
 
-    def __init__(self, targets: Sequence[SpanProcessor]) -> None:
+    def __init__(self, targets: Sequence[Any]) -> None:
         self.targets = tuple(targets)
+        self._lock = threading.Lock()
+        self._queue_full = self._failed = 0
 
     def on_start(self, span: Span, parent_context: Context | None = None) -> None:
         return None
 
     def on_end(self, span: ReadableSpan) -> None:
-        for target in self.targets:
-            try:
-                target.on_end(span)
-            except Exception as exc:  # noqa: BLE001
-                _logger.debug("otel-distro: plugin exporter: %r", exc)
-
-    def force_flush(self, timeout_millis: int = 30000) -> bool:
-        return all([target.force_flush(timeout_millis) for target in self.targets])
-
-    def shutdown(self) -> None:
-        for target in self.targets:
-            target.shutdown()
-
-
-class _EachLog(LogRecordProcessor):
-    """Log record processors side by side; one that raises stops no other."""
-
-    def __init__(self, targets: Sequence[LogRecordProcessor]) -> None:
-        self.targets = tuple(targets)
+        self._each("on_end", span)
 
     def on_emit(self, log_record: ReadWriteLogRecord) -> None:
+        self._each("on_emit", log_record)
+
+    def emit(self, log_record: ReadWriteLogRecord) -> None:  # the name older SDKs call
+        self._each("on_emit", log_record)
+
+    def _each(self, method: str, record: Any) -> None:
         for target in self.targets:
+            full = _sdk.batch_queue_full(target)
             try:
-                target.on_emit(log_record)
-            except Exception as exc:  # noqa: BLE001
+                getattr(target, method)(record)
+            except Exception as exc:  # noqa: BLE001 - one plugin costs only itself
                 _logger.debug("otel-distro: plugin exporter: %r", exc)
+                with self._lock:
+                    self._failed += 1
+                continue
+            if full:
+                with self._lock:
+                    self._queue_full += 1
+
+    def drop_counts(self) -> dict[str, int]:
+        with self._lock:
+            return {"plugin_queue_full": self._queue_full, "plugin_failed": self._failed}
 
     def force_flush(self, timeout_millis: int = 30000) -> bool:
         return all([target.force_flush(timeout_millis) for target in self.targets])
@@ -190,7 +194,7 @@ class _EachLog(LogRecordProcessor):
 
 def plugin_exporters(
     settings: Settings, problems: Problems
-) -> tuple[SpanProcessor | None, LogRecordProcessor | None]:
+) -> tuple[PluginBatches | None, PluginBatches | None]:
     """The named exporter plugins: one span and one log processor over their batch queues."""
     spans: list[SpanProcessor] = []
     logs: list[LogRecordProcessor] = []
@@ -207,4 +211,4 @@ def plugin_exporters(
                 f"plugin '{name}' ({EXPORTERS_GROUP}) gave a {type(built).__name__}, not an SDK "
                 "SpanExporter or LogRecordExporter; skipped"
             )
-    return (_Each(spans) if spans else None), (_EachLog(logs) if logs else None)
+    return (PluginBatches(spans) if spans else None), (PluginBatches(logs) if logs else None)

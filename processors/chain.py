@@ -61,6 +61,7 @@ class ChainStats:
         self.queue_full = 0  # spans the worker's queue had no room for (count or bytes)
         self.fail_closed = 0  # spans finished at the exit deadline with their long texts left out
         self.lost_at_exit = 0  # spans still waiting for the worker when the exit deadline ended
+        self.exporter_queue_full = 0  # records an SDK batch queue behind the chain pushed out
         self._warned: set[str] = set()
 
     def as_dict(self) -> dict[str, int]:
@@ -70,7 +71,24 @@ class ChainStats:
             "chain_delivery_failed": self.delivery_failures,
             "chain_queue_full": self.queue_full,
             "chain_lost_at_exit": self.lost_at_exit,
+            "exporter_queue_full": self.exporter_queue_full,
         }
+
+    def worker_behind(self, message: str, *args: object) -> None:
+        """A record the chain's worker had no room for: counted, and said once."""
+        with self._lock:
+            self.queue_full += 1
+        self.warn_once("queue", message, *args)
+
+    def exporter_behind(self, target: object) -> None:
+        with self._lock:
+            self.exporter_queue_full += 1
+        self.warn_once(
+            "exporter-queue",
+            "otel-distro: the queue of %s is full; its oldest records are dropped (counted in "
+            "`otel-distro stats`)",
+            type(target).__name__,
+        )
 
     def warn_once(self, kind: str, message: str, *args: object) -> None:
         if self._first(kind):
@@ -143,6 +161,8 @@ def _run(
 
 def _deliver(targets: Sequence[Any], method: str, record: Any, stats: ChainStats) -> None:
     for target in targets:
+        if _sdk.batch_queue_full(target):  # an exporter named in OTEL_*_EXPORTER is behind
+            stats.exporter_behind(target)
         try:
             getattr(target, method)(record)
         except Exception as exc:  # noqa: BLE001 - one broken exporter must not starve the others
@@ -351,10 +371,7 @@ class SpanChain(_Chain, SpanProcessor):
                 self._queued_chars += chars
                 self._sizes[id(span)] = chars
         if full:
-            with self._queue_lock:
-                self.stats.queue_full += 1
-            self.stats.warn_once(
-                "queue",
+            self.stats.worker_behind(
                 "otel-distro: the redaction worker is behind (%d spans, %d MB of text wait); spans are "
                 "dropped until it catches up (counted in `otel-distro stats`)",
                 self._queued,
@@ -496,6 +513,11 @@ class LogChain(_Chain, LogRecordProcessor):
         if not self.recording:
             return
         if self.processors:
+            if _sdk.batch_queue_full(self._stage):  # the worker is behind: the oldest record goes
+                self.stats.worker_behind(
+                    "otel-distro: the redaction worker is behind on log records; the oldest are "
+                    "dropped until it catches up (counted in `otel-distro stats`)"
+                )
             self._stage.on_emit(log_record)
         else:
             _deliver(self.downstream, "on_emit", log_record, self.stats)

@@ -109,3 +109,36 @@ def test_a_plugin_that_is_not_installed_is_reported_once_by_name_and_costs_nothi
     assert run.stderr.count("no plugin named 'nothere'") == 1
     assert "installed: jsonfile" in run.stderr
     assert {span["name"] for span in spans(tmp_path / "store")} == {"lookup <EMAIL>", "explode"}
+
+
+def test_what_a_slow_plugin_exporters_queue_pushes_out_is_counted_and_shown_by_stats(
+    tmp_path: Path, site: Path
+) -> None:
+    out = tmp_path / "plugin-spans.jsonl"
+    config = _config(tmp_path, f'[plugins.jsonfile]\npath = "{out}"\ndelay = 1.0\n')
+    env = clean_env(
+        tmp_path, PYTHONPATH=str(site), TELEMETRY_CONFIG=str(config), TELEMETRY_EXPORTERS="jsonfile"
+    )
+    app = """
+        from opentelemetry import trace
+
+        tracer = trace.get_tracer("app")
+        for n in range(3000):  # the plugin's batch queue holds 2048
+            with tracer.start_as_current_span(f"burst {n}"):
+                pass
+        print("app ok")
+    """
+    run = run_app(tmp_path, app, zero_code=True, env=env)
+    assert run.returncode == 0 and "app ok" in run.stdout, run.stderr
+    stats = subprocess.run(
+        [str(Path(sys.executable).parent / "otel-distro"), "stats", "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    dropped = json.loads(stats.stdout)["dropped"]
+    exported = len(out.read_text().splitlines()) if out.exists() else 0
+    assert dropped.get("plugin_queue_full", 0) >= 3000 - 2048 - 512  # at most one batch left the queue
+    assert exported + dropped["plugin_queue_full"] <= 3000

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Sequence
 
 from opentelemetry.sdk.trace import ReadableSpan
@@ -25,12 +26,15 @@ class Tagger(RecordProcessor):
 
 
 class JsonFileExporter(SpanExporter):
-    """Appends each span's name and attributes to ``path`` (from its [plugins.jsonfile] table)."""
+    """Appends each span's name and attributes to ``path`` (from its [plugins.jsonfile] table);
+    ``delay``: seconds each export takes first (a slow backend)."""
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, delay: float = 0.0) -> None:
         self.path = path
+        self.delay = delay
 
     def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
+        time.sleep(self.delay)
         with open(self.path, "a", encoding="utf-8") as out:
             for span in spans:
                 out.write(json.dumps({"name": span.name, "attributes": dict(span.attributes or {})}) + "\n")

@@ -46,3 +46,65 @@ def test_live_providers_finds_providers_and_taking_their_processors_puts_a_front
     assert _sdk.take_span_processors(tracer_provider, span_front) == (span_processor,)
     assert _sdk.take_log_processors(logger_provider, log_front) == (log_processor,)
     assert _sdk.take_span_processors(tracer_provider, span_front) is None  # the front is no composite
+
+
+def test_a_full_batch_queue_is_seen_and_the_chain_counts_what_it_pushes_out() -> None:
+    import threading
+    from collections.abc import Sequence
+
+    from opentelemetry.sdk.trace import ReadableSpan
+    from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
+    from opentelemetry.trace import SpanContext, TraceFlags
+
+    from processors.chain import SpanChain
+
+    release = threading.Event()
+
+    class Stuck(SpanExporter):
+        def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
+            release.wait(10)
+            return SpanExportResult.SUCCESS
+
+    batch = BatchSpanProcessor(Stuck(), max_queue_size=4, max_export_batch_size=1, schedule_delay_millis=1)
+    chain = SpanChain([], [batch])
+    try:
+        assert not _sdk.batch_queue_full(batch) and not _sdk.batch_queue_full(SpanProcessor())
+        for n in range(20):
+            context = SpanContext(n + 1, n + 1, False, TraceFlags(TraceFlags.SAMPLED))
+            chain.on_end(ReadableSpan(name=f"s{n}", context=context))
+        assert _sdk.batch_queue_full(batch)
+        assert 10 <= chain.stats.as_dict()["exporter_queue_full"] <= 16
+    finally:
+        release.set()
+        chain.shutdown()
+
+
+def test_log_records_the_chains_worker_has_no_room_for_are_counted() -> None:
+    import threading
+
+    from opentelemetry._logs import LogRecord as ApiLogRecord
+    from opentelemetry.sdk._logs.export import InMemoryLogRecordExporter, SimpleLogRecordProcessor
+
+    from processors.base import RecordProcessor
+    from processors.chain import LogChain
+
+    release = threading.Event()
+
+    class Slow(RecordProcessor):
+        def process_log(self, record: object) -> object:
+            release.wait(10)
+            return record
+
+    exporter = InMemoryLogRecordExporter()
+    chain = LogChain(
+        [Slow()], [SimpleLogRecordProcessor(exporter)], max_queue_size=600, schedule_delay_millis=1
+    )
+    provider = LoggerProvider(shutdown_on_exit=False)
+    provider.add_log_record_processor(chain)
+    try:
+        for n in range(1200):
+            provider.get_logger("t").emit(ApiLogRecord(body=f"line {n}"))
+        assert chain.stats.as_dict()["chain_queue_full"] >= 1200 - 600 - 512  # one batch taken at most
+    finally:
+        release.set()
+        provider.shutdown()

@@ -232,4 +232,5 @@ def test_what_waits_for_the_follower_is_counted_on_an_encrypted_store(tmp_path: 
     assert spans == 2 and size == store.files("traces")[0].stat().st_size
     plain = JsonlStore(tmp_path / "plain")
     plain.append("traces", [span + b"\n", span + b"\n"], 2)
-    assert StoreTail(tmp_path / "plain" / "traces", tmp_path / "p.json", None, lambda r: [r]).pending()[0] == 2
+    plain_tail = StoreTail(tmp_path / "plain" / "traces", tmp_path / "p.json", None, lambda r: [r])
+    assert plain_tail.pending()[0] == 2
