@@ -241,6 +241,53 @@ def _trace_row(index: StoreIndex, row: Sequence[Any]) -> dict[str, Any]:
     }
 
 
+_NEWEST_CHECKED = 5000  # traces looked at one by one for a span filter before the other way
+_TRACE_COLUMNS = "t.id, t.trace_id, t.first_ns, t.end_ns, t.spans, t.errors, t.root_name, t.root_service"
+_NEWEST_FIRST = " ORDER BY t.first_ns DESC, t.id DESC"
+
+
+def _newest_with_spans(
+    index: StoreIndex,
+    clauses: list[str],
+    params: list[Any],
+    span_filters: list[tuple[str, list[Any]]],
+    time_clause: str,
+    limit: int,
+) -> list[Any]:
+    """A page of traces that have a span passing each filter, found by checking the newest
+    :data:`_NEWEST_CHECKED` traces one by one: quick for a filter most traces pass (the only
+    service, the common model); a rarer one fills no page this way and is looked up by its
+    spans instead (the caller's other way)."""
+    # "+" keeps SQLite from looking the column up by its own index (every span of that service):
+    # the trace's spans are found by their trace, then checked
+    plain_time = time_clause.replace("start_ns", "+s.start_ns")
+    exists = " AND ".join(
+        f"EXISTS (SELECT 1 FROM spans s WHERE s.trace = t.id AND +s.{column} = ?{plain_time})"  # noqa: S608
+        for column, _ in span_filters
+    )
+    where_sql = " WHERE " + " AND ".join(clauses) if clauses else ""
+    newest = f"SELECT * FROM traces t{where_sql}{_NEWEST_FIRST} LIMIT ?"  # noqa: S608
+    sql = f"SELECT {_TRACE_COLUMNS} FROM ({newest}) t WHERE {exists}{_NEWEST_FIRST} LIMIT ?"  # noqa: S608
+    values = [value for _, column_values in span_filters for value in column_values]
+    return index.db.execute(sql, [*params, _NEWEST_CHECKED, *values, limit + 1]).fetchall()
+
+
+def _text_clause(
+    index: StoreIndex, text: str, time_clause: str, time_params: list[Any]
+) -> tuple[str, list[Any]]:
+    """Free text: a trace id's start, or a span name, service, model or operation that holds it."""
+    matches = ["t.trace_id LIKE ?"]
+    params: list[Any] = [text.lower() + "%"]
+    for kind, column in ((NAME, "name"), (SERVICE, "service"), (MODEL, "model"), (OPERATION, "op")):
+        ids = index.dims_like(kind, text)[:500]
+        if ids:
+            marks = ",".join("?" * len(ids))
+            inner = f"SELECT trace FROM spans WHERE {column} IN ({marks}){time_clause}"  # noqa: S608 - a fixed column
+            matches.append(f"t.id IN ({inner})")
+            params += [*ids, *time_params]
+    return "(" + " OR ".join(matches) + ")", params
+
+
 def list_traces(
     index: StoreIndex, where: TraceFilter, limit: int = 50, cursor: str | None = None
 ) -> TracePage:
@@ -263,39 +310,32 @@ def list_traces(
         clauses.append("t.errors > 0")
     elif where.status == "ok":
         clauses.append("t.errors = 0")
+    span_filters: list[tuple[str, list[Any]]] = []  # (column, params) a trace needs a span with
     for attribute, kind, column in _SPAN_FILTERS:
         value = getattr(where, attribute)
         if value:
             dim_id = index.dim_ids(kind, value)
             if dim_id is None:
                 return TracePage()
-            sql = f"t.id IN (SELECT trace FROM spans WHERE {column} = ?{time_clause})"  # noqa: S608 - a fixed column
-            clauses.append(sql)
-            params += [dim_id, *time_params]
+            span_filters.append((column, [dim_id, *time_params]))
     if where.text:
-        text = where.text.strip()
-        matches = ["t.trace_id LIKE ?"]
-        params_text: list[Any] = [text.lower() + "%"]
-        for kind, column in ((NAME, "name"), (SERVICE, "service"), (MODEL, "model"), (OPERATION, "op")):
-            ids = index.dims_like(kind, text)[:500]
-            if ids:
-                marks = ",".join("?" * len(ids))
-                inner = f"SELECT trace FROM spans WHERE {column} IN ({marks}){time_clause}"  # noqa: S608 - a fixed column
-                matches.append(f"t.id IN ({inner})")
-                params_text += [*ids, *time_params]
-        clauses.append("(" + " OR ".join(matches) + ")")
-        params += params_text
+        clause, text_params = _text_clause(index, where.text.strip(), time_clause, time_params)
+        clauses.append(clause)
+        params += text_params
     if cursor:
         first, _, key = cursor.partition(":")
         clauses.append("(t.first_ns < ? OR (t.first_ns = ? AND t.id < ?))")
         params += [int(first), int(first), int(key)]
-    sql = (
-        "SELECT t.id, t.trace_id, t.first_ns, t.end_ns, t.spans, t.errors, t.root_name, t.root_service "
-        "FROM traces t"
-        + (" WHERE " + " AND ".join(clauses) if clauses else "")
-        + " ORDER BY t.first_ns DESC, t.id DESC LIMIT ?"
+    rows = (
+        _newest_with_spans(index, clauses, params, span_filters, time_clause, limit) if span_filters else []
     )
-    rows = index.db.execute(sql, [*params, limit + 1]).fetchall()
+    if len(rows) <= limit:  # the other way round: the traces of the spans that pass, newest first
+        for column, values in span_filters:
+            clauses.append(f"t.id IN (SELECT trace FROM spans WHERE {column} = ?{time_clause})")  # noqa: S608
+            params += values
+        where_sql = " WHERE " + " AND ".join(clauses) if clauses else ""
+        sql = f"SELECT {_TRACE_COLUMNS} FROM traces t{where_sql}{_NEWEST_FIRST} LIMIT ?"  # noqa: S608
+        rows = index.db.execute(sql, [*params, limit + 1]).fetchall()
     page = TracePage()
     page.traces = [_trace_row(index, row) for row in rows[:limit]]
     if len(rows) > limit:
