@@ -820,12 +820,19 @@ def store() -> None:
 def store_rotate_key(obj: _Context, wait: float | None, as_json: bool) -> None:
     """Make a new store key, re-seal every store file with it (each replaced atomically) and
     drop the old key."""
-    from otel_distro.store_admin import rotate_key
+    from otel_distro.store_admin import follower_states, rotate_key
     from otel_distro.store_key import KeyStoreError, StoreKey
 
     key = StoreKey.of(obj.settings, obj.base_dir)
+    store = obj.store()
+    log_dir = obj.settings.cache_path or obj.base_dir / "cache" / "conversation_log"
     try:
-        report = rotate_key(obj.store(), key, **({} if wait is None else {"wait_seconds": wait}))
+        report = rotate_key(
+            store,
+            key,
+            followers=follower_states(store, log_dir),
+            **({} if wait is None else {"wait_seconds": wait}),
+        )
     except (KeyStoreError, ValueError, OSError) as exc:
         raise click.ClickException(f"cannot rotate the store key: {exc}") from exc
     data = {**vars(report), "key_kept_in": key.where()}

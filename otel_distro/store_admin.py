@@ -3,6 +3,7 @@ plain OTLP JSON Lines copies of it for a collector."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import fcntl
 import os
@@ -10,9 +11,12 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from exporters.conversation_log import POSITION_FILE
 from exporters.store import sealed
 from exporters.store.files import SIGNALS, JsonlStore, ReadProblems, file_date
+from exporters.store.follow import followers_held, rebase_positions
 from exporters.store.reseal import plain_lines, reseal_file
+from exporters.upload import state_base
 from otel_distro.runtime.files import private_dirs
 from otel_distro.store_key import CHECK_SECONDS, StoreKey, new_key
 
@@ -26,9 +30,28 @@ class RotateReport:
     skipped: int = 0  # lines that did not open (left out of the rewritten files)
 
 
-def rotate_key(store: JsonlStore, key: StoreKey, wait_seconds: float = CHECK_SECONDS + 1.0) -> RotateReport:
+def follower_states(store: JsonlStore, conversation_log_dir: Path | None) -> dict[str, list[Path]]:
+    """Per signal, the files where followers of the store keep how far they sent it: the
+    continuous or manual upload (one per endpoint) and the conversation log."""
+    states: dict[str, list[Path]] = {signal: [] for signal in SIGNALS}
+    for signal in SIGNALS:
+        with contextlib.suppress(OSError):
+            states[signal] += sorted(state_base(store.base_dir).glob(f"*/{signal}.json"))
+    if conversation_log_dir is not None and (conversation_log_dir / POSITION_FILE).exists():
+        states["traces"].append(conversation_log_dir / POSITION_FILE)
+    return states
+
+
+def rotate_key(
+    store: JsonlStore,
+    key: StoreKey,
+    wait_seconds: float = CHECK_SECONDS + 1.0,
+    followers: dict[str, list[Path]] | None = None,
+) -> RotateReport:
     """A new key; every store file re-sealed with it; then the old keys are gone.
 
+    ``followers``: per signal, the position files of the store's followers (see
+    :func:`follower_states`), held still while the files are rewritten and carried over to them.
     The new key is kept first beside the old ones, and running writers (which look at the key
     marker every few seconds) are given ``wait_seconds`` to take it up; then each file is
     rewritten, and the key set is cut down to the new key. Raises ``KeyStoreError`` when the
@@ -46,12 +69,18 @@ def rotate_key(store: JsonlStore, key: StoreKey, wait_seconds: float = CHECK_SEC
         if wait_seconds > 0:
             time.sleep(wait_seconds)
         seal = sealed.LineSeal([fresh, *old])
-        for signal in SIGNALS:
-            for path in store.files(signal):
-                done = reseal_file(path, seal)
-                report.files += 1
-                report.lines += done.lines
-                report.skipped += done.skipped
+        followers = followers or {}
+        # the followers (upload, conversation log) wait, then find their positions carried over
+        # to the re-sealed files: nothing is sent twice
+        with followers_held([path for paths in followers.values() for path in paths]):
+            for signal in SIGNALS:
+                for path in store.files(signal):
+                    done = reseal_file(path, seal)
+                    report.files += 1
+                    report.lines += done.lines
+                    report.skipped += done.skipped
+                    for state_path in followers.get(signal, []):
+                        rebase_positions(state_path, path, done.before, done.moves)
         key.save([fresh])
         sealed.use_keys(key.load)  # this process's readers too
         return report

@@ -23,7 +23,7 @@ import json
 import logging
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import astuple, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,7 +31,7 @@ from typing import Any
 import orjson
 
 from exporters.store import sealed
-from otel_distro.runtime.files import private_dirs
+from otel_distro.runtime.files import private_dirs, replaced_privately
 from otel_distro.runtime.forking import after_fork_in_child
 
 _logger = logging.getLogger(f"otel_distro.{__name__}")
@@ -101,6 +101,50 @@ def _sealed_spans(path: Path, handle: Any, offset: int) -> int:
         if opened is not None:
             spans += opened.count(_SPAN_MARK)
     return spans
+
+
+def _save_positions(state_path: Path, files: dict[str, Any]) -> None:
+    private_dirs(state_path.parent)
+    with replaced_privately(state_path, "w", sync=False) as handle:
+        handle.write(json.dumps({"files": files}))
+
+
+@contextlib.contextmanager
+def followers_held(state_paths: list[Path]) -> Iterator[None]:
+    """The followers that save their positions in ``state_paths`` held still (each one's lock,
+    waited for): none claims, sends or saves until the block ends."""
+    with contextlib.ExitStack() as stack:
+        for state_path in state_paths:
+            private_dirs(state_path.parent)
+            fd = os.open(state_path.with_suffix(".lock"), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+            stack.callback(os.close, fd)
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+
+
+def rebase_positions(state_path: Path, path: Path, before: tuple[int, int], moves: Mapping[int, int]) -> bool:
+    """Carry a follower's saved position in the store file ``path`` over to its new version: the
+    file was rewritten (re-sealed under a new key) with the same lines in the same order, each
+    moved as ``moves`` says (old offset -> new offset), and ``before`` is the old file's device
+    and inode. What was sent is then not sent again. True if a position was carried over; a
+    position of another file, or not at a line's start, is left to the follower's own checks."""
+    try:
+        files = json.loads(state_path.read_text())["files"]
+        value = files[path.name]
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
+    ints = isinstance(value, list) and all(isinstance(v, int) and not isinstance(v, bool) for v in value)
+    if not ints or len(value) not in (2, 5):
+        return False
+    position = _Position(*value)
+    if position.ino and (position.dev, position.ino) != before:
+        return False
+    offset = moves.get(position.offset)
+    if offset is None:
+        return False
+    files[path.name] = list(astuple(_identify(path, offset, position.skip)))
+    _save_positions(state_path, files)
+    return True
 
 
 class StoreTail:
@@ -221,12 +265,7 @@ class StoreTail:
             _logger.warning("otel-distro: " + message, self.state_path, detail)
 
     def _save(self, positions: dict[str, _Position]) -> None:
-        private_dirs(self.state_path.parent)
-        temp = self.state_path.with_name(f".{self.state_path.name}.{os.getpid()}")
-        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            handle.write(json.dumps({"files": {name: list(astuple(pos)) for name, pos in positions.items()}}))
-        temp.replace(self.state_path)
+        _save_positions(self.state_path, {name: list(astuple(pos)) for name, pos in positions.items()})
 
     def _files(self) -> list[Path]:
         try:

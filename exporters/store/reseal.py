@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import orjson
@@ -25,6 +25,10 @@ from otel_distro.runtime.files import replaced_privately
 class ResealReport:
     lines: int = 0
     skipped: int = 0  # lines that did not open, or partial ones
+    before: tuple[int, int] = (0, 0)  # the file's device and inode before it was replaced
+    # where each line start (and the end) of the old file is in the new one, for the followers'
+    # saved positions (a line left out maps to where the next line went)
+    moves: dict[int, int] = field(default_factory=dict)
 
 
 def reseal_file(path: Path, seal: sealed.LineSeal) -> ResealReport:
@@ -34,12 +38,15 @@ def reseal_file(path: Path, seal: sealed.LineSeal) -> ResealReport:
     with _append_lock:
         fd = _open_locked(path)
         try:
-            size = os.fstat(fd).st_size
+            stat = os.fstat(fd)
+            report.before = (stat.st_dev, stat.st_ino)
+            size = stat.st_size
             data = os.pread(fd, size, 0) if size else b""
             out: list[bytes] = []
             offset = position = 0
             for line in data.splitlines(keepends=True):
                 start, position = position, position + len(line)
+                report.moves[start] = offset
                 if not line.endswith(b"\n"):  # partial: a writer killed mid-line
                     report.skipped += 1
                     continue
@@ -58,6 +65,7 @@ def reseal_file(path: Path, seal: sealed.LineSeal) -> ResealReport:
                 out.append(new)
                 offset += len(new)
                 report.lines += 1
+            report.moves[position] = offset
             with replaced_privately(path) as handle:
                 handle.writelines(out)
         finally:

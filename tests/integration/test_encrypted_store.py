@@ -170,3 +170,21 @@ def test_serve_reads_an_encrypted_store_and_keeps_its_index_in_memory_only(tmp_p
     assert not (store / "index").exists()  # nothing the store holds was written out in plain text
     for marker in MARKERS:
         assert marker.encode() not in _raw(store)
+
+
+def test_after_rotate_key_an_upload_sends_only_what_it_had_not_sent(tmp_path: Path) -> None:
+    from tests.integration.test_upload import OtlpEndpoint
+
+    _record(tmp_path)
+    with OtlpEndpoint() as endpoint:
+        code, first, err = _cli(tmp_path, "upload", "--endpoint", endpoint.base, "--json")
+        assert code == 0 and first["signals"]["traces"]["records"] == 3, err
+        code, report, err = _cli(tmp_path, "store", "rotate-key", "--wait", "0", "--json")
+        assert code == 0 and report["files"] == 3, err
+        code, again, err = _cli(tmp_path, "upload", "--endpoint", endpoint.base, "--json")
+        assert code == 0, err
+        assert all(counts["records"] == 0 for counts in again["signals"].values())  # nothing twice
+        _record(tmp_path, spans=2)  # written with the new key after the rotation
+        code, later, err = _cli(tmp_path, "upload", "--endpoint", endpoint.base, "--json")
+        assert code == 0 and later["signals"]["traces"]["records"] == 2, err
+        assert len(endpoint.span_ids) == 5 == len(set(endpoint.span_ids))

@@ -234,3 +234,20 @@ def test_what_waits_for_the_follower_is_counted_on_an_encrypted_store(tmp_path: 
     plain.append("traces", [span + b"\n", span + b"\n"], 2)
     plain_tail = StoreTail(tmp_path / "plain" / "traces", tmp_path / "p.json", None, lambda r: [r])
     assert plain_tail.pending()[0] == 2
+
+
+def test_rotate_key_carries_a_followers_position_over_so_nothing_is_read_twice(tmp_path: Path) -> None:
+    key = StoreKey(tmp_path / "store", key_file=tmp_path / "store.key")
+    store = JsonlStore(tmp_path / "store", sealer=StoreSealer(key))
+    store.append("traces", [_line(1), _line(2), _line(3)], 3)
+    sealed.use_keys(key.load)
+    state = tmp_path / "follower" / "position.json"
+    tail = StoreTail(tmp_path / "store" / "traces", state, None, lambda record: [record["n"]])
+    segment = tail.claim()
+    assert segment is not None and segment.lines == [1, 2, 3]
+    tail.keep(segment, [3])  # 1 and 2 acknowledged, 3 not yet
+    rotate_key(store, key, wait_seconds=0, followers={"traces": [state]})
+    segment = tail.claim()
+    assert segment is not None and segment.lines == [3]  # only what was not acknowledged
+    tail.done(segment)
+    assert tail.claim() is None
