@@ -18,6 +18,7 @@ from typing import Any
 
 from opentelemetry.sdk.trace import ReadableSpan
 
+from otel_distro import _sdk
 from processors.pii.presidio import PresidioScanner
 from processors.redaction import COUNT_PREFIX
 from processors.rewrite import RecordRewriter
@@ -50,9 +51,10 @@ class FreeTextProcessor(RecordRewriter):
 
     def needs_worker(self, span: ReadableSpan) -> bool:
         """Whether the span holds a free-text value, which presidio must scan off the app thread."""
-        if span._attributes and self._has_free_text(span._attributes):
+        attributes = _sdk.attributes(span)
+        if attributes and self._has_free_text(attributes):
             return True
-        return any(event._attributes and self._has_free_text(event._attributes) for event in span._events)
+        return any(self._has_free_text(_sdk.attributes(event)) for event in _sdk.events(span))
 
     def _has_free_text(self, attrs: Mapping[str, Any]) -> bool:
         for key, value in attrs.items():
