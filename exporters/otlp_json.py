@@ -400,18 +400,14 @@ def _events_bytes(events: Sequence[Event], event_items: Iterable[Event]) -> byte
 
 
 def _span_bytes(span: ReadableSpan) -> bytes:
-    context = span.context
+    context, parent, name, kind, start_time, end_time, status_code, description = _sdk.span_header(span)
     if context is None:
-        raise ValueError(f"span {span.name!r} has no context")
+        raise ValueError(f"span {name!r} has no context")
     trace_id, span_id, _, _, trace_state, _ = context  # SpanContext is a tuple; its properties are slow
-    parent = span.parent
     # BoundedAttributes/BoundedList/TraceState answer len() and iter() in Python (BoundedList with a
     # lock and a copy): test and walk the plain dict/deque inside (an ended span's are immutable).
     attrs, attr_items, events, event_items, links, link_items = _sdk.span_parts(span)
-    status = span.status
-    code = _STATUS_BY_ID[id(status.status_code)]
-    description = status.description
-    name = span.name
+    code = _STATUS_BY_ID[id(status_code)]
     return (
         b'{"traceId":"%032x","spanId":"%016x","name":%b,"kind":%d,"startTimeUnixNano":"%d",'
         b'"endTimeUnixNano":"%d","flags":%d%b%b%b%b%b%b}'
@@ -419,9 +415,9 @@ def _span_bytes(span: ReadableSpan) -> bytes:
             trace_id,
             span_id,
             _NAME_BYTES.get(name) or _name_bytes(name),
-            _KIND_BY_ID[id(span.kind)],
-            span.start_time or 0,
-            span.end_time or 0,
+            _KIND_BY_ID[id(kind)],
+            start_time or 0,
+            end_time or 0,
             _IS_REMOTE | _HAS_IS_REMOTE if parent is not None and parent[2] else _HAS_IS_REMOTE,
             b',"traceState":' + _dumps(trace_state.to_header())
             if trace_state is not None and len(_sdk.plain(trace_state))

@@ -31,7 +31,18 @@ from opentelemetry.trace import Link, Status
 PRIVATE_NAMES = {
     TracerProvider: ("_active_span_processor",),
     LoggerProvider: ("_multi_log_record_processor",),
-    ReadableSpan: ("_attributes", "_events", "_links"),
+    ReadableSpan: (
+        "_attributes",
+        "_events",
+        "_links",
+        "_context",
+        "_parent",
+        "_name",
+        "_kind",
+        "_start_time",
+        "_end_time",
+        "_status",
+    ),
     Event: ("_attributes",),
 }
 UNSET: Any = object()  # a field copy_span keeps as it was
@@ -93,6 +104,36 @@ def span_parts(span: ReadableSpan) -> tuple[Any, Any, Any, Any, Any, Any]:
         links,
         getattr(links, "_dq", links),
     )
+
+
+def span_header(span: ReadableSpan) -> tuple[Any, Any, str, Any, int | None, int | None, Any, str | None]:
+    """In one call (the encoder reads every span): its context, parent, name, kind, start and end
+    times, status code and status description. ReadableSpan's properties are Python-level calls,
+    a dozen per span; the fields behind them are read directly where the SDK keeps them."""
+    try:
+        status = span._status  # private, as above
+        return (
+            span._context,
+            span._parent,
+            span._name,
+            span._kind,
+            span._start_time,
+            span._end_time,
+            status._status_code,
+            status._description,
+        )
+    except AttributeError:  # an SDK that keeps them otherwise: the public properties
+        status = span.status
+        return (
+            span.context,
+            span.parent,
+            span.name,
+            span.kind,
+            span.start_time,
+            span.end_time,
+            status.status_code,
+            status.description,
+        )
 
 
 def event_parts(event: Event) -> tuple[Any, Any]:

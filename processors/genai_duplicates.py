@@ -40,9 +40,18 @@ _RECENT = 256  # model calls remembered (spans of one call end within a moment o
 _MARKS_OF_INSTRUMENTATIONS = ("instrumentation", "openinference", "traceloop", "openllmetry")
 
 
+_SCOPES: dict[str, bool] = {}  # scope name -> an instrumentation's? (a process has few scopes)
+
+
 def _is_instrumentation(scope: str) -> bool:
     """An instrumentation library's scope, not an SDK tracing itself ("com.anthropic.sdk.python")."""
-    return any(mark in scope for mark in _MARKS_OF_INSTRUMENTATIONS)
+    known = _SCOPES.get(scope)
+    if known is None:
+        known = any(mark in scope for mark in _MARKS_OF_INSTRUMENTATIONS)
+        if len(_SCOPES) >= 1024:
+            _SCOPES.clear()
+        _SCOPES[scope] = known
+    return known
 
 
 _Call = tuple[int, int, int]  # start, end, span id
@@ -98,7 +107,7 @@ class DuplicateModelCalls(RecordProcessor):
             return span
         scope = span.instrumentation_scope.name if span.instrumentation_scope else ""
         own_id = span.context.span_id
-        if self._open.pop(own_id, None) is None and not _is_instrumentation(scope):
+        if self._open.pop(own_id, None) is None and self._open and not _is_instrumentation(scope):
             outer = self._open_call(model, scope)
             if outer is not None:  # an SDK's own span inside an instrumentation's: this one goes
                 self._warn(outer[1], scope)

@@ -27,6 +27,8 @@ def test_every_private_name_relied_on_exists_on_the_installed_sdk() -> None:
     assert dict(_sdk.attributes(span)) == {"a": 1} and dict(_sdk.plain(_sdk.raw_attributes(span))) == {"a": 1}
     assert [event.name for event in _sdk.events(span)] == ["e"] and list(_sdk.links(span)) == []
     assert dict(_sdk.attributes(_sdk.events(span)[0])) == {"b": 2}
+    public = (span.context, span.parent, span.name, span.kind, span.start_time, span.end_time)
+    assert _sdk.span_header(span) == (*public, span.status.status_code, span.status.description)
     copied = _sdk.copy_span(span, name="t")
     assert (copied.name, dict(copied.attributes or {}), copied.context) == ("t", {"a": 1}, span.context)
     assert len(_sdk.preferences(JsonlMetricExporter(JsonlStore("/nonexistent-store")))) == 2
