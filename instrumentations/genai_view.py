@@ -143,12 +143,18 @@ class GenAiView:
 # -- shared readers ------------------------------------------------------------------------------
 def _str(value: Any) -> str | None:
     """A name-like value as text; ``None`` when empty or not a scalar (a list is no name)."""
-    if value is None or value == "" or isinstance(value, list | tuple | dict | bool):
+    if type(value) is str:  # the common case first: every span of a store index passes here
+        return value or None
+    if value is None or isinstance(value, list | tuple | dict | bool):
         return None
-    return value if isinstance(value, str) else str(value)
+    if isinstance(value, str):
+        return value or None
+    return str(value)
 
 
 def _int(value: Any) -> int | None:
+    if type(value) is int:
+        return value
     if isinstance(value, bool):
         return None
     if isinstance(value, int):

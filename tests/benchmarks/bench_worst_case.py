@@ -51,6 +51,10 @@ FAMILIES: dict[str, Callable[[int], str]] = {
     "private key: 'BEGIN' repeated": lambda n: "-----BEGIN " * (n // 11) + "PRIVATE KEY",
     "ipv6: 'ab::' repeated": lambda n: "ab::" * (n // 4),
     "jwt: 'eyJaaaaaa.' repeated": lambda n: "eyJaaaaaa." * (n // 10),
+    # prose: a password word or a key word, then words that could be its "for …" phrase
+    "prose: 'password for the ' repeated": lambda n: "password for the " * (n // 17),
+    "prose: 'api key is token ' repeated": lambda n: "api key is token " * (n // 17),
+    "prose: 'pwd: a b c d e f, ' repeated": lambda n: "pwd: a b c d e f, " * (n // 18),
     # number-heavy text: every number is a candidate the validators look at
     "numbers: CSV of floats (2 decimals)": lambda n: _rows(n, lambda r: f"{r.uniform(0, 1e6):.2f}", ","),
     "numbers: CSV of floats (repr)": lambda n: _rows(n, lambda r: repr(r.uniform(-1e4, 1e4)), ","),
