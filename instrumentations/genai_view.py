@@ -168,8 +168,8 @@ def _int(value: Any) -> int | None:
 
 def _first(attributes: Mapping[str, Any], keys: Sequence[str]) -> str | None:
     for key in keys:
-        value = _str(attributes.get(key))
-        if value is not None:
+        value = attributes.get(key)
+        if value is not None and (value := _str(value)) is not None:
             return value
     return None
 
