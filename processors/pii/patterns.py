@@ -388,7 +388,7 @@ def recognizers() -> tuple[Recognizer, ...]:
                 r"|huggingface-cli[ \t]+login[ \t]+--token)[ \t]+"
                 r"|(?<=echo )(?=['\"]?[^\s'\"|]+['\"]?[ \t]*\|[ \t]*sudo[ \t]+(?:-[a-zA-Z]*[ \t]+)*-S)"
                 r"|(?m:^[\w.-]+:(?:\d{1,5}|\*):[\w*.-]+:[\w*.@-]+:))"
-                r"['\"]?([^\s'\"|]+)"
+                r"['\"]?((?!-)[^\s'\"|]+)"  # not an option ("wandb login --help")
             ),
             validate=is_option_secret,
             group=1,

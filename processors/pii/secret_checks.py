@@ -290,6 +290,8 @@ _HUMAN_PLACEHOLDER = re.compile(
     r"(?i)(?:your|enter|insert|put|add|replace|change)[-_ ].*|.*[-_ ](?:here|goes|example|placeholder|sample)"
     r"|(?:example|sample|dummy|placeholder|test|fake|redacted|masked|changeme|x+|\.+)"
 )
+# A name with a release date: "gpt-4o-mini-2024-07-18", "claude-3-5-sonnet-20241022"
+_DATED_NAME = re.compile(r"[a-z][a-z0-9]*(?:[-.][a-z0-9]+)*?-(?:20\d{2}-\d{2}-\d{2}|20\d{6})")
 _BOOLEANS = frozenset(("true", "false", "yes", "no", "on", "off"))
 _YAML_KEY = re.compile(r"[\w.-]+:(?:\s|$)")  # a YAML key on a block's first line: no value here
 
@@ -415,6 +417,7 @@ def is_secret_value(match: re.Match[str]) -> bool:
         and not _NAME.fullmatch(value)
         and not _ENV_NAME.fullmatch(value)
         and not _SCHEME_NAME.fullmatch(value)
+        and not _DATED_NAME.fullmatch(value)
     )
 
 
@@ -719,6 +722,7 @@ def is_prose_key(match: re.Match[str]) -> bool:
         and not _PLAIN_VALUE.fullmatch(value)
         and not _HUMAN_PLACEHOLDER.fullmatch(value)
         and not _SELF_NAMED.search(value)
+        and not _DATED_NAME.fullmatch(value)
         and _TOKEN_PLACEHOLDER.search(value) is None
     )
 

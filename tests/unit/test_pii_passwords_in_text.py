@@ -60,6 +60,16 @@ def test_a_password_outside_a_key_value_pair_is_replaced(text: str, expected: st
         "docker run --rm -v $PWD:/work -w /work python:3.12 pytest",
         "pwd: /home/dev/project",
         "Password Manager 1Password",
+        "token: gpt-4o-mini-2024-07-18",
+        "model token: claude-3-5-sonnet-20241022",
+        "wandb login --help",
+        "The token is expired, please refresh it.",
+        "Your api key is invalid or missing.",
+        "api key for the staging API is not set",
+        "The access token for user 42 expires in 3600 seconds",
+        "I forgot my password yesterday at 10:30",
+        "auth=('user', getpass())",
+        "redis-cli -a $REDIS_PASSWORD ping",
     ],
 )
 def test_text_about_passwords_is_left_alone(text: str) -> None:
