@@ -201,25 +201,25 @@ class StoreIndex:
 
     def read_lines(self, refs: list[tuple[int, int]]) -> Iterator[dict[str, Any]]:
         """The parsed store lines at (file id, offset), each once, in the order given."""
-        handles: dict[int, Any] = {}
+        handles: dict[int, tuple[Path, Any]] = {}
         seen: set[tuple[int, int]] = set()
         try:
             for file_id, offset in refs:
                 if (file_id, offset) in seen:
                     continue
                 seen.add((file_id, offset))
-                handle = handles.get(file_id)
-                if handle is None:
+                opened = handles.get(file_id)
+                if opened is None:
                     path = self.file_path(file_id)
                     if path is None:
                         continue
                     try:
-                        handle = handles[file_id] = path.open("rb")
+                        opened = handles[file_id] = (path, path.open("rb"))
                     except OSError:
                         continue
+                path, handle = opened
                 handle.seek(offset)
-                path = self.file_path(file_id)
-                line = sealed.plain_line(path, offset, handle.readline(), self.problems) if path else None
+                line = sealed.plain_line(path, offset, handle.readline(), self.problems)
                 if line is None:
                     continue
                 try:
@@ -229,7 +229,7 @@ class StoreIndex:
                 if isinstance(record, dict):
                     yield record
         finally:
-            for handle in handles.values():
+            for _, handle in handles.values():
                 handle.close()
 
     def close(self) -> None:
