@@ -290,6 +290,19 @@ def _tool_calls_indexed(
 
 
 # -- the three conventions ------------------------------------------------------------------------
+def _otel_usage(attributes: Mapping[str, Any]) -> Usage:
+    return Usage(
+        _int(attributes.get("gen_ai.usage.input_tokens", attributes.get("gen_ai.usage.prompt_tokens"))),
+        _int(attributes.get("gen_ai.usage.output_tokens", attributes.get("gen_ai.usage.completion_tokens"))),
+        _int(
+            attributes.get(
+                "gen_ai.usage.cache_read.input_tokens", attributes.get("gen_ai.usage.cache_read_input_tokens")
+            )
+        ),
+        _int(attributes.get("gen_ai.usage.reasoning.output_tokens")),
+    )
+
+
 def _otel(attributes: Mapping[str, Any], events: list[tuple[str, Mapping[str, Any]]]) -> dict[str, Any]:
     inputs: list[Message] = []
     outputs: list[Message] = []
@@ -313,16 +326,7 @@ def _otel(attributes: Mapping[str, Any], events: list[tuple[str, Mapping[str, An
     system = text_of(attributes.get(SYSTEM_INSTRUCTIONS))
     if not system:
         system = "\n".join(m.text for m in inputs if m.role == "system" and m.text)
-    usage = Usage(
-        _int(attributes.get("gen_ai.usage.input_tokens", attributes.get("gen_ai.usage.prompt_tokens"))),
-        _int(attributes.get("gen_ai.usage.output_tokens", attributes.get("gen_ai.usage.completion_tokens"))),
-        _int(
-            attributes.get(
-                "gen_ai.usage.cache_read.input_tokens", attributes.get("gen_ai.usage.cache_read_input_tokens")
-            )
-        ),
-        _int(attributes.get("gen_ai.usage.reasoning.output_tokens")),
-    )
+    usage = _otel_usage(attributes)
     return {
         "operation": _str(attributes.get(OPERATION)),
         "provider": _first(attributes, ("gen_ai.provider.name", "gen_ai.system")),
@@ -454,6 +458,34 @@ def convention_of(attributes: Mapping[str, Any]) -> str | None:
         if key.startswith("gen_ai."):
             return "otel"
     return None
+
+
+@dataclass(frozen=True)
+class GenAiSummary:
+    """What the store index keeps of a GenAI span: as :func:`genai_view` gives them."""
+
+    operation: str | None
+    model: str | None
+    session_id: str | None
+    usage: Usage
+
+
+def genai_summary(attributes: Mapping[str, Any]) -> GenAiSummary | None:
+    """The operation, model, session and usage of a span with these attributes (no events), the
+    same as its :func:`genai_view`'s, without reading its messages where the OTel convention
+    alone is used (the common case, and the only one read here; the others ask the view)."""
+    if DUPLICATE_OF in attributes:
+        return None
+    convention = convention_of(attributes)
+    if convention == "otel":
+        model = _str(attributes.get("gen_ai.response.model")) or _str(attributes.get("gen_ai.request.model"))
+        return GenAiSummary(
+            _str(attributes.get(OPERATION)), model, _first(attributes, SESSION_KEYS), _otel_usage(attributes)
+        )
+    view = genai_view(attributes)
+    if view is None:
+        return None
+    return GenAiSummary(view.operation, view.model, view.session_id, view.usage)
 
 
 def genai_view(attributes: Mapping[str, Any], events: Events = ()) -> GenAiView | None:

@@ -30,7 +30,7 @@ from exporters.store.index import (
     span_row_values,
     trace_key,
 )
-from instrumentations.genai_view import genai_view
+from instrumentations.genai_view import genai_summary
 
 if TYPE_CHECKING:
     from exporters.store.index import StoreIndex
@@ -369,7 +369,8 @@ class _SpanBatch:
         op = model = session = None
         tokens = [0, 0, 0, 0]
         if genai:
-            view = genai_view(decode_attributes([a for a in attributes if a["key"].startswith(_VIEW_KEYS)]))
+            wanted = [a for a in attributes if a["key"].startswith(_VIEW_KEYS)]
+            view = genai_summary(decode_attributes(wanted))
             if view is not None:
                 op = dim(OPERATION, view.operation)
                 model = dim(MODEL, view.model)

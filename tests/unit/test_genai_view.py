@@ -197,3 +197,50 @@ def test_a_plain_span_has_no_view_and_tool_calls_in_parts_are_not_text() -> None
     )
     assert view is not None
     assert view.output_messages == (Message("assistant", "", None, (ToolCall("f", "{}"),)),)
+
+
+def test_the_summary_the_store_index_reads_agrees_with_the_view_in_every_convention() -> None:
+    import random
+
+    from instrumentations.genai_view import DUPLICATE_OF, genai_summary
+
+    rng = random.Random(5)
+    pool: dict[str, list[object]] = {
+        "gen_ai.operation.name": ["chat", "embeddings", "", 3, None],
+        "gen_ai.request.model": ["gpt-4o-mini", "", None, 7],
+        "gen_ai.response.model": ["gpt-4o-mini-2024-07-18", "", None],
+        "gen_ai.usage.input_tokens": [12, "40", 3.0, True, None],
+        "gen_ai.usage.prompt_tokens": [5, None],
+        "gen_ai.usage.output_tokens": [7, None, "x"],
+        "gen_ai.usage.cache_read.input_tokens": [2, None],
+        "gen_ai.usage.reasoning.output_tokens": [1, None],
+        "gen_ai.conversation.id": ["conv-1", "", None],
+        "session.id": ["s-9", None, ["a"]],
+        "gen_ai.prompt.0.content": ["hi", None],
+        "gen_ai.prompt.0.role": ["user", None],
+        "llm.request.type": ["chat", None],
+        "llm.usage.total_tokens": [9, None],
+        "openinference.span.kind": ["LLM", "TOOL", None],
+        "llm.model_name": ["claude-3-5-sonnet", None],
+        "llm.token_count.prompt": [11, None],
+        "gen_ai.input.messages": ['[{"role": "user", "parts": [{"type": "text", "content": "q"}]}]', None],
+        DUPLICATE_OF: [None, None, None, "00f067aa0ba902b7"],
+        "http.route": ["/chat", None],
+    }
+    checked = 0
+    for _ in range(3000):
+        attributes = {key: value for key, values in pool.items() if (value := rng.choice(values)) is not None}
+        view = genai_view(attributes)
+        summary = genai_summary(attributes)
+        if view is None:
+            assert summary is None, attributes
+            continue
+        assert summary is not None, attributes
+        assert (summary.operation, summary.model, summary.session_id, summary.usage) == (
+            view.operation,
+            view.model,
+            view.session_id,
+            view.usage,
+        ), attributes
+        checked += 1
+    assert checked > 1000
