@@ -182,11 +182,15 @@ def _each(targets: Sequence[Any], method: str, *args: Any) -> bool:
 
 
 def _text_chars(attrs: Any) -> int:
+    """Characters of text in an attribute map, each element of a list counted as at least
+    :data:`LIST_ITEM_CHARGE` (a list of many short strings costs its length in scanning however
+    short each one is)."""
     total = 0
     for value in attrs.values():
         if isinstance(value, str):
             total += len(value)
         elif isinstance(value, tuple | list):
+            total += len(value) * LIST_ITEM_CHARGE
             for item in value:
                 if isinstance(item, str):
                     total += len(item)
@@ -194,12 +198,13 @@ def _text_chars(attrs: Any) -> int:
 
 
 def span_text_chars(span: ReadableSpan) -> int:
-    """Characters of text in a span (names, status, string and string-array values)."""
+    """What a span costs to scan, in characters: its names, status and string values, and
+    :data:`LIST_ITEM_CHARGE` per list element, in one walk of its attributes and events'."""
     total = len(span.name) + len(span.status.description or "")
     attrs = _sdk.attributes(span)
     if attrs:
         total += _text_chars(attrs)
-    # BoundedList/BoundedAttributes: their Python-level __iter__/__len__ lock and copy; read the
+    # BoundedAttributes/BoundedList: their Python-level __iter__/__len__ lock and copy; read the
     # plain deque/dict inside (an ended span's are immutable).
     for event in _sdk.events(span):
         total += len(event.name)
@@ -338,7 +343,7 @@ class SpanChain(_Chain, SpanProcessor):
                 inline = (
                     (self.run_inline is None or self.run_inline(span))
                     # a processor that scans every text charges the budget itself, list items too
-                    and (not self._measure or span_text_chars(span) + _list_items(span) <= INLINE_TEXT_BUDGET)
+                    and (not self._measure or span_text_chars(span) <= INLINE_TEXT_BUDGET)
                 )
             except Exception:  # noqa: BLE001 - when unsure, the worker takes it
                 inline = False
@@ -359,7 +364,7 @@ class SpanChain(_Chain, SpanProcessor):
     def _hand_off(self, span: ReadableSpan) -> None:
         """Queue the span for the worker, within the bounds in spans and in text; else count it."""
         try:
-            chars = span_text_chars(span) + _list_items(span)
+            chars = span_text_chars(span)
         except Exception:  # noqa: BLE001 - an odd span is sized as large
             chars = self.max_queue_chars
         with self._queue_lock:
@@ -416,17 +421,6 @@ class SpanChain(_Chain, SpanProcessor):
                 self.stats.fail_closed,
             )
         _each(self.downstream, "shutdown")
-
-
-def _list_items(span: ReadableSpan) -> int:
-    """Elements of the span's string lists, counted as characters: a list of many short strings
-    costs its length in scanning however short each one is (they escape the long-text budget)."""
-    total = 0
-    for attrs in (_sdk.attributes(span), *(_sdk.attributes(event) for event in _sdk.events(span))):
-        for value in attrs.values():
-            if isinstance(value, tuple | list):
-                total += len(value) * LIST_ITEM_CHARGE
-    return total
 
 
 def _placeholder(text: str) -> str:
