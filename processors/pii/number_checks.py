@@ -44,6 +44,8 @@ _NOT_DECIMAL = re.compile(r"\D+")  # re's \d is str.isdecimal: Unicode category 
 
 def _digits(text: str) -> str:
     """The decimal digits of a text, as ASCII digits (full-width and other scripts' digits too)."""
+    if text.isascii() and text.isdecimal():  # a number of ASCII digits alone: as it is
+        return text
     digits = _NOT_DECIMAL.sub("", text)
     return digits if digits.isascii() else digits.translate(_ASCII_DIGITS)
 
@@ -357,18 +359,16 @@ def _after_id_key(text: str, start: int) -> bool:
         at -= 1
     if (
         at > window
-        and (text[at - 1].isalnum() or text[at - 1] == "#")
+        and (
+            text[at - 1].isalpha()
+            or text[at - 1] == "#"
+            # a digit ends a key only in "crc32" and "crc64" ("…7666\n5382521693": a list)
+            or (text[at - 1].isdigit() and "crc" in text[window:at].lower())
+        )
         and _ID_KEY.search(text, window, start) is not None
     ):
         return True
     return text.find("arn:", max(0, start - 64), start) >= 0
-
-
-def reads_as_one_number(run: str) -> bool:
-    """A run of pieces that reads as one number: one piece ("212-736-5000"), or international or
-    bracketed ("+1 212 736 5000", "(212) 736 5000"); not a list of plain numbers ("120 340 560
-    780 910 ms", "062436 087164", "0.185 0.900")."""
-    return run[0] in "+(" or not any(ch.isspace() for ch in run)
 
 
 # What a number next to it says it is not: an amount (a currency before or after, a CJK
@@ -389,10 +389,12 @@ def _not_a_phone(candidate: str, text: str, start: int, end: int) -> bool:
         return False
     if _AMOUNT_AFTER.match(text, end) or _AMOUNT_BEFORE.search(text, max(0, start - 5), start):
         return True
-    if "." in candidate and _after_product(text, start):  # "Edg/124.0.2478.67"
+    if "." in candidate and (  # "Edg/124.0.2478.67", "2.345.678.901", "0.185 0.900"
+        _after_product(text, start) or _THOUSANDS.fullmatch(candidate) or _DECIMALS.fullmatch(candidate)
+    ):
         return True
-    if _THOUSANDS.fullmatch(candidate) or _DECIMALS.fullmatch(candidate):
-        return True
+    if candidate.isdigit():  # the rules below are about spaced digits
+        return False
     if " " in candidate and start >= 2 and text[start - 1] == " " and text[start - 2].isdigit():
         return True  # spaced digits right after other digits: the tail of a list of numbers
     # small numbers in a row ("4 8 15 16 23 42"), unless all pairs (French: "01 42 68 53 00")

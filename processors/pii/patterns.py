@@ -17,7 +17,6 @@ from processors.pii.number_checks import (
     is_ipv4_address,
     is_ipv6_address,
     is_phone_number,
-    reads_as_one_number,
 )
 from processors.pii.provider_tokens import provider_recognizers
 from processors.pii.recognizer import B1 as _B1
@@ -463,17 +462,19 @@ def recognizers() -> tuple[Recognizer, ...]:
         Recognizer(
             "CREDIT_CARD",
             re.compile(
-                r"\d(?:(?<![A-Za-z0-9_\u00c0-\u024f]\d)|"
+                # no digit of any script right before or after: full-width groups of four are not
+                # cut mid-group into a card
+                r"\d(?:(?<![A-Za-z0-9_\u00c0-\u024f\d]\d)|"
                 + _after_escape(r"\d")
                 + r")(?:[ \u00a0-]{0,2}\d){11,18}"
-                + _E
+                + r"(?![A-Za-z0-9_\u00c0-\u024f\d])"
             ),
             validate=is_card_number,
             digits=True,
             digit_run=True,
             min_digits=12,
             parts=re.compile(r"[^ \u00a0-]+"),
-            part_check=lambda run: sum(map(str.isdigit, run)) >= 13,  # "5678 9012 3456" in a list: no
+            part_digits=13,  # "5678 9012 3456" in a list: no
             screen=f"{_D}(?:[ \\x{{a0}}-]{{0,2}}{_D}){{11}}",
         ),
         Recognizer(
@@ -506,7 +507,7 @@ def recognizers() -> tuple[Recognizer, ...]:
             "PHONE_NUMBER",
             re.compile(
                 # an international number may be glued to an identifier by "-" or "_" ("conv-+14155550151")
-                r"(?=[\d+(])(?:(?<![A-Za-z0-9_+.\u00c0-\u024f-])|(?<=[A-Za-z0-9][_-])(?=\+)|"
+                r"(?=[\d+(])(?:(?<![A-Za-z0-9_+.\u00c0-\u024f\d-])|(?<=[A-Za-z0-9][_-])(?=\+)|"
                 + _after_escape()
                 + r")(?<!\d:)"
                 # at least 8 digits, apart by what the pattern allows between them (is_phone_number needs 8):
@@ -516,14 +517,16 @@ def recognizers() -> tuple[Recognizer, ...]:
                 r"|(?:\+\d{1,3}[ .\u00a0\u202f\u2013-]?(?:\(0\)[ .-]?)?)?"
                 r"(?:\(\d{1,5}\)[ .\u00a0\u202f-]?)?\d{1,15}(?:[ .\u00a0\u202f\u2013-]\d{1,8}){0,5})"
                 r"(?:\s?(?:x|ext\.?)\s?\d{1,6})?"  # an extension: (714)222-2825x4548
-                r"(?![A-Za-z0-9_\u00c0-\u024f-]|\.\d)"
+                r"(?![A-Za-z0-9_\u00c0-\u024f\d-]|\.\d)"
             ),
             validate=is_phone_number,
             digits=True,
             digit_run=True,
             min_digits=8,  # what is_phone_number needs
             parts=re.compile(r"\S+"),
-            part_check=reads_as_one_number,
+            # one piece ("212-736-5000"), or a run that reads as one number: international or
+            # bracketed ("+1 212 736 5000", "(212) 736 5000"); not a list ("120 340 560 780 ms")
+            part_leads="+(",
             # the lookahead's eight digits, at most six characters apart (" ext. ")
             screen=f"{_D}(?:(?s:.){{0,6}}{_D}){{7}}",
         ),

@@ -128,6 +128,29 @@ class _Region:
         types = self.types_by_length.get(len(number))
         return types is not None and types.fullmatch(number) is not None
 
+    def typed_exactly(self) -> str:
+        """A pattern (fullmatch, on digits) for exactly what has_type accepts; "" for nothing."""
+        general = self.general
+        if general.pattern is None:
+            return ""
+        lengths = general.lengths or tuple(self.types_by_length)
+        branches = [
+            f"(?=[0-9]{{{length}}}\\Z)(?:{types.pattern})"
+            for length in dict.fromkeys(lengths)
+            if (types := self.types_by_length.get(length)) is not None
+        ]
+        if not branches:
+            return ""
+        return f"(?=(?:{general.pattern.pattern})\\Z)(?:{'|'.join(branches)})"
+
+    def read_as_is(self) -> str:
+        """A pattern (fullmatch, on digits) for exactly what reads_as_is and then has_type accept."""
+        typed = self.typed_exactly()
+        if not typed:
+            return ""
+        prefix = f"(?!{self.national_prefix.pattern})" if self.national_prefix is not None else ""
+        return f"(?!{self.idd.pattern})(?!{re.escape(self.country_code_text)}){prefix}{typed}"
+
     def typed_number(self) -> str:
         """A pattern (fullmatch) for what has_type accepts, or a superset of it; "" for nothing."""
         general = self.general
@@ -394,13 +417,12 @@ def any_valid(text: str, region_codes: tuple[str, ...]) -> bool:
         readings = _READINGS.get(region_codes)
         if readings is None:
             readings = _READINGS[region_codes] = _Readings(region_codes)
-        digits = _NOT_DIGIT.sub("", text)
+        digits = text if text.isdigit() else _NOT_DIGIT.sub("", text)
+        # the common answer first, without a parse: valid as its digits are in one of the regions
+        if readings.as_is.fullmatch(digits) is not None:
+            return True
         if not readings.possible(digits):
             return False
-        for code in region_codes:  # the common answer first, without a parse: see _Region.reads_as_is
-            region = _region(code)
-            if region is not None and region.reads_as_is(digits) and region.has_type(digits):
-                return True
     return any(is_valid(text, region) for region in region_codes)
 
 
@@ -455,6 +477,9 @@ class _Readings:
             else:
                 branches.append(f"{country}(?:{typed})")
         self.pattern = re.compile("|".join(f"(?:{branch})" for branch in dict.fromkeys(branches)) or "(?!)")
+        # read as its digits are (see _Region.reads_as_is) and with a number type, in one of the regions
+        as_is = [region.read_as_is() for code in region_codes if (region := _region(code)) is not None]
+        self.as_is = re.compile("|".join(f"(?:{reading})" for reading in as_is if reading) or "(?!)")
 
     def possible(self, digits: str) -> bool:
         if self.pattern.fullmatch(digits) is not None:

@@ -36,7 +36,9 @@ class Recognizer:
     # 1111 1111 12/26", two phone numbers in a row): its pieces (matches of this pattern) are
     # tried in runs, longest first, and the valid runs are replaced.
     parts: re.Pattern[str] | None = None
-    part_check: Callable[[str], bool] | None = None  # what a run of pieces must look like to be tried
+    # A run of several pieces is tried only if it starts with one of these characters (empty: any)
+    part_leads: str = ""
+    part_digits: int = 0  # the digits a run of pieces must hold to be tried (0: min_digits)
     # What any text this recognizer replaces something in must hold, in RE2's syntax (see
     # :mod:`processors.pii.screen`): one pass of all recognizers' screens tells which ones can
     # match at all. Only a superset matters, so classes are wide: ``D`` (any digit, and any

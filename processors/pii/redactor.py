@@ -357,30 +357,36 @@ class PiiRedactor:
         """The valid runs of pieces in a rejected candidate replaced, longest first, not overlapping."""
         whole = match.group(0)
         assert recognizer.parts is not None and recognizer.validate is not None
-        if sum(map(str.isdigit, whole)) < recognizer.min_digits:  # no part of it has enough
+        need = recognizer.part_digits or recognizer.min_digits
+        if sum(map(str.isdigit, whole)) < need:  # no part of it has enough
             return whole
         pieces = [piece.span() for piece in recognizer.parts.finditer(whole)]
         if not 2 <= len(pieces) <= MAX_PIECES:  # many pieces: a list of numbers, not a number beside some
             return whole
-        longest = len(pieces) - 1  # the whole was rejected
-        # a run with fewer digits than the entity needs is not tried ("1 1 1 1 1 …": no call at all)
-        ends = list(accumulate(sum(map(str.isdigit, whole[start:end])) for start, end in pieces))
+        digits = [sum(map(str.isdigit, whole[start:end])) for start, end in pieces]
+        # the whole was rejected: the longest runs leave out its first or its last piece, and a
+        # run with fewer digits than the entity needs is not tried ("1234 1234 1234 1234": no call)
+        if sum(digits) - min(digits[0], digits[-1]) < need:
+            return whole
+        leads = recognizer.part_leads  # a run of several pieces starts with one of these
+        if leads and max(digits) < need and not any(whole[start] in leads for start, _ in pieces[:-1]):
+            return whole  # no single piece is enough, and no run of several may start anywhere
+        longest = len(pieces) - 1
+        ends = list(accumulate(digits))
         runs = sorted(
             (
                 (first, last)
                 for first in range(len(pieces))
                 for last in range(first, min(first + longest, len(pieces)))
-                if ends[last] - (ends[first - 1] if first else 0) >= recognizer.min_digits
+                if ends[last] - (ends[first - 1] if first else 0) >= need
+                and (first == last or not leads or whole[pieces[first][0]] in leads)
             ),
             key=lambda run: (pieces[run[0]][0] - pieces[run[1]][1], run[0]),
         )
         text, offset = match.string, match.start()
-        check = recognizer.part_check
         taken: list[tuple[int, int]] = []
         for first, last in runs:
             if any(first <= end and start <= last for start, end in taken):
-                continue
-            if check is not None and not check(whole[pieces[first][0] : pieces[last][1]]):
                 continue
             part = recognizer.pattern.fullmatch(text, offset + pieces[first][0], offset + pieces[last][1])
             if part is not None and recognizer.validate(part):

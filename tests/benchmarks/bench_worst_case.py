@@ -43,6 +43,7 @@ FAMILIES: dict[str, Callable[[int], str]] = {
     "digits: '1-' repeated": lambda n: "1-" * (n // 2),
     "digits: NBSP between": lambda n: "1\u00a02\u00a03\u00a04\u00a0" * (n // 8),
     "digits: full-width": lambda n: "\uff11\uff12\uff13\uff14 " * (n // 5),
+    "digits: groups of four": lambda n: "1234 " * (n // 5),
     "phones: distinct numbers": lambda n: " ".join(f"+1 212 736 {i % 10_000:04d}" for i in range(n // 16)),
     "cards: one repeated": lambda n: "4111 1111 1111 1111 " * (n // 20),
     "secret: 'password=' repeated": lambda n: "password=" * (n // 9),

@@ -214,6 +214,11 @@ BENIGN = [
     "Mozilla/5.0 (Windows NT 10.0) Edg/124.0.2478.67",
     "listening on 127.0.0.1:8000 and 0.0.0.0:9090",
     "chunk_6363045955286417",
+    # grouped full-width digits are not cut mid-group into a card
+    "\uff11\uff12\uff13\uff14 " * 12,
+    "1234 " * 12,
+    # a checksum key ending in digits before a number
+    "CRC32 4417120938, crc64=7728130456",
 ]
 
 
