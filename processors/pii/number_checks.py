@@ -384,10 +384,24 @@ _THOUSANDS = re.compile(r"[1-9]\d{0,2}(?:\.\d{3}){2,}")  # with spaces, as often
 _DECIMALS = re.compile(r"\d+\.\d+(?:\s+\d+\.\d+)+")
 
 
+def _may_mark_amount(char: str) -> bool:
+    """Whether a character next to a number can start or end a currency or unit (see _AMOUNT_*)."""
+    return char.isspace() or char in "$%" or not char.isascii() or char.isupper()
+
+
+def _an_amount(text: str, start: int, end: int) -> bool:
+    """A currency or a unit right before or after the number."""
+    after = text[end : end + 1]
+    if after and _may_mark_amount(after) and _AMOUNT_AFTER.match(text, end):
+        return True
+    before = text[start - 1 : start] if start else ""
+    return bool(before and _may_mark_amount(before) and _AMOUNT_BEFORE.search(text, max(0, start - 5), start))
+
+
 def _not_a_phone(candidate: str, text: str, start: int, end: int) -> bool:
     if candidate[0] == "+":
         return False
-    if _AMOUNT_AFTER.match(text, end) or _AMOUNT_BEFORE.search(text, max(0, start - 5), start):
+    if _an_amount(text, start, end):
         return True
     if "." in candidate and (  # "Edg/124.0.2478.67", "2.345.678.901", "0.185 0.900"
         _after_product(text, start) or _THOUSANDS.fullmatch(candidate) or _DECIMALS.fullmatch(candidate)
@@ -410,6 +424,8 @@ _PHONE_VERDICTS_LIMIT = 4096
 
 def is_phone_number(match: re.Match[str]) -> bool:
     candidate = match.group(0)
+    if candidate.isascii() and candidate.isdecimal():  # digits alone: lists of ids, CSV columns
+        return _is_bare_phone_number(candidate, match)
     if len(candidate) < 8:  # fewer than 8 characters cannot hold 8 digits (times, versions, counts)
         return False
     # "+1-544-668-3523x24395": the extension aside (both of its spellings have an "x")
@@ -432,6 +448,22 @@ def is_phone_number(match: re.Match[str]) -> bool:
         return False  # bare digits that are a time ("ts=1715000000") or an id ("user_id: 5123456789")
     if _not_a_phone(candidate, text, match.start(), end):
         return False
+    return _verdict(candidate, digits)
+
+
+def _is_bare_phone_number(candidate: str, match: re.Match[str]) -> bool:
+    """is_phone_number for ASCII digits alone ("5382521693"): the checks that apply to them."""
+    if not 8 <= len(candidate) <= 15 or candidate in _INT_LIMITS or _EPOCH.fullmatch(candidate):
+        return False
+    text, start, end = match.string, match.start(), match.end()
+    if end < len(text) and text[end] == ":" and text[end + 1 : end + 2].isdigit():
+        return False  # an hour after a date
+    if _after_id_key(text, start) or _an_amount(text, start, end):
+        return False
+    return _verdict(candidate, candidate)
+
+
+def _verdict(candidate: str, digits: str) -> bool:
     # A number recurs in texts too long to cache whole (a conversation resent at each turn):
     # the verdict on the number itself is kept, so phonenumbers looks at it once.
     verdict = _PHONE_VERDICTS.get(candidate)

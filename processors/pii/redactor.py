@@ -363,14 +363,18 @@ class PiiRedactor:
         pieces = [piece.span() for piece in recognizer.parts.finditer(whole)]
         if not 2 <= len(pieces) <= MAX_PIECES:  # many pieces: a list of numbers, not a number beside some
             return whole
+        leads = recognizer.part_leads  # a run of several pieces starts with one of these
+        if (
+            leads
+            and max(end - start for start, end in pieces) < need
+            and not any(whole[start] in leads for start, _ in pieces[:-1])
+        ):
+            return whole  # no single piece is long enough, and no run of several may start anywhere
         digits = [sum(map(str.isdigit, whole[start:end])) for start, end in pieces]
         # the whole was rejected: the longest runs leave out its first or its last piece, and a
         # run with fewer digits than the entity needs is not tried ("1234 1234 1234 1234": no call)
         if sum(digits) - min(digits[0], digits[-1]) < need:
             return whole
-        leads = recognizer.part_leads  # a run of several pieces starts with one of these
-        if leads and max(digits) < need and not any(whole[start] in leads for start, _ in pieces[:-1]):
-            return whole  # no single piece is enough, and no run of several may start anywhere
         longest = len(pieces) - 1
         ends = list(accumulate(digits))
         runs = sorted(

@@ -360,6 +360,8 @@ def _password_like(value: str) -> bool:
 def is_secret_value(match: re.Match[str]) -> bool:
     """After a password-like word, any value is a secret; after key/token words, a random-looking one."""
     word, core, operator, value = match.group(1, 2, 3, 4)
+    if len(value) < 4:  # shorter than any secret below ("pwd: a", "token=&a")
+        return False
     if _stands_for_secret(value) or value.endswith(":") or _YAML_KEY.match(value):
         return False  # a YAML key on the next line: no value here
     bare = value.rstrip(")]};,")
