@@ -38,8 +38,13 @@ class WriteQueue(Generic[_T]):
         batch_size: int,
         delay_seconds: float,
         name: str,
+        coalesce: bool = False,
     ) -> None:
+        """``coalesce``: everything waiting goes to one ``write`` call, however many batches it
+        makes (a store appends it at once: the fewer system calls, the fewer times the writer
+        waits for the GIL while the app's thread computes)."""
         self._write = write
+        self.coalesce = coalesce
         self._size = size
         self.max_items = max_items
         self.max_bytes = max_bytes
@@ -111,8 +116,9 @@ class WriteQueue(Generic[_T]):
                     batch, self._pending = self._pending, []
                 if not batch:
                     return True
-                for start in range(0, len(batch), self.batch_size):
-                    chunk = batch[start : start + self.batch_size]
+                step = len(batch) if self.coalesce else self.batch_size
+                for start in range(0, len(batch), step):
+                    chunk = batch[start : start + step]
                     try:
                         self._write(chunk)
                     except Exception:  # the writer thread must survive anything

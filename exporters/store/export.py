@@ -81,6 +81,7 @@ class JsonlSpanProcessor(SpanProcessor):
             batch_size=max_export_batch_size or DEFAULT_BATCH_SIZE,
             delay_seconds=(schedule_delay_millis or DEFAULT_DELAY_MILLIS) / 1000,
             name="otel-distro store writer",
+            coalesce=True,  # one append for all that waits: a writer behind catches up at once
         )
 
     def on_start(self, span: Span, parent_context: Context | None = None) -> None:

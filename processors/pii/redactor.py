@@ -38,9 +38,11 @@ _FORM_PLUS = re.compile(r"\+(?<=[A-Za-z0-9]\+)(?=[A-Za-z0-9])")
 CACHEABLE_LENGTH = LONG_TEXT
 CACHE_ENTRIES = 4096
 CANDIDATE_CHARGE = 128  # characters of the inline text budget a validated candidate uses (about 10 µs)
-RESCREEN_LENGTH = (
-    1024  # a text changed by a recognizer is screened again for the later ones up to this length
-)
+# Texts shorter than this are not screened: RE2 releases the GIL for each call, and a thread
+# that lets go of it for a microsecond every few µs keeps every other thread waiting (each
+# wakes to find it taken again): an app thread ending spans of short new strings kept another
+# thread's file writes waiting 400 ms. A long text's call lasts long enough for them to run.
+SCREEN_MIN_LENGTH = 1024
 MAX_PIECES = 8  # of a rejected candidate, tried in runs (at most 27 runs); more: not retried
 # Every recognizer needs one of these characters in the text, except the bearer token, the
 # provider keys that may be all letters (AWS, Bedrock, Alibaba, Google) and secrets in XML
@@ -129,6 +131,7 @@ class PiiRedactor:
         self._every: list[int] = []
         self._last = -1
         self.use_screen = screen  # False: every recognizer is tried (the screen only saves time)
+        self.screen_min_length = SCREEN_MIN_LENGTH  # shorter texts: every recognizer's own gates
 
     @property
     def recognizers(self) -> tuple[Recognizer, ...]:
@@ -257,7 +260,7 @@ class PiiRedactor:
         skeleton: bytes | None = None  # its digit skeleton, for recognizers' min_digits
         skeleton_made = False
         all_recognizers = self.recognizers
-        todo = self._todo(text, -1)
+        todo = self._todo(text)
         position = 0
         while position < len(todo):
             index = todo[position]
@@ -299,23 +302,19 @@ class PiiRedactor:
                 folded = None
                 skeleton_made = False
                 if index < self._last and text != before:  # the later ones see the new text
-                    # screened again if short; a long text's findings are many, each a pass over it
-                    todo = (
-                        self._todo(text, index) if len(text) <= RESCREEN_LENGTH else self._every[index + 1 :]
-                    )
+                    # not screened again: a long text's findings are many, each a pass over it
+                    todo = self._every[index + 1 :]
                     position = 0
         if self.custom:
             return self._scan_custom(text, counts)
         return text, counts or None
 
-    def _todo(self, text: str, after: int) -> list[int]:
-        """The indices of the recognizers after ``after`` that can match in the text, in order:
-        the screen's answer, else all of them."""
+    def _todo(self, text: str) -> list[int]:
+        """The indices of the recognizers that can match in the text, in order: the screen's
+        answer for a long text, else all of them."""
         screen = self._screen
-        indices = screen(text) if screen is not None else None
-        if indices is None:
-            indices = self._every
-        return indices if after < 0 else [index for index in indices if index > after]
+        indices = screen(text) if screen is not None and len(text) >= self.screen_min_length else None
+        return self._every if indices is None else indices
 
     def _substitute(
         self,

@@ -8,6 +8,11 @@ tests all of them in one pass over the text, in linear time, and the redactor th
 recognizers whose screen matched, each with its own gates and pattern as before: the result is
 the same with or without the screen, only faster with it.
 
+The redactor screens long texts only (``SCREEN_MIN_LENGTH``): RE2 releases the GIL for every
+call, and a call on a short string lets go of it for a microsecond, too short for a waiting
+thread to take it but enough to restart its wait, so a thread screening short strings one after
+another keeps the process's other threads from running for hundreds of milliseconds.
+
 ``google-re2`` ships wheels for the common platforms; where it is not installed (or a text
 cannot be encoded as UTF-8, such as one with a lone surrogate) every recognizer is tried, as
 without a screen. It is imported at the first scan, not at start-up.

@@ -47,6 +47,7 @@ def test_the_screen_is_built_where_google_re2_is_installed() -> None:
 
 def test_redaction_is_the_same_with_and_without_the_screen_on_every_corpus() -> None:
     with_screen = PiiRedactor(cache=False)
+    with_screen.screen_min_length = 0  # every text screened, however short
     without = PiiRedactor(cache=False, screen=False)
     assert without.recognizers and without._screen is None
     differences = [
@@ -61,12 +62,14 @@ def test_redaction_is_the_same_with_and_without_the_screen_on_every_corpus() -> 
 def test_the_screen_changes_nothing_in_the_other_styles(style: str) -> None:
     texts = CORPORA[::3]
     with_screen = PiiRedactor(style=style, hash_key="k", cache=False)  # type: ignore[arg-type]
+    with_screen.screen_min_length = 0
     without = PiiRedactor(style=style, hash_key="k", cache=False, screen=False)  # type: ignore[arg-type]
     assert [with_screen.redact_text(t) for t in texts] == [without.redact_text(t) for t in texts]
 
 
 def test_a_screen_that_gives_up_means_every_recognizer_is_tried(monkeypatch: pytest.MonkeyPatch) -> None:
     redactor = PiiRedactor(cache=False)
+    redactor.screen_min_length = 0
     assert redactor.recognizers
     monkeypatch.setattr(redactor, "_screen", lambda text: None)  # RE2 out of memory, or a surrogate
     assert redactor.redact_text("mail jane@example.com, call +1 212 736 5000") == (
@@ -76,10 +79,27 @@ def test_a_screen_that_gives_up_means_every_recognizer_is_tried(monkeypatch: pyt
 
 def test_a_text_re2_cannot_encode_is_redacted_all_the_same() -> None:
     text = "jane@example.com \ud800 +1 212 736 5000"
-    assert PiiRedactor(cache=False).redact_text(text) == PiiRedactor(cache=False, screen=False).redact_text(
-        text
-    )
-    assert "jane@" not in PiiRedactor(cache=False).redact_text(text)
+    screened = PiiRedactor(cache=False)
+    screened.screen_min_length = 0
+    assert screened.redact_text(text) == PiiRedactor(cache=False, screen=False).redact_text(text)
+    assert "jane@" not in screened.redact_text(text)
+
+
+def test_only_long_texts_are_screened_so_short_ones_never_let_go_of_the_gil(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    pytest.importorskip("re2")
+    redactor = PiiRedactor(cache=False)
+    assert redactor.recognizers and redactor._screen is not None
+    screened: list[int] = []
+    real = redactor._screen
+    monkeypatch.setattr(redactor, "_screen", lambda text: screened.append(len(text)) or real(text))
+    short = "mail jane@example.com, call +1 212 736 5000"
+    assert redactor.redact_text(short) == "mail <EMAIL>, call <PHONE_NUMBER>"
+    assert screened == []
+    long = short + " and then some more words" * 60
+    assert "jane@" not in redactor.redact_text(long)
+    assert screened == [len(long)]
 
 
 def _numbers(seed: int, count: int) -> list[str]:
