@@ -61,6 +61,19 @@ def test_items_and_bytes_are_bounded_while_the_writer_is_stuck_and_freed_after()
     lone.close()
 
 
+def test_a_coalescing_writer_behind_writes_everything_waiting_in_one_call() -> None:
+    """The store's writer: however far behind (it waited for the GIL), one append catches up."""
+    batches: list[list[bytes]] = []
+    queue = _queue(batches.append, coalesce=True)
+    for index in range(11):  # almost three batches' worth before the writer gets to run
+        assert queue.put(b"x%d" % index, 2)
+    assert queue.flush(5)
+    assert [item for batch in batches for item in batch] == [b"x%d" % i for i in range(11)]
+    assert len(batches) < 3  # the writer may have woken at the first full batch; never once per batch
+    assert len(batches[-1]) > 4
+    queue.close()
+
+
 def test_flush_writes_a_partial_batch_on_the_calling_thread() -> None:
     threads: list[str] = []
     queue = _queue(lambda batch: threads.append(threading.current_thread().name))
