@@ -17,7 +17,7 @@ from collections import Counter
 from collections.abc import Collection, Iterator, Mapping
 from functools import partial
 from itertools import accumulate
-from typing import Literal
+from typing import Literal, TypeAlias
 
 from processors.inline_budget import LONG_TEXT, charge_inline
 from processors.pii.custom import CustomPattern, PatternTimeout, compile_pattern
@@ -67,6 +67,10 @@ _SCREEN_WORDS = (
     "assword",  # a password in prose: "my password is Hunter!!Pw"
     "ASSWORD",
 )
+# A recognizer's gates and pattern, read once: (index, recognizer, hints, folded_pattern,
+# hint_pattern, min_digits (0 where it needs no digits), pattern)
+_Gate: TypeAlias = "re.Pattern[str] | None"
+_Plan: TypeAlias = tuple[int, Recognizer, tuple[str, ...], _Gate, _Gate, int, "re.Pattern[str]"]
 _new_counts = Counter.__new__  # an empty Counter without __init__'s Python-level calls
 
 
@@ -128,7 +132,9 @@ class PiiRedactor:
         self._entities = None if entities is None else frozenset(entities)
         self._recognizers: tuple[Recognizer, ...] | None = None  # compiled at the first scan
         self._screen: Screen | None = None
-        self._every: list[int] = []
+        self._plans: list[_Plan] = []
+        # the plans a text may need, by what digits it holds (none, some, a run of seven)
+        self._by_digits: tuple[list[_Plan], list[_Plan], list[_Plan]] = ([], [], [])
         self._last = -1
         self.use_screen = screen  # False: every recognizer is tried (the screen only saves time)
         self.screen_min_length = SCREEN_MIN_LENGTH  # shorter texts: every recognizer's own gates
@@ -139,7 +145,16 @@ class PiiRedactor:
         if self._recognizers is None:
             wanted = self._entities
             chosen = tuple(r for r in recognizers() if wanted is None or r.entity in wanted)
-            self._every = list(range(len(chosen)))
+            plans = [
+                (i, r, r.hints, r.folded_pattern, r.hint_pattern, r.min_digits if r.digits else 0, r.pattern)
+                for i, r in enumerate(chosen)
+            ]
+            self._plans = plans
+            self._by_digits = (
+                [plan for plan in plans if not plan[1].digits],
+                [plan for plan in plans if not plan[1].digit_run],
+                plans,
+            )
             self._last = len(chosen) - 1
             self._screen = _shared_screen(chosen) if self.use_screen else None
             self._recognizers = chosen
@@ -254,67 +269,61 @@ class PiiRedactor:
 
     def _scan(self, text: str) -> tuple[str, Counter[str] | None]:
         counts: Counter[str] = _new_counts(Counter)  # Counter() runs two Python-level calls
-        has_digit: bool | None = None
-        has_run: bool | None = None
         folded: str | None = None  # the text casefolded, for recognizers' folded patterns
         skeleton: bytes | None = None  # its digit skeleton, for recognizers' min_digits
         skeleton_made = False
-        all_recognizers = self.recognizers
-        todo = self._todo(text)
-        position = 0
-        while position < len(todo):
-            index = todo[position]
-            position += 1
-            recognizer = all_recognizers[index]
-            hints = recognizer.hints
-            if hints:
-                for hint in hints:  # inline, not _any_in: this runs for every recognizer
-                    if hint in text:
-                        break
-                else:
-                    continue
-            if recognizer.folded_pattern is not None:
-                if folded is None:
-                    folded = text.casefold()
-                if recognizer.folded_pattern.search(folded) is None:
-                    continue
-            if recognizer.hint_pattern is not None and recognizer.hint_pattern.search(text) is None:
-                continue
-            if recognizer.digits:
-                if has_digit is None:
-                    has_digit = _DIGIT.search(text) is not None
-                if not has_digit:
-                    continue
-                if recognizer.digit_run:
-                    if has_run is None:
-                        has_run = _DIGIT_RUN.search(text) is not None
-                    if not has_run:
+        self.recognizers  # noqa: B018 - compiled at the first scan
+        # digit-based recognizers need a digit, most of them a run of seven (cards, phones, ...)
+        digits = 0 if _DIGIT.search(text) is None else 2 if _DIGIT_RUN.search(text) is not None else 1
+        allowed = self._by_digits[digits]
+        todo = self._todo(text, allowed)
+        last = self._last
+        restart = True
+        while restart:
+            restart = False
+            for index, recognizer, hints, folded_pattern, hint_pattern, min_digits, pattern in todo:
+                if hints:
+                    for hint in hints:  # inline, not _any_in: this runs for every recognizer
+                        if hint in text:
+                            break
+                    else:
                         continue
-                if recognizer.min_digits:
+                if folded_pattern is not None:
+                    if folded is None:
+                        folded = text.casefold()
+                    if folded_pattern.search(folded) is None:
+                        continue
+                if hint_pattern is not None and hint_pattern.search(text) is None:
+                    continue
+                if min_digits:
                     if not skeleton_made:
                         skeleton, skeleton_made = digit_skeleton(text), True
-                    if skeleton is not None and b"0" * recognizer.min_digits not in skeleton:
+                    if skeleton is not None and b"0" * min_digits not in skeleton:
                         continue
-            match = next(matches := recognizer.pattern.finditer(text), None)
-            if match is not None:
-                before = text
-                text = self._substitute(text, match, matches, recognizer, counts)
-                folded = None
-                skeleton_made = False
-                if index < self._last and text != before:  # the later ones see the new text
-                    # not screened again: a long text's findings are many, each a pass over it
-                    todo = self._every[index + 1 :]
-                    position = 0
+                match = next(matches := pattern.finditer(text), None)
+                if match is not None:
+                    before = text
+                    text = self._substitute(text, match, matches, recognizer, counts)
+                    folded = None
+                    skeleton_made = False
+                    if index < last and text != before:  # the later ones see the new text
+                        # not screened again: a long text's findings are many, each a pass over it
+                        todo = [plan for plan in allowed if plan[0] > index]
+                        restart = True
+                        break
         if self.custom:
             return self._scan_custom(text, counts)
         return text, counts or None
 
-    def _todo(self, text: str) -> list[int]:
-        """The indices of the recognizers that can match in the text, in order: the screen's
-        answer for a long text, else all of them."""
+    def _todo(self, text: str, allowed: list[_Plan]) -> list[_Plan]:
+        """The recognizers' plans to try on the text, in order: of ``allowed``, those the screen
+        says can match in a long text, else all of them."""
         screen = self._screen
         indices = screen(text) if screen is not None and len(text) >= self.screen_min_length else None
-        return self._every if indices is None else indices
+        if indices is None:
+            return allowed
+        wanted = set(indices)
+        return [plan for plan in allowed if plan[0] in wanted]
 
     def _substitute(
         self,
