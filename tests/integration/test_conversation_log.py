@@ -548,6 +548,19 @@ def test_the_app_exits_promptly_with_an_endpoint_that_never_answers(tmp_path: Pa
         assert endpoint.accepted == []
 
 
+def test_the_app_exits_promptly_with_an_endpoint_answering_503_and_keeps_the_turns(tmp_path: Path) -> None:
+    with FaultyEndpoint() as endpoint:
+        endpoint.fail(*[Fault(status=503)] * 200)  # reachable, and refusing everything for now
+        env = env_for(tmp_path, endpoint.url)
+        env.pop("TELEMETRY_ENDPOINT_TIMEOUT_SECS", None)
+        run = run_app(tmp_path, app("for _ in range(5):\n    turn()\n"), env=env, timeout=30)
+        assert run.returncode == 0, run.stderr
+        assert len(turns_of(run.stdout)) == 5
+        assert len(endpoint.attempts) <= 2  # at exit: one short attempt, no retry loop
+        assert endpoint.accepted == []
+        assert unsent_bytes(tmp_path, "store")  # sent by a later process
+
+
 @pytest.mark.parametrize("mode", MODES)
 def test_the_app_exits_promptly_with_a_refused_endpoint(tmp_path: Path, mode: str) -> None:
     url = f"http://127.0.0.1:{free_port()}/v1/conversations"
