@@ -36,6 +36,7 @@ from processors.inline_budget import (
     LIST_ITEM_CHARGE,
     LONG_TEXT,
     HandOff,
+    paced,
     set_inline_budget,
 )
 from processors.records import replace_span
@@ -247,18 +248,19 @@ class _SpanFanOut(SpanExporter):
 
     def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
         chain = self._chain
-        for span in spans:
-            if chain.abandoned:  # counted as lost at the exit deadline already
-                continue
-            try:
-                if chain.fail_closed_at is not None and time.monotonic() >= chain.fail_closed_at:
-                    span = without_long_texts(span)  # noqa: PLW2901 - the cheap, fail-closed path
-                    chain.stats.fail_closed += 1
-                result = _run(chain.processors, span, "process_span", ReadableSpan, chain.stats)
-                if result is not None:
-                    _deliver(chain.downstream, "on_end", result, chain.stats)
-            finally:
-                chain.taken(span)
+        with paced():  # the worker's scans pause now and then: the app's threads get the GIL
+            for span in spans:
+                if chain.abandoned:  # counted as lost at the exit deadline already
+                    continue
+                try:
+                    if chain.fail_closed_at is not None and time.monotonic() >= chain.fail_closed_at:
+                        span = without_long_texts(span)  # noqa: PLW2901 - the cheap, fail-closed path
+                        chain.stats.fail_closed += 1
+                    result = _run(chain.processors, span, "process_span", ReadableSpan, chain.stats)
+                    if result is not None:
+                        _deliver(chain.downstream, "on_end", result, chain.stats)
+                finally:
+                    chain.taken(span)
         return SpanExportResult.SUCCESS
 
     def shutdown(self) -> None:
@@ -461,21 +463,22 @@ class _LogFanOut(LogRecordExporter):
 
     def export(self, batch: Sequence[ReadableLogRecord]) -> LogRecordExportResult:
         chain = self._chain
-        for record in batch:
-            result = _run(chain.processors, record, "process_log", ReadableLogRecord, chain.stats)
-            if result is None:
-                continue
-            try:
-                writable = ReadWriteLogRecord(
-                    result.log_record,
-                    resource=result.resource,
-                    instrumentation_scope=result.instrumentation_scope,
-                    **({"limits": result.limits} if result.limits is not None else {}),
-                )
-            except Exception as exc:  # noqa: BLE001
-                chain.stats.delivery_failure(result, exc)
-                continue
-            _deliver(chain.downstream, "on_emit", writable, chain.stats)
+        with paced():
+            for record in batch:
+                result = _run(chain.processors, record, "process_log", ReadableLogRecord, chain.stats)
+                if result is None:
+                    continue
+                try:
+                    writable = ReadWriteLogRecord(
+                        result.log_record,
+                        resource=result.resource,
+                        instrumentation_scope=result.instrumentation_scope,
+                        **({"limits": result.limits} if result.limits is not None else {}),
+                    )
+                except Exception as exc:  # noqa: BLE001
+                    chain.stats.delivery_failure(result, exc)
+                    continue
+                _deliver(chain.downstream, "on_emit", writable, chain.stats)
         return LogRecordExportResult.SUCCESS
 
     def shutdown(self) -> None:

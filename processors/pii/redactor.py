@@ -278,10 +278,13 @@ class PiiRedactor:
         allowed = self._by_digits[digits]
         todo = self._todo(text, allowed)
         last = self._last
+        long_text = len(text) > LONG_TEXT  # each recognizer's pass over it is a step to pace
         restart = True
         while restart:
             restart = False
             for index, recognizer, hints, folded_pattern, hint_pattern, min_digits, pattern in todo:
+                if long_text:
+                    charge_inline(0)  # a background thread lets the app's threads run (see paced)
                 if hints:
                     for hint in hints:  # inline, not _any_in: this runs for every recognizer
                         if hint in text:
