@@ -179,7 +179,7 @@ class QueuedSpanProcessor(SpanProcessor):
             max_bytes=max_queue_size,
             batch_size=max_export_batch_size,
             delay_seconds=schedule_delay_millis / 1000,
-            name=f"otel-distro-{self.label}",
+            name=self.label,
         )
         self._warned_full = False
 

@@ -15,7 +15,7 @@ import threading
 from collections.abc import Callable
 from typing import Generic, TypeVar
 
-from otel_distro.runtime.forking import after_fork_in_child
+from otel_distro.runtime.worker import Worker
 
 _logger = logging.getLogger(f"otel_distro.{__name__}")
 _T = TypeVar("_T")
@@ -55,22 +55,19 @@ class WriteQueue(Generic[_T]):
         self.refused_full = 0  # items refused for want of room (count or bytes), for the drop ledger
         self.refused_closed = 0  # items refused after close
         self._reset()
-        after_fork_in_child(self._reset)
+        # the writer: the one worker block, woken by a full batch (a fresh thread in a forked child)
+        self._worker = Worker(name, self._drain, max(delay_seconds, 0.01), in_child=self._reset)
 
     def _reset(self) -> None:
-        """A fresh queue and writer thread (at start, and in a forked child: the parent writes its own)."""
+        """A fresh queue (at start, and in a forked child: the parent writes its own)."""
         if getattr(self, "_pid", None) == os.getpid():
             return  # this process has its own already (a flush came before the after-fork hook)
         self._pid = os.getpid()
         self._lock = threading.Lock()
         self._write_lock = threading.Lock()
-        self._wake = threading.Event()
         self._pending: list[_T] = []
         self.items = 0  # queued or being written
         self.bytes = 0
-        self._thread = threading.Thread(target=self._run, name=self.name, daemon=True)
-        if not self.closed:
-            self._thread.start()
 
     def put(self, item: _T, size: int) -> bool:
         """Queue ``item`` (``size`` bytes); False if the queue is full or closed."""
@@ -88,21 +85,12 @@ class WriteQueue(Generic[_T]):
             pending.append(item)
             full = len(pending) == self.batch_size
         if full:
-            self._wake.set()
+            self._worker.wake()
         return True
 
     def drop_counts(self) -> dict[str, int]:
         """Items refused so far, by reason (the caller counts them too; these say why)."""
         return {"queue_full": self.refused_full, "shut_down": self.refused_closed}
-
-    def _run(self) -> None:
-        while True:
-            self._wake.wait(self.delay_seconds)
-            self._wake.clear()
-            closing = self.closed
-            self._drain()
-            if closing:
-                return
 
     def _drain(self, timeout: float = -1) -> bool:
         # A forked child can be told to flush before its after-fork hooks have run (a SIGTERM to a
@@ -135,10 +123,8 @@ class WriteQueue(Generic[_T]):
         return self._drain(-1 if timeout_seconds is None else max(0.0, timeout_seconds))
 
     def close(self, timeout_seconds: float = 30.0) -> None:
-        """Refuse new items, write what is queued and stop the writer thread."""
+        """Refuse new items, stop the writer thread and write what is queued."""
         with self._lock:
             self.closed = True
-        self._wake.set()
-        if self._thread.is_alive() and self._thread is not threading.current_thread():
-            self._thread.join(timeout_seconds)
+        self._worker.stop(timeout_seconds)  # a batch it is writing is finished first
         self._drain(timeout_seconds)

@@ -80,7 +80,7 @@ class JsonlSpanProcessor(SpanProcessor):
             max_bytes=MAX_INFLIGHT_BYTES,
             batch_size=max_export_batch_size or DEFAULT_BATCH_SIZE,
             delay_seconds=(schedule_delay_millis or DEFAULT_DELAY_MILLIS) / 1000,
-            name="otel-distro store writer",
+            name="store-writer",
             coalesce=True,  # one append for all that waits: a writer behind catches up at once
         )
 

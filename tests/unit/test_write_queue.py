@@ -91,7 +91,7 @@ def test_close_writes_what_is_queued_refuses_more_and_stops_the_writer() -> None
     queue.close(timeout_seconds=5)
     assert written == [b"0", b"1", b"2"]
     assert queue.put(b"late", 4) is False
-    assert not queue._thread.is_alive()
+    assert not queue._worker.alive
 
 
 def test_a_failing_write_loses_that_batch_only_and_the_writer_goes_on() -> None:
@@ -123,9 +123,9 @@ def test_a_forked_child_starts_empty_with_a_writer_of_its_own() -> None:
             empty = (queue.items, queue.bytes) == (0, 0)
             queue.put(b"child's", 7)
             deadline = time.monotonic() + 5
-            queue._wake.set()
+            queue._worker.wake()
             while not written and time.monotonic() < deadline:
-                queue._wake.set()
+                queue._worker.wake()
                 time.sleep(0.01)
             os.write(write_end, b"ok" if empty and written == [b"child's"] else b"bad")
         finally:
