@@ -35,8 +35,8 @@ from typing import Any
 from exporters.http_delivery import EXIT_SECONDS, HttpDelivery, Outcome, Result, post_split, refusal_reason
 from exporters.otlp_proto import records_in, to_protobuf
 from exporters.store.follow import StoreSegment, StoreTail
-from otel_distro.runtime.forking import after_fork_in_child
 from otel_distro.runtime.state_file import StateFile
+from otel_distro.runtime.worker import Worker
 
 _logger = logging.getLogger(f"otel_distro.{__name__}")
 
@@ -447,25 +447,7 @@ class BackgroundUploader:
         self.too_large = 0  # records in store lines too large for the endpoint (not sent again)
         self._warned = False
         self._skipped: set[str] = set()  # signals said to be skipped (not taken by the endpoint)
-        self._wake = threading.Event()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-        self._start()
-        after_fork_in_child(self._start)
-
-    def _start(self) -> None:
-        self._wake = threading.Event()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, name="otel-distro-upload", daemon=True)
-        self._thread.start()
-
-    def _loop(self) -> None:
-        while not self._stop.is_set():
-            self._wake.wait(self.interval)
-            self._wake.clear()
-            if self._stop.is_set():
-                return
-            self._pass()
+        self._worker = Worker("upload", self._pass, interval)  # a fresh thread in a forked child
 
     def _pass(self) -> None:
         report = self.uploader.run()
@@ -502,14 +484,8 @@ class BackgroundUploader:
 
     def _stop_passes(self, seconds: float) -> bool:
         """Stop the passes; True if none is running any more after waiting up to ``seconds``."""
-        self._stop.set()
-        self._wake.set()
         self.uploader.stop()
-        thread = self._thread
-        if thread is not None and thread is not threading.current_thread():
-            thread.join(seconds)
-            return not thread.is_alive()
-        return True
+        return self._worker.stop(seconds)
 
     def stop(self) -> None:
         """Stop the passes without a last one (the upload was turned off)."""
