@@ -18,8 +18,8 @@ from pathlib import Path
 
 from exporters.store.files import JsonlStore
 from exporters.write_queue import WriteQueue
-from otel_distro.runtime.forking import after_fork_in_child
 from otel_distro.runtime.state_file import StateFile
+from otel_distro.runtime.worker import Worker
 from processors.chain import ChainStats
 
 _logger = logging.getLogger("otel_distro")
@@ -126,28 +126,19 @@ class DropLedger:
         self._start: dict[str, int] = {}
         self._closed = False
         self._reset()
-        after_fork_in_child(self._reset)
+        # persists every interval on the one worker block (none once closed, in a fork too)
+        self._worker = Worker(
+            "drop-ledger", self.persist, lambda: 0.0 if self._closed else self.interval, in_child=self._reset
+        )
 
     def _reset(self) -> None:
         """Start counting from what the components hold now (in a forked child: the parent's
-        counts are the parent's to record) and start the thread that persists."""
+        counts are the parent's to record)."""
         self._lock = threading.Lock()
-        self._stop = threading.Event()
         try:
             self._reported = self._start = self._totals()
         except Exception as exc:  # noqa: BLE001 - never raise into the app (or a fork)
             _logger.debug("otel-distro: drop ledger: %r", exc)
-        if self._closed or self.interval <= 0:
-            return
-        thread = threading.Thread(target=self._run, name="otel-distro-drop-ledger", daemon=True)
-        try:
-            thread.start()
-        except RuntimeError:  # no new threads at interpreter shutdown: flush and exit still persist
-            return
-
-    def _run(self) -> None:
-        while not self._stop.wait(self.interval):
-            self.persist()
 
     def _totals(self) -> dict[str, int]:
         live = {id(source): source for source in self._sources()}
@@ -183,7 +174,7 @@ class DropLedger:
     def close(self) -> None:
         """Stop the thread, record the last drops, and say in one warning what this process dropped."""
         self._closed = True
-        self._stop.set()
+        self._worker.stop(timeout=0)  # not waited for: a persist it is running takes the same lock
         recorded = self.persist()
         dropped = self.totals()
         if dropped:
