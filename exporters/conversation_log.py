@@ -26,13 +26,9 @@ Body of each POST (JSON, gzip)::
 from __future__ import annotations
 
 import collections
-import contextlib
 import datetime as dt
-import fcntl
 import functools
-import json
 import logging
-import os
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -56,7 +52,7 @@ from exporters.http_delivery import (
 )
 from exporters.spill_cache import Segment, SpillCache
 from exporters.store.follow import StoreSegment, StoreTail
-from otel_distro.runtime.files import private_dirs
+from otel_distro.runtime.state_file import StateFile
 from otel_distro.runtime.worker import Worker
 
 _logger = logging.getLogger(f"otel_distro.{__name__}")
@@ -89,48 +85,40 @@ class _Source(Protocol):
 
 
 class SenderState:
-    """What ``otel-distro stats`` shows: last success, last error, and what was dropped."""
+    """What ``otel-distro stats`` shows: last success, last error, and what was dropped (a
+    :class:`StateFile` shared by the processes that send from one store)."""
+
+    DEFAULTS: dict[str, Any] = {
+        "last_success": None,
+        "last_error": None,
+        "last_error_at": None,
+        "delivered_records": 0,
+        "rejected_records": 0,
+        "too_large_records": 0,
+        "dropped_overflow": 0,
+    }
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self.values: dict[str, Any] = {
-            "last_success": None,
-            "last_error": None,
-            "last_error_at": None,
-            "delivered_records": 0,
-            "rejected_records": 0,
-            "too_large_records": 0,
-            "dropped_overflow": 0,
-        }
-        with contextlib.suppress(OSError, ValueError):
-            self.values.update(json.loads(path.read_text()))
+        self.file = StateFile(path)
+        self.values: dict[str, Any] = {**self.DEFAULTS, **self.file.read()}
 
     def update(self, **values: Any) -> None:
-        """Add counters and set the rest, under a lock, re-reading what other processes wrote."""
-        try:
-            private_dirs(self.path.parent)
-            lock = os.open(self.path.with_name(STATE_FILE + ".lock"), os.O_RDWR | os.O_CREAT, 0o600)
-        except OSError as exc:
-            _logger.debug("otel-distro: cannot lock %s: %r", self.path, exc)
-            return
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX)
-            with contextlib.suppress(OSError, ValueError):
-                self.values.update(json.loads(self.path.read_text()))
+        """Add counters and set the rest, under the file's lock (what other processes wrote counts)."""
+
+        def change(current: dict[str, Any]) -> dict[str, Any]:
+            merged = {**self.DEFAULTS, **current}
             for key, value in values.items():
                 if key in _COUNTERS:
-                    self.values[key] = int(self.values.get(key) or 0) + int(value)
+                    merged[key] = int(merged.get(key) or 0) + int(value)
                 else:
-                    self.values[key] = value
-            temp = self.path.with_name(f".{self.path.name}.{os.getpid()}")
-            fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            with os.fdopen(fd, "w") as handle:
-                handle.write(json.dumps(self.values))
-            temp.replace(self.path)
+                    merged[key] = value
+            return merged
+
+        try:
+            self.values = self.file.update(change)
         except OSError as exc:
             _logger.debug("otel-distro: cannot write %s: %r", self.path, exc)
-        finally:
-            os.close(lock)  # releases the lock
 
 
 def _now() -> str:
