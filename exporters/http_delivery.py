@@ -33,6 +33,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from otel_distro.runtime.errors import caught
+
 RETRYABLE_STATUS = frozenset({408, 429, 500, 502, 503, 504})
 OTLP_RETRYABLE_STATUS = frozenset({429, 502, 503, 504})  # the OTLP/HTTP spec's list
 AUTH_STATUS = frozenset({401, 403})
@@ -180,6 +182,7 @@ class HttpDelivery:
         try:
             result = self._post(body, content_type, at)
         except Exception as exc:  # noqa: BLE001 - an exporter must never raise into its caller
+            caught("posting a request", exc)  # a bug of ours: raised under the test suite
             result = Result(Outcome.RETRY, error=f"{type(exc).__name__}: {exc}"[:300])
         if self._exit_by is not None:
             if result.status is not None:

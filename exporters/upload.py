@@ -35,6 +35,7 @@ from typing import Any
 from exporters.http_delivery import EXIT_SECONDS, HttpDelivery, Outcome, Result, post_split, refusal_reason
 from exporters.otlp_proto import records_in, to_protobuf
 from exporters.store.follow import StoreSegment, StoreTail
+from otel_distro.runtime.errors import caught
 from otel_distro.runtime.state_file import StateFile
 from otel_distro.runtime.worker import Worker
 
@@ -243,6 +244,7 @@ class StoreUploader:
                 if report.signals[signal].not_taken is not None:
                     found[signal] = report.signals[signal].not_taken or ""
         except Exception as exc:  # noqa: BLE001 - an upload reports, it never raises
+            caught("uploading the store", exc)  # a bug of ours: raised under the test suite
             report.error = f"{type(exc).__name__}: {exc}"
         finally:
             if scratch is not None:

@@ -10,6 +10,8 @@ from typing import Any
 
 from opentelemetry.instrumentation.distro import BaseDistro  # type: ignore[attr-defined]
 
+from otel_distro.runtime.errors import caught
+
 CONFIGURATOR_NAME = "otel_distro"
 # Instrumentors whose own module imports their (large) library: loaded when the app first
 # imports that library, not at start-up. Entry point name -> the library's top-level module.
@@ -43,6 +45,7 @@ class OtelDistro(BaseDistro):  # type: ignore[misc]
 
                 self._hooks = gateway_headers(settings)
         except Exception as exc:  # noqa: BLE001 - the configurator reports settings problems
+            caught("reading the GenAI content defaults", exc)  # a bug of ours: raised under the test suite
             _logger.debug("otel-distro: no GenAI content defaults: %r", exc)
 
     def load_instrumentor(self, entry_point: EntryPoint, **kwargs: Any) -> None:

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import logging
 import os
+import sysconfig
 import threading
+from pathlib import Path
 
 STRICT_ENV = "OTEL_DISTRO_STRICT"  # "1": internal errors are raised (the test suite sets it)
 _logger = logging.getLogger("otel_distro.internal")
@@ -37,3 +39,36 @@ def internal_error(what: str, exc: BaseException) -> None:
             what,
             exc,
         )
+
+
+# A programming error (not an I/O or network failure, nor a foreign library's complaint, which
+# the code around it expects to meet some day).
+_BUG_TYPES = (TypeError, AttributeError, KeyError, IndexError, NameError, AssertionError)
+_OUR_DIRS = tuple(
+    str(Path(__file__).resolve().parents[2] / package) + os.sep
+    for package in ("otel_distro", "processors", "exporters", "instrumentations")
+)
+_STDLIB_DIRS = tuple({sysconfig.get_paths()["stdlib"] + os.sep, sysconfig.get_paths()["platstdlib"] + os.sep})
+
+
+def is_bug(exc: BaseException) -> bool:
+    """A programming error raised by this project's own code: the innermost frame outside the
+    standard library is ours (not a plugin's, an exporter's or another library's)."""
+    if not isinstance(exc, _BUG_TYPES):
+        return False
+    culprit = None
+    tb = exc.__traceback__
+    while tb is not None:
+        filename = tb.tb_frame.f_code.co_filename
+        if not filename.startswith(_STDLIB_DIRS):
+            culprit = filename
+        tb = tb.tb_next
+    return culprit is not None and culprit.startswith(_OUR_DIRS)
+
+
+def caught(what: str, exc: BaseException) -> None:
+    """For a broad ``except`` around code that runs on the app's behalf: a bug of our own
+    (:func:`is_bug`) is an :func:`internal_error`, raised under the test suite so it fails a
+    test; what the caller expects to meet (I/O, endpoints, plugins, odd values) passes."""
+    if is_bug(exc):
+        internal_error(what, exc)

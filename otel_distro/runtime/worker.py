@@ -13,7 +13,7 @@ import logging
 import threading
 from collections.abc import Callable
 
-from otel_distro.runtime.errors import internal_error
+from otel_distro.runtime.errors import caught
 from otel_distro.runtime.forking import after_fork_in_child
 
 _logger = logging.getLogger("otel_distro.worker")
@@ -86,8 +86,7 @@ class Worker:
             self.failures += 1
             if self.failures == 1:
                 _logger.warning("otel-distro: %s: %r (further failures are counted)", self.name, exc)
-            if _ours(exc):  # a bug of ours: raised under the test suite
-                internal_error(f"the {self.name} worker", exc)
+            caught(f"the {self.name} worker", exc)  # a bug of ours: raised under the test suite
 
     @property
     def stopping(self) -> bool:
@@ -110,8 +109,3 @@ class Worker:
             return True
         thread.join(timeout)
         return not thread.is_alive()
-
-
-def _ours(exc: BaseException) -> bool:
-    """A programming error (not an I/O or network failure, which a step may meet any day)."""
-    return isinstance(exc, TypeError | AttributeError | KeyError | IndexError | NameError | AssertionError)
