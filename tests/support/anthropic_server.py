@@ -2,76 +2,21 @@
 
 from __future__ import annotations
 
-import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Self
+from typing import Any
 
-LOCALHOST = "127.0.0.1"
+from tests.support.model_server import ModelServer, sse
+
 MODEL_VERSION = "claude-haiku-4-5-20251001"
 USAGE = {"input_tokens": 14, "output_tokens": 6}
 
 
-class AnthropicServer:
+class AnthropicServer(ModelServer):
     """Answers every message request with ``reply`` and records the request bodies it got."""
 
-    def __init__(self, reply: str = "Hello from the local model.") -> None:
-        self.reply = reply
-        self.requests: list[dict[str, Any]] = []
-        self._httpd: ThreadingHTTPServer | None = None
-        self._lock = threading.Lock()
+    path = "/v1/messages"
+    base_path = ""  # the SDK appends /v1/messages
 
-    @property
-    def base_url(self) -> str:
-        """The SDK's ``base_url`` (it appends ``/v1/messages``)."""
-        assert self._httpd is not None
-        return f"http://{LOCALHOST}:{self._httpd.server_address[1]}"
-
-    def start(self) -> Self:
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def do_POST(self) -> None:
-                body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", "0"))) or b"{}")
-                with server._lock:
-                    server.requests.append(body)
-                if self.path.split("?")[0].rstrip("/") != "/v1/messages":
-                    self.send_response(404)
-                    self.send_header("Content-Length", "0")
-                    self.end_headers()
-                    return
-                if body.get("stream"):
-                    self._stream()
-                else:
-                    payload = json.dumps(server._message()).encode()
-                    self.send_response(200)
-                    self.send_header("Content-Type", "application/json")
-                    self.send_header("Content-Length", str(len(payload)))
-                    self.end_headers()
-                    self.wfile.write(payload)
-
-            def _stream(self) -> None:
-                self.send_response(200)
-                self.send_header("Content-Type", "text/event-stream")
-                self.send_header("Connection", "close")
-                self.end_headers()
-                for event in server._events():
-                    data = json.dumps(event).encode()
-                    self.wfile.write(b"event: " + event["type"].encode() + b"\ndata: " + data + b"\n\n")
-                self.wfile.flush()
-                self.close_connection = True
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        self._httpd = ThreadingHTTPServer((LOCALHOST, 0), Handler)
-        self._httpd.daemon_threads = True
-        threading.Thread(target=self._httpd.serve_forever, name="anthropic-server", daemon=True).start()
-        return self
-
-    def _message(self) -> dict[str, Any]:
+    def answer(self, body: dict[str, Any]) -> dict[str, Any]:
         return {
             "id": "msg_local_1",
             "type": "message",
@@ -83,9 +28,9 @@ class AnthropicServer:
             "usage": USAGE,
         }
 
-    def _events(self) -> list[dict[str, Any]]:
+    def events(self, body: dict[str, Any]) -> list[bytes]:
         start = {
-            **self._message(),
+            **self.answer(body),
             "id": "msg_local_2",
             "content": [],
             "stop_reason": None,
@@ -96,7 +41,7 @@ class AnthropicServer:
             {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": text}}
             for text in [words[0]] + [" " + word for word in words[1:]]
         ]
-        return [
+        stream = [
             {"type": "message_start", "message": start},
             {"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}},
             {"type": "ping"},
@@ -109,15 +54,4 @@ class AnthropicServer:
             },
             {"type": "message_stop"},
         ]
-
-    def stop(self) -> None:
-        if self._httpd is not None:
-            self._httpd.shutdown()
-            self._httpd.server_close()
-            self._httpd = None
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+        return [sse(event, event["type"]) for event in stream]
