@@ -19,12 +19,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from bench_pipeline import DropExporter
+from bench_pipeline import default_pipeline, sdk_baseline
 from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import BatchSpanProcessor
-
-from otel_distro.pipeline import build_pipeline
-from otel_distro.settings import load_settings
 
 
 def number_heavy(kib: int, seed: int) -> str:
@@ -69,16 +65,10 @@ def main() -> None:
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="bench-latency-"))
 
-    def baseline() -> TracerProvider:
-        provider = TracerProvider(shutdown_on_exit=False)
-        provider.add_span_processor(BatchSpanProcessor(DropExporter()))
-        return provider
-
-    def default() -> TracerProvider:
-        settings = load_settings({"base_dir": str(tmp / f"store-{time.monotonic_ns()}")}, env={})
-        return build_pipeline(settings, install=False).tracer_provider
-
-    variants: dict[str, Callable[[], TracerProvider]] = {"baseline": baseline, "default": default}
+    variants: dict[str, Callable[[], TracerProvider]] = {
+        "baseline": sdk_baseline,
+        "default": lambda: default_pipeline(tmp),
+    }
     print(f"request latency (ms) while a span of {args.kib} KiB of numbers ends every {args.every} s:")
     for name, make in variants.items():
         warm = make()  # the first such span compiles the phone metadata's patterns (once per process)

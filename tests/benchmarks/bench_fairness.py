@@ -26,12 +26,9 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from bench_pipeline import DropExporter, workload
+from bench_pipeline import default_pipeline, sdk_baseline, workload
 from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
-from otel_distro.pipeline import build_pipeline
-from otel_distro.settings import load_settings
 from processors.pii import redactor as redactor_module
 
 
@@ -69,26 +66,20 @@ def main() -> None:
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="bench-fairness-"))
 
-    def baseline() -> TracerProvider:
-        provider = TracerProvider(shutdown_on_exit=False)
-        provider.add_span_processor(BatchSpanProcessor(DropExporter()))
-        return provider
-
     def default(screen_short: bool = False) -> Callable[[], TracerProvider]:
         def make() -> TracerProvider:
-            settings = load_settings({"base_dir": str(tmp / f"store-{time.monotonic_ns()}")}, env={})
-            pipeline = build_pipeline(settings, install=False)
+            provider = default_pipeline(tmp)
             if screen_short:
-                for processor in pipeline.tracer_provider.chain.processors:  # type: ignore[attr-defined]
+                for processor in provider.chain.processors:  # type: ignore[attr-defined]
                     found = getattr(processor, "redactor", None)
                     if found is not None:
                         found.screen_min_length = 0
-            return pipeline.tracer_provider
+            return provider
 
         return make
 
     variants: dict[str, Callable[[], TracerProvider]] = {
-        "baseline": baseline,
+        "baseline": sdk_baseline,
         "default": default(),
         "screen-short": default(screen_short=True),
     }

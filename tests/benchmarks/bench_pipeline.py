@@ -56,6 +56,19 @@ class DropExporter(SpanExporter):
         return SpanExportResult.SUCCESS
 
 
+def sdk_baseline() -> TracerProvider:
+    """The plain SDK: a batch processor and an exporter that drops everything."""
+    provider = TracerProvider(shutdown_on_exit=False)
+    provider.add_span_processor(BatchSpanProcessor(DropExporter()))
+    return provider
+
+
+def default_pipeline(tmp: Path) -> TracerProvider:
+    """The pipeline ``configure()`` builds with default settings, its store in a new folder of ``tmp``."""
+    settings = load_settings({"base_dir": str(tmp / f"store-{time.monotonic_ns()}")}, env={})
+    return build_pipeline(settings, install=False).tracer_provider
+
+
 def workload(provider: TracerProvider, spans: int, distinct: int = PII_POOL, every: int = 1) -> float:
     """``distinct``: how many different PII values circulate (users, their messages); ``every``:
     one span in that many carries them (the others an opaque user id and a plain question)."""
