@@ -42,15 +42,16 @@ def charge_inline(chars: int) -> None:
     thread (:func:`paced`) pauses briefly every :data:`PACE_SECONDS`; does nothing elsewhere
     (a processor used on its own).
     """
-    left = getattr(_inline, "left", None)
+    left = getattr(_inline, "left", None)  # one slot: a budget (int), pacing (list) or neither
     if left is None:
-        pace = getattr(_inline, "pace", None)
-        if pace is not None and (now := time.perf_counter()) - pace[0] >= pace[1]:
+        return
+    if type(left) is list:
+        if (now := time.perf_counter()) - left[0] >= left[1]:
             time.sleep(PAUSE_SECONDS)  # the app's threads take the GIL while this one sleeps
             after = time.perf_counter()
             # back late: another thread held the GIL meanwhile, so keep pausing often
-            pace[1] = PACE_SECONDS if after - now > 2 * PAUSE_SECONDS else min(2 * pace[1], MAX_PACE_SECONDS)
-            pace[0] = after
+            left[1] = PACE_SECONDS if after - now > 2 * PAUSE_SECONDS else min(2 * left[1], MAX_PACE_SECONDS)
+            left[0] = after
         return
     left -= chars
     if left < 0:
@@ -67,8 +68,9 @@ def set_inline_budget(chars: int | None) -> None:
 def paced() -> Iterator[None]:
     """Scan on the calling (background) thread, pausing every :data:`PACE_SECONDS` of scanning
     while other threads want the GIL, so they wait about that long at most, not a switch interval."""
-    _inline.pace = [time.perf_counter(), PACE_SECONDS]  # when it last paused, how long until the next
+    before = getattr(_inline, "left", None)
+    _inline.left = [time.perf_counter(), PACE_SECONDS]  # when it last paused, how long until the next
     try:
         yield
     finally:
-        _inline.pace = None
+        _inline.left = before

@@ -44,7 +44,7 @@ _NOT_DECIMAL = re.compile(r"\D+")  # re's \d is str.isdecimal: Unicode category 
 
 def _digits(text: str) -> str:
     """The decimal digits of a text, as ASCII digits (full-width and other scripts' digits too)."""
-    if text.isascii() and text.isdecimal():  # a number of ASCII digits alone: as it is
+    if text.isdecimal() and text.isascii():  # a number of ASCII digits alone: as it is
         return text
     digits = _NOT_DECIMAL.sub("", text)
     return digits if digits.isascii() else digits.translate(_ASCII_DIGITS)
@@ -424,7 +424,7 @@ _PHONE_VERDICTS_LIMIT = 4096
 
 def is_phone_number(match: re.Match[str]) -> bool:
     candidate = match.group(0)
-    if candidate.isascii() and candidate.isdecimal():  # digits alone: lists of ids, CSV columns
+    if candidate.isdecimal() and candidate.isascii():  # digits alone: lists of ids, CSV columns
         return _is_bare_phone_number(candidate, match)
     if len(candidate) < 8:  # fewer than 8 characters cannot hold 8 digits (times, versions, counts)
         return False

@@ -135,6 +135,7 @@ class PiiRedactor:
         self._plans: list[_Plan] = []
         # the plans a text may need, by what digits it holds (none, some, a run of seven)
         self._by_digits: tuple[list[_Plan], list[_Plan], list[_Plan]] = ([], [], [])
+        self._digit_based: frozenset[int] = frozenset()
         self._last = -1
         self.use_screen = screen  # False: every recognizer is tried (the screen only saves time)
         self.screen_min_length = SCREEN_MIN_LENGTH  # shorter texts: every recognizer's own gates
@@ -150,6 +151,7 @@ class PiiRedactor:
                 for i, r in enumerate(chosen)
             ]
             self._plans = plans
+            self._digit_based = frozenset(i for i, r in enumerate(chosen) if r.digits)
             self._by_digits = (
                 [plan for plan in plans if not plan[1].digits],
                 [plan for plan in plans if not plan[1].digit_run],
@@ -273,10 +275,7 @@ class PiiRedactor:
         skeleton: bytes | None = None  # its digit skeleton, for recognizers' min_digits
         skeleton_made = False
         self.recognizers  # noqa: B018 - compiled at the first scan
-        # digit-based recognizers need a digit, most of them a run of seven (cards, phones, ...)
-        digits = 0 if _DIGIT.search(text) is None else 2 if _DIGIT_RUN.search(text) is not None else 1
-        allowed = self._by_digits[digits]
-        todo = self._todo(text, allowed)
+        allowed, todo = self._todo(text)
         last = self._last
         long_text = len(text) > LONG_TEXT  # each recognizer's pass over it is a step to pace
         restart = True
@@ -318,15 +317,21 @@ class PiiRedactor:
             return self._scan_custom(text, counts)
         return text, counts or None
 
-    def _todo(self, text: str, allowed: list[_Plan]) -> list[_Plan]:
-        """The recognizers' plans to try on the text, in order: of ``allowed``, those the screen
-        says can match in a long text, else all of them."""
+    def _todo(self, text: str) -> tuple[list[_Plan], list[_Plan]]:
+        """The plans the text's digits allow (none, some, a run of seven: what digit-based
+        recognizers need), and of those the ones to try, in order: those the screen says can
+        match in a long text, else all of them."""
         screen = self._screen
         indices = screen(text) if screen is not None and len(text) >= self.screen_min_length else None
+        if indices is not None and self._digit_based.isdisjoint(indices):
+            allowed = self._by_digits[0]  # no digit-based recognizer can match: no pass for digits
+        else:
+            digits = 0 if _DIGIT.search(text) is None else 2 if _DIGIT_RUN.search(text) is not None else 1
+            allowed = self._by_digits[digits]
         if indices is None:
-            return allowed
+            return allowed, allowed
         wanted = set(indices)
-        return [plan for plan in allowed if plan[0] in wanted]
+        return allowed, [plan for plan in allowed if plan[0] in wanted]
 
     def _substitute(
         self,
