@@ -462,12 +462,10 @@ def recognizers() -> tuple[Recognizer, ...]:
         Recognizer(
             "CREDIT_CARD",
             re.compile(
-                # no digit of any script right before or after: full-width groups of four are not
-                # cut mid-group into a card
-                r"\d(?:(?<![A-Za-z0-9_\u00c0-\u024f\d]\d)|"
+                r"\d(?:(?<![A-Za-z0-9_\u00c0-\u024f]\d)|"
                 + _after_escape(r"\d")
                 + r")(?:[ \u00a0-]{0,2}\d){11,18}"
-                + r"(?![A-Za-z0-9_\u00c0-\u024f\d])"
+                + _E
             ),
             validate=is_card_number,
             digits=True,
@@ -507,7 +505,7 @@ def recognizers() -> tuple[Recognizer, ...]:
             "PHONE_NUMBER",
             re.compile(
                 # an international number may be glued to an identifier by "-" or "_" ("conv-+14155550151")
-                r"(?=[\d+(])(?:(?<![A-Za-z0-9_+.\u00c0-\u024f\d-])|(?<=[A-Za-z0-9][_-])(?=\+)|"
+                r"(?=[\d+(])(?:(?<![A-Za-z0-9_+.\u00c0-\u024f-])|(?<=[A-Za-z0-9][_-])(?=\+)|"
                 + _after_escape()
                 + r")(?<!\d:)"
                 # at least 8 digits, apart by what the pattern allows between them (is_phone_number needs 8):
@@ -517,7 +515,7 @@ def recognizers() -> tuple[Recognizer, ...]:
                 r"|(?:\+\d{1,3}[ .\u00a0\u202f\u2013-]?(?:\(0\)[ .-]?)?)?"
                 r"(?:\(\d{1,5}\)[ .\u00a0\u202f-]?)?\d{1,15}(?:[ .\u00a0\u202f\u2013-]\d{1,8}){0,5})"
                 r"(?:\s?(?:x|ext\.?)\s?\d{1,6})?"  # an extension: (714)222-2825x4548
-                r"(?![A-Za-z0-9_\u00c0-\u024f\d-]|\.\d)"
+                r"(?![A-Za-z0-9_\u00c0-\u024f-]|\.\d)"
             ),
             validate=is_phone_number,
             digits=True,
