@@ -21,6 +21,7 @@ from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 from exporters import otlp_json
 from exporters.store.files import JsonlStore
 from exporters.write_queue import WriteQueue
+from otel_distro.runtime.errors import caught
 
 _logger = logging.getLogger(f"otel_distro.{__name__}")
 _T = TypeVar("_T")
@@ -95,6 +96,7 @@ class JsonlSpanProcessor(SpanProcessor):
             item = otlp_json.EncodedSpan(span)
             size = len(item.json)
         except Exception as exc:  # noqa: BLE001 - runs on the app thread: never raise into it
+            caught("encoding a span for the store", exc)  # a bug of ours: raised under tests
             self.store.drop(1, f"cannot encode a span as OTLP/JSON: {exc!r}")
             return
         if not self._queue.put(item, size):
