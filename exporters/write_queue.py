@@ -49,7 +49,6 @@ class WriteQueue(Generic[_T]):
         self.max_items = max_items
         self.max_bytes = max_bytes
         self.batch_size = max(1, batch_size)
-        self.delay_seconds = delay_seconds
         self.name = name
         self.closed = False
         self.refused_full = 0  # items refused for want of room (count or bytes), for the drop ledger
