@@ -28,7 +28,17 @@ PACE_SECONDS = 0.001
 MAX_PACE_SECONDS = 0.016
 PAUSE_SECONDS = 0.0002
 
-_inline = threading.local()
+
+
+class _Slot(threading.local):
+    """Per thread: a budget (int), pacing state (list: when it last paused, how long until the
+    next) or neither; the class default answers for threads that never set it, without the
+    AttributeError a plain ``threading.local`` raises inside ``getattr``."""
+
+    left: int | list[float] | None = None
+
+
+_inline = _Slot()
 
 
 class HandOff(Exception):
@@ -42,7 +52,7 @@ def charge_inline(chars: int) -> None:
     thread (:func:`paced`) pauses briefly every :data:`PACE_SECONDS`; does nothing elsewhere
     (a processor used on its own).
     """
-    left = getattr(_inline, "left", None)  # one slot: a budget (int), pacing (list) or neither
+    left = _inline.left
     if left is None:
         return
     if type(left) is list:
@@ -68,8 +78,8 @@ def set_inline_budget(chars: int | None) -> None:
 def paced() -> Iterator[None]:
     """Scan on the calling (background) thread, pausing every :data:`PACE_SECONDS` of scanning
     while other threads want the GIL, so they wait about that long at most, not a switch interval."""
-    before = getattr(_inline, "left", None)
-    _inline.left = [time.perf_counter(), PACE_SECONDS]  # when it last paused, how long until the next
+    before = _inline.left
+    _inline.left = [time.perf_counter(), PACE_SECONDS]
     try:
         yield
     finally:

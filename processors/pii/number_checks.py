@@ -384,18 +384,29 @@ _THOUSANDS = re.compile(r"[1-9]\d{0,2}(?:\.\d{3}){2,}")  # with spaces, as often
 _DECIMALS = re.compile(r"\d+\.\d+(?:\s+\d+\.\d+)+")
 
 
-def _may_mark_amount(char: str) -> bool:
-    """Whether a character next to a number can start or end a currency or unit (see _AMOUNT_*)."""
-    return char.isspace() or char in "$%" or not char.isascii() or char.isupper()
-
-
 def _an_amount(text: str, start: int, end: int) -> bool:
     """A currency or a unit right before or after the number."""
-    after = text[end : end + 1]
-    if after and _may_mark_amount(after) and _AMOUNT_AFTER.match(text, end):
+    # each pattern only where the character it needs there can mark an amount (a symbol, the
+    # upper-case letter a currency code starts or ends with, or any non-ASCII character: CJK
+    # counters and units); most numbers in a list have a comma or a space next to them, then a digit
+    mark = text[end : end + 1]
+    if mark.isspace():
+        mark = text[end + 1 : end + 2]
+    if mark and (mark in "$%" or not mark.isascii() or mark.isupper()) and _AMOUNT_AFTER.match(text, end):
         return True
-    before = text[start - 1 : start] if start else ""
-    return bool(before and _may_mark_amount(before) and _AMOUNT_BEFORE.search(text, max(0, start - 5), start))
+    if not start:
+        return False
+    # _AMOUNT_BEFORE's "$" matches at the number or before a newline right before it: its mark
+    # is one or two spaces back at most
+    at = start - 1
+    if at and text[at].isspace():
+        at -= 1
+        if at and text[at].isspace():
+            at -= 1
+    mark = text[at]
+    return (mark in "$" or not mark.isascii() or mark.isupper()) and _AMOUNT_BEFORE.search(
+        text, max(0, start - 5), start
+    ) is not None
 
 
 def _not_a_phone(candidate: str, text: str, start: int, end: int) -> bool:
@@ -452,15 +463,24 @@ def is_phone_number(match: re.Match[str]) -> bool:
 
 
 def _is_bare_phone_number(candidate: str, match: re.Match[str]) -> bool:
-    """is_phone_number for ASCII digits alone ("5382521693"): the checks that apply to them."""
-    if not 8 <= len(candidate) <= 15 or candidate in _INT_LIMITS or _EPOCH.fullmatch(candidate):
+    """is_phone_number for ASCII digits alone ("5382521693"): the checks that apply to them,
+    in as few steps as they allow (a list of ids or a CSV column asks this of every number)."""
+    length = len(candidate)
+    if not 8 <= length <= 15 or candidate in _INT_LIMITS:
         return False
-    text, start, end = match.string, match.start(), match.end()
+    if candidate[0] == "1" and (length == 10 or length == 13):  # _EPOCH: seconds or milliseconds
+        return False
+    text = match.string
+    start, end = match.span()
     if end < len(text) and text[end] == ":" and text[end + 1 : end + 2].isdigit():
         return False  # an hour after a date
     if _after_id_key(text, start) or _an_amount(text, start, end):
         return False
-    return _verdict(candidate, candidate)
+    verdict = _PHONE_VERDICTS.get(candidate)
+    if verdict is None:
+        charge_inline(PHONE_CHECK_CHARGE)
+        verdict = _remember(candidate, _valid_bare_phone(candidate))
+    return verdict
 
 
 def _verdict(candidate: str, digits: str) -> bool:
@@ -469,26 +489,38 @@ def _verdict(candidate: str, digits: str) -> bool:
     verdict = _PHONE_VERDICTS.get(candidate)
     if verdict is None:
         charge_inline(PHONE_CHECK_CHARGE)  # phonenumbers costs about as much as scanning 1K characters
-        verdict = _valid_phone(candidate, digits)
-        if len(_PHONE_VERDICTS) >= _PHONE_VERDICTS_LIMIT:
-            _PHONE_VERDICTS.clear()
-        _PHONE_VERDICTS[candidate] = verdict
+        verdict = _remember(candidate, _valid_phone(candidate, digits))
+    return verdict
+
+
+def _remember(candidate: str, verdict: bool) -> bool:
+    if len(_PHONE_VERDICTS) >= _PHONE_VERDICTS_LIMIT:
+        _PHONE_VERDICTS.clear()
+    _PHONE_VERDICTS[candidate] = verdict
     return verdict
 
 
 def _valid_phone(candidate: str, digits: str) -> bool:
-    any_valid, is_valid = _validators or _load_validators()
     # phonenumbers' verdict (is_valid answers as phonenumbers does): valid for the region the
     # number was read in (or its country's main one), or for the region it belongs to
     if candidate.lstrip().startswith("+"):
+        is_valid = (_validators or _load_validators())[1]
         return bool(is_valid(candidate, None))
-    if not candidate.isdigit() or candidate[0] == "0":  # formatted, or with a trunk prefix
-        return any_valid(candidate, _regions_for(digits[0]))
-    if len(candidate) >= 11:  # an MSISDN (the international number without "+"), or a
+    if not candidate.isdigit():  # formatted
+        return (_validators or _load_validators())[0](candidate, _regions_for(digits[0]))
+    return _valid_bare_phone(candidate)
+
+
+def _valid_bare_phone(digits: str) -> bool:
+    """_valid_phone for digits alone."""
+    any_valid, is_valid = _validators or _load_validators()
+    if digits[0] == "0":  # with a trunk prefix
+        return any_valid(digits, _REGIONS_BY_FIRST_DIGIT["0"])
+    if len(digits) >= 11:  # an MSISDN (the international number without "+"), or a
         # Chinese mobile or Italian number written without spaces
-        return bool(is_valid("+" + candidate, None)) or any_valid(candidate, LONG_BARE_PHONE_REGIONS)
+        return bool(is_valid("+" + digits, None)) or any_valid(digits, LONG_BARE_PHONE_REGIONS)
     # bare digits: only regions whose numbers cannot be read as epoch seconds and such
-    return any_valid(candidate, BARE_PHONE_REGIONS)
+    return any_valid(digits, BARE_PHONE_REGIONS)
 
 
 _validators: (

@@ -413,11 +413,12 @@ def any_valid(text: str, region_codes: tuple[str, ...]) -> bool:
     to ten regions. What a number's digits can become in each region is known in advance (see
     :class:`_Readings`), so one pattern answers "none of them" for most such numbers at once.
     """
-    if text[:1] != "+" and len(text) <= _MAX_INPUT and _PLAIN.fullmatch(text) is not None:
+    bare = text.isdigit() and text.isascii() and len(text) <= _MAX_INPUT  # digits alone: the common case
+    if bare or (text[:1] != "+" and len(text) <= _MAX_INPUT and _PLAIN.fullmatch(text) is not None):
         readings = _READINGS.get(region_codes)
         if readings is None:
             readings = _READINGS[region_codes] = _Readings(region_codes)
-        digits = text if text.isdigit() else _NOT_DIGIT.sub("", text)
+        digits = text if bare else _NOT_DIGIT.sub("", text)
         # the common answer first, without a parse: valid as its digits are in one of the regions
         if readings.as_is.fullmatch(digits) is not None:
             return True

@@ -373,6 +373,8 @@ class PiiRedactor:
         """The valid runs of pieces in a rejected candidate replaced, longest first, not overlapping."""
         whole = match.group(0)
         assert recognizer.parts is not None and recognizer.validate is not None
+        if whole.isdigit():  # one run of digits: one piece (parts split at separators)
+            return whole
         need = recognizer.part_digits or recognizer.min_digits
         if sum(map(str.isdigit, whole)) < need:  # no part of it has enough
             return whole
