@@ -468,7 +468,7 @@ def _is_bare_phone_number(candidate: str, match: re.Match[str]) -> bool:
     length = len(candidate)
     if not 8 <= length <= 15 or candidate in _INT_LIMITS:
         return False
-    if candidate[0] == "1" and (length == 10 or length == 13):  # _EPOCH: seconds or milliseconds
+    if candidate[0] == "1" and length in {10, 13}:  # _EPOCH: seconds or milliseconds
         return False
     text = match.string
     start, end = match.span()
