@@ -29,7 +29,6 @@ MAX_PACE_SECONDS = 0.016
 PAUSE_SECONDS = 0.0002
 
 
-
 class _Slot(threading.local):
     """Per thread: a budget (int), pacing state (list: when it last paused, how long until the
     next) or neither; the class default answers for threads that never set it, without the
@@ -55,7 +54,7 @@ def charge_inline(chars: int) -> None:
     left = _inline.left
     if left is None:
         return
-    if type(left) is list:
+    if isinstance(left, list):
         if (now := time.perf_counter()) - left[0] >= left[1]:
             time.sleep(PAUSE_SECONDS)  # the app's threads take the GIL while this one sleeps
             after = time.perf_counter()
