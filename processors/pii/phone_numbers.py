@@ -144,12 +144,19 @@ class _Region:
         return f"(?=(?:{general.pattern.pattern})\\Z)(?:{'|'.join(branches)})"
 
     def read_as_is(self) -> str:
-        """A pattern (fullmatch, on digits) for exactly what reads_as_is and then has_type accept."""
+        """A pattern (fullmatch, on digits) for numbers parse reads in this region as their digits
+        are (no international or national prefix to strip) and has_type accepts: all of them valid.
+
+        Digits that start with the country code are read as they are too when they have a type:
+        _from_digits takes the code off only from a number the general pattern does not match,
+        or one too long for it, and a typed number is neither (where the region lists lengths;
+        where it lists none, parse is left to phonenumbers)."""
         typed = self.typed_exactly()
         if not typed:
             return ""
         prefix = f"(?!{self.national_prefix.pattern})" if self.national_prefix is not None else ""
-        return f"(?!{self.idd.pattern})(?!{re.escape(self.country_code_text)}){prefix}{typed}"
+        country = "" if self.general_lengths else f"(?!{re.escape(self.country_code_text)})"
+        return f"(?!{self.idd.pattern}){country}{prefix}{typed}"
 
     def typed_number(self) -> str:
         """A pattern (fullmatch) for what has_type accepts, or a superset of it; "" for nothing."""
@@ -160,16 +167,6 @@ class _Region:
         lengths = "|".join(f"[0-9]{{{length}}}" for length in general.lengths)
         length_check = f"(?=(?:{lengths})\\Z)" if lengths else ""
         return f"{length_check}(?=(?:{general.pattern.pattern})\\Z)(?:{'|'.join(dict.fromkeys(types))})"
-
-    def reads_as_is(self, digits: str) -> bool:
-        """Read in this region without "+", the number is its digits as they are: no international
-        prefix, country code or national prefix (parse strips none), so is_valid(number, region)
-        holds whenever has_type(digits) does."""
-        return (
-            self.idd.match(digits) is None
-            and not digits.startswith(self.country_code_text)
-            and (self.national_prefix is None or self.national_prefix.match(digits) is None)
-        )
 
     def length_verdict(self, number: str) -> int:
         """_test_number_length(number, metadata) for the general description."""
@@ -478,7 +475,7 @@ class _Readings:
             else:
                 branches.append(f"{country}(?:{typed})")
         self.pattern = re.compile("|".join(f"(?:{branch})" for branch in dict.fromkeys(branches)) or "(?!)")
-        # read as its digits are (see _Region.reads_as_is) and with a number type, in one of the regions
+        # read as its digits are (see _Region.read_as_is) and with a number type, in one of the regions
         as_is = [region.read_as_is() for code in region_codes if (region := _region(code)) is not None]
         self.as_is = re.compile("|".join(f"(?:{reading})" for reading in as_is if reading) or "(?!)")
 

@@ -165,6 +165,33 @@ def test_phone_verdicts_over_several_regions_at_once_are_phonenumbers_own() -> N
     assert not differences, differences[:10]
 
 
+def test_bare_digits_that_start_with_a_country_code_get_phonenumbers_verdict() -> None:
+    # "9123456789" read in India starts with India's code and is still a national number
+    rng = random.Random(14)
+    tuples = {
+        *number_checks._REGIONS_BY_FIRST_DIGIT.values(),
+        number_checks._REGIONS_OTHERWISE,
+        number_checks.BARE_PHONE_REGIONS,
+        number_checks.LONG_BARE_PHONE_REGIONS,
+    }
+    regions = number_checks.PHONE_REGIONS
+    codes = sorted({str(phonenumbers.country_code_for_region(region)) for region in regions})
+    texts = [
+        code + "".join(rng.choice("0123456789") for _ in range(rng.randint(6, 12)))
+        for code in codes
+        for _ in range(150)
+    ]
+    differences = [
+        (text, regions)
+        for text in texts
+        for regions in tuples
+        if phone_numbers.any_valid(text, regions)
+        != any(phone_numbers.reference_is_valid(text, region) for region in regions)
+    ]
+    assert sum(phone_numbers.any_valid(text, number_checks.BARE_PHONE_REGIONS) for text in texts) > 100
+    assert not differences, differences[:10]
+
+
 def test_texts_the_fast_reader_does_not_read_are_left_to_phonenumbers() -> None:
     for text in (
         "+1 212 736 5000 ext. 12",
