@@ -128,8 +128,9 @@ class _Region:
         types = self.types_by_length.get(len(number))
         return types is not None and types.fullmatch(number) is not None
 
-    def typed_exactly(self) -> str:
-        """A pattern (fullmatch, on digits) for exactly what has_type accepts; "" for nothing."""
+    def typed_exactly(self, skip: tuple[int, ...] = ()) -> str:
+        """A pattern (fullmatch, on digits) for exactly what has_type accepts, at lengths other
+        than ``skip``; "" for nothing."""
         general = self.general
         if general.pattern is None:
             return ""
@@ -137,7 +138,7 @@ class _Region:
         branches = [
             f"(?=[0-9]{{{length}}}\\Z)(?:{types.pattern})"
             for length in dict.fromkeys(lengths)
-            if (types := self.types_by_length.get(length)) is not None
+            if (types := self.types_by_length.get(length)) is not None and length not in skip
         ]
         if not branches:
             return ""
@@ -157,6 +158,25 @@ class _Region:
         prefix = f"(?!{self.national_prefix.pattern})" if self.national_prefix is not None else ""
         country = "" if self.general_lengths else f"(?!{re.escape(self.country_code_text)})"
         return f"(?!{self.idd.pattern}){country}{prefix}{typed}"
+
+    def read_after_trunk_zero(self) -> str:
+        """A pattern (fullmatch, on digits) for numbers written with the trunk prefix "0" that
+        parse reads in this region as the digits after it, all of them valid; "" where the
+        region's prefix is not a plain "0" or is rewritten.
+
+        Such a number does not start with an international prefix (excluded) or a country code
+        (none starts with 0); the prefix pattern matches its "0" alone (checked below); what
+        follows has a type, so it matches the general pattern and strip_national_prefix keeps
+        it, and at a length that is possible and not local-only, so parse reads it."""
+        prefix = self.national_prefix
+        if prefix is None or self.transform is not None or not self.general_lengths:
+            return ""
+        source = prefix.pattern
+        if not (source == "0" or source.startswith("0|") or _ONE_THEN_ZERO.fullmatch(source)):
+            return ""
+        too_long = tuple(length for length in self.general_lengths if length > _MAX_NSN)
+        rest = self.typed_exactly(skip=self.general_local + too_long)
+        return f"(?!{self.idd.pattern})0{rest}" if rest else ""
 
     def typed_number(self) -> str:
         """A pattern (fullmatch) for what has_type accepts, or a superset of it; "" for nothing."""
@@ -204,6 +224,9 @@ class _Region:
         return transformed
 
 
+# A prefix pattern that matches "0" alone in a number starting with 0: a group that starts
+# with "1" (no number starting with 0 matches it), then "0" ("(183[12])|0", "(1(?:[12]\d|79)\d\d)|0")
+_ONE_THEN_ZERO = re.compile(r"\(1(?:[^()|]|\([^()]*\))*\)\|0")
 _REGIONS: dict[str, _Region | None] = {}
 _NON_GEO_REGIONS: dict[int, _Region | None] = {}
 
@@ -476,7 +499,13 @@ class _Readings:
                 branches.append(f"{country}(?:{typed})")
         self.pattern = re.compile("|".join(f"(?:{branch})" for branch in dict.fromkeys(branches)) or "(?!)")
         # read as its digits are (see _Region.read_as_is) and with a number type, in one of the regions
-        as_is = [region.read_as_is() for code in region_codes if (region := _region(code)) is not None]
+        # (or after its trunk "0", where that is all parse strips)
+        as_is = [
+            reading
+            for code in region_codes
+            if (region := _region(code)) is not None
+            for reading in (region.read_as_is(), region.read_after_trunk_zero())
+        ]
         self.as_is = re.compile("|".join(f"(?:{reading})" for reading in as_is if reading) or "(?!)")
 
     def possible(self, digits: str) -> bool:

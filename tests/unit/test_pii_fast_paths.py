@@ -165,8 +165,9 @@ def test_phone_verdicts_over_several_regions_at_once_are_phonenumbers_own() -> N
     assert not differences, differences[:10]
 
 
-def test_bare_digits_that_start_with_a_country_code_get_phonenumbers_verdict() -> None:
-    # "9123456789" read in India starts with India's code and is still a national number
+def test_bare_digits_read_without_a_parse_get_phonenumbers_verdict() -> None:
+    # "9123456789" read in India starts with India's code and is still a national number;
+    # "02079460958" read in Britain is a London number after its trunk "0"
     rng = random.Random(14)
     tuples = {
         *number_checks._REGIONS_BY_FIRST_DIGIT.values(),
@@ -178,7 +179,7 @@ def test_bare_digits_that_start_with_a_country_code_get_phonenumbers_verdict() -
     codes = sorted({str(phonenumbers.country_code_for_region(region)) for region in regions})
     texts = [
         code + "".join(rng.choice("0123456789") for _ in range(rng.randint(6, 12)))
-        for code in codes
+        for code in [*codes, "0"]
         for _ in range(150)
     ]
     differences = [
@@ -189,6 +190,8 @@ def test_bare_digits_that_start_with_a_country_code_get_phonenumbers_verdict() -
         != any(phone_numbers.reference_is_valid(text, region) for region in regions)
     ]
     assert sum(phone_numbers.any_valid(text, number_checks.BARE_PHONE_REGIONS) for text in texts) > 100
+    zero = number_checks._REGIONS_BY_FIRST_DIGIT["0"]
+    assert sum(phone_numbers.any_valid(text, zero) for text in texts if text[0] == "0") > 50
     assert not differences, differences[:10]
 
 
