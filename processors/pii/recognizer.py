@@ -34,7 +34,7 @@ class Recognizer:
     folded_pattern: re.Pattern[str] | None = None
     # A candidate the validator rejects may hold a valid value next to other digits ("4111 1111
     # 1111 1111 12/26", two phone numbers in a row): its pieces (matches of this pattern) are
-    # tried in runs, longest first, and the valid runs are replaced.
+    # tried in runs, longest first, and the valid runs are replaced (a pattern without groups).
     parts: re.Pattern[str] | None = None
     # A run of several pieces is tried only if it starts with one of these characters (empty: any)
     part_leads: str = ""

@@ -308,7 +308,7 @@ class PiiRedactor:
                     text = self._substitute(text, match, matches, recognizer, counts)
                     folded = None
                     skeleton_made = False
-                    if index < last and text != before:  # the later ones see the new text
+                    if index < last and text is not before:  # the later ones see the new text
                         # not screened again: a long text's findings are many, each a pass over it
                         todo = [plan for plan in allowed if plan[0] > index]
                         restart = True
@@ -341,24 +341,39 @@ class PiiRedactor:
         recognizer: Recognizer,
         counts: Counter[str],
     ) -> str:
-        """re.sub's work from the first match on (a search, then sub, would read the text twice)."""
+        """re.sub's work from the first match on (a search, then sub, would read the text twice);
+        the text itself when every candidate was rejected."""
         replace = self._replace
-        pieces = [text[: first.start()], replace(first, recognizer, counts)]
-        end = first.end()
+        pieces: list[str] = []
+        end = 0
+        new = replace(first, recognizer, counts)
+        if new is not None:
+            pieces += (text[: first.start()], new)
+            end = first.end()
         for match in rest:
-            pieces.append(text[end : match.start()])
-            pieces.append(replace(match, recognizer, counts))
-            end = match.end()
+            new = replace(match, recognizer, counts)
+            if new is not None:
+                pieces += (text[end : match.start()], new)
+                end = match.end()
+        if not pieces:
+            return text
         pieces.append(text[end:])
         return "".join(pieces)
 
-    def _replace(self, match: re.Match[str], recognizer: Recognizer, counts: Counter[str]) -> str:
+    def _replace(self, match: re.Match[str], recognizer: Recognizer, counts: Counter[str]) -> str | None:
+        """What a candidate becomes; None where it stays as it is."""
         if recognizer.validate is not None:
             charge_inline(CANDIDATE_CHARGE)  # a text of many candidates costs more than its length says
+            if recognizer.min_digits:
+                whole = match.group(0)
+                # fewer digits than the entity needs: neither the whole nor a part of it is one
+                digits = len(whole) if whole.isdigit() else sum(map(str.isdigit, whole))
+                if digits < recognizer.min_digits:
+                    return None
             if not recognizer.validate(match):
                 if recognizer.parts is not None:
                     return self._replace_parts(match, recognizer, counts)
-                return match.group(0)
+                return None
         counts[recognizer.entity] += 1
         value = match.group(recognizer.group)
         replacement = self.replacement(recognizer.entity, value)
@@ -369,30 +384,31 @@ class PiiRedactor:
         whole = match.group(0)
         return whole[: start - whole_start] + replacement + whole[end - whole_start :]
 
-    def _replace_parts(self, match: re.Match[str], recognizer: Recognizer, counts: Counter[str]) -> str:
-        """The valid runs of pieces in a rejected candidate replaced, longest first, not overlapping."""
+    def _replace_parts(
+        self, match: re.Match[str], recognizer: Recognizer, counts: Counter[str]
+    ) -> str | None:
+        """The valid runs of pieces in a rejected candidate replaced, longest first, not
+        overlapping; None where there are none."""
         whole = match.group(0)
         assert recognizer.parts is not None and recognizer.validate is not None
         if whole.isdigit():  # one run of digits: one piece (parts split at separators)
-            return whole
+            return None
         need = recognizer.part_digits or recognizer.min_digits
-        if sum(map(str.isdigit, whole)) < need:  # no part of it has enough
-            return whole
-        pieces = [piece.span() for piece in recognizer.parts.finditer(whole)]
-        if not 2 <= len(pieces) <= MAX_PIECES:  # many pieces: a list of numbers, not a number beside some
-            return whole
-        leads = recognizer.part_leads  # a run of several pieces starts with one of these
-        if (
-            leads
-            and max(end - start for start, end in pieces) < need
-            and not any(whole[start] in leads for start, _ in pieces[:-1])
-        ):
-            return whole  # no single piece is long enough, and no run of several may start anywhere
-        digits = [sum(map(str.isdigit, whole[start:end])) for start, end in pieces]
+        total = sum(map(str.isdigit, whole))  # the pieces' digits: separators hold none
+        if total < need:  # no part of it has enough
+            return None
+        found = recognizer.parts.findall(whole)
+        if not 2 <= len(found) <= MAX_PIECES:  # many pieces: a list of numbers, not a number beside some
+            return None
         # the whole was rejected: the longest runs leave out its first or its last piece, and a
         # run with fewer digits than the entity needs is not tried ("1234 1234 1234 1234": no call)
-        if sum(digits) - min(digits[0], digits[-1]) < need:
-            return whole
+        if total - min(sum(map(str.isdigit, found[0])), sum(map(str.isdigit, found[-1]))) < need:
+            return None
+        leads = recognizer.part_leads  # a run of several pieces starts with one of these
+        if leads and max(map(len, found)) < need and not any(piece[0] in leads for piece in found[:-1]):
+            return None  # no single piece is long enough, and no run of several may start anywhere
+        pieces = [piece.span() for piece in recognizer.parts.finditer(whole)]
+        digits = [sum(map(str.isdigit, piece)) for piece in found]
         longest = len(pieces) - 1
         ends = list(accumulate(digits))
         runs = sorted(
@@ -413,6 +429,8 @@ class PiiRedactor:
             part = recognizer.pattern.fullmatch(text, offset + pieces[first][0], offset + pieces[last][1])
             if part is not None and recognizer.validate(part):
                 taken.append((first, last))
+        if not taken:
+            return None
         out = whole
         for first, last in sorted(taken, reverse=True):  # from the end: earlier offsets stay right
             start, end = pieces[first][0], pieces[last][1]
