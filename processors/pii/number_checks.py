@@ -508,7 +508,9 @@ def _valid_phone(candidate: str, digits: str) -> bool:
         return bool(is_valid(candidate, None))
     if not candidate.isdigit():  # formatted
         return (_validators or _load_validators())[0](candidate, _regions_for(digits[0]))
-    return _valid_bare_phone(candidate)
+    # digits alone; another script's read as their ASCII digits, so a trunk 0 in full-width
+    # digits is one as it is in ASCII
+    return _valid_bare_phone(digits if candidate.isdecimal() else candidate)
 
 
 def _valid_bare_phone(digits: str) -> bool:

@@ -21,6 +21,7 @@ from processors.pii.number_checks import (
 from processors.pii.provider_tokens import provider_recognizers
 from processors.pii.recognizer import B1 as _B1
 from processors.pii.recognizer import BK1 as _BK1
+from processors.pii.recognizer import SAME_SCRIPT_DIGIT as _SAME_SCRIPT_DIGIT
 from processors.pii.recognizer import D as _D
 from processors.pii.recognizer import E as _E
 from processors.pii.recognizer import Recognizer
@@ -515,7 +516,7 @@ def recognizers() -> tuple[Recognizer, ...]:
                 r"|(?:\+\d{1,3}[ .\u00a0\u202f\u2013-]?(?:\(0\)[ .-]?)?)?"
                 r"(?:\(\d{1,5}\)[ .\u00a0\u202f-]?)?\d{1,15}(?:[ .\u00a0\u202f\u2013-]\d{1,8}){0,5})"
                 r"(?:\s?(?:x|ext\.?)\s?\d{1,6})?"  # an extension: (714)222-2825x4548
-                r"(?![A-Za-z0-9_\u00c0-\u024f-]|\.\d)"
+                r"(?![A-Za-z0-9_\u00c0-\u024f-]|\.\d|" + _SAME_SCRIPT_DIGIT + ")"
             ),
             validate=is_phone_number,
             digits=True,

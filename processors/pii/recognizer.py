@@ -64,8 +64,29 @@ def after_escape(consumed: str = "") -> str:
     return rf"(?<=\\[nrt]{consumed})|(?<=\\u[0-9A-Fa-f]{{4}}{consumed})"
 
 
+# The first code point of each non-ASCII block of ten decimal digits (Unicode category Nd:
+# what ``re``'s ``\d`` matches besides 0-9), from Unicode 14 (Python 3.11; a test compares)
+DIGIT_BLOCKS = (
+    0x660, 0x6F0, 0x7C0, 0x966, 0x9E6, 0xA66, 0xAE6, 0xB66, 0xBE6, 0xC66, 0xCE6, 0xD66, 0xDE6,
+    0xE50, 0xED0, 0xF20, 0x1040, 0x1090, 0x17E0, 0x1810, 0x1946, 0x19D0, 0x1A80, 0x1A90, 0x1B50,
+    0x1BB0, 0x1C40, 0x1C50, 0xA620, 0xA8D0, 0xA900, 0xA9D0, 0xA9F0, 0xAA50, 0xABF0, 0xFF10,
+    0x104A0, 0x10D30, 0x11066, 0x110F0, 0x11136, 0x111D0, 0x112F0, 0x11450, 0x114D0, 0x11650,
+    0x116C0, 0x11730, 0x118E0, 0x11950, 0x11C50, 0x11D50, 0x11DA0, 0x16A60, 0x16AC0, 0x16B50,
+    0x1D7CE, 0x1D7D8, 0x1D7E2, 0x1D7EC, 0x1D7F6, 0x1E140, 0x1E2F0, 0x1E950, 0x1FBF0,
+)  # fmt: skip
+
+
+# A value's last digit followed by another digit of its own script: the value goes on (a run of
+# full-width digits is one number, as a run of ASCII digits is). A digit of another script next
+# to it still ends it ("+49 30 12345678\u0663"). Checked after a non-ASCII character only.
+SAME_SCRIPT_DIGIT = (
+    r"(?<=[^\x00-\x7f])\d(?<="
+    + "|".join(f"[\\U{first:08x}-\\U{first + 9:08x}]{{2}}" for first in DIGIT_BLOCKS)
+    + ")"
+)
+
 # checked after a value's first character; after its last; and for keys, where "_" separates
 # ("key_AKIA…")
 B1 = r"(?:(?<![A-Za-z0-9_\u00c0-\u024f].)|" + after_escape(r".") + r")"
-E = r"(?![A-Za-z0-9_\u00c0-\u024f])"
+E = r"(?![A-Za-z0-9_\u00c0-\u024f]|" + SAME_SCRIPT_DIGIT + ")"
 BK1 = r"(?:(?<![A-Za-z0-9\u00c0-\u024f].)|" + after_escape(r".") + r")"

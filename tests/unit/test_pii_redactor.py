@@ -273,6 +273,46 @@ def test_a_number_glued_to_digits_of_another_script_is_still_found(text: str, va
     assert "<PHONE_NUMBER>" in redacted or "<CREDIT_CARD>" in redacted
 
 
+_FULL_WIDTH = str.maketrans("0123456789", "\uff10\uff11\uff12\uff13\uff14\uff15\uff16\uff17\uff18\uff19")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "1234 1234 1234 1234 1234 1234 1234 1234 1234 1234",  # a value never ends inside a group
+        "0.5 1093867916:30",  # a date's hour after ten digits, not nine digits then more
+        "12 6803971728 ms",
+        '1 9431631065"',
+        '=01777869432"',  # a trunk 0 in front
+        ":09494238.",
+    ],
+)
+def test_full_width_digits_are_read_as_their_ascii_twin_is(text: str) -> None:
+    """A number in full-width digits (common in Japanese and Chinese text) is redacted exactly
+    where the same text in ASCII digits is: a value does not end in the middle of a run of
+    digits of its own script (before, runs of full-width groups had Luhn-valid middles cut out
+    as cards), and a number of digits alone is validated by its ASCII digits (before, a
+    full-width trunk 0 was not seen as one, and such numbers were left)."""
+    to_ascii = {v: k for k, v in _FULL_WIDTH.items()}
+    redactor = PiiRedactor(cache=False)
+    assert redactor.redact_text(text.translate(_FULL_WIDTH)).translate(to_ascii) == redactor.redact_text(text)
+
+
+def test_the_digit_blocks_a_value_does_not_end_inside_are_every_script_re_knows() -> None:
+    import re
+    import unicodedata
+
+    from processors.pii.recognizer import DIGIT_BLOCKS
+
+    known = {
+        code
+        for code in range(0x80, 0x110000)
+        if unicodedata.category(chr(code)) == "Nd" and unicodedata.decimal(chr(code)) == 0
+    }
+    assert set(DIGIT_BLOCKS) == known
+    assert all(re.fullmatch(r"\d{10}", "".join(chr(first + i) for i in range(10))) for first in DIGIT_BLOCKS)
+
+
 def test_each_new_phone_number_checked_on_the_app_thread_uses_the_inline_budget() -> None:
     from processors.inline_budget import HandOff, set_inline_budget
     from processors.pii.number_checks import PHONE_CHECK_CHARGE
