@@ -363,7 +363,7 @@ def _after_id_key(text: str, start: int) -> bool:
             text[at - 1].isalpha()
             or text[at - 1] == "#"
             # a digit ends a key only in "crc32" and "crc64" ("…7666\n5382521693": a list)
-            or (text[at - 1].isdigit() and "crc" in text[window:at].lower())
+            or (text[at - 1] in "24" and text[max(window, at - 5) : at].lower() in ("crc32", "crc64"))
         )
         and _ID_KEY.search(text, window, start) is not None
     ):
