@@ -91,6 +91,13 @@ _CARD_GROUPS = re.compile(r"[ \u00a0-]+")
 
 def is_card_number(match: re.Match[str]) -> bool:
     candidate = match.group(0)
+    number = _digits(candidate)
+    # the issuer ranges first: most number-shaped candidates (lists, ids) fail them
+    if not 12 <= len(number) <= 19:
+        return False
+    maestro = len(number) == 12 and _MAESTRO_GROUPED.fullmatch(candidate) is not None  # printed 4-4-4
+    if not maestro and not _card_prefix(number):
+        return False
     if candidate.isdigit() and _after_id_key(match.string, match.start()):
         return False  # "dd.trace_id=6426281050389817665": an id whose digits pass Luhn
     groups = _CARD_GROUPS.split(candidate)
@@ -100,10 +107,7 @@ def is_card_number(match: re.Match[str]) -> bool:
             # a card prints a group of five digits only after one of six (Amex: 4-6-5): this is a
             # list of numbers ("18103 93901 68669", "44128 8301 61102")
             return False
-    number = _digits(candidate)
-    if len(number) == 12 and _MAESTRO_GROUPED.fullmatch(match.group(0)):  # printed 4-4-4: Maestro
-        return luhn_valid(number)
-    return 12 <= len(number) <= 19 and _card_prefix(number) and luhn_valid(number)
+    return luhn_valid(number)
 
 
 # IBAN lengths by country (ISO 13616 registry), for IBANs written with dashes: a code of

@@ -472,6 +472,7 @@ def recognizers() -> tuple[Recognizer, ...]:
             digits=True,
             digit_run=True,
             min_digits=12,
+            max_digits=19,
             parts=re.compile(r"[^ \u00a0-]+"),
             part_digits=13,  # "5678 9012 3456" in a list: no
             screen=f"{_D}(?:[ \\x{{a0}}-]{{0,2}}{_D}){{11}}",
@@ -522,6 +523,7 @@ def recognizers() -> tuple[Recognizer, ...]:
             digits=True,
             digit_run=True,
             min_digits=8,  # what is_phone_number needs
+            max_digits=15 + 6,  # and at most: a number, and an extension of up to six digits
             parts=re.compile(r"\S+"),
             # one piece ("212-736-5000"), or a run that reads as one number: international or
             # bracketed ("+1 212 736 5000", "(212) 736 5000"); not a list ("120 340 560 780 ms")

@@ -28,6 +28,9 @@ class Recognizer:
     # text's skeleton (see digit_skeleton), which costs a few µs where the pattern would stop
     # at every digit of a long text.
     min_digits: int = 0
+    # A candidate with more digits than this is never valid (its parts may be); 0: no limit.
+    # Counted with min_digits, so only where that is set.
+    max_digits: int = 0
     hint_pattern: re.Pattern[str] | None = None  # must match somewhere (a fast pattern: it scans)
     # Must match the casefolded text: a case-insensitive gate without (?i), which makes ``re``
     # scan a long text several times slower (casefolding keeps every case a (?i) pattern matches).

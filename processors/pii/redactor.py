@@ -362,17 +362,20 @@ class PiiRedactor:
 
     def _replace(self, match: re.Match[str], recognizer: Recognizer, counts: Counter[str]) -> str | None:
         """What a candidate becomes; None where it stays as it is."""
-        if recognizer.validate is not None:
+        validate = recognizer.validate
+        if validate is not None:
             charge_inline(CANDIDATE_CHARGE)  # a text of many candidates costs more than its length says
+            digits = 0
             if recognizer.min_digits:
                 whole = match.group(0)
                 # fewer digits than the entity needs: neither the whole nor a part of it is one
                 digits = len(whole) if whole.isdigit() else sum(map(str.isdigit, whole))
                 if digits < recognizer.min_digits:
                     return None
-            if not recognizer.validate(match):
+            # more than it can have: not the whole (a part may be)
+            if (recognizer.max_digits and digits > recognizer.max_digits) or not validate(match):
                 if recognizer.parts is not None:
-                    return self._replace_parts(match, recognizer, counts)
+                    return self._replace_parts(match, recognizer, counts, digits)
                 return None
         counts[recognizer.entity] += 1
         value = match.group(recognizer.group)
@@ -385,7 +388,7 @@ class PiiRedactor:
         return whole[: start - whole_start] + replacement + whole[end - whole_start :]
 
     def _replace_parts(
-        self, match: re.Match[str], recognizer: Recognizer, counts: Counter[str]
+        self, match: re.Match[str], recognizer: Recognizer, counts: Counter[str], whole_digits: int = 0
     ) -> str | None:
         """The valid runs of pieces in a rejected candidate replaced, longest first, not
         overlapping; None where there are none."""
@@ -394,7 +397,7 @@ class PiiRedactor:
         if whole.isdigit():  # one run of digits: one piece (parts split at separators)
             return None
         need = recognizer.part_digits or recognizer.min_digits
-        total = sum(map(str.isdigit, whole))  # the pieces' digits: separators hold none
+        total = whole_digits or sum(map(str.isdigit, whole))  # the pieces' digits: separators hold none
         if total < need:  # no part of it has enough
             return None
         found = recognizer.parts.findall(whole)
