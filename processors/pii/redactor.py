@@ -91,6 +91,16 @@ def _shared_screen(chosen: tuple[Recognizer, ...]) -> Screen | None:
         return screen
 
 
+_NOT_ASCII_DIGIT = bytes(byte for byte in range(256) if not 0x30 <= byte <= 0x39)
+
+
+def _count_digits(text: str) -> int:
+    """How many characters of the text are digits (``str.isdigit``)."""
+    if text.isascii():  # bytes.translate deletes the rest in C
+        return len(text.encode().translate(None, _NOT_ASCII_DIGIT))
+    return sum(map(str.isdigit, text))
+
+
 def _any_in(hints: tuple[str, ...], text: str) -> bool:
     for hint in hints:  # noqa: SIM110 - a plain loop: no generator on the per-string path
         if hint in text:
@@ -369,7 +379,7 @@ class PiiRedactor:
             if recognizer.min_digits:
                 whole = match.group(0)
                 # fewer digits than the entity needs: neither the whole nor a part of it is one
-                digits = len(whole) if whole.isdigit() else sum(map(str.isdigit, whole))
+                digits = len(whole) if whole.isdigit() else _count_digits(whole)
                 if digits < recognizer.min_digits:
                     return None
             # more than it can have: not the whole (a part may be)
@@ -397,7 +407,7 @@ class PiiRedactor:
         if whole.isdigit():  # one run of digits: one piece (parts split at separators)
             return None
         need = recognizer.part_digits or recognizer.min_digits
-        total = whole_digits or sum(map(str.isdigit, whole))  # the pieces' digits: separators hold none
+        total = whole_digits or _count_digits(whole)  # the pieces' digits: separators hold none
         if total < need:  # no part of it has enough
             return None
         found = recognizer.parts.findall(whole)
@@ -405,13 +415,13 @@ class PiiRedactor:
             return None
         # the whole was rejected: the longest runs leave out its first or its last piece, and a
         # run with fewer digits than the entity needs is not tried ("1234 1234 1234 1234": no call)
-        if total - min(sum(map(str.isdigit, found[0])), sum(map(str.isdigit, found[-1]))) < need:
+        if total - min(_count_digits(found[0]), _count_digits(found[-1])) < need:
             return None
         leads = recognizer.part_leads  # a run of several pieces starts with one of these
         if leads and max(map(len, found)) < need and not any(piece[0] in leads for piece in found[:-1]):
             return None  # no single piece is long enough, and no run of several may start anywhere
         pieces = [piece.span() for piece in recognizer.parts.finditer(whole)]
-        digits = [sum(map(str.isdigit, piece)) for piece in found]
+        digits = [_count_digits(piece) for piece in found]
         longest = len(pieces) - 1
         ends = list(accumulate(digits))
         runs = sorted(
