@@ -413,6 +413,10 @@ def is_valid(text: str, region_code: str | None) -> bool | None:
     ``is_valid_number_for_region(number, region or its country's main one) or
     is_valid_number(number)``."""
     if len(text) <= _MAX_INPUT and _PLAIN.fullmatch(text) is not None:
+        if region_code is None and text[0] == "+":  # the common answer first, without a parse
+            code, national = _country_code_in(_NOT_DIGIT.sub("", text))
+            if code and _read_after_code(code).fullmatch(national) is not None:
+                return True
         try:
             country_code, national = _parse(text, region_code)
         except _Fail:
@@ -424,6 +428,29 @@ def is_valid(text: str, region_code: str | None) -> bool | None:
             country_code, national, _region_for_number(country_code, national)
         )
     return reference_is_valid(text, region_code)
+
+
+_AFTER_CODE: dict[int, re.Pattern[str]] = {}
+
+
+def _read_after_code(country_code: int) -> re.Pattern[str]:
+    """A pattern (fullmatch) for the national numbers that, after "+" and this country code,
+    parse reads as they are and are valid in the code's main region.
+
+    Such a number is not stripped of a national prefix (none matches it), so parse reads it
+    whole; it has a type in the main region, at a length that region lists (where it lists none,
+    parse is left to phonenumbers), so is_valid_number_for_region holds for the main region."""
+    pattern = _AFTER_CODE.get(country_code)
+    if pattern is None:
+        region = _region_or_calling_code(country_code, _main_region(country_code))
+        source = ""
+        if region is not None and region.general_lengths:
+            too_long = tuple(length for length in region.general_lengths if length > _MAX_NSN)
+            typed = region.typed_exactly(skip=too_long)
+            prefix = f"(?!{region.national_prefix.pattern})" if region.national_prefix is not None else ""
+            source = f"{prefix}{typed}" if typed else ""
+        pattern = _AFTER_CODE[country_code] = re.compile(source or "(?!)")
+    return pattern
 
 
 def any_valid(text: str, region_codes: tuple[str, ...]) -> bool:

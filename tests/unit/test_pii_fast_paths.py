@@ -195,6 +195,27 @@ def test_bare_digits_read_without_a_parse_get_phonenumbers_verdict() -> None:
     assert not differences, differences[:10]
 
 
+def test_international_numbers_read_without_a_parse_get_phonenumbers_verdict() -> None:
+    # "+1 212 736 5000": after the country code, a national number valid in its main region
+    rng = random.Random(15)
+    texts = []
+    for code in sorted(phonenumbers.COUNTRY_CODE_TO_REGION_CODE):
+        for region in phonenumbers.COUNTRY_CODE_TO_REGION_CODE[code]:
+            example = phonenumbers.example_number(region) if region != "001" else None
+            national = str(example.national_number) if example is not None else "2125550100"
+            for _ in range(3):
+                changed = national[:-2] + "".join(rng.choice("0123456789") for _ in range(2))
+                texts.append(f"+{code} {changed}")
+            texts.append(f"+{code}{national}")
+    differences = [
+        text
+        for text in texts
+        if phone_numbers.is_valid(text, None) != phone_numbers.reference_is_valid(text, None)
+    ]
+    assert sum(bool(phone_numbers.reference_is_valid(text, None)) for text in texts) > 300
+    assert not differences, differences[:10]
+
+
 def test_texts_the_fast_reader_does_not_read_are_left_to_phonenumbers() -> None:
     for text in (
         "+1 212 736 5000 ext. 12",
