@@ -143,38 +143,37 @@ def test_phone_verdicts_are_phonenumbers_own_in_every_region_read() -> None:
 
 
 def test_phone_verdicts_over_several_regions_at_once_are_phonenumbers_own() -> None:
-    tuples = {
-        *number_checks._REGIONS_BY_FIRST_DIGIT.values(),
-        number_checks._REGIONS_OTHERWISE,
-        number_checks.BARE_PHONE_REGIONS,
-        number_checks.LONG_BARE_PHONE_REGIONS,
-    }
     texts = [text for text in _numbers(seed=12, count=400) if not text.startswith("+")]
     # number-heavy text: amounts, ids, zero-padded ids
     rng = random.Random(13)
     texts += [f"{rng.uniform(0, 1e6):.2f}" for _ in range(200)]
     texts += [str(rng.randrange(10**9, 10**10)) for _ in range(200)]
     texts += [f"{rng.randrange(10**10):010d}" for _ in range(200)]
-    differences = [
-        (text, regions)
-        for text in texts
-        for regions in tuples
-        if phone_numbers.any_valid(text, regions)
-        != any(phone_numbers.reference_is_valid(text, region) for region in regions)
-    ]
+    differences = _any_valid_differences(texts)
     assert not differences, differences[:10]
 
 
-def test_bare_digits_read_without_a_parse_get_phonenumbers_verdict() -> None:
-    # "9123456789" read in India starts with India's code and is still a national number;
-    # "02079460958" read in Britain is a London number after its trunk "0"
-    rng = random.Random(14)
+def _any_valid_differences(texts: list[str]) -> list[tuple[str, tuple[str, ...]]]:
+    """Where any_valid and phonenumbers disagree, for every set of regions number_checks asks about."""
     tuples = {
         *number_checks._REGIONS_BY_FIRST_DIGIT.values(),
         number_checks._REGIONS_OTHERWISE,
         number_checks.BARE_PHONE_REGIONS,
         number_checks.LONG_BARE_PHONE_REGIONS,
     }
+    return [
+        (text, regions)
+        for text in texts
+        for regions in tuples
+        if phone_numbers.any_valid(text, regions)
+        != any(phone_numbers.reference_is_valid(text, region) for region in regions)
+    ]
+
+
+def test_bare_digits_read_without_a_parse_get_phonenumbers_verdict() -> None:
+    # "9123456789" read in India starts with India's code and is still a national number;
+    # "02079460958" read in Britain is a London number after its trunk "0"
+    rng = random.Random(14)
     regions = number_checks.PHONE_REGIONS
     codes = sorted({str(phonenumbers.country_code_for_region(region)) for region in regions})
     texts = [
@@ -182,13 +181,7 @@ def test_bare_digits_read_without_a_parse_get_phonenumbers_verdict() -> None:
         for code in [*codes, "0"]
         for _ in range(150)
     ]
-    differences = [
-        (text, regions)
-        for text in texts
-        for regions in tuples
-        if phone_numbers.any_valid(text, regions)
-        != any(phone_numbers.reference_is_valid(text, region) for region in regions)
-    ]
+    differences = _any_valid_differences(texts)
     assert sum(phone_numbers.any_valid(text, number_checks.BARE_PHONE_REGIONS) for text in texts) > 100
     zero = number_checks._REGIONS_BY_FIRST_DIGIT["0"]
     assert sum(phone_numbers.any_valid(text, zero) for text in texts if text[0] == "0") > 50
