@@ -82,9 +82,12 @@ DIGIT_BLOCKS = (
 # A value's last digit followed by another digit of its own script: the value goes on (a run of
 # full-width digits is one number, as a run of ASCII digits is). A digit of another script next
 # to it still ends it ("+49 30 12345678\u0663"). Checked after a non-ASCII character only.
+# (the blocks most text uses tried first: full-width, Arabic-Indic, Persian, Devanagari, Bengali)
+_COMMON = (0xFF10, 0x660, 0x6F0, 0x966, 0x9E6)
+_COMMON_FIRST = [*_COMMON, *(first for first in DIGIT_BLOCKS if first not in _COMMON)]
 SAME_SCRIPT_DIGIT = (
     r"(?<=[^\x00-\x7f])\d(?<="
-    + "|".join(f"[\\U{first:08x}-\\U{first + 9:08x}]{{2}}" for first in DIGIT_BLOCKS)
+    + "|".join(f"[\\U{first:08x}-\\U{first + 9:08x}]{{2}}" for first in _COMMON_FIRST)
     + ")"
 )
 
