@@ -8,10 +8,10 @@ anywhere in a trace reach every span of it and trees stay whole (:mod:`exporters
 says what is added). By default only GenAI spans and their ancestors are sent; ``spans="all"``
 sends every span. Sampling keeps or drops whole traces by trace id. Spans without a valid trace
 or span id are dropped and counted (Langfuse fails a whole batch over one). Delivery goes
-through :class:`HttpDelivery`, retried per the OTLP rules (connection errors, 429, 502, 503,
-504, with backoff and ``Retry-After``) for a bounded time; other answers drop the batch, counted
-and warned. It runs on its batch processor's thread: the app never waits on Langfuse, and the
-spans held are bounded.
+through :class:`HttpSpanSender`, retried per the OTLP rules (connection errors, 429, 502, 503,
+504, with backoff and ``Retry-After``) for a bounded time; a request Langfuse finds too large
+(413) is halved down to one span; other answers drop the spans, counted and warned. It runs on
+its batch processor's thread: the app never waits on Langfuse, and the spans held are bounded.
 """
 
 from __future__ import annotations
@@ -30,8 +30,9 @@ from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
 
-from exporters.http_delivery import HttpDelivery, Outcome, Result
+from exporters.http_delivery import HttpDelivery
 from exporters.langfuse_mapping import SESSION_KEYS, USER_KEYS, first_value, is_genai, trace_attributes
+from exporters.queued import HttpSpanSender
 from otel_distro.runtime.errors import caught
 from otel_distro.runtime.worker import Worker
 
@@ -63,13 +64,6 @@ class _Late:
     user: str | None
 
 
-@dataclass
-class LangfuseStats:
-    sent_spans: int = 0
-    dropped_invalid: int = 0
-    dropped_failed: int = 0
-
-
 def _any_value(value: str | bool) -> AnyValue:
     return AnyValue(bool_value=value) if isinstance(value, bool) else AnyValue(string_value=value)
 
@@ -78,8 +72,12 @@ def _local_root(span: ReadableSpan) -> bool:
     return span.parent is None or span.parent.is_remote
 
 
-class LangfuseSpanExporter(SpanExporter):
+class LangfuseSpanExporter(HttpSpanSender, SpanExporter):
     """Sends spans to Langfuse whole trace by whole trace (see the module docstring)."""
+
+    title = "Langfuse"
+    key_hint = "check LANGFUSE_PUBLIC_KEY and LANGFUSE_SECRET_KEY"
+    content_type = CONTENT_TYPE
 
     def __init__(
         self,
@@ -96,7 +94,7 @@ class LangfuseSpanExporter(SpanExporter):
         retry_seconds: float = RETRY_SECONDS,
     ) -> None:
         token = base64.b64encode(f"{public_key}:{secret_key}".encode()).decode()
-        self.delivery = HttpDelivery(
+        delivery = HttpDelivery(
             host.rstrip("/") + OTLP_PATH,
             {
                 **(headers or {}),
@@ -105,18 +103,16 @@ class LangfuseSpanExporter(SpanExporter):
             },
             timeout,
         )
+        super().__init__(delivery, retry_seconds)  # the stats, and _lock: also the held and late traces
         self.threshold = int(max(0.0, min(1.0, sample_rate)) * (1 << 64))
         self.all_spans = spans == "all"
         self.hold_seconds = hold_seconds
         self.max_held_spans = max_held_spans
-        self.retry_seconds = retry_seconds
-        self.stats = LangfuseStats()
         self._held: collections.OrderedDict[int, _Held] = collections.OrderedDict()
         self._held_count = 0
         self._late: collections.OrderedDict[int, _Late] = collections.OrderedDict()
-        self._lock = threading.Lock()  # the held and late traces
         self._send_lock = threading.Lock()  # one sender at a time: the batch thread or the sweeper
-        self._warned: set[Outcome] = set()
+        self._extra: dict[tuple[int, int], dict[str, str | bool]] = {}  # what the batch being sent adds
 
     # -- taking spans (the batch processor's thread) ------------------------------------------
     def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
@@ -241,42 +237,24 @@ class LangfuseSpanExporter(SpanExporter):
                         attributes["langfuse.user.id"] = late.user
                 extra[(trace_id, span_id)] = attributes
             batch += chosen
-        for start in range(0, len(batch), MAX_SPANS_PER_REQUEST):
-            self._post(batch[start : start + MAX_SPANS_PER_REQUEST], extra)
+        self._extra = extra
+        try:
+            for start in range(0, len(batch), MAX_SPANS_PER_REQUEST):
+                self._send_chunk(batch[start : start + MAX_SPANS_PER_REQUEST])
+        finally:
+            self._extra = {}
 
-    def _post(self, spans: list[ReadableSpan], extra: dict[tuple[int, int], dict[str, str | bool]]) -> None:
+    def _encode(self, spans: Sequence[ReadableSpan]) -> bytes:
+        """OTLP protobuf, with the attributes the batch being sent adds to its spans."""
+        extra = self._extra
         request = encode_spans(spans)
         for resource_spans in request.resource_spans:
             for scope_spans in resource_spans.scope_spans:
                 for span in scope_spans.spans:
                     key = (int.from_bytes(span.trace_id, "big"), int.from_bytes(span.span_id, "big"))
                     for name, value in extra.get(key, {}).items():
-                        any_value = (
-                            AnyValue(bool_value=value)
-                            if isinstance(value, bool)
-                            else AnyValue(string_value=value)
-                        )
-                        span.attributes.append(KeyValue(key=name, value=any_value))
-        body = request.SerializeToString()
-        result = self.delivery.send(body, CONTENT_TYPE, self.retry_seconds)
-        if result.outcome is Outcome.DELIVERED:
-            self.stats.sent_spans += len(spans)
-            return
-        self.stats.dropped_failed += len(spans)
-        self._warn(result, len(spans))
-
-    def _warn(self, result: Result, count: int) -> None:
-        if result.outcome in self._warned:
-            return
-        self._warned.add(result.outcome)
-        hint = "; check LANGFUSE_PUBLIC_KEY and LANGFUSE_SECRET_KEY" if result.outcome is Outcome.AUTH else ""
-        _logger.warning(
-            "otel-distro: Langfuse at %s: %s; %d spans dropped%s (further failures are counted)",
-            self.delivery.url,
-            result.error or result.outcome.value,
-            count,
-            hint,
-        )
+                        span.attributes.append(KeyValue(key=name, value=_any_value(value)))
+        return request.SerializeToString()
 
     # -- lifecycle ----------------------------------------------------------------------------
     def force_flush(self, timeout_millis: int = 30_000) -> bool:
@@ -323,7 +301,11 @@ class LangfuseSpanProcessor(SpanProcessor):
     def drop_counts(self) -> dict[str, int]:
         """Spans dropped so far, by reason (for the drop ledger)."""
         stats = self.exporter.stats
-        return {"langfuse_invalid": stats.dropped_invalid, "langfuse_failed": stats.dropped_failed}
+        return {
+            "langfuse_invalid": stats.dropped_invalid,
+            "langfuse_failed": stats.dropped_failed,
+            "langfuse_refused": stats.dropped_refused,
+        }
 
     def force_flush(self, timeout_millis: int = 30_000) -> bool:
         flushed = self._batch.force_flush(timeout_millis)

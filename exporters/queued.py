@@ -1,11 +1,13 @@
-"""Our queued HTTP span exporters: the sending half they share and the processor in front of them.
+"""Our HTTP span exporters: the sending half they share and the queue in front of some of them.
 
-:class:`QueuedHttpExporter` is what the Helicone and Phoenix exporters (and any later one built the
-same way) share: the cheap first look on the app's thread (``wants``), requests of at most
-``max_spans_per_request`` spans, a request the endpoint finds too large (413) halved, delivery
-through :class:`HttpDelivery` (retried per the OTLP rules for ``retry_seconds``), every dropped
-span counted by reason in :class:`SenderStats` and each kind of failure warned once. A subclass
-says which spans it sends and how (``_choose``) and how a request is encoded (``_encode``).
+:class:`HttpSpanSender` is how the Langfuse, Helicone and Phoenix exporters post spans: delivery
+through :class:`HttpDelivery` (retried per the OTLP rules for ``retry_seconds``), a request the
+endpoint finds too large (413) halved down to one span, every dropped span counted by reason in
+:class:`SenderStats` and each kind of failure warned once; a subclass says how a request is
+encoded (``_encode``). :class:`QueuedHttpExporter` adds what Helicone and Phoenix (and any later
+one built the same way) share: the cheap first look on the app's thread (``wants``) and requests
+of at most ``max_spans_per_request`` spans; a subclass says which spans it sends and how
+(``_choose``).
 
 They take spans through :class:`QueuedSpanProcessor`: the app pays a look at the span
 (``exporter.wants``) and an append; a full queue drops the span, counted by reason with the
@@ -52,22 +54,70 @@ class SenderStats:
     dropped_refused: int = 0  # refused for good (malformed, too large)
 
 
-class QueuedHttpExporter(SpanExporter):
-    """Sends the spans ``_choose`` picks, encoded by ``_encode``, through ``delivery``; ``title``
-    names it in warnings, ``key_hint`` is added to the warning for a refused key (401, 403)."""
+class HttpSpanSender:
+    """Posts spans through ``delivery``: a request the endpoint finds too large (413) is halved,
+    down to one span; spans not accepted are counted in ``stats`` by reason, and each kind of
+    failure is warned once. ``title`` names the destination in warnings, ``key_hint`` is added
+    to the warning for a refused key (401, 403)."""
 
     title = "The exporter"
     key_hint = ""
     content_type = "application/x-protobuf"
-    max_spans_per_request = 512
 
-    def __init__(self, delivery: HttpDelivery, *, spans: str, retry_seconds: float) -> None:
+    def __init__(self, delivery: HttpDelivery, retry_seconds: float) -> None:
         self.delivery = delivery
-        self.all_spans = spans == "all"
         self.retry_seconds = retry_seconds
         self.stats = SenderStats()
         self._lock = threading.Lock()  # the stats and whatever a subclass remembers
         self._warned: set[Outcome] = set()
+
+    def _encode(self, spans: Sequence[ReadableSpan]) -> bytes:
+        return encode_spans(spans).SerializeToString()
+
+    def _send_chunk(self, chunk: Sequence[ReadableSpan]) -> None:
+        """One request's spans; a request the endpoint finds too large (413) is halved."""
+        outcome = post_split(len(chunk), lambda first, end: self._post(chunk[first:end]))
+        refused = sum(end - first for first, end, _ in outcome.refused)
+        failed = len(chunk) - outcome.stopped_at  # not accepted in time: dropped
+        with self._lock:
+            self.stats.dropped_refused += refused
+            self.stats.dropped_failed += failed
+        if outcome.failure is not None:
+            self._warn(outcome.failure, failed)
+        for _, _, result in outcome.refused[:1]:
+            self._warn(result, refused)
+
+    def _post(self, spans: Sequence[ReadableSpan]) -> Result:
+        result = self.delivery.send(self._encode(spans), self.content_type, self.retry_seconds)
+        if result.outcome is Outcome.DELIVERED:
+            with self._lock:
+                self.stats.sent_spans += len(spans)
+        return result  # a wrong key (401, 403) is not retried here: nothing is kept to retry later
+
+    def _warn(self, result: Result, count: int) -> None:
+        if result.outcome in self._warned:
+            return
+        self._warned.add(result.outcome)
+        hint = f"; {self.key_hint}" if result.outcome is Outcome.AUTH and self.key_hint else ""
+        _logger.warning(
+            "otel-distro: %s at %s: %s; %d spans dropped%s (further failures are counted)",
+            self.title,
+            self.delivery.url,
+            result.error or result.outcome.value,
+            count,
+            hint,
+        )
+
+
+class QueuedHttpExporter(HttpSpanSender, SpanExporter):
+    """Sends the spans ``_choose`` picks, encoded by ``_encode``, through ``delivery``; ``title``
+    names it in warnings, ``key_hint`` is added to the warning for a refused key (401, 403)."""
+
+    max_spans_per_request = 512
+
+    def __init__(self, delivery: HttpDelivery, *, spans: str, retry_seconds: float) -> None:
+        super().__init__(delivery, retry_seconds)
+        self.all_spans = spans == "all"
 
     def wants(self, span: ReadableSpan) -> bool:
         """A cheap first look (on the app's thread): could this span be sent at all?"""
@@ -97,48 +147,11 @@ class QueuedHttpExporter(SpanExporter):
         """The spans to send, mapped; one that has no ids or cannot be mapped is counted."""
         raise NotImplementedError
 
-    def _encode(self, spans: Sequence[ReadableSpan]) -> bytes:
-        return encode_spans(spans).SerializeToString()
-
     def _count_invalid(self, exc: Exception | None = None) -> None:
         with self._lock:
             self.stats.dropped_invalid += 1
         if exc is not None:
             _logger.debug("otel-distro: a span could not be mapped for %s: %r", self.title, exc)
-
-    def _send_chunk(self, chunk: list[ReadableSpan]) -> None:
-        """One request's spans; a request the endpoint finds too large (413) is halved."""
-        outcome = post_split(len(chunk), lambda first, end: self._post(chunk[first:end]))
-        refused = sum(end - first for first, end, _ in outcome.refused)
-        failed = len(chunk) - outcome.stopped_at  # not accepted in time: dropped
-        with self._lock:
-            self.stats.dropped_refused += refused
-            self.stats.dropped_failed += failed
-        if outcome.failure is not None:
-            self._warn(outcome.failure, failed)
-        for _, _, result in outcome.refused[:1]:
-            self._warn(result, refused)
-
-    def _post(self, spans: list[ReadableSpan]) -> Result:
-        result = self.delivery.send(self._encode(spans), self.content_type, self.retry_seconds)
-        if result.outcome is Outcome.DELIVERED:
-            with self._lock:
-                self.stats.sent_spans += len(spans)
-        return result  # a wrong key (401, 403) is not retried here: nothing is kept to retry later
-
-    def _warn(self, result: Result, count: int) -> None:
-        if result.outcome in self._warned:
-            return
-        self._warned.add(result.outcome)
-        hint = f"; {self.key_hint}" if result.outcome is Outcome.AUTH and self.key_hint else ""
-        _logger.warning(
-            "otel-distro: %s at %s: %s; %d spans dropped%s (further failures are counted)",
-            self.title,
-            self.delivery.url,
-            result.error or result.outcome.value,
-            count,
-            hint,
-        )
 
     def force_flush(self, timeout_millis: int = 30_000) -> bool:
         return True

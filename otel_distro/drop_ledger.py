@@ -47,6 +47,7 @@ REASONS = {
     "conversation_log_cache_full": "pushed out of the conversation-log cache by its size bound",
     "langfuse_invalid": "had no valid trace or span id for Langfuse",
     "langfuse_failed": "Langfuse did not accept them in time",
+    "langfuse_refused": "Langfuse refused them (a span too large even alone, or a bad body)",
     "helicone_queue_full": "the Helicone exporter's queue was full",
     "helicone_shut_down": "arrived after the Helicone exporter stopped",
     "helicone_invalid": "had no valid trace or span id for Helicone",

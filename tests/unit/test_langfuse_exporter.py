@@ -14,6 +14,7 @@ from opentelemetry.trace import SpanContext, TraceFlags
 
 from exporters.langfuse import LangfuseSpanExporter
 from exporters.langfuse_mapping import observation_type, span_attributes
+from tests.support.endpoint import Fault
 from tests.support.langfuse_endpoint import LangfuseRecorder
 
 TRACE = 0x0AF7651916CD43DD8448EB211C80319C
@@ -217,3 +218,15 @@ def test_system_instructions_lead_the_langfuse_input() -> None:
         {"role": "system", "content": "Answer in French."},
         {"role": "user", "content": "Hi"},
     ]
+
+
+def test_a_batch_too_large_is_halved_down_to_one_span_and_only_a_span_still_too_large_is_dropped() -> None:
+    with LangfuseRecorder() as recorder, exporter_for(recorder, spans="all") as exporter:
+        # the three spans: too large; the first alone: taken; the other two: too large, and the
+        # second alone too; the third alone: taken
+        recorder.fail(Fault(413), Fault(), Fault(413), Fault(413))
+        exporter.export([span(2, 1, "step"), span(3, 1, "chat"), span(1, None, "run")])
+        assert [status for status, _ in recorder.attempts] == [413, 200, 413, 413, 200]
+        assert len(recorder.spans) == 2
+        assert exporter.stats.sent_spans == 2
+        assert exporter.stats.dropped_refused == 1 and exporter.stats.dropped_failed == 0
