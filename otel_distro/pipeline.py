@@ -278,6 +278,10 @@ def build_pipeline(
 
             pipeline.log_bridge = LogBridge(pipeline.logger_provider, settings.log_bridge_loggers)
         lifecycle.register(pipeline.shutdown, pipeline.flush_for)
+    if settings.internal_metrics:
+        from otel_distro import self_metrics
+
+        self_metrics.register(pipeline.meter_provider, pipeline.switchboard.span_chain, pipeline.dropped)
     return pipeline
 
 

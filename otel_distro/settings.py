@@ -778,6 +778,13 @@ class Settings:
         "Metric export interval.",
         (ev.OTEL_METRIC_EXPORT_INTERVAL,),
     )
+    internal_metrics: bool = _option(
+        False,
+        BOOL,
+        "otel.internal_metrics",
+        "Report the distro's own queue sizes and drops as metrics, as the SDK does for its processors.",
+        (ev.OTEL_PYTHON_SDK_INTERNAL_METRICS_ENABLED,),
+    )
 
     @property
     def active(self) -> bool:

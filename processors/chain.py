@@ -308,6 +308,11 @@ class SpanChain(_Chain, SpanProcessor):
             max_export_batch_size=STAGE_BATCH_SIZE,
         )
 
+    @property
+    def queued(self) -> int:
+        """Spans handed to the worker and not yet finished (the worker's queue)."""
+        return self._queued
+
     def on_start(self, span: Span, parent_context: Context | None = None) -> None:
         # Processors that note starts (few) see the live span; processors added to the provider
         # later get on_start, as on any provider, but receive the span ended only after the chain.

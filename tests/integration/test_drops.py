@@ -11,7 +11,7 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
-from tests.support.proc import CLI, clean_env, run_app, spans
+from tests.support.proc import CLI, attrs, clean_env, run_app, spans, store_lines
 
 SPANS = 300
 
@@ -152,3 +152,46 @@ def test_a_forked_child_records_only_its_own_drops_and_parent_and_child_add_up(t
     (store / "traces").unlink()
     data, _text = _stats(tmp_path)
     assert data["dropped"] == {"store_write_failed": 10 + 7 + 5}
+
+
+def _metric_points(store: Path, name: str) -> list[tuple[dict[str, Any], int]]:
+    """(attributes, value) of every data point of the metric ``name`` in the store, in order."""
+    points = []
+    for line in store_lines(store, "metrics"):
+        for resource_metrics in json.loads(line)["resourceMetrics"]:
+            for scope_metrics in resource_metrics["scopeMetrics"]:
+                for metric in scope_metrics["metrics"]:
+                    if metric["name"] != name:
+                        continue
+                    data = metric.get("sum") or metric.get("gauge") or {}
+                    for point in data.get("dataPoints", []):
+                        points.append((attrs(point.get("attributes", [])), int(point["asInt"])))
+    return points
+
+
+def test_with_the_sdks_internal_metrics_switch_drops_and_the_worker_queue_are_metrics(tmp_path: Path) -> None:
+    env = clean_env(tmp_path, OTEL_PYTHON_SDK_INTERNAL_METRICS_ENABLED="true")
+    run = run_app(tmp_path, BURST.replace("int(sys.argv[1])", "1000"), env=env)
+    assert run.returncode == 0, run.stderr
+
+    data, _text = _stats(tmp_path)
+    dropped = _metric_points(tmp_path / "store", "otel_distro.records.dropped")
+    assert dropped, "no drop metric was recorded"
+    last = {point[0]["error.type"]: point[1] for point in dropped}  # the last collection (at exit)
+    assert last["store_queue_full"] == data["dropped"]["store_queue_full"] > 0
+    capacity = _metric_points(tmp_path / "store", "otel.sdk.processor.span.queue.capacity")
+    assert capacity and capacity[-1][1] == 8192
+    assert capacity[-1][0]["otel.component.type"] == "otel_distro_redaction_worker"
+    sizes = _metric_points(tmp_path / "store", "otel.sdk.processor.span.queue.size")
+    assert sizes and all(value >= 0 for _, value in sizes)
+
+
+def test_without_the_switch_the_distro_records_no_metrics_of_its_own(tmp_path: Path) -> None:
+    app_metric = (
+        "\nfrom opentelemetry import metrics\nmetrics.get_meter('app').create_counter('app.runs').add(1)\n"
+    )
+    run = run_app(tmp_path, BURST.replace("int(sys.argv[1])", "100") + textwrap.indent(app_metric, "    "))
+    assert run.returncode == 0, run.stderr
+    assert _metric_points(tmp_path / "store", "app.runs") == [({}, 1)]  # the app's metrics are recorded
+    assert _metric_points(tmp_path / "store", "otel_distro.records.dropped") == []
+    assert _metric_points(tmp_path / "store", "otel.sdk.processor.span.queue.size") == []
