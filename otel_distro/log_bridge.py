@@ -28,6 +28,8 @@ from opentelemetry.context import _SUPPRESS_INSTRUMENTATION_KEY, get_value
 from opentelemetry.instrumentation.logging.handler import LoggingHandler
 from opentelemetry.sdk._logs import LoggerProvider
 
+from otel_distro.runtime.errors import caught
+
 _OWN_LOGGERS = ("otel_distro", "exporters", "processors", "opentelemetry")
 # Servers' loggers that do not propagate to the root logger, bridged whenever the bridge is on.
 SERVER_LOGGERS = ("uvicorn", "uvicorn.access", "uvicorn.error", "gunicorn.error", "gunicorn.access")
@@ -121,8 +123,8 @@ class LogBridge:
         try:
             if self._reaches_bridge(logger):
                 self.handler.handle(record)
-        except Exception:  # noqa: BLE001, S110 - the app's logging call must not fail because of us
-            pass
+        except Exception as exc:  # noqa: BLE001 - the app's logging call must not fail because of us
+            caught("bridging a log record", exc)  # a bug of ours: raised under the test suite
         finally:
             self._busy.on = False
 
