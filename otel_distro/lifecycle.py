@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable
 from types import FrameType
 
+from otel_distro.runtime import forking
 from otel_distro.runtime.errors import caught
 
 _logger = logging.getLogger("otel_distro")
@@ -41,7 +42,7 @@ def register(shutdown: Callable[[], None], flush: Callable[[float], object]) -> 
         _fork_hook_installed = True
     atexit.register(_shut_down, shutdown)
     if install_fork_hook:
-        os.register_at_fork(after_in_child=_after_fork_in_child)
+        forking.in_child(_after_fork_in_child)
     _install_sigterm_handler()
 
 

@@ -25,6 +25,7 @@ import orjson
 from exporters.store import sealed
 from exporters.store.guard import DiskGuard
 from otel_distro.runtime.files import private_dirs
+from otel_distro.runtime.forking import in_child
 
 _logger = logging.getLogger(f"otel_distro.{__name__}")
 
@@ -188,7 +189,7 @@ def _reset_append_lock() -> None:
     _append_lock = threading.Lock()
 
 
-os.register_at_fork(after_in_child=_reset_append_lock)
+in_child(_reset_append_lock)
 
 
 _IOV_BATCH = 512  # buffers per writev call, well under IOV_MAX
