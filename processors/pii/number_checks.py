@@ -8,6 +8,7 @@ import ipaddress
 import re
 import unicodedata
 from collections.abc import Callable
+from typing import TypeAlias
 
 from processors.inline_budget import charge_inline
 
@@ -508,8 +509,9 @@ def _valid_phone(candidate: str, digits: str) -> bool:
     # phonenumbers' verdict (is_valid answers as phonenumbers does): valid for the region the
     # number was read in (or its country's main one), or for the region it belongs to
     if candidate.lstrip().startswith("+"):
-        is_valid = (_validators or _load_validators())[1]
-        return bool(is_valid(candidate, None))
+        _, is_valid, valid_after_plus = _validators or _load_validators()
+        # ``digits``: the number's own, ASCII (phonenumbers reads other scripts' digits as theirs)
+        return valid_after_plus(digits) or bool(is_valid(candidate, None))
     if not candidate.isdigit():  # formatted
         return (_validators or _load_validators())[0](candidate, _regions_for(digits[0]))
     # digits alone; another script's read as their ASCII digits, so a trunk 0 in full-width
@@ -519,7 +521,7 @@ def _valid_phone(candidate: str, digits: str) -> bool:
 
 def _valid_bare_phone(digits: str) -> bool:
     """_valid_phone for digits alone."""
-    any_valid, is_valid = _validators or _load_validators()
+    any_valid, is_valid, _ = _validators or _load_validators()
     if digits[0] == "0":  # with a trunk prefix
         return any_valid(digits, _REGIONS_BY_FIRST_DIGIT["0"])
     if len(digits) >= 11:  # an MSISDN (the international number without "+"), or a
@@ -529,17 +531,16 @@ def _valid_bare_phone(digits: str) -> bool:
     return any_valid(digits, BARE_PHONE_REGIONS)
 
 
-_validators: (
-    tuple[Callable[[str, tuple[str, ...]], bool], Callable[[str, str | None], bool | None]] | None
-) = None
+_Validators: TypeAlias = tuple[
+    Callable[[str, tuple[str, ...]], bool], Callable[[str, str | None], bool | None], Callable[[str], bool]
+]
+_validators: _Validators | None = None
 
 
-def _load_validators() -> tuple[
-    Callable[[str, tuple[str, ...]], bool], Callable[[str, str | None], bool | None]
-]:
+def _load_validators() -> _Validators:
     """phone_numbers' validators, imported at the first candidate (it loads phonenumbers), not at start-up."""
     global _validators
     from processors.pii import phone_numbers
 
-    _validators = (phone_numbers.any_valid, phone_numbers.is_valid)
+    _validators = (phone_numbers.any_valid, phone_numbers.is_valid, phone_numbers.valid_after_plus)
     return _validators

@@ -413,10 +413,8 @@ def is_valid(text: str, region_code: str | None) -> bool | None:
     ``is_valid_number_for_region(number, region or its country's main one) or
     is_valid_number(number)``."""
     if len(text) <= _MAX_INPUT and _PLAIN.fullmatch(text) is not None:
-        if region_code is None and text[0] == "+":  # the common answer first, without a parse
-            code, national = _country_code_in(_NOT_DIGIT.sub("", text))
-            if code and _read_after_code(code).fullmatch(national) is not None:
-                return True
+        if region_code is None and text[0] == "+" and valid_after_plus(_NOT_DIGIT.sub("", text)):
+            return True  # the common answer first, without a parse
         try:
             country_code, national = _parse(text, region_code)
         except _Fail:
@@ -431,6 +429,13 @@ def is_valid(text: str, region_code: str | None) -> bool | None:
 
 
 _AFTER_CODE: dict[int, re.Pattern[str]] = {}
+
+
+def valid_after_plus(digits: str) -> bool:
+    """Whether "+" and these ASCII digits make a number valid as written (see
+    :func:`_read_after_code`); True means ``is_valid`` holds, False says nothing."""
+    code, national = _country_code_in(digits)
+    return bool(code) and _read_after_code(code).fullmatch(national) is not None
 
 
 def _read_after_code(country_code: int) -> re.Pattern[str]:

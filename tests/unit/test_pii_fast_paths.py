@@ -209,6 +209,27 @@ def test_international_numbers_read_without_a_parse_get_phonenumbers_verdict() -
     assert not differences, differences[:10]
 
 
+def test_international_numbers_with_extensions_or_other_scripts_digits_get_phonenumbers_verdict() -> None:
+    # the redactor answers "+" numbers from their ASCII digits first (the extension aside)
+    rng = random.Random(16)
+    texts = []
+    for region in sorted(number_checks.PHONE_REGIONS):
+        example = phonenumbers.example_number(region)
+        assert example is not None
+        code, national = example.country_code, str(example.national_number)
+        for _ in range(20):
+            changed = national[:-2] + "".join(rng.choice("0123456789") for _ in range(2))
+            text = f"+{code} {changed[:3]} {changed[3:]}" + rng.choice(["", " x12", " ext. 345"])
+            zero = rng.choice([0x30, 0xFF10, 0x660])
+            texts.append("".join(chr(zero + int(c)) if c.isdigit() else c for c in text))
+    differences = []
+    for text in texts:
+        digits = number_checks._digits(number_checks._EXTENSION.sub("", text) if "x" in text else text)
+        if number_checks._valid_phone(text, digits) != bool(phone_numbers.reference_is_valid(text, None)):
+            differences.append(text)
+    assert not differences, differences[:10]
+
+
 def test_texts_the_fast_reader_does_not_read_are_left_to_phonenumbers() -> None:
     for text in (
         "+1 212 736 5000 ext. 12",
