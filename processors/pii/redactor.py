@@ -413,13 +413,13 @@ class PiiRedactor:
         found = recognizer.parts.findall(whole)
         if not 2 <= len(found) <= MAX_PIECES:  # many pieces: a list of numbers, not a number beside some
             return None
+        leads = recognizer.part_leads  # a run of several pieces starts with one of these
+        if leads and max(map(len, found)) < need and not any(piece[0] in leads for piece in found[:-1]):
+            return None  # no single piece is long enough, and no run of several may start anywhere
         # the whole was rejected: the longest runs leave out its first or its last piece, and a
         # run with fewer digits than the entity needs is not tried ("1234 1234 1234 1234": no call)
         if total - min(_count_digits(found[0]), _count_digits(found[-1])) < need:
             return None
-        leads = recognizer.part_leads  # a run of several pieces starts with one of these
-        if leads and max(map(len, found)) < need and not any(piece[0] in leads for piece in found[:-1]):
-            return None  # no single piece is long enough, and no run of several may start anywhere
         pieces = [piece.span() for piece in recognizer.parts.finditer(whole)]
         digits = [_count_digits(piece) for piece in found]
         longest = len(pieces) - 1
