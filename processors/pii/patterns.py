@@ -21,11 +21,13 @@ from processors.pii.number_checks import (
 from processors.pii.provider_tokens import provider_recognizers
 from processors.pii.recognizer import B1 as _B1
 from processors.pii.recognizer import BK1 as _BK1
+from processors.pii.recognizer import E_LATIN as _E_LATIN
 from processors.pii.recognizer import SAME_SCRIPT_DIGIT as _SAME_SCRIPT_DIGIT
 from processors.pii.recognizer import D as _D
 from processors.pii.recognizer import E as _E
 from processors.pii.recognizer import Recognizer
 from processors.pii.recognizer import after_escape as _after_escape
+from processors.pii.recognizer import digit_start as _digit_start
 from processors.pii.secret_checks import (
     SECRET_KEY_WORDS,
     SECRET_OPERATORS,
@@ -423,10 +425,7 @@ def recognizers() -> tuple[Recognizer, ...]:
         Recognizer(
             "US_SSN",
             re.compile(
-                r"\d(?:(?<![A-Za-z0-9_\u00c0-\u024f]\d)|"
-                + _after_escape(r"\d")
-                + r")\d\d(?<!000)(?<!666)(?<!9\d\d)-(?!00)\d{2}-(?!0000)\d{4}"
-                + _E
+                r"\d" + _digit_start() + r"\d\d(?<!000)(?<!666)(?<!9\d\d)-(?!00)\d{2}-(?!0000)\d{4}" + _E
             ),
             hints=("-",),
             hint_pattern=re.compile(r"-\d\d-\d{4}"),  # dates (2024-05-06) do not pass
@@ -437,9 +436,9 @@ def recognizers() -> tuple[Recognizer, ...]:
         Recognizer(  # written with dots: "536.22.1234" (not "536.22.1234.5", a version)
             "US_SSN",
             re.compile(
-                r"\d(?:(?<![A-Za-z0-9_.\u00c0-\u024f]\d)|"
-                + _after_escape(r"\d")
-                + r")\d\d(?<!000)(?<!666)(?<!9\d\d)\.(?!00)\d{2}\.(?!0000)\d{4}"
+                r"\d"
+                + _digit_start("A-Za-z0-9_.\u00c0-\u024f")
+                + r"\d\d(?<!000)(?<!666)(?<!9\d\d)\.(?!00)\d{2}\.(?!0000)\d{4}"
                 + _E
                 + r"(?!\.\d)"
             ),
@@ -462,18 +461,13 @@ def recognizers() -> tuple[Recognizer, ...]:
         ),
         Recognizer(
             "CREDIT_CARD",
-            re.compile(
-                r"\d(?:(?<![A-Za-z0-9_\u00c0-\u024f]\d)|"
-                + _after_escape(r"\d")
-                + r")(?:[ \u00a0-]{0,2}\d){11,18}"
-                + _E
-            ),
+            re.compile(r"\d" + _digit_start() + r"(?:[ \u00a0-]{0,2}\d){11,18}" + _E),
             validate=is_card_number,
             digits=True,
             digit_run=True,
             min_digits=12,
             max_digits=19,
-            parts=re.compile(r"[^ \u00a0-]+"),
+            parts=re.compile(r"[0-9]+|[^ \u00a0\-0-9]+"),  # and where ASCII digits meet another script's
             part_digits=13,  # "5678 9012 3456" in a list: no
             screen=f"{_D}(?:[ \\x{{a0}}-]{{0,2}}{_D}){{11}}",
         ),
@@ -481,7 +475,7 @@ def recognizers() -> tuple[Recognizer, ...]:
             "IP_ADDRESS",
             re.compile(
                 r"(?=\d)(?:(?<![A-Za-z0-9.\u00c0-\u024f])|" + _after_escape() + r")"
-                r"(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)" + _E
+                r"(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)" + _E_LATIN
             ),
             validate=is_ipv4_address,
             hints=(".",),
@@ -507,9 +501,13 @@ def recognizers() -> tuple[Recognizer, ...]:
             "PHONE_NUMBER",
             re.compile(
                 # an international number may be glued to an identifier by "-" or "_" ("conv-+14155550151")
-                r"(?=[\d+(])(?:(?<![A-Za-z0-9_+.\u00c0-\u024f-])|(?<=[A-Za-z0-9][_-])(?=\+)|"
+                # a digit of another script starts one after anything but a digit of its own
+                # script (see digit_start)
+                r"(?=[\d+(])(?:(?<![A-Za-z0-9_+.\u00c0-\u024f-])|(?<=[A-Za-z0-9][_-])(?=\+)|(?=[^\x00-\x7f])|"
                 + _after_escape()
-                + r")(?<!\d:)"
+                + r")(?<!\d:)(?!"
+                + _SAME_SCRIPT_DIGIT
+                + ")"
                 # at least 8 digits, apart by what the pattern allows between them (is_phone_number needs 8):
                 # a number's worth of digits in a long text no longer costs a validator call
                 r"(?=[+(]?(?:[ .()\u00a0\u202f\u2013-]{0,3}\d|\s?(?:x|ext\.?)\s?\d){8})"

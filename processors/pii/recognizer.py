@@ -85,14 +85,24 @@ DIGIT_BLOCKS = (
 # (the blocks most text uses tried first: full-width, Arabic-Indic, Persian, Devanagari, Bengali)
 _COMMON = (0xFF10, 0x660, 0x6F0, 0x966, 0x9E6)
 _COMMON_FIRST = [*_COMMON, *(first for first in DIGIT_BLOCKS if first not in _COMMON)]
-SAME_SCRIPT_DIGIT = (
-    r"(?<=[^\x00-\x7f])\d(?<="
-    + "|".join(f"[\\U{first:08x}-\\U{first + 9:08x}]{{2}}" for first in _COMMON_FIRST)
-    + ")"
-)
+SAME_SCRIPT_PAIR = "|".join(f"[\\U{first:08x}-\\U{first + 9:08x}]{{2}}" for first in _COMMON_FIRST)
+SAME_SCRIPT_DIGIT = r"(?<=[^\x00-\x7f])\d(?<=" + SAME_SCRIPT_PAIR + ")"
+
+
+def digit_start(glued: str = "A-Za-z0-9_\u00c0-\u024f") -> str:
+    """Checked after a number's first digit: it does not continue what is before it. An ASCII
+    digit does not start after a character of ``glued`` (Latin letters and digits); a digit of
+    another script does not start after a digit of its own script (a run of full-width digits is
+    one number, as a run of ASCII digits is), and does after anything else: a change of script
+    is a boundary ("TEL\uff10\uff13-…")."""
+    return f"(?:(?<![{glued}][0-9])(?:(?<=[0-9])|(?<!{SAME_SCRIPT_PAIR}))|" + after_escape(r"\d") + ")"
+
 
 # checked after a value's first character; after its last; and for keys, where "_" separates
 # ("key_AKIA…")
 B1 = r"(?:(?<![A-Za-z0-9_\u00c0-\u024f].)|" + after_escape(r".") + r")"
 E = r"(?![A-Za-z0-9_\u00c0-\u024f]|" + SAME_SCRIPT_DIGIT + ")"
+# after a value whose pattern reads only ASCII digits in full (IPv4 octets: "25[0-5]|…"): another
+# script's address can only be matched short of its last digit, and is better cut than left
+E_LATIN = r"(?![A-Za-z0-9_\u00c0-\u024f])"
 BK1 = r"(?:(?<![A-Za-z0-9\u00c0-\u024f].)|" + after_escape(r".") + r")"

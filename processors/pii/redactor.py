@@ -404,7 +404,7 @@ class PiiRedactor:
         overlapping; None where there are none."""
         whole = match.group(0)
         assert recognizer.parts is not None and recognizer.validate is not None
-        if whole.isdigit():  # one run of digits: one piece (parts split at separators)
+        if whole.isdigit() and whole.isascii():  # one run of ASCII digits: one piece
             return None
         need = recognizer.part_digits or recognizer.min_digits
         total = whole_digits or _count_digits(whole)  # the pieces' digits: separators hold none

@@ -298,6 +298,27 @@ def test_full_width_digits_are_read_as_their_ascii_twin_is(text: str) -> None:
     assert redactor.redact_text(text.translate(_FULL_WIDTH)).translate(to_ascii) == redactor.redact_text(text)
 
 
+@pytest.mark.parametrize(
+    ("text", "visible"),
+    [
+        # a review of the same-script rule found these: a number of another script's digits now
+        # starts where its script starts, so it is found whole
+        ("TEL\uff10\uff13-\uff11\uff12\uff13\uff14-\uff15\uff16\uff17\uff18", "\uff10\uff13"),
+        (
+            "+\u0662\u0664\u0666 \u0663\u0667\u0660 \u0669\u0661\u0660\u0668\u00a0\u0661\u0667\u0665\u0668.",
+            "\u0662\u0664\u0666",
+        ),
+        # a card glued to a digit of another script is one piece of its own
+        ("x\uff114111 1111 1111 1111", "4111"),
+        ("x\uff114111111111111111", "4111"),
+        # an IPv4 address in full-width digits is still cut short of its last digit, not left whole
+        ("server \uff12\uff13.\uff17\uff17.\uff14.\uff11\uff15\uff17", "\uff12\uff13.\uff17\uff17"),
+    ],
+)
+def test_a_number_in_another_scripts_digits_is_found_where_its_script_starts(text: str, visible: str) -> None:
+    assert visible not in PiiRedactor(cache=False).redact_text(text)
+
+
 def test_the_digit_blocks_a_value_does_not_end_inside_are_every_script_re_knows() -> None:
     import re
     import unicodedata
