@@ -27,7 +27,7 @@ from processors.pii.recognizer import D as _D
 from processors.pii.recognizer import E as _E
 from processors.pii.recognizer import Recognizer
 from processors.pii.recognizer import after_escape as _after_escape
-from processors.pii.recognizer import digit_start as _digit_start
+from processors.pii.recognizer import first_digit as _first_digit
 from processors.pii.secret_checks import (
     SECRET_KEY_WORDS,
     SECRET_OPERATORS,
@@ -424,9 +424,7 @@ def recognizers() -> tuple[Recognizer, ...]:
         ),
         Recognizer(
             "US_SSN",
-            re.compile(
-                r"\d" + _digit_start() + r"\d\d(?<!000)(?<!666)(?<!9\d\d)-(?!00)\d{2}-(?!0000)\d{4}" + _E
-            ),
+            re.compile(_first_digit() + r"\d\d(?<!000)(?<!666)(?<!9\d\d)-(?!00)\d{2}-(?!0000)\d{4}" + _E),
             hints=("-",),
             hint_pattern=re.compile(r"-\d\d-\d{4}"),  # dates (2024-05-06) do not pass
             digits=True,
@@ -436,8 +434,7 @@ def recognizers() -> tuple[Recognizer, ...]:
         Recognizer(  # written with dots: "536.22.1234" (not "536.22.1234.5", a version)
             "US_SSN",
             re.compile(
-                r"\d"
-                + _digit_start("A-Za-z0-9_.\u00c0-\u024f")
+                _first_digit("A-Za-z0-9_.\u00c0-\u024f")
                 + r"\d\d(?<!000)(?<!666)(?<!9\d\d)\.(?!00)\d{2}\.(?!0000)\d{4}"
                 + _E
                 + r"(?!\.\d)"
@@ -461,7 +458,7 @@ def recognizers() -> tuple[Recognizer, ...]:
         ),
         Recognizer(
             "CREDIT_CARD",
-            re.compile(r"\d" + _digit_start() + r"(?:[ \u00a0-]{0,2}\d){11,18}" + _E),
+            re.compile(_first_digit() + r"(?:[ \u00a0-]{0,2}\d){11,18}" + _E),
             validate=is_card_number,
             digits=True,
             digit_run=True,

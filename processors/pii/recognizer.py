@@ -89,13 +89,17 @@ SAME_SCRIPT_PAIR = "|".join(f"[\\U{first:08x}-\\U{first + 9:08x}]{{2}}" for firs
 SAME_SCRIPT_DIGIT = r"(?<=[^\x00-\x7f])\d(?<=" + SAME_SCRIPT_PAIR + ")"
 
 
-def digit_start(glued: str = "A-Za-z0-9_\u00c0-\u024f") -> str:
-    """Checked after a number's first digit: it does not continue what is before it. An ASCII
-    digit does not start after a character of ``glued`` (Latin letters and digits); a digit of
-    another script does not start after a digit of its own script (a run of full-width digits is
-    one number, as a run of ASCII digits is), and does after anything else: a change of script
-    is a boundary ("TEL\uff10\uff13-…")."""
-    return f"(?:(?<![{glued}][0-9])(?:(?<=[0-9])|(?<!{SAME_SCRIPT_PAIR}))|" + after_escape(r"\d") + ")"
+def first_digit(glued: str = "A-Za-z0-9_\u00c0-\u024f") -> str:
+    """A number's first digit, where it does not continue what is before it. An ASCII digit
+    does not start after a character of ``glued`` (Latin letters and digits), but does after a
+    JSON escape; a digit of another script does not start after a digit of its own script (a run
+    of full-width digits is one number, as a run of ASCII digits is), and does after anything
+    else: a change of script is a boundary ("TEL\uff10\uff13-…"). (Lookbehinds before the digit,
+    not after it: ``re`` scans number-heavy text twice as fast so.)"""
+    return (
+        f"(?:(?<![{glued}])[0-9]|(?<=\\\\[nrt])[0-9]|(?<=\\\\u[0-9A-Fa-f]{{4}})[0-9]"
+        f"|(?=\\d)[^\\x00-\\x7f](?<!{SAME_SCRIPT_PAIR}))"
+    )
 
 
 # checked after a value's first character; after its last; and for keys, where "_" separates
