@@ -499,7 +499,7 @@ def recognizers() -> tuple[Recognizer, ...]:
             re.compile(
                 # an international number may be glued to an identifier by "-" or "_" ("conv-+14155550151")
                 # a digit of another script starts one after anything but a digit of its own
-                # script (see digit_start)
+                # script (see first_digit)
                 r"(?=[\d+(])(?:(?<![A-Za-z0-9_+.\u00c0-\u024f-])|(?<=[A-Za-z0-9][_-])(?=\+)|(?=[^\x00-\x7f])|"
                 + _after_escape()
                 + r")(?<!\d:)(?!"
