@@ -27,7 +27,8 @@ from typing import Any
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.trace import StatusCode
 
-from exporters.store.decode import decode_attributes
+from exporters.store.files import ReadProblems
+from exporters.store.spans import StoredSpan, stored_spans
 from instrumentations.genai_view import (
     CHOICE_EVENT,
     DETAILS_EVENT,
@@ -94,36 +95,30 @@ _ERROR = 2
 
 
 def stored_snapshots(data: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """Snapshots of the spans of one OTLP/JSON ``TracesData`` object (a line of the JSONL store)."""
-    found = []
-    for resource_spans in data.get("resourceSpans") or ():
-        resource = decode_attributes((resource_spans.get("resource") or {}).get("attributes"))
-        service = resource.get("service.name")
-        for scope_spans in resource_spans.get("scopeSpans") or ():
-            for span in scope_spans.get("spans") or ():
-                found.append(_stored_snapshot(span, service))
+    """Snapshots of the spans of one OTLP/JSON ``TracesData`` object (a line of the JSONL store);
+    ValueError if part of it is not shaped as OTLP/JSON (the follower counts the line as corrupt)."""
+    problems = ReadProblems()
+    found = [_stored_snapshot(span) for span in stored_spans(data, problems)]
+    if problems.malformed:
+        raise ValueError("a stored line not shaped as OTLP/JSON TracesData")
     return found
 
 
-def _stored_snapshot(span: Mapping[str, Any], service: Any) -> dict[str, Any]:
-    status = span.get("status") or {}
-    kind = span.get("kind", 0)
+def _stored_snapshot(span: StoredSpan) -> dict[str, Any]:
+    kind = span.kind
     return {
-        "trace_id": span.get("traceId", ""),
-        "span_id": span.get("spanId", ""),
-        "parent_span_id": span.get("parentSpanId") or None,
-        "name": span.get("name", ""),
+        "trace_id": span.trace_id,
+        "span_id": span.span_id,
+        "parent_span_id": span.parent_id or None,
+        "name": span.name,
         "kind": _KIND_NAMES[kind] if isinstance(kind, int) and 0 <= kind < len(_KIND_NAMES) else str(kind),
-        "start": int(span.get("startTimeUnixNano") or 0),
-        "end": int(span.get("endTimeUnixNano") or 0),
-        "error": status.get("code") == _ERROR,
-        "description": status.get("message") or None,
-        "service": service,
-        "attributes": decode_attributes(span.get("attributes")),
-        "events": [
-            [event.get("name", ""), decode_attributes(event.get("attributes"))]
-            for event in span.get("events") or ()
-        ],
+        "start": span.start_ns,
+        "end": span.end_ns,
+        "error": span.status_code == _ERROR,
+        "description": span.status_message or None,
+        "service": span.resource.get("service.name"),
+        "attributes": span.attributes,
+        "events": [[name, attributes] for name, _, attributes in span.events],
     }
 
 

@@ -11,7 +11,6 @@ from typing import Any
 
 import click
 
-from exporters.store.decode import decode_attributes
 from exporters.store.files import JsonlStore, ReadProblems
 from exporters.store.index_query import indexed_find_trace, indexed_span_stats
 from exporters.store.query import (
@@ -277,10 +276,7 @@ def _span_json(span: Any, depth: int) -> dict[str, Any]:
         "duration_ms": round(span.duration_ms, 3),
         "status": {"code": span.status_code, "message": span.status_message},
         "attributes": span.attributes,
-        "events": [
-            {"name": event.get("name", ""), "attributes": decode_attributes(event.get("attributes"))}
-            for event in span.raw.get("events", [])
-        ],
+        "events": [{"name": name, "attributes": attributes} for name, _, attributes in span.events],
     }
 
 
@@ -316,10 +312,9 @@ def trace(obj: _Context, trace_id: str, as_json: bool) -> None:
         elif span.status_code == 1:
             status = "  OK"
         click.echo(f"{indent}{span.name}  {span.duration_ms:.2f} ms  [{span.service}]{status}")
-        for event in span.raw.get("events", []):
-            attrs = decode_attributes(event.get("attributes"))
+        for name, _, attrs in span.events:
             shown = ", ".join(f"{key}={' '.join(str(value).split())[:60]}" for key, value in attrs.items())
-            click.echo(f"{indent}  * {event.get('name', '')}" + (f" ({shown})" if shown else ""))
+            click.echo(f"{indent}  * {name}" + (f" ({shown})" if shown else ""))
     if failed:
         sys.exit(1)
 

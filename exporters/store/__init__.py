@@ -7,6 +7,9 @@
   :mod:`~exporters.store.reseal`: re-sealing a file; :mod:`~exporters.store.guard`: the disk guard;
 - :mod:`~exporters.store.follow`: following the files as they grow (``StoreTail``);
 - :mod:`~exporters.store.decode`: OTLP/JSON attribute values back to Python values;
-- :mod:`~exporters.store.query`: the typed span view readers share (``StoredSpan``), stats,
-  traces and durations for the CLI.
+- :mod:`~exporters.store.spans`: the one typed span view every reader uses (``StoredSpan``) and
+  the one walk over a stored line (``stored_spans``, ``log_stamps``);
+- :mod:`~exporters.store.query`: stats, traces and durations for the CLI, from the files;
+- :mod:`~exporters.store.index`, ``index_update``, ``index_query``: the side index (SQLite) and
+  the same answers from it.
 """

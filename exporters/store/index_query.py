@@ -25,15 +25,8 @@ from exporters.store.index import (
     open_index,
     trace_key,
 )
-from exporters.store.query import (
-    SpanStats,
-    StoredSpan,
-    _log_counts,
-    _percentile,
-    _spans_of,
-    find_trace,
-    span_stats,
-)
+from exporters.store.query import SpanStats, _log_counts, _percentile, find_trace, span_stats
+from exporters.store.spans import StoredSpan, stored_spans
 
 _logger = logging.getLogger(f"otel_distro.{__name__}")
 
@@ -177,7 +170,7 @@ def index_trace(index: StoreIndex, trace_id: str) -> list[StoredSpan]:
     ]
     spans: dict[str, StoredSpan] = {}
     for record in index.read_lines(refs):
-        for span in _spans_of(record):
+        for span in stored_spans(record):
             if span.trace_id == trace_id:
                 spans[span.span_id] = span
     return sorted(spans.values(), key=lambda span: span.start_ns)
@@ -360,7 +353,7 @@ def spans_with(
     refs = sorted({(int(file_id), int(offset)) for file_id, offset, _, _ in rows})
     names = index.text(dim_id)
     for record in index.read_lines(refs):
-        for span in _spans_of(record):
+        for span in stored_spans(record):
             if (trace_key(span.trace_id), span.start_ns) in wanted and _matches(index, span, column, names):
                 found[span.span_id] = span
     return sorted(found.values(), key=lambda span: span.start_ns, reverse=True)[:limit]

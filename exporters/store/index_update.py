@@ -12,6 +12,7 @@ import orjson
 
 from exporters.store import sealed
 from exporters.store.decode import decode_attributes
+from exporters.store.files import ReadProblems
 from exporters.store.index import (
     _SPAN_INDEXES,
     BULK_BYTES,
@@ -30,6 +31,7 @@ from exporters.store.index import (
     span_row_values,
     trace_key,
 )
+from exporters.store.spans import StoredSpan, log_stamps, stored_spans
 from instrumentations.genai_view import genai_summary
 
 if TYPE_CHECKING:
@@ -299,22 +301,10 @@ def _flush(
 
 def _log_rows(record: dict[str, Any], file_id: int) -> list[tuple[int, int, int]] | None:
     """(time, severity, file) of a line's log records; None if it is not shaped as OTLP/JSON."""
-    rows = []
     try:
-        for resource_logs in _listed(record.get("resourceLogs", [])):
-            for scope_logs in _listed(resource_logs.get("scopeLogs", [])):
-                for log in _listed(scope_logs.get("logRecords", [])):
-                    stamp = int(log.get("timeUnixNano") or 0) or int(log.get("observedTimeUnixNano") or 0)
-                    rows.append((stamp, int(log.get("severityNumber", 0)), file_id))
+        return [(stamp, severity, file_id) for stamp, severity in log_stamps(record)]
     except (AttributeError, TypeError, ValueError):
         return None
-    return rows
-
-
-def _listed(value: Any) -> list[Any]:
-    if not isinstance(value, list):
-        raise TypeError(f"a list was expected, not {type(value).__name__}")
-    return value
 
 
 class _SpanBatch:
@@ -335,36 +325,27 @@ class _SpanBatch:
 
     def add(self, record: dict[str, Any], offset: int) -> bool:
         """Add a line's spans; False if (part of) it is not shaped as OTLP/JSON (that part is
-        skipped, as the file scan skips it)."""
-        dim = self.index.dim
-        resources = record.get("resourceSpans", [])
-        if not isinstance(resources, list):
-            return False
-        whole = True
-        for resource_spans in resources:
+        skipped, as every reader of the store skips it: :func:`stored_spans`)."""
+        problems = ReadProblems()
+        for span in stored_spans(record, problems):
             try:
-                resource = decode_attributes(resource_spans.get("resource", {}).get("attributes"))
-                service = dim(SERVICE, str(resource.get("service.name", "unknown_service")))
-                rows = [
-                    self._row(span, service, offset)
-                    for scope_spans in _listed(resource_spans.get("scopeSpans", []))
-                    for span in _listed(scope_spans.get("spans", []))
-                ]
-            except (AttributeError, TypeError, ValueError, KeyError):
-                whole = False
+                row = self._row(span, offset)
+            except (AttributeError, TypeError, ValueError, KeyError):  # a trace id not in hex, say
+                # that span alone is left out
+                problems.malformed += 1
                 continue
-            for row in rows:
-                self._add(*row)
-        return whole
+            self._add(*row)
+        return not problems.malformed
 
-    def _row(self, span: dict[str, Any], service: int | None, offset: int) -> tuple[Any, ...]:
+    def _row(self, span: StoredSpan, offset: int) -> tuple[Any, ...]:
         dim = self.index.dim
-        trace_id = str(span.get("traceId", ""))
-        start = int(span.get("startTimeUnixNano", 0))
-        duration = int(span.get("endTimeUnixNano", 0)) - start
-        name = dim(NAME, str(span.get("name", "")))
-        status = int((span.get("status") or {}).get("code", 0))
-        attributes = span.get("attributes") or []
+        raw = span.raw
+        trace_id = span.trace_id
+        start = span.start_ns
+        duration = span.end_ns - start
+        name = dim(NAME, span.name)
+        service = dim(SERVICE, span.service)
+        attributes = raw.get("attributes") or []
         redacted, genai = span_row_values(attributes)
         op = model = session = None
         tokens = [0, 0, 0, 0]
@@ -377,9 +358,19 @@ class _SpanBatch:
                 session = dim(SESSION, view.session_id)
                 usage = view.usage
                 tokens = [usage.input or 0, usage.output or 0, usage.cached or 0, usage.reasoning or 0]
-        _listed(span.get("events", []))
-        row = (trace_key(trace_id), start, duration, name, service, status, op, model, session, *tokens)
-        return row, trace_id, not span.get("parentSpanId"), redacted, offset
+        row = (
+            trace_key(trace_id),
+            start,
+            duration,
+            name,
+            service,
+            span.status_code,
+            op,
+            model,
+            session,
+            *tokens,
+        )
+        return row, trace_id, not raw.get("parentSpanId"), redacted, offset
 
     def _add(
         self, row: tuple[Any, ...], trace_id: str, root: bool, redacted: dict[str, int], offset: int

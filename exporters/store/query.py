@@ -12,6 +12,7 @@ from typing import Any
 
 from exporters.store.decode import decode_attributes
 from exporters.store.files import JsonlStore, ReadProblems, read_records
+from exporters.store.spans import StoredSpan, log_stamps, stored_spans
 from instrumentations.genai_view import genai_view
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw]?)\s*$")
@@ -34,90 +35,6 @@ def parse_duration(text: str) -> dt.timedelta:
     return dt.timedelta(seconds=seconds)
 
 
-@dataclass
-class StoredSpan:
-    """One span read back from the store, with its service."""
-
-    raw: dict[str, Any]
-    service: str
-
-    @property
-    def trace_id(self) -> str:
-        return str(self.raw.get("traceId", ""))
-
-    @property
-    def span_id(self) -> str:
-        return str(self.raw.get("spanId", ""))
-
-    @property
-    def parent_id(self) -> str:
-        return str(self.raw.get("parentSpanId", ""))
-
-    @property
-    def name(self) -> str:
-        return str(self.raw.get("name", ""))
-
-    @property
-    def start_ns(self) -> int:
-        return int(self.raw.get("startTimeUnixNano", 0))
-
-    @property
-    def duration_ms(self) -> float:
-        return (int(self.raw.get("endTimeUnixNano", 0)) - self.start_ns) / 1e6
-
-    @property
-    def status_code(self) -> int:
-        return int(self.raw.get("status", {}).get("code", 0))
-
-    @property
-    def status_message(self) -> str:
-        return str(self.raw.get("status", {}).get("message", ""))
-
-    @property
-    def attributes(self) -> dict[str, Any]:
-        return decode_attributes(self.raw.get("attributes"))
-
-    def check(self) -> None:
-        """Raise (TypeError, ValueError, ...) if the span is not shaped as OTLP/JSON says."""
-        if not isinstance(self.raw, dict):
-            raise TypeError(f"a span is an object, not {type(self.raw).__name__}")
-        _ = (self.start_ns, self.duration_ms, self.status_code, self.attributes)
-        for event in _list(self.raw.get("events", [])):
-            decode_attributes(event.get("attributes"))
-
-
-def _list(value: Any) -> list[Any]:
-    if not isinstance(value, list):
-        raise TypeError(f"a list was expected, not {type(value).__name__}")
-    return value
-
-
-def _spans_of(record: dict[str, Any], problems: ReadProblems | None = None) -> Iterator[StoredSpan]:
-    """The spans of one stored line; a part not shaped as OTLP/JSON is skipped and counted."""
-    try:
-        resources = _list(record.get("resourceSpans", []))
-    except TypeError:
-        if problems is not None:
-            problems.malformed += 1
-        return
-    for resource_spans in resources:
-        try:
-            resource = decode_attributes(resource_spans.get("resource", {}).get("attributes"))
-            service = str(resource.get("service.name", "unknown_service"))
-            spans = [
-                StoredSpan(raw, service)
-                for scope_spans in _list(resource_spans.get("scopeSpans", []))
-                for raw in _list(scope_spans.get("spans", []))
-            ]
-            for span in spans:
-                span.check()
-        except (AttributeError, TypeError, ValueError, KeyError):
-            if problems is not None:
-                problems.malformed += 1
-            continue
-        yield from spans
-
-
 def iter_spans(
     store: JsonlStore,
     since: dt.datetime | None = None,
@@ -130,7 +47,7 @@ def iter_spans(
     cutoff_ns = int(since.timestamp() * 1e9) if since else 0
     for path in store.files("traces", first_day, problems):
         for record in read_records(path, needle, problems):
-            for span in _spans_of(record, problems):
+            for span in stored_spans(record, problems):
                 if span.start_ns >= cutoff_ns:
                     yield span
 
@@ -257,19 +174,7 @@ def _log_counts(store: JsonlStore, since: dt.datetime, problems: ReadProblems) -
     for path in store.files("logs", (since - dt.timedelta(days=1)).date(), problems):
         for record in read_records(path, problems=problems):
             try:
-                found = [
-                    log
-                    for resource_logs in _list(record.get("resourceLogs", []))
-                    for scope_logs in _list(resource_logs.get("scopeLogs", []))
-                    for log in _list(scope_logs.get("logRecords", []))
-                ]
-                stamped = [
-                    (
-                        int(log.get("timeUnixNano") or 0) or int(log.get("observedTimeUnixNano") or 0),
-                        int(log.get("severityNumber", 0)),
-                    )
-                    for log in found
-                ]
+                stamped = log_stamps(record)
             except (AttributeError, TypeError, ValueError):
                 problems.malformed += 1
                 continue
@@ -297,7 +202,7 @@ def latest_trace_id(store: JsonlStore, problems: ReadProblems | None = None) -> 
 
 def iter_spans_in(path: Path, problems: ReadProblems | None = None) -> Iterator[StoredSpan]:
     for record in read_records(path, problems=problems):
-        yield from _spans_of(record, problems)
+        yield from stored_spans(record, problems)
 
 
 def find_trace(store: JsonlStore, trace_id: str, problems: ReadProblems | None = None) -> list[StoredSpan]:

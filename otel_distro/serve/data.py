@@ -9,12 +9,12 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-from exporters.store.decode import decode_attributes
 from exporters.store.files import JsonlStore
 from exporters.store.index import OPERATION, SESSION, IndexUnavailable, StoreIndex, open_index
 from exporters.store.index_query import TraceFilter, index_trace, spans_with
-from exporters.store.query import StoredSpan, parse_duration, trace_tree
-from instrumentations.genai_view import GenAiView, genai_view
+from exporters.store.query import parse_duration, trace_tree
+from exporters.store.spans import StoredSpan
+from instrumentations.genai_view import GenAiView
 
 REFRESH_SECONDS = 1.0  # at most one look at the files' growth per second
 
@@ -120,28 +120,20 @@ def genai_json(view: GenAiView) -> dict[str, Any]:
     }
 
 
-def _events(span: StoredSpan) -> list[tuple[str, dict[str, Any]]]:
-    return [
-        (str(event.get("name", "")), decode_attributes(event.get("attributes")))
-        for event in span.raw.get("events") or []
-    ]
-
-
 def span_json(span: StoredSpan, depth: int = 0) -> dict[str, Any]:
     """One span with everything the trace page shows."""
     attributes = span.attributes
     events = [
-        {"name": name, "time_unix_nano": int(event.get("timeUnixNano", 0)), "attributes": attrs}
-        for (name, attrs), event in zip(_events(span), span.raw.get("events") or [], strict=False)
+        {"name": name, "time_unix_nano": time, "attributes": attrs} for name, time, attrs in span.events
     ]
-    view = genai_view(attributes, _events(span))
+    view = span.genai()
     return {
         "depth": depth,
         "trace_id": span.trace_id,
         "span_id": span.span_id,
         "parent_span_id": span.parent_id or None,
         "name": span.name,
-        "kind": int(span.raw.get("kind", 0)),
+        "kind": int(span.kind),
         "service": span.service,
         "start_unix_nano": span.start_ns,
         "duration_ms": round(span.duration_ms, 3),
@@ -150,12 +142,8 @@ def span_json(span: StoredSpan, depth: int = 0) -> dict[str, Any]:
         "events": events,
         "exceptions": [event for event in events if event["name"] == "exception"],
         "links": [
-            {
-                "trace_id": link.get("traceId", ""),
-                "span_id": link.get("spanId", ""),
-                "attributes": decode_attributes(link.get("attributes")),
-            }
-            for link in span.raw.get("links") or []
+            {"trace_id": trace_id, "span_id": span_id, "attributes": attrs}
+            for trace_id, span_id, attrs in span.links
         ],
         "genai": genai_json(view) if view is not None else None,
     }
@@ -223,7 +211,7 @@ def conversations(
         spans = spans_with(index, "session", dim_id, turns)
         turn_list = []
         for span in reversed(spans):
-            view = genai_view(span.attributes, _events(span))
+            view = span.genai()
             if view is None or not (view.input_messages or view.output_messages):
                 continue
             turn_list.append(

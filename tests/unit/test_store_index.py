@@ -90,6 +90,30 @@ def test_index_stats_and_traces_equal_the_file_scan(tmp_path: Path) -> None:
         index.close()
 
 
+def test_the_index_and_every_reader_skip_the_same_malformed_parts_of_a_line(tmp_path: Path) -> None:
+    # one resource whose second span holds a value OTLP/JSON does not allow (an intValue that is
+    # not a number, in an attribute the index itself does not read), one resource that is fine
+    bad = _trace(1, NOW - dt.timedelta(minutes=3))
+    bad[1]["attributes"] = [{"key": "retries", "value": {"intValue": "many"}}]
+    good = _trace(2, NOW - dt.timedelta(minutes=2))
+    path = tmp_path / "traces" / f"{NOW.date().isoformat()}.jsonl"
+    path.parent.mkdir(parents=True)
+    line = {"resourceSpans": [{"resource": {"attributes": [_attr("service.name", "svc")]},
+                               "scopeSpans": [{"scope": {"name": "t"}, "spans": spans}]}
+                              for spans in (bad, good)]}  # fmt: skip
+    path.write_bytes(orjson.dumps(line) + b"\n")
+    store = JsonlStore(tmp_path)
+    scanned = span_stats(store, dt.timedelta(hours=1))
+    assert scanned.spans == 4 and scanned.problems.malformed == 1  # the bad resource, skipped whole
+    _same_stats(store, dt.timedelta(hours=1))
+    index = open_index(store)
+    try:
+        assert index_trace(index, f"{1:032x}") == find_trace(store, f"{1:032x}") == []
+        assert len(index_trace(index, f"{2:032x}")) == 4
+    finally:
+        index.close()
+
+
 def test_long_windows_use_the_histogram_and_still_give_exact_percentiles(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
