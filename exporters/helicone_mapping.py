@@ -30,6 +30,7 @@ from instrumentations.genai_view import (
     Message,
     genai_view,
 )
+from otel_distro._sdk import copy_span
 
 ASSOCIATION = "traceloop.association.properties."
 HELICONE = ASSOCIATION + "Helicone-"
@@ -199,17 +200,6 @@ def helicone_span(
     kept.update(
         helicone_attributes(span, view, session=session, user=user, static_properties=static_properties)
     )
-    return ReadableSpan(
-        name=span.name,
-        context=span.context,
-        parent=span.parent,
-        resource=span.resource,
-        attributes=kept,
-        events=[event for event in span.events if event.name not in _CONTENT_EVENTS],
-        links=span.links,
-        kind=span.kind,
-        status=span.status,
-        start_time=span.start_time,
-        end_time=span.end_time,
-        instrumentation_scope=span.instrumentation_scope,
+    return copy_span(
+        span, attributes=kept, events=[event for event in span.events if event.name not in _CONTENT_EVENTS]
     )

@@ -27,6 +27,7 @@ from opentelemetry.util.types import AttributeValue
 from exporters import otlp_json
 from exporters.store.decode import decode_attributes
 from instrumentations.genai_view import INPUT_MESSAGES, OUTPUT_MESSAGES, GenAiView, Message, genai_view
+from otel_distro._sdk import copy_span
 
 PROJECT = "openinference.project.name"
 SPAN_KIND = "openinference.span.kind"
@@ -220,20 +221,7 @@ def phoenix_span(span: ReadableSpan, resource: Resource) -> ReadableSpan:
     """A copy of a span in the form Phoenix reads (GenAI spans enriched), on ``resource``."""
     attributes = dict(span.attributes or {})
     attributes.update(enriched(attributes, ((event.name, event.attributes or {}) for event in span.events)))
-    return ReadableSpan(
-        name=span.name,
-        context=span.context,
-        parent=span.parent,
-        resource=resource,
-        attributes=attributes,
-        events=span.events,
-        links=span.links,
-        kind=span.kind,
-        status=span.status,
-        start_time=span.start_time,
-        end_time=span.end_time,
-        instrumentation_scope=span.instrumentation_scope,
-    )
+    return copy_span(span, resource=resource, attributes=attributes)
 
 
 def _set(items: list[dict[str, Any]], extra: Mapping[str, Any]) -> list[dict[str, Any]]:

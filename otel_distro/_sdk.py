@@ -10,6 +10,8 @@ Every other module uses the SDK's public API, or these helpers:
 - A copy of an ended span with some fields replaced, built with keyword arguments.
 - A metric exporter's preferred temporality and aggregation.
 - Whether a global provider is still the API's proxy (nothing installed yet).
+- The context key that tells instrumentations to record nothing (read and set without
+  importing the instrumentation package, which ``suppress_instrumentation`` needs).
 - Listing the providers a process holds, and putting a processor in front of a provider's
   existing ones (``TracerProvider._active_span_processor`` and its ``_span_processors`` tuple,
   ``LoggerProvider._multi_log_record_processor`` and its ``_log_record_processors`` tuple).
@@ -20,9 +22,11 @@ A test checks, on the installed SDK, that every private name used here still exi
 from __future__ import annotations
 
 import gc
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any
 
+from opentelemetry import context
 from opentelemetry.sdk._logs import LoggerProvider, LogRecordProcessor
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import Event, ReadableSpan, SpanProcessor, TracerProvider
@@ -167,6 +171,35 @@ def copy_span(
         end_time=span.end_time,
         instrumentation_scope=span.instrumentation_scope,
     )
+
+
+# -- instrumentation suppression -------------------------------------------------------------------
+_SUPPRESS = getattr(context, "_SUPPRESS_INSTRUMENTATION_KEY", None)  # private: the key instrumentations read
+
+
+def instrumentation_suppressed() -> bool:
+    """Whether the current context asks instrumentations to record nothing."""
+    if _SUPPRESS is not None:
+        return bool(context.get_value(_SUPPRESS))
+    from opentelemetry.instrumentation.utils import is_instrumentation_enabled
+
+    return not is_instrumentation_enabled()
+
+
+@contextmanager
+def suppressing_instrumentation() -> Iterator[None]:
+    """Instrumentations record nothing inside (the distro's own writes and requests)."""
+    if _SUPPRESS is None:
+        from opentelemetry.instrumentation.utils import suppress_instrumentation
+
+        with suppress_instrumentation():
+            yield
+        return
+    token = context.attach(context.set_value(_SUPPRESS, True))
+    try:
+        yield
+    finally:
+        context.detach(token)
 
 
 # -- metrics and proxies ----------------------------------------------------------------------------

@@ -24,10 +24,10 @@ import logging
 import threading
 from collections.abc import Callable, Iterable
 
-from opentelemetry.context import _SUPPRESS_INSTRUMENTATION_KEY, get_value
 from opentelemetry.instrumentation.logging.handler import LoggingHandler
 from opentelemetry.sdk._logs import LoggerProvider
 
+from otel_distro._sdk import instrumentation_suppressed
 from otel_distro.runtime.errors import caught
 
 _OWN_LOGGERS = ("otel_distro", "exporters", "processors", "opentelemetry")
@@ -51,7 +51,7 @@ class SafeLoggingHandler(LoggingHandler):
         self._count_lock = threading.Lock()
 
     def emit(self, record: logging.LogRecord) -> None:
-        if _is_own(record.name) or get_value(_SUPPRESS_INSTRUMENTATION_KEY):
+        if _is_own(record.name) or instrumentation_suppressed():
             return
         try:
             super().emit(record)

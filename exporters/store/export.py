@@ -11,7 +11,7 @@ import logging
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
-from opentelemetry.context import _SUPPRESS_INSTRUMENTATION_KEY, Context, attach, detach, set_value
+from opentelemetry.context import Context
 from opentelemetry.sdk._logs import ReadableLogRecord
 from opentelemetry.sdk._logs.export import LogRecordExporter, LogRecordExportResult
 from opentelemetry.sdk.metrics.export import MetricExporter, MetricExportResult, MetricsData
@@ -21,6 +21,7 @@ from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 from exporters import otlp_json
 from exporters.store.files import JsonlStore
 from exporters.write_queue import WriteQueue
+from otel_distro._sdk import suppressing_instrumentation
 from otel_distro.runtime.errors import caught
 
 _logger = logging.getLogger(f"otel_distro.{__name__}")
@@ -105,11 +106,8 @@ class JsonlSpanProcessor(SpanProcessor):
             self.store.drop(1, f"{reason}; span dropped")
 
     def _write(self, batch: list[otlp_json.EncodedSpan]) -> None:
-        token = attach(set_value(_SUPPRESS_INSTRUMENTATION_KEY, True))  # writing must not make spans
-        try:
+        with suppressing_instrumentation():  # writing must not make spans
             self._exporter.export(batch)
-        finally:
-            detach(token)
 
     def force_flush(self, timeout_millis: int = 30000) -> bool:
         return self._queue.flush(timeout_millis / 1000)

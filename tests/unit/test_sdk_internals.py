@@ -34,6 +34,12 @@ def test_every_private_name_relied_on_exists_on_the_installed_sdk() -> None:
     assert len(_sdk.preferences(JsonlMetricExporter(JsonlStore("/nonexistent-store")))) == 2
     assert hasattr(metrics_internal, "_ProxyMeterProvider")
     assert not _sdk.is_proxy_meter_provider(InMemoryMetricReader())
+    from opentelemetry.instrumentation.utils import is_instrumentation_enabled
+
+    assert _sdk._SUPPRESS is not None and not _sdk.instrumentation_suppressed()
+    with _sdk.suppressing_instrumentation():  # the key the instrumentations themselves read
+        assert _sdk.instrumentation_suppressed() and not is_instrumentation_enabled()
+    assert is_instrumentation_enabled()
 
 
 def test_live_providers_finds_providers_and_taking_their_processors_puts_a_front_in_place() -> None:
