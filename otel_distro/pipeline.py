@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import logging
-import threading
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -34,6 +32,7 @@ from otel_distro.components import (
 from otel_distro.drop_ledger import DROPS_FILE, DropLedger
 from otel_distro.problems import Problems
 from otel_distro.runtime.errors import caught
+from otel_distro.runtime.worker import run_bounded
 from otel_distro.settings import Settings, SettingsError
 from otel_distro.switchboard import PRIVACY_FIELDS, ReloadableSampler, Switchboard
 from processors.base import RecordProcessor
@@ -180,37 +179,6 @@ class _PartsStopper:
 
     def shutdown(self) -> None:
         self.switchboard.stop_parts(final=False)
-
-
-def _call(step: Callable[[], object], results: list[bool]) -> None:
-    try:
-        results.append(step() is not False)
-    except Exception as exc:  # noqa: BLE001 - flush and shutdown must not raise into the app
-        caught("flushing or shutting down", exc)  # a bug of ours: raised under the test suite
-        _logger.warning("otel-distro: %r while flushing or shutting down telemetry", exc)
-        results.append(False)
-
-
-def run_bounded(steps: Sequence[Callable[[], object]], seconds: float) -> bool:
-    """Run steps on threads of their own and wait for them at most ``seconds`` in all.
-
-    True if every step finished in time and reported success. Where no thread can be
-    started (interpreter shutdown), the steps run here, one after another.
-    """
-    results: list[bool] = []
-    threads = []
-    for step in steps:
-        thread = threading.Thread(target=_call, args=(step, results), name="otel-distro-flush", daemon=True)
-        try:
-            thread.start()
-        except RuntimeError:
-            _call(step, results)
-            continue
-        threads.append(thread)
-    deadline = time.monotonic() + seconds
-    for thread in threads:
-        thread.join(max(0.0, deadline - time.monotonic()))
-    return len(results) == len(steps) and all(results)
 
 
 def _start_named(

@@ -30,6 +30,7 @@ from opentelemetry.trace import Status
 
 from otel_distro import _sdk
 from otel_distro.runtime.errors import caught, internal_error
+from otel_distro.runtime.worker import run_bounded
 from processors.base import RecordProcessor
 from processors.inline_budget import (
     INLINE_TEXT_BUDGET,
@@ -411,11 +412,9 @@ class SpanChain(_Chain, SpanProcessor):
         texts out (placeholders, never unredacted text), and what is still waiting at
         :data:`STAGE_SHUTDOWN_SECONDS` is counted and warned about as lost."""
         self.fail_closed_at = time.monotonic() + FAIL_CLOSED_AFTER
-        stage = threading.Thread(target=self._stage.shutdown, name="otel-distro-chain-exit", daemon=True)
-        stage.start()
-        stage.join(STAGE_SHUTDOWN_SECONDS)
+        finished = run_bounded([self._stage.shutdown], STAGE_SHUTDOWN_SECONDS, "otel-distro-chain-exit")
         with self._queue_lock:
-            self.abandoned = stage.is_alive()
+            self.abandoned = not finished
             lost = self._queued if self.abandoned else 0
             self.stats.lost_at_exit += lost
         if lost:

@@ -1,4 +1,5 @@
-"""The one background-thread block: a step run every ``interval`` seconds and whenever woken.
+"""The one background-thread block: a step run every ``interval`` seconds and whenever woken,
+and steps run once on threads of their own with a deadline (:func:`run_bounded`).
 
 Every periodic task the distro owns (the conversation-log sender and cache writer, the
 Langfuse sweeper, the settings reloader, ...) is a :class:`Worker`: a daemon thread named
@@ -11,7 +12,8 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Sequence
 
 from otel_distro.runtime.errors import caught
 from otel_distro.runtime.forking import after_fork_in_child
@@ -109,3 +111,37 @@ class Worker:
             return True
         thread.join(timeout)
         return not thread.is_alive()
+
+
+def run_bounded(
+    steps: Sequence[Callable[[], object]], seconds: float, name: str = "otel-distro-flush"
+) -> bool:
+    """Run steps on threads of their own and wait for them at most ``seconds`` in all (flush,
+    shutdown: a step that hangs costs the app its deadline, no more).
+
+    True if every step finished in time and reported success (did not return False nor raise).
+    Where no thread can be started (interpreter shutdown), the steps run here, one after another.
+    """
+    results: list[bool] = []
+    threads = []
+    for step in steps:
+        thread = threading.Thread(target=_call, args=(step, results), name=name, daemon=True)
+        try:
+            thread.start()
+        except RuntimeError:
+            _call(step, results)
+            continue
+        threads.append(thread)
+    deadline = time.monotonic() + seconds
+    for thread in threads:
+        thread.join(max(0.0, deadline - time.monotonic()))
+    return len(results) == len(steps) and all(results)
+
+
+def _call(step: Callable[[], object], results: list[bool]) -> None:
+    try:
+        results.append(step() is not False)
+    except Exception as exc:  # noqa: BLE001 - flush and shutdown must not raise into the app
+        caught("flushing or shutting down", exc)  # a bug of ours: raised under the test suite
+        _logger.warning("otel-distro: %r while flushing or shutting down telemetry", exc)
+        results.append(False)
