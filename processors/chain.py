@@ -1,11 +1,14 @@
 """The processor chain: every record is transformed once, then fans out to every exporter.
 
-Spans and log records leave the application thread through one SDK batch queue
-(the app pays only an enqueue); a worker runs the :class:`RecordProcessor` chain
-on each record and hands the result to each exporter's own batch processor, so
-a slow or dead exporter stalls neither the app nor the other exporters. Metric
-exporters are wrapped so each collection passes the chain before it is exported.
-A processor that fails drops the record (counted): nothing unprocessed leaks.
+A span's :class:`RecordProcessor` chain runs as the span ends, on the thread that ends it,
+when the span is cheap enough (a text budget, and no processor asking for the worker, such as
+presidio's free-text scan); otherwise, or when its text passes the budget midway, the span
+goes to the chain's worker (an SDK batch queue, bounded in spans and in text) and the chain
+runs there. Log records always pass the chain on its worker. The result is handed to every
+exporter's own processor (the store's write queue, a batch processor, an exporter's queue),
+so a slow or dead exporter stalls neither the app nor the other exporters. Metric exporters
+are wrapped so each collection passes the chain before it is exported. A processor that fails
+drops the record (counted): nothing unprocessed leaks.
 """
 
 from __future__ import annotations
