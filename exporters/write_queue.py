@@ -15,6 +15,7 @@ import threading
 from collections.abc import Callable
 from typing import Generic, TypeVar
 
+from otel_distro.runtime.errors import caught
 from otel_distro.runtime.worker import Worker
 
 _logger = logging.getLogger(f"otel_distro.{__name__}")
@@ -108,7 +109,8 @@ class WriteQueue(Generic[_T]):
                     chunk = batch[start : start + step]
                     try:
                         self._write(chunk)
-                    except Exception:  # the writer thread must survive anything
+                    except Exception as exc:
+                        caught(f"writing a batch ({self.name})", exc)  # a bug of ours: raised under tests
                         _logger.exception("otel-distro: %s failed to write a batch", self.name)
                     size = sum(map(self._size, chunk))
                     with self._lock:

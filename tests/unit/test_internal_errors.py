@@ -45,3 +45,20 @@ def test_outside_the_suite_a_bug_is_logged_once_and_the_app_goes_on(
     caught("digesting, once", ours)
     caught("digesting, once", ours)
     assert len([r for r in caplog.records if "digesting, once" in r.getMessage()]) == 1
+
+
+def test_a_bug_in_our_instrumentation_helpers_fails_the_suite_and_a_broken_span_does_not(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from opentelemetry import trace
+
+    from instrumentations import _spans
+
+    class BrokenSpan:  # another SDK's span whose methods fail: not our bug, the app goes on
+        def set_attribute(self, key: str, value: object) -> None:
+            raise KeyError(key)
+
+    _spans.mark_error(BrokenSpan(), ValueError("the app's"))  # type: ignore[arg-type]  # nothing raised
+    monkeypatch.setattr(_spans, "MAX_TEXT", "10")  # our own code broken: a TypeError in our frame
+    with pytest.raises(TypeError):
+        _spans.mark_error(trace.INVALID_SPAN, ValueError("the app's"))
