@@ -26,7 +26,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from otel_distro.runtime.files import private_dirs
+from otel_distro.runtime.files import private_dirs, replaced_privately
 from otel_distro.runtime.forking import after_fork_in_child
 
 _logger = logging.getLogger(f"otel_distro.{__name__}")
@@ -240,14 +240,12 @@ class SpillCache:
         if not lines:
             self.done(segment)
             return
-        temp = self.directory / (TEMP + segment.base)
+        ready = self.directory / (READY + segment.base)
         try:
-            fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            try:
-                os.write(fd, b"".join(line + b"\n" for line in lines))
-            finally:
-                os.close(fd)
-            os.rename(temp, self.directory / (READY + segment.base))
+            with replaced_privately(
+                ready, sync=False, temporary=self.directory / (TEMP + segment.base)
+            ) as out:
+                out.write(b"".join(line + b"\n" for line in lines))
             os.unlink(segment.path)
         except OSError:  # could not rewrite: put the whole segment back (repeats beat losses)
             self.release(segment)

@@ -41,10 +41,15 @@ def private_dirs(directory: Path) -> None:
 
 
 @contextlib.contextmanager
-def replaced_privately(path: Path, mode: str = "wb", *, sync: bool = True) -> Iterator[IO[Any]]:
+def replaced_privately(
+    path: Path, mode: str = "wb", *, sync: bool = True, temporary: Path | None = None
+) -> Iterator[IO[Any]]:
     """A new 0600 file that replaces ``path`` atomically when the block ends (written to disk
-    first when ``sync``); on an error the new file is removed and ``path`` is left as it was."""
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    first when ``sync``); on an error the new file is removed and ``path`` is left as it was.
+    ``temporary``: where it is written first (a name the caller's clean-up knows), by default
+    a hidden name beside ``path``, unique to the thread."""
+    if temporary is None:
+        temporary = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
     fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, PRIVATE_FILE_MODE)
     try:
         with os.fdopen(fd, mode) as handle:
