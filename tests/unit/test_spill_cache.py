@@ -381,3 +381,17 @@ def test_nothing_is_lost_across_processes_that_append_and_die(tmp_path: Path) ->
     expected = lines(*(f"p{index}-{n}" for index in range(3) for n in range(30)))
     assert Counter(found) == Counter(expected)
     assert segment_files(directory) == []  # nothing left behind
+
+
+def test_a_segment_partly_sent_keeps_only_its_unsent_lines_in_a_private_file(tmp_path: Path) -> None:
+    cache = SpillCache(tmp_path, 1 << 20, 100)
+    cache.append(lines("a", "b", "c"))
+    cache.seal()
+    segment = cache.claim()
+    assert segment is not None and segment.lines == lines("a", "b", "c")
+    cache.keep(segment, lines("c"))  # a and b were acknowledged
+    kept = segment_files(tmp_path)
+    assert len(kept) == 1 and stat.S_IMODE(kept[0].stat().st_mode) == 0o600
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith("tmp.")]  # no temporary file left
+    assert claim_all(cache) == [lines("c")]
+    cache.close()
