@@ -25,7 +25,6 @@ Body of each POST (JSON, gzip)::
 
 from __future__ import annotations
 
-import collections
 import datetime as dt
 import functools
 import logging
@@ -52,6 +51,7 @@ from exporters.http_delivery import (
 )
 from exporters.spill_cache import Segment, SpillCache
 from exporters.store.follow import StoreSegment, StoreTail
+from exporters.write_queue import WriteQueue
 from otel_distro.runtime.errors import caught
 from otel_distro.runtime.state_file import StateFile
 from otel_distro.runtime.worker import Worker
@@ -61,6 +61,7 @@ _logger = logging.getLogger(f"otel_distro.{__name__}")
 STATE_FILE = "state.json"
 POSITION_FILE = "store_position.json"  # how far the store was sent, when the store is the source
 QUEUE_SIZE = 4096  # snapshots (~1 KB of bytes each) waiting for the cache writer: a bound
+QUEUE_BYTES = 64 << 20  # and a bound in bytes (a few huge snapshots), as the store's queue has
 WRITE_BATCH = 512  # the writer is woken when this many wait
 WRITE_SECONDS = 1.0  # and at least this often, so a killed process loses at most about this much
 DRAIN_SECONDS = 5.0
@@ -347,22 +348,24 @@ class ConversationLogProcessor(SpanProcessor):
 
     The snapshot is taken on the app thread on purpose: a few microseconds of Python there
     cost the app less than the same work on a background thread, which competes for the GIL.
-    The writer only joins bytes and writes them.
+    The writer (a :class:`~exporters.write_queue.WriteQueue`, bounded in spans and bytes) only
+    joins bytes and writes them.
     """
 
     def __init__(self, exporter: ConversationLogExporter, flush_interval: float) -> None:
         self.exporter = exporter
         self._all = exporter.selection == "all"
-        self._interval = min(flush_interval, WRITE_SECONDS)
-        self._pending: collections.deque[bytes] = collections.deque()
-        self._dropped = 0
         self._failed = 0
-        self._write_lock = threading.Lock()
-        self._writer = Worker("conversation-cache", self._write, self._interval, in_child=self._after_fork)
-
-    def _after_fork(self) -> None:
-        self._pending.clear()  # the parent writes what it had taken
-        self._write_lock = threading.Lock()
+        self._queue: WriteQueue[bytes] = WriteQueue(
+            self._write,
+            len,
+            max_items=QUEUE_SIZE,
+            max_bytes=QUEUE_BYTES,
+            batch_size=WRITE_BATCH,
+            delay_seconds=min(flush_interval, WRITE_SECONDS),
+            name="conversation-cache",
+            coalesce=True,  # one append to the cache for all that waits
+        )
 
     def on_end(self, span: ReadableSpan) -> None:
         if not (self._all or carries_messages(span)):
@@ -375,39 +378,36 @@ class ConversationLogProcessor(SpanProcessor):
             if self._failed == 1:
                 _logger.warning("otel-distro: a span could not be kept for the conversation log: %r", exc)
             return
-        if len(self._pending) >= QUEUE_SIZE:
-            self._dropped += 1
-            if self._dropped == 1:
-                _logger.warning(
-                    "otel-distro: the conversation-log writer is %d spans behind; spans are dropped "
-                    "until it catches up (counted)",
-                    QUEUE_SIZE,
-                )
-            return
-        self._pending.append(line)
-        if len(self._pending) >= WRITE_BATCH:
-            self._writer.wake()
+        if not self._queue.put(line, len(line)) and self._queue.refused_full == 1:
+            _logger.warning(
+                "otel-distro: the conversation-log writer is %d spans behind; spans are dropped "
+                "until it catches up (counted)",
+                self._queue.items,
+            )
 
-    def _write(self) -> None:
-        with self._write_lock:
-            pending = self._pending
-            lines = [pending.popleft() for _ in range(len(pending))]
-            if not lines:
-                return
-            try:
-                cache = self.exporter.cache
-                if isinstance(cache, SpillCache):
-                    cache.append(lines)
-            except OSError as exc:
-                _logger.warning("otel-distro: the conversation-log cache cannot be written (%r)", exc)
+    def drop_counts(self) -> dict[str, int]:
+        """Spans it could not keep, by reason (see :mod:`otel_distro.drop_ledger`)."""
+        refused = self._queue.drop_counts()
+        return {
+            "conversation_log_queue_full": refused["queue_full"],
+            "conversation_log_shut_down": refused["shut_down"],
+            "conversation_log_unencodable": self._failed,
+        }
+
+    def _write(self, lines: list[bytes]) -> None:
+        try:
+            cache = self.exporter.cache
+            if isinstance(cache, SpillCache):
+                cache.append(lines)
+        except OSError as exc:
+            _logger.warning("otel-distro: the conversation-log cache cannot be written (%r)", exc)
 
     def force_flush(self, timeout_millis: int = 30_000) -> bool:
-        self._write()
-        return self.exporter.force_flush(timeout_millis)
+        flushed = self._queue.flush(timeout_millis / 1000)
+        return self.exporter.force_flush(timeout_millis) and flushed
 
     def shutdown(self) -> None:
-        self._writer.stop(1.0)
-        self._write()
+        self._queue.close(1.0)
         self.exporter.shutdown()
 
 

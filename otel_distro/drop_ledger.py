@@ -15,13 +15,12 @@ import threading
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import Protocol, runtime_checkable
 
 from exporters.store.files import JsonlStore
-from exporters.write_queue import WriteQueue
 from otel_distro.runtime.errors import caught
 from otel_distro.runtime.state_file import StateFile
 from otel_distro.runtime.worker import Worker
-from processors.chain import ChainStats
 
 _logger = logging.getLogger("otel_distro")
 
@@ -41,6 +40,7 @@ REASONS = {
     "chain_delivery_failed": "an exporter's processor failed to take them",
     "chain_lost_at_exit": "still waiting for redaction when the exit deadline ended",
     "conversation_log_queue_full": "the conversation-log writer was behind",
+    "conversation_log_shut_down": "ended after the conversation log was shut down",
     "conversation_log_unencodable": "could not be kept for the conversation log",
     "conversation_log_refused": "refused by the conversation-log endpoint",
     "conversation_log_too_large": "too large for the conversation-log endpoint",
@@ -79,22 +79,18 @@ def read_drops(store_dir: Path) -> dict[str, int]:
     return {str(k): v for k, v in sorted(table.items()) if isinstance(v, int) and v}
 
 
-def counts_of(source: object) -> dict[str, int]:
+@runtime_checkable
+class DropCounter(Protocol):
+    """A component that counts what it drops: its counters by reason, cumulative since it was made."""
+
+    def drop_counts(self) -> Mapping[str, int]: ...
+
+
+def counts_of(source: DropCounter | JsonlStore) -> dict[str, int]:
     """One component's drop counters, by reason (cumulative since it was made)."""
-    if isinstance(source, JsonlStore):
+    if isinstance(source, JsonlStore):  # every record it dropped (split by _split_store)
         return {_STORE_TOTAL: source.stats.records_dropped, **source.stats.refused}
-    if isinstance(source, ChainStats):
-        return source.as_dict()
-    if isinstance(source, WriteQueue):
-        return {f"store_{reason}": count for reason, count in source.drop_counts().items()}
-    method = getattr(source, "drop_counts", None)
-    if callable(method):
-        return dict(method())
-    # The conversation log's span processor keeps its two counters without a drop_counts().
-    return {
-        "conversation_log_queue_full": int(getattr(source, "_dropped", 0)),
-        "conversation_log_unencodable": int(getattr(source, "_failed", 0)),
-    }
+    return dict(source.drop_counts())
 
 
 def _split_store(totals: Counter[str]) -> dict[str, int]:
@@ -116,13 +112,13 @@ class DropLedger:
     def __init__(
         self,
         path: Path,
-        sources: Callable[[], Sequence[object]],
+        sources: Callable[[], Sequence[DropCounter | JsonlStore]],
         interval: float = PERSIST_SECONDS,
     ) -> None:
         self.file = StateFile(path)
         self._sources = sources
         self.interval = interval
-        self._known: dict[int, object] = {}
+        self._known: dict[int, DropCounter | JsonlStore] = {}
         self._retired: Counter[str] = Counter()
         self._reported: dict[str, int] = {}
         self._start: dict[str, int] = {}

@@ -19,7 +19,6 @@ from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
 from exporters.store.export import JsonlMetricExporter
 from exporters.store.files import JsonlStore
-from exporters.write_queue import WriteQueue
 from otel_distro import _sdk, lifecycle
 from otel_distro.components import (
     LOGS,
@@ -29,7 +28,7 @@ from otel_distro.components import (
     build_resource,
     exporter_classes,
 )
-from otel_distro.drop_ledger import DROPS_FILE, DropLedger
+from otel_distro.drop_ledger import DROPS_FILE, DropCounter, DropLedger
 from otel_distro.problems import Problems
 from otel_distro.runtime.errors import caught
 from otel_distro.runtime.worker import run_bounded
@@ -110,20 +109,15 @@ class Pipeline:
         part = self.switchboard.part("upload")
         return part.upload if part is not None else None
 
-    def drop_sources(self) -> list[object]:
+    def drop_sources(self) -> list[DropCounter | JsonlStore]:
         """Every component that counts drops, the store first (see :mod:`otel_distro.drop_ledger`)."""
         board = self.switchboard
-        sources: list[object] = [self.store, board.span_chain.stats, board.log_chain.stats]
+        sources: list[DropCounter | JsonlStore] = [self.store, board.span_chain.stats, board.log_chain.stats]
         sources += [exporter.stats for exporter in board.metric_exporters]
         for part in [held for _signature, held in list(board.parts.values())]:
-            for target in (part.span, part.log, part.upload):
-                if target is None or isinstance(target, BatchLogRecordProcessor):
-                    continue
-                queue = getattr(target, "_queue", None)  # the store's span processor keeps a WriteQueue
-                if not hasattr(target, "drop_counts") and isinstance(queue, WriteQueue):
-                    sources.append(queue)
-                else:
-                    sources.append(target)
+            sources += [
+                target for target in (part.span, part.log, part.upload) if isinstance(target, DropCounter)
+            ]
         return sources
 
     def dropped(self) -> dict[str, int]:

@@ -69,7 +69,7 @@ class ChainStats:
         self.exporter_queue_full = 0  # records an SDK batch queue behind the chain pushed out
         self._warned: set[str] = set()
 
-    def as_dict(self) -> dict[str, int]:
+    def drop_counts(self) -> dict[str, int]:
         """The drop counters, by reason."""
         return {
             "chain_processor_failed": self.failed,

@@ -110,6 +110,10 @@ class JsonlSpanProcessor(SpanProcessor):
         with suppressing_instrumentation():  # writing must not make spans
             self._exporter.export(batch)
 
+    def drop_counts(self) -> dict[str, int]:
+        """Spans its queue refused, by reason (the store counts them too; these say why)."""
+        return {f"store_{reason}": count for reason, count in self._queue.drop_counts().items()}
+
     def force_flush(self, timeout_millis: int = 30000) -> bool:
         return self._queue.flush(timeout_millis / 1000)
 

@@ -500,7 +500,7 @@ def test_the_worker_queue_is_bounded_in_text_with_counted_drops() -> None:
     for index in range(10):
         tracer.start_span(f"s{index}", attributes={"text": "z" * 300_000}).end()
     assert chain.stats.queue_full == 7  # three fit in 1 MB of text
-    assert chain.stats.as_dict()["chain_queue_full"] == 7
+    assert chain.stats.drop_counts()["chain_queue_full"] == 7
     gate.set()
     provider.shutdown()
     assert len(exporter.get_finished_spans()) == 3

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
@@ -82,3 +83,23 @@ def test_413_for_everything_drops_single_records_counted_apart_and_nothing_else(
     assert state["too_large_records"] == 8
     assert state["rejected_records"] == 0
     assert [status for status, _ in endpoint.attempts] == [413] * 15
+
+
+def test_spans_the_cache_writer_has_no_room_for_are_counted_by_reason(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from exporters import conversation_log
+    from otel_distro.drop_ledger import DropLedger, read_drops
+
+    monkeypatch.setattr(conversation_log, "QUEUE_SIZE", 2)
+    exporter = ConversationLogExporter("http://127.0.0.1:9/unused", tmp_path / "cache", flush_interval=3600)
+    processor = conversation_log.ConversationLogProcessor(exporter, flush_interval=3600)
+    ledger = DropLedger(tmp_path / "drops.json", lambda: [processor], interval=0)
+    spans = _spans(5)
+    for span in spans:  # the writer sleeps an hour: two wait, three find no room
+        processor.on_end(span)
+    processor.shutdown()  # what waited is written to the cache
+    processor.on_end(spans[0])  # ended after the shutdown
+    ledger.persist()
+    assert read_drops(tmp_path) == {"conversation_log_queue_full": 3, "conversation_log_shut_down": 1}
+    assert exporter.cache is not None and exporter.cache.pending()[0] == 2  # the two that waited, on disk

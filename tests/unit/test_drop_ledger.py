@@ -7,6 +7,9 @@ import stat
 import threading
 from pathlib import Path
 
+from opentelemetry.sdk.trace import TracerProvider
+
+from exporters.store.export import JsonlSpanProcessor
 from exporters.store.files import JsonlStore
 from exporters.write_queue import WriteQueue
 from otel_distro.drop_ledger import DropLedger, read_drops
@@ -67,18 +70,17 @@ def test_store_drops_are_split_into_queue_full_and_write_failed_without_counting
     tmp_path: Path,
 ) -> None:
     store = JsonlStore(tmp_path / "store")
-    queue: WriteQueue[bytes] = WriteQueue(
-        lambda batch: None, len, max_items=1, max_bytes=100, batch_size=10, delay_seconds=60, name="t"
-    )
-    ledger = _ledger(tmp_path, [store, queue])
-    assert queue.put(b"x", 1)
-    for _ in range(3):  # refused: the caller counts each in the store too
-        assert not queue.put(b"y", 1)
-        store.drop(1, "queue full")
+    processor = JsonlSpanProcessor(store, max_queue_size=1, schedule_delay_millis=60_000)
+    ledger = _ledger(tmp_path, [store, processor])
+    tracer = TracerProvider(shutdown_on_exit=False).get_tracer("t")
+    for _ in range(4):  # one fits; three are refused, which the store counts too
+        span = tracer.start_span("s")
+        span.end()
+        processor.on_end(span)  # type: ignore[arg-type]
     store.drop(2, "disk full")
     ledger.persist()
     assert read_drops(tmp_path) == {"store_queue_full": 3, "store_write_failed": 2}
-    queue.close(1.0)
+    processor.shutdown()
 
 
 def test_a_ledger_that_cannot_write_never_raises_and_retries_later(tmp_path: Path) -> None:
