@@ -82,6 +82,17 @@ CHANGES = {
     "upload_headers": (("x-a", "b"),),
     "upload_interval_secs": 1800.0,
     "upload_signals": ("traces",),
+    "helicone_api_key": "sk-helicone-other",
+    "helicone_base_url": "http://127.0.0.1:13",
+    "helicone_spans": "all",
+    "helicone_timeout_secs": 4.0,
+    "helicone_request_headers": (("x-a", "b"),),
+    "helicone_properties": (("team", "b"),),
+    "phoenix_collector_endpoint": "http://127.0.0.1:14",
+    "phoenix_project_name": "other",
+    "phoenix_api_key": "px-other",
+    "phoenix_spans": "genai",
+    "phoenix_timeout_secs": 4.0,
 }
 
 
@@ -97,6 +108,10 @@ def _every_part_on(tmp_path: Path) -> object:
             "upload_enabled": True,
             "upload_endpoint": "http://127.0.0.1:9",
             "upload_interval_secs": 3600,
+            "helicone_api_key": "sk-helicone-test",
+            "helicone_base_url": "http://127.0.0.1:9",
+            "phoenix_collector_endpoint": "http://127.0.0.1:9",
+            "traces_sampler": "parentbased_traceidratio",  # one that reads its argument
         },
         env={},
     )
@@ -105,7 +120,7 @@ def _every_part_on(tmp_path: Path) -> object:
 def test_every_option_a_part_reads_is_declared_and_reloadable() -> None:
     from otel_distro.settings import RELOADABLE, applied_by
 
-    for part in ("conversation_log", "langfuse", "upload"):
+    for part in ("conversation_log", "langfuse", "upload", "helicone", "phoenix"):
         declared = set(applied_by(part))
         assert declared and declared <= RELOADABLE
         assert declared - {"cache_path"} <= set(CHANGES), part  # the table below covers each one
@@ -120,11 +135,49 @@ def test_a_change_rebuilds_the_part_that_reads_it_and_no_other(tmp_path: Path, n
     board = pipeline.switchboard
     try:
         before = {part: board.part(part) for part in board.parts}
-        assert set(before) == {"store", "conversation_log", "langfuse", "upload"}
+        assert set(before) == {"store", "conversation_log", "langfuse", "upload", "helicone", "phoenix"}
         owner = next(option.metadata["applies"] for option in OPTIONS if option.name == name)
         pipeline.apply(dataclasses.replace(settings, **{name: CHANGES[name]}))  # type: ignore[type-var]
         rebuilt = {part for part in board.parts if board.part(part) is not before[part]}
         assert rebuilt == {owner}, (name, rebuilt)
+    finally:
+        pipeline.shutdown()
+
+
+# Options that are no part's: each changes its own piece in place and rebuilds no part.
+IN_PLACE = {
+    "redaction_deny_keys": ("note",),  # privacy: the chain's processors are swapped
+    "record_outputs": False,
+    "traces_sampler": "always_off",  # sampler: the sampler's delegate is swapped
+    "traces_sampler_arg": "0.5",
+    "retention_days": 7,  # retention: the store's purge age
+    "traces_retention_days": 3,
+}
+
+
+@pytest.mark.parametrize("name", sorted(IN_PLACE))
+def test_a_change_of_privacy_sampler_or_retention_is_applied_in_place_and_rebuilds_no_part(
+    tmp_path: Path, name: str
+) -> None:
+    settings = _every_part_on(tmp_path)
+    pipeline = build_pipeline(settings, install=False)  # type: ignore[arg-type]
+    board = pipeline.switchboard
+    try:
+        before = {part: board.part(part) for part in board.parts}
+        processors, sampler = pipeline.processors, board.sampler.delegate
+        retention = pipeline.store.retention_days, dict(pipeline.store.retention)
+        changed = dataclasses.replace(settings, **{name: IN_PLACE[name]})  # type: ignore[type-var]
+        pipeline.apply(changed)
+        assert {part: board.part(part) for part in board.parts} == before  # the same objects
+        swapped = {
+            "privacy": pipeline.processors is not processors,
+            "sampler": board.sampler.delegate is not sampler,
+            "retention": (pipeline.store.retention_days, dict(pipeline.store.retention)) != retention,
+        }
+        from otel_distro.settings import OPTIONS
+
+        owner = next(option.metadata["applies"] for option in OPTIONS if option.name == name)
+        assert {kind for kind, changed_here in swapped.items() if changed_here} == {owner}, name
     finally:
         pipeline.shutdown()
 
