@@ -33,7 +33,7 @@ from otel_distro.problems import Problems
 from otel_distro.runtime.errors import caught
 from otel_distro.runtime.worker import run_bounded
 from otel_distro.settings import Settings, SettingsError
-from otel_distro.switchboard import PRIVACY_FIELDS, ReloadableSampler, Switchboard
+from otel_distro.switchboard import ReloadableSampler, Switchboard, privacy_signature
 from processors.base import RecordProcessor
 from processors.chain import LogChain, MetricsChainExporter, SpanChain
 
@@ -317,7 +317,7 @@ def _assemble(
         sampler=sampler,
         extra_processors=extra,
         processors=chain,
-        privacy_signature=tuple(getattr(settings, name) for name in PRIVACY_FIELDS),
+        privacy_signature=privacy_signature(settings),
         inline_rule=_inline_rule,
     )
     started.append(_PartsStopper(switchboard))

@@ -53,13 +53,17 @@ STORE_DELAY_MILLIS = 1_000
 # What each part is built from, as the settings declare it (``applies`` in otel_distro.settings).
 PRIVACY_FIELDS = applied_by("privacy")  # a change rebuilds the chain's processors
 SAMPLER_FIELDS = applied_by("sampler")
-RETENTION_FIELDS = applied_by("retention")
 _CONVERSATION_LOG_FIELDS = applied_by("conversation_log")
 _LANGFUSE_FIELDS = applied_by("langfuse")
 _UPLOAD_FIELDS = applied_by("upload")
 _HELICONE_FIELDS = applied_by("helicone")
 _PHOENIX_FIELDS = applied_by("phoenix")
 _PLUGIN_FIELDS = applied_by("plugins")
+
+
+def privacy_signature(settings: Settings) -> tuple[Any, ...]:
+    """What the chain's processors are built from: a change rebuilds them."""
+    return _fields(*PRIVACY_FIELDS)(settings)
 
 
 class ReloadableSampler(samplers.Sampler):
@@ -367,7 +371,7 @@ class Switchboard:
             exporter.recording = active and (exporter is not self.store_metrics or store_metrics)
 
     def _apply_privacy(self, settings: Settings, problems: Problems) -> None:
-        signature = _fields(*PRIVACY_FIELDS)(settings)
+        signature = privacy_signature(settings)
         if signature == self._privacy_signature:
             return
         from otel_distro.privacy import chain_processors
