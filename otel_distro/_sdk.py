@@ -50,6 +50,7 @@ PRIVATE_NAMES = {
     Event: ("_attributes",),
 }
 UNSET: Any = object()  # a field copy_span keeps as it was
+_MISSING: Any = object()  # a private field this SDK does not have: the public value instead
 # an SDK batch processor's inner queue: (attribute of the processor, its queue, its bound)
 BATCH_QUEUE = ("_batch_processor", "_queue", "_max_queue_size")
 _EMPTY: Mapping[str, Any] = {}
@@ -69,37 +70,52 @@ def plain_list(values: Any) -> Any:
 def raw_attributes(record: ReadableSpan | Event) -> Any:
     """A span's or an event's attributes as held (``BoundedAttributes``: its ``dropped`` count
     too), to pass on unchanged; ``plain(raw_attributes(x))`` reads them."""
-    return record._attributes  # private: the public property wraps it in a new proxy each time
+    # private: the public property wraps it in a new proxy each time
+    values = getattr(record, "_attributes", _MISSING)
+    return record.attributes if values is _MISSING else values
 
 
 def attributes(record: ReadableSpan | Event) -> Mapping[str, Any]:
     """A span's or an event's attributes as a plain mapping (empty when none): read, never change."""
-    values = record._attributes  # private, as above
+    values = getattr(record, "_attributes", _MISSING)  # private, as above (no call: read per record)
+    if values is _MISSING:
+        values = record.attributes
     return getattr(values, "_dict", values) or _EMPTY
 
 
 def raw_events(span: ReadableSpan) -> Sequence[Event]:
     """A span's events as held (an immutable container), to pass on unchanged."""
-    return span._events  # private: the public property copies them into a new tuple
+    held = getattr(span, "_events", _MISSING)  # private: the public property copies them into a new tuple
+    return span.events if held is _MISSING else held
 
 
 def events(span: ReadableSpan) -> Sequence[Event]:
     """A span's events, read without a copy."""
-    return getattr(span._events, "_dq", span._events)  # private, as above
+    held = getattr(span, "_events", _MISSING)  # private, as above
+    if held is _MISSING:
+        return span.events
+    return getattr(held, "_dq", held)  # type: ignore[no-any-return]
 
 
 def raw_links(span: ReadableSpan) -> Sequence[Link]:
-    return span._links  # private: the public property copies them
+    held = getattr(span, "_links", _MISSING)  # private: the public property copies them
+    return span.links if held is _MISSING else held
 
 
 def links(span: ReadableSpan) -> Sequence[Link]:
-    return getattr(span._links, "_dq", span._links)  # private, as above
+    held = getattr(span, "_links", _MISSING)  # private, as above
+    if held is _MISSING:
+        return span.links
+    return getattr(held, "_dq", held)  # type: ignore[no-any-return]
 
 
 def span_parts(span: ReadableSpan) -> tuple[Any, Any, Any, Any, Any, Any]:
     """In one call (the chain and the encoder read every span): its attributes as held and as a
     plain dict, its events as held and as a plain deque, its links as held and as a plain deque."""
-    attrs, events, links = span._attributes, span._events, span._links  # private, as above
+    try:
+        attrs, events, links = span._attributes, span._events, span._links  # private, as above
+    except AttributeError:  # an SDK that keeps them otherwise: the public properties
+        attrs, events, links = span.attributes, span.events, span.links
     return (
         attrs,
         getattr(attrs, "_dict", attrs),
@@ -142,7 +158,7 @@ def span_header(span: ReadableSpan) -> tuple[Any, Any, str, Any, int | None, int
 
 def event_parts(event: Event) -> tuple[Any, Any]:
     """An event's attributes as held and as a plain dict, in one call."""
-    attrs = event._attributes  # private, as above
+    attrs = raw_attributes(event)
     return attrs, getattr(attrs, "_dict", attrs)
 
 
@@ -162,9 +178,9 @@ def copy_span(
         context=span.context,
         parent=span.parent,
         resource=span.resource if resource is UNSET else resource,
-        attributes=span._attributes if attributes is UNSET else attributes,  # private: no copy
-        events=span._events if events is UNSET else events,  # private: no copy
-        links=span._links if links is UNSET else links,  # private: no copy
+        attributes=raw_attributes(span) if attributes is UNSET else attributes,  # no copy
+        events=raw_events(span) if events is UNSET else events,  # no copy
+        links=raw_links(span) if links is UNSET else links,  # no copy
         kind=span.kind,
         status=span.status if status is UNSET else status,
         start_time=span.start_time,
@@ -205,19 +221,28 @@ def suppressing_instrumentation() -> Iterator[None]:
 # -- metrics and proxies ----------------------------------------------------------------------------
 def preferences(exporter: Any) -> tuple[Any, Any]:
     """A metric exporter's preferred temporality and aggregation (public only as constructor args)."""
-    return exporter._preferred_temporality, exporter._preferred_aggregation  # private
+    # private; without them, the SDK's defaults (cumulative, default aggregations)
+    return getattr(exporter, "_preferred_temporality", None), getattr(
+        exporter, "_preferred_aggregation", None
+    )
 
 
 def is_proxy_meter_provider(provider: object) -> bool:
     from opentelemetry.metrics import _internal as metrics_internal
 
-    return isinstance(provider, metrics_internal._ProxyMeterProvider)  # private: the API's proxy
+    proxy = getattr(metrics_internal, "_ProxyMeterProvider", None)  # private: the API's proxy
+    return (
+        isinstance(provider, proxy) if proxy is not None else type(provider).__name__ == "_ProxyMeterProvider"
+    )
 
 
 def is_proxy_logger_provider(provider: object) -> bool:
     from opentelemetry._logs import _internal as logs_internal
 
-    return isinstance(provider, logs_internal.ProxyLoggerProvider)  # private module of the API
+    proxy = getattr(logs_internal, "ProxyLoggerProvider", None)  # private module of the API
+    return (
+        isinstance(provider, proxy) if proxy is not None else type(provider).__name__ == "ProxyLoggerProvider"
+    )
 
 
 def _subclasses(kind: type) -> set[type]:

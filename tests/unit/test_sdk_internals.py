@@ -116,3 +116,32 @@ def test_log_records_the_chains_worker_has_no_room_for_are_counted() -> None:
     finally:
         release.set()
         provider.shutdown()
+
+
+def test_without_the_private_fields_every_helper_answers_from_the_public_api() -> None:
+    from opentelemetry.sdk.resources import Resource
+    from opentelemetry.sdk.trace import Event, ReadableSpan
+
+    real = ReadableSpan(name="s", attributes={"a": 1}, events=[Event("e", {"b": 2})], resource=Resource({}))
+
+    class PublicOnly:  # a span of an SDK that keeps its fields under other names
+        name, context, parent, kind = real.name, real.context, real.parent, real.kind
+        start_time, end_time, status, resource = real.start_time, real.end_time, real.status, real.resource
+        instrumentation_scope = real.instrumentation_scope
+        attributes, events, links = real.attributes, real.events, real.links
+
+    span = PublicOnly()
+    assert not hasattr(span, "_attributes") and not hasattr(span, "_events")
+    assert dict(_sdk.attributes(span)) == {"a": 1}  # type: ignore[arg-type]
+    assert [event.name for event in _sdk.events(span)] == ["e"] and list(_sdk.links(span)) == []  # type: ignore[arg-type]
+    parts = _sdk.span_parts(span)  # type: ignore[arg-type]
+    assert dict(parts[1]) == {"a": 1} and [event.name for event in parts[3]] == ["e"]
+    assert _sdk.span_header(span)[2] == "s"  # type: ignore[arg-type]
+    copied = _sdk.copy_span(span, name="t")  # type: ignore[arg-type]
+    assert (copied.name, dict(copied.attributes or {}), [e.name for e in copied.events]) == (
+        "t",
+        {"a": 1},
+        ["e"],
+    )
+    assert _sdk.preferences(object()) == (None, None)  # the SDK's defaults
+    assert not _sdk.is_proxy_meter_provider(object()) and not _sdk.is_proxy_logger_provider(object())
