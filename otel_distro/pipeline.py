@@ -1,4 +1,10 @@
-"""Assembles the providers: processor chain in front, then the store and the named exporters."""
+"""Assembles the providers: processor chain in front, then the store and the named exporters.
+
+The providers, their chains and the exporters named in ``OTEL_*_EXPORTER`` are built here;
+our own exporters are the parts declared in :mod:`otel_distro.parts` (the store's processors
+among them), which the :class:`~otel_distro.switchboard.Switchboard` made here builds and
+keeps in line with the settings.
+"""
 
 from __future__ import annotations
 

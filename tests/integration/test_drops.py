@@ -34,9 +34,9 @@ DISK_FAILS = """
 # A burst into a store queue of four spans: most find it full.
 BURST = """
     import sys
-    from otel_distro import switchboard
-    switchboard.STORE_QUEUE_SIZE = 4
-    switchboard.STORE_BATCH_SIZE = 4
+    from otel_distro import parts
+    parts.STORE_QUEUE_SIZE = 4
+    parts.STORE_BATCH_SIZE = 4
     import otel_distro
     from opentelemetry import trace
 
