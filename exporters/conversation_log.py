@@ -385,6 +385,11 @@ class ConversationLogProcessor(SpanProcessor):
                 self._queue.items,
             )
 
+    @property
+    def queue(self) -> WriteQueue[bytes]:
+        """Its queue (for the distro's own metrics: size and capacity)."""
+        return self._queue
+
     def drop_counts(self) -> dict[str, int]:
         """Spans it could not keep, by reason (see :mod:`otel_distro.drop_ledger`)."""
         refused = self._queue.drop_counts()

@@ -221,6 +221,11 @@ class QueuedSpanProcessor(SpanProcessor):
                 self._queue.max_items,
             )
 
+    @property
+    def queue(self) -> WriteQueue[ReadableSpan]:
+        """Its queue (for the distro's own metrics: size and capacity)."""
+        return self._queue
+
     def drop_counts(self) -> dict[str, int]:
         """Spans dropped so far, by reason (for the drop ledger)."""
         stats = self.exporter.stats

@@ -25,7 +25,8 @@ from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
 from exporters.store.export import JsonlMetricExporter
 from exporters.store.files import JsonlStore
-from otel_distro import _sdk, lifecycle
+from exporters.write_queue import WriteQueue
+from otel_distro import _sdk, lifecycle, self_metrics
 from otel_distro.components import (
     LOGS,
     METRICS,
@@ -125,6 +126,16 @@ class Pipeline:
                 target for target in (part.span, part.log, part.upload) if isinstance(target, DropCounter)
             ]
         return sources
+
+    def queues(self) -> list[tuple[str, int, int]]:
+        """(component type, size, capacity) of the redaction worker's queue and our exporters'."""
+        chain = self.switchboard.span_chain
+        found = [(self_metrics.REDACTION_WORKER, chain.queued, chain.max_queue_size)]
+        for name, (_signature, part) in list(self.switchboard.parts.items()):
+            queue = getattr(part.span, "queue", None)
+            if isinstance(queue, WriteQueue):
+                found.append((f"otel_distro_{name}_queue", queue.items, queue.max_items))
+        return found
 
     def dropped(self) -> dict[str, int]:
         """What this process dropped since it started recording, by reason."""
@@ -247,9 +258,7 @@ def build_pipeline(
             pipeline.log_bridge = LogBridge(pipeline.logger_provider, settings.log_bridge_loggers)
         lifecycle.register(pipeline.shutdown, pipeline.flush_for)
     if settings.internal_metrics:
-        from otel_distro import self_metrics
-
-        self_metrics.register(pipeline.meter_provider, pipeline.switchboard.span_chain, pipeline.dropped)
+        self_metrics.register(pipeline.meter_provider, pipeline.queues, pipeline.dropped)
     return pipeline
 
 

@@ -6,7 +6,10 @@ distro's meter provider, so they reach the store and every metrics exporter like
 
 - ``otel.sdk.processor.span.queue.size`` and ``otel.sdk.processor.span.queue.capacity``: the
   redaction worker's queue (spans handed to it and not yet finished), with
-  ``otel.component.type`` ``otel_distro_redaction_worker`` and ``otel.component.name``;
+  ``otel.component.type`` ``otel_distro_redaction_worker``, and the queue of each of our
+  exporters (``otel_distro_store_queue``, ``otel_distro_conversation_log_queue``,
+  ``otel_distro_langfuse_queue``, ...: spans waiting to be written or sent), each with its
+  ``otel.component.name`` (``<type>/0``);
 - ``otel_distro.records.dropped``: every record this process dropped, by reason
   (``error.type``: the reasons ``otel-distro stats`` shows), cumulative since it started.
 
@@ -16,7 +19,6 @@ All are observable: read when a metric reader collects, never on the app's path.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from typing import Protocol
 
 from opentelemetry.metrics import CallbackOptions, MeterProvider, Observation
 
@@ -25,45 +27,44 @@ from otel_distro.version import __version__
 QUEUE_SIZE = "otel.sdk.processor.span.queue.size"
 QUEUE_CAPACITY = "otel.sdk.processor.span.queue.capacity"
 DROPPED = "otel_distro.records.dropped"
-COMPONENT_TYPE = "otel_distro_redaction_worker"
 
 
-class _Worker(Protocol):
-    @property
-    def queued(self) -> int: ...
-
-    @property
-    def max_queue_size(self) -> int: ...
+REDACTION_WORKER = "otel_distro_redaction_worker"
+# (otel.component.type, queue size, queue capacity) of each queue, read at each collection
+Queues = Callable[[], Iterable[tuple[str, int, int]]]
 
 
-def register(
-    meter_provider: MeterProvider, worker: _Worker, dropped: Callable[[], Mapping[str, int]]
-) -> None:
-    """Observe ``worker`` (the span chain) and ``dropped()`` (what this process dropped, by
-    reason) on ``meter_provider``."""
+def register(meter_provider: MeterProvider, queues: Queues, dropped: Callable[[], Mapping[str, int]]) -> None:
+    """Observe ``queues()`` (the queues of the running pipeline: parts come and go on reload) and
+    ``dropped()`` (what this process dropped, by reason) on ``meter_provider``."""
     meter = meter_provider.get_meter("otel_distro", __version__)
-    component = {"otel.component.type": COMPONENT_TYPE, "otel.component.name": f"{COMPONENT_TYPE}/0"}
 
-    def queue_size(_options: CallbackOptions) -> Iterable[Observation]:
-        return (Observation(worker.queued, component),)
+    def observed(capacity: bool) -> Callable[[CallbackOptions], Iterable[Observation]]:
+        def observe(_options: CallbackOptions) -> Iterable[Observation]:
+            return [
+                Observation(
+                    limit if capacity else size,
+                    {"otel.component.type": kind, "otel.component.name": f"{kind}/0"},
+                )
+                for kind, size, limit in queues()
+            ]
 
-    def queue_capacity(_options: CallbackOptions) -> Iterable[Observation]:
-        return (Observation(worker.max_queue_size, component),)
+        return observe
 
     def drops(_options: CallbackOptions) -> Iterable[Observation]:
         return [Observation(count, {"error.type": reason}) for reason, count in dropped().items()]
 
     meter.create_observable_up_down_counter(
         QUEUE_SIZE,
-        callbacks=[queue_size],
+        callbacks=[observed(capacity=False)],
         unit="{span}",
-        description="The number of spans in the queue of the distro's redaction worker.",
+        description="The number of spans in a queue of the distro (its redaction worker's, its exporters').",
     )
     meter.create_observable_up_down_counter(
         QUEUE_CAPACITY,
-        callbacks=[queue_capacity],
+        callbacks=[observed(capacity=True)],
         unit="{span}",
-        description="The maximum number of spans the queue of the distro's redaction worker can hold.",
+        description="The maximum number of spans a queue of the distro can hold.",
     )
     meter.create_observable_counter(
         DROPPED,

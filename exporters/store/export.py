@@ -110,6 +110,11 @@ class JsonlSpanProcessor(SpanProcessor):
         with suppressing_instrumentation():  # writing must not make spans
             self._exporter.export(batch)
 
+    @property
+    def queue(self) -> WriteQueue[otlp_json.EncodedSpan]:
+        """Its queue (for the distro's own metrics: size and capacity)."""
+        return self._queue
+
     def drop_counts(self) -> dict[str, int]:
         """Spans its queue refused, by reason (the store counts them too; these say why)."""
         return {f"store_{reason}": count for reason, count in self._queue.drop_counts().items()}

@@ -180,10 +180,17 @@ def test_with_the_sdks_internal_metrics_switch_drops_and_the_worker_queue_are_me
     last = {point[0]["error.type"]: point[1] for point in dropped}  # the last collection (at exit)
     assert last["store_queue_full"] == data["dropped"]["store_queue_full"] > 0
     capacity = _metric_points(tmp_path / "store", "otel.sdk.processor.span.queue.capacity")
-    assert capacity and capacity[-1][1] == 8192
-    assert capacity[-1][0]["otel.component.type"] == "otel_distro_redaction_worker"
+    capacities = {point[0]["otel.component.type"]: point[1] for point in capacity}  # the last of each
+    # the redaction worker's queue, and the store's (four spans in this app, see BURST)
+    assert capacities == {"otel_distro_redaction_worker": 8192, "otel_distro_store_queue": 4}
     sizes = _metric_points(tmp_path / "store", "otel.sdk.processor.span.queue.size")
-    assert sizes and all(value >= 0 for _, value in sizes)
+    ours = [
+        (point["otel.component.type"], value)
+        for point, value in sizes
+        if point["otel.component.type"] in capacities
+    ]
+    assert {kind for kind, _ in ours} == set(capacities)  # the SDK reports its own batch queue beside them
+    assert all(0 <= value <= capacities[kind] for kind, value in ours)
 
 
 def test_without_the_switch_the_distro_records_no_metrics_of_its_own(tmp_path: Path) -> None:
