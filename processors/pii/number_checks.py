@@ -222,6 +222,11 @@ def _after_product(text: str, start: int) -> bool:
 def is_ipv4_address(match: re.Match[str]) -> bool:
     text = match.string
     start, end = match.span()
+    address = match.group(0)
+    if not address.isascii():  # another script's digits: read as their ASCII twin
+        address = ".".join(map(_digits, address.split(".")))
+    if any(len(octet) == 3 and not "100" <= octet <= "255" for octet in address.split(".")):
+        return False  # "300.1.1.1", "3.099.217.027" (an amount): no address
     # "1.2.3.4.5" or "v1.2.3.4" are versions, not addresses.
     if end < len(text) and text[end] == "." and end + 1 < len(text) and text[end + 1].isdigit():
         return False
@@ -233,12 +238,12 @@ def is_ipv4_address(match: re.Match[str]) -> bool:
         return False
     if start and text[start - 1] == ":" and _image_tag(text, start - 1, end):
         return False  # an image's tag: "nginx:1.25.3.1-alpine"
-    if match.group(0).startswith(("127.", "0.0.0.0")):  # noqa: S104 - loopback, unspecified: nobody's
+    if address.startswith(("127.", "0.0.0.0")):  # noqa: S104 - loopback, unspecified: nobody's
         return False
     prefix = _CIDR_PREFIX.match(text, end)
     if prefix is not None and int(prefix.group(1)) < 32:  # "10.0.0.0/8": a network, if its host bits are 0
         try:
-            ipaddress.IPv4Network(f"{match.group(0)}/{prefix.group(1)}")
+            ipaddress.IPv4Network(f"{address}/{prefix.group(1)}")
             return False
         except ValueError:
             pass

@@ -21,7 +21,6 @@ from processors.pii.number_checks import (
 from processors.pii.provider_tokens import provider_recognizers
 from processors.pii.recognizer import B1 as _B1
 from processors.pii.recognizer import BK1 as _BK1
-from processors.pii.recognizer import E_LATIN as _E_LATIN
 from processors.pii.recognizer import SAME_SCRIPT_DIGIT as _SAME_SCRIPT_DIGIT
 from processors.pii.recognizer import D as _D
 from processors.pii.recognizer import E as _E
@@ -470,10 +469,8 @@ def recognizers() -> tuple[Recognizer, ...]:
         ),
         Recognizer(
             "IP_ADDRESS",
-            re.compile(
-                r"(?=\d)(?:(?<![A-Za-z0-9.\u00c0-\u024f])|" + _after_escape() + r")"
-                r"(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)" + _E_LATIN
-            ),
+            # octets of one to three digits of any script (each at most 255: the validator)
+            re.compile(_first_digit("A-Za-z0-9.\u00c0-\u024f") + r"\d{0,2}\.(?:\d{1,3}\.){2}\d{1,3}" + _E),
             validate=is_ipv4_address,
             hints=(".",),
             hint_pattern=re.compile(r"\.\d{1,3}\.\d{1,3}\.\d"),  # versions (2.3.1) do not pass

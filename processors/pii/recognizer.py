@@ -106,7 +106,4 @@ def first_digit(glued: str = "A-Za-z0-9_\u00c0-\u024f") -> str:
 # ("key_AKIA…")
 B1 = r"(?:(?<![A-Za-z0-9_\u00c0-\u024f].)|" + after_escape(r".") + r")"
 E = r"(?![A-Za-z0-9_\u00c0-\u024f]|" + SAME_SCRIPT_DIGIT + ")"
-# after a value whose pattern reads only ASCII digits in full (IPv4 octets: "25[0-5]|…"): another
-# script's address can only be matched short of its last digit, and is better cut than left
-E_LATIN = r"(?![A-Za-z0-9_\u00c0-\u024f])"
 BK1 = r"(?:(?<![A-Za-z0-9\u00c0-\u024f].)|" + after_escape(r".") + r")"

@@ -285,6 +285,14 @@ _FULL_WIDTH = str.maketrans("0123456789", "\uff10\uff11\uff12\uff13\uff14\uff15\
         '1 9431631065"',
         '=01777869432"',  # a trunk 0 in front
         ":09494238.",
+        # IPv4 addresses: whole, as in ASCII (before, cut short of a digit or left alone)
+        "server 23.77.4.157 down",
+        "from 192.168.1.1 ok",
+        "ip 203.0.113.7",
+        # and what is no address stays as in ASCII
+        "Summe: 3.099.217.027 EUR",
+        "1.1.1.1234 x",
+        "127.0.0.1 and 300.1.1.1",
     ],
 )
 def test_full_width_digits_are_read_as_their_ascii_twin_is(text: str) -> None:
@@ -311,8 +319,10 @@ def test_full_width_digits_are_read_as_their_ascii_twin_is(text: str) -> None:
         # a card glued to a digit of another script is one piece of its own
         ("x\uff114111 1111 1111 1111", "4111"),
         ("x\uff114111111111111111", "4111"),
-        # an IPv4 address in full-width digits is still cut short of its last digit, not left whole
-        ("server \uff12\uff13.\uff17\uff17.\uff14.\uff11\uff15\uff17", "\uff12\uff13.\uff17\uff17"),
+        # an IPv4 address in another script's digits, or in two scripts, is replaced whole
+        ("server \uff12\uff13.\uff17\uff17.\uff14.\uff11\uff15\uff17", "\uff12\uff13"),
+        ("from \u0662\u0661\u0663.\u0664\u0665.\u0666\u0667.\u0668\u0669 x", "\u0662"),
+        ("ip \uff12\uff10\uff13.0.113.7", "\uff12"),
     ],
 )
 def test_a_number_in_another_scripts_digits_is_found_where_its_script_starts(text: str, visible: str) -> None:
