@@ -63,3 +63,18 @@ def test_the_rule_itself_refuses_what_the_design_forbids() -> None:
     assert not _allowed("otel_distro.runtime.worker", "otel_distro.settings")
     assert _allowed("exporters.store.export", "otel_distro.runtime.errors")
     assert _allowed("processors.genai_duplicates", "instrumentations.genai_view")
+
+
+def test_importing_a_shared_leaf_loads_no_settings_nor_pipeline() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, otel_distro.runtime.errors, otel_distro._sdk, instrumentations\n"
+        "print(sorted(m for m in sys.modules if m in ('otel_distro.settings', 'otel_distro.handle',"
+        " 'otel_distro.pipeline')))\n"
+        "from otel_distro import configure, Settings\n"  # the public names still there, at first use
+        "print(callable(configure), Settings.__name__)\n"
+    )
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
+    assert run.stdout.split("\n")[:2] == ["[]", "True Settings"]
