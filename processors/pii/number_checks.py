@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import TypeAlias
 
 from processors.inline_budget import charge_inline
+from processors.pii.recognizer import DIGIT_BLOCKS
 
 # What may stand between the digits of a card or phone number: spaces, dots, dashes, brackets,
 # a plus, and the letters of an extension ("x", "ext."); whitespace as ``\s`` sees it in ASCII.
@@ -38,6 +39,8 @@ class _AsciiDigits(dict[int, str]):
 
 
 _ASCII_DIGITS = _AsciiDigits()
+# every decimal digit re's \d matches, to its ASCII digit (the rest left as it is)
+TO_ASCII_DIGITS = {first + value: 0x30 + value for first in DIGIT_BLOCKS for value in range(10)}
 
 
 _NOT_DECIMAL = re.compile(r"\D+")  # re's \d is str.isdecimal: Unicode category Nd
@@ -224,7 +227,7 @@ def is_ipv4_address(match: re.Match[str]) -> bool:
     start, end = match.span()
     address = match.group(0)
     if not address.isascii():  # another script's digits: read as their ASCII twin
-        address = ".".join(map(_digits, address.split(".")))
+        address = address.translate(TO_ASCII_DIGITS)
     if any(len(octet) == 3 and not "100" <= octet <= "255" for octet in address.split(".")):
         return False  # "300.1.1.1", "3.099.217.027" (an amount): no address
     # "1.2.3.4.5" or "v1.2.3.4" are versions, not addresses.
@@ -241,16 +244,17 @@ def is_ipv4_address(match: re.Match[str]) -> bool:
     if address.startswith(("127.", "0.0.0.0")):  # noqa: S104 - loopback, unspecified: nobody's
         return False
     prefix = _CIDR_PREFIX.match(text, end)
-    if prefix is not None and int(prefix.group(1)) < 32:  # "10.0.0.0/8": a network, if its host bits are 0
+    bits = prefix.group(1).translate(TO_ASCII_DIGITS) if prefix is not None else ""
+    if bits and int(bits) < 32:  # "10.0.0.0/8": a network, if its host bits are 0
         try:
-            ipaddress.IPv4Network(f"{address}/{prefix.group(1)}")
+            ipaddress.IPv4Network(f"{address}/{bits}")
             return False
         except ValueError:
             pass
     return not (start and text[start - 1] in "vV.")
 
 
-_CIDR_PREFIX = re.compile(r"/([0-9]{1,2})(?![0-9])")
+_CIDR_PREFIX = re.compile(r"/(\d{1,2})(?!\d)")  # digits of any script, as the address's
 _VERSION_LEADS = (
     "==",
     ">=",

@@ -469,8 +469,13 @@ def recognizers() -> tuple[Recognizer, ...]:
         ),
         Recognizer(
             "IP_ADDRESS",
-            # octets of one to three digits of any script (each at most 255: the validator)
-            re.compile(_first_digit("A-Za-z0-9.\u00c0-\u024f") + r"\d{0,2}\.(?:\d{1,3}\.){2}\d{1,3}" + _E),
+            # octets of one to three digits of any script (each at most 255: the validator), not
+            # next to a digit of any script ("919\uff14.2\uff148.97.\uff112" is a number, not an
+            # address and its rest), nor after a Latin letter or a dot, as in ASCII
+            re.compile(
+                r"(?=\d)(?:(?<![A-Za-z0-9.\u00c0-\u024f])(?<!\d)|" + _after_escape() + r")"
+                r"\d{1,3}\.(?:\d{1,3}\.){2}\d{1,3}(?![A-Za-z0-9_\u00c0-\u024f]|\d)"
+            ),
             validate=is_ipv4_address,
             hints=(".",),
             hint_pattern=re.compile(r"\.\d{1,3}\.\d{1,3}\.\d"),  # versions (2.3.1) do not pass

@@ -307,6 +307,35 @@ def test_full_width_digits_are_read_as_their_ascii_twin_is(text: str) -> None:
 
 
 @pytest.mark.parametrize(
+    "text",
+    [
+        # from a review of the IPv4 change: a network's size in another script's digits
+        "ip \uff11\uff10.\uff10.\uff10.\uff10/8\uff11",
+        "net \uff11\uff19\uff12.\uff11\uff16\uff18.\uff10.\uff10/\uff11\uff16",
+        # a number whose digits change script is one number, not an address and its rest
+        "919\uff14.2\uff148.97.\uff112",
+        "123\uff14.1.1.1",
+        "1.1.1.1\u0662\u0663\u0664",
+        # an address glued to a Latin letter or a dot is none, in any script
+        "x\u06f8.\u06f8.\u06f8.\u06f8",
+        "build5\u0661.\u0662.\u0663.\u0664",
+        "a.\u0661\u0660.\u0660.\u0660.\u0661",
+        # and one on its own is an address, in any script
+        "from \u0662\u0661\u0663.\u0664\u0665.\u0666\u0667.\u0668\u0669 x",
+        "server \u0968\u0969.\u096d\u096d.\u096a.\u0967\u096b\u096d",
+    ],
+)
+def test_an_ipv4_address_in_any_scripts_digits_is_redacted_as_its_ascii_twin(text: str) -> None:
+    import unicodedata
+
+    def twin(value: str) -> str:
+        return "".join(str(unicodedata.decimal(c)) if c.isdecimal() else c for c in value)
+
+    redactor = PiiRedactor(cache=False)
+    assert twin(redactor.redact_text(text)) == redactor.redact_text(twin(text))
+
+
+@pytest.mark.parametrize(
     ("text", "visible"),
     [
         # a review of the same-script rule found these: a number of another script's digits now
