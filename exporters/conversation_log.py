@@ -30,7 +30,7 @@ import functools
 import logging
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -141,12 +141,14 @@ class ConversationLogExporter(SpanExporter):
         headers: dict[str, str] | None = None,
         timeout: float = 10.0,
         selection: str = "genai",
-        source: dict[str, str] | None = None,
+        source: Callable[[], dict[str, str]] | None = None,
         backoff: Backoff | None = None,
         store_traces: Path | None = None,
     ) -> None:
         """``store_traces``: the JSONL store's traces directory, followed instead of a cache of
-        its own (:class:`StoreTail`); then no span needs handing to :meth:`export`."""
+        its own (:class:`StoreTail`); then no span needs handing to :meth:`export`. ``source()``:
+        what each request says of its sender (read at each request: the privacy settings in
+        force then have scrubbed it)."""
         self.cache: _Source
         if store_traces is not None:
             self.cache = StoreTail(store_traces, cache_dir / POSITION_FILE, max_cache_bytes, stored_snapshots)
@@ -156,7 +158,7 @@ class ConversationLogExporter(SpanExporter):
         self.delivery = HttpDelivery(endpoint, headers, timeout)
         self.flush_interval = flush_interval
         self.selection = selection
-        self.source = source or {}
+        self.source = source or dict
         self.state = SenderState(cache_dir / STATE_FILE)
         self.backoff = backoff or Backoff()
         self._retry_at = 0.0
@@ -287,7 +289,7 @@ class ConversationLogExporter(SpanExporter):
 
     def _post(self, chunk: list[bytes], deadline: float) -> Result:
         body = b'{"records":[' + b",".join(chunk) + b'],"sent_at":'
-        body += orjson.dumps(_now()) + b',"source":' + orjson.dumps(self.source) + b"}"
+        body += orjson.dumps(_now()) + b',"source":' + orjson.dumps(self.source()) + b"}"
         timeout = min(self.delivery.timeout, max(0.1, deadline - time.monotonic()))
         result = self.delivery.post(body, CONTENT_TYPE, timeout=timeout)
         if result.outcome is Outcome.DELIVERED:

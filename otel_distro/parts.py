@@ -137,10 +137,11 @@ def _conversation_log_part(board: Switchboard, settings: Settings, problems: Pro
         headers=dict(settings.endpoint_headers),
         timeout=settings.endpoint_timeout_secs,
         selection=settings.execution_traces,
-        source={
+        source=lambda: {
             "distro": "otel-distro",
             "version": __version__,
-            "service": str(board.resource.attributes.get("service.name", "")),
+            # the resource as the privacy processors leave it, as in every record
+            "service": str(board.redacted_resource().attributes.get("service.name", "")),
         },
         store_traces=board.store.signal_dir("traces") if follows_store else None,
     )

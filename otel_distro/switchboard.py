@@ -35,6 +35,7 @@ from otel_distro.problems import Problems
 from otel_distro.settings import Settings, applied_by
 from processors.base import RecordProcessor
 from processors.chain import LogChain, MetricsChainExporter, SpanChain
+from processors.rewrite import RecordRewriter
 
 _logger = logging.getLogger("otel_distro")
 
@@ -106,6 +107,14 @@ class Switchboard:
         self._sampler_signature: tuple[Any, ...] | None = None
         self._inline_rule = inline_rule
         self.parts: dict[str, tuple[tuple[Any, ...], Part]] = {}
+
+    def redacted_resource(self) -> Resource:
+        """The resource as the chain's processors in force leave it on every record."""
+        resource = self.resource
+        for processor in self.processors:
+            if isinstance(processor, RecordRewriter):
+                resource = processor.rewrite_resource(resource)
+        return resource
 
     def part(self, name: str) -> Part | None:
         held = self.parts.get(name)

@@ -63,6 +63,10 @@ class RecordRewriter(RecordProcessor):
     def _text(self, text: str | None, counts: Counter[str]) -> str | None:
         return self.rewrite_text(text, counts) if text else None
 
+    def rewrite_resource(self, resource: Resource) -> Resource:
+        """The resource as this processor leaves it (the same object when unchanged)."""
+        return self._resource(resource)
+
     def _resource(self, resource: Resource) -> Resource:
         hit = self._resources.get(id(resource))
         if hit is not None and hit[0] is resource:

@@ -363,6 +363,23 @@ def test_records_carry_the_turn_and_no_raw_pii_and_the_auth_header_arrives(tmp_p
         assert "s3cret-token" not in run.stderr + run.stdout
 
 
+def test_the_envelope_names_the_service_as_the_records_do_redacted(tmp_path: Path) -> None:
+    """Each request's "source" names the sending service: as every record does, redacted (it
+    was built from the raw resource, so a service name holding an email reached the endpoint)."""
+    with FaultyEndpoint() as endpoint:
+        env = env_for(tmp_path, endpoint.url)
+        source = app("for index in range(2):\n    turn()\n").replace(
+            'service_name="chat-app"', 'service_name="chat-app ops.lead@example.com"'
+        )
+        run = run_app(tmp_path, source, env=env, timeout=60)
+        assert run.returncode == 0, run.stderr
+        assert wait_until(lambda: len(by_turn(logs(endpoint))) >= 2, timeout=5)
+    blob = json.dumps(endpoint.accepted)
+    assert "ops.lead@example.com" not in blob
+    assert {body["source"]["service"] for body in endpoint.accepted} == {"chat-app <EMAIL>"}
+    assert {r["service"] for r in traces(endpoint)} == {"chat-app <EMAIL>"}
+
+
 def test_an_endpoint_failing_every_other_request_still_gets_every_turn(tmp_path: Path) -> None:
     """A flapping endpoint (a bad node behind a load balancer) answers 503 to every other request.
     Progress must be kept: records it acknowledged need not go again and again, and the ones
