@@ -11,6 +11,7 @@ from typing import Any
 
 import click
 
+from exporters.store.decode import json_safe
 from exporters.store.files import JsonlStore, ReadProblems
 from exporters.store.index_query import indexed_find_trace, indexed_span_stats
 from exporters.store.query import (
@@ -24,7 +25,7 @@ from otel_distro import settings as settings_module
 
 
 def _echo_json(data: Any) -> None:
-    click.echo(json.dumps(data, indent=2, sort_keys=False, default=str))
+    click.echo(json.dumps(json_safe(data), indent=2, sort_keys=False, default=str))
 
 
 def _report_problems(problems: ReadProblems) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 
@@ -27,3 +28,17 @@ def decode_value(value: dict[str, Any]) -> Any:
 def decode_attributes(items: list[dict[str, Any]] | None) -> dict[str, Any]:
     """An OTLP/JSON ``KeyValue`` list as a dict."""
     return {item["key"]: decode_value(item.get("value", {})) for item in items or []}
+
+
+def json_safe(value: Any) -> Any:
+    """``value`` with every float that JSON cannot hold (NaN, infinities: a stored double may be
+    one) written as OTLP/JSON writes it ("NaN", "Infinity", "-Infinity"), for JSON output."""
+    if isinstance(value, float):
+        if math.isfinite(value):
+            return value
+        return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
+    if isinstance(value, dict):
+        return {key: json_safe(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_safe(item) for item in value]
+    return value

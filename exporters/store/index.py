@@ -192,7 +192,7 @@ class StoreIndex:
 
         try:
             return index_update.refresh(self)
-        except sqlite3.DatabaseError as exc:
+        except (sqlite3.DatabaseError, OverflowError) as exc:  # a value SQLite cannot hold: the files
             raise IndexUnavailable(str(exc)) from exc
 
     def file_path(self, file_id: int) -> Path | None:

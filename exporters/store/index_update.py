@@ -267,7 +267,7 @@ def _index_file(
             malformed += 1
             continue
         if batch is not None:
-            malformed += not batch.add(record, offset)
+            malformed += batch.add(record, offset)
         else:
             rows = _log_rows(record, file_id)
             if rows is None:
@@ -307,6 +307,9 @@ def _log_rows(record: dict[str, Any], file_id: int) -> list[tuple[int, int, int]
         return None
 
 
+_MAX_TOKENS = 1 << 53
+
+
 class _SpanBatch:
     """Rows of the spans read since the last write, with their traces' and roll-ups' sums."""
 
@@ -323,9 +326,9 @@ class _SpanBatch:
         self.redhist: dict[tuple[int, int], int] = defaultdict(int)
         self.redactions: list[tuple[int, int, int, int]] = []
 
-    def add(self, record: dict[str, Any], offset: int) -> bool:
-        """Add a line's spans; False if (part of) it is not shaped as OTLP/JSON (that part is
-        skipped, as every reader of the store skips it: :func:`stored_spans`)."""
+    def add(self, record: dict[str, Any], offset: int) -> int:
+        """Add a line's spans; returns how many of its parts are not shaped as OTLP/JSON (each
+        skipped and counted, as every reader of the store does: :func:`stored_spans`)."""
         problems = ReadProblems()
         for span in stored_spans(record, problems):
             try:
@@ -335,7 +338,7 @@ class _SpanBatch:
                 problems.malformed += 1
                 continue
             self._add(*row)
-        return not problems.malformed
+        return problems.malformed
 
     def _row(self, span: StoredSpan, offset: int) -> tuple[Any, ...]:
         dim = self.index.dim
@@ -357,7 +360,9 @@ class _SpanBatch:
                 model = dim(MODEL, view.model)
                 session = dim(SESSION, view.session_id)
                 usage = view.usage
-                tokens = [usage.input or 0, usage.output or 0, usage.cached or 0, usage.reasoning or 0]
+                counts = (usage.input, usage.output, usage.cached, usage.reasoning)
+                # an absurd count (past 2**53) is kept at that: SQLite's integers, and their sums, hold it
+                tokens = [min(count or 0, _MAX_TOKENS) for count in counts]
         row = (
             trace_key(trace_id),
             start,

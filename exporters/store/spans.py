@@ -31,24 +31,29 @@ class StoredSpan:
 
     @property
     def trace_id(self) -> str:
-        return str(self.raw.get("traceId", ""))
+        return str(self.raw.get("traceId", "")).lower()  # hex, which readers compare in lower case
 
     @property
     def span_id(self) -> str:
-        return str(self.raw.get("spanId", ""))
+        return str(self.raw.get("spanId", "")).lower()
 
     @property
     def parent_id(self) -> str:
-        return str(self.raw.get("parentSpanId", ""))
+        return str(self.raw.get("parentSpanId", "")).lower()
 
     @property
     def name(self) -> str:
         return str(self.raw.get("name", ""))
 
     @property
-    def kind(self) -> Any:
-        """The OTLP ``SpanKind`` number as stored (an int in a well-formed line)."""
-        return self.raw.get("kind", 0)
+    def kind(self) -> int:
+        """The OTLP ``SpanKind`` number (the JSON mapping also allows its name, "SPAN_KIND_SERVER")."""
+        kind = self.raw.get("kind", 0)
+        if isinstance(kind, str) and kind in _KIND_NUMBERS:
+            return _KIND_NUMBERS[kind]
+        if isinstance(kind, bool) or not isinstance(kind, int | str):
+            raise TypeError(f"a span kind is a number, not {type(kind).__name__}")
+        return int(kind)
 
     @property
     def start_ns(self) -> int:
@@ -103,12 +108,40 @@ class StoredSpan:
         return genai_view(self.attributes, [(name, attributes) for name, _, attributes in self.events])
 
     def check(self) -> None:
-        """Raise (TypeError, ValueError, ...) if the span is not shaped as OTLP/JSON says."""
+        """Raise (TypeError, ValueError, ...) if the span is not shaped as OTLP/JSON says, or holds
+        what no reader can take: a trace id not in hex, times outside 64 bits, attribute keys that
+        are not text, a kind that is no number."""
         if not isinstance(self.raw, dict):
             raise TypeError(f"a span is an object, not {type(self.raw).__name__}")
-        _ = (self.start_ns, self.duration_ms, self.status_code, self.attributes)
+        trace_id = self.raw.get("traceId") or "0"  # what readers look a trace up by
+        if not isinstance(trace_id, str) or len(trace_id) > 32:
+            raise ValueError("a trace id that is not hex")
+        int(trace_id, 16)
+        for stamp in (self.start_ns, self.end_ns):
+            if not 0 <= stamp < _TIME_LIMIT:
+                raise ValueError("a time outside 64 bits")
+        _ = (self.kind, self.status_code, self.status_message, _keyed(self.raw.get("attributes")))
         for event in listed(self.raw.get("events", [])):
-            decode_attributes(event.get("attributes"))
+            if not 0 <= int(event.get("timeUnixNano", 0)) < _TIME_LIMIT:
+                raise ValueError("an event time outside 64 bits")
+            _keyed(event.get("attributes"))
+        for link in listed(self.raw.get("links", [])):
+            _ = (str(link.get("traceId", "")), _keyed(link.get("attributes")))
+
+
+_TIME_LIMIT = 1 << 63  # nanoseconds up to 2262: what a 64-bit signed integer (SQLite's) holds
+_KIND_NUMBERS = {
+    f"SPAN_KIND_{name}": number
+    for number, name in enumerate(("UNSPECIFIED", "INTERNAL", "SERVER", "CLIENT", "PRODUCER", "CONSUMER"))
+}
+
+
+def _keyed(items: Any) -> dict[str, Any]:
+    """Attributes decoded, each key text (TypeError otherwise)."""
+    decoded = decode_attributes(items)
+    if not all(isinstance(key, str) for key in decoded):
+        raise TypeError("an attribute key that is not text")
+    return decoded
 
 
 def listed(value: Any) -> list[Any]:

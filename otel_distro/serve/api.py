@@ -9,6 +9,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 
+from exporters.store.decode import json_safe
 from exporters.store.index import IndexUnavailable, StoreIndex
 from exporters.store.index_query import index_stats, list_traces
 from exporters.store.index_query import series as index_series
@@ -49,7 +50,7 @@ async def _with_index(request: Request, work: Any) -> Response:
         return _error(f"the store index cannot be used: {exc}", 503)
     except ValueError as exc:
         return _error(str(exc))
-    return result if isinstance(result, Response) else JSONResponse(result)
+    return result if isinstance(result, Response) else JSONResponse(json_safe(result))
 
 
 async def health(_request: Request) -> Response:

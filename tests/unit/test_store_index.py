@@ -114,6 +114,58 @@ def test_the_index_and_every_reader_skip_the_same_malformed_parts_of_a_line(tmp_
         index.close()
 
 
+# Spans no reader can take, each beside good ones (found by a hostile review of the readers)
+ODD_SPANS = {
+    "a start past 64 bits": {"startTimeUnixNano": "18446744073709551615"},
+    "a start read as a float": {"startTimeUnixNano": 1e23},  # a JSON number past 64 bits
+    "an event time that is no number": {"events": [{"name": "e", "timeUnixNano": "abc"}]},
+    "links that are no list": {"links": 5},
+    "a kind that is no number": {"kind": "SERVER"},
+    "an attribute key that is no text": {"attributes": [{"key": 5, "value": {"intValue": "1"}}]},
+    "a trace id not in hex": {"traceId": "zz" * 16},
+}
+
+
+@pytest.mark.parametrize("odd", sorted(ODD_SPANS))
+def test_a_span_no_reader_can_take_is_skipped_alike_by_the_scan_and_the_index(
+    tmp_path: Path, odd: str
+) -> None:
+    good = _trace(2, NOW - dt.timedelta(minutes=2))
+    bad = _trace(1, NOW - dt.timedelta(minutes=3))
+    bad[1].update(ODD_SPANS[odd])
+    bad[2]["attributes"] = [{"key": "ratio", "value": {"doubleValue": "NaN"}}]  # odd but allowed
+    _write(tmp_path, bad)
+    _write(tmp_path, good)
+    store = JsonlStore(tmp_path)
+    scanned = span_stats(store, dt.timedelta(hours=1))
+    assert (scanned.spans, scanned.problems.malformed) == (4, 1)  # the bad line's resource: skipped
+    _same_stats(store, dt.timedelta(hours=1))
+    index = open_index(store)
+    try:
+        assert [s.raw for s in index_trace(index, f"{2:032x}")] == [
+            s.raw for s in find_trace(store, f"{2:032x}")
+        ]
+        assert len(index_trace(index, f"{2:032x}")) == 4
+    finally:
+        index.close()
+
+
+def test_a_double_json_cannot_hold_is_written_as_otlp_json_writes_it(tmp_path: Path) -> None:
+    import json
+
+    from exporters.store.decode import json_safe
+    from otel_distro.serve.data import span_json
+
+    spans = _trace(3, NOW - dt.timedelta(minutes=1))
+    spans[0]["attributes"] = [
+        {"key": key, "value": {"doubleValue": value}} for key, value in (("a", "NaN"), ("b", "-Infinity"))
+    ]
+    _write(tmp_path, spans)
+    shown = json_safe(span_json(find_trace(JsonlStore(tmp_path), f"{3:032x}")[0]))
+    assert shown["attributes"] == {"a": "NaN", "b": "-Infinity"}
+    json.loads(json.dumps(shown, allow_nan=False))  # valid JSON
+
+
 def test_long_windows_use_the_histogram_and_still_give_exact_percentiles(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
