@@ -24,15 +24,14 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from opentelemetry.context import Context
 from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
-from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
-from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
+from opentelemetry.sdk.trace import ReadableSpan
+from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
 from exporters.http_delivery import HttpDelivery
 from exporters.langfuse_mapping import SESSION_KEYS, USER_KEYS, first_value, is_genai, trace_attributes
-from exporters.queued import HttpSpanSender
+from exporters.queued import QUEUE_SIZE, HttpSpanSender, QueuedSpanProcessor
 from otel_distro.runtime.errors import caught
 from otel_distro.runtime.worker import Worker
 
@@ -114,7 +113,11 @@ class LangfuseSpanExporter(HttpSpanSender, SpanExporter):
         self._send_lock = threading.Lock()  # one sender at a time: the batch thread or the sweeper
         self._extra: dict[tuple[int, int], dict[str, str | bool]] = {}  # what the batch being sent adds
 
-    # -- taking spans (the batch processor's thread) ------------------------------------------
+    # -- taking spans (the queue's thread) ------------------------------------------------------
+    def wants(self, span: ReadableSpan) -> bool:
+        """Every span is queued: which ones Langfuse gets is chosen by whole trace, as they are sent."""
+        return True
+
     def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
         try:
             with self._lock:
@@ -277,41 +280,33 @@ class LangfuseSpanExporter(HttpSpanSender, SpanExporter):
             self.delivery.close()
 
 
-class LangfuseSpanProcessor(SpanProcessor):
-    """A batch processor for the Langfuse exporter whose flush also sends the traces it holds.
+class LangfuseSpanProcessor(QueuedSpanProcessor):
+    """The queue in front of the Langfuse exporter (bounded: what does not fit is dropped and
+    counted as ``langfuse_queue_full``), whose flush also sends the traces the exporter holds.
 
     A sweeper thread sends traces held past ``hold_seconds`` (a root that never ends, or
-    ends after the app went quiet): the batch thread only looks when new spans arrive.
+    ends after the app went quiet): the sender only looks when new spans arrive.
     """
 
-    def __init__(self, exporter: LangfuseSpanExporter, schedule_delay_millis: int = 1_000) -> None:
-        self.exporter = exporter
-        self._batch = BatchSpanProcessor(exporter, schedule_delay_millis=schedule_delay_millis)
-        # sends traces held past hold_seconds: the batch thread only looks when new spans arrive
+    label = "langfuse"
+    title = "Langfuse"
+
+    def __init__(
+        self,
+        exporter: LangfuseSpanExporter,
+        schedule_delay_millis: int = 1_000,
+        max_queue_size: int = QUEUE_SIZE,
+    ) -> None:
+        super().__init__(exporter, max_queue_size=max_queue_size, schedule_delay_millis=schedule_delay_millis)
+        self.langfuse = exporter
         self._sweeper = Worker(
-            "langfuse-sweeper", self.exporter.send_expired, max(0.05, self.exporter.hold_seconds / 4)
+            "langfuse-sweeper", exporter.send_expired, max(0.05, exporter.hold_seconds / 4)
         )
 
-    def on_start(self, span: Span, parent_context: Context | None = None) -> None:
-        return None
-
-    def on_end(self, span: ReadableSpan) -> None:
-        self._batch.on_end(span)
-
-    def drop_counts(self) -> dict[str, int]:
-        """Spans dropped so far, by reason (for the drop ledger)."""
-        stats = self.exporter.stats
-        return {
-            "langfuse_invalid": stats.dropped_invalid,
-            "langfuse_failed": stats.dropped_failed,
-            "langfuse_refused": stats.dropped_refused,
-        }
-
     def force_flush(self, timeout_millis: int = 30_000) -> bool:
-        flushed = self._batch.force_flush(timeout_millis)
-        return self.exporter.force_flush(timeout_millis) and flushed
+        flushed = super().force_flush(timeout_millis)
+        return self.langfuse.force_flush(timeout_millis) and flushed
 
     def shutdown(self) -> None:
         self._sweeper.stop(0)
-        self.exporter.delivery.begin_exit()
-        self._batch.shutdown()  # type: ignore[no-untyped-call]
+        super().shutdown()  # what waits is sent (one short try for a Langfuse that does not answer)

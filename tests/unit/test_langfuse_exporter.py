@@ -230,3 +230,22 @@ def test_a_batch_too_large_is_halved_down_to_one_span_and_only_a_span_still_too_
         assert len(recorder.spans) == 2
         assert exporter.stats.sent_spans == 2
         assert exporter.stats.dropped_refused == 1 and exporter.stats.dropped_failed == 0
+
+
+def test_a_burst_past_the_queue_is_counted_by_reason() -> None:
+    """Spans the Langfuse queue has no room for were dropped by the SDK's batch processor with
+    a log line and no count; now each is counted by reason, as the other exporters' are."""
+    from exporters.langfuse import LangfuseSpanProcessor
+    from tests.support.endpoint import free_port
+
+    host = f"http://127.0.0.1:{free_port()}"  # nobody answers there
+    exporter = LangfuseSpanExporter("pk-lf-test", "sk-lf-test", host, retry_seconds=2)
+    processor = LangfuseSpanProcessor(exporter, schedule_delay_millis=10, max_queue_size=20)
+    for index in range(200):
+        processor.on_end(span(100 + index, None, "chat", TRACE + index, **{"gen_ai.operation.name": "chat"}))
+    processor.shutdown()
+    drops = processor.drop_counts()
+    assert drops["langfuse_queue_full"] > 0
+    reasons = ("queue_full", "shut_down", "invalid", "failed", "refused")
+    assert set(drops) == {f"langfuse_{reason}" for reason in reasons}
+    assert processor.queue.max_items == 20  # what the distro's own metrics report
