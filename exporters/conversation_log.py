@@ -341,7 +341,8 @@ class ConversationLogExporter(SpanExporter):
         finally:
             self.cache.close()
             self._report_overflow()
-            self.delivery.close()
+            if stopped:  # else the sender is mid-request on it: closed under it, the request would
+                self.delivery.close()  # fail and be recorded as an error; it ends with the process
 
 
 class ConversationLogProcessor(SpanProcessor):
