@@ -35,6 +35,15 @@ _DIGIT_RUN = re.compile(r"\d(?:\D{0,2}\d){6}")
 # form encoding's "+" as encodings.py reads one (between letters or digits); starts with a
 # literal, so re skips to it
 _FORM_PLUS = re.compile(r"\+(?<=[A-Za-z0-9]\+)(?=[A-Za-z0-9])")
+# a full-width Latin letter or "@" (an address or a key typed with an East Asian input method),
+# a full-width digit next to a Latin letter (a key typed half so), or a full-width "+" or space
+# before digits (a phone number typed so); full-width digits and punctuation alone, common in
+# such text, are read by the patterns as they are
+_WIDE_TO_ASCII = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
+_WIDE_LATIN = re.compile(
+    "[\uff20-\uff3a\uff41-\uff5a]|[\u3000\uff0b](?=[0-9\uff10-\uff19])"
+    "|(?<=[A-Za-z])[\uff10-\uff19]|[\uff10-\uff19](?=[A-Za-z])"
+)
 CACHEABLE_LENGTH = LONG_TEXT
 CACHE_ENTRIES = 4096
 CANDIDATE_CHARGE = 128  # characters of the inline text budget a validated candidate uses (about 10 µs)
@@ -192,13 +201,15 @@ class PiiRedactor:
         hit = cache.get(text) if cache is not None else None
         if hit is not None:
             return hit
-        if not text:
-            result: tuple[str, Counter[str] | None] = (text, None)
-        elif _SCREEN.search(text) is None and not _any_in(_SCREEN_WORDS, text):
-            # names, model ids, plain sentences: only the user's patterns can match here
-            result = self._scan_custom(text, Counter()) if self.custom else (text, None)
-        else:
-            result = self._scan(text)
+        result = self._scan_plain(text)
+        if not text.isascii() and _WIDE_LATIN.search(text) is not None:
+            # Typed with an East Asian input method: read as the ASCII characters its full-width
+            # forms stand for ("\uff45\uff56\uff45\uff20…" is an address; "\uff53\uff4b\uff0d…" a key
+            # whole, not the number its digits make). Where that finds as much or more, the text
+            # is given back in those ASCII forms, the values replaced: fail closed, in one pass.
+            twin = self._scan_plain(text.translate(_WIDE_TO_ASCII))
+            if twin[1] and sum(twin[1].values()) >= sum((result[1] or {}).values()):
+                result = twin
         if (
             "%" in text
             or "&" in text
@@ -213,6 +224,14 @@ class PiiRedactor:
                 cache.clear()
             cache[text] = result
         return result
+
+    def _scan_plain(self, text: str) -> tuple[str, Counter[str] | None]:
+        if not text:
+            return text, None
+        if _SCREEN.search(text) is None and not _any_in(_SCREEN_WORDS, text):
+            # names, model ids, plain sentences: only the user's patterns can match here
+            return self._scan_custom(text, Counter()) if self.custom else (text, None)
+        return self._scan(text)
 
     def _scan_encoded(self, text: str, found: Counter[str] | None) -> tuple[str, Counter[str] | None]:
         """Values hidden by an encoding ("uma%40example.com", "&#64;", "\\u0040") found in the

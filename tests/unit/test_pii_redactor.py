@@ -534,3 +534,48 @@ def test_the_digit_skeleton_keeps_a_number_whole_and_gives_up_on_other_scripts()
         b"call0000000000000,card0000000000000000"
     )
     assert digit_skeleton("\u0661\u0662\u0663 4111") is None  # Arabic-Indic digits: \d matches them too
+
+
+@pytest.mark.parametrize(
+    ("text", "raw"),
+    [
+        # typed with an East Asian input method: the full-width forms of ASCII characters
+        (
+            "連絡先: \uff25\uff36\uff25\uff20\uff25\uff38\uff21\uff2d\uff30\uff2c\uff25"
+            "\uff0e\uff23\uff2f\uff2d まで",
+            "EVE@EXAMPLE",
+        ),
+        ("mail eve\uff20example.com now", "eve"),
+        (
+            "\uff53\uff4b\uff0d\uff41\uff4e\uff54\uff0d\uff41\uff50\uff49\uff10\uff13\uff0d"
+            + "\uff21" * 30
+            + "\uff10\uff11\uff12\uff13",
+            "ant-api03",
+        ),
+        (
+            "連絡先は\uff0b\uff11\u3000\uff14\uff11\uff15\u3000\uff15\uff15\uff15\u3000\uff16\uff11\uff17\uff12です",
+            "4155556172",
+        ),
+        ("key AKIA\uff15YR4GHTBGYRAYYZP here", "YR4GHTBGYRAYYZP"),
+    ],
+)
+def test_a_value_typed_in_full_width_forms_is_found_as_its_ascii_form_is(text: str, raw: str) -> None:
+    """Full-width Latin letters, "@", "+" and spaces (East Asian input) hid values from every
+    pattern; they are read as the ASCII characters they stand for, and the value replaced whole."""
+    import unicodedata
+
+    redacted = PiiRedactor(cache=False).redact_text(text)
+    folded = unicodedata.normalize("NFKC", redacted).replace(" ", "")
+    assert raw not in folded and "<" in redacted
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "今日は\uff21\uff29について話しましょう\uff08\uff27\uff30\uff34\uff0d\uff14\uff09。",
+        "\uff23\uff30\uff35使用率は\uff18\uff10\uff05です",
+        "iPhone\uff11\uff15を買った",
+    ],
+)
+def test_text_with_full_width_latin_and_no_value_is_left_alone(text: str) -> None:
+    assert PiiRedactor(cache=False).redact_text(text) == text
