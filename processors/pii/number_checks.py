@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import ipaddress
 import re
-import unicodedata
 from collections.abc import Callable
 from typing import TypeAlias
 
@@ -30,15 +29,6 @@ def digit_skeleton(text: str) -> bytes | None:
     return text.encode("ascii").translate(_SKELETON, NUMBER_SEPARATORS)
 
 
-class _AsciiDigits(dict[int, str]):
-    """A ``str.translate`` table: any decimal digit to its ASCII digit, filled as digits are met."""
-
-    def __missing__(self, code: int) -> str:
-        digit = self[code] = str(unicodedata.decimal(chr(code)))
-        return digit
-
-
-_ASCII_DIGITS = _AsciiDigits()
 # every decimal digit re's \d matches, to its ASCII digit (the rest left as it is)
 TO_ASCII_DIGITS = {first + value: 0x30 + value for first in DIGIT_BLOCKS for value in range(10)}
 
@@ -51,7 +41,7 @@ def _digits(text: str) -> str:
     if text.isdecimal() and text.isascii():  # a number of ASCII digits alone: as it is
         return text
     digits = _NOT_DECIMAL.sub("", text)
-    return digits if digits.isascii() else digits.translate(_ASCII_DIGITS)
+    return digits if digits.isascii() else digits.translate(TO_ASCII_DIGITS)
 
 
 def luhn_valid(number: str) -> bool:
