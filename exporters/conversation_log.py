@@ -359,6 +359,7 @@ class ConversationLogProcessor(SpanProcessor):
         self.exporter = exporter
         self._all = exporter.selection == "all"
         self._failed = 0
+        self._unwritten = 0  # spans the cache could not take (disk full, say)
         self._queue: WriteQueue[bytes] = WriteQueue(
             self._write,
             len,
@@ -400,6 +401,7 @@ class ConversationLogProcessor(SpanProcessor):
             "conversation_log_queue_full": refused["queue_full"],
             "conversation_log_shut_down": refused["shut_down"],
             "conversation_log_unencodable": self._failed,
+            "conversation_log_cache_unwritable": self._unwritten,
         }
 
     def _write(self, lines: list[bytes]) -> None:
@@ -407,7 +409,8 @@ class ConversationLogProcessor(SpanProcessor):
             cache = self.exporter.cache
             if isinstance(cache, SpillCache):
                 cache.append(lines)
-        except OSError as exc:
+        except OSError as exc:  # disk full, no permission: these spans are lost, and counted
+            self._unwritten += len(lines)
             _logger.warning("otel-distro: the conversation-log cache cannot be written (%r)", exc)
 
     def force_flush(self, timeout_millis: int = 30_000) -> bool:

@@ -42,6 +42,7 @@ REASONS = {
     "conversation_log_queue_full": "the conversation-log writer was behind",
     "conversation_log_shut_down": "ended after the conversation log was shut down",
     "conversation_log_unencodable": "could not be kept for the conversation log",
+    "conversation_log_cache_unwritable": "the conversation log's cache could not be written (disk full, say)",
     "conversation_log_refused": "refused by the conversation-log endpoint",
     "conversation_log_too_large": "too large for the conversation-log endpoint",
     "conversation_log_cache_full": "pushed out of the conversation-log cache by its size bound",

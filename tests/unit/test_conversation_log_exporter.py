@@ -102,4 +102,22 @@ def test_spans_the_cache_writer_has_no_room_for_are_counted_by_reason(
     processor.on_end(spans[0])  # ended after the shutdown
     ledger.persist()
     assert read_drops(tmp_path) == {"conversation_log_queue_full": 3, "conversation_log_shut_down": 1}
+    assert processor.drop_counts()["conversation_log_cache_unwritable"] == 0
     assert exporter.cache is not None and exporter.cache.pending()[0] == 2  # the two that waited, on disk
+
+
+def test_spans_the_cache_cannot_take_are_counted_not_lost_silently(tmp_path: Path) -> None:
+    import shutil
+
+    from exporters import conversation_log
+
+    cache = tmp_path / "cache"
+    exporter = ConversationLogExporter("http://127.0.0.1:9/unused", cache, flush_interval=3600)
+    processor = conversation_log.ConversationLogProcessor(exporter, flush_interval=3600)
+    shutil.rmtree(cache, ignore_errors=True)
+    cache.write_text("a file where the cache's directory was: every write fails\n")
+    for span in _spans(2):
+        processor.on_end(span)
+    processor.force_flush(1_000)
+    assert processor.drop_counts()["conversation_log_cache_unwritable"] == 2
+    processor.shutdown()
