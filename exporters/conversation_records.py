@@ -94,14 +94,10 @@ _KIND_NAMES = ("UNSPECIFIED", "INTERNAL", "SERVER", "CLIENT", "PRODUCER", "CONSU
 _ERROR = 2
 
 
-def stored_snapshots(data: Mapping[str, Any]) -> list[dict[str, Any]]:
+def stored_snapshots(data: Mapping[str, Any], problems: ReadProblems | None = None) -> list[dict[str, Any]]:
     """Snapshots of the spans of one OTLP/JSON ``TracesData`` object (a line of the JSONL store);
-    ValueError if part of it is not shaped as OTLP/JSON (the follower counts the line as corrupt)."""
-    problems = ReadProblems()
-    found = [_stored_snapshot(span) for span in stored_spans(data, problems)]
-    if problems.malformed:
-        raise ValueError("a stored line not shaped as OTLP/JSON TracesData")
-    return found
+    a part not shaped as OTLP/JSON is skipped and counted in ``problems`` (the rest is read)."""
+    return [_stored_snapshot(span) for span in stored_spans(data, problems)]
 
 
 def _stored_snapshot(span: StoredSpan) -> dict[str, Any]:

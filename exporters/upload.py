@@ -34,6 +34,7 @@ from typing import Any
 
 from exporters.http_delivery import EXIT_SECONDS, HttpDelivery, Outcome, Result, post_split, refusal_reason
 from exporters.otlp_proto import records_in, to_protobuf
+from exporters.store.files import ReadProblems
 from exporters.store.follow import StoreSegment, StoreTail
 from otel_distro.runtime.errors import caught
 from otel_distro.runtime.state_file import StateFile
@@ -157,7 +158,7 @@ class StoreUploader:
         self._exiting = False
 
     def _tail(self, signal: str, state_dir: Path | None = None) -> StoreTail:
-        def parse(data: dict[str, Any]) -> list[_Item]:
+        def parse(data: dict[str, Any], _problems: ReadProblems) -> list[_Item]:  # sent whole, as written
             records = records_in(signal, data)
             if self.enrich is not None:
                 self.enrich(signal, data)

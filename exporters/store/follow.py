@@ -31,6 +31,7 @@ from typing import Any
 import orjson
 
 from exporters.store import sealed
+from exporters.store.files import ReadProblems
 from otel_distro.runtime.errors import caught
 from otel_distro.runtime.files import private_dirs, replaced_privately
 from otel_distro.runtime.forking import after_fork_in_child
@@ -67,7 +68,7 @@ class StoreSegment:
     lines: list[Any]  # the parsed spans, in file order
     positions: list[tuple[int, int]]  # (offset of the span's line, index of the span in it)
     end: int  # offset just past the last whole line read
-    corrupt: int = 0  # lines that did not parse (a writer killed mid-line)
+    corrupt: int = 0  # lines (or parts of lines) that did not parse (a writer killed mid-line)
     fd: int = field(default=-1, repr=False)
     identity: tuple[int, int] = (0, 0)  # the file's device and inode when it was read
     head: bytes = field(default=b"", repr=False)  # its first bytes, for the saved position's digest
@@ -152,8 +153,9 @@ class StoreTail:
     """Reads new records from ``directory`` (e.g. the store's ``traces``) and remembers what was acknowledged.
 
     ``parse`` turns one decoded line into the records the exporter sends (spans, say, or the
-    whole line as one request); ``max_backlog_bytes`` None: no bound; ``since``: only files
-    named for that day (``YYYY-MM-DD``) or later.
+    whole line as one request), counting in its ``ReadProblems`` the parts it had to skip
+    (these count as corrupt, with lines that do not parse); ``max_backlog_bytes`` None: no
+    bound; ``since``: only files named for that day (``YYYY-MM-DD``) or later.
     """
 
     def __init__(
@@ -161,7 +163,7 @@ class StoreTail:
         directory: Path,
         state_path: Path,
         max_backlog_bytes: int | None,
-        parse: Callable[[dict[str, Any]], list[Any]],
+        parse: Callable[[dict[str, Any], ReadProblems], list[Any]],
         read_bytes: int = READ_BYTES,
         since: str | None = None,
     ) -> None:
@@ -392,7 +394,9 @@ class StoreTail:
                 continue
             line = opened  # noqa: PLW2901
             try:
-                spans = self.parse(orjson.loads(line))
+                problems = ReadProblems()  # its parts not shaped as OTLP/JSON: skipped, counted
+                spans = self.parse(orjson.loads(line), problems)
+                segment.corrupt += problems.malformed
             except Exception as exc:  # noqa: BLE001 - a partial line left by a killed writer, say
                 caught("reading a stored line", exc)  # a bug of ours: raised under tests
                 segment.corrupt += 1

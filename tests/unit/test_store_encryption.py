@@ -217,7 +217,9 @@ def test_export_writes_plain_otlp_json_lines(tmp_path: Path) -> None:
 def test_the_store_follower_opens_sealed_lines(tmp_path: Path) -> None:
     store = _store(tmp_path)
     store.append("traces", [_line(1), _line(2)], 2)
-    tail = StoreTail(tmp_path / "traces", tmp_path / "position.json", None, lambda record: [record["n"]])
+    tail = StoreTail(
+        tmp_path / "traces", tmp_path / "position.json", None, lambda record, _problems: [record["n"]]
+    )
     segment = tail.claim()
     assert segment is not None and segment.lines == [1, 2] and segment.corrupt == 0
     tail.done(segment)
@@ -227,12 +229,14 @@ def test_what_waits_for_the_follower_is_counted_on_an_encrypted_store(tmp_path: 
     store = _store(tmp_path)
     span = orjson.dumps({"resourceSpans": [{"scopeSpans": [{"spans": [{"name": "a", "kind": 1}]}]}]})
     store.append("traces", [span + b"\n", span + b"\n", _line(3)], 3)
-    tail = StoreTail(tmp_path / "traces", tmp_path / "position.json", None, lambda record: [record])
+    tail = StoreTail(
+        tmp_path / "traces", tmp_path / "position.json", None, lambda record, _problems: [record]
+    )
     spans, size = tail.pending()
     assert spans == 2 and size == store.files("traces")[0].stat().st_size
     plain = JsonlStore(tmp_path / "plain")
     plain.append("traces", [span + b"\n", span + b"\n"], 2)
-    plain_tail = StoreTail(tmp_path / "plain" / "traces", tmp_path / "p.json", None, lambda r: [r])
+    plain_tail = StoreTail(tmp_path / "plain" / "traces", tmp_path / "p.json", None, lambda r, _problems: [r])
     assert plain_tail.pending()[0] == 2
 
 
@@ -242,7 +246,7 @@ def test_rotate_key_carries_a_followers_position_over_so_nothing_is_read_twice(t
     store.append("traces", [_line(1), _line(2), _line(3)], 3)
     sealed.use_keys(key.load)
     state = tmp_path / "follower" / "position.json"
-    tail = StoreTail(tmp_path / "store" / "traces", state, None, lambda record: [record["n"]])
+    tail = StoreTail(tmp_path / "store" / "traces", state, None, lambda record, _problems: [record["n"]])
     segment = tail.claim()
     assert segment is not None and segment.lines == [1, 2, 3]
     tail.keep(segment, [3])  # 1 and 2 acknowledged, 3 not yet

@@ -258,3 +258,15 @@ def test_an_unreadable_state_file_is_discarded_with_a_warning(
         segment = tail.claim()
     assert segment is not None and ids(segment) == ["a1"]
     assert "unreadable" in caplog.text
+
+
+def test_a_malformed_resource_costs_only_itself_and_is_counted(tmp_path: Path, traces: Path) -> None:
+    """A line with a good resource and one not shaped as OTLP/JSON: the good spans are read (the
+    whole line was skipped), the bad part counted as corrupt."""
+    good = orjson.loads(line("g1", "g2"))
+    bad = {"resource": {}, "scopeSpans": [{"spans": [{"traceId": "0" * 32, "attributes": 5}]}]}
+    mixed = {"resourceSpans": [bad, *good["resourceSpans"]]}
+    (traces / "2026-11-20.jsonl").write_bytes(orjson.dumps(mixed) + b"\n" + line("g3"))
+    segment = tail_of(tmp_path, traces).claim()
+    assert segment is not None and ids(segment) == ["g1", "g2", "g3"]
+    assert segment.corrupt == 1
