@@ -298,14 +298,13 @@ class LangfuseSpanProcessor(QueuedSpanProcessor):
         max_queue_size: int = QUEUE_SIZE,
     ) -> None:
         super().__init__(exporter, max_queue_size=max_queue_size, schedule_delay_millis=schedule_delay_millis)
-        self.langfuse = exporter
         self._sweeper = Worker(
             "langfuse-sweeper", exporter.send_expired, max(0.05, exporter.hold_seconds / 4)
         )
 
     def force_flush(self, timeout_millis: int = 30_000) -> bool:
         flushed = super().force_flush(timeout_millis)
-        return self.langfuse.force_flush(timeout_millis) and flushed
+        return self.exporter.force_flush(timeout_millis) and flushed
 
     def shutdown(self) -> None:
         self._sweeper.stop(0)

@@ -35,12 +35,13 @@ _DIGIT_RUN = re.compile(r"\d(?:\D{0,2}\d){6}")
 # form encoding's "+" as encodings.py reads one (between letters or digits); starts with a
 # literal, so re skips to it
 _FORM_PLUS = re.compile(r"\+(?<=[A-Za-z0-9]\+)(?=[A-Za-z0-9])")
+# the full-width forms of ASCII characters (0xFEE0 above them) and the ideographic space
+_WIDE_TO_ASCII = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
 # a full-width Latin letter or "@" (an address or a key typed with an East Asian input method),
 # a full-width digit next to a Latin letter (a key typed half so), or a full-width "+" or space
 # before digits (a phone number typed so); full-width digits and punctuation alone, common in
 # such text, are read by the patterns as they are
-_WIDE_TO_ASCII = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
-_WIDE_LATIN = re.compile(
+_TYPED_WIDE = re.compile(
     "[\uff20-\uff3a\uff41-\uff5a]|[\u3000\uff0b](?=[0-9\uff10-\uff19])"
     "|(?<=[A-Za-z])[\uff10-\uff19]|[\uff10-\uff19](?=[A-Za-z])"
 )
@@ -202,7 +203,7 @@ class PiiRedactor:
         if hit is not None:
             return hit
         result = self._scan_plain(text)
-        if not text.isascii() and _WIDE_LATIN.search(text) is not None:
+        if not text.isascii() and _TYPED_WIDE.search(text) is not None:
             # Typed with an East Asian input method: read as the ASCII characters its full-width
             # forms stand for ("\uff45\uff56\uff45\uff20…" is an address; "\uff53\uff4b\uff0d…" a key
             # whole, not the number its digits make). Where that finds as much or more, the text
