@@ -413,6 +413,28 @@ def _an_amount(text: str, start: int, end: int) -> bool:
     ) is not None
 
 
+def _between_separators(text: str, start: int, end: int) -> bool:
+    """Whether the number stands between list separators ("…, 5382521693, …", a line of its
+    own), where neither :func:`_after_id_key`'s key nor :func:`_an_amount`'s currency or unit
+    can be: the characters both look at first are a separator, or a space after a separator or
+    a digit that ends no key ("crc32"), before a separator, digit or space that marks nothing.
+    Only a shortcut: where this says False, both are asked."""
+    before = text[start - 1] if start else ""
+    if before not in _SEPARATORS and (
+        before not in _SPACES or (text[start - 2] if start >= 2 else "") not in _KEYLESS_BEFORE_SPACE
+    ):
+        return False
+    after = text[end : end + 1]
+    return after in _SEPARATORS or (after in _SPACES and text[end + 1 : end + 2] in _UNMARKED_AFTER_SPACE)
+
+
+# "" is in each of these strings: the text's start or end is a boundary too
+_SEPARATORS = ",;|"
+_SPACES = " \t\n"
+_KEYLESS_BEFORE_SPACE = ",;|01356789"  # not "2" or "4": "crc32 …", "crc64 …" are keys
+_UNMARKED_AFTER_SPACE = ",;|0123456789 \t\n"
+
+
 def _not_a_phone(candidate: str, text: str, start: int, end: int) -> bool:
     if candidate[0] == "+":
         return False
@@ -478,7 +500,10 @@ def _is_bare_phone_number(candidate: str, match: re.Match[str]) -> bool:
     start, end = match.span()
     if end < len(text) and text[end] == ":" and text[end + 1 : end + 2].isdigit():
         return False  # an hour after a date
-    if _after_id_key(text, start) or _an_amount(text, start, end):
+    if _between_separators(text, start, end):  # a list: no key nor amount beside it
+        if text.find("arn:", max(0, start - 64), start) >= 0:  # _after_id_key's other question
+            return False
+    elif _after_id_key(text, start) or _an_amount(text, start, end):
         return False
     verdict = _PHONE_VERDICTS.get(candidate)
     if verdict is None:

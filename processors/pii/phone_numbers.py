@@ -128,9 +128,9 @@ class _Region:
         types = self.types_by_length.get(len(number))
         return types is not None and types.fullmatch(number) is not None
 
-    def typed_exactly(self, skip: tuple[int, ...] = ()) -> str:
+    def typed_exactly(self, skip: tuple[int, ...] = (), only: int | None = None) -> str:
         """A pattern (fullmatch, on digits) for exactly what has_type accepts, at lengths other
-        than ``skip``; "" for nothing."""
+        than ``skip`` (and of length ``only`` where given); "" for nothing."""
         general = self.general
         if general.pattern is None:
             return ""
@@ -138,28 +138,30 @@ class _Region:
         branches = [
             f"(?=[0-9]{{{length}}}\\Z)(?:{types.pattern})"
             for length in dict.fromkeys(lengths)
-            if (types := self.types_by_length.get(length)) is not None and length not in skip
+            if (types := self.types_by_length.get(length)) is not None
+            and length not in skip
+            and (only is None or length == only)
         ]
         if not branches:
             return ""
         return f"(?=(?:{general.pattern.pattern})\\Z)(?:{'|'.join(branches)})"
 
-    def read_as_is(self) -> str:
+    def read_as_is(self, length: int | None = None) -> str:
         """A pattern (fullmatch, on digits) for numbers parse reads in this region as their digits
         are (no international or national prefix to strip) and has_type accepts: all of them valid.
 
         Digits that start with the country code are read as they are too when they have a type:
         _from_digits takes the code off only from a number the general pattern does not match,
         or one too long for it, and a typed number is neither (where the region lists lengths;
-        where it lists none, parse is left to phonenumbers)."""
-        typed = self.typed_exactly()
+        where it lists none, parse is left to phonenumbers). ``length``: of numbers that long only."""
+        typed = self.typed_exactly(only=length)
         if not typed:
             return ""
         prefix = f"(?!{self.national_prefix.pattern})" if self.national_prefix is not None else ""
         country = "" if self.general_lengths else f"(?!{re.escape(self.country_code_text)})"
         return f"(?!{self.idd.pattern}){country}{prefix}{typed}"
 
-    def read_after_trunk_zero(self) -> str:
+    def read_after_trunk_zero(self, length: int | None = None) -> str:
         """A pattern (fullmatch, on digits) for numbers written with the trunk prefix "0" that
         parse reads in this region as the digits after it, all of them valid; "" where the
         region's prefix is not a plain "0" or is rewritten.
@@ -167,7 +169,8 @@ class _Region:
         Such a number does not start with an international prefix (excluded) or a country code
         (none starts with 0); the prefix pattern matches its "0" alone (checked below); what
         follows has a type, so it matches the general pattern and strip_national_prefix keeps
-        it, and at a length that is possible and not local-only, so parse reads it."""
+        it, and at a length that is possible and not local-only, so parse reads it. ``length``:
+        of numbers that long only (the trunk "0" included)."""
         prefix = self.national_prefix
         if prefix is None or self.transform is not None or not self.general_lengths:
             return ""
@@ -175,7 +178,9 @@ class _Region:
         if not (source == "0" or source.startswith("0|") or _ONE_THEN_ZERO.fullmatch(source)):
             return ""
         too_long = tuple(length for length in self.general_lengths if length > _MAX_NSN)
-        rest = self.typed_exactly(skip=self.general_local + too_long)
+        rest = self.typed_exactly(
+            skip=self.general_local + too_long, only=None if length is None else length - 1
+        )
         return f"(?!{self.idd.pattern})0{rest}" if rest else ""
 
     def typed_number(self) -> str:
@@ -472,7 +477,7 @@ def any_valid(text: str, region_codes: tuple[str, ...]) -> bool:
             readings = _READINGS[region_codes] = _Readings(region_codes)
         digits = text if bare else _NOT_DIGIT.sub("", text)
         # the common answer first, without a parse: valid as its digits are in one of the regions
-        if readings.as_is.fullmatch(digits) is not None:
+        if readings.as_is(digits):
             return True
         if not readings.possible(digits):
             return False
@@ -530,15 +535,27 @@ class _Readings:
             else:
                 branches.append(f"{country}(?:{typed})")
         self.pattern = re.compile("|".join(f"(?:{branch})" for branch in dict.fromkeys(branches)) or "(?!)")
-        # read as its digits are (see _Region.read_as_is) and with a number type, in one of the regions
-        # (or after its trunk "0", where that is all parse strips)
-        as_is = [
+        self._region_codes = region_codes
+        self._as_is: dict[int, re.Pattern[str]] = {}
+
+    def as_is(self, digits: str) -> bool:
+        """Whether the digits are read as they are (see _Region.read_as_is) and have a number type
+        in one of the regions (or after their trunk "0", where that is all parse strips): valid.
+        One pattern per length: a list of ids asks this of each, and a pattern of every length's
+        branches costs several times one of a single length's."""
+        pattern = self._as_is.get(len(digits))
+        if pattern is None:
+            pattern = self._as_is[len(digits)] = self._as_is_pattern(len(digits))
+        return pattern.fullmatch(digits) is not None
+
+    def _as_is_pattern(self, length: int) -> re.Pattern[str]:
+        readings = [
             reading
-            for code in region_codes
+            for code in self._region_codes
             if (region := _region(code)) is not None
-            for reading in (region.read_as_is(), region.read_after_trunk_zero())
+            for reading in (region.read_as_is(length), region.read_after_trunk_zero(length))
         ]
-        self.as_is = re.compile("|".join(f"(?:{reading})" for reading in as_is if reading) or "(?!)")
+        return re.compile("|".join(f"(?:{reading})" for reading in readings if reading) or "(?!)")
 
     def possible(self, digits: str) -> bool:
         if self.pattern.fullmatch(digits) is not None:

@@ -277,6 +277,54 @@ def test_the_id_key_shortcut_answers_as_the_key_pattern_does() -> None:
         assert number_checks._after_id_key(text, start) == expected, text
 
 
+def test_a_number_between_separators_has_no_key_nor_amount_beside_it() -> None:
+    # the shortcut says "a list" only where both full questions answer no
+    rng = random.Random(22)
+    pieces = [
+        "",
+        " ",
+        "  ",
+        ",",
+        ", ",
+        "\n",
+        "\t",
+        ";",
+        "|",
+        "2 ",
+        "4 ",
+        "7 ",
+        "crc32 ",
+        "crc64\n",
+        "id ",
+        "id\n",
+        "$",
+        "$ ",
+        "USD ",
+        " EUR",
+        " %",
+        "\u5143",
+        " \u5143",
+        "x",
+        "#",
+        "= ",
+        "'",
+        '"',
+        "\u00a0",
+        "1",
+        "0,",
+    ]
+    shortcuts = 0
+    for _ in range(20_000):
+        before, after = rng.choice(pieces) + rng.choice(pieces), rng.choice(pieces) + rng.choice(pieces)
+        text = before + "5123456789" + after
+        start, end = len(before), len(before) + 10
+        if number_checks._between_separators(text, start, end):
+            shortcuts += 1
+            assert not number_checks._an_amount(text, start, end), text
+            assert not number_checks._after_id_key(text, start) or "arn:" in text[:start], text
+    assert shortcuts > 1000
+
+
 @pytest.mark.parametrize("text", ["total 638876.46,312276.68", "price 1048576.125 ms", "amount: 99999.5"])
 def test_amounts_with_a_point_and_few_decimals_are_not_phone_numbers(text: str) -> None:
     assert PiiRedactor().redact_text(text) == text
