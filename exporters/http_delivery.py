@@ -271,7 +271,8 @@ def _read_some(response: Any) -> bytes:
             data += chunk
             if len(data) >= _ERROR_TEXT_BYTES:
                 break
-    except Exception:  # noqa: BLE001 - a body cut short or odd says nothing about the status
+    except Exception as exc:  # noqa: BLE001 - a body cut short or odd says nothing about the status
+        caught("reading an error response", exc)
         return data
     if data and response.headers.get("Content-Encoding", "").lower() == "gzip":
         try:

@@ -31,6 +31,7 @@ from opentelemetry.sdk.util.instrumentation import InstrumentationScope
 from opentelemetry.trace import Link, SpanContext, SpanKind, StatusCode
 
 from otel_distro import _sdk
+from otel_distro.runtime.errors import caught
 
 _logger = logging.getLogger(f"otel_distro.{__name__}")
 
@@ -456,7 +457,10 @@ class EncodedSpan:
         self.scope = span.instrumentation_scope
         try:
             self.json = _span_bytes(span)
-        except Exception:  # noqa: BLE001 - e.g. a lone surrogate: the dict path replaces it
+        except (TypeError, ValueError):  # orjson's refusal (a lone surrogate): the dict path replaces it
+            self.json = dumps(_span(span))
+        except Exception as exc:  # noqa: BLE001 - an odd span: the dict path reads it as the SDK does
+            caught("encoding a span", exc)
             self.json = dumps(_span(span))
 
 

@@ -58,7 +58,8 @@ def text(value: Any) -> str:
         return value[:MAX_TEXT]
     try:
         return json.dumps(value, default=str, ensure_ascii=False)[:MAX_TEXT]
-    except Exception:  # noqa: BLE001 - e.g. a __str__ that raises: say what it was instead
+    except Exception as exc:  # noqa: BLE001 - e.g. a __str__ that raises: say what it was instead
+        caught("writing a value as text", exc)
         return f"<{type(value).__name__}>"
 
 
@@ -66,7 +67,8 @@ def json_text(value: Any) -> str:
     """``value`` as (bounded) JSON text, strings included, so text and structure stay apart."""
     try:
         return json.dumps(value, default=str, ensure_ascii=False)[:MAX_TEXT]
-    except Exception:  # noqa: BLE001 - e.g. a __str__ that raises: say what it was instead
+    except Exception as exc:  # noqa: BLE001 - e.g. a __str__ that raises: say what it was instead
+        caught("writing a value as JSON", exc)
         return json.dumps(f"<{type(value).__name__}>")
 
 

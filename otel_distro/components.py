@@ -15,6 +15,7 @@ from opentelemetry.sdk.trace.export import SpanExporter
 
 from otel_distro import environment_variables as ev
 from otel_distro.problems import Problems
+from otel_distro.runtime.errors import caught
 from otel_distro.settings import Settings
 from otel_distro.version import DISTRO_NAME, __version__
 
@@ -121,6 +122,7 @@ def build_sampler(settings: Settings, problems: Problems) -> samplers.Sampler:
     except StopIteration:
         pass
     except Exception as exc:  # noqa: BLE001 - a broken third-party sampler must not stop the app
+        caught("loading a sampler", exc)
         _logger.debug("sampler %s failed to load: %r", name, exc)
     known = sorted({*_FIXED_SAMPLERS, *_RATIO_SAMPLERS})
     problems.report(
@@ -161,6 +163,7 @@ def exporter_classes(settings: Settings, signal: Signal, problems: Problems) -> 
         try:
             exporter_class = points[0].load()
         except Exception as exc:  # noqa: BLE001
+            caught("loading an exporter", exc)
             problems.report(f"{signal.variable} exporter '{name}' cannot be loaded ({exc!r}); skipped")
             continue
         if not signal.accept(exporter_class):

@@ -84,4 +84,5 @@ def _instrument_later(entry_point: EntryPoint, kwargs: dict[str, Any]) -> None:
     except ImportError as exc:  # as opentelemetry-instrument treats it: not for this environment
         _logger.debug("otel-distro: skipping instrumentation '%s': %r", entry_point.name, exc)
     except Exception as exc:  # noqa: BLE001 - never break the app's import
+        caught("loading an instrumentation", exc)
         _logger.warning("otel-distro: instrumentation '%s' failed to load: %r", entry_point.name, exc)

@@ -59,6 +59,7 @@ class SafeLoggingHandler(LoggingHandler):
             self._failed(exc)
 
     def _failed(self, exc: Exception) -> None:
+        caught("bridging a log record", exc)
         with self._count_lock:
             self.failures += 1
             warn = not self._warned

@@ -203,6 +203,7 @@ def _start_named(
         except SettingsError:
             raise
         except Exception as exc:  # noqa: BLE001 - a broken exporter costs only itself
+            caught("starting an exporter", exc)
             problems.report(f"{signal.variable} exporter '{name}' failed to start ({exc!r}); skipped")
     return started
 

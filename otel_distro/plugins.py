@@ -35,6 +35,7 @@ from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter
 
 from otel_distro import _sdk
 from otel_distro.problems import Problems
+from otel_distro.runtime.errors import caught
 from otel_distro.settings import Settings
 from processors.base import RecordProcessor
 
@@ -58,6 +59,7 @@ def _build(group: str, name: str, options: dict[str, Any], problems: Problems) -
     try:
         return found[0].load()(**options)
     except Exception as exc:  # noqa: BLE001 - a broken plugin costs only itself
+        caught("starting a plugin", exc)
         problems.report(f"plugin '{name}' ({group}) failed to load or start ({exc!r}); skipped")
         return None
 
@@ -77,6 +79,7 @@ class PluginProcessor(RecordProcessor):
         self._lock = threading.Lock()
 
     def _failed(self, exc: BaseException) -> None:
+        caught("calling a plugin processor", exc)
         with self._lock:
             self.failures += 1
             first = self.failures == 1
@@ -91,7 +94,8 @@ class PluginProcessor(RecordProcessor):
     def needs_worker(self, span: ReadableSpan) -> bool:
         try:
             return bool(self.inner.needs_worker(span))
-        except Exception:  # noqa: BLE001
+        except Exception as exc:  # noqa: BLE001
+            caught("asking a plugin", exc)
             return True  # when unsure, off the app thread
 
     def process_span(self, span: ReadableSpan) -> ReadableSpan | None:
@@ -172,6 +176,7 @@ class PluginBatches(SpanProcessor, LogRecordProcessor):
             try:
                 getattr(target, method)(record)
             except Exception as exc:  # noqa: BLE001 - one plugin costs only itself
+                caught("calling a plugin exporter", exc)
                 _logger.debug("otel-distro: plugin exporter: %r", exc)
                 with self._lock:
                     self._failed += 1

@@ -975,7 +975,8 @@ def resolve(
         for source, raw in candidates:
             try:
                 values[option.name] = parser.parse(raw)
-            except Exception:  # noqa: BLE001 - any value a parser cannot take (too deep, odd) is bad
+            except Exception as exc:  # noqa: BLE001 - any value a parser cannot take (too deep, odd) is bad
+                caught("reading a setting", exc)
                 shown = "***" if option.metadata["secret"] else _shown(raw)
                 problems.append(
                     f"{source} = {shown} is not valid; accepted: {parser.accepted}; "

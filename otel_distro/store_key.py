@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from exporters.store import sealed
+from otel_distro.runtime.errors import caught
 from otel_distro.runtime.files import private_dirs, replaced_privately
 from otel_distro.settings import APP_NAME, Settings
 
@@ -73,7 +74,8 @@ def _keychain() -> Any | None:
         return None
     try:
         backend = keyring.get_keyring()
-    except Exception:  # noqa: BLE001 - a broken keyring setup means: no keychain
+    except Exception as exc:  # noqa: BLE001 - a broken keyring setup means: no keychain
+        caught("opening the keychain", exc)
         return None
     module = type(backend).__module__
     if module in ("keyring.backends.fail", "keyring.backends.null") or getattr(backend, "priority", 0) <= 0:
@@ -119,6 +121,7 @@ class StoreKey:
         try:
             value = keyring.get_password(KEYCHAIN_SERVICE, self.user)
         except Exception as exc:  # noqa: BLE001 - locked or unreachable keychain: try the file
+            caught("reading the keychain", exc)
             _logger.debug("otel-distro: keychain: %r", exc)
             return None
         return str(value) if value else None
@@ -181,6 +184,7 @@ class StoreKey:
                 keyring.set_password(KEYCHAIN_SERVICE, self.user, text)
                 stored = True
             except Exception as exc:  # noqa: BLE001 - fall back to the file, said once
+                caught("writing the keychain", exc)
                 _logger.warning(
                     "otel-distro: cannot keep the store key in the keychain (%r); using a file", exc
                 )

@@ -15,6 +15,8 @@ import re
 from collections.abc import Mapping
 from importlib import metadata
 
+from otel_distro.runtime.errors import caught
+
 API, SDK, CONTRIB = "opentelemetry-api", "opentelemetry-sdk", "opentelemetry-instrumentation"
 # SDK 1.y goes with contrib 0.(y + CONTRIB_OFFSET).
 CONTRIB_OFFSET = 21
@@ -33,7 +35,8 @@ def installed_versions() -> dict[str, str]:
         try:
             name = _normalized(dist.metadata["Name"] or "")
             version = dist.version
-        except Exception:  # noqa: BLE001, S112 - a broken dist-info is not ours to report here
+        except Exception as exc:  # noqa: BLE001 - a broken dist-info is not ours to report here
+            caught("reading installed versions", exc)
             continue
         if name in (API, SDK) or name.startswith(CONTRIB):
             found.setdefault(name, version)

@@ -32,6 +32,8 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
+from otel_distro.runtime.errors import caught
+
 _logger = logging.getLogger(f"otel_distro.{__name__}")
 
 PREFIX = b"~s1."
@@ -183,6 +185,7 @@ def _opener(line: bytes) -> LineSeal | None:
                 keys = _loader()
                 _seal, _load_error = (LineSeal(keys), None) if keys else (None, "no store key was found")
             except Exception as exc:  # noqa: BLE001 - a reader counts the lines, it does not fail
+                caught("loading the store key", exc)
                 _seal, _load_error = None, f"the store key cannot be loaded ({exc})"
         return _seal
 

@@ -18,6 +18,8 @@ from collections.abc import Callable, Collection
 from pathlib import Path
 from typing import Any
 
+from otel_distro.runtime.errors import caught
+
 _logger = logging.getLogger(f"otel_distro.{__name__}")
 
 # Entity types presidio adds to the fast path with a blank pipeline; the fast path's own
@@ -90,6 +92,7 @@ class PresidioScanner:
                 try:
                     self._engine = self._build()
                 except Exception as exc:  # noqa: BLE001 - any failure: stay on the fast path
+                    caught("loading presidio", exc)
                     self._failed = True
                     _logger.warning(
                         "otel-distro: presidio could not load (%r); free text gets the fast path's "

@@ -23,6 +23,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 
+from otel_distro.runtime.errors import caught
 from processors.pii.recognizer import Recognizer
 
 _logger = logging.getLogger(f"otel_distro.{__name__}")
@@ -58,6 +59,7 @@ def build_screen(recognizers: Sequence[Recognizer]) -> Screen | None:
         sentinel = pattern_set.Add("")  # after the recognizers' screens: their numbers are 0, 1, ...
         pattern_set.Compile()
     except Exception as exc:  # noqa: BLE001 - a screen RE2 refuses: do without the screen
+        caught("building the redaction screen", exc)
         _logger.warning(
             "otel-distro: the redaction screen could not be built (%r); every pattern is tried", exc
         )

@@ -3,6 +3,10 @@ failures the code expects (I/O, a plugin's or another library's errors) do not."
 
 from __future__ import annotations
 
+import ast
+import sys
+from pathlib import Path
+
 import pytest
 
 from otel_distro.runtime import errors
@@ -62,3 +66,71 @@ def test_a_bug_in_our_instrumentation_helpers_fails_the_suite_and_a_broken_span_
     monkeypatch.setattr(_spans, "MAX_TEXT", "10")  # our own code broken: a TypeError in our frame
     with pytest.raises(TypeError):
         _spans.mark_error(trace.INVALID_SPAN, ValueError("the app's"))
+
+
+_ROOT = Path(__file__).resolve().parents[2]
+_HELPERS = {"caught", "internal_error", "warn_once"}  # warn_once: instrumentations' (it calls caught)
+
+
+def _calls(nodes: list[ast.stmt]) -> set[str]:
+    return {
+        node.func.id if isinstance(node.func, ast.Name) else node.func.attr
+        for statement in nodes
+        for node in ast.walk(statement)
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name | ast.Attribute)
+    }
+
+
+def _broad_handlers_that_swallow() -> list[str]:
+    """Each ``except Exception`` (or ``BaseException``, or bare) in our packages that neither
+    hands the error to the helper (directly, or through a function of ours every definition of
+    which does) nor raises it again, nor passes it on (a generator's ``throw``)."""
+    trees = {
+        path: ast.parse(path.read_text(encoding="utf-8"))
+        for package in ("otel_distro", "processors", "exporters", "instrumentations")
+        for path in sorted((_ROOT / package).rglob("*.py"))
+    }
+    definitions: dict[str, list[bool]] = {}
+    for tree in trees.values():
+        for node in ast.walk(tree):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                definitions.setdefault(node.name, []).append(bool(_calls(node.body) & _HELPERS))
+    helpers = _HELPERS | {name for name, each in definitions.items() if all(each)}
+    found = []
+    for path, tree in trees.items():
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.ExceptHandler):
+                continue
+            kinds = node.type.elts if isinstance(node.type, ast.Tuple) else [node.type]
+            if not any(
+                kind is None or (isinstance(kind, ast.Name) and kind.id in ("Exception", "BaseException"))
+                for kind in kinds
+            ):
+                continue
+            raises = any(
+                isinstance(inner, ast.Raise) for statement in node.body for inner in ast.walk(statement)
+            )
+            passed_on = node.name is not None and any(
+                isinstance(statement, ast.Assign)
+                and any(
+                    isinstance(inner, ast.Name) and inner.id == node.name
+                    for inner in ast.walk(statement.value)
+                )
+                for statement in node.body
+            )
+            if not (raises or passed_on or _calls(node.body) & helpers):
+                found.append(f"{path.relative_to(_ROOT)}:{node.lineno}")
+    return found
+
+
+def test_every_broad_except_of_ours_hands_the_error_to_the_internal_error_helper() -> None:
+    # so that a bug of ours swallowed on the app's behalf still fails the suite
+    assert _broad_handlers_that_swallow() == []
+
+
+def test_the_rule_finds_a_broad_except_that_swallows(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    package = tmp_path / "processors"
+    package.mkdir()
+    (package / "quiet.py").write_text("try:\n    x = 1\nexcept Exception:\n    pass\n")
+    monkeypatch.setattr(sys.modules[__name__], "_ROOT", tmp_path)
+    assert _broad_handlers_that_swallow() == ["processors/quiet.py:3"]
