@@ -14,7 +14,8 @@ import json
 import shutil
 from pathlib import Path
 
-from otel_distro.runtime.files import private_dirs, replaced_privately
+from otel_distro.runtime.files import private_dirs
+from otel_distro.runtime.state_file import StateFile
 
 DISABLED_FILE = "disabled.json"
 SOURCE = "otel-distro forget"
@@ -52,8 +53,7 @@ def disable(store_dir: Path) -> Path:
     private_dirs(store_dir)
     path = marker_path(store_dir)
     data = {"disabled_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), "by": SOURCE}
-    with replaced_privately(path, "w", sync=False) as handle:
-        json.dump(data, handle)
+    StateFile(path).write(data)
     return path
 
 

@@ -55,11 +55,10 @@ class SafeLoggingHandler(LoggingHandler):
             return
         try:
             super().emit(record)
-        except Exception as exc:  # noqa: BLE001 - e.g. a bad %-format or a __str__ that raises
-            self._failed(exc)
+        except Exception as exc:  # noqa: BLE001 - the app's own bad call: a %-format, a __str__ that raises
+            self._not_bridged(exc)  # (raised in the standard library's formatting, not a bug of ours)
 
-    def _failed(self, exc: Exception) -> None:
-        caught("bridging a log record", exc)
+    def _not_bridged(self, exc: Exception) -> None:
         with self._count_lock:
             self.failures += 1
             warn = not self._warned

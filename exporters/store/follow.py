@@ -17,7 +17,6 @@ plays the part of a spill cache's size limit.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import hashlib
 import json
 import logging
@@ -33,8 +32,8 @@ import orjson
 from exporters.store import sealed
 from exporters.store.files import ReadProblems
 from otel_distro.runtime.errors import caught
-from otel_distro.runtime.files import private_dirs, replaced_privately
 from otel_distro.runtime.forking import after_fork_in_child
+from otel_distro.runtime.state_file import StateFile
 
 _logger = logging.getLogger(f"otel_distro.{__name__}")
 
@@ -105,10 +104,13 @@ def _sealed_spans(path: Path, handle: Any, offset: int) -> int:
     return spans
 
 
+def _state(state_path: Path) -> StateFile:
+    """The positions' state file (its lock also says which process follows the store)."""
+    return StateFile(state_path, lock_path=state_path.with_suffix(".lock"))
+
+
 def _save_positions(state_path: Path, files: dict[str, Any]) -> None:
-    private_dirs(state_path.parent)
-    with replaced_privately(state_path, "w", sync=False) as handle:
-        handle.write(json.dumps({"files": files}))
+    _state(state_path).write({"files": files})
 
 
 @contextlib.contextmanager
@@ -117,10 +119,9 @@ def followers_held(state_paths: list[Path]) -> Iterator[None]:
     waited for): none claims, sends or saves until the block ends."""
     with contextlib.ExitStack() as stack:
         for state_path in state_paths:
-            private_dirs(state_path.parent)
-            fd = os.open(state_path.with_suffix(".lock"), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
-            stack.callback(os.close, fd)
-            fcntl.flock(fd, fcntl.LOCK_EX)
+            fd = _state(state_path).lock()
+            assert fd is not None  # a waiting lock is always taken
+            stack.callback(StateFile.unlock, fd)
         yield
 
 
@@ -314,25 +315,23 @@ class StoreTail:
         if not self._lock.acquire(blocking=False):
             self.busy = True
             return None
-        fd = -1
         try:
-            private_dirs(self.state_path.parent)
-            fd = os.open(self.state_path.with_suffix(".lock"), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                os.close(fd)
+            fd = _state(self.state_path).lock(wait=False)
+            if fd is None:
                 self._lock.release()
                 self.busy = True
                 return None
+        except BaseException:
+            self._lock.release()
+            raise
+        try:
             segment = self._next(fd)
         except BaseException:
-            if fd >= 0:
-                os.close(fd)
+            StateFile.unlock(fd)
             self._lock.release()
             raise
         if segment is None:
-            os.close(fd)
+            StateFile.unlock(fd)
             self._lock.release()
         return segment
 
@@ -497,7 +496,7 @@ class StoreTail:
 
     def _unlock(self, segment: StoreSegment) -> None:
         if segment.fd >= 0:
-            os.close(segment.fd)  # drops the flock
+            StateFile.unlock(segment.fd)  # drops the flock
             segment.fd = -1
             self._lock.release()
 

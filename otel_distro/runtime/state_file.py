@@ -21,11 +21,14 @@ FILE_MODE = 0o600
 
 
 class StateFile:
-    """One JSON object in ``path``; ``path`` + ``.lock`` serializes changes across processes."""
+    """One JSON object in ``path``; ``lock_path`` (``path`` + ``.lock`` unless given) serializes
+    changes across processes."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, lock_path: Path | None = None) -> None:
         self.path = Path(path)
-        self.lock_path = self.path.with_name(self.path.name + ".lock")
+        self.lock_path = (
+            Path(lock_path) if lock_path is not None else self.path.with_name(self.path.name + ".lock")
+        )
 
     def read(self) -> dict[str, Any]:
         """The object in the file; empty if there is none or it is unreadable."""
@@ -35,19 +38,42 @@ class StateFile:
             return {}
         return data if isinstance(data, dict) else {}
 
+    def lock(self, wait: bool = True) -> int | None:
+        """Take the lock and return its descriptor (give it to :meth:`unlock`); ``None`` when
+        ``wait`` is false and another holder has it. Raises ``OSError`` when it cannot be taken."""
+        private_dirs(self.path.parent)
+        fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, FILE_MODE)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            return None
+        except BaseException:
+            os.close(fd)
+            raise
+        return fd
+
+    @staticmethod
+    def unlock(fd: int) -> None:
+        os.close(fd)  # releases the lock
+
+    def write(self, value: Mapping[str, Any]) -> None:
+        """Replace the object in one rename (holding the lock where other processes change it)."""
+        private_dirs(self.path.parent)
+        with replaced_privately(self.path, "w", sync=False) as handle:
+            json.dump(value, handle, sort_keys=True)
+
     def update(self, change: Callable[[dict[str, Any]], dict[str, Any]]) -> dict[str, Any]:
         """Replace the object by ``change(current)`` under the lock; returns what was written.
         Raises ``OSError`` when the file cannot be locked or written."""
-        private_dirs(self.path.parent)
-        lock = os.open(self.lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, FILE_MODE)
+        fd = self.lock()
+        assert fd is not None  # a waiting lock is always taken
         try:
-            fcntl.flock(lock, fcntl.LOCK_EX)
             new = change(self.read())
-            with replaced_privately(self.path, "w", sync=False) as handle:
-                json.dump(new, handle, sort_keys=True)
+            self.write(new)
             return new
         finally:
-            os.close(lock)  # releases the lock
+            self.unlock(fd)
 
     def add(self, counts: Mapping[str, int], key: str | None = None) -> dict[str, Any]:
         """Add ``counts`` to the integer counters of the object (of its ``key`` member, if given)."""

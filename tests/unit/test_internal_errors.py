@@ -70,6 +70,12 @@ def test_a_bug_in_our_instrumentation_helpers_fails_the_suite_and_a_broken_span_
 
 _ROOT = Path(__file__).resolve().parents[2]
 _HELPERS = {"caught", "internal_error", "warn_once"}  # warn_once: instrumentations' (it calls caught)
+# where a broad except meets the app's own errors only, by file and function
+_EXPECTED = {
+    # the app's bad logging call (a %-format that does not fit, a __str__ that raises), raised
+    # in the standard library's formatting of the record: counted and said once, not a bug of ours
+    ("otel_distro/log_bridge.py", "emit"),
+}
 
 
 def _calls(nodes: list[ast.stmt]) -> set[str]:
@@ -79,6 +85,21 @@ def _calls(nodes: list[ast.stmt]) -> set[str]:
         for node in ast.walk(statement)
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Name | ast.Attribute)
     }
+
+
+def _handlers(tree: ast.AST) -> list[tuple[str, ast.ExceptHandler]]:
+    """Each except clause, with the name of the function it is in ("" at module level)."""
+    found: list[tuple[str, ast.ExceptHandler]] = []
+
+    def visit(node: ast.AST, function: str) -> None:
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.ExceptHandler):
+                found.append((function, child))
+            named = isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef)
+            visit(child, child.name if named else function)  # type: ignore[union-attr]
+
+    visit(tree, "")
+    return found
 
 
 def _broad_handlers_that_swallow() -> list[str]:
@@ -98,8 +119,8 @@ def _broad_handlers_that_swallow() -> list[str]:
     helpers = _HELPERS | {name for name, each in definitions.items() if all(each)}
     found = []
     for path, tree in trees.items():
-        for node in ast.walk(tree):
-            if not isinstance(node, ast.ExceptHandler):
+        for function, node in _handlers(tree):
+            if (str(path.relative_to(_ROOT)), function) in _EXPECTED:
                 continue
             kinds = node.type.elts if isinstance(node.type, ast.Tuple) else [node.type]
             if not any(
