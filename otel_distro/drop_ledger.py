@@ -10,6 +10,7 @@ reason, and a process that dropped anything says so in one warning at exit.
 
 from __future__ import annotations
 
+import atexit
 import logging
 import threading
 from collections import Counter
@@ -39,6 +40,8 @@ REASONS = {
     "chain_processor_failed": "a privacy processor failed on them (dropped, never sent unredacted)",
     "chain_delivery_failed": "an exporter's processor failed to take them",
     "chain_lost_at_exit": "still waiting for redaction when the exit deadline ended",
+    "chain_shut_down": "ended after the pipeline was shut down",
+    "log_bridge_failed": "log records the bridge could not read (a bad %-format, a __str__ that raises)",
     "conversation_log_queue_full": "the conversation-log writer was behind",
     "conversation_log_shut_down": "ended after the conversation log was shut down",
     "conversation_log_unencodable": "could not be kept for the conversation log",
@@ -176,6 +179,9 @@ class DropLedger:
 
     def close(self) -> None:
         """Stop the thread, record the last drops, and say in one warning what this process dropped."""
+        if not self._closed:
+            # what is dropped after this (spans that end after shutdown, say) is recorded at exit
+            atexit.register(self.persist)
         self._closed = True
         self._worker.stop(timeout=0)  # not waited for: a persist it is running takes the same lock
         recorded = self.persist()

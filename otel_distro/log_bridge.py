@@ -58,6 +58,10 @@ class SafeLoggingHandler(LoggingHandler):
         except Exception as exc:  # noqa: BLE001 - the app's own bad call: a %-format, a __str__ that raises
             self._not_bridged(exc)  # (raised in the standard library's formatting, not a bug of ours)
 
+    def drop_counts(self) -> dict[str, int]:
+        """Records that could not be bridged (a DropCounter: ``otel-distro stats`` shows them)."""
+        return {"log_bridge_failed": self.failures}
+
     def _not_bridged(self, exc: Exception) -> None:
         with self._count_lock:
             self.failures += 1

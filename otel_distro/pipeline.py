@@ -121,6 +121,8 @@ class Pipeline:
         board = self.switchboard
         sources: list[DropCounter | JsonlStore] = [self.store, board.span_chain.stats, board.log_chain.stats]
         sources += [exporter.stats for exporter in board.metric_exporters]
+        if self.log_bridge is not None:
+            sources.append(self.log_bridge.handler)
         for part in [held for _signature, held in list(board.parts.values())]:
             sources += [
                 target for target in (part.span, part.log, part.upload) if isinstance(target, DropCounter)

@@ -65,7 +65,8 @@ class ChainStats:
         self.delivery_failures = 0
         self.queue_full = 0  # spans the worker's queue had no room for (count or bytes)
         self.fail_closed = 0  # spans finished at the exit deadline with their long texts left out
-        self.lost_at_exit = 0  # spans still waiting for the worker when the exit deadline ended
+        self.lost_at_exit = 0  # records still waiting for the worker when the exit deadline ended
+        self.after_shutdown = 0  # records that ended after the chain was shut down
         self.exporter_queue_full = 0  # records an SDK batch queue behind the chain pushed out
         self._warned: set[str] = set()
 
@@ -76,6 +77,7 @@ class ChainStats:
             "chain_delivery_failed": self.delivery_failures,
             "chain_queue_full": self.queue_full,
             "chain_lost_at_exit": self.lost_at_exit,
+            "chain_shut_down": self.after_shutdown,
             "exporter_queue_full": self.exporter_queue_full,
         }
 
@@ -255,18 +257,19 @@ class _SpanFanOut(SpanExporter):
     def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
         chain = self._chain
         with paced():  # the worker's scans pause now and then: the app's threads get the GIL
-            for span in spans:
+            for queued in spans:
                 if chain.abandoned:  # counted as lost at the exit deadline already
                     continue
                 try:
+                    span = queued
                     if chain.fail_closed_at is not None and time.monotonic() >= chain.fail_closed_at:
-                        span = without_long_texts(span)  # noqa: PLW2901 - the cheap, fail-closed path
+                        span = without_long_texts(queued)  # the cheap, fail-closed path
                         chain.stats.fail_closed += 1
                     result = _run(chain.processors, span, "process_span", ReadableSpan, chain.stats)
                     if result is not None:
                         _deliver(chain.downstream, "on_end", result, chain.stats)
                 finally:
-                    chain.taken(span)
+                    chain.taken(queued)
         return SpanExportResult.SUCCESS
 
     def shutdown(self) -> None:
@@ -301,6 +304,7 @@ class SpanChain(_Chain, SpanProcessor):
         self.max_queue_chars = STAGE_MAX_CHARS
         self.fail_closed_at: float | None = None  # from then on, the worker takes the cheap path
         self.abandoned = False  # the exit deadline ended: what is still queued was counted as lost
+        self.closed = False  # shut down: spans that end from now on are counted, not queued
         self._queued = 0  # spans handed to the worker and not yet finished
         self._queued_chars = 0
         self._sizes: dict[int, int] = {}
@@ -367,7 +371,7 @@ class SpanChain(_Chain, SpanProcessor):
                 try:
                     result = _run(self.processors, span, "process_span", ReadableSpan, self.stats)
                 except HandOff:  # too much text to finish here: the worker starts over
-                    self._stage.on_end(span)
+                    self._hand_off(span)
                     return
                 finally:
                     set_inline_budget(None)
@@ -384,6 +388,9 @@ class SpanChain(_Chain, SpanProcessor):
             caught("sizing a span's text", exc)  # a bug of ours: raised under tests
             chars = self.max_queue_chars
         with self._queue_lock:
+            if self.closed:  # the worker has stopped taking spans
+                self.stats.after_shutdown += 1
+                return
             full = self._queued >= self.max_queue_size or (
                 self._queued and self._queued_chars + chars > self.max_queue_chars
             )
@@ -404,7 +411,9 @@ class SpanChain(_Chain, SpanProcessor):
     def taken(self, span: ReadableSpan) -> None:
         """The worker is done with a queued span."""
         with self._queue_lock:
-            chars = self._sizes.pop(id(span), 0)
+            chars = self._sizes.pop(id(span), None)
+            if chars is None:  # not queued through _hand_off (nothing to give back)
+                return
             self._queued -= 1
             self._queued_chars -= chars
 
@@ -416,6 +425,8 @@ class SpanChain(_Chain, SpanProcessor):
         """Let the worker finish what waits; past :data:`FAIL_CLOSED_AFTER` seconds it leaves long
         texts out (placeholders, never unredacted text), and what is still waiting at
         :data:`STAGE_SHUTDOWN_SECONDS` is counted and warned about as lost."""
+        with self._queue_lock:
+            self.closed = True
         self.fail_closed_at = time.monotonic() + FAIL_CLOSED_AFTER
         finished = run_bounded([self._stage.shutdown], STAGE_SHUTDOWN_SECONDS, "otel-distro-chain-exit")
         with self._queue_lock:
@@ -477,22 +488,31 @@ class _LogFanOut(LogRecordExporter):
         chain = self._chain
         with paced():
             for record in batch:
-                result = _run(chain.processors, record, "process_log", ReadableLogRecord, chain.stats)
-                if result is None:
-                    continue
+                if chain.abandoned:  # counted as lost at the exit deadline already
+                    break
                 try:
-                    writable = ReadWriteLogRecord(
-                        result.log_record,
-                        resource=result.resource,
-                        instrumentation_scope=result.instrumentation_scope,
-                        **({"limits": result.limits} if result.limits is not None else {}),
-                    )
-                except Exception as exc:  # noqa: BLE001
-                    caught("delivering a log record", exc)  # a bug of ours: raised under the test suite
-                    chain.stats.delivery_failure(result, exc)
-                    continue
-                _deliver(chain.downstream, "on_emit", writable, chain.stats)
+                    self._export(chain, record)
+                finally:
+                    chain.taken(1)
         return LogRecordExportResult.SUCCESS
+
+    @staticmethod
+    def _export(chain: LogChain, record: ReadableLogRecord) -> None:
+        result = _run(chain.processors, record, "process_log", ReadableLogRecord, chain.stats)
+        if result is None:
+            return
+        try:
+            writable = ReadWriteLogRecord(
+                result.log_record,
+                resource=result.resource,
+                instrumentation_scope=result.instrumentation_scope,
+                **({"limits": result.limits} if result.limits is not None else {}),
+            )
+        except Exception as exc:  # noqa: BLE001
+            caught("delivering a log record", exc)  # a bug of ours: raised under the test suite
+            chain.stats.delivery_failure(result, exc)
+            return
+        _deliver(chain.downstream, "on_emit", writable, chain.stats)
 
     def shutdown(self) -> None:
         return None
@@ -512,6 +532,10 @@ class LogChain(_Chain, LogRecordProcessor):
         schedule_delay_millis: int = STAGE_DELAY_MILLIS,
     ) -> None:
         super().__init__(processors, downstream)
+        self.closed = False  # shut down: records emitted from now on are counted, not queued
+        self.abandoned = False  # the exit deadline ended: what is still queued was counted as lost
+        self.queued = 0  # records handed to the worker and not yet finished
+        self._queue_lock = threading.Lock()
         self._stage = BatchLogRecordProcessor(
             _LogFanOut(self),
             max_queue_size=max_queue_size,
@@ -523,7 +547,13 @@ class LogChain(_Chain, LogRecordProcessor):
         if not self.recording:
             return
         if self.processors:
-            if _sdk.batch_queue_full(self._stage):  # the worker is behind: the oldest record goes
+            with self._queue_lock:
+                if self.closed:  # the worker has stopped taking records
+                    self.stats.after_shutdown += 1
+                    return
+                behind = _sdk.batch_queue_full(self._stage)  # the oldest record goes
+                self.queued += 0 if behind else 1
+            if behind:
                 self.stats.worker_behind(
                     "otel-distro: the redaction worker is behind on log records; the oldest are "
                     "dropped until it catches up (counted in `otel-distro stats`)"
@@ -536,8 +566,27 @@ class LogChain(_Chain, LogRecordProcessor):
         flushed = self._stage.force_flush(timeout_millis)
         return _each(self.downstream, "force_flush", timeout_millis) and flushed
 
+    def taken(self, count: int) -> None:
+        """The worker is done with ``count`` queued records."""
+        with self._queue_lock:
+            self.queued -= count
+
     def shutdown(self) -> None:
-        self._stage.shutdown()  # type: ignore[no-untyped-call]
+        """Let the worker finish what waits, for at most :data:`STAGE_SHUTDOWN_SECONDS`; what is
+        still waiting then is counted and warned about as lost."""
+        with self._queue_lock:
+            self.closed = True
+        finished = run_bounded([self._stage.shutdown], STAGE_SHUTDOWN_SECONDS, "otel-distro-log-chain-exit")
+        with self._queue_lock:
+            self.abandoned = not finished
+            lost = self.queued if self.abandoned else 0
+            self.stats.lost_at_exit += lost
+        if lost:
+            _logger.warning(
+                "otel-distro: %d log records were still being redacted when the exit deadline ended; "
+                "they are dropped (counted), none was written unredacted",
+                lost,
+            )
         _each(self.downstream, "shutdown")
 
 

@@ -202,3 +202,35 @@ def test_without_the_switch_the_distro_records_no_metrics_of_its_own(tmp_path: P
     assert _metric_points(tmp_path / "store", "app.runs") == [({}, 1)]  # the app's metrics are recorded
     assert _metric_points(tmp_path / "store", "otel_distro.records.dropped") == []
     assert _metric_points(tmp_path / "store", "otel.sdk.processor.span.queue.size") == []
+
+
+# Records that end after the app shut the pipeline down, and log calls the bridge cannot read.
+AFTER_SHUTDOWN = """
+    import logging
+    import otel_distro
+    from opentelemetry import trace
+
+    handle = otel_distro.configure(service_name="late", log_bridge=True)
+    logging.getLogger("app").warning("count=%d", "not a number")  # the app's own bad log call
+    tracer = trace.get_tracer("late")
+    with tracer.start_as_current_span("on time"):
+        pass
+    handle.shutdown()
+    for i in range(3):
+        with tracer.start_as_current_span(f"late {i}"):
+            pass
+    print("app ok", flush=True)
+"""
+
+
+def test_records_dropped_after_shutdown_and_unreadable_log_calls_reach_stats(tmp_path: Path) -> None:
+    run = run_app(tmp_path, AFTER_SHUTDOWN)
+    assert run.returncode == 0, run.stderr
+    assert "app ok" in run.stdout
+
+    data, text = _stats(tmp_path)
+    late = data["dropped"].get("store_shut_down", 0) + data["dropped"].get("chain_shut_down", 0)
+    assert late == 3  # recorded at exit, after the pipeline's own last record of drops
+    assert data["dropped"]["log_bridge_failed"] == 1
+    assert "log_bridge_failed" in text
+    assert [s["name"] for s in spans(tmp_path / "store")] == ["on time"]

@@ -11,7 +11,11 @@ from dataclasses import replace
 import pytest
 from opentelemetry._logs import SeverityNumber
 from opentelemetry.sdk._logs import LoggerProvider, ReadableLogRecord
-from opentelemetry.sdk._logs.export import BatchLogRecordProcessor, InMemoryLogRecordExporter
+from opentelemetry.sdk._logs.export import (
+    BatchLogRecordProcessor,
+    InMemoryLogRecordExporter,
+    SimpleLogRecordProcessor,
+)
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import (
     MetricExporter,
@@ -528,3 +532,107 @@ def test_a_span_with_a_long_list_of_short_strings_goes_to_the_worker() -> None:
     assert threads["few"] == app
     assert threads["many"] != app
     assert len(exporter.get_finished_spans()) == 2
+
+
+class GatedScanner(RecordProcessor):
+    """Charges the inline budget for every text (so a large span is handed off from the app
+    thread) and, on the worker, waits for ``gate`` when given one."""
+
+    bounds_inline_text = True
+
+    def __init__(self, gate: threading.Event | None = None) -> None:
+        self.gate = gate
+
+    def process_span(self, span: ReadableSpan) -> ReadableSpan:
+        from processors.inline_budget import charge_inline
+
+        for value in span.attributes.values():
+            charge_inline(len(str(value)))
+        if self.gate is not None and threading.current_thread() is not threading.main_thread():
+            self.gate.wait(10)
+        return span
+
+
+def test_spans_handed_off_past_the_inline_budget_keep_the_worker_queue_bounded_and_counted() -> None:
+    from processors.inline_budget import INLINE_TEXT_BUDGET
+
+    gate = threading.Event()
+    exporter = InMemorySpanExporter()
+    chain = SpanChain([GatedScanner(gate)], [SimpleSpanProcessor(exporter)], schedule_delay_millis=10)
+    chain.run_inline = lambda span: True
+    chain.max_queue_size = 3
+    provider = _provider(chain)
+    tracer = provider.get_tracer("t")
+    for index in range(8):
+        tracer.start_span(f"large {index}", attributes={"text": "x" * (INLINE_TEXT_BUDGET + 1)}).end()
+    assert chain.queued <= 3 and chain.stats.queue_full >= 5  # the hand-off obeys the worker's bounds
+    gate.set()
+    provider.shutdown()
+    assert chain.queued == 0  # every span given back once: the count never goes below zero
+    assert len(exporter.get_finished_spans()) + chain.stats.queue_full == 8
+
+
+def test_spans_finished_on_the_fail_closed_path_are_given_back_to_the_queue_bound(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import processors.chain as chain_module
+
+    monkeypatch.setattr(chain_module, "FAIL_CLOSED_AFTER", 0.0)
+    chain = SpanChain(
+        [SlowOnLongText(0)], [SimpleSpanProcessor(InMemorySpanExporter())], schedule_delay_millis=10
+    )
+    provider = _provider(chain)
+    for index in range(3):
+        provider.get_tracer("t").start_span(f"big {index}", attributes={"text": "q" * 100_000}).end()
+    provider.shutdown()
+    assert chain.stats.fail_closed >= 1
+    assert chain.queued == 0 and chain._queued_chars == 0
+
+
+def test_records_that_end_after_shutdown_are_counted_not_lost_silently() -> None:
+    exporter = InMemorySpanExporter()
+    chain = SpanChain([Tag("a")], [SimpleSpanProcessor(exporter)], schedule_delay_millis=10)
+    _provider(chain).shutdown()
+    later = _provider(chain)  # a span that ends after the chain was shut down (its worker gone)
+    later.get_tracer("t").start_span("late").end()
+    assert chain.stats.drop_counts()["chain_shut_down"] == 1
+    assert exporter.get_finished_spans() == ()
+
+    log_exporter = InMemoryLogRecordExporter()
+    log_chain = LogChain([Tag("a")], [SimpleLogRecordProcessor(log_exporter)], schedule_delay_millis=10)
+    log_chain.shutdown()
+    logger_provider = LoggerProvider(shutdown_on_exit=False)
+    logger_provider.add_log_record_processor(log_chain)
+    logger_provider.get_logger("t").emit(body="late", severity_number=SeverityNumber.INFO)
+    assert log_chain.stats.drop_counts()["chain_shut_down"] == 1
+    assert log_exporter.get_finished_logs() == ()
+
+
+def test_log_records_still_waiting_when_the_exit_deadline_ends_are_counted_and_warned(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    import processors.chain as chain_module
+
+    class Stuck(RecordProcessor):
+        def __init__(self) -> None:
+            self.gate = threading.Event()
+
+        def process_log(self, record: ReadableLogRecord) -> ReadableLogRecord:
+            self.gate.wait(10)
+            return record
+
+    monkeypatch.setattr(chain_module, "STAGE_SHUTDOWN_SECONDS", 0.5)
+    stuck = Stuck()
+    exporter = InMemoryLogRecordExporter()
+    chain = LogChain([stuck], [SimpleLogRecordProcessor(exporter)], schedule_delay_millis=10)
+    provider = LoggerProvider(shutdown_on_exit=False)
+    provider.add_log_record_processor(chain)
+    for index in range(5):
+        provider.get_logger("t").emit(body=f"r{index}", severity_number=SeverityNumber.INFO)
+    with caplog.at_level(logging.WARNING):
+        provider.shutdown()
+    stuck.gate.set()
+    assert chain.stats.lost_at_exit == 5
+    assert "5 log records were still being redacted" in caplog.text
+    time.sleep(0.2)
+    assert len(exporter.get_finished_logs()) <= 1  # at most the one in hand when the deadline ended
