@@ -155,8 +155,9 @@ _MALFORMED = (AttributeError, TypeError, ValueError, KeyError)
 
 
 def stored_spans(record: Mapping[str, Any], problems: ReadProblems | None = None) -> Iterator[StoredSpan]:
-    """The spans of one stored line (a ``TracesData`` object); a resource's spans not shaped as
-    OTLP/JSON are skipped together and counted in ``problems``."""
+    """The spans of one stored line (a ``TracesData`` object). A span no reader can take is
+    skipped and counted in ``problems``, the others of its batch kept; a resource or scope not
+    shaped as OTLP/JSON is skipped whole (its spans cannot be told apart) and counted once."""
     try:
         resources = listed(record.get("resourceSpans", []))
     except TypeError:
@@ -171,13 +172,18 @@ def stored_spans(record: Mapping[str, Any], problems: ReadProblems | None = None
                 for scope_spans in listed(resource_spans.get("scopeSpans", []))
                 for raw in listed(scope_spans.get("spans", []))
             ]
-            for span in spans:
-                span.check()
         except _MALFORMED:
             if problems is not None:
                 problems.malformed += 1
             continue
-        yield from spans
+        for span in spans:
+            try:
+                span.check()
+            except _MALFORMED:
+                if problems is not None:
+                    problems.malformed += 1
+                continue
+            yield span
 
 
 def log_stamps(record: Mapping[str, Any]) -> list[tuple[int, int]]:

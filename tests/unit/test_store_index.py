@@ -104,11 +104,14 @@ def test_the_index_and_every_reader_skip_the_same_malformed_parts_of_a_line(tmp_
     path.write_bytes(orjson.dumps(line) + b"\n")
     store = JsonlStore(tmp_path)
     scanned = span_stats(store, dt.timedelta(hours=1))
-    assert scanned.spans == 4 and scanned.problems.malformed == 1  # the bad resource, skipped whole
+    # the bad span alone is skipped and counted: the other spans of its batch are kept
+    assert scanned.spans == 7 and scanned.problems.malformed == 1
     _same_stats(store, dt.timedelta(hours=1))
     index = open_index(store)
     try:
-        assert index_trace(index, f"{1:032x}") == find_trace(store, f"{1:032x}") == []
+        kept = [s.raw for s in find_trace(store, f"{1:032x}")]
+        assert [s.raw for s in index_trace(index, f"{1:032x}")] == kept and len(kept) == 3
+        assert bad[1] not in kept
         assert len(index_trace(index, f"{2:032x}")) == 4
     finally:
         index.close()
@@ -138,14 +141,18 @@ def test_a_span_no_reader_can_take_is_skipped_alike_by_the_scan_and_the_index(
     _write(tmp_path, good)
     store = JsonlStore(tmp_path)
     scanned = span_stats(store, dt.timedelta(hours=1))
-    assert (scanned.spans, scanned.problems.malformed) == (4, 1)  # the bad line's resource: skipped
+    assert (scanned.spans, scanned.problems.malformed) == (7, 1)  # the odd span alone: skipped
     _same_stats(store, dt.timedelta(hours=1))
     index = open_index(store)
     try:
-        assert [s.raw for s in index_trace(index, f"{2:032x}")] == [
-            s.raw for s in find_trace(store, f"{2:032x}")
-        ]
+        for trace in (1, 2):
+            assert [s.raw for s in index_trace(index, f"{trace:032x}")] == [
+                s.raw for s in find_trace(store, f"{trace:032x}")
+            ]
         assert len(index_trace(index, f"{2:032x}")) == 4
+        if odd != "a trace id not in hex":  # else it is not found under trace 1 at all
+            assert bad[1] not in [s.raw for s in find_trace(store, f"{1:032x}")]
+            assert len(find_trace(store, f"{1:032x}")) == 3
     finally:
         index.close()
 
