@@ -41,6 +41,7 @@ REASONS = {
     "chain_delivery_failed": "an exporter's processor failed to take them",
     "chain_lost_at_exit": "still waiting for redaction when the exit deadline ended",
     "chain_shut_down": "ended after the pipeline was shut down",
+    "exporter_failed": "an exporter named in OTEL_*_EXPORTER failed to export them (refused, unreachable)",
     "log_bridge_failed": "log records the bridge could not read (a bad %-format, a __str__ that raises)",
     "conversation_log_queue_full": "the conversation-log writer was behind",
     "conversation_log_shut_down": "ended after the conversation log was shut down",

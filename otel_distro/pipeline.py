@@ -35,6 +35,7 @@ from otel_distro.components import (
     build_resource,
     exporter_classes,
 )
+from otel_distro.counted_exporters import CountedLogExporter, CountedSpanExporter
 from otel_distro.drop_ledger import DROPS_FILE, DropCounter, DropLedger
 from otel_distro.problems import Problems
 from otel_distro.runtime.errors import caught
@@ -96,6 +97,7 @@ class Pipeline:
     log_bridge: Any = None
     guards: list[Any] = field(default_factory=list)  # providers made before us, behind the chain
     ledger: DropLedger | None = None  # adds this process's drops to the store's drops.json
+    named_exporters: list[Any] = field(default_factory=list)  # OTEL_*_EXPORTER's, failures counted
     _shut_down: bool = field(default=False, repr=False)
 
     @property
@@ -121,6 +123,7 @@ class Pipeline:
         board = self.switchboard
         sources: list[DropCounter | JsonlStore] = [self.store, board.span_chain.stats, board.log_chain.stats]
         sources += [exporter.stats for exporter in board.metric_exporters]
+        sources += self.named_exporters
         if self.log_bridge is not None:
             sources.append(self.log_bridge.handler)
         for part in [held for _signature, held in list(board.parts.values())]:
@@ -294,7 +297,16 @@ def _assemble(
     if any(signal.wants_store(settings) for signal in (TRACES, METRICS, LOGS)):
         store.purge()
 
-    named_spans = _start_named(settings, TRACES, problems, BatchSpanProcessor)
+    counted: list[CountedSpanExporter | CountedLogExporter] = []
+
+    def batched(processor_class: Any, counted_class: Any) -> Callable[[Any], Any]:
+        def wrap(exporter: Any) -> Any:
+            counted.append(counted_class(exporter))
+            return processor_class(counted[-1])
+
+        return wrap
+
+    named_spans = _start_named(settings, TRACES, problems, batched(BatchSpanProcessor, CountedSpanExporter))
     started += named_spans
     # Fast-path privacy work runs as a span ends; spans with very large texts, and spans a
     # processor is slow on (presidio on free text), go to the worker.
@@ -317,7 +329,7 @@ def _assemble(
     meter_provider = MeterProvider(resource=resource, metric_readers=readers, shutdown_on_exit=False)
     started.append(meter_provider)
 
-    named_logs = _start_named(settings, LOGS, problems, BatchLogRecordProcessor)
+    named_logs = _start_named(settings, LOGS, problems, batched(BatchLogRecordProcessor, CountedLogExporter))
     started += named_logs
     log_chain = LogChain(chain, named_logs)
     started.append(log_chain)
@@ -340,7 +352,15 @@ def _assemble(
     )
     started.append(_PartsStopper(switchboard))
     switchboard.apply(settings, problems)
-    return Pipeline(settings, tracer_provider, meter_provider, logger_provider, store, switchboard)
+    return Pipeline(
+        settings,
+        tracer_provider,
+        meter_provider,
+        logger_provider,
+        store,
+        switchboard,
+        named_exporters=counted,
+    )
 
 
 def _inline(span: ReadableSpan) -> bool:

@@ -234,3 +234,50 @@ def test_records_dropped_after_shutdown_and_unreadable_log_calls_reach_stats(tmp
     assert data["dropped"]["log_bridge_failed"] == 1
     assert "log_bridge_failed" in text
     assert [s["name"] for s in spans(tmp_path / "store")] == ["on time"]
+
+
+NAMED_EXPORTER = """
+    import otel_distro
+    from opentelemetry import trace
+
+    handle = otel_distro.configure(service_name="named")
+    tracer = trace.get_tracer("named")
+    for i in range(10):
+        with tracer.start_as_current_span(f"refused {i}"):
+            pass
+    handle.force_flush()
+    print(handle.dropped().get("exporter_failed", 0), flush=True)
+"""
+
+
+def test_spans_a_named_exporters_collector_refuses_are_counted_as_exporter_failed(tmp_path: Path) -> None:
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Refusing(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # a collector that finds every request malformed
+            self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            self.send_response(400)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            return None
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Refusing)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        env = {
+            "OTEL_TRACES_EXPORTER": "otlp",
+            "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf",
+            "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": f"http://127.0.0.1:{server.server_port}/v1/traces",
+        }
+        run = run_app(tmp_path, NAMED_EXPORTER, env=clean_env(tmp_path, **env))
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.split()[0] == "10"  # handle.dropped()
+    data, text = _stats(tmp_path)
+    assert data["dropped"].get("exporter_failed") == 10, (data, run.stderr)
+    assert "exporter_failed" in text
