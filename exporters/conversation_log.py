@@ -68,6 +68,12 @@ DRAIN_SECONDS = 5.0
 SEGMENT_SPANS = 1000  # spans a cache segment holds before it is sealed (sent in batch_size chunks)
 CONTENT_TYPE = "application/json"
 _REFUSAL_COUNTERS = {"refused": "rejected_records", "too_large": "too_large_records"}
+# the state file's counters of records let go, and the drop reasons they are counted under
+DROP_REASONS = {
+    "rejected_records": "conversation_log_refused",
+    "too_large_records": "conversation_log_too_large",
+    "dropped_overflow": "conversation_log_cache_full",
+}
 _COUNTERS = frozenset(
     {"delivered_records", "rejected_records", "too_large_records", "dropped_overflow", "corrupt_lines"}
 )
@@ -165,6 +171,8 @@ class ConversationLogExporter(SpanExporter):
         self._warned: set[Outcome] = set()
         self._send_lock = threading.Lock()
         self._overflow_reported = 0
+        self._refused: dict[str, int] = {}  # records let go in this process, by state counter
+        self._counts_lock = threading.Lock()
         # the sender; a forked child gets its own (its segments are its own too)
         self._sender = Worker(
             "conversation-log",
@@ -176,6 +184,7 @@ class ConversationLogExporter(SpanExporter):
 
     def _reset_lock(self) -> None:
         self._send_lock = threading.Lock()
+        self._counts_lock = threading.Lock()
 
     # -- taking spans (the batch processor's thread) -----------------------------------------
     def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
@@ -212,7 +221,19 @@ class ConversationLogExporter(SpanExporter):
         dropped = self.cache.dropped_overflow
         if dropped != self._overflow_reported:
             self.state.update(dropped_overflow=dropped - self._overflow_reported)
+            self._let_go({"dropped_overflow": dropped - self._overflow_reported})
             self._overflow_reported = dropped
+
+    def _let_go(self, by_counter: dict[str, int]) -> None:
+        with self._counts_lock:
+            for counter, count in by_counter.items():
+                self._refused[counter] = self._refused.get(counter, 0) + count
+
+    def drop_counts(self) -> dict[str, int]:
+        """Records this process let go after the endpoint refused them or the cache's bound
+        pushed them out, by reason (see :mod:`otel_distro.drop_ledger`)."""
+        with self._counts_lock:
+            return {reason: self._refused.get(counter, 0) for counter, reason in DROP_REASONS.items()}
 
     def _drain(self, deadline: float) -> bool:
         """Send ready segments until none is left (True), a failure asks to wait, or the deadline."""
@@ -283,6 +304,7 @@ class ConversationLogExporter(SpanExporter):
         if by_reason:
             last = split.refused[-1][2]
             self.state.update(last_error=last.error, last_error_at=_now(), **by_reason)
+            self._let_go(by_reason)
 
     def _post_range(self, chunk: list[bytes], deadline: float, start: int, end: int) -> Result:
         return self._post(chunk[start:end], deadline)
@@ -402,6 +424,7 @@ class ConversationLogProcessor(SpanProcessor):
             "conversation_log_shut_down": refused["shut_down"],
             "conversation_log_unencodable": self._failed,
             "conversation_log_cache_unwritable": self._unwritten,
+            **self.exporter.drop_counts(),
         }
 
     def _write(self, lines: list[bytes]) -> None:
@@ -434,6 +457,9 @@ class StoreFollowerProcessor(SpanProcessor):
 
     def on_end(self, span: ReadableSpan) -> None:
         return None
+
+    def drop_counts(self) -> dict[str, int]:
+        return self.exporter.drop_counts()
 
     def force_flush(self, timeout_millis: int = 30_000) -> bool:
         return self.exporter.force_flush(timeout_millis)

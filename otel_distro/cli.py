@@ -149,7 +149,7 @@ def stats(obj: _Context, since: dt.timedelta, top: int, as_json: bool) -> None:
     else:
         result = indexed_span_stats(obj.store(), since, top=top)
     conversation_log = obj.conversation_log()
-    dropped = _dropped(obj.base_dir, conversation_log)
+    dropped = _dropped(obj.base_dir)
     failed = _report_problems(result.problems)
     if as_json:
         _echo_json(stats_json(obj, result, conversation_log, dropped))
@@ -194,7 +194,7 @@ def stats_json(
     dropped: dict[str, int] | None = None,
 ) -> dict[str, Any]:
     """What `stats --json` prints (and `serve` answers on /api/v1/stats)."""
-    dropped = _dropped(obj.base_dir, conversation_log) if dropped is None else dropped
+    dropped = _dropped(obj.base_dir) if dropped is None else dropped
     return {
         "store": str(obj.base_dir),
         **result.as_dict(),
@@ -216,24 +216,12 @@ def _echo_disk_guard(state: dict[str, Any]) -> None:
     )
 
 
-# The conversation log records its own drops in its state file; shown with the others.
-_CONVERSATION_LOG_DROPS = {
-    "rejected_records": "conversation_log_refused",
-    "too_large_records": "conversation_log_too_large",
-    "dropped_overflow": "conversation_log_cache_full",
-}
-
-
-def _dropped(base_dir: Path, conversation_log: dict[str, Any] | None) -> dict[str, int]:
-    """Every record dropped in this store, by reason, all processes added up, since it was made."""
+def _dropped(base_dir: Path) -> dict[str, int]:
+    """Every record dropped in this store, by reason, all processes added up, since it was made
+    (the conversation log's refusals too: each process adds its own to the store's drops)."""
     from otel_distro.drop_ledger import read_drops
 
-    dropped = read_drops(base_dir)
-    for key, reason in _CONVERSATION_LOG_DROPS.items():
-        count = (conversation_log or {}).get(key)
-        if isinstance(count, int) and count > 0:
-            dropped[reason] = dropped.get(reason, 0) + count
-    return dict(sorted(dropped.items()))
+    return dict(sorted(read_drops(base_dir).items()))
 
 
 def _echo_dropped(dropped: dict[str, int]) -> None:

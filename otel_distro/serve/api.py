@@ -157,7 +157,7 @@ def own_metrics(request: Request, index: StoreIndex) -> list[str]:
         "SELECT d.text, sum(r.count) FROM redhist r JOIN dims d ON d.id = r.entity GROUP BY 1"
     ).fetchall()
     conversation_log = context.conversation_log()
-    dropped = _dropped(context.base_dir, conversation_log)
+    dropped = _dropped(context.base_dir)
     lines = family(
         "otel_distro_store_spans", "gauge", "Spans in the local store (within retention).", [({}, spans)]
     )

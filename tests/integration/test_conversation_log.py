@@ -441,6 +441,12 @@ def test_a_400_drops_the_batch_with_a_warning_and_a_count(tmp_path: Path) -> Non
         assert lost  # the rejected batch is not sent again
         assert cache_state(tmp_path)["rejected_records"] == len(lost)
         assert unsent_bytes(tmp_path, "store") == 0  # nothing kept of the rejected batch
+    # stats shows the refusal among the store's drops, run without the app's cache setting
+    stats = subprocess.run(
+        [CLI, "stats", "--json"], env=clean_env(tmp_path), capture_output=True, text=True, check=False
+    )
+    assert stats.returncode == 0, stats.stderr
+    assert json.loads(stats.stdout)["dropped"].get("conversation_log_refused") == len(lost)
 
 
 def test_rejections_by_processes_sharing_the_cache_are_all_counted(tmp_path: Path) -> None:
