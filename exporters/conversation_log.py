@@ -422,6 +422,7 @@ class ConversationLogProcessor(SpanProcessor):
         return {
             "conversation_log_queue_full": refused["queue_full"],
             "conversation_log_shut_down": refused["shut_down"],
+            "conversation_log_lost": refused["lost"],
             "conversation_log_unencodable": self._failed,
             "conversation_log_cache_unwritable": self._unwritten,
             **self.exporter.drop_counts(),

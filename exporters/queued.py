@@ -234,6 +234,7 @@ class QueuedSpanProcessor(SpanProcessor):
         return {
             f"{self.label}_queue_full": self._queue.refused_full,
             f"{self.label}_shut_down": self._queue.refused_closed,
+            f"{self.label}_lost": self._queue.lost,
             f"{self.label}_invalid": stats.dropped_invalid,
             f"{self.label}_failed": stats.dropped_failed,
             f"{self.label}_refused": stats.dropped_refused,

@@ -54,6 +54,7 @@ class WriteQueue(Generic[_T]):
         self.closed = False
         self.refused_full = 0  # items refused for want of room (count or bytes), for the drop ledger
         self.refused_closed = 0  # items refused after close
+        self.lost = 0  # items taken but never written: the write raised, or close ran out of time
         self._reset()
         # the writer: the one worker block, woken by a full batch (a fresh thread in a forked child)
         self._worker = Worker(name, self._drain, max(delay_seconds, 0.01), in_child=self._reset)
@@ -89,8 +90,9 @@ class WriteQueue(Generic[_T]):
         return True
 
     def drop_counts(self) -> dict[str, int]:
-        """Items refused so far, by reason (the caller counts them too; these say why)."""
-        return {"queue_full": self.refused_full, "shut_down": self.refused_closed}
+        """Items refused so far, by reason (the caller counts them too; these say why), and items
+        taken but lost (``lost``: only this queue counts them)."""
+        return {"queue_full": self.refused_full, "shut_down": self.refused_closed, "lost": self.lost}
 
     def _drain(self, timeout: float = -1) -> bool:
         # A forked child can be told to flush before its after-fork hooks have run (a SIGTERM to a
@@ -107,15 +109,18 @@ class WriteQueue(Generic[_T]):
                 step = len(batch) if self.coalesce else self.batch_size
                 for start in range(0, len(batch), step):
                     chunk = batch[start : start + step]
+                    failed = False
                     try:
                         self._write(chunk)
                     except Exception as exc:
                         caught(f"writing a batch ({self.name})", exc)  # a bug of ours: raised under tests
                         _logger.exception("otel-distro: %s failed to write a batch", self.name)
+                        failed = True
                     size = sum(map(self._size, chunk))
                     with self._lock:
                         self.items -= len(chunk)
                         self.bytes -= size
+                        self.lost += len(chunk) if failed else 0
         finally:
             self._write_lock.release()
 
@@ -128,4 +133,15 @@ class WriteQueue(Generic[_T]):
         with self._lock:
             self.closed = True
         self._worker.stop(timeout_seconds)  # a batch it is writing is finished first
-        self._drain(timeout_seconds)
+        if not self._drain(timeout_seconds):  # the writer held on: what still waits is lost
+            with self._lock:
+                left, self._pending = self._pending, []  # taken away: no late write of it either
+                self.lost += len(left)
+                self.items -= len(left)
+                self.bytes -= sum(map(self._size, left))
+            if left:
+                _logger.warning(
+                    "otel-distro: %s did not finish writing at shutdown; %d items are dropped (counted)",
+                    self.name,
+                    len(left),
+                )

@@ -32,6 +32,7 @@ PERSIST_SECONDS = 30.0
 REASONS = {
     "store_queue_full": "the store writer was behind (its queue was full)",
     "store_shut_down": "ended after the store was shut down",
+    "store_lost": "taken by the store's writer but never written (it failed, or ran out of time at exit)",
     "store_write_failed": "could not be written or encoded (disk full, no permission, odd values)",
     "store_disk_low": "not written while the store's disk was under TELEMETRY_MIN_FREE_DISK_MB free",
     "store_max_size": "not written while today's files alone were over TELEMETRY_MAX_STORE_MB",
@@ -45,6 +46,7 @@ REASONS = {
     "log_bridge_failed": "log records the bridge could not read (a bad %-format, a __str__ that raises)",
     "conversation_log_queue_full": "the conversation-log writer was behind",
     "conversation_log_shut_down": "ended after the conversation log was shut down",
+    "conversation_log_lost": "taken by the conversation log's cache writer but never written",
     "conversation_log_unencodable": "could not be kept for the conversation log",
     "conversation_log_cache_unwritable": "the conversation log's cache could not be written (disk full, say)",
     "conversation_log_refused": "refused by the conversation-log endpoint",

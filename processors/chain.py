@@ -266,7 +266,7 @@ class _SpanFanOut(SpanExporter):
                         span = without_long_texts(queued)  # the cheap, fail-closed path
                         chain.stats.fail_closed += 1
                     result = _run(chain.processors, span, "process_span", ReadableSpan, chain.stats)
-                    if result is not None:
+                    if result is not None and not chain.abandoned:  # else counted as lost already
                         _deliver(chain.downstream, "on_end", result, chain.stats)
                 finally:
                     chain.taken(queued)
@@ -499,7 +499,7 @@ class _LogFanOut(LogRecordExporter):
     @staticmethod
     def _export(chain: LogChain, record: ReadableLogRecord) -> None:
         result = _run(chain.processors, record, "process_log", ReadableLogRecord, chain.stats)
-        if result is None:
+        if result is None or chain.abandoned:  # abandoned: counted as lost at the deadline already
             return
         try:
             writable = ReadWriteLogRecord(

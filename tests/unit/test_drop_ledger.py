@@ -113,4 +113,35 @@ def test_the_write_queue_counts_what_it_refuses_by_reason() -> None:
     assert not queue.put(b"c", 1)
     queue.close(1.0)
     assert not queue.put(b"d", 1)
-    assert queue.drop_counts() == {"queue_full": 1, "shut_down": 1}
+    assert queue.drop_counts() == {"queue_full": 1, "shut_down": 1, "lost": 0}
+
+
+def test_the_write_queue_counts_what_it_took_and_never_wrote() -> None:
+    import threading
+
+    def fails(batch: list[bytes]) -> None:
+        raise OSError("a writer that fails")  # not ours: the suite's strict mode lets it pass
+
+    queue: WriteQueue[bytes] = WriteQueue(
+        fails, len, max_items=10, max_bytes=100, batch_size=10, delay_seconds=60, name="t"
+    )
+    assert queue.put(b"a", 1) and queue.put(b"b", 1)
+    assert queue.flush(1.0)
+    assert queue.drop_counts()["lost"] == 2 and queue.items == 0
+
+    entered, release = threading.Event(), threading.Event()
+
+    def stuck(batch: list[bytes]) -> None:
+        entered.set()
+        release.wait(10)
+
+    slow: WriteQueue[bytes] = WriteQueue(
+        stuck, len, max_items=10, max_bytes=100, batch_size=1, delay_seconds=60, name="slow"
+    )
+    slow.put(b"x", 1)  # a full batch: the writer takes it and holds on
+    assert entered.wait(5)
+    slow.put(b"y", 1)
+    slow.put(b"z", 1)
+    slow.close(0.2)  # the writer is still on x: y and z are lost, counted, never written later
+    release.set()
+    assert slow.drop_counts()["lost"] == 2

@@ -302,7 +302,7 @@ def test_a_dead_host_costs_the_app_nothing_and_every_span_is_counted() -> None:
     assert drops["helicone_queue_full"] > 0
     assert sum(drops.values()) + exporter.stats.sent_spans == 200
     assert set(drops) <= {
-        f"helicone_{r}" for r in ("queue_full", "shut_down", "invalid", "failed", "refused")
+        f"helicone_{r}" for r in ("queue_full", "shut_down", "lost", "invalid", "failed", "refused")
     }
 
 
@@ -320,6 +320,7 @@ def test_the_processor_queues_off_the_app_thread_and_a_flush_delivers() -> None:
             (
                 "helicone_queue_full",
                 "helicone_shut_down",
+                "helicone_lost",
                 "helicone_invalid",
                 "helicone_failed",
                 "helicone_refused",

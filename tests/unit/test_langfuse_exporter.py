@@ -246,6 +246,6 @@ def test_a_burst_past_the_queue_is_counted_by_reason() -> None:
     processor.shutdown()
     drops = processor.drop_counts()
     assert drops["langfuse_queue_full"] > 0
-    reasons = ("queue_full", "shut_down", "invalid", "failed", "refused")
+    reasons = ("queue_full", "shut_down", "lost", "invalid", "failed", "refused")
     assert set(drops) == {f"langfuse_{reason}" for reason in reasons}
     assert processor.queue.max_items == 20  # what the distro's own metrics report
