@@ -126,6 +126,8 @@ class LangfuseSpanExporter(HttpSpanSender, SpanExporter):
             self._send(ready)
         except Exception as exc:  # noqa: BLE001 - an exporter must not raise into its processor
             caught("exporting to Langfuse", exc)  # a bug of ours: raised under the test suite
+            with self._lock:
+                self.stats.dropped_failed += len(spans)  # at most: some may be held still, or sent
             _logger.warning("otel-distro: the Langfuse exporter failed on a batch: %r", exc)
             return SpanExportResult.FAILURE
         return SpanExportResult.SUCCESS

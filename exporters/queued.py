@@ -199,6 +199,8 @@ class QueuedSpanProcessor(SpanProcessor):
             name=self.label,
         )
         self._warned_full = False
+        self._unqueued = 0  # spans on_end failed on (counted as invalid)
+        self._unqueued_lock = threading.Lock()
 
     def _export(self, spans: list[ReadableSpan]) -> None:
         self.exporter.export(spans)
@@ -213,6 +215,8 @@ class QueuedSpanProcessor(SpanProcessor):
         except Exception as exc:  # noqa: BLE001 - nothing of ours reaches the app
             caught("queueing a span", exc)  # a bug of ours: raised under the test suite
             _logger.debug("otel-distro: %s processor: %r", self.label, exc)
+            with self._unqueued_lock:
+                self._unqueued += 1  # a span it could not look at
             return
         if not self._warned_full and not self._queue.closed:
             self._warned_full = True
@@ -235,7 +239,7 @@ class QueuedSpanProcessor(SpanProcessor):
             f"{self.label}_queue_full": self._queue.refused_full,
             f"{self.label}_shut_down": self._queue.refused_closed,
             f"{self.label}_lost": self._queue.lost,
-            f"{self.label}_invalid": stats.dropped_invalid,
+            f"{self.label}_invalid": stats.dropped_invalid + self._unqueued,
             f"{self.label}_failed": stats.dropped_failed,
             f"{self.label}_refused": stats.dropped_refused,
         }

@@ -34,6 +34,7 @@ from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter
 
 from otel_distro import _sdk
+from otel_distro.counted_exporters import CountedLogExporter, CountedSpanExporter
 from otel_distro.problems import Problems
 from otel_distro.runtime.errors import caught
 from otel_distro.settings import Settings
@@ -153,8 +154,9 @@ class PluginBatches(SpanProcessor, LogRecordProcessor):
     raises stops no other, and what their queues push out or they fail on is counted
     (``plugin_queue_full``, ``plugin_failed``) for the drop ledger."""
 
-    def __init__(self, targets: Sequence[Any]) -> None:
+    def __init__(self, targets: Sequence[Any], exporters: Sequence[Any] = ()) -> None:
         self.targets = tuple(targets)
+        self.exporters = tuple(exporters)  # the plugins' exporters, their failed exports counted
         self._lock = threading.Lock()
         self._queue_full = self._failed = 0
 
@@ -186,8 +188,9 @@ class PluginBatches(SpanProcessor, LogRecordProcessor):
                     self._queue_full += 1
 
     def drop_counts(self) -> dict[str, int]:
+        failed_exports = sum(exporter.failed for exporter in self.exporters)
         with self._lock:
-            return {"plugin_queue_full": self._queue_full, "plugin_failed": self._failed}
+            return {"plugin_queue_full": self._queue_full, "plugin_failed": self._failed + failed_exports}
 
     def force_flush(self, timeout_millis: int = 30000) -> bool:
         return all([target.force_flush(timeout_millis) for target in self.targets])
@@ -203,12 +206,16 @@ def plugin_exporters(
     """The named exporter plugins: one span and one log processor over their batch queues."""
     spans: list[SpanProcessor] = []
     logs: list[LogRecordProcessor] = []
+    span_exporters: list[CountedSpanExporter] = []
+    log_exporters: list[CountedLogExporter] = []
     for name in settings.plugin_exporters:
         built = _build(EXPORTERS_GROUP, name, _options(settings, name), problems)
         if isinstance(built, SpanExporter):
-            spans.append(BatchSpanProcessor(built))
+            span_exporters.append(CountedSpanExporter(built))
+            spans.append(BatchSpanProcessor(span_exporters[-1]))
         elif isinstance(built, LogRecordExporter):
-            logs.append(BatchLogRecordProcessor(built))
+            log_exporters.append(CountedLogExporter(built))
+            logs.append(BatchLogRecordProcessor(log_exporters[-1]))
         elif built is not None:
             if isinstance(built, MetricExporter):
                 built.shutdown()
@@ -216,4 +223,7 @@ def plugin_exporters(
                 f"plugin '{name}' ({EXPORTERS_GROUP}) gave a {type(built).__name__}, not an SDK "
                 "SpanExporter or LogRecordExporter; skipped"
             )
-    return (PluginBatches(spans) if spans else None), (PluginBatches(logs) if logs else None)
+    return (
+        PluginBatches(spans, span_exporters) if spans else None,
+        PluginBatches(logs, log_exporters) if logs else None,
+    )

@@ -356,6 +356,11 @@ class SpanChain(_Chain, SpanProcessor):
             if result is not None:
                 _deliver(self.late, "on_end", result, self.stats)
             return
+        if self.closed:  # shut down: neither the worker nor the exporters behind take spans
+            if span.context.trace_flags.sampled:  # (an unsampled one was never to be exported)
+                with self._queue_lock:
+                    self.stats.after_shutdown += 1
+            return
         if (not self.processors or self.run_inline is not None) and span.context.trace_flags.sampled:
             try:
                 inline = (
@@ -389,7 +394,7 @@ class SpanChain(_Chain, SpanProcessor):
             chars = self.max_queue_chars
         with self._queue_lock:
             if self.closed:  # the worker has stopped taking spans
-                self.stats.after_shutdown += 1
+                self.stats.after_shutdown += 1 if span.context.trace_flags.sampled else 0
                 return
             full = self._queued >= self.max_queue_size or (
                 self._queued and self._queued_chars + chars > self.max_queue_chars

@@ -37,13 +37,14 @@ DEFAULT_DELAY_MILLIS = 5000
 
 def _encode_lines(
     store: JsonlStore, items: Sequence[_T], encode: Callable[[Sequence[_T]], bytes]
-) -> list[bytes]:
-    """One line for the batch; if that fails (a value too deep or odd to encode), one line per item.
+) -> tuple[list[bytes], int]:
+    """One line for the batch; if that fails (a value too deep or odd to encode), one line per
+    item. With the number of items the lines hold (those that failed are counted as dropped here).
 
     ``encode`` returns a whole line, newline included.
     """
     try:
-        return [encode(items)]
+        return [encode(items)], len(items)
     except Exception:  # noqa: BLE001 - odd values must not lose the rest of the batch
         lines = []
         for item in items:
@@ -52,7 +53,7 @@ def _encode_lines(
             except Exception as exc:  # noqa: BLE001 - dropped and counted, never raised
                 caught("encoding a record for the store", exc)  # a bug of ours: raised under tests
                 store.drop(1, f"cannot encode a record as OTLP/JSON: {exc!r}")
-        return lines
+        return lines, len(lines)
 
 
 class JsonlSpanProcessor(SpanProcessor):
@@ -170,12 +171,13 @@ class JsonlSpanExporter(SpanExporter):
                     continue
             size += len(span.json)
             encoded.append(span)
-        lines = [
-            line
-            for chunk in (_chunks(encoded) if size > MAX_LINE_BYTES else [encoded])
-            for line in _encode_lines(self.store, chunk, _traces_line)
-        ]
-        if lines and not self.store.append("traces", lines, len(spans)):
+        lines: list[bytes] = []
+        held = 0  # the spans the lines hold (each one that failed was counted as it failed)
+        for chunk in _chunks(encoded) if size > MAX_LINE_BYTES else [encoded]:
+            chunk_lines, count = _encode_lines(self.store, chunk, _traces_line)
+            lines += chunk_lines
+            held += count
+        if lines and not self.store.append("traces", lines, held):
             return SpanExportResult.FAILURE
         return SpanExportResult.SUCCESS
 
@@ -193,8 +195,8 @@ class JsonlLogExporter(LogRecordExporter):
         self.store = store
 
     def export(self, batch: Sequence[ReadableLogRecord]) -> LogRecordExportResult:
-        payload = _encode_lines(self.store, batch, _logs_line)
-        if payload and not self.store.append("logs", payload, len(batch)):
+        payload, held = _encode_lines(self.store, batch, _logs_line)
+        if payload and not self.store.append("logs", payload, held):
             return LogRecordExportResult.FAILURE
         return LogRecordExportResult.SUCCESS
 

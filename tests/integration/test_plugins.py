@@ -142,3 +142,33 @@ def test_what_a_slow_plugin_exporters_queue_pushes_out_is_counted_and_shown_by_s
     exported = len(out.read_text().splitlines()) if out.exists() else 0
     assert dropped.get("plugin_queue_full", 0) >= 3000 - 2048 - 512  # at most one batch left the queue
     assert exported + dropped["plugin_queue_full"] <= 3000
+
+
+def test_spans_a_plugin_exporter_fails_to_export_are_counted_and_shown_by_stats(
+    tmp_path: Path, site: Path
+) -> None:
+    config = _config(tmp_path, f'[plugins.jsonfile]\npath = "{tmp_path}"\n')  # a directory: every write fails
+    env = clean_env(
+        tmp_path, PYTHONPATH=str(site), TELEMETRY_CONFIG=str(config), TELEMETRY_EXPORTERS="jsonfile"
+    )
+    app = """
+        from opentelemetry import trace
+
+        tracer = trace.get_tracer("app")
+        for n in range(25):
+            with tracer.start_as_current_span(f"lost {n}"):
+                pass
+        print("app ok")
+    """
+    run = run_app(tmp_path, app, zero_code=True, env=env)
+    assert run.returncode == 0 and "app ok" in run.stdout, run.stderr
+    assert "JsonFileExporter did not export" in run.stderr  # said once
+    stats = subprocess.run(
+        [str(Path(sys.executable).parent / "otel-distro"), "stats", "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert json.loads(stats.stdout)["dropped"].get("plugin_failed") == 25

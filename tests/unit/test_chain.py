@@ -596,6 +596,9 @@ def test_records_that_end_after_shutdown_are_counted_not_lost_silently() -> None
     later = _provider(chain)  # a span that ends after the chain was shut down (its worker gone)
     later.get_tracer("t").start_span("late").end()
     assert chain.stats.drop_counts()["chain_shut_down"] == 1
+    chain.run_inline = lambda span: True  # and on the inline path
+    later.get_tracer("t").start_span("late, inline").end()
+    assert chain.stats.drop_counts()["chain_shut_down"] == 2
     assert exporter.get_finished_spans() == ()
 
     log_exporter = InMemoryLogRecordExporter()

@@ -15,7 +15,7 @@ import orjson
 import pytest
 from opentelemetry._logs import SeverityNumber
 from opentelemetry.sdk._logs import LoggerProvider
-from opentelemetry.sdk._logs.export import SimpleLogRecordProcessor
+from opentelemetry.sdk._logs.export import BatchLogRecordProcessor, SimpleLogRecordProcessor
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import InMemoryMetricReader, MetricExportResult, MetricsData
 from opentelemetry.sdk.resources import Resource
@@ -712,3 +712,31 @@ def test_an_append_that_fills_the_disk_leaves_no_torn_line_mid_file(tmp_path: Pa
     assert done.stdout.split() == ["1"]
     (path,) = (tmp_path / "logs").iterdir()
     assert path.read_bytes() == b'{"first": 1}\n{"after": 1}\n'
+
+
+def test_a_record_that_cannot_be_encoded_is_counted_once_when_the_rest_cannot_be_written(
+    unwritable_base: Path,
+) -> None:
+    class Unprintable:
+        def __str__(self) -> str:
+            raise RuntimeError("no text")
+
+        __repr__ = __str__
+
+    store = JsonlStore(unwritable_base)
+    provider = LoggerProvider(shutdown_on_exit=False)
+    provider.add_log_record_processor(SimpleLogRecordProcessor(JsonlLogExporter(store)))
+    logger = provider.get_logger("t")
+    batched = LoggerProvider(shutdown_on_exit=False)
+    batched.add_log_record_processor(
+        BatchLogRecordProcessor(JsonlLogExporter(store), schedule_delay_millis=60_000)
+    )
+    for index in range(4):
+        batched.get_logger("t").emit(body=f"fine {index}", severity_number=SeverityNumber.INFO)
+    batched.get_logger("t").emit(body=Unprintable(), severity_number=SeverityNumber.INFO)  # type: ignore[arg-type]
+    batched.force_flush()
+    assert store.stats.records_dropped == 5  # one could not be encoded, four not written: 5, not 6
+    logger.emit(body="one more", severity_number=SeverityNumber.INFO)
+    assert store.stats.records_dropped == 6
+    batched.shutdown()
+    provider.shutdown()
