@@ -10,6 +10,7 @@ concatenate into one request with all their resources, so lines can be sent toge
 from __future__ import annotations
 
 import base64
+import re
 from typing import Any
 
 from google.protobuf import json_format
@@ -18,15 +19,18 @@ from opentelemetry.proto.logs.v1.logs_pb2 import LogsData
 from opentelemetry.proto.metrics.v1.metrics_pb2 import MetricsData
 from opentelemetry.proto.trace.v1.trace_pb2 import TracesData
 
+_HEX = re.compile(r"[0-9a-fA-F]+")
 MESSAGES: dict[str, type[Message]] = {"traces": TracesData, "metrics": MetricsData, "logs": LogsData}
 _ID_KEYS = ("traceId", "spanId", "parentSpanId")
 _METRIC_KINDS = ("gauge", "sum", "histogram", "exponentialHistogram", "summary")
 
 
 def _ids(item: dict[str, Any]) -> None:
+    """Hex ids to base64, in place; an id already converted (or not hex) is left as it is, so a
+    line can be read again after a failed attempt (json_format then judges what is left)."""
     for key in _ID_KEYS:
         value = item.get(key)
-        if value:
+        if value and isinstance(value, str) and len(value) in (16, 32) and _HEX.fullmatch(value):
             item[key] = base64.b64encode(bytes.fromhex(value)).decode()
 
 
@@ -80,3 +84,28 @@ def to_protobuf(signal: str, data: dict[str, Any]) -> bytes:
     _FIX_IDS[signal](data)
     message = json_format.ParseDict(data, MESSAGES[signal](), ignore_unknown_fields=True)
     return message.SerializeToString()
+
+
+def to_protobuf_kept(signal: str, data: dict[str, Any]) -> tuple[bytes, int]:
+    """Like :func:`to_protobuf`, but a record that is not OTLP/JSON (a time past 64 bits, an id
+    that is not hex) costs only itself: the line's other records are kept, each converted on its
+    own, their requests concatenated. Returns the body and how many records were left out;
+    raises ``ValueError`` only where the line's outline itself is not OTLP/JSON."""
+    try:
+        return to_protobuf(signal, data), 0
+    except (ValueError, json_format.ParseError, TypeError, AttributeError):
+        pass
+    outer, middle, inner = _COUNTS[signal]
+    body, skipped = b"", 0
+    try:
+        for resource in data.get(outer, ()):
+            for scope in resource.get(middle, ()):
+                for record in scope.get(inner, ()):
+                    one = {outer: [{**resource, middle: [{**scope, inner: [record]}]}]}
+                    try:
+                        body += to_protobuf(signal, one)
+                    except (ValueError, json_format.ParseError, TypeError, AttributeError):
+                        skipped += 1
+    except (TypeError, AttributeError) as exc:  # the outline: not lists and objects
+        raise ValueError(f"not OTLP/JSON: {exc!r}") from exc
+    return body, skipped

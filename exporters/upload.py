@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from exporters.http_delivery import EXIT_SECONDS, HttpDelivery, Outcome, Result, post_split, refusal_reason
-from exporters.otlp_proto import records_in, to_protobuf
+from exporters.otlp_proto import records_in, to_protobuf, to_protobuf_kept
 from exporters.store.files import ReadProblems
 from exporters.store.follow import StoreSegment, StoreTail
 from otel_distro.runtime.errors import caught
@@ -158,11 +158,13 @@ class StoreUploader:
         self._exiting = False
 
     def _tail(self, signal: str, state_dir: Path | None = None) -> StoreTail:
-        def parse(data: dict[str, Any], _problems: ReadProblems) -> list[_Item]:  # sent whole, as written
+        def parse(data: dict[str, Any], problems: ReadProblems) -> list[_Item]:  # sent whole, as written
             records = records_in(signal, data)
             if self.enrich is not None:
                 self.enrich(signal, data)
-            return [_Item(to_protobuf(signal, data), records)]
+            body, skipped = to_protobuf_kept(signal, data)  # a malformed record costs only itself
+            problems.malformed += skipped
+            return [_Item(body, records - skipped)] if records > skipped else []
 
         return StoreTail(
             self.store_dir / signal,
@@ -448,6 +450,7 @@ class BackgroundUploader:
         self.last: UploadReport | None = None
         self.refused = 0  # records the endpoint refused for good, over every pass (not sent again)
         self.too_large = 0  # records in store lines too large for the endpoint (not sent again)
+        self.malformed = 0  # store records not OTLP/JSON, left out of what is sent (counted as corrupt)
         self._warned = False
         self._skipped: set[str] = set()  # signals said to be skipped (not taken by the endpoint)
         self._worker = Worker("upload", self._pass, interval)  # a fresh thread in a forked child
@@ -480,10 +483,15 @@ class BackgroundUploader:
         self.last = report
         self.refused += sum(counts.rejected for counts in report.signals.values())
         self.too_large += sum(counts.too_large for counts in report.signals.values())
+        self.malformed += sum(counts.corrupt_lines for counts in report.signals.values())
 
     def drop_counts(self) -> dict[str, int]:
         """Records dropped so far, by reason (for the drop ledger)."""
-        return {"upload_refused": self.refused, "upload_too_large": self.too_large}
+        return {
+            "upload_refused": self.refused,
+            "upload_too_large": self.too_large,
+            "upload_malformed": self.malformed,  # store records (or torn lines) not OTLP/JSON: not sent
+        }
 
     def _stop_passes(self, seconds: float) -> bool:
         """Stop the passes; True if none is running any more after waiting up to ``seconds``."""

@@ -70,6 +70,7 @@ REASONS = {
     "exporter_queue_full": "the queue of an exporter named in OTEL_*_EXPORTER was full",
     "plugin_queue_full": "an exporter plugin's queue was full",
     "plugin_failed": "an exporter plugin's processor failed to take them",
+    "upload_malformed": "store records the upload could not read as OTLP/JSON (left out, not sent)",
     "upload_refused": "refused by the upload endpoint (not sent again)",
     "upload_too_large": "too large for the upload endpoint (not sent again)",
 }

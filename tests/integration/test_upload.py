@@ -415,3 +415,22 @@ def test_upload_signals_setting_names_the_accepted_values_when_wrong() -> None:
         "traces",
         "logs",
     )
+
+
+def test_a_span_no_collector_can_read_costs_only_itself_and_is_counted(tmp_path: Path) -> None:
+    store = write_store(tmp_path, groups=1, per_group=3)
+    traces = sorted((store / "traces").glob("*.jsonl"))[-1]
+    lines = traces.read_bytes().splitlines()
+    line = json.loads(lines[0])
+    spans_of_line = [s for rs in line["resourceSpans"] for ss in rs["scopeSpans"] for s in ss["spans"]]
+    assert len(spans_of_line) >= 2
+    spans_of_line[0]["endTimeUnixNano"] = str(2**70)  # past 64 bits: not OTLP/JSON
+    traces.write_bytes(b"\n".join([json.dumps(line).encode(), *lines[1:]]) + b"\n")
+    good = {s["spanId"] for s in spans(store)} - {spans_of_line[0]["spanId"]}
+
+    with OtlpEndpoint() as endpoint:
+        code, report, stderr = upload(tmp_path, "--endpoint", endpoint.base)
+    assert sorted(endpoint.span_ids) == sorted(good)  # its neighbours in the same line all went
+    assert report["signals"]["traces"]["records"] == len(good)
+    assert report["signals"]["traces"]["corrupt_lines"] == 1, report
+    assert code == 0, stderr  # complete: what could be read went, the rest is reported
