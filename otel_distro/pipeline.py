@@ -317,13 +317,13 @@ def _assemble(
 
     metric_exporters: list[MetricsChainExporter] = []
 
-    def metric_reader(exporter: Any) -> MetricReader:
-        wrapped = MetricsChainExporter(chain, exporter)
+    def metric_reader(exporter: Any, named: bool = True) -> MetricReader:
+        wrapped = MetricsChainExporter(chain, exporter, count_failures=named)  # the store counts its own
         metric_exporters.append(wrapped)
         interval = settings.metric_export_interval_ms
         return PeriodicExportingMetricReader(wrapped, export_interval_millis=interval)
 
-    readers = [metric_reader(JsonlMetricExporter(store))]
+    readers = [metric_reader(JsonlMetricExporter(store), named=False)]
     readers += _start_named(settings, METRICS, problems, metric_reader)
     started += readers
     meter_provider = MeterProvider(resource=resource, metric_readers=readers, shutdown_on_exit=False)

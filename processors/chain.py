@@ -68,6 +68,7 @@ class ChainStats:
         self.lost_at_exit = 0  # records still waiting for the worker when the exit deadline ended
         self.after_shutdown = 0  # records that ended after the chain was shut down
         self.exporter_queue_full = 0  # records an SDK batch queue behind the chain pushed out
+        self.exporter_failed = 0  # metrics a named exporter failed to export (MetricsChainExporter)
         self._warned: set[str] = set()
 
     def drop_counts(self) -> dict[str, int]:
@@ -79,6 +80,7 @@ class ChainStats:
             "chain_lost_at_exit": self.lost_at_exit,
             "chain_shut_down": self.after_shutdown,
             "exporter_queue_full": self.exporter_queue_full,
+            "exporter_failed": self.exporter_failed,
         }
 
     def worker_behind(self, message: str, *args: object) -> None:
@@ -95,6 +97,18 @@ class ChainStats:
             "otel-distro: the queue of %s is full; its oldest records are dropped (counted in "
             "`otel-distro stats`)",
             type(target).__name__,
+        )
+
+    def export_failed(self, name: str, count: int) -> None:
+        """Records an exporter failed to export: counted, and said once."""
+        with self._lock:
+            self.exporter_failed += count
+        self.warn_once(
+            "exporter-failed",
+            "otel-distro: exporter %s did not export %d records; such records are dropped and counted "
+            "in `otel-distro stats` (further failures are not logged)",
+            name,
+            count,
         )
 
     def warn_once(self, kind: str, message: str, *args: object) -> None:
@@ -598,7 +612,11 @@ class LogChain(_Chain, LogRecordProcessor):
 class MetricsChainExporter(MetricExporter):
     """Wraps a metric exporter so every collection passes the chain first."""
 
-    def __init__(self, processors: Sequence[RecordProcessor], exporter: MetricExporter) -> None:
+    def __init__(
+        self, processors: Sequence[RecordProcessor], exporter: MetricExporter, count_failures: bool = False
+    ) -> None:
+        """``count_failures``: an export the exporter fails counts its metrics as dropped
+        (``exporter_failed``; for exporters that count nothing themselves)."""
         super().__init__(
             preferred_temporality=_sdk.preferences(exporter)[0],
             preferred_aggregation=_sdk.preferences(exporter)[1],
@@ -607,6 +625,7 @@ class MetricsChainExporter(MetricExporter):
         self.exporter = exporter
         self.stats = ChainStats()
         self.recording = True  # False: collections are dropped (recording, or this exporter, is off)
+        self.count_failures = count_failures
 
     def set_processors(self, processors: Sequence[RecordProcessor]) -> None:
         self.processors = tuple(processors)
@@ -619,7 +638,17 @@ class MetricsChainExporter(MetricExporter):
         data = _run(self.processors, metrics_data, "process_metrics", MetricsData, self.stats)
         if data is None:
             return MetricExportResult.FAILURE
-        return self.exporter.export(data, timeout_millis=timeout_millis, **kwargs)
+        try:
+            result = self.exporter.export(data, timeout_millis=timeout_millis, **kwargs)
+        except Exception as exc:  # noqa: BLE001 - an exporter's failure costs only its metrics
+            caught("exporting metrics", exc)  # a bug of ours: raised under the test suite
+            result = MetricExportResult.FAILURE
+        if result is not MetricExportResult.SUCCESS and self.count_failures:
+            lost = sum(
+                len(scope.metrics) for resource in data.resource_metrics for scope in resource.scope_metrics
+            )
+            self.stats.export_failed(type(self.exporter).__name__, lost)
+        return result
 
     def force_flush(self, timeout_millis: float = 10_000) -> bool:
         return self.exporter.force_flush(timeout_millis)

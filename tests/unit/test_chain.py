@@ -248,6 +248,30 @@ def test_metrics_pass_the_chain_before_the_wrapped_exporter() -> None:
     provider.shutdown()
 
 
+class _Refusing(_Collecting):
+    def export(
+        self, metrics_data: MetricsData, timeout_millis: float = 10_000, **kwargs: object
+    ) -> MetricExportResult:
+        super().export(metrics_data)
+        return MetricExportResult.FAILURE
+
+
+@pytest.mark.parametrize("counted", [True, False])
+def test_metrics_a_named_exporter_fails_to_export_are_counted(counted: bool) -> None:
+    inner = _Refusing()
+    wrapped = MetricsChainExporter([Tag("a")], inner, count_failures=counted)
+    reader = PeriodicExportingMetricReader(wrapped, export_interval_millis=3_600_000)
+    provider = MeterProvider(metric_readers=[reader], shutdown_on_exit=False)
+    meter = provider.get_meter("t")
+    meter.create_counter("requests").add(2)
+    meter.create_histogram("latency").record(0.2)
+    provider.force_flush()
+    assert sorted(inner.names) == ["latency.a", "requests.a"]
+    # the store's own exporter counts what it drops itself: not counted twice here
+    assert wrapped.stats.drop_counts()["exporter_failed"] == (2 if counted else 0)
+    provider.shutdown()
+
+
 class WrongType(RecordProcessor):
     def process_span(self, span: ReadableSpan) -> ReadableSpan:
         return {"not": "a span"} if span.name == "odd" else span  # type: ignore[return-value]
