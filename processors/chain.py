@@ -248,6 +248,33 @@ class _Chain:
         self.recording = True  # False: records arriving from now on are dropped (recording is off)
         self._lock = threading.Lock()
 
+    _stage: Any  # the worker: an SDK batch processor
+    _queue_lock: threading.Lock
+    _queued: int  # records handed to the worker and not yet finished
+    abandoned: bool
+    closed: bool
+
+    @property
+    def queued(self) -> int:
+        """Records handed to the worker and not yet finished (the worker's queue)."""
+        return self._queued
+
+    def _close_stage(self, what: str) -> None:
+        """Refuse new records, let the worker finish what waits for at most
+        :data:`STAGE_SHUTDOWN_SECONDS`, and count and warn about what still waits then as lost."""
+        finished = run_bounded([self._stage.shutdown], STAGE_SHUTDOWN_SECONDS, "otel-distro-chain-exit")
+        with self._queue_lock:
+            self.abandoned = not finished
+            lost = self.queued if self.abandoned else 0
+            self.stats.lost_at_exit += lost
+        if lost:
+            _logger.warning(
+                "otel-distro: %d %s were still being redacted when the exit deadline ended; they are "
+                "dropped (counted), none was written unredacted",
+                lost,
+                what,
+            )
+
     def add_downstream(self, target: Any) -> None:
         """Put a processor added to the provider later (by a library, say) behind the chain."""
         with self._lock:
@@ -329,11 +356,6 @@ class SpanChain(_Chain, SpanProcessor):
             schedule_delay_millis=schedule_delay_millis,
             max_export_batch_size=STAGE_BATCH_SIZE,
         )
-
-    @property
-    def queued(self) -> int:
-        """Spans handed to the worker and not yet finished (the worker's queue)."""
-        return self._queued
 
     def on_start(self, span: Span, parent_context: Context | None = None) -> None:
         # Processors that note starts (few) see the live span; processors added to the provider
@@ -447,17 +469,7 @@ class SpanChain(_Chain, SpanProcessor):
         with self._queue_lock:
             self.closed = True
         self.fail_closed_at = time.monotonic() + FAIL_CLOSED_AFTER
-        finished = run_bounded([self._stage.shutdown], STAGE_SHUTDOWN_SECONDS, "otel-distro-chain-exit")
-        with self._queue_lock:
-            self.abandoned = not finished
-            lost = self._queued if self.abandoned else 0
-            self.stats.lost_at_exit += lost
-        if lost:
-            _logger.warning(
-                "otel-distro: %d spans were still being redacted when the exit deadline ended; they "
-                "are dropped (counted), none was written unredacted",
-                lost,
-            )
+        self._close_stage("spans")
         if self.stats.fail_closed:
             _logger.warning(
                 "otel-distro: at exit, %d spans were finished with their long texts left out "
@@ -553,7 +565,7 @@ class LogChain(_Chain, LogRecordProcessor):
         super().__init__(processors, downstream)
         self.closed = False  # shut down: records emitted from now on are counted, not queued
         self.abandoned = False  # the exit deadline ended: what is still queued was counted as lost
-        self.queued = 0  # records handed to the worker and not yet finished
+        self._queued = 0  # records handed to the worker and not yet finished
         self._queue_lock = threading.Lock()
         self._stage = BatchLogRecordProcessor(
             _LogFanOut(self),
@@ -571,7 +583,7 @@ class LogChain(_Chain, LogRecordProcessor):
                     self.stats.after_shutdown += 1
                     return
                 behind = _sdk.batch_queue_full(self._stage)  # the oldest record goes
-                self.queued += 0 if behind else 1
+                self._queued += 0 if behind else 1
             if behind:
                 self.stats.worker_behind(
                     "otel-distro: the redaction worker is behind on log records; the oldest are "
@@ -588,24 +600,14 @@ class LogChain(_Chain, LogRecordProcessor):
     def taken(self, count: int) -> None:
         """The worker is done with ``count`` queued records."""
         with self._queue_lock:
-            self.queued -= count
+            self._queued -= count
 
     def shutdown(self) -> None:
         """Let the worker finish what waits, for at most :data:`STAGE_SHUTDOWN_SECONDS`; what is
         still waiting then is counted and warned about as lost."""
         with self._queue_lock:
             self.closed = True
-        finished = run_bounded([self._stage.shutdown], STAGE_SHUTDOWN_SECONDS, "otel-distro-log-chain-exit")
-        with self._queue_lock:
-            self.abandoned = not finished
-            lost = self.queued if self.abandoned else 0
-            self.stats.lost_at_exit += lost
-        if lost:
-            _logger.warning(
-                "otel-distro: %d log records were still being redacted when the exit deadline ended; "
-                "they are dropped (counted), none was written unredacted",
-                lost,
-            )
+        self._close_stage("log records")
         _each(self.downstream, "shutdown")
 
 

@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -111,6 +112,21 @@ def test_a_plugin_that_is_not_installed_is_reported_once_by_name_and_costs_nothi
     assert {span["name"] for span in spans(tmp_path / "store")} == {"lookup <EMAIL>", "explode"}
 
 
+def _stats(env: dict[str, str]) -> dict[str, Any]:
+    """``otel-distro stats --json`` in the app's environment."""
+    done = subprocess.run(
+        [str(Path(sys.executable).parent / "otel-distro"), "stats", "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    result: dict[str, Any] = json.loads(done.stdout)
+    return result
+
+
 def test_what_a_slow_plugin_exporters_queue_pushes_out_is_counted_and_shown_by_stats(
     tmp_path: Path, site: Path
 ) -> None:
@@ -130,15 +146,8 @@ def test_what_a_slow_plugin_exporters_queue_pushes_out_is_counted_and_shown_by_s
     """
     run = run_app(tmp_path, app, zero_code=True, env=env)
     assert run.returncode == 0 and "app ok" in run.stdout, run.stderr
-    stats = subprocess.run(
-        [str(Path(sys.executable).parent / "otel-distro"), "stats", "--json"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    dropped = json.loads(stats.stdout)["dropped"]
+    stats = _stats(env)
+    dropped = stats["dropped"]
     exported = len(out.read_text().splitlines()) if out.exists() else 0
     assert dropped.get("plugin_queue_full", 0) >= 3000 - 2048 - 512  # at most one batch left the queue
     assert exported + dropped["plugin_queue_full"] <= 3000
@@ -163,12 +172,5 @@ def test_spans_a_plugin_exporter_fails_to_export_are_counted_and_shown_by_stats(
     run = run_app(tmp_path, app, zero_code=True, env=env)
     assert run.returncode == 0 and "app ok" in run.stdout, run.stderr
     assert "JsonFileExporter did not export" in run.stderr  # said once
-    stats = subprocess.run(
-        [str(Path(sys.executable).parent / "otel-distro"), "stats", "--json"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert json.loads(stats.stdout)["dropped"].get("plugin_failed") == 25
+    stats = _stats(env)
+    assert stats["dropped"].get("plugin_failed") == 25
