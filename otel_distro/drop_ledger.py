@@ -21,13 +21,14 @@ from typing import Protocol, runtime_checkable
 from exporters.store.files import JsonlStore
 from otel_distro.runtime.errors import caught
 from otel_distro.runtime.state_file import StateFile
-from otel_distro.runtime.worker import Worker
+from otel_distro.runtime.worker import Worker, run_bounded
 
 _logger = logging.getLogger("otel_distro")
 
 DROPS_FILE = "drops.json"
 DROPS_KEY = "dropped"
 PERSIST_SECONDS = 30.0
+EXIT_PERSIST_SECONDS = 1.0  # the last record of drops at exit waits no longer than this
 # What each reason means, for `otel-distro stats`; a reason not listed is shown by its name.
 REASONS = {
     "store_queue_full": "the store writer was behind (its queue was full)",
@@ -181,11 +182,15 @@ class DropLedger:
             _logger.debug("otel-distro: cannot record drops in %s: %r", self.file.path, exc)
             return False
 
+    def _persist_at_exit(self) -> None:
+        """One more :meth:`persist`, within :data:`EXIT_PERSIST_SECONDS` (never holding up the exit)."""
+        run_bounded([self.persist], EXIT_PERSIST_SECONDS, "otel-distro-drops-at-exit")
+
     def close(self) -> None:
         """Stop the thread, record the last drops, and say in one warning what this process dropped."""
         if not self._closed:
             # what is dropped after this (spans that end after shutdown, say) is recorded at exit
-            atexit.register(self.persist)
+            atexit.register(self._persist_at_exit)
         self._closed = True
         self._worker.stop(timeout=0)  # not waited for: a persist it is running takes the same lock
         recorded = self.persist()
