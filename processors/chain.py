@@ -345,7 +345,8 @@ class SpanChain(_Chain, SpanProcessor):
         self.max_queue_chars = STAGE_MAX_CHARS
         self.fail_closed_at: float | None = None  # from then on, the worker takes the cheap path
         self.abandoned = False  # the exit deadline ended: what is still queued was counted as lost
-        self.closed = False  # shut down: spans that end from now on are counted, not queued
+        self.closed = False  # shutting down: spans for the worker are counted, not queued
+        self.finished = False  # shut down, the exporters behind too: every span is counted
         self._queued = 0  # spans handed to the worker and not yet finished
         self._queued_chars = 0
         self._sizes: dict[int, int] = {}
@@ -392,7 +393,7 @@ class SpanChain(_Chain, SpanProcessor):
             if result is not None:
                 _deliver(self.late, "on_end", result, self.stats)
             return
-        if self.closed:  # shut down: neither the worker nor the exporters behind take spans
+        if self.finished:  # shut down: neither the worker nor the exporters behind take spans
             if span.context.trace_flags.sampled:  # (an unsampled one was never to be exported)
                 with self._queue_lock:
                     self.stats.after_shutdown += 1
@@ -469,13 +470,14 @@ class SpanChain(_Chain, SpanProcessor):
         with self._queue_lock:
             self.closed = True
         self.fail_closed_at = time.monotonic() + FAIL_CLOSED_AFTER
-        self._close_stage("spans")
+        self._close_stage("spans")  # meanwhile spans processed as they end still reach the exporters
         if self.stats.fail_closed:
             _logger.warning(
                 "otel-distro: at exit, %d spans were finished with their long texts left out "
                 "(placeholders with their length) to meet the exit deadline",
                 self.stats.fail_closed,
             )
+        self.finished = True  # from now on a span would reach exporters already stopping: counted
         _each(self.downstream, "shutdown")
 
 

@@ -613,6 +613,31 @@ def test_spans_finished_on_the_fail_closed_path_are_given_back_to_the_queue_boun
     assert chain.queued == 0 and chain._queued_chars == 0
 
 
+def test_spans_processed_as_they_end_still_reach_the_exporters_while_the_worker_drains() -> None:
+    gate = threading.Event()
+
+    class GatedOnText(RecordProcessor):  # the worker's span waits for the gate; inline ones do not
+        def process_span(self, span: ReadableSpan) -> ReadableSpan:
+            if "text" in span.attributes:
+                gate.wait(10)
+            return span
+
+    exporter = InMemorySpanExporter()
+    chain = SpanChain([GatedOnText()], [SimpleSpanProcessor(exporter)], schedule_delay_millis=10)
+    chain.run_inline = lambda span: "text" not in span.attributes  # long texts go to the worker
+    provider = _provider(chain)
+    provider.get_tracer("t").start_span("for the worker", attributes={"text": "w" * 100_000}).end()
+    stopping = threading.Thread(target=provider.shutdown)
+    stopping.start()
+    _wait_for(lambda: chain.closed)
+    provider.get_tracer("t").start_span("inline, while the worker drains").end()
+    gate.set()
+    stopping.join(10)
+    names = sorted(span.name for span in exporter.get_finished_spans())
+    assert names == ["for the worker", "inline, while the worker drains"]
+    assert chain.stats.drop_counts()["chain_shut_down"] == 0
+
+
 def test_records_that_end_after_shutdown_are_counted_not_lost_silently() -> None:
     exporter = InMemorySpanExporter()
     chain = SpanChain([Tag("a")], [SimpleSpanProcessor(exporter)], schedule_delay_millis=10)
