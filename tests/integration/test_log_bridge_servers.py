@@ -77,6 +77,9 @@ def one_request():
             threading.Event().wait(0.05)
     signal.raise_signal(signal.SIGINT)  # werkzeug's serve_forever returns on KeyboardInterrupt
 
+# Python leaves SIGINT ignored where the parent ignored it (a CI job started in the background
+# by a shell without job control): put the KeyboardInterrupt handler back so the stop arrives
+signal.signal(signal.SIGINT, signal.default_int_handler)
 threading.Thread(target=one_request, daemon=True).start()
 app.run(host="127.0.0.1", port=PORT)
 """
