@@ -33,6 +33,7 @@ EXIT_PERSIST_SECONDS = 1.0  # the last record of drops at exit waits no longer t
 REASONS = {
     "store_queue_full": "the store writer was behind (its queue was full)",
     "store_shut_down": "ended after the store was shut down",
+    "store_purged_unsent": "purged (retention, size cap) before the upload or the conversation log sent them",
     "store_lost": "taken by the store's writer but never written (it failed, or ran out of time at exit)",
     "store_write_failed": "could not be written or encoded (disk full, no permission, odd values)",
     "store_disk_low": "not written while the store's disk was under TELEMETRY_MIN_FREE_DISK_MB free",
@@ -100,7 +101,12 @@ class DropCounter(Protocol):
 def counts_of(source: DropCounter | JsonlStore) -> dict[str, int]:
     """One component's drop counters, by reason (cumulative since it was made)."""
     if isinstance(source, JsonlStore):  # every record it dropped (split by _split_store)
-        return {_STORE_TOTAL: source.stats.records_dropped, **source.stats.refused}
+        stats = source.stats
+        return {
+            _STORE_TOTAL: stats.records_dropped,
+            "store_purged_unsent": stats.purged_unsent,
+            **stats.refused,
+        }
     return dict(source.drop_counts())
 
 
@@ -131,18 +137,21 @@ class DropLedger:
         self.interval = interval
         self._known: dict[int, DropCounter | JsonlStore] = {}
         self._retired: Counter[str] = Counter()
+        self._closed = False
+        # from zero: what the components counted before the ledger existed (a purge at start-up
+        # of files not yet sent) is this process's to record; a forked child starts from its
+        # parent's counts instead (_reset)
+        self._lock = threading.Lock()
         self._reported: dict[str, int] = {}
         self._start: dict[str, int] = {}
-        self._closed = False
-        self._reset()
         # persists every interval on the one worker block (none once closed, in a fork too)
         self._worker = Worker(
             "drop-ledger", self.persist, lambda: 0.0 if self._closed else self.interval, in_child=self._reset
         )
 
     def _reset(self) -> None:
-        """Start counting from what the components hold now (in a forked child: the parent's
-        counts are the parent's to record)."""
+        """In a forked child: count from what the components hold now (the parent's counts are
+        the parent's to record)."""
         self._lock = threading.Lock()
         try:
             self._reported = self._start = self._totals()

@@ -130,7 +130,7 @@ def _conversation_log_part(board: Switchboard, settings: Settings, problems: Pro
     follows_store = TRACES.wants_store(settings)
     exporter = ConversationLogExporter(
         settings.endpoint,
-        settings.cache_path or settings.store_dir / "cache" / "conversation_log",
+        settings.conversation_log_dir,
         batch_size=settings.batch_size,
         flush_interval=settings.flush_interval_secs,
         max_cache_bytes=settings.max_cache_size_mb * 1024 * 1024,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from opentelemetry import metrics, trace
@@ -268,6 +269,18 @@ def build_pipeline(
     return pipeline
 
 
+def _unsent_counter(store: JsonlStore, settings: Settings) -> Callable[[str, Path], int]:
+    """What the store asks before it purges a file: how much of it its followers have not sent
+    (the followers' code is loaded only then: a purge is rare, a start-up is not)."""
+
+    def unsent(signal: str, path: Path) -> int:
+        from otel_distro.store_admin import unsent_counter
+
+        return unsent_counter(store, settings.conversation_log_dir)(signal, path)
+
+    return unsent
+
+
 def store_options(settings: Settings) -> dict[str, Any]:
     """The store's sealer (encryption on) and disk guard, and this process's readers given its keys."""
     from exporters.store.guard import MB, DiskGuard
@@ -294,6 +307,7 @@ def _assemble(
     # be switched on while running; retention runs at start only where it is on.
     options = store_options(settings)  # encryption, disk guard
     store = JsonlStore(settings.store_dir, settings.retention_days, settings.retention, **options)
+    store.unsent = _unsent_counter(store, settings)
     if any(signal.wants_store(settings) for signal in (TRACES, METRICS, LOGS)):
         store.purge()
 

@@ -813,6 +813,12 @@ class Settings:
 
         return platformdirs.user_data_path(APP_NAME)
 
+    @property
+    def conversation_log_dir(self) -> Path:
+        """Where the conversation log keeps its state (and its spill cache): TELEMETRY_CACHE_PATH,
+        else under the store."""
+        return self.cache_path or self.store_dir / "cache" / "conversation_log"
+
 
 OPTIONS: tuple[dataclasses.Field[Any], ...] = dataclasses.fields(Settings)
 

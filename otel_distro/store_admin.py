@@ -8,13 +8,15 @@ import datetime as dt
 import fcntl
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from exporters.conversation_log import POSITION_FILE
+from exporters.otlp_proto import records_in
 from exporters.store import sealed
 from exporters.store.files import SIGNALS, JsonlStore, ReadProblems, file_date
-from exporters.store.follow import followers_held, rebase_positions
+from exporters.store.follow import followers_held, rebase_positions, unsent_records
 from exporters.store.reseal import plain_lines, reseal_file
 from exporters.upload import state_base
 from otel_distro.runtime.files import private_dirs
@@ -40,6 +42,22 @@ def follower_states(store: JsonlStore, conversation_log_dir: Path | None) -> dic
     if conversation_log_dir is not None and (conversation_log_dir / POSITION_FILE).exists():
         states["traces"].append(conversation_log_dir / POSITION_FILE)
     return states
+
+
+def unsent_counter(store: JsonlStore, conversation_log_dir: Path | None) -> Callable[[str, Path], int]:
+    """For :attr:`JsonlStore.unsent`: the records of a store file that one of its followers
+    (an upload, the conversation log) has not sent yet, the most any of them has left."""
+
+    def unsent(signal: str, path: Path) -> int:
+        return max(
+            (
+                unsent_records(state, path, lambda data: records_in(signal, data))
+                for state in follower_states(store, conversation_log_dir)[signal]
+            ),
+            default=0,
+        )
+
+    return unsent
 
 
 def rotate_key(

@@ -15,7 +15,7 @@ import fcntl
 import logging
 import os
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,6 +24,7 @@ import orjson
 
 from exporters.store import sealed
 from exporters.store.guard import DiskGuard
+from otel_distro.runtime.errors import caught
 from otel_distro.runtime.files import private_dirs
 from otel_distro.runtime.forking import in_child
 
@@ -56,6 +57,7 @@ class StoreStats:
     files_purged: int = 0
     last_error: str | None = None
     refused: dict[str, int] = field(default_factory=dict)  # by the disk guard or a missing key, by reason
+    purged_unsent: int = 0  # records purged (retention, size cap) before a follower of the store sent them
 
 
 class JsonlStore:
@@ -79,6 +81,9 @@ class JsonlStore:
         # Days kept per signal; a signal not named keeps retention_days.
         self.retention = {signal: retention_days for signal in SIGNALS} | dict(retention or {})
         self.stats = StoreStats()
+        # (signal, file) -> records of it a follower (upload, conversation log) has not sent yet;
+        # asked before a file is purged, so what is purged unsent is counted (None: nobody asks)
+        self.unsent: Callable[[str, Path], int] | None = None
         self._lock = threading.Lock()
         self._warned = False
         self._last_day: dt.date | None = None
@@ -164,18 +169,40 @@ class JsonlStore:
             cutoff = utc_today() - dt.timedelta(days=days)
             for path in self.files(signal):
                 day = file_date(path)
-                if everything or (day is not None and day < cutoff):
-                    try:
-                        path.unlink()
-                    except FileNotFoundError:
-                        continue
-                    except OSError as exc:
-                        _logger.warning("otel-distro: cannot purge %s: %s", path, exc)
-                        continue
+                if (everything or (day is not None and day < cutoff)) and self.remove(
+                    signal, path, "retention"
+                ):
                     removed.append(path)
-        with self._lock:
-            self.stats.files_purged += len(removed)
         return removed
+
+    def remove(self, signal: str, path: Path, why: str) -> bool:
+        """Delete one of the store's files (``why``: for the warning if it cannot be); what a
+        follower of the store had not sent of it yet is counted first. Never raises."""
+        unsent = 0
+        if self.unsent is not None:
+            try:
+                unsent = self.unsent(signal, path)
+            except Exception as exc:  # noqa: BLE001 - a count must not keep a file
+                caught("counting what a purge takes unsent", exc)  # a bug of ours: raised under tests
+        try:
+            path.unlink()
+        except FileNotFoundError:
+            return False
+        except OSError as exc:
+            _logger.warning("otel-distro: cannot purge %s (%s): %s", path, why, exc)
+            return False
+        with self._lock:
+            self.stats.files_purged += 1
+            self.stats.purged_unsent += unsent
+        if unsent:
+            _logger.warning(
+                "otel-distro: purged %s (%s) with %d records not yet sent by the upload or the "
+                "conversation log (counted in `otel-distro stats`)",
+                path,
+                why,
+                unsent,
+            )
+        return True
 
 
 # Appends are serialized within a process by a thread lock and across processes by a POSIX

@@ -150,6 +150,31 @@ def rebase_positions(state_path: Path, path: Path, before: tuple[int, int], move
     return True
 
 
+def unsent_records(state_path: Path, path: Path, count: Callable[[dict[str, Any]], int]) -> int:
+    """How many records of the store file ``path`` the follower that saves its positions in
+    ``state_path`` has not sent yet (``count``: the records of one decoded line): all of them
+    where it saved no position for this file (or one that no longer holds), none where it has
+    no position file at all (it never followed this store). Asked before a file is purged."""
+    if not state_path.exists():
+        return 0
+    tail = StoreTail(path.parent, state_path, None, lambda _data, _problems: [])
+    offset, skip = tail.positions().get(path.name, (0, 0))
+    unsent = 0
+    with contextlib.suppress(OSError), path.open("rb") as handle:
+        handle.seek(offset)
+        at = offset
+        for line in handle:
+            opened = sealed.plain_line(path, at, line)
+            at += len(line)
+            if opened is None:
+                continue
+            with contextlib.suppress(ValueError, TypeError, AttributeError):
+                records = count(orjson.loads(opened))
+                unsent += records - min(skip, records)
+            skip = 0  # the part of a line already sent is in the first line only
+    return unsent
+
+
 class StoreTail:
     """Reads new records from ``directory`` (e.g. the store's ``traces``) and remembers what was acknowledged.
 

@@ -162,15 +162,9 @@ class DiskGuard:
         while total > cap and files and files[0][0] < today:
             day = files[0][0]
             for _, path, size in [row for row in files if row[0] == day]:
-                try:
-                    path.unlink()
-                except FileNotFoundError:
-                    pass
-                except OSError as exc:
-                    _logger.warning("otel-distro: cannot purge %s for TELEMETRY_MAX_STORE_MB: %s", path, exc)
-                    continue
-                total -= size
-                purged.append(path)
+                if store.remove(path.parent.name, path, "TELEMETRY_MAX_STORE_MB") or not path.exists():
+                    total -= size
+                    purged.append(path)
             files = [row for row in files if row[0] != day]
         if purged:
             self.state.purged_files += len(purged)

@@ -281,3 +281,58 @@ def test_spans_a_named_exporters_collector_refuses_are_counted_as_exporter_faile
     data, text = _stats(tmp_path)
     assert data["dropped"].get("exporter_failed") == 10, (data, run.stderr)
     assert "exporter_failed" in text
+
+
+def _old_traces_file(store: Path, days_ago: int, spans_per_line: int, lines: int) -> Path:
+    """A traces file of ``days_ago`` days back, as the store writes them (one export per line)."""
+    import datetime as dt
+
+    day = dt.datetime.now(dt.UTC).date() - dt.timedelta(days=days_ago)
+    path = store / "traces" / f"{day.isoformat()}.jsonl"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    body = []
+    for line in range(lines):
+        spans_of_line = [
+            {
+                "traceId": f"{line + 1:032x}",
+                "spanId": f"{line * 100 + n + 1:016x}",
+                "name": f"old {line}.{n}",
+                "kind": 1,
+                "startTimeUnixNano": "1",
+                "endTimeUnixNano": "2",
+            }
+            for n in range(spans_per_line)
+        ]
+        record = {"resourceSpans": [{"resource": {}, "scopeSpans": [{"scope": {}, "spans": spans_of_line}]}]}
+        body.append(json.dumps(record))
+    path.write_text("\n".join(body) + "\n")
+    return path
+
+
+def test_spans_retention_purges_before_the_conversation_log_sent_them_are_counted(tmp_path: Path) -> None:
+    store = tmp_path / "store"
+    old = _old_traces_file(store, days_ago=40, spans_per_line=2, lines=3)
+    kept = _old_traces_file(store, days_ago=41, spans_per_line=1, lines=1)
+    # the conversation log follows this store: it has sent the first line of the older file
+    # only, and the 41-day one whole
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    first_line = len(old.read_bytes().splitlines(keepends=True)[0])
+    stat_old, stat_kept = old.stat(), kept.stat()
+    positions = {
+        old.name: [first_line, 0, stat_old.st_dev, stat_old.st_ino, 0],
+        kept.name: [stat_kept.st_size, 0, stat_kept.st_dev, stat_kept.st_ino, 0],
+    }
+    (cache / "store_position.json").write_text(json.dumps({"files": positions}))
+    app = """
+        import otel_distro
+        otel_distro.configure(service_name="purging")
+        print("app ok", flush=True)
+    """
+    run = run_app(tmp_path, app, env=clean_env(tmp_path, TELEMETRY_CACHE_PATH=str(cache)))
+    assert run.returncode == 0, run.stderr
+    assert not old.exists() and not kept.exists()  # past the 30 days of retention: purged
+    assert "4 records not yet sent" in run.stderr
+    data, text = _stats(tmp_path)
+    assert data["dropped"].get("store_purged_unsent") == 4  # two lines of two spans; the other file was sent
+    assert "store_purged_unsent" in text
