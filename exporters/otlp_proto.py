@@ -86,6 +86,10 @@ def to_protobuf(signal: str, data: dict[str, Any]) -> bytes:
     return message.SerializeToString()
 
 
+# what converting a record that is not OTLP/JSON raises (a value past 64 bits, an id not in hex)
+_NOT_OTLP_JSON = (ValueError, json_format.ParseError, TypeError, AttributeError)
+
+
 def to_protobuf_kept(signal: str, data: dict[str, Any]) -> tuple[bytes, int]:
     """Like :func:`to_protobuf`, but a record that is not OTLP/JSON (a time past 64 bits, an id
     that is not hex) costs only itself: the line's other records are kept, each converted on its
@@ -93,7 +97,7 @@ def to_protobuf_kept(signal: str, data: dict[str, Any]) -> tuple[bytes, int]:
     raises ``ValueError`` only where the line's outline itself is not OTLP/JSON."""
     try:
         return to_protobuf(signal, data), 0
-    except (ValueError, json_format.ParseError, TypeError, AttributeError):
+    except _NOT_OTLP_JSON:
         pass
     outer, middle, inner = _COUNTS[signal]
     body, skipped = b"", 0
@@ -104,7 +108,7 @@ def to_protobuf_kept(signal: str, data: dict[str, Any]) -> tuple[bytes, int]:
                     one = {outer: [{**resource, middle: [{**scope, inner: [record]}]}]}
                     try:
                         body += to_protobuf(signal, one)
-                    except (ValueError, json_format.ParseError, TypeError, AttributeError):
+                    except _NOT_OTLP_JSON:
                         skipped += 1
     except (TypeError, AttributeError) as exc:  # the outline: not lists and objects
         raise ValueError(f"not OTLP/JSON: {exc!r}") from exc
