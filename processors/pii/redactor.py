@@ -22,7 +22,7 @@ from typing import Literal, TypeAlias
 from processors.inline_budget import LONG_TEXT, charge_inline
 from processors.pii.custom import CustomPattern, PatternTimeout, compile_pattern
 from processors.pii.encodings import decoded_views, encoded_pieces
-from processors.pii.number_checks import digit_skeleton
+from processors.pii.number_checks import decimal_digits, digit_skeleton
 from processors.pii.patterns import Recognizer, recognizers
 from processors.pii.screen import Screen, build_screen
 
@@ -41,10 +41,24 @@ _WIDE_TO_ASCII = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)} | {0x30
 # a full-width digit next to a Latin letter (a key typed half so), or a full-width "+" or space
 # before digits (a phone number typed so); full-width digits and punctuation alone, common in
 # such text, are read by the patterns as they are
-_TYPED_WIDE = re.compile(
-    "[\uff20-\uff3a\uff41-\uff5a]|[\u3000\uff0b](?=[0-9\uff10-\uff19])"
-    "|(?<=[A-Za-z])[\uff10-\uff19]|[\uff10-\uff19](?=[A-Za-z])"
-)
+# (asked in steps that each start with a character class, which re scans for at C speed: one
+# pattern of all four alternatives tried each at every position of a long text)
+_WIDE_MARK = re.compile("[\uff20-\uff3a\uff41-\uff5a]|[\u3000\uff0b](?=[0-9\uff10-\uff19])")
+_WIDE_MARK_CHAR = re.compile("[\u3000\uff0b\uff20-\uff3a\uff41-\uff5a]")  # a class: one fast scan
+_WIDE_DIGIT = re.compile("[\uff10-\uff19]")
+_LATIN_LETTER = re.compile("[A-Za-z]")
+_WIDE_DIGIT_BY_LETTER = re.compile("[A-Za-z][\uff10-\uff19]|[\uff10-\uff19][A-Za-z]")
+
+
+def _typed_wide(text: str) -> bool:
+    """Whether a text (not ASCII) holds what _WIDE_TO_ASCII is for (see find)."""
+    return (_WIDE_MARK_CHAR.search(text) is not None and _WIDE_MARK.search(text) is not None) or (
+        _WIDE_DIGIT.search(text) is not None
+        and _LATIN_LETTER.search(text) is not None
+        and _WIDE_DIGIT_BY_LETTER.search(text) is not None
+    )
+
+
 CACHEABLE_LENGTH = LONG_TEXT
 CACHE_ENTRIES = 4096
 CANDIDATE_CHARGE = 128  # characters of the inline text budget a validated candidate uses (about 10 µs)
@@ -105,10 +119,13 @@ _NOT_ASCII_DIGIT = bytes(byte for byte in range(256) if not 0x30 <= byte <= 0x39
 
 
 def _count_digits(text: str) -> int:
-    """How many characters of the text are digits (``str.isdigit``)."""
+    """How many characters of the text are decimal digits (re's ``\\d``: what the recognizers'
+    patterns take for digits, so all a candidate or its piece holds)."""
+    if text.isdecimal():  # a run of digits (a number's piece), of any script
+        return len(text)
     if text.isascii():  # bytes.translate deletes the rest in C
         return len(text.encode().translate(None, _NOT_ASCII_DIGIT))
-    return sum(map(str.isdigit, text))
+    return len(decimal_digits(text))  # which a validator then reads again, without a second pass
 
 
 def _any_in(hints: tuple[str, ...], text: str) -> bool:
@@ -203,7 +220,7 @@ class PiiRedactor:
         if hit is not None:
             return hit
         result = self._scan_plain(text)
-        if not text.isascii() and _TYPED_WIDE.search(text) is not None:
+        if not text.isascii() and _typed_wide(text):
             # Typed with an East Asian input method: read as the ASCII characters its full-width
             # forms stand for ("\uff45\uff56\uff45\uff20…" is an address; "\uff53\uff4b\uff0d…" a key
             # whole, not the number its digits make). Where that finds as much or more, the text

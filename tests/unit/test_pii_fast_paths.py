@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 from pathlib import Path
 from typing import Any
 
@@ -328,3 +329,31 @@ def test_a_number_between_separators_has_no_key_nor_amount_beside_it() -> None:
 @pytest.mark.parametrize("text", ["total 638876.46,312276.68", "price 1048576.125 ms", "amount: 99999.5"])
 def test_amounts_with_a_point_and_few_decimals_are_not_phone_numbers(text: str) -> None:
     assert PiiRedactor().redact_text(text) == text
+
+
+def test_the_staged_full_width_check_answers_as_the_one_pattern_of_its_four_cases() -> None:
+    from processors.pii.redactor import _typed_wide
+
+    one_pattern = re.compile(
+        "[\uff20-\uff3a\uff41-\uff5a]|[\u3000\uff0b](?=[0-9\uff10-\uff19])"
+        "|(?<=[A-Za-z])[\uff10-\uff19]|[\uff10-\uff19](?=[A-Za-z])"
+    )
+    alphabet = "aZ9 -\u3000\uff0b\uff10\uff19\uff20\uff3a\uff41\uff5a\uff0f\uff1b\u00e9\u00a0x\uff15"
+    rng = random.Random(7)
+    texts = ["".join(rng.choice(alphabet) for _ in range(rng.randrange(1, 9))) for _ in range(100_000)]
+    texts += [text for text in CORPORA if not text.isascii()]
+    differ = [text for text in texts if _typed_wide(text) != (one_pattern.search(text) is not None)]
+    assert differ == []
+    assert sum(map(_typed_wide, texts)) > 10_000  # both answers are met
+
+
+def test_digits_are_read_and_counted_as_the_patterns_see_them() -> None:
+    from processors.pii.redactor import _count_digits
+
+    alphabet = "0129 -.+()\u00a0\u202f\u2013x\uff10\uff11\uff19\u0661\u0967\u00b2\u2460a\U0001d7ce"
+    rng = random.Random(11)
+    texts = ["".join(rng.choice(alphabet) for _ in range(rng.randrange(0, 90))) for _ in range(50_000)]
+    for text in texts + texts[::-1]:  # again, in another order: a text read just before is remembered
+        expected = "".join(str(int(char)) for char in re.findall(r"\d", text))
+        assert number_checks.decimal_digits(text) == expected, text
+        assert _count_digits(text) == len(expected), text
