@@ -551,9 +551,9 @@ def _valid_phone(candidate: str, digits: str) -> bool:
     # phonenumbers' verdict (is_valid answers as phonenumbers does): valid for the region the
     # number was read in (or its country's main one), or for the region it belongs to
     if candidate.lstrip().startswith("+"):
-        _, is_valid, valid_after_plus = _validators or _load_validators()
+        _, is_valid, valid_after_plus, possible_after_plus = _validators or _load_validators()
         # ``digits``: the number's own, ASCII (phonenumbers reads other scripts' digits as theirs)
-        return valid_after_plus(digits) or bool(is_valid(candidate, None))
+        return valid_after_plus(digits) or (possible_after_plus(digits) and bool(is_valid(candidate, None)))
     if not candidate.isdigit():  # formatted
         return (_validators or _load_validators())[0](candidate, _regions_for(digits[0]))
     # digits alone; another script's read as their ASCII digits, so a trunk 0 in full-width
@@ -563,18 +563,23 @@ def _valid_phone(candidate: str, digits: str) -> bool:
 
 def _valid_bare_phone(digits: str) -> bool:
     """_valid_phone for digits alone."""
-    any_valid, is_valid, _ = _validators or _load_validators()
+    any_valid, is_valid, _, possible_after_plus = _validators or _load_validators()
     if digits[0] == "0":  # with a trunk prefix
         return any_valid(digits, _REGIONS_BY_FIRST_DIGIT["0"])
     if len(digits) >= 11:  # an MSISDN (the international number without "+"), or a
         # Chinese mobile or Italian number written without spaces
-        return bool(is_valid("+" + digits, None)) or any_valid(digits, LONG_BARE_PHONE_REGIONS)
+        return (possible_after_plus(digits) and bool(is_valid("+" + digits, None))) or any_valid(
+            digits, LONG_BARE_PHONE_REGIONS
+        )
     # bare digits: only regions whose numbers cannot be read as epoch seconds and such
     return any_valid(digits, BARE_PHONE_REGIONS)
 
 
 _Validators: TypeAlias = tuple[
-    Callable[[str, tuple[str, ...]], bool], Callable[[str, str | None], bool | None], Callable[[str], bool]
+    Callable[[str, tuple[str, ...]], bool],
+    Callable[[str, str | None], bool | None],
+    Callable[[str], bool],
+    Callable[[str], bool],
 ]
 _validators: _Validators | None = None
 
@@ -584,5 +589,10 @@ def _load_validators() -> _Validators:
     global _validators
     from processors.pii import phone_numbers
 
-    _validators = (phone_numbers.any_valid, phone_numbers.is_valid, phone_numbers.valid_after_plus)
+    _validators = (
+        phone_numbers.any_valid,
+        phone_numbers.is_valid,
+        phone_numbers.valid_after_plus,
+        phone_numbers.possible_after_plus,
+    )
     return _validators

@@ -443,6 +443,46 @@ def valid_after_plus(digits: str) -> bool:
     return bool(code) and _read_after_code(code).fullmatch(national) is not None
 
 
+_MAY_FOLLOW_CODE: dict[int, re.Pattern[str] | None] = {}
+
+
+def possible_after_plus(digits: str) -> bool:
+    """Whether "+" and these ASCII digits may make a valid number: False means ``is_valid`` does
+    not hold (a quick "no" for digits such as a list of 12-digit ids, read as an international
+    number written without its "+"); True says nothing.
+
+    After "+", parse reads a country code, then the national number as it is or with its main
+    region's national prefix stripped; the number is valid only where it has a type in one of
+    the code's regions. A region that rewrites its prefix (a transform rule) may make anything
+    of it: there the answer is True."""
+    code, national = _country_code_in(digits)
+    if not code:
+        return True  # left to the parse
+    try:
+        pattern = _MAY_FOLLOW_CODE[code]
+    except KeyError:
+        pattern = _MAY_FOLLOW_CODE[code] = _may_follow_code(code)
+    return pattern is None or pattern.fullmatch(national) is not None
+
+
+def _may_follow_code(country_code: int) -> re.Pattern[str] | None:
+    """The national numbers that may be valid after "+" and this code (None: any may be)."""
+    main = _region_or_calling_code(country_code, _main_region(country_code))
+    if main is None or main.transform is not None:
+        return None
+    regions = [
+        _region_or_calling_code(country_code, code.upper())
+        for code in COUNTRY_CODE_TO_REGION_CODE.get(country_code, ())
+    ]
+    typed = "|".join(
+        dict.fromkeys(t for region in regions if region is not None and (t := region.typed_number()))
+    )
+    if not typed:
+        return re.compile("(?!)")  # no number of the code's regions has a type: none is valid
+    prefix = f"(?:{main.national_prefix.pattern})?" if main.national_prefix is not None else ""
+    return re.compile(f"{prefix}(?:{typed})")
+
+
 def _read_after_code(country_code: int) -> re.Pattern[str]:
     """A pattern (fullmatch) for the national numbers that, after "+" and this country code,
     parse reads as they are and are valid in the code's main region.

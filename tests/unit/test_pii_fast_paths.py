@@ -357,3 +357,33 @@ def test_digits_are_read_and_counted_as_the_patterns_see_them() -> None:
         expected = "".join(str(int(char)) for char in re.findall(r"\d", text))
         assert number_checks.decimal_digits(text) == expected, text
         assert _count_digits(text) == len(expected), text
+
+
+def test_digits_said_impossible_after_a_plus_are_never_valid_numbers() -> None:
+    # the quick "no" for long bare digits (12-digit ids, read as MSISDNs) may say "maybe" too
+    # often, never "no" to a number phonenumbers holds valid
+    rng = random.Random(21)
+    texts = ["".join(rng.choice("0123456789") for _ in range(rng.randrange(8, 18))) for _ in range(20_000)]
+    for code in sorted(phonenumbers.COUNTRY_CODE_TO_REGION_CODE):
+        for region in phonenumbers.COUNTRY_CODE_TO_REGION_CODE[code]:
+            for kind in (PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE, PhoneNumberType.TOLL_FREE):
+                example = (
+                    phonenumbers.example_number_for_type(region, kind)
+                    if region != "001"
+                    else phonenumbers.example_number_for_non_geo_entity(code)
+                )
+                if example is None:
+                    continue
+                national = str(example.national_number)
+                metadata = phonenumbers.PhoneMetadata.metadata_for_region_or_calling_code(code, region)
+                prefix = (metadata.national_prefix or "") if metadata is not None else ""
+                for written in (national, prefix + national):
+                    texts.append(f"{code}{written}")
+                    for _ in range(4):
+                        at = rng.randrange(len(written))
+                        texts.append(f"{code}{written[:at]}{rng.choice('0123456789')}{written[at + 1 :]}")
+    said_no = [text for text in texts if not phone_numbers.possible_after_plus(text)]
+    wrong = [text for text in said_no if phone_numbers.reference_is_valid("+" + text, None)]
+    assert not wrong, wrong[:10]
+    assert len(said_no) > len(texts) // 3  # it answers "no" for most random digits
+    assert sum(bool(phone_numbers.reference_is_valid("+" + text, None)) for text in texts) > 1_000
