@@ -269,13 +269,24 @@ def _country_code_in(number: str) -> tuple[int, str]:
     """_extract_country_code (``number``: digits)."""
     if number[:1] == "0":
         return 0, number
-    for length in (1, 2, 3):
-        if number[:length] in _COUNTRY_CODES and len(number) >= length:
-            return int(number[:length]), number[length:]
-    return 0, number
+    code = _CODE_LEADING.get(number[:3])  # one lookup for the three lengths a code may have
+    if code is None:
+        for length in (1, 2):  # a number shorter than three digits
+            if number[:length] in _COUNTRY_CODES and len(number) >= length:
+                return int(number[:length]), number[length:]
+        return 0, number
+    if not code:
+        return 0, number
+    return code, number[len(str(code)) :]
 
 
 _COUNTRY_CODES = frozenset(str(code) for code in COUNTRY_CODE_TO_REGION_CODE)
+# the country code each three digits start with (the shortest that is one; 0: none), as
+# _extract_country_code reads them one, two, then three digits long
+_CODE_LEADING = {
+    lead: next((int(lead[:length]) for length in (1, 2, 3) if lead[:length] in _COUNTRY_CODES), 0)
+    for lead in (f"{number:03d}" for number in range(1000))
+}
 
 
 def _from_digits(full: str, region: _Region | None) -> tuple[int, str]:
