@@ -64,6 +64,14 @@ FAMILIES: dict[str, Callable[[int], str]] = {
     ),
     "numbers: 10-digit ids, zero-padded": lambda n: _rows(n, lambda r: f"{r.randrange(10**10):010d}", "\n"),
     "numbers: 10-digit ids, sequential": lambda n: " ".join(str(10**9 + i) for i in range(n // 11))[:n],
+    # longer ids, read as international numbers written without their "+" too
+    "numbers: 12-digit ids, tab-separated": lambda n: _rows(
+        n, lambda r: str(r.randrange(10**11, 10**12)), "\t"
+    ),
+    "numbers: JSON array of 12-digit ints": lambda n: _rows(n, lambda r: str(r.randrange(10**12)), ", "),
+    "numbers: 13-digit millisecond times": lambda n: _rows(
+        n, lambda r: str(r.randrange(10**12, 10**13)), ","
+    ),
 }
 SMALL, LARGE = 25_000, 100_000
 
