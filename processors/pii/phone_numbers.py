@@ -465,10 +465,11 @@ def possible_after_plus(digits: str) -> bool:
     After "+", parse reads a country code, then the national number as it is or with its main
     region's national prefix stripped; the number is valid only where it has a type in one of
     the code's regions. A region that rewrites its prefix (a transform rule) may make anything
-    of it: there the answer is True."""
+    of it: there the answer is True. Digits that start with no country code are no number after
+    "+" (parse tries them again without it, and without a region to read them in, fails)."""
     code, national = _country_code_in(digits)
     if not code:
-        return True  # left to the parse
+        return False
     try:
         pattern = _MAY_FOLLOW_CODE[code]
     except KeyError:
@@ -528,10 +529,18 @@ def any_valid(text: str, region_codes: tuple[str, ...]) -> bool:
             readings = _READINGS[region_codes] = _Readings(region_codes)
         digits = text if bare else _NOT_DIGIT.sub("", text)
         # the common answer first, without a parse: valid as its digits are in one of the regions
-        if readings.as_is(digits):
-            return True
-        if not readings.possible(digits):
-            return False
+        # (most 10-digit numbers in a list are), or, for longer digits (seldom a number), what
+        # they can become is none of the regions' numbers (as_is holds only where possible does)
+        if len(digits) <= 10:
+            if readings.as_is(digits):
+                return True
+            if not readings.possible(digits):
+                return False
+        else:
+            if not readings.possible(digits):
+                return False
+            if readings.as_is(digits):
+                return True
     return any(is_valid(text, region) for region in region_codes)
 
 

@@ -387,3 +387,31 @@ def test_digits_said_impossible_after_a_plus_are_never_valid_numbers() -> None:
     assert not wrong, wrong[:10]
     assert len(said_no) > len(texts) // 3  # it answers "no" for most random digits
     assert sum(bool(phone_numbers.reference_is_valid("+" + text, None)) for text in texts) > 1_000
+
+
+def test_digits_valid_as_they_are_are_among_those_that_may_become_a_number() -> None:
+    # any_valid asks the wider question first for long digits: it must never say no to one
+    # the narrower one says yes to
+    rng = random.Random(22)
+    codes = sorted(
+        {str(phonenumbers.country_code_for_region(region)) for region in number_checks.PHONE_REGIONS}
+    )
+    texts = [
+        lead + "".join(rng.choice("0123456789") for _ in range(rng.randint(5, 14)))
+        for lead in [*codes, "0", "00", "1", "3", "5", "7", "9"]
+        for _ in range(300)
+    ]
+    tuples = {
+        *number_checks._REGIONS_BY_FIRST_DIGIT.values(),
+        number_checks._REGIONS_OTHERWISE,
+        number_checks.BARE_PHONE_REGIONS,
+        number_checks.LONG_BARE_PHONE_REGIONS,
+    }
+    checked = 0
+    for regions in tuples:
+        readings = phone_numbers._Readings(regions)
+        for text in texts:
+            if readings.as_is(text):
+                checked += 1
+                assert readings.possible(text), (text, regions)
+    assert checked > 1_000
