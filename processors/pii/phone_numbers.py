@@ -16,6 +16,7 @@ and on generated numbers).
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Any
 
 from phonenumbers import COUNTRY_CODE_TO_REGION_CODE, NumberParseException, PhoneMetadata
@@ -189,7 +190,7 @@ class _Region:
         types = [pattern.pattern for pattern in self.types_by_length.values() if pattern is not None]
         if general.pattern is None or not types:
             return ""
-        lengths = "|".join(f"[0-9]{{{length}}}" for length in general.lengths)
+        lengths = _lengths_pattern(general.lengths)
         length_check = f"(?=(?:{lengths})\\Z)" if lengths else ""
         return f"{length_check}(?=(?:{general.pattern.pattern})\\Z)(?:{'|'.join(dict.fromkeys(types))})"
 
@@ -232,6 +233,21 @@ class _Region:
 # A prefix pattern that matches "0" alone in a number starting with 0: a group that starts
 # with "1" (no number starting with 0 matches it), then "0" ("(183[12])|0", "(1(?:[12]\d|79)\d\d)|0")
 _ONE_THEN_ZERO = re.compile(r"\(1(?:[^()|]|\([^()]*\))*\)\|0")
+
+
+def _lengths_pattern(lengths: Sequence[int]) -> str:
+    """A pattern for digits of one of these lengths, each run of consecutive lengths one range
+    ("[0-9]{7,12}": re reads the digits once, where an alternative per length reads them again
+    for each)."""
+    runs: list[list[int]] = []
+    for length in sorted(set(lengths)):
+        if runs and length == runs[-1][1] + 1:
+            runs[-1][1] = length
+        else:
+            runs.append([length, length])
+    return "|".join(f"[0-9]{{{low}}}" if low == high else f"[0-9]{{{low},{high}}}" for low, high in runs)
+
+
 _REGIONS: dict[str, _Region | None] = {}
 _NON_GEO_REGIONS: dict[int, _Region | None] = {}
 
