@@ -457,7 +457,14 @@ def recognizers() -> tuple[Recognizer, ...]:
         ),
         Recognizer(
             "CREDIT_CARD",
-            re.compile(_first_digit() + r"(?:[ \u00a0-]{0,2}\d){11,18}" + _E),
+            re.compile(
+                _first_digit()
+                # twelve ASCII digits that go no further, not after a 5 or a 6: no card (only
+                # Maestro has 12 digits), nor any part of one; not a candidate (lists of 12-digit ids)
+                + r"(?!(?<=[0-47-9])(?:[ \u00a0-]{0,2}[0-9]){11}(?![ \u00a0-]{0,2}\d))"
+                + r"(?:[ \u00a0-]{0,2}\d){11,18}"
+                + _E
+            ),
             validate=is_card_number,
             digits=True,
             digit_run=True,
