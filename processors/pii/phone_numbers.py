@@ -483,14 +483,22 @@ def possible_after_plus(digits: str) -> bool:
     the code's regions. A region that rewrites its prefix (a transform rule) may make anything
     of it: there the answer is True. Digits that start with no country code are no number after
     "+" (parse tries them again without it, and without a region to read them in, fails)."""
-    code, national = _country_code_in(digits)
-    if not code:
-        return False
-    try:
-        pattern = _MAY_FOLLOW_CODE[code]
+    try:  # by the first three digits: the code's length and what may follow it
+        length, pattern = _MAY_FOLLOW_LEAD[digits[:3]]
     except KeyError:
-        pattern = _MAY_FOLLOW_CODE[code] = _may_follow_code(code)
-    return pattern is None or pattern.fullmatch(national) is not None
+        code, national = _country_code_in(digits)
+        length = len(digits) - len(national)
+        if code and code not in _MAY_FOLLOW_CODE:
+            _MAY_FOLLOW_CODE[code] = _may_follow_code(code)
+        pattern = _MAY_FOLLOW_CODE.get(code)
+        if len(digits) >= 3:
+            _MAY_FOLLOW_LEAD[digits[:3]] = (length, pattern)
+    if not length:
+        return False
+    return pattern is None or pattern.fullmatch(digits, length) is not None
+
+
+_MAY_FOLLOW_LEAD: dict[str, tuple[int, re.Pattern[str] | None]] = {}
 
 
 def _may_follow_code(country_code: int) -> re.Pattern[str] | None:
