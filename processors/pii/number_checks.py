@@ -368,6 +368,7 @@ _ID_KEY = re.compile(
     r"|sha|rev|checkout|#)[\"']?\s*[:=#]?\s*[\"']?$"
 )
 _ID_KEY_WINDOW = 24
+_DIGIT_KEYS = ("crc32", "crc64")  # the keys of _ID_KEY that end in a digit
 
 
 def _after_id_key(text: str, start: int) -> bool:
@@ -385,7 +386,7 @@ def _after_id_key(text: str, start: int) -> bool:
             text[at - 1].isalpha()
             or text[at - 1] == "#"
             # a digit ends a key only in "crc32" and "crc64" ("…7666\n5382521693": a list)
-            or (text[at - 1] in "24" and text[max(window, at - 5) : at].lower() in ("crc32", "crc64"))
+            or (text[at - 1] in "24" and text[max(window, at - 5) : at].lower() in _DIGIT_KEYS)
         )
         and _ID_KEY.search(text, window, start) is not None
     ):
@@ -438,10 +439,14 @@ def _between_separators(text: str, start: int, end: int) -> bool:
     a digit that ends no key ("crc32"), before a separator, digit or space that marks nothing.
     Only a shortcut: where this says False, both are asked."""
     before = text[start - 1] if start else ""
-    if before not in _SEPARATORS and (
-        before not in _SPACES or (text[start - 2] if start >= 2 else "") not in _KEYLESS_BEFORE_SPACE
-    ):
-        return False
+    if before not in _SEPARATORS:
+        if before not in _SPACES:
+            return False
+        mark = text[start - 2] if start >= 2 else ""
+        if mark not in _KEYLESS_BEFORE_SPACE and (
+            mark not in "24" or text[max(0, start - 6) : start - 1].lower() in _DIGIT_KEYS
+        ):
+            return False
     after = text[end : end + 1]
     return after in _SEPARATORS or (after in _SPACES and text[end + 1 : end + 2] in _UNMARKED_AFTER_SPACE)
 
@@ -449,7 +454,7 @@ def _between_separators(text: str, start: int, end: int) -> bool:
 # "" is in each of these strings: the text's start or end is a boundary too
 _SEPARATORS = ",;|"
 _SPACES = " \t\n"
-_KEYLESS_BEFORE_SPACE = ",;|01356789"  # not "2" or "4": "crc32 …", "crc64 …" are keys
+_KEYLESS_BEFORE_SPACE = ",;|01356789"  # and "2" or "4" but in "crc32 …", "crc64 …" (keys)
 _UNMARKED_AFTER_SPACE = ",;|0123456789 \t\n"
 
 

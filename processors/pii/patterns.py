@@ -21,6 +21,7 @@ from processors.pii.number_checks import (
 from processors.pii.provider_tokens import provider_recognizers
 from processors.pii.recognizer import B1 as _B1
 from processors.pii.recognizer import BK1 as _BK1
+from processors.pii.recognizer import NOT_INSIDE_NUMBER as _NOT_INSIDE_NUMBER
 from processors.pii.recognizer import SAME_SCRIPT_DIGIT as _SAME_SCRIPT_DIGIT
 from processors.pii.recognizer import D as _D
 from processors.pii.recognizer import E as _E
@@ -458,7 +459,8 @@ def recognizers() -> tuple[Recognizer, ...]:
         Recognizer(
             "CREDIT_CARD",
             re.compile(
-                _first_digit()
+                _NOT_INSIDE_NUMBER
+                + _first_digit()
                 # twelve ASCII digits that go no further, not after a 5 or a 6: no card (only
                 # Maestro has 12 digits), nor any part of one; not a candidate (lists of 12-digit ids)
                 + r"(?!(?<=[0-47-9])(?:[ \u00a0-]{0,2}[0-9]){11}(?![ \u00a0-]{0,2}\d))"

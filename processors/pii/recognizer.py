@@ -102,6 +102,14 @@ def first_digit(glued: str = "A-Za-z0-9_\u00c0-\u024f") -> str:
     )
 
 
+# An ASCII digit right after another starts no number (unless a \uXXXX escape ends with that
+# other): a pattern that starts with this says no at once at each inner digit of a long number,
+# where its other start tests (lookbehinds, one per way a number may start) would each be asked
+# (the card pattern's scan of a list of numbers takes a quarter less; the phone pattern, whose
+# first test already fails there, gains nothing).
+NOT_INSIDE_NUMBER = r"(?!(?<=[0-9])[0-9](?<!\\u[0-9A-Fa-f]{4}[0-9]))"
+
+
 # checked after a value's first character; after its last; and for keys, where "_" separates
 # ("key_AKIA…")
 B1 = r"(?:(?<![A-Za-z0-9_\u00c0-\u024f].)|" + after_escape(r".") + r")"
