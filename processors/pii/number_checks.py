@@ -391,7 +391,22 @@ def _after_id_key(text: str, start: int) -> bool:
         and _ID_KEY.search(text, window, start) is not None
     ):
         return True
-    return text.find("arn:", max(0, start - 64), start) >= 0
+    return _in_arn(text, start)
+
+
+# the last text asked about and whether it holds an ARN at all (a list of numbers asks for
+# each: one search of the whole text, not one of 64 characters per number)
+_ARN_TEXT: tuple[str, bool] = ("", False)
+
+
+def _in_arn(text: str, start: int) -> bool:
+    """Whether "arn:" is in the 64 characters before ``start`` (an AWS ARN: an account id)."""
+    global _ARN_TEXT
+    last, holds = _ARN_TEXT
+    if last is not text:
+        holds = "arn:" in text
+        _ARN_TEXT = (text, holds)
+    return holds and text.find("arn:", max(0, start - 64), start) >= 0
 
 
 # What a number next to it says it is not: an amount (a currency before or after, a CJK
@@ -524,7 +539,7 @@ def _is_bare_phone_number(candidate: str, match: re.Match[str]) -> bool:
     if end < len(text) and text[end] == ":" and text[end + 1 : end + 2].isdigit():
         return False  # an hour after a date
     if _between_separators(text, start, end):  # a list: no key nor amount beside it
-        if text.find("arn:", max(0, start - 64), start) >= 0:  # _after_id_key's other question
+        if _in_arn(text, start):  # _after_id_key's other question
             return False
     elif _after_id_key(text, start) or _an_amount(text, start, end):
         return False

@@ -420,3 +420,18 @@ def test_digits_valid_as_they_are_are_among_those_that_may_become_a_number() -> 
                 checked += 1
                 assert readings.possible(text), (text, regions)
     assert checked > 1_000
+
+
+def test_an_arn_is_found_before_a_number_whichever_text_was_asked_about_last() -> None:
+    rng = random.Random(23)
+    texts = [
+        "arn:aws:iam::123456789012:role/x 5123456789",
+        "no resource name here 5123456789",
+        "x" * 70 + "arn:aws:s3:::b 5123456789 " + "y" * 80 + " 5123456789",
+        "5123456789 arn:",
+    ]
+    for _ in range(2_000):
+        text = rng.choice(texts)
+        start = rng.randrange(len(text) + 1)
+        expected = text.find("arn:", max(0, start - 64), start) >= 0
+        assert number_checks._in_arn(text, start) is expected, (text, start)
