@@ -32,6 +32,8 @@ def _rows(size: int, number: Callable[[random.Random], str], separator: str) -> 
     return "".join(out)[:size]
 
 
+_ARABIC_INDIC = str.maketrans("0123456789", "".join(map(chr, range(0x660, 0x66A))))
+_FULL_WIDTH = str.maketrans("0123456789", "".join(map(chr, range(0xFF10, 0xFF1A))))
 FAMILIES: dict[str, Callable[[int], str]] = {
     "email: 'a.' run, then addresses": lambda n: "a." * (n // 2) + "@x y@z.com",
     "email: 'a-' run, then addresses": lambda n: "a-" * (n // 2) + "@x y@z.com",
@@ -71,6 +73,22 @@ FAMILIES: dict[str, Callable[[int], str]] = {
     "numbers: JSON array of 12-digit ints": lambda n: _rows(n, lambda r: str(r.randrange(10**12)), ", "),
     "numbers: 13-digit millisecond times": lambda n: _rows(
         n, lambda r: str(r.randrange(10**12, 10**13)), ","
+    ),
+    # text dense with actual PII, and numbers in other scripts' digits
+    "phones: dotted, two to a candidate": lambda n: _rows(
+        n, lambda r: f"{r.randrange(200, 999)}.{r.randrange(200, 999)}.{r.randrange(10_000):04d}", " "
+    ),
+    "phones: dashed, comma list": lambda n: _rows(
+        n, lambda r: f"{r.randrange(200, 999)}-{r.randrange(200, 999)}-{r.randrange(10_000):04d}", ", "
+    ),
+    "phones: '+44' and random digits": lambda n: _rows(
+        n, lambda r: f"+{r.choice((44, 49, 33, 91, 81))} {r.randrange(10**9, 10**10)}", ", "
+    ),
+    "numbers: 10-digit ids, Arabic-Indic": lambda n: _rows(
+        n, lambda r: str(r.randrange(10**9, 10**10)).translate(_ARABIC_INDIC), " "
+    ),
+    "numbers: 10-digit ids, full-width": lambda n: _rows(
+        n, lambda r: str(r.randrange(10**9, 10**10)).translate(_FULL_WIDTH), "\u3001"
     ),
 }
 SMALL, LARGE = 25_000, 100_000
