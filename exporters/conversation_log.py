@@ -53,6 +53,7 @@ from exporters.spill_cache import Segment, SpillCache
 from exporters.store.follow import StoreSegment, StoreTail
 from exporters.write_queue import WriteQueue
 from otel_distro.runtime.errors import caught
+from otel_distro.runtime.say_once import SayOnce
 from otel_distro.runtime.state_file import StateFile
 from otel_distro.runtime.worker import Worker
 
@@ -168,7 +169,7 @@ class ConversationLogExporter(SpanExporter):
         self.state = SenderState(cache_dir / STATE_FILE)
         self.backoff = backoff or Backoff()
         self._retry_at = 0.0
-        self._warned: set[Outcome] = set()
+        self._say = SayOnce(_logger)  # each kind of failure (an Outcome)
         self._send_lock = threading.Lock()
         self._overflow_reported = 0
         self._refused: dict[str, int] = {}  # records let go in this process, by state counter
@@ -330,15 +331,14 @@ class ConversationLogExporter(SpanExporter):
         self._warn(result, f"{kept}, retrying in {delay:.0f} s")
 
     def _warn(self, result: Result, what: str) -> None:
-        if result.outcome not in self._warned:
-            self._warned.add(result.outcome)
-            _logger.warning(
-                "otel-distro: conversation-log endpoint %s: %s; %s (further such failures are counted "
-                "in `otel-distro stats`)",
-                self.delivery.url,
-                result.error or result.outcome.value,
-                what,
-            )
+        self._say(
+            result.outcome,
+            "otel-distro: conversation-log endpoint %s: %s; %s (further such failures are counted "
+            "in `otel-distro stats`)",
+            self.delivery.url,
+            result.error or result.outcome.value,
+            what,
+        )
 
     # -- lifecycle ----------------------------------------------------------------------------
     def force_flush(self, timeout_millis: int = 30_000) -> bool:

@@ -38,6 +38,7 @@ from instrumentations.genai_view import (
     convention_of,
 )
 from otel_distro.runtime.errors import caught
+from otel_distro.runtime.say_once import SayOnce
 
 _logger = logging.getLogger(f"otel_distro.{__name__}")
 
@@ -69,7 +70,7 @@ class HttpSpanSender:
         self.retry_seconds = retry_seconds
         self.stats = SenderStats()
         self._lock = threading.Lock()  # the stats and whatever a subclass remembers
-        self._warned: set[Outcome] = set()
+        self._say = SayOnce(_logger)  # each kind of failure (an Outcome)
 
     def _encode(self, spans: Sequence[ReadableSpan]) -> bytes:
         return encode_spans(spans).SerializeToString()
@@ -95,11 +96,9 @@ class HttpSpanSender:
         return result  # a wrong key (401, 403) is not retried here: nothing is kept to retry later
 
     def _warn(self, result: Result, count: int) -> None:
-        if result.outcome in self._warned:
-            return
-        self._warned.add(result.outcome)
         hint = f"; {self.key_hint}" if result.outcome is Outcome.AUTH and self.key_hint else ""
-        _logger.warning(
+        self._say(
+            result.outcome,
             "otel-distro: %s at %s: %s; %d spans dropped%s (further failures are counted)",
             self.title,
             self.delivery.url,
@@ -198,7 +197,7 @@ class QueuedSpanProcessor(SpanProcessor):
             delay_seconds=schedule_delay_millis / 1000,
             name=self.label,
         )
-        self._warned_full = False
+        self._say = SayOnce(_logger)
         self._unqueued = 0  # spans on_end failed on (counted as invalid)
         self._unqueued_lock = threading.Lock()
 
@@ -218,9 +217,9 @@ class QueuedSpanProcessor(SpanProcessor):
             with self._unqueued_lock:
                 self._unqueued += 1  # a span it could not look at
             return
-        if not self._warned_full and not self._queue.closed:
-            self._warned_full = True
-            _logger.warning(
+        if not self._queue.closed:
+            self._say(
+                "queue full",
                 "otel-distro: the %s sender is %d spans behind; spans are dropped until it "
                 "catches up (counted)",
                 self.title,

@@ -28,6 +28,7 @@ from pathlib import Path
 
 from otel_distro.runtime.files import private_dirs, replaced_privately
 from otel_distro.runtime.forking import after_fork_in_child
+from otel_distro.runtime.say_once import SayOnce
 
 _logger = logging.getLogger(f"otel_distro.{__name__}")
 
@@ -76,7 +77,7 @@ class SpillCache:
         self._pid = os.getpid()
         self._seq = 0
         self._bytes: int | None = None  # estimate of the directory's size; None: measure
-        self._warned_overflow = False
+        self._say = SayOnce(_logger)
         after_fork_in_child(self._after_fork)
 
     def _after_fork(self) -> None:
@@ -189,14 +190,13 @@ class SpillCache:
             os.close(fd)
 
     def _warn_overflow(self) -> None:
-        if not self._warned_overflow:
-            self._warned_overflow = True
-            _logger.warning(
-                "otel-distro: the spill cache %s reached its bound of %.0f MB; the oldest records are "
-                "dropped to make room (counted in `otel-distro stats`)",
-                self.directory,
-                self.max_bytes / 1e6,
-            )
+        self._say(
+            "overflow",
+            "otel-distro: the spill cache %s reached its bound of %.0f MB; the oldest records are "
+            "dropped to make room (counted in `otel-distro stats`)",
+            self.directory,
+            self.max_bytes / 1e6,
+        )
 
     # -- sending ------------------------------------------------------------------------------
     def claim(self) -> Segment | None:

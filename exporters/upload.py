@@ -37,6 +37,7 @@ from exporters.otlp_proto import records_in, to_protobuf, to_protobuf_kept
 from exporters.store.files import ReadProblems
 from exporters.store.follow import StoreSegment, StoreTail
 from otel_distro.runtime.errors import caught
+from otel_distro.runtime.say_once import SayOnce
 from otel_distro.runtime.state_file import StateFile
 from otel_distro.runtime.worker import Worker
 
@@ -451,33 +452,33 @@ class BackgroundUploader:
         self.refused = 0  # records the endpoint refused for good, over every pass (not sent again)
         self.too_large = 0  # records in store lines too large for the endpoint (not sent again)
         self.malformed = 0  # store records not OTLP/JSON, left out of what is sent (counted as corrupt)
-        self._warned = False
-        self._skipped: set[str] = set()  # signals said to be skipped (not taken by the endpoint)
+        # a paused upload (said again after a pass that worked), a signal skipped
+        self._say = SayOnce(_logger)
         self._worker = Worker("upload", self._pass, interval)  # a fresh thread in a forked child
 
     def _pass(self) -> None:
         report = self.uploader.run()
         self._count(report)
         for signal, counts in report.signals.items():
-            if counts.not_taken is not None and signal not in self._skipped:
-                self._skipped.add(signal)
-                _logger.warning(
+            if counts.not_taken is not None:
+                self._say(
+                    ("skipped", signal),
                     "otel-distro: %s does not take %s (%s); %s are not uploaded to it",
                     self.uploader.endpoint,
                     signal,
                     counts.not_taken or "answered before",
                     signal,
                 )
-        if report.error and not self._warned:
-            self._warned = True
-            _logger.warning(
+        if report.error:
+            self._say(
+                "paused",
                 "otel-distro: upload to %s paused (%s); the store keeps the data and the next pass "
                 "resumes (further failures are not logged)",
                 self.uploader.endpoint,
                 report.error,
             )
         elif report.error is None:
-            self._warned = False
+            self._say.again("paused")
 
     def _count(self, report: UploadReport) -> None:
         self.last = report

@@ -20,6 +20,7 @@ from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
 from otel_distro.runtime.errors import caught
+from otel_distro.runtime.say_once import SayOnce
 
 _logger = logging.getLogger("otel_distro.exporters")
 
@@ -31,7 +32,7 @@ class _Counted:
         self.inner = inner
         self.failed = 0
         self._lock = threading.Lock()
-        self._warned = False
+        self._say = SayOnce(_logger)
 
     def drop_counts(self) -> dict[str, int]:
         return {"exporter_failed": self.failed}
@@ -39,15 +40,14 @@ class _Counted:
     def _lost(self, count: int, why: object) -> None:
         with self._lock:
             self.failed += count
-            first, self._warned = not self._warned, True
-        if first:
-            _logger.warning(
-                "otel-distro: exporter %s did not export %d records (%s); such records are dropped and "
-                "counted in `otel-distro stats` (further failures are not logged)",
-                type(self.inner).__name__,
-                count,
-                why,
-            )
+        self._say(
+            "failed",
+            "otel-distro: exporter %s did not export %d records (%s); such records are dropped and "
+            "counted in `otel-distro stats` (further failures are not logged)",
+            type(self.inner).__name__,
+            count,
+            why,
+        )
 
     def _export(self, records: Sequence[Any], success: object, failure: Any) -> Any:
         try:

@@ -9,10 +9,11 @@ GenAI convention); the SDK's processor stands down, and one warning says so.
 from __future__ import annotations
 
 import logging
-import threading
+
+from otel_distro.runtime.say_once import SayOnce
 
 _logger = logging.getLogger("otel_distro")
-_warned = threading.Event()
+_say = SayOnce(_logger)
 
 
 def is_langfuse_sdk_processor(processor: object) -> bool:
@@ -28,12 +29,11 @@ def stands_down(processor: object, public_key: str | None) -> bool:
         return False
     if getattr(processor, "public_key", None) != public_key:
         return False
-    if not _warned.is_set():
-        _warned.set()
-        _logger.warning(
-            "otel-distro: the Langfuse SDK's span processor for project %s stands down: otel-distro's "
-            "Langfuse exporter already sends every span to that project (redacted, every GenAI "
-            "convention mapped), so each would arrive twice",
-            public_key,
-        )
+    _say(
+        "stands down",
+        "otel-distro: the Langfuse SDK's span processor for project %s stands down: otel-distro's "
+        "Langfuse exporter already sends every span to that project (redacted, every GenAI "
+        "convention mapped), so each would arrive twice",
+        public_key,
+    )
     return True

@@ -29,6 +29,7 @@ from opentelemetry.sdk._logs import LoggerProvider
 
 from otel_distro._sdk import instrumentation_suppressed
 from otel_distro.runtime.errors import caught
+from otel_distro.runtime.say_once import SayOnce
 
 _OWN_LOGGERS = ("otel_distro", "exporters", "processors", "opentelemetry")
 # Servers' loggers that do not propagate to the root logger, bridged whenever the bridge is on.
@@ -47,7 +48,8 @@ class SafeLoggingHandler(LoggingHandler):
     def __init__(self, logger_provider: LoggerProvider) -> None:
         super().__init__(logger_provider=logger_provider)
         self.failures = 0
-        self._warned = False
+        # said through logging.lastResort (see _not_bridged)
+        self._said = SayOnce(logging.getLogger(__name__))
         self._count_lock = threading.Lock()
 
     def emit(self, record: logging.LogRecord) -> None:
@@ -65,9 +67,7 @@ class SafeLoggingHandler(LoggingHandler):
     def _not_bridged(self, exc: Exception) -> None:
         with self._count_lock:
             self.failures += 1
-            warn = not self._warned
-            self._warned = True
-        if warn and logging.lastResort is not None:
+        if self._said.first() and logging.lastResort is not None:
             logging.lastResort.handle(
                 logging.makeLogRecord(
                     {

@@ -33,6 +33,7 @@ from opentelemetry.trace import Status
 
 from otel_distro import _sdk
 from otel_distro.runtime.errors import caught, internal_error
+from otel_distro.runtime.say_once import SayOnce
 from otel_distro.runtime.worker import run_bounded
 from processors.base import RecordProcessor
 from processors.inline_budget import (
@@ -69,7 +70,7 @@ class ChainStats:
         self.after_shutdown = 0  # records that ended after the chain was shut down
         self.exporter_queue_full = 0  # records an SDK batch queue behind the chain pushed out
         self.exporter_failed = 0  # metrics a named exporter failed to export (MetricsChainExporter)
-        self._warned: set[str] = set()
+        self.warn_once = SayOnce(_logger)  # the first drop of each kind is said
 
     def drop_counts(self) -> dict[str, int]:
         """The drop counters, by reason."""
@@ -111,20 +112,10 @@ class ChainStats:
             count,
         )
 
-    def warn_once(self, kind: str, message: str, *args: object) -> None:
-        if self._first(kind):
-            _logger.warning(message, *args)
-
-    def _first(self, kind: str) -> bool:
-        with self._lock:
-            first = kind not in self._warned
-            self._warned.add(kind)
-            return first
-
     def failure(self, what: str, processor: RecordProcessor, exc: BaseException) -> None:
         with self._lock:
             self.failed += 1
-        if self._first("processor"):
+        if self.warn_once.first("processor"):
             _logger.warning(
                 "otel-distro: processor %s failed on a %s (%r); the record is dropped, not sent "
                 "unprocessed (further failures are counted)",
@@ -140,7 +131,7 @@ class ChainStats:
     def delivery_failure(self, target: object, exc: BaseException) -> None:
         with self._lock:
             self.delivery_failures += 1
-        if self._first("delivery"):
+        if self.warn_once.first("delivery"):
             _logger.warning(
                 "otel-distro: %s failed to take a record (%r); the other exporters are unaffected "
                 "(further failures are counted)",

@@ -25,6 +25,7 @@ from opentelemetry.sdk.trace import ReadableSpan
 
 from instrumentations.genai_view import DUPLICATE_OF
 from otel_distro import _sdk
+from otel_distro.runtime.say_once import SayOnce
 from processors.base import RecordProcessor
 from processors.records import replace_span
 
@@ -84,7 +85,7 @@ class DuplicateModelCalls(RecordProcessor):
         self._paired: set[int] = set()  # span ids of calls already matched with a twin
         self._open: dict[int, tuple[str, str]] = {}  # instrumentations' model calls started: (model, scope)
         self._lock = threading.Lock()
-        self._warned: set[tuple[str, str]] = set()
+        self._say = SayOnce(_logger)
 
     notes_starts = True
 
@@ -160,11 +161,8 @@ class DuplicateModelCalls(RecordProcessor):
         return None
 
     def _warn(self, first: str, second: str) -> None:
-        pair = (min(first, second), max(first, second))
-        if pair in self._warned:
-            return
-        self._warned.add(pair)
-        _logger.warning(
+        self._say(
+            (min(first, second), max(first, second)),
             "otel-distro: two instrumentations record the same model calls (%s and %s); each call is "
             "counted once (the conversation log, Langfuse, stats and compliance skip the second span). "
             "To record each call once, disable one: name it in OTEL_PYTHON_DISABLED_INSTRUMENTATIONS "

@@ -27,6 +27,7 @@ from exporters.store.guard import DiskGuard
 from otel_distro.runtime.errors import caught
 from otel_distro.runtime.files import private_dirs
 from otel_distro.runtime.forking import in_child
+from otel_distro.runtime.say_once import SayOnce
 
 _logger = logging.getLogger(f"otel_distro.{__name__}")
 
@@ -76,7 +77,6 @@ class JsonlStore:
         # (no key) refuses the append: an encrypted store never gets a plain line.
         self.sealer = sealer
         self.guard = guard
-        self._refusals_warned: set[str] = set()
         self.retention_days = retention_days
         # Days kept per signal; a signal not named keeps retention_days.
         self.retention = {signal: retention_days for signal in SIGNALS} | dict(retention or {})
@@ -85,7 +85,7 @@ class JsonlStore:
         # asked before a file is purged, so what is purged unsent is counted (None: nobody asks)
         self.unsent: Callable[[str, Path], int] | None = None
         self._lock = threading.Lock()
-        self._warned = False
+        self._say = SayOnce(_logger)  # the first write that failed, the first refusal of each reason
         self._last_day: dt.date | None = None
 
     def signal_dir(self, signal: str) -> Path:
@@ -122,12 +122,9 @@ class JsonlStore:
         with self._lock:
             self.stats.records_dropped += records
             self.stats.last_error = message
-            warn = not self._warned
-            self._warned = True
-        if warn:
-            _logger.warning(
-                "otel-distro: %s; dropping records (further failures are counted, not logged)", message
-            )
+        self._say(
+            "failed", "otel-distro: %s; dropping records (further failures are counted, not logged)", message
+        )
 
     def drop(self, records: int, reason: str) -> None:
         """Count records that could not be written, warning the first time."""
@@ -138,10 +135,12 @@ class JsonlStore:
         warning once per reason (unless the caller warns)."""
         with self._lock:
             self.stats.refused[reason] = self.stats.refused.get(reason, 0) + records
-            warn = warn and reason not in self._refusals_warned
-            self._refusals_warned.add(reason)
-        if warn:
-            _logger.warning("otel-distro: %s; records are dropped (counted as %s)", why, reason)
+        if not warn:  # the caller warns: this reason is said
+            self._say.first(("refused", reason))
+        else:
+            self._say(
+                ("refused", reason), "otel-distro: %s; records are dropped (counted as %s)", why, reason
+            )
 
     def files(
         self, signal: str, since: dt.date | None = None, problems: ReadProblems | None = None

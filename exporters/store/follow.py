@@ -33,6 +33,7 @@ from exporters.store import sealed
 from exporters.store.files import ReadProblems
 from otel_distro.runtime.errors import caught
 from otel_distro.runtime.forking import after_fork_in_child
+from otel_distro.runtime.say_once import SayOnce
 from otel_distro.runtime.state_file import StateFile
 
 _logger = logging.getLogger(f"otel_distro.{__name__}")
@@ -203,8 +204,7 @@ class StoreTail:
         self.dropped_overflow = 0
         self.unreadable: dict[str, str] = {}  # store files that could not be read: path -> why
         self._lock = threading.Lock()
-        self._warned = False
-        self._warned_positions: set[str] = set()
+        self._say = SayOnce(_logger)  # the backlog skipped, the state file, a position per file
         after_fork_in_child(self._after_fork)
 
     def _after_fork(self) -> None:
@@ -278,20 +278,17 @@ class StoreTail:
 
     def _bad(self, name: str, what: str, value: object) -> None:
         """A saved position that cannot be right: discarded, with a warning (once per file)."""
-        if name not in self._warned_positions:
-            self._warned_positions.add(name)
-            _logger.warning(
-                "otel-distro: the position saved in %s for %s is %s (%r); reading that file from its start",
-                self.state_path,
-                name,
-                what,
-                value,
-            )
+        self._say(
+            ("position", name),
+            "otel-distro: the position saved in %s for %s is %s (%r); reading that file from its start",
+            self.state_path,
+            name,
+            what,
+            value,
+        )
 
     def _warn_once(self, key: str, message: str, detail: object) -> None:
-        if key not in self._warned_positions:
-            self._warned_positions.add(key)
-            _logger.warning("otel-distro: " + message, self.state_path, detail)
+        self._say(key, "otel-distro: " + message, self.state_path, detail)
 
     def _save(self, positions: dict[str, _Position]) -> None:
         _save_positions(self.state_path, {name: list(astuple(pos)) for name, pos in positions.items()})
@@ -451,14 +448,13 @@ class StoreTail:
             dropped += spans
             positions[path.name] = _identify(path, new_offset)
         self.dropped_overflow += dropped
-        if not self._warned:
-            self._warned = True
-            _logger.warning(
-                "otel-distro: more than %d MB of spans wait for the endpoint; the oldest %d spans are "
-                "skipped (the store keeps them; further skips are counted)",
-                self.max_backlog_bytes // (1024 * 1024),
-                dropped,
-            )
+        self._say(
+            "backlog",
+            "otel-distro: more than %d MB of spans wait for the endpoint; the oldest %d spans are "
+            "skipped (the store keeps them; further skips are counted)",
+            self.max_backlog_bytes // (1024 * 1024),
+            dropped,
+        )
         return True
 
     def _skip(self, path: Path, offset: int, target: int, size: int) -> tuple[int, int]:
