@@ -59,9 +59,6 @@ def decimal_digits(text: str) -> str:
     return digits
 
 
-_digits = decimal_digits
-
-
 def luhn_valid(number: str) -> bool:
     total = 0
     for index, char in enumerate(reversed(number)):
@@ -103,7 +100,7 @@ _CARD_GROUPS = re.compile(r"[ \u00a0-]+")
 
 def is_card_number(match: re.Match[str]) -> bool:
     candidate = match.group(0)
-    number = _digits(candidate)
+    number = decimal_digits(candidate)
     # the issuer ranges first: most number-shaped candidates (lists, ids) fail them
     if not 12 <= len(number) <= 19:
         return False
@@ -504,7 +501,7 @@ def is_phone_number(match: re.Match[str]) -> bool:
     if len(candidate) < 8:  # fewer than 8 characters cannot hold 8 digits (times, versions, counts)
         return False
     # "+1-544-668-3523x24395": the extension aside (both of its spellings have an "x")
-    digits = _digits(_EXTENSION.sub("", candidate) if "x" in candidate else candidate)
+    digits = decimal_digits(_EXTENSION.sub("", candidate) if "x" in candidate else candidate)
     if not 8 <= len(digits) <= 15:
         return False
     if "." in candidate or "-" in candidate or "/" in candidate:  # what dates, decimals, IPs need

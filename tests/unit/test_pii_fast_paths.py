@@ -225,7 +225,7 @@ def test_international_numbers_with_extensions_or_other_scripts_digits_get_phone
             texts.append("".join(chr(zero + int(c)) if c.isdigit() else c for c in text))
     differences = []
     for text in texts:
-        digits = number_checks._digits(number_checks._EXTENSION.sub("", text) if "x" in text else text)
+        digits = number_checks.decimal_digits(number_checks._EXTENSION.sub("", text) if "x" in text else text)
         if number_checks._valid_phone(text, digits) != bool(phone_numbers.reference_is_valid(text, None)):
             differences.append(text)
     assert not differences, differences[:10]
