@@ -7,7 +7,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections.abc import Callable
-from typing import TypeAlias
+from typing import Protocol, TypeAlias
 
 from processors.inline_budget import charge_inline
 from processors.pii.recognizer import DIGIT_BLOCKS
@@ -348,8 +348,9 @@ def _regions_for(first_digit: str) -> tuple[str, ...]:
 _EXTENSION = re.compile(r"\s?(?:x|ext\.?)\s?\d{1,6}$")
 # a coordinate or a measure ("37.7749295"), or an amount: one point, at most three decimals
 # ("638876.46", "1048576.125"); no phone number is written with its last two or three digits so
-_DECIMAL = re.compile(r"\d{1,3}\.\d{5,}|\d{5,}\.\d{1,3}")
-_DOTTED_QUAD = re.compile(r"\d{1,3}(?:\.\d{1,3}){3}")  # an IPv4 address, valid or not ("192.168.1.256")
+_DECIMAL = r"\d{1,3}\.\d{5,}|\d{5,}\.\d{1,3}"
+_DOTTED_QUAD = r"\d{1,3}(?:\.\d{1,3}){3}"  # an IPv4 address, valid or not ("192.168.1.256")
+_DECIMAL_OR_QUAD = re.compile(f"{_DECIMAL}|{_DOTTED_QUAD}")  # (fullmatch: one call for both)
 _DATE_LIKE = re.compile(r"\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{4}")
 
 
@@ -415,8 +416,9 @@ _AMOUNT_AFTER = re.compile(
     r"\s?(?:[€$£¥₹₩元円圓원次个個件位人年月日号號万萬亿億千百秒倍回本枚台名株%]|" + _CURRENCIES + r"\b)"
 )
 _AMOUNT_BEFORE = re.compile(r"(?:[€$£¥₹₩]|\b" + _CURRENCIES + r")\s?$")
-_THOUSANDS = re.compile(r"[1-9]\d{0,2}(?:\.\d{3}){2,}")  # with spaces, as often a phone number (612 345 678)
-_DECIMALS = re.compile(r"\d+\.\d+(?:\s+\d+\.\d+)+")
+_THOUSANDS = r"[1-9]\d{0,2}(?:\.\d{3}){2,}"  # with spaces, as often a phone number (612 345 678)
+_DECIMALS = r"\d+\.\d+(?:\s+\d+\.\d+)+"
+_THOUSANDS_OR_DECIMALS = re.compile(f"{_THOUSANDS}|{_DECIMALS}")  # (fullmatch: one call for both)
 
 
 def _an_amount(text: str, start: int, end: int) -> bool:
@@ -476,7 +478,7 @@ def _not_a_phone(candidate: str, text: str, start: int, end: int) -> bool:
     if _an_amount(text, start, end):
         return True
     if "." in candidate and (  # "Edg/124.0.2478.67", "2.345.678.901", "0.185 0.900"
-        _after_product(text, start) or _THOUSANDS.fullmatch(candidate) or _DECIMALS.fullmatch(candidate)
+        _after_product(text, start) or _THOUSANDS_OR_DECIMALS.fullmatch(candidate)
     ):
         return True
     if candidate.isdigit():  # the rules below are about spaced digits
@@ -505,10 +507,10 @@ def is_phone_number(match: re.Match[str]) -> bool:
     if not 8 <= len(digits) <= 15:
         return False
     if "." in candidate or "-" in candidate or "/" in candidate:  # what dates, decimals, IPs need
-        dated = _DATE_LIKE.match(candidate) or (candidate[0] != "+" and _DATE_LIKE.search(candidate))
-        if dated or _DECIMAL.fullmatch(candidate):
-            return False
-        if _DOTTED_QUAD.fullmatch(candidate):  # "192.168.1.256": not an address, nor a phone number
+        # a date: where the number starts, or anywhere in it without a "+" (one search finds both)
+        dated = _DATE_LIKE.match(candidate) if candidate[0] == "+" else _DATE_LIKE.search(candidate)
+        # a decimal, or "192.168.1.256": not an address, nor a phone number
+        if dated or _DECIMAL_OR_QUAD.fullmatch(candidate):
             return False
     end = match.end()
     text = match.string
@@ -572,7 +574,7 @@ def _valid_phone(candidate: str, digits: str) -> bool:
         # ``digits``: the number's own, ASCII (phonenumbers reads other scripts' digits as theirs)
         return valid_after_plus(digits) or (possible_after_plus(digits) and bool(is_valid(candidate, None)))
     if not candidate.isdigit():  # formatted
-        return (_validators or _load_validators())[0](candidate, _regions_for(digits[0]))
+        return (_validators or _load_validators())[0](candidate, _regions_for(digits[0]), digits)
     # digits alone; another script's read as their ASCII digits, so a trunk 0 in full-width
     # digits is one as it is in ASCII
     return _valid_bare_phone(digits if candidate.isdecimal() else candidate)
@@ -592,8 +594,12 @@ def _valid_bare_phone(digits: str) -> bool:
     return any_valid(digits, BARE_PHONE_REGIONS)
 
 
+class _AnyValid(Protocol):
+    def __call__(self, text: str, region_codes: tuple[str, ...], digits: str | None = None) -> bool: ...
+
+
 _Validators: TypeAlias = tuple[
-    Callable[[str, tuple[str, ...]], bool],
+    _AnyValid,
     Callable[[str, str | None], bool | None],
     Callable[[str], bool],
     Callable[[str], bool],

@@ -539,8 +539,9 @@ def _read_after_code(country_code: int) -> re.Pattern[str]:
     return pattern
 
 
-def any_valid(text: str, region_codes: tuple[str, ...]) -> bool:
-    """Whether ``is_valid(text, region)`` holds for one of the regions (text without "+").
+def any_valid(text: str, region_codes: tuple[str, ...], digits: str | None = None) -> bool:
+    """Whether ``is_valid(text, region)`` holds for one of the regions (text without "+");
+    ``digits``: the text's digits, where the caller has read them already.
 
     A text of many numbers (a CSV of amounts, a list of ids) asks this for each of them in up
     to ten regions. What a number's digits can become in each region is known in advance (see
@@ -551,7 +552,10 @@ def any_valid(text: str, region_codes: tuple[str, ...]) -> bool:
         readings = _READINGS.get(region_codes)
         if readings is None:
             readings = _READINGS[region_codes] = _Readings(region_codes)
-        digits = text if bare else _NOT_DIGIT.sub("", text)
+        if bare:
+            digits = text
+        elif digits is None:
+            digits = _NOT_DIGIT.sub("", text)
         # the common answer first, without a parse: valid as its digits are in one of the regions
         # (most 10-digit numbers in a list are), or, for longer digits (seldom a number), what
         # they can become is none of the regions' numbers (as_is holds only where possible does)
