@@ -9,8 +9,6 @@ exporter's own. Wrapped here, each failed or raising export counts its records
 
 from __future__ import annotations
 
-import logging
-import threading
 from collections.abc import Sequence
 from typing import Any
 
@@ -20,34 +18,27 @@ from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
 from otel_distro.runtime.errors import caught
-from otel_distro.runtime.say_once import SayOnce
-
-_logger = logging.getLogger("otel_distro.exporters")
+from processors.chain import ChainStats
 
 
 class _Counted:
-    """The failure count and the one warning, shared by the span and log wrappers."""
+    """The failure count and the one warning (a ChainStats of its own), shared by the span and
+    log wrappers."""
 
     def __init__(self, inner: Any) -> None:
         self.inner = inner
-        self.failed = 0
-        self._lock = threading.Lock()
-        self._say = SayOnce(_logger)
+        self.stats = ChainStats()
+
+    @property
+    def failed(self) -> int:
+        """Records this exporter failed to export."""
+        return self.stats.exporter_failed
 
     def drop_counts(self) -> dict[str, int]:
         return {"exporter_failed": self.failed}
 
     def _lost(self, count: int, why: object) -> None:
-        with self._lock:
-            self.failed += count
-        self._say(
-            "failed",
-            "otel-distro: exporter %s did not export %d records (%s); such records are dropped and "
-            "counted in `otel-distro stats` (further failures are not logged)",
-            type(self.inner).__name__,
-            count,
-            why,
-        )
+        self.stats.export_failed(type(self.inner).__name__, count, why)
 
     def _export(self, records: Sequence[Any], success: object, failure: Any) -> Any:
         try:

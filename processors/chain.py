@@ -100,16 +100,17 @@ class ChainStats:
             type(target).__name__,
         )
 
-    def export_failed(self, name: str, count: int) -> None:
+    def export_failed(self, name: str, count: int, why: object = "it failed") -> None:
         """Records an exporter failed to export: counted, and said once."""
         with self._lock:
             self.exporter_failed += count
         self.warn_once(
             "exporter-failed",
-            "otel-distro: exporter %s did not export %d records; such records are dropped and counted "
-            "in `otel-distro stats` (further failures are not logged)",
+            "otel-distro: exporter %s did not export %d records (%s); such records are dropped and "
+            "counted in `otel-distro stats` (further failures are not logged)",
             name,
             count,
+            why,
         )
 
     def failure(self, what: str, processor: RecordProcessor, exc: BaseException) -> None:
