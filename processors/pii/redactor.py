@@ -448,11 +448,14 @@ class PiiRedactor:
         if total < need:  # no part of it has enough
             return None
         found = recognizer.parts.findall(whole)
-        if not 2 <= len(found) <= MAX_PIECES:  # many pieces: a list of numbers, not a number beside some
+        count = len(found)
+        if not 2 <= count <= MAX_PIECES:  # many pieces: a list of numbers, not a number beside some
             return None
         leads = recognizer.part_leads  # a run of several pieces starts with one of these
-        if leads and max(map(len, found)) < need and not any(piece[0] in leads for piece in found[:-1]):
-            return None  # no single piece is long enough, and no run of several may start anywhere
+        if count == 2 or (leads and not any(piece[0] in leads for piece in found[:-1])):
+            # no run of several pieces is tried (the longest leave out the first or the last
+            # piece): each piece on its own, and those do not overlap
+            return self._replace_pieces(match, recognizer, counts, need)
         # the whole was rejected: the longest runs leave out its first or its last piece, and a
         # run with fewer digits than the entity needs is not tried ("1234 1234 1234 1234": no call)
         if total - min(_count_digits(found[0]), _count_digits(found[-1])) < need:
@@ -487,6 +490,31 @@ class PiiRedactor:
             counts[recognizer.entity] += 1
             out = out[:start] + self.replacement(recognizer.entity, out[start:end]) + out[end:]
         return out
+
+    def _replace_pieces(
+        self, match: re.Match[str], recognizer: Recognizer, counts: Counter[str], need: int
+    ) -> str | None:
+        """_replace_parts where only single pieces are tried: each valid one replaced."""
+        assert recognizer.parts is not None and recognizer.validate is not None
+        whole = match.group(0)
+        text, offset = match.string, match.start()
+        pattern, validate = recognizer.pattern, recognizer.validate
+        out: list[str] = []
+        at = 0
+        for piece in recognizer.parts.finditer(whole):
+            value = piece.group()
+            if len(value) < need or _count_digits(value) < need:
+                continue
+            start, end = piece.span()
+            part = pattern.fullmatch(text, offset + start, offset + end)
+            if part is not None and validate(part):
+                counts[recognizer.entity] += 1
+                out += (whole[at:start], self.replacement(recognizer.entity, value))
+                at = end
+        if not out:
+            return None
+        out.append(whole[at:])
+        return "".join(out)
 
     def replacement(self, entity: str, value: str) -> str:
         """What a value of this entity type becomes, in this redactor's style."""
