@@ -169,6 +169,7 @@ def configure(
         except SettingsError:
             raise
         except Exception as exc:
+            caught("setting telemetry up", exc)
             if strict:
                 raise
             _logger.warning("otel-distro: telemetry setup failed (%r); the app runs without telemetry", exc)

@@ -197,9 +197,11 @@ class StoreKey:
         erased = []
         keyring = _keychain()
         if keyring is not None:
-            with contextlib.suppress(Exception):
+            try:
                 keyring.delete_password(KEYCHAIN_SERVICE, self.user)
                 erased.append(f"keychain {KEYCHAIN_SERVICE}/{self.user}")
+            except Exception as exc:  # noqa: BLE001 - no entry, or a backend that refuses: nothing erased there
+                caught("erasing the store key from the keychain", exc)
         for path in {self._file(), default_key_file(self.store_dir), self.store_dir / MARKER_FILE}:
             with contextlib.suppress(FileNotFoundError):
                 path.unlink()

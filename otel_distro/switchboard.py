@@ -32,6 +32,7 @@ from otel_distro.components import (
 )
 from otel_distro.parts import PARTS, Part, PartSpec, fields
 from otel_distro.problems import Problems
+from otel_distro.runtime.errors import caught
 from otel_distro.settings import Settings, applied_by
 from processors.base import RecordProcessor
 from processors.chain import LogChain, MetricsChainExporter, SpanChain
@@ -183,6 +184,7 @@ class Switchboard:
         try:
             return spec.build(self, settings, problems)
         except Exception as exc:  # a part that cannot start costs only itself
+            caught(f"starting the {name} part", exc)
             if problems.strict:
                 raise
             problems.report(f"the {name.replace('_', '-')} exporter failed to start ({exc!r}); skipped")

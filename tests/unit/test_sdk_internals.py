@@ -145,3 +145,90 @@ def test_without_the_private_fields_every_helper_answers_from_the_public_api() -
     )
     assert _sdk.preferences(object()) == (None, None)  # the SDK's defaults
     assert not _sdk.is_proxy_meter_provider(object()) and not _sdk.is_proxy_logger_provider(object())
+
+
+def test_objects_the_sdk_itself_makes_hold_every_private_field_the_helpers_read() -> None:
+    """Not hand-built records: a span, its events and links, and a log record as the installed
+    SDK's providers end and emit them, so a renamed field fails here instead of quietly sending
+    every helper to its slower public fallback."""
+    from opentelemetry import metrics as metrics_api
+    from opentelemetry._logs import LogRecord as ApiLogRecord
+    from opentelemetry._logs import _internal as logs_internal
+    from opentelemetry.sdk.metrics.export import AggregationTemporality
+    from opentelemetry.sdk.trace import ReadableSpan
+    from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+    from opentelemetry.trace import Link, Status, StatusCode
+
+    spans = InMemorySpanExporter()
+    provider = TracerProvider(shutdown_on_exit=False)
+    provider.add_span_processor(SimpleSpanProcessor(spans))
+    tracer = provider.get_tracer("t")
+    with (
+        tracer.start_as_current_span("parent") as parent,
+        tracer.start_as_current_span(
+            "child", attributes={"a": 1}, links=[Link(parent.get_span_context())]
+        ) as child,
+    ):
+        child.add_event("e", {"b": 2})
+        child.set_status(Status(StatusCode.ERROR, "broken"))
+    span = next(s for s in spans.get_finished_spans() if s.name == "child")
+    missing = [name for name in _sdk.PRIVATE_NAMES[ReadableSpan] if not hasattr(span, name)]
+    assert not missing, missing
+    assert hasattr(span._attributes, "_dict") and hasattr(span._events, "_dq") and hasattr(span._links, "_dq")
+    assert hasattr(span._events[0]._attributes, "_dict")
+    # what the helpers read is what the public properties say
+    assert _sdk.plain(span._attributes) == dict(span.attributes or {}) == {"a": 1}
+    assert list(_sdk.events(span)) == list(span.events) and list(_sdk.links(span)) == list(span.links)
+    assert _sdk.span_header(span)[-2:] == (StatusCode.ERROR, "broken")
+    assert (span.status._status_code, span.status._description) == (span.status.status_code, "broken")
+    assert _sdk.span_parts(span)[1] is span._attributes._dict
+
+    logs = InMemoryLogRecordExporter()
+    logger_provider = LoggerProvider(shutdown_on_exit=False)
+    logger_provider.add_log_record_processor(SimpleLogRecordProcessor(logs))
+    logger_provider.get_logger("t").emit(ApiLogRecord(body="line", attributes={"c": 3}))
+    (record,) = logs.get_finished_logs()
+    assert dict(record.log_record.attributes or {}) == {"c": 3}
+
+    # the composite processors take_*_processors swaps, with the lock their add_* methods take
+    multi = provider._active_span_processor
+    assert isinstance(multi._span_processors, tuple) and hasattr(multi, "_lock")
+    log_multi = logger_provider._multi_log_record_processor
+    assert isinstance(log_multi._log_record_processors, tuple) and hasattr(log_multi, "_lock")
+    # a batch processor's queue and bound, as batch_queue_full reads them
+    batch = BatchSpanProcessor(InMemorySpanExporter(), max_queue_size=7, max_export_batch_size=7)
+    holder, queue_name, bound_name = _sdk.BATCH_QUEUE
+    inner = getattr(batch, holder)
+    assert len(getattr(inner, queue_name)) == 0 and getattr(inner, bound_name) == 7
+    batch.shutdown()
+    # a metric exporter's preferences, kept where the SDK's MetricExporter base class keeps them
+    from opentelemetry.sdk.metrics import Counter
+    from opentelemetry.sdk.metrics.export import MetricExporter, MetricExportResult
+    from opentelemetry.sdk.metrics.view import SumAggregation
+
+    class Preferring(MetricExporter):
+        def export(
+            self, metrics_data: object, timeout_millis: float = 0, **kwargs: object
+        ) -> MetricExportResult:
+            return MetricExportResult.SUCCESS
+
+        def force_flush(self, timeout_millis: float = 0) -> bool:
+            return True
+
+        def shutdown(self, timeout_millis: float = 0, **kwargs: object) -> None:
+            return None
+
+    temporality, aggregation = _sdk.preferences(
+        Preferring(
+            preferred_temporality={Counter: AggregationTemporality.DELTA},
+            preferred_aggregation={Counter: SumAggregation()},
+        )
+    )
+    assert temporality[Counter] is AggregationTemporality.DELTA
+    assert isinstance(aggregation[Counter], SumAggregation)
+    # the API's proxies, before any provider is set, are what the proxy checks recognize
+    assert _sdk.is_proxy_logger_provider(logs_internal.ProxyLoggerProvider())
+    assert _sdk.is_proxy_meter_provider(metrics_api._internal._ProxyMeterProvider())
+    provider.shutdown()
+    logger_provider.shutdown()
