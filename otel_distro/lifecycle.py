@@ -8,12 +8,12 @@ import os
 import signal
 import sys
 import threading
-import time
 from collections.abc import Callable
 from types import FrameType
 
 from otel_distro.runtime import forking
 from otel_distro.runtime.errors import caught
+from otel_distro.runtime.worker import run_later
 
 _logger = logging.getLogger("otel_distro")
 
@@ -135,11 +135,6 @@ def _on_sigterm(signum: int, frame: FrameType | None) -> None:
 def _start_watchdog() -> None:
     """Take the default action after the flush budget, should the shutdown not end first."""
 
-    def expire() -> None:
-        time.sleep(SIGTERM_FLUSH_SECONDS)
-        os.kill(os.getpid(), signal.SIGTERM)
-
-    try:
-        threading.Thread(target=expire, name="otel-distro-sigterm-watchdog", daemon=True).start()
-    except RuntimeError:  # no new threads at interpreter shutdown: do not wait at all
-        os.kill(os.getpid(), signal.SIGTERM)
+    pid = os.getpid()
+    if not run_later(SIGTERM_FLUSH_SECONDS, lambda: os.kill(pid, signal.SIGTERM), "sigterm-watchdog"):
+        os.kill(pid, signal.SIGTERM)  # no new threads at interpreter shutdown: do not wait at all

@@ -1,5 +1,6 @@
 """The one background-thread block: a step run every ``interval`` seconds and whenever woken,
-and steps run once on threads of their own with a deadline (:func:`run_bounded`).
+steps run once on threads of their own with a deadline (:func:`run_bounded`), and a step run
+once after a delay (:func:`run_later`).
 
 Every periodic task the distro owns (the conversation-log sender and cache writer, the
 Langfuse sweeper, the settings reloader, ...) is a :class:`Worker`: a daemon thread named
@@ -136,6 +137,22 @@ def run_bounded(
     for thread in threads:
         thread.join(max(0.0, deadline - time.monotonic()))
     return len(results) == len(steps) and all(results)
+
+
+def run_later(seconds: float, action: Callable[[], object], name: str) -> bool:
+    """Run ``action`` once, ``seconds`` from now, on a daemon thread of its own (a deadline's
+    last resort: nothing waits for it, and a forked child has none). False where no thread can
+    be started (interpreter shutdown): the caller decides what to do instead."""
+
+    def later() -> None:
+        time.sleep(seconds)
+        _call(action, [])
+
+    try:
+        threading.Thread(target=later, name=f"otel-distro-{name}", daemon=True).start()
+    except RuntimeError:
+        return False
+    return True
 
 
 def _call(step: Callable[[], object], results: list[bool]) -> None:
