@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
+from typing import Any
 
 import pytest
 from opentelemetry.sdk.trace.sampling import ALWAYS_OFF
@@ -123,7 +124,7 @@ def test_every_option_a_part_reads_is_declared_and_reloadable() -> None:
     for part in ("conversation_log", "langfuse", "upload", "helicone", "phoenix"):
         declared = set(applied_by(part))
         assert declared and declared <= RELOADABLE
-        assert declared - {"cache_path"} <= set(CHANGES), part  # the table below covers each one
+        assert declared <= set(CHANGES) | set(OTHER), part  # the tables below cover each one
 
 
 @pytest.mark.parametrize("name", sorted(CHANGES))
@@ -146,13 +147,78 @@ def test_a_change_rebuilds_the_part_that_reads_it_and_no_other(tmp_path: Path, n
 
 # Options that are no part's: each changes its own piece in place and rebuilds no part.
 IN_PLACE = {
-    "redaction_deny_keys": ("note",),  # privacy: the chain's processors are swapped
+    # privacy: the chain's processors are swapped
+    "pii_redaction": False,
+    "hash_key": "another-secret-hash-key",
+    "redaction_style": "mask",
+    "redaction_entities": ("EMAIL",),
+    "redaction_allow_keys": ("note",),
+    "redaction_deny_keys": ("note",),
+    "redaction_allow_values": ("ok",),
+    "redaction_patterns": (("TICKET", r"TCK-[0-9]{6}"),),
+    "redaction_free_text_keys": ("note",),
+    "redaction_score_threshold": 0.7,
+    "project_keys": ("proj",),
+    "redaction_id_keys": ("user.id",),
+    "record_inputs": False,
     "record_outputs": False,
-    "traces_sampler": "always_off",  # sampler: the sampler's delegate is swapped
+    "plugin_processors": ("no-such-processor",),  # reported, skipped: the chain is still rebuilt
+    "redaction_presidio": True,  # presidio's engine is loaded at the first text it is asked about
+    "redaction_ner_model": "en_core_web_sm",
+    # sampler: the sampler's delegate is swapped
+    "traces_sampler": "always_off",
     "traces_sampler_arg": "0.5",
-    "retention_days": 7,  # retention: the store's purge age
+    # retention: the store's purge age
+    "retention_days": 7,
     "traces_retention_days": 3,
+    "metrics_retention_days": 5,
+    "logs_retention_days": 4,
 }
+# The gate, the plugins and the conversation log's directory: what each change starts, stops
+# or rebuilds: (new value, or a function of the test's folder; parts rebuilt; parts stopped;
+# whether the chains still record).
+ALL_PARTS = {"store", "conversation_log", "langfuse", "upload", "helicone", "phoenix"}
+OTHER: dict[str, tuple[Any, set[str], set[str], bool]] = {
+    "enabled": (False, set(), ALL_PARTS, False),
+    # the conversation log no longer follows the store's files: rebuilt with a cache of its own
+    "store_enabled": (False, {"conversation_log"}, {"store", "upload"}, True),
+    "upload_enabled": (False, set(), {"upload"}, True),
+    "reload_interval_secs": (5.0, set(), set(), True),  # the watcher's own interval
+    "plugin_exporters": (("no-such-exporter",), set(), set(), True),  # reported, skipped
+    "plugin_settings": ((("no-such-exporter", (("a", 1),)),), set(), set(), True),
+    "cache_path": (lambda tmp: tmp / "other-cache", {"conversation_log"}, set(), True),
+}
+
+
+def test_every_reloadable_option_has_a_row_in_a_table_of_changes() -> None:
+    from otel_distro.settings import RELOADABLE
+
+    tables = (set(CHANGES), set(IN_PLACE), set(OTHER))
+    assert set().union(*tables) == RELOADABLE
+    assert sum(map(len, tables)) == len(RELOADABLE)  # each in one table only
+
+
+@pytest.mark.parametrize("name", sorted(OTHER))
+def test_a_change_of_the_gate_plugins_or_cache_starts_stops_or_rebuilds_only_its_parts(
+    tmp_path: Path, name: str
+) -> None:
+    settings = _every_part_on(tmp_path)
+    pipeline = build_pipeline(settings, install=False)  # type: ignore[arg-type]
+    board = pipeline.switchboard
+    value, rebuilt, stopped, recording = OTHER[name]
+    try:
+        before = {part: board.part(part) for part in board.parts}
+        assert set(before) == ALL_PARTS
+        processors = pipeline.processors
+        changed = value(tmp_path) if callable(value) else value
+        pipeline.apply(dataclasses.replace(settings, **{name: changed}))  # type: ignore[type-var]
+        after = {part: board.part(part) for part in board.parts}
+        assert ALL_PARTS - set(after) == stopped, name
+        assert {part for part in after if after[part] is not before.get(part)} == rebuilt, name
+        assert board.span_chain.recording is recording and board.log_chain.recording is recording
+        assert pipeline.processors is processors  # privacy untouched
+    finally:
+        pipeline.shutdown()
 
 
 @pytest.mark.parametrize("name", sorted(IN_PLACE))
