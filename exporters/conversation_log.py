@@ -51,11 +51,11 @@ from exporters.http_delivery import (
 )
 from exporters.spill_cache import Segment, SpillCache
 from exporters.store.follow import StoreSegment, StoreTail
-from exporters.write_queue import WriteQueue
 from otel_distro.runtime.errors import caught
 from otel_distro.runtime.say_once import SayOnce
 from otel_distro.runtime.state_file import StateFile
 from otel_distro.runtime.worker import Worker
+from otel_distro.runtime.write_queue import WriteQueue
 
 _logger = logging.getLogger(f"otel_distro.{__name__}")
 
@@ -373,7 +373,7 @@ class ConversationLogProcessor(SpanProcessor):
 
     The snapshot is taken on the app thread on purpose: a few microseconds of Python there
     cost the app less than the same work on a background thread, which competes for the GIL.
-    The writer (a :class:`~exporters.write_queue.WriteQueue`, bounded in spans and bytes) only
+    The writer (a :class:`~otel_distro.runtime.write_queue.WriteQueue`, bounded in spans and bytes) only
     joins bytes and writes them.
     """
 

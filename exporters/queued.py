@@ -29,7 +29,6 @@ from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
 from exporters.http_delivery import HttpDelivery, Outcome, Result, post_split
-from exporters.write_queue import WriteQueue
 from instrumentations.genai_view import (
     CHOICE_EVENT,
     DETAILS_EVENT,
@@ -39,6 +38,7 @@ from instrumentations.genai_view import (
 )
 from otel_distro.runtime.errors import caught
 from otel_distro.runtime.say_once import SayOnce
+from otel_distro.runtime.write_queue import WriteQueue
 
 _logger = logging.getLogger(f"otel_distro.{__name__}")
 

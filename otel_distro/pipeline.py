@@ -26,7 +26,6 @@ from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
 from exporters.store.export import JsonlMetricExporter
 from exporters.store.files import JsonlStore
-from exporters.write_queue import WriteQueue
 from otel_distro import _sdk, lifecycle, self_metrics
 from otel_distro.components import (
     LOGS,
@@ -41,6 +40,7 @@ from otel_distro.drop_ledger import DROPS_FILE, DropCounter, DropLedger
 from otel_distro.problems import Problems
 from otel_distro.runtime.errors import caught
 from otel_distro.runtime.worker import run_bounded
+from otel_distro.runtime.write_queue import WriteQueue
 from otel_distro.settings import Settings, SettingsError
 from otel_distro.switchboard import ReloadableSampler, Switchboard, privacy_signature
 from processors.base import RecordProcessor

@@ -20,9 +20,9 @@ from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
 from exporters import otlp_json
 from exporters.store.files import JsonlStore
-from exporters.write_queue import WriteQueue
 from otel_distro._sdk import suppressing_instrumentation
 from otel_distro.runtime.errors import caught
+from otel_distro.runtime.write_queue import WriteQueue
 
 _logger = logging.getLogger(f"otel_distro.{__name__}")
 _T = TypeVar("_T")

@@ -11,9 +11,9 @@ from opentelemetry.sdk.trace import TracerProvider
 
 from exporters.store.export import JsonlSpanProcessor
 from exporters.store.files import JsonlStore
-from exporters.write_queue import WriteQueue
 from otel_distro.drop_ledger import DropLedger, read_drops
 from otel_distro.runtime.state_file import StateFile
+from otel_distro.runtime.write_queue import WriteQueue
 from processors.chain import ChainStats
 
 

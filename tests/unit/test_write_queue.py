@@ -7,7 +7,7 @@ import threading
 import time
 from pathlib import Path
 
-from exporters.write_queue import WriteQueue
+from otel_distro.runtime.write_queue import WriteQueue
 from tests.support.waiting import wait_until
 
 

@@ -1,5 +1,7 @@
 """A bounded queue that one writer thread drains in batches; the threads that fill it only append.
 
+The one queue block: the store's writer, the HTTP senders' queues (Langfuse, Helicone,
+Phoenix) and the conversation log's cache writer use it, each on its own :class:`Worker`.
 Made for the store, whose items are spans already encoded on the thread that ended them.
 The SDK's ``BatchSpanProcessor`` costs that thread about 2 µs per span (property reads, a
 ``getpid`` for fork detection, an event check); :meth:`WriteQueue.put` costs one lock and an
@@ -18,7 +20,7 @@ from typing import Generic, TypeVar
 from otel_distro.runtime.errors import caught
 from otel_distro.runtime.worker import Worker
 
-_logger = logging.getLogger(f"otel_distro.{__name__}")
+_logger = logging.getLogger(__name__)  # otel_distro.runtime.write_queue
 _T = TypeVar("_T")
 
 
