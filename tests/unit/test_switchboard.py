@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -118,6 +120,18 @@ def _every_part_on(tmp_path: Path) -> object:
     )
 
 
+@contextlib.contextmanager
+def _running(tmp_path: Path) -> Iterator[tuple[Any, Any, dict[str, Any]]]:
+    """A pipeline with every part on: its settings, the pipeline, and its parts as built."""
+    settings = _every_part_on(tmp_path)
+    pipeline = build_pipeline(settings, install=False)  # type: ignore[arg-type]
+    try:
+        board = pipeline.switchboard
+        yield settings, pipeline, {part: board.part(part) for part in board.parts}
+    finally:
+        pipeline.shutdown()
+
+
 def test_every_option_a_part_reads_is_declared_and_reloadable() -> None:
     from otel_distro.settings import RELOADABLE, applied_by
 
@@ -131,18 +145,13 @@ def test_every_option_a_part_reads_is_declared_and_reloadable() -> None:
 def test_a_change_rebuilds_the_part_that_reads_it_and_no_other(tmp_path: Path, name: str) -> None:
     from otel_distro.settings import OPTIONS
 
-    settings = _every_part_on(tmp_path)
-    pipeline = build_pipeline(settings, install=False)  # type: ignore[arg-type]
-    board = pipeline.switchboard
-    try:
-        before = {part: board.part(part) for part in board.parts}
-        assert set(before) == {"store", "conversation_log", "langfuse", "upload", "helicone", "phoenix"}
+    with _running(tmp_path) as (settings, pipeline, before):
+        board = pipeline.switchboard
+        assert set(before) == ALL_PARTS
         owner = next(option.metadata["applies"] for option in OPTIONS if option.name == name)
-        pipeline.apply(dataclasses.replace(settings, **{name: CHANGES[name]}))  # type: ignore[type-var]
+        pipeline.apply(dataclasses.replace(settings, **{name: CHANGES[name]}))
         rebuilt = {part for part in board.parts if board.part(part) is not before[part]}
         assert rebuilt == {owner}, (name, rebuilt)
-    finally:
-        pipeline.shutdown()
 
 
 # Options that are no part's: each changes its own piece in place and rebuilds no part.
@@ -202,37 +211,28 @@ def test_every_reloadable_option_has_a_row_in_a_table_of_changes() -> None:
 def test_a_change_of_the_gate_plugins_or_cache_starts_stops_or_rebuilds_only_its_parts(
     tmp_path: Path, name: str
 ) -> None:
-    settings = _every_part_on(tmp_path)
-    pipeline = build_pipeline(settings, install=False)  # type: ignore[arg-type]
-    board = pipeline.switchboard
     value, rebuilt, stopped, recording = OTHER[name]
-    try:
-        before = {part: board.part(part) for part in board.parts}
-        assert set(before) == ALL_PARTS
+    with _running(tmp_path) as (settings, pipeline, before):
+        board = pipeline.switchboard
         processors = pipeline.processors
         changed = value(tmp_path) if callable(value) else value
-        pipeline.apply(dataclasses.replace(settings, **{name: changed}))  # type: ignore[type-var]
+        pipeline.apply(dataclasses.replace(settings, **{name: changed}))
         after = {part: board.part(part) for part in board.parts}
         assert ALL_PARTS - set(after) == stopped, name
         assert {part for part in after if after[part] is not before.get(part)} == rebuilt, name
         assert board.span_chain.recording is recording and board.log_chain.recording is recording
         assert pipeline.processors is processors  # privacy untouched
-    finally:
-        pipeline.shutdown()
 
 
 @pytest.mark.parametrize("name", sorted(IN_PLACE))
 def test_a_change_of_privacy_sampler_or_retention_is_applied_in_place_and_rebuilds_no_part(
     tmp_path: Path, name: str
 ) -> None:
-    settings = _every_part_on(tmp_path)
-    pipeline = build_pipeline(settings, install=False)  # type: ignore[arg-type]
-    board = pipeline.switchboard
-    try:
-        before = {part: board.part(part) for part in board.parts}
+    with _running(tmp_path) as (settings, pipeline, before):
+        board = pipeline.switchboard
         processors, sampler = pipeline.processors, board.sampler.delegate
         retention = pipeline.store.retention_days, dict(pipeline.store.retention)
-        changed = dataclasses.replace(settings, **{name: IN_PLACE[name]})  # type: ignore[type-var]
+        changed = dataclasses.replace(settings, **{name: IN_PLACE[name]})
         pipeline.apply(changed)
         assert {part: board.part(part) for part in board.parts} == before  # the same objects
         swapped = {
@@ -244,8 +244,6 @@ def test_a_change_of_privacy_sampler_or_retention_is_applied_in_place_and_rebuil
 
         owner = next(option.metadata["applies"] for option in OPTIONS if option.name == name)
         assert {kind for kind, changed_here in swapped.items() if changed_here} == {owner}, name
-    finally:
-        pipeline.shutdown()
 
 
 def test_the_continuous_upload_stays_off_where_private_metrics_were_asked_for(
