@@ -385,12 +385,16 @@ class SpanChain(_Chain, SpanProcessor):
             if result is not None:
                 _deliver(self.late, "on_end", result, self.stats)
             return
-        if self.finished:  # shut down: neither the worker nor the exporters behind take spans
-            if span.context.trace_flags.sampled:  # (an unsampled one was never to be exported)
-                with self._queue_lock:
-                    self.stats.after_shutdown += 1
+        if not span.context.trace_flags.sampled:
+            # Recorded but not sampled: no exporter takes it (the SDK's processors skip it too), so
+            # it is not processed, nor queued for the worker, where it would hold a place for good
+            # (the worker's batch stage let it go without a word)
             return
-        if (not self.processors or self.run_inline is not None) and span.context.trace_flags.sampled:
+        if self.finished:  # shut down: neither the worker nor the exporters behind take spans
+            with self._queue_lock:
+                self.stats.after_shutdown += 1
+            return
+        if not self.processors or self.run_inline is not None:
             try:
                 inline = (
                     (self.run_inline is None or self.run_inline(span))
@@ -423,7 +427,7 @@ class SpanChain(_Chain, SpanProcessor):
             chars = self.max_queue_chars
         with self._queue_lock:
             if self.closed:  # the worker has stopped taking spans
-                self.stats.after_shutdown += 1 if span.context.trace_flags.sampled else 0
+                self.stats.after_shutdown += 1
                 return
             full = self._queued >= self.max_queue_size or (
                 self._queued and self._queued_chars + chars > self.max_queue_chars

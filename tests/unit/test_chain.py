@@ -354,6 +354,41 @@ def test_late_processors_get_on_end_for_recorded_but_unsampled_spans() -> None:
     provider.shutdown()
 
 
+@pytest.mark.parametrize("inline", [True, False])
+def test_recorded_but_unsampled_spans_take_no_room_in_the_worker_queue(inline: bool) -> None:
+    """No exporter takes an unsampled span: it must not hold a place in the worker's queue
+    (more of them than the queue holds would otherwise leave no room for spans that need it)."""
+    from opentelemetry.sdk.trace.sampling import Decision, Sampler, SamplingResult
+    from opentelemetry.trace import SpanContext, TraceFlags
+
+    class RecordOnly(Sampler):
+        def should_sample(self, *args: object, **kwargs: object) -> SamplingResult:
+            return SamplingResult(Decision.RECORD_ONLY)
+
+        def get_description(self) -> str:
+            return "record-only"
+
+    exporter = InMemorySpanExporter()
+    chain = SpanChain(
+        [Tag("p")], [SimpleSpanProcessor(exporter)], max_queue_size=600, run_inline=lambda span: inline
+    )
+    provider = TracerProvider(shutdown_on_exit=False, sampler=RecordOnly())
+    provider.add_span_processor(chain)
+    try:
+        for _ in range(700):
+            provider.get_tracer("t").start_span("unsampled").end()
+        assert chain.queued == 0
+        # a sampled span for the worker still finds room, and is the only one exported
+        sampled = SpanContext(1, 2, False, TraceFlags(TraceFlags.SAMPLED))
+        chain.run_inline = lambda span: False
+        chain.on_end(ReadableSpan(name="sampled", context=sampled))
+        assert chain.force_flush(5000)
+        assert chain.stats.drop_counts()["chain_queue_full"] == 0
+    finally:
+        provider.shutdown()
+    assert [span.name for span in exporter.get_finished_spans()] == ["sampled"]
+
+
 def test_run_inline_decides_per_span_whether_the_app_or_the_worker_runs_the_chain() -> None:
     threads: dict[str, str] = {}
 
