@@ -34,6 +34,7 @@ TO_ASCII_DIGITS = {first + value: 0x30 + value for first in DIGIT_BLOCKS for val
 
 
 _NOT_DECIMAL = re.compile(r"\D+")  # re's \d is str.isdecimal: Unicode category Nd
+_NOT_ASCII_DIGIT = bytes(byte for byte in range(256) if not 0x30 <= byte <= 0x39)
 _is_decimal = str.isdecimal
 
 
@@ -46,15 +47,21 @@ def decimal_digits(text: str) -> str:
     """The decimal digits of a text (re's \\d: str.isdecimal), as ASCII digits (full-width and
     other scripts' digits too)."""
     global _last_read
-    if text.isdecimal() and text.isascii():  # a number of ASCII digits alone: as it is
-        return text
+    if text.isdecimal():  # a number's digits alone
+        if text.isascii():  # ASCII: as it is
+            return text
+        if len(text) <= 64:  # int() reads any script's decimal digits (a quarter of translate's
+            return str(int(text)).zfill(len(text))  # dict lookups, a sixth of a filter and translate)
     last_text, last_digits = _last_read
     if text == last_text:
         return last_digits
-    # (a candidate is short: filtering it costs half a pattern's call; a long text, less by pattern)
-    digits = "".join(filter(_is_decimal, text)) if len(text) <= 64 else _NOT_DECIMAL.sub("", text)
-    if not digits.isascii():
-        digits = digits.translate(TO_ASCII_DIGITS)
+    if text.isascii():  # ASCII: its digits are 0-9, which bytes.translate keeps in C
+        digits = text.encode().translate(None, _NOT_ASCII_DIGIT).decode()
+    else:
+        # (a candidate is short: filtering it costs half a pattern's call; a long text, less by pattern)
+        digits = "".join(filter(_is_decimal, text)) if len(text) <= 64 else _NOT_DECIMAL.sub("", text)
+        if not digits.isascii():
+            digits = digits.translate(TO_ASCII_DIGITS)
     _last_read = (text, digits)
     return digits
 
@@ -411,11 +418,20 @@ def _in_arn(text: str, start: int) -> bool:
 # counter or unit after: "2345678901元", "3,456円", "13812345678次"), a product version
 # ("Edg/124.0.2478.67"), a number grouped in thousands ("2 345 678 901", "2.345.678.901"),
 # or a list of decimals ("0.185 0.900 0.038").
-_CURRENCIES = r"(?:USD|EUR|GBP|JPY|CNY|RMB|INR|CHF|CAD|AUD|KRW|BRL|MXN|RUB|SEK|NOK|DKK|PLN|HKD|SGD)"
-_AMOUNT_AFTER = re.compile(
-    r"\s?(?:[€$£¥₹₩元円圓원次个個件位人年月日号號万萬亿億千百秒倍回本枚台名株%]|" + _CURRENCIES + r"\b)"
-)
-_AMOUNT_BEFORE = re.compile(r"(?:[€$£¥₹₩]|\b" + _CURRENCIES + r")\s?$")
+_CURRENCY_CODES = (
+    "USD", "EUR", "GBP", "JPY", "CNY", "RMB", "INR", "CHF", "CAD", "AUD",
+    "KRW", "BRL", "MXN", "RUB", "SEK", "NOK", "DKK", "PLN", "HKD", "SGD",
+)  # fmt: skip
+_CURRENCIES = f"(?:{'|'.join(_CURRENCY_CODES)})"
+_SYMBOLS = "€$£¥₹₩"
+_UNITS = "元円圓원次个個件位人年月日号號万萬亿億千百秒倍回本枚台名株%"
+_AMOUNT_AFTER = re.compile(rf"\s?(?:[{_SYMBOLS}{_UNITS}]|{_CURRENCIES}\b)")
+_AMOUNT_BEFORE = re.compile(rf"(?:[{_SYMBOLS}]|\b{_CURRENCIES})\s?$")
+# the characters each pattern needs where _an_amount looks: a symbol, a unit or a currency
+# code's first letter after the number, a symbol or a code's last letter before it (a list of
+# numbers in another script's digits has a digit or a "、" there, and asks neither pattern)
+_AFTER_MARKS = frozenset(_SYMBOLS + _UNITS) | {code[0] for code in _CURRENCY_CODES}
+_BEFORE_MARKS = frozenset(_SYMBOLS) | {code[-1] for code in _CURRENCY_CODES}
 _THOUSANDS = r"[1-9]\d{0,2}(?:\.\d{3}){2,}"  # with spaces, as often a phone number (612 345 678)
 _DECIMALS = r"\d+\.\d+(?:\s+\d+\.\d+)+"
 _THOUSANDS_OR_DECIMALS = re.compile(f"{_THOUSANDS}|{_DECIMALS}")  # (fullmatch: one call for both)
@@ -423,13 +439,13 @@ _THOUSANDS_OR_DECIMALS = re.compile(f"{_THOUSANDS}|{_DECIMALS}")  # (fullmatch: 
 
 def _an_amount(text: str, start: int, end: int) -> bool:
     """A currency or a unit right before or after the number."""
-    # each pattern only where the character it needs there can mark an amount (a symbol, the
-    # upper-case letter a currency code starts or ends with, or any non-ASCII character: CJK
-    # counters and units); most numbers in a list have a comma or a space next to them, then a digit
+    # each pattern only where the character it needs there can mark an amount (a symbol, a CJK
+    # counter or unit, the letter a currency code starts or ends with: _AFTER_MARKS, _BEFORE_MARKS);
+    # most numbers in a list have a comma or a space next to them, then a digit
     mark = text[end : end + 1]
     if mark.isspace():
         mark = text[end + 1 : end + 2]
-    if mark and (mark in "$%" or not mark.isascii() or mark.isupper()) and _AMOUNT_AFTER.match(text, end):
+    if mark in _AFTER_MARKS and _AMOUNT_AFTER.match(text, end):
         return True
     if not start:
         return False
@@ -440,10 +456,7 @@ def _an_amount(text: str, start: int, end: int) -> bool:
         at -= 1
         if at and text[at].isspace():
             at -= 1
-    mark = text[at]
-    return (mark in "$" or not mark.isascii() or mark.isupper()) and _AMOUNT_BEFORE.search(
-        text, max(0, start - 5), start
-    ) is not None
+    return text[at] in _BEFORE_MARKS and _AMOUNT_BEFORE.search(text, max(0, start - 5), start) is not None
 
 
 def _between_separators(text: str, start: int, end: int) -> bool:
