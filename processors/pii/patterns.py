@@ -21,6 +21,7 @@ from processors.pii.number_checks import (
 from processors.pii.provider_tokens import provider_recognizers
 from processors.pii.recognizer import B1 as _B1
 from processors.pii.recognizer import BK1 as _BK1
+from processors.pii.recognizer import INSIDE_SAME_SCRIPT_RUN as _INSIDE_SAME_SCRIPT_RUN
 from processors.pii.recognizer import NOT_INSIDE_NUMBER as _NOT_INSIDE_NUMBER
 from processors.pii.recognizer import SAME_SCRIPT_DIGIT as _SAME_SCRIPT_DIGIT
 from processors.pii.recognizer import D as _D
@@ -514,7 +515,7 @@ def recognizers() -> tuple[Recognizer, ...]:
                 r"(?=[\d+(])(?:(?<![A-Za-z0-9_+.\u00c0-\u024f-])|(?<=[A-Za-z0-9][_-])(?=\+)|(?=[^\x00-\x7f])|"
                 + _after_escape()
                 + r")(?<!\d:)(?!"
-                + _SAME_SCRIPT_DIGIT
+                + _INSIDE_SAME_SCRIPT_RUN
                 + ")"
                 # at least 8 digits, apart by what the pattern allows between them (is_phone_number needs 8):
                 # a number's worth of digits in a long text no longer costs a validator call
