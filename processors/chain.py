@@ -33,6 +33,7 @@ from opentelemetry.trace import Status
 
 from otel_distro import _sdk
 from otel_distro.runtime.errors import caught, internal_error
+from otel_distro.runtime.forking import after_fork_in_child
 from otel_distro.runtime.say_once import SayOnce
 from otel_distro.runtime.worker import run_bounded
 from processors.base import RecordProcessor
@@ -239,10 +240,24 @@ class _Chain:
         self.stats = ChainStats()
         self.recording = True  # False: records arriving from now on are dropped (recording is off)
         self._lock = threading.Lock()
+        self._queue_lock = threading.Lock()
+        self._queued = 0  # records handed to the worker and not yet finished
+        after_fork_in_child(self._after_fork)
+
+    def _after_fork(self) -> None:
+        """In a forked child: the worker's queue starts empty (the SDK's batch stage drops what
+        the parent had queued, which the parent finishes itself), so the count of what waits
+        does too; else a child forked while its parent's worker was behind found the queue
+        full for good. Locks are new: another thread may have held one at the fork."""
+        self._lock = threading.Lock()
+        self._queue_lock = threading.Lock()
+        self._queued = 0
+        self._forget_queued()
+
+    def _forget_queued(self) -> None:
+        """What a subclass counts of the records waiting, besides their number."""
 
     _stage: Any  # the worker: an SDK batch processor
-    _queue_lock: threading.Lock
-    _queued: int  # records handed to the worker and not yet finished
     abandoned: bool
     closed: bool
 
@@ -339,10 +354,8 @@ class SpanChain(_Chain, SpanProcessor):
         self.abandoned = False  # the exit deadline ended: what is still queued was counted as lost
         self.closed = False  # shutting down: spans for the worker are counted, not queued
         self.finished = False  # shut down, the exporters behind too: every span is counted
-        self._queued = 0  # spans handed to the worker and not yet finished
         self._queued_chars = 0
         self._sizes: dict[int, int] = {}
-        self._queue_lock = threading.Lock()
         self._stage = BatchSpanProcessor(
             _SpanFanOut(self),
             max_queue_size=max_queue_size,
@@ -445,6 +458,10 @@ class SpanChain(_Chain, SpanProcessor):
             )
             return
         self._stage.on_end(span)
+
+    def _forget_queued(self) -> None:
+        self._queued_chars = 0
+        self._sizes = {}
 
     def taken(self, span: ReadableSpan) -> None:
         """The worker is done with a queued span."""
@@ -563,8 +580,6 @@ class LogChain(_Chain, LogRecordProcessor):
         super().__init__(processors, downstream)
         self.closed = False  # shut down: records emitted from now on are counted, not queued
         self.abandoned = False  # the exit deadline ended: what is still queued was counted as lost
-        self._queued = 0  # records handed to the worker and not yet finished
-        self._queue_lock = threading.Lock()
         self._stage = BatchLogRecordProcessor(
             _LogFanOut(self),
             max_queue_size=max_queue_size,

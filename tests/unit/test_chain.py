@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 
 import pytest
+from opentelemetry._logs import LogRecord as ApiLogRecord
 from opentelemetry._logs import SeverityNumber
 from opentelemetry.sdk._logs import LoggerProvider, ReadableLogRecord
 from opentelemetry.sdk._logs.export import (
@@ -723,3 +725,57 @@ def test_log_records_still_waiting_when_the_exit_deadline_ends_are_counted_and_w
     assert "5 log records were still being redacted" in caplog.text
     time.sleep(0.2)
     assert exporter.get_finished_logs() == ()  # the one in hand then is not written later either
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="fork only")
+def test_a_child_forked_while_the_worker_is_behind_starts_with_an_empty_queue() -> None:
+    """The SDK's batch stage drops, in a forked child, what the parent had queued (the parent
+    finishes it): the chain's count of what waits must start over too, or a child forked while
+    its parent's worker was behind would find the queue full for good and drop every span."""
+    from opentelemetry.trace import SpanContext, TraceFlags
+
+    gate = threading.Event()
+
+    class Slow(RecordProcessor):
+        def process_span(self, span: ReadableSpan) -> ReadableSpan:
+            gate.wait(30)
+            return span
+
+        def process_log(self, record: ReadableLogRecord) -> ReadableLogRecord:
+            gate.wait(30)
+            return record
+
+    exporter = InMemorySpanExporter()
+    chain = SpanChain(
+        [Slow()], [SimpleSpanProcessor(exporter)], max_queue_size=600, run_inline=lambda s: False
+    )
+    logs = LogChain([Slow()], [SimpleLogRecordProcessor(InMemoryLogRecordExporter())], max_queue_size=600)
+    provider = LoggerProvider(shutdown_on_exit=False)
+    provider.add_log_record_processor(logs)
+    sampled = SpanContext(1, 2, False, TraceFlags(TraceFlags.SAMPLED))
+    for n in range(600):
+        chain.on_end(ReadableSpan(name=f"parent {n}", context=sampled))
+        provider.get_logger("t").emit(ApiLogRecord(body=f"parent {n}"))
+    assert chain.queued == 600 and logs.queued >= 1
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child
+        try:
+            gate.set()
+            ok = chain.queued == 0 and logs.queued == 0
+            chain.on_end(ReadableSpan(name="child", context=sampled))
+            ok = ok and chain.force_flush(5000)
+            names = [span.name for span in exporter.get_finished_spans()]
+            ok = ok and names[-1:] == ["child"] and chain.stats.drop_counts()["chain_queue_full"] == 0
+            os.write(write, b"1" if ok else b"0")
+        finally:
+            os._exit(0)
+    os.close(write)
+    answer = os.read(read, 1)
+    os.close(read)
+    os.waitpid(pid, 0)
+    gate.set()
+    chain.shutdown()
+    provider.shutdown()
+    assert answer == b"1"
+    assert len(exporter.get_finished_spans()) == 600  # the parent finished its own
