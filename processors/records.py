@@ -54,6 +54,7 @@ def replace_log(
     body: Any = _UNSET,
     attributes: Attributes = _UNSET,
     resource: Resource = _UNSET,
+    event_name: str = _UNSET,
 ) -> ReadableLogRecord:
     """A new ``ReadableLogRecord`` equal to ``record`` but for the given fields."""
     log = copy.copy(record.log_record)
@@ -61,6 +62,8 @@ def replace_log(
         log.body = body
     if attributes is not _UNSET:
         log.attributes = attributes
+    if event_name is not _UNSET:
+        log.event_name = event_name
     return ReadableLogRecord(
         log_record=log,
         resource=record.resource if resource is _UNSET else resource,

@@ -278,7 +278,7 @@ class RedactionProcessor(RecordRewriter):
         if isinstance(value, str):
             return self.rewrite_text(value, counts)
         if isinstance(value, bytes | bytearray):
-            return self._bytes(value, counts)
+            return self.rewrite_bytes(value, counts)
         if numbers and isinstance(value, int | float | Decimal) and not isinstance(value, bool):
             whole = not isinstance(value, int) and value == int(value)
             text = str(int(value)) if whole else str(value)
@@ -297,14 +297,6 @@ class RedactionProcessor(RecordRewriter):
         except (_TooLarge, RecursionError):
             counts["OVERSIZED"] += 1
             return OVERSIZED
-
-    def _bytes(self, value: bytes | bytearray, counts: Counter[str]) -> str | None:
-        """Bytes that are text are judged as text (and come out as text when they held PII)."""
-        try:
-            text = bytes(value).decode("utf-8")
-        except UnicodeDecodeError:
-            return None  # binary: no text to redact
-        return self.rewrite_text(text, counts)
 
     def _identifier(self, value: str, counts: Counter[str]) -> str | None:
         """The keyed hash of an identifier that holds PII (users stay distinct); else unchanged."""
@@ -371,7 +363,7 @@ class RedactionProcessor(RecordRewriter):
             elif isinstance(item, _STRUCTURES):
                 new = self._structure(item, counts, depth + 1, left)
             elif isinstance(item, bytes | bytearray):
-                new = self._bytes(item, counts)
+                new = self.rewrite_bytes(item, counts)
             left[0] -= 0 if isinstance(item, _STRUCTURES) else 1
             secret_next = isinstance(item, str) and not secret_next and self._names_secret(item)
             if new is not None:
@@ -403,8 +395,9 @@ class RedactionProcessor(RecordRewriter):
         return None
 
     def _body(self, body: Any, counts: Counter[str]) -> Any:
-        """A log body: text as text, a structure walked as attribute values are."""
-        if isinstance(body, str):
+        """A log body: text (and bytes, read as text) as text, a structure walked as attribute
+        values are."""
+        if isinstance(body, str | bytes | bytearray):
             return super()._body(body, counts)
         new = self._walk(body, counts) if isinstance(body, _STRUCTURES) else None
         return UNCHANGED if new is None else new

@@ -56,6 +56,17 @@ class RecordRewriter(RecordProcessor):
     def rewrite_text(self, text: str, counts: Counter[str]) -> str | None:
         return None
 
+    def rewrite_bytes(self, value: bytes | bytearray, counts: Counter[str]) -> str | None:
+        """Bytes judged as text: UTF-8, else Latin-1, where every byte is a character, so what a
+        legacy encoding or a binary blob holds as text (an address, a number) reads as it is
+        written. The text when something was rewritten (bytes come out as text then), else None."""
+        data = bytes(value)
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            text = data.decode("latin-1")
+        return self.rewrite_text(text, counts) if text else None
+
     # -- helpers ------------------------------------------------------------------------------
     def _attrs(self, attrs: Mapping[str, Any] | None, counts: Counter[str]) -> dict[str, Any] | None:
         return self.rewrite_attributes(attrs, counts) if attrs else None
@@ -179,20 +190,34 @@ class RecordRewriter(RecordProcessor):
         log = record.log_record
         body = self._body(log.body, counts)
         attributes = self._attrs(log.attributes, counts)
+        event_name = getattr(log, "event_name", None)  # an API record's field since 1.35
+        new_name = (
+            self._text(event_name, counts) if self.rewrites_text and isinstance(event_name, str) else None
+        )
         resource = self._resource(record.resource)
-        if body is UNCHANGED and attributes is None and resource is record.resource and not counts:
+        if (
+            body is UNCHANGED
+            and attributes is None
+            and new_name is None
+            and resource is record.resource
+            and not counts
+        ):
             return record
         return replace_log(
             record,
             body=log.body if body is UNCHANGED else body,
             attributes=self._with_counts(log.attributes if attributes is None else attributes, counts),
             resource=resource,
+            **({} if new_name is None else {"event_name": new_name}),
         )
 
     def _body(self, body: Any, counts: Counter[str]) -> Any:
         """A structured body is rewritten like attributes (its keys count); text like text."""
         if isinstance(body, str):
             text = self._text(body, counts)
+            return UNCHANGED if text is None else text
+        if isinstance(body, bytes | bytearray):  # stored as bytesValue: base64, not hidden
+            text = self.rewrite_bytes(body, counts)
             return UNCHANGED if text is None else text
         if isinstance(body, Mapping):
             flat = {str(key): value for key, value in body.items()}

@@ -316,6 +316,9 @@ logger.emit(
     },
 )
 logger.emit(severity_number=SeverityNumber.WARN, body="card " + CARD + " for " + EMAIL2)
+# bytes: a UTF-8 body, Latin-1 text in a body and an attribute; and an event name holding an address
+logger.emit(body=("note for " + EMAIL2).encode("utf-8"), event_name="signup " + EMAIL)
+logger.emit(body=b"caf\\xe9 " + EMAIL.encode(), attributes={"raw": b"\\xff tel " + PHONE.encode()})
 """
 
 
@@ -326,7 +329,7 @@ def logs_api_case(tmp_path_factory: pytest.TempPathFactory) -> Case:
         PRELUDE + LOGS_API_APP,
         outputs=(STORE, COLLECTOR),
         collector_spans=0,
-        collector_logs=2,
+        collector_logs=4,
     )
     return Case("logs-api", out)
 
@@ -345,7 +348,10 @@ def test_logs_api_records_are_recorded_with_their_structure_so_the_search_means_
     (profile,) = [record for record in records if record.get("eventName") == "matrix.profile"]
     assert "kvlistValue" in profile.get("body", {}), profile.get("body")
     assert {"customer", "cards", "emails", "note"} <= set(profile["_attrs"]), profile["_attrs"]
-    assert len(records) == 2
+    assert len(records) == 4
+    bodies = [record.get("body", {}) for record in records]
+    assert {"stringValue": "note for <EMAIL>"} in bodies and {"stringValue": "caf\u00e9 <EMAIL>"} in bodies
+    assert "signup <EMAIL>" in [record.get("eventName") for record in records]
 
 
 # -- 5. the Langfuse SDK, its client created before and after configure() --------------------------

@@ -10,6 +10,7 @@ those escapes (also nested ones), anywhere in between.
 
 from __future__ import annotations
 
+import base64
 import html
 import re
 import textwrap
@@ -70,6 +71,7 @@ def encodings(value: str) -> dict[str, str]:
 
 
 _JSON_ESCAPE = re.compile(r"\\+u([0-9a-fA-F]{4})")
+_BYTES_VALUE = re.compile(r'"bytesValue":\s*"([A-Za-z0-9+/=]*)"')  # OTLP/JSON bytes: base64
 _BACKSLASHES = re.compile(r"\\+([\"'/])")
 
 
@@ -78,7 +80,16 @@ def decoded_views(text: str) -> list[str]:
     undone, twice over; one view keeps '+' (URL paths), one reads it as a space (forms)."""
     text = _JSON_ESCAPE.sub(lambda match: chr(int(match[1], 16)), text)
     text = html.unescape(_BACKSLASHES.sub(r"\1", text))
-    return [unquote(unquote(text)), unquote_plus(unquote_plus(text))]
+    # bytes values, base64 in OTLP/JSON, read as Latin-1 (every byte a character)
+    held = "\n".join(_base64(match[1]).decode("latin-1") for match in _BYTES_VALUE.finditer(text))
+    return [unquote(unquote(text)), unquote_plus(unquote_plus(text)), held]
+
+
+def _base64(text: str) -> bytes:
+    try:
+        return base64.b64decode(text + "=" * (-len(text) % 4))
+    except ValueError:
+        return b""
 
 
 def find_leaks(outputs: Mapping[str, str], secrets: Mapping[str, str]) -> list[str]:

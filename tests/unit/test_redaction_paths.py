@@ -146,6 +146,28 @@ def test_numbers_under_phone_or_card_keys_bytes_and_keys_holding_pii_are_redacte
     }
 
 
+def test_bytes_in_any_encoding_and_a_log_records_event_name_are_redacted() -> None:
+    """Bytes that are not UTF-8 are read as Latin-1 (every byte a character); a log body of
+    bytes is read as its text; a log record's event name is text as its body is."""
+    processor = _processor()
+    latin1 = b"caf\xe9 " + EMAIL.encode()
+    out = processor.rewrite_attributes({"latin1": latin1, "blob": b"\xff\x00"}, Counter())
+    assert out == {"latin1": "caf\xe9 <EMAIL>", "blob": b"\xff\x00"}
+    for body, expected in (
+        (EMAIL.encode(), "<EMAIL>"),
+        (b"\xff" + EMAIL.encode(), "\xff<EMAIL>"),
+        (bytearray(PHONE.encode()), "<PHONE_NUMBER>"),
+        ({"blob": EMAIL.encode()}, {"blob": "<EMAIL>"}),
+    ):
+        record = processor.process_log(_log(body=body))
+        assert record is not None and record.log_record.body == expected, body
+    record = processor.process_log(_log(body="ok", event_name=f"signup {EMAIL}"))
+    assert record is not None and record.log_record.event_name == "signup <EMAIL>"
+    assert record.log_record.body == "ok"
+    untouched = _log(body=b"\x89PNG\r\n", event_name="signup")
+    assert processor.process_log(untouched) is untouched  # nothing to rewrite: the same record
+
+
 def test_an_allowed_key_holding_a_structure_is_still_walked() -> None:
     out = _processor().rewrite_attributes(
         {"payload": {"spanId": {"email": EMAIL}}, "trace_id": "ab12"}, Counter()
