@@ -83,6 +83,15 @@ class GuardedLogProcessors(LogRecordProcessor):
             self.chain.force_flush()
 
 
+def guarded_chains(guards: Sequence[object]) -> tuple[SpanChain | LogChain, ...]:
+    """The chains the guards made of their own (not the distro's), for settings and drop counts."""
+    return tuple(
+        guard.chain
+        for guard in guards
+        if isinstance(guard, GuardedSpanProcessors | GuardedLogProcessors) and guard.owns_chain
+    )
+
+
 def _foreign(provider: object) -> bool:
     """Not one of the distro's own providers (this or an earlier configuration), nor guarded yet."""
     return not type(provider).__module__.startswith("otel_distro") and provider not in _guarded

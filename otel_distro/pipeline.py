@@ -123,6 +123,7 @@ class Pipeline:
         """Every component that counts drops, the store first (see :mod:`otel_distro.drop_ledger`)."""
         board = self.switchboard
         sources: list[DropCounter | JsonlStore] = [self.store, board.span_chain.stats, board.log_chain.stats]
+        sources += [chain.stats for chain in board.guarded_chains]
         sources += [exporter.stats for exporter in board.metric_exporters]
         sources += self.named_exporters
         if self.log_bridge is not None:
@@ -252,11 +253,12 @@ def build_pipeline(
                 _logger.debug("otel-distro: cleanup after a failed start: %r", exc)
         raise
     if install:
-        from otel_distro.foreign_providers import guard_providers
+        from otel_distro.foreign_providers import guard_providers, guarded_chains
 
         pipeline.tracer_provider.admits = pipeline.admits
         own_chains = (pipeline.tracer_provider.chain, pipeline.logger_provider.chain)
         pipeline.guards = guard_providers(chain, own_chains, pipeline.admits)
+        pipeline.switchboard.guarded_chains = guarded_chains(pipeline.guards)
         _install_globals(pipeline)
         pipeline.ledger = DropLedger(settings.store_dir / DROPS_FILE, pipeline.drop_sources)
         if settings.log_bridge:

@@ -97,6 +97,9 @@ class Switchboard:
         self.resource = resource
         self.span_chain = span_chain
         self.log_chain = log_chain
+        # the chains in front of providers made before configure() (foreign_providers): the
+        # privacy settings and the recording gate apply to them as to the distro's own
+        self.guarded_chains: tuple[SpanChain | LogChain, ...] = ()
         self.store_metrics = store_metrics
         self.metric_exporters = tuple(metric_exporters)
         self.named_spans = tuple(named_spans)
@@ -135,8 +138,8 @@ class Switchboard:
             self._gate(settings, active=True)
 
     def _gate(self, settings: Settings, active: bool) -> None:
-        self.span_chain.recording = active
-        self.log_chain.recording = active
+        for chain in (self.span_chain, self.log_chain, *self.guarded_chains):
+            chain.recording = active
         store_metrics = METRICS.wants_store(settings)
         for exporter in self.metric_exporters:
             exporter.recording = active and (exporter is not self.store_metrics or store_metrics)
@@ -150,6 +153,8 @@ class Switchboard:
         processors = chain_processors(settings, problems, self.extra_processors)
         self.span_chain.set_processors(processors, self._inline_rule(processors))
         self.log_chain.set_processors(processors)
+        for chain in self.guarded_chains:  # each runs every span on its worker, as it was built to
+            chain.set_processors(processors)
         for exporter in self.metric_exporters:
             exporter.set_processors(processors)
         self.processors = processors

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.support.proc import attrs, clean_env, run_app, spans, store_lines
+from tests.support.proc import CLI, attrs, clean_env, run_app, spans, store_lines
 
 EMAIL, PHONE, SSN = "uma.reyes@example.com", "+14155550132", "536-22-1234"
 
@@ -91,3 +91,87 @@ def test_spans_of_a_global_provider_made_first_reach_the_store_redacted(tmp_path
         assert raw.encode() not in stored, raw
     lookup = next(span for span in stored_spans if span["name"] == "lookup <EMAIL>")
     assert attrs(lookup["attributes"])["user.id"].startswith("hmac-sha256:")
+
+
+RELOAD_APP = f"""
+    import json, os, pathlib, time
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    lib_spans = InMemorySpanExporter()
+    library = TracerProvider()  # a library's private provider, made first
+    library.add_span_processor(SimpleSpanProcessor(lib_spans))
+
+    import otel_distro
+    from processors.base import RecordProcessor
+
+    class Refuses(RecordProcessor):
+        def process_span(self, span):
+            if span.name == "boom":
+                raise ValueError("refused")
+            return span
+
+    handle = otel_distro.configure(service_name="early-reload", processors=[Refuses()])
+    tracer = library.get_tracer("lib")
+    config = pathlib.Path(os.environ["TELEMETRY_CONFIG"])
+
+    def names():
+        return [span.name for span in lib_spans.get_finished_spans()]
+
+    def until(edit, probe, done):  # write the file, then end probes until done(before, after)
+        config.write_text("reload_interval_secs = 0.2\\n" + edit)
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            before = names()
+            with tracer.start_as_current_span(probe):
+                pass
+            handle.force_flush()
+            if done(before, names()):
+                return True
+            time.sleep(0.2)
+        return False
+
+    with tracer.start_as_current_span("before {EMAIL}"):
+        pass
+    for _ in range(3):
+        with tracer.start_as_current_span("boom"):  # the plugin refuses: dropped, counted
+            pass
+    handle.force_flush()
+    redacting = until("", "probe {EMAIL}", lambda before, after: "probe <EMAIL>" in after)
+    stopped = until("enabled = false\\n", "off", lambda before, after: after == before)
+    count = len(names())
+    with tracer.start_as_current_span("after the gate"):
+        pass
+    handle.force_flush()
+    seen = {{"redacting": redacting, "stopped": stopped, "names": names(), "more": len(names()) - count}}
+    print(json.dumps(seen))
+    otel_distro.shutdown()
+"""
+
+
+def test_a_private_provider_made_first_follows_reloaded_settings_and_its_drops_are_counted(
+    tmp_path: Path,
+) -> None:
+    import json
+    import subprocess
+
+    config = tmp_path / "telemetry.toml"
+    config.write_text("reload_interval_secs = 0.2\n[privacy]\npii_redaction = false\n")
+    env = clean_env(tmp_path, TELEMETRY_CONFIG=str(config))
+    run = run_app(tmp_path, RELOAD_APP, env=env)
+    assert run.returncode == 0, run.stderr
+    seen = json.loads(run.stdout.strip().splitlines()[-1])
+    assert seen["names"][0] == f"before {EMAIL}"  # redaction was off in the file at first
+    assert seen["redacting"], run.stderr  # turned on in the file: the library's exporter gets it too
+    assert seen["stopped"] and seen["more"] == 0, seen  # recording off: nothing more reaches it
+    assert "boom" not in seen["names"]
+    stats = subprocess.run(
+        [CLI, "stats", "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert stats.returncode == 0, stats.stderr
+    assert json.loads(stats.stdout)["dropped"].get("chain_processor_failed") == 3, stats.stdout
