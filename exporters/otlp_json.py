@@ -53,6 +53,15 @@ def _double(value: float) -> float | str:
     return "Infinity" if value > 0 else "-Infinity"
 
 
+def _as_double(value: float) -> float | str:
+    """A number as an OTLP/JSON double: an int too large for a float (past about 1e308) is
+    infinite, as the float it stands for would be."""
+    try:
+        return _double(float(value))
+    except OverflowError:
+        return "Infinity" if value > 0 else "-Infinity"
+
+
 def any_value(value: object) -> JsonObject:
     """Encode one attribute or body value as an OTLP ``AnyValue``."""
     kind = type(value)
@@ -544,9 +553,11 @@ def logs_data(records: Sequence[ReadableLogRecord]) -> JsonObject:
 
 
 def _number(value: float) -> JsonObject:
-    if isinstance(value, int) and not isinstance(value, bool):
+    # asInt is a signed 64-bit field: past it, a collector (or protobuf's parser) refuses the
+    # whole line, so such a value is written as the nearest double instead
+    if isinstance(value, int) and not isinstance(value, bool) and _INT64_MIN <= value <= _INT64_MAX:
         return {"asInt": str(value)}
-    return {"asDouble": _double(float(value))}
+    return {"asDouble": _as_double(value)}
 
 
 def _exemplars(point: Any) -> dict[str, list[JsonObject]]:
@@ -577,11 +588,11 @@ def _histogram_point(point: Any) -> JsonObject:
     encoded = _point(point)
     encoded.update(
         count=str(point.count),
-        sum=_double(float(point.sum)),
+        sum=_as_double(point.sum),
         bucketCounts=[str(count) for count in point.bucket_counts],
-        explicitBounds=[_double(float(bound)) for bound in point.explicit_bounds],
-        min=_double(float(point.min)),
-        max=_double(float(point.max)),
+        explicitBounds=[_as_double(bound) for bound in point.explicit_bounds],
+        min=_as_double(point.min),
+        max=_as_double(point.max),
     )
     return encoded
 
@@ -590,11 +601,11 @@ def _exponential_point(point: Any) -> JsonObject:
     encoded = _point(point)
     encoded.update(
         count=str(point.count),
-        sum=_double(float(point.sum)),
+        sum=_as_double(point.sum),
         scale=point.scale,
         zeroCount=str(point.zero_count),
-        min=_double(float(point.min)),
-        max=_double(float(point.max)),
+        min=_as_double(point.min),
+        max=_as_double(point.max),
     )
     for side in ("positive", "negative"):
         buckets = getattr(point, side)

@@ -770,3 +770,25 @@ def test_fast_span_encoder_refuses_lone_surrogates_so_the_scrubbing_path_runs() 
     line.decode("utf-8")
     assert b"\\ud800" not in line
     assert orjson.loads(line) == orjson.loads(dumps(traces_data(spans)))
+
+
+def test_integers_past_64_bits_are_written_as_doubles_and_the_line_still_parses() -> None:
+    """An int counter or gauge past 64 bits (or a histogram of huge ints) through the real SDK:
+    asInt cannot hold it, and a line a collector refuses would hide every other metric in it."""
+    reader = InMemoryMetricReader()
+    provider = MeterProvider(metric_readers=[reader], shutdown_on_exit=False)
+    meter = provider.get_meter("big")
+    meter.create_counter("counter").add(10**30)
+    meter.create_up_down_counter("small").add(-3)
+    meter.create_gauge("gauge").set(-(2**70))
+    meter.create_histogram("histogram").record(10**300)  # (past a float the SDK itself raises)
+    data = reader.get_metrics_data()
+    provider.shutdown()
+    assert data is not None
+    line = dumps(metrics_data(data))
+    parsed = _parse(line, PB2MetricsData())
+    metrics = {metric.name: metric for metric in parsed.resource_metrics[0].scope_metrics[0].metrics}
+    assert metrics["counter"].sum.data_points[0].as_double == float(10**30)
+    assert metrics["small"].sum.data_points[0].as_int == -3  # within 64 bits: still an int
+    assert metrics["gauge"].gauge.data_points[0].as_double == -float(2**70)
+    assert metrics["histogram"].histogram.data_points[0].sum == float(10**300)
