@@ -449,6 +449,11 @@ class SpanChain(_Chain, SpanProcessor):
                 self._queued += 1
                 self._queued_chars += chars
                 self._sizes[id(span)] = chars
+                # queued under the lock that shutdown() takes to close: a span found open here is
+                # in the stage before the stage shuts down (after, the SDK would ignore it unseen).
+                # The stage never finds its queue full (it holds no more than the chain counts),
+                # so nothing here logs while the lock is held.
+                self._stage.on_end(span)
         if full:
             self.stats.worker_behind(
                 "otel-distro: the redaction worker is behind (%d spans, %d MB of text wait); spans are "
@@ -456,8 +461,6 @@ class SpanChain(_Chain, SpanProcessor):
                 self._queued,
                 self._queued_chars >> 20,
             )
-            return
-        self._stage.on_end(span)
 
     def _forget_queued(self) -> None:
         self._queued_chars = 0
