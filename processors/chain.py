@@ -16,7 +16,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections import deque
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from opentelemetry.context import Context
@@ -228,6 +229,29 @@ def span_text_chars(span: ReadableSpan) -> int:
         if attrs:
             total += _text_chars(attrs)
     return total
+
+
+def _value_chars(value: Any, depth: int = 0) -> int:
+    """Characters of text in a log body or attribute value, at any depth (at most 8 levels)."""
+    if isinstance(value, str | bytes | bytearray):
+        return len(value)
+    if depth >= 8:
+        return 0
+    if isinstance(value, Mapping):
+        return sum(len(str(key)) + _value_chars(item, depth + 1) for key, item in value.items())
+    if isinstance(value, list | tuple):
+        return len(value) * LIST_ITEM_CHARGE + sum(_value_chars(item, depth + 1) for item in value)
+    return 0
+
+
+def log_text_chars(record: Any) -> int:
+    """What an API log record costs to hold and scan, in characters: its body, attributes and
+    event name (the worker's queue of log records is bounded by this, as the spans' is)."""
+    return (
+        _value_chars(record.body)
+        + (_value_chars(record.attributes) if record.attributes else 0)
+        + len(getattr(record, "event_name", None) or "")
+    )
 
 
 class _Chain:
@@ -583,6 +607,12 @@ class LogChain(_Chain, LogRecordProcessor):
         super().__init__(processors, downstream)
         self.closed = False  # shut down: records emitted from now on are counted, not queued
         self.abandoned = False  # the exit deadline ended: what is still queued was counted as lost
+        self.max_queue_chars = STAGE_MAX_CHARS
+        self._queued_chars = 0
+        # each waiting record's text, oldest first: the stage's order, which the worker takes
+        # them in (a record the stage pushes out gives back the oldest size: the sum stays
+        # that of as many records, and is 0 once the queue is empty)
+        self._sizes: deque[int] = deque()
         self._stage = BatchLogRecordProcessor(
             _LogFanOut(self),
             max_queue_size=max_queue_size,
@@ -594,18 +624,33 @@ class LogChain(_Chain, LogRecordProcessor):
         if not self.recording:
             return
         if self.processors:
+            try:
+                chars = log_text_chars(log_record.log_record)
+            except Exception as exc:  # noqa: BLE001 - an odd record is sized as large
+                caught("sizing a log record's text", exc)  # a bug of ours: raised under tests
+                chars = self.max_queue_chars
             with self._queue_lock:
                 if self.closed:  # the worker has stopped taking records
                     self.stats.after_shutdown += 1
                     return
-                behind = _sdk.batch_queue_full(self._stage)  # the oldest record goes
-                self._queued += 0 if behind else 1
-            if behind:
+                # too much text waits already (one record always fits): this one is dropped
+                refused = bool(self._queued) and self._queued_chars + chars > self.max_queue_chars
+                behind = not refused and _sdk.batch_queue_full(self._stage)  # the oldest record goes
+                if not refused:
+                    if behind and self._sizes:
+                        self._queued_chars -= self._sizes.popleft()
+                    self._queued += 0 if behind else 1
+                    self._sizes.append(chars)
+                    self._queued_chars += chars
+            if refused or behind:
                 self.stats.worker_behind(
-                    "otel-distro: the redaction worker is behind on log records; the oldest are "
-                    "dropped until it catches up (counted in `otel-distro stats`)"
+                    "otel-distro: the redaction worker is behind on log records (%d wait, %d MB of "
+                    "text); records are dropped until it catches up (counted in `otel-distro stats`)",
+                    self._queued,
+                    self._queued_chars >> 20,
                 )
-            self._stage.on_emit(log_record)
+            if not refused:
+                self._stage.on_emit(log_record)
         else:
             _deliver(self.downstream, "on_emit", log_record, self.stats)
 
@@ -613,10 +658,16 @@ class LogChain(_Chain, LogRecordProcessor):
         flushed = self._stage.force_flush(timeout_millis)
         return _each(self.downstream, "force_flush", timeout_millis) and flushed
 
+    def _forget_queued(self) -> None:
+        self._queued_chars = 0
+        self._sizes = deque()
+
     def taken(self, count: int) -> None:
         """The worker is done with ``count`` queued records."""
         with self._queue_lock:
             self._queued -= count
+            for _ in range(min(count, len(self._sizes))):
+                self._queued_chars -= self._sizes.popleft()
 
     def shutdown(self) -> None:
         """Let the worker finish what waits, for at most :data:`STAGE_SHUTDOWN_SECONDS`; what is

@@ -779,3 +779,34 @@ def test_a_child_forked_while_the_worker_is_behind_starts_with_an_empty_queue() 
     provider.shutdown()
     assert answer == b"1"
     assert len(exporter.get_finished_spans()) == 600  # the parent finished its own
+
+
+def test_log_records_waiting_for_the_worker_are_bounded_in_text_with_counted_drops() -> None:
+    """As the spans' queue is: large log records (a 1 MB message each) cannot pile up in
+    memory behind a slow worker; what does not fit is dropped and counted, the rest delivered."""
+    release = threading.Event()
+
+    class Slow(RecordProcessor):
+        def process_log(self, record: ReadableLogRecord) -> ReadableLogRecord:
+            release.wait(10)
+            return record
+
+    exporter = InMemoryLogRecordExporter()
+    chain = LogChain(
+        [Slow()], [SimpleLogRecordProcessor(exporter)], max_queue_size=600, schedule_delay_millis=1
+    )
+    chain.max_queue_chars = 10_000
+    provider = LoggerProvider(shutdown_on_exit=False)
+    provider.add_log_record_processor(chain)
+    try:
+        for n in range(50):
+            provider.get_logger("t").emit(ApiLogRecord(body=f"{n:04d}" + "x" * 996, attributes={"n": n}))
+        dropped = chain.stats.drop_counts()["chain_queue_full"]
+        assert 35 <= dropped <= 41  # ten fit (one may already be with the worker)
+        assert chain._queued_chars <= 11_000
+    finally:
+        release.set()
+        assert chain.force_flush(10_000)
+    assert len(exporter.get_finished_logs()) + dropped == 50
+    assert chain.queued == 0 and chain._queued_chars == 0
+    provider.shutdown()
