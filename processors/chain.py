@@ -607,12 +607,10 @@ class LogChain(_Chain, LogRecordProcessor):
         super().__init__(processors, downstream)
         self.closed = False  # shut down: records emitted from now on are counted, not queued
         self.abandoned = False  # the exit deadline ended: what is still queued was counted as lost
+        self.max_queue_size = max_queue_size
         self.max_queue_chars = STAGE_MAX_CHARS
         self._queued_chars = 0
-        # each waiting record's text, oldest first: the stage's order, which the worker takes
-        # them in (a record the stage pushes out gives back the oldest size: the sum stays
-        # that of as many records, and is 0 once the queue is empty)
-        self._sizes: deque[int] = deque()
+        self._sizes: deque[int] = deque()  # each waiting record's text, in the order the worker takes them
         self._stage = BatchLogRecordProcessor(
             _LogFanOut(self),
             max_queue_size=max_queue_size,
@@ -633,24 +631,26 @@ class LogChain(_Chain, LogRecordProcessor):
                 if self.closed:  # the worker has stopped taking records
                     self.stats.after_shutdown += 1
                     return
-                # too much text waits already (one record always fits): this one is dropped
-                refused = bool(self._queued) and self._queued_chars + chars > self.max_queue_chars
-                behind = not refused and _sdk.batch_queue_full(self._stage)  # the oldest record goes
+                # as many records or as much text as the queue holds wait already (one record
+                # always fits): this one is dropped. The stage itself is never full (it holds no
+                # more than this counts), so it neither pushes a record out unseen nor logs
+                # while the lock is held; and the check and the hand-over are one step, so two
+                # threads cannot both take the last place.
+                refused = self._queued >= self.max_queue_size or (
+                    bool(self._queued) and self._queued_chars + chars > self.max_queue_chars
+                )
                 if not refused:
-                    if behind and self._sizes:
-                        self._queued_chars -= self._sizes.popleft()
-                    self._queued += 0 if behind else 1
+                    self._queued += 1
                     self._sizes.append(chars)
                     self._queued_chars += chars
-            if refused or behind:
+                    self._stage.on_emit(log_record)
+            if refused:
                 self.stats.worker_behind(
                     "otel-distro: the redaction worker is behind on log records (%d wait, %d MB of "
                     "text); records are dropped until it catches up (counted in `otel-distro stats`)",
                     self._queued,
                     self._queued_chars >> 20,
                 )
-            if not refused:
-                self._stage.on_emit(log_record)
         else:
             _deliver(self.downstream, "on_emit", log_record, self.stats)
 

@@ -810,3 +810,28 @@ def test_log_records_waiting_for_the_worker_are_bounded_in_text_with_counted_dro
     assert len(exporter.get_finished_logs()) + dropped == 50
     assert chain.queued == 0 and chain._queued_chars == 0
     provider.shutdown()
+
+
+def test_every_log_record_from_many_threads_at_a_full_queue_is_delivered_or_counted() -> None:
+    exporter = InMemoryLogRecordExporter()
+    chain = LogChain(
+        [Tag("p")], [SimpleLogRecordProcessor(exporter)], max_queue_size=600, schedule_delay_millis=1
+    )
+    provider = LoggerProvider(shutdown_on_exit=False)
+    provider.add_log_record_processor(chain)
+    logger = provider.get_logger("t")
+
+    def emit(thread: int) -> None:
+        for n in range(3000):
+            logger.emit(ApiLogRecord(body=f"{thread}-{n}"))
+
+    threads = [threading.Thread(target=emit, args=(thread,)) for thread in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert chain.force_flush(30_000)
+    dropped = chain.stats.drop_counts()["chain_queue_full"]
+    assert len(exporter.get_finished_logs()) + dropped == 8 * 3000
+    assert chain.queued == 0 and chain._queued_chars == 0
+    provider.shutdown()
