@@ -19,16 +19,19 @@ from dataclasses import dataclass
 # other characters its patterns take between digits (no-break and narrow no-break spaces, the
 # en dash, the no-break hyphen). A percent escape (UTF-8 for those few), an HTML character
 # reference (numeric ones with or without ";", as browsers read them), JavaScript's ``%u0040``,
-# a \u, \x or \/ escape behind any number of backslashes (JSON inside JSON; matched from the
+# a \x or \/ escape behind any number of backslashes (JSON inside JSON; matched from the
 # run's first backslash, so a long run costs linear time), and form encoding's "+" between
-# letters and digits. Other characters ("\u00e9", JSON's way of writing "é", or "%C3%A9")
-# cannot hide a value, and text full of them costs nothing here.
+# letters and digits. A \u escape of any character, a surrogate pair as one: JSON written by
+# ``json.dumps`` (as GenAI instrumentations write messages) escapes every non-ASCII character,
+# and values are written in those too (a password after "密码是", an address or a phone
+# number in full-width forms). Other encoded characters ("%C3%A9") cannot hide a value.
 _UNIT = re.compile(
     r"%([0-7][0-9A-Fa-f]|[Cc]2%[Aa]0|[Ee]2%80%(?:9[13]|[Aa][Ff])|[Uu](?:00[0-7][0-9A-Fa-f]|00[Aa]0|201[13]|202[Ff]))"
     r"|&(#0*(?:1[01][0-9]|12[0-7]|[0-9]{1,2}|160|82(?:09|11|39))(?![0-9]);?"
     r"|#[xX]0*(?:[0-7]?[0-9A-Fa-f]|[Aa]0|201[13]|202[Ff])(?![0-9A-Fa-f]);?"
     r"|[A-Za-z][A-Za-z0-9]{1,31};)"
-    r"|(?<!\\)\\+(?:u(00[0-7][0-9A-Fa-f]|00[Aa]0|201[13]|202[Ff])|x([0-7][0-9A-Fa-f])|(/))"
+    r"|(?<!\\)\\+(?:u([Dd][89AaBb][0-9A-Fa-f]{2})\\+u([Dd][C-Fc-f][0-9A-Fa-f]{2})|u([0-9A-Fa-f]{4})"
+    r"|x([0-7][0-9A-Fa-f])|(/))"
     r"|(?<=[A-Za-z0-9])(\+)(?=[A-Za-z0-9])"
     r"|(\x1b\[[0-9;]{0,16}m)"  # a terminal colour code (coloured log output): read as a space
 )
@@ -41,7 +44,7 @@ _DEPTH = 8  # decodings of one text at most; each further one only where the las
 
 def _decoded(unit: re.Match[str]) -> str | None:
     """What one encoded character stands for, or None where it is none the redactor needs."""
-    percent, entity, u_escape, x_escape, slash, plus, colour = unit.groups()
+    percent, entity, high, low, u_escape, x_escape, slash, plus, colour = unit.groups()
     if plus is not None or colour is not None:
         return " "
     if slash is not None:
@@ -56,6 +59,8 @@ def _decoded(unit: re.Match[str]) -> str | None:
         source = unit.group(0) if unit.group(0).endswith(";") else unit.group(0) + ";"
         decoded = html.unescape(source)
         return decoded if decoded != source and (decoded.isascii() or decoded in _KEPT) else None
+    if high is not None:  # a surrogate pair: the one character it stands for
+        return chr(0x10000 + ((int(high, 16) - 0xD800) << 10) + int(low, 16) - 0xDC00)
     return chr(int(u_escape or x_escape, 16))
 
 

@@ -219,15 +219,7 @@ class PiiRedactor:
         hit = cache.get(text) if cache is not None else None
         if hit is not None:
             return hit
-        result = self._scan_plain(text)
-        if not text.isascii() and _typed_wide(text):
-            # Typed with an East Asian input method: read as the ASCII characters its full-width
-            # forms stand for ("\uff45\uff56\uff45\uff20…" is an address; "\uff53\uff4b\uff0d…" a key
-            # whole, not the number its digits make). Where that finds as much or more, the text
-            # is given back in those ASCII forms, the values replaced: fail closed, in one pass.
-            twin = self._scan_plain(text.translate(_WIDE_TO_ASCII))
-            if twin[1] and sum(twin[1].values()) >= sum((result[1] or {}).values()):
-                result = twin
+        result = self._scan_typed(text)
         if (
             "%" in text
             or "&" in text
@@ -243,6 +235,19 @@ class PiiRedactor:
             cache[text] = result
         return result
 
+    def _scan_typed(self, text: str) -> tuple[str, Counter[str] | None]:
+        """A text as written, and where typed with an East Asian input method, as the ASCII
+        characters its full-width forms stand for ("\uff45\uff56\uff45\uff20…" is an address;
+        "\uff53\uff4b\uff0d…" a key whole, not the number its digits make). Where that finds as
+        much or more, the text is given back in those ASCII forms, the values replaced: fail
+        closed, in one pass. (Decoded text too: JSON writes full-width forms as \\u escapes.)"""
+        result = self._scan_plain(text)
+        if not text.isascii() and _typed_wide(text):
+            twin = self._scan_plain(text.translate(_WIDE_TO_ASCII))
+            if twin[1] and sum(twin[1].values()) >= sum((result[1] or {}).values()):
+                result = twin
+        return result
+
     def _scan_plain(self, text: str) -> tuple[str, Counter[str] | None]:
         if not text:
             return text, None
@@ -254,11 +259,11 @@ class PiiRedactor:
     def _scan_encoded(self, text: str, found: Counter[str] | None) -> tuple[str, Counter[str] | None]:
         """Values hidden by an encoding ("uma%40example.com", "&#64;", "\\u0040") found in the
         decoded text and replaced in the encoded original."""
-        if not any(self._scan(view)[1] for view in decoded_views(text)):
+        if not any(self._scan_typed(view)[1] for view in decoded_views(text)):
             return text, found  # nothing hidden (one scan of the decoded text): the common case
         redacted_text, counts = self._replace_encoded(text, found)
         for view in decoded_views(redacted_text):
-            whole, hit = self._scan(view)
+            whole, hit = self._scan_typed(view)
             if hit is not None:  # a value cut across pieces ("phone=415 555%2D0136"): fail closed,
                 counts = Counter(counts or {})  # the whole text decoded, with it replaced
                 _add_counts(counts, hit)
@@ -273,7 +278,7 @@ class PiiRedactor:
         for piece in encoded_pieces(text):
             if piece.start < at:  # the same piece read another way, already replaced
                 continue
-            redacted, hit = self._scan(piece.text)
+            redacted, hit = self._scan_typed(piece.text)
             if hit is None:
                 continue
             decoded = piece.text

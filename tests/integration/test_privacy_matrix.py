@@ -39,6 +39,12 @@ PHONE = "+14155550132"
 PHONE_FORMATTED = "(212) 555-0147"
 SSN = "536-22-1234"
 CARD = "4111 1111 1111 1111"
+# values written in characters json.dumps escapes (as GenAI instrumentations write messages):
+# a password after a Chinese keyword, an address and a phone number in full-width forms
+PASSWORD = "Hx9#kLm2pQ"
+PASSWORD_PROSE = "\u6211\u7684\u5bc6\u7801\u662f" + PASSWORD  # "my password is …"
+WIDE_EMAIL = "\uff25\uff36\uff25\uff20\uff25\uff38\uff21\uff2d\uff30\uff2c\uff25\uff0e\uff23\uff2f\uff2d"
+WIDE_PHONE = "\u7535\u8bdd\uff1a" + "".join(chr(0xFF10 + int(digit)) for digit in "13800138000")
 SECRETS = {
     "email": EMAIL,
     "second email": EMAIL2,
@@ -47,6 +53,9 @@ SECRETS = {
     "SSN": SSN,
     "card": CARD,
     "card digits": CARD.replace(" ", ""),
+    "password after a Chinese keyword": PASSWORD,
+    "full-width email": WIDE_EMAIL,
+    "full-width phone": WIDE_PHONE[3:],
 }
 # Shared by the apps: the values as Python literals, and a local HTTP server answering every GET.
 PRELUDE = f"""
@@ -56,6 +65,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 EMAIL, EMAIL2, PHONE, PHONE_FORMATTED, SSN, CARD = {EMAIL!r}, {EMAIL2!r}, {PHONE!r}, {PHONE_FORMATTED!r}, \
 {SSN!r}, {CARD!r}
+PASSWORD_PROSE, WIDE_EMAIL, WIDE_PHONE = {PASSWORD_PROSE!r}, {WIDE_EMAIL!r}, {WIDE_PHONE!r}
 
 
 class _Ok(BaseHTTPRequestHandler):
@@ -135,7 +145,7 @@ def store_metric_points(out: Outputs, name: str) -> list[dict[str, Any]]:
 
 
 # -- 1. the official OpenAI instrumentation, in each content capture mode -------------------------
-PROMPT = f"Email {EMAIL} or call {PHONE}; my SSN is {SSN}"
+PROMPT = f"Email {EMAIL} or call {PHONE}; my SSN is {SSN}. {PASSWORD_PROSE} {WIDE_EMAIL} {WIDE_PHONE}"
 REPLY = f"Done. I will call {PHONE_FORMATTED} and charge card {CARD} for {EMAIL2}."
 CAPTURE_MODES = ("SPAN_ONLY", "EVENT_ONLY", "SPAN_AND_EVENT")
 OPENAI_SCOPE = "opentelemetry.instrumentation.genai.openai"
@@ -174,7 +184,7 @@ def openai_case(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPat
             collector_logs=0 if mode == "SPAN_ONLY" else 2,
             env=_openai_env(server, mode),
         )
-        assert PROMPT in json.dumps(server.requests)  # the app sent its real prompt
+        assert PROMPT in json.dumps(server.requests, ensure_ascii=False)  # the app sent its real prompt
     assert out.app.returncode == 0, out.app.stderr
     assert f"reply: {REPLY}" in out.app.stdout and f"streamed: {REPLY}" in out.app.stdout
     return Case(mode, out)
@@ -709,6 +719,7 @@ from opentelemetry import metrics, trace
 from opentelemetry._logs import get_logger
 
 text = " ".join((EMAIL, EMAIL2, PHONE, PHONE_FORMATTED, SSN, CARD, CARD.replace(" ", "")))
+text += " ".join(("", PASSWORD_PROSE, WIDE_EMAIL, WIDE_PHONE))
 with trace.get_tracer("matrix.control").start_as_current_span("chat gpt-4o") as span:
     span.set_attribute("gen_ai.operation.name", "chat")
     span.set_attribute("gen_ai.request.model", "gpt-4o")

@@ -3,6 +3,7 @@ and the content filter that drops GenAI message content in every convention."""
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from functools import partial
 from typing import Any
@@ -245,6 +246,11 @@ def test_identifier_keys_are_redacted_as_usual_without_a_digest() -> None:
 
 
 # -- encoded text -------------------------------------------------------------------------------
+def _escaped(text: str) -> str:
+    """Text as json.dumps writes it inside a string (every non-ASCII character a \\u escape)."""
+    return json.dumps(text)[1:-1]
+
+
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
@@ -282,6 +288,27 @@ def test_identifier_keys_are_redacted_as_usual_without_a_digest() -> None:
         ("/u?e=uma.patel%25252540example.com", "/u?e=<EMAIL>"),
         ("/u?e=uma.patel%2525252540example.com", "/u?e=<EMAIL>"),
         ("u=uma%u0040example.com&t=%u002B14155550132", "u=<EMAIL>&t=<PHONE_NUMBER>"),
+        # found by a hostile review: json.dumps escapes every non-ASCII character, so values
+        # written in them (a password after a Chinese keyword, full-width forms) hid in GenAI
+        # message JSON; a surrogate pair (an emoji) is one character
+        (
+            _escaped("\u6211\u7684\u5bc6\u7801\u662fHx9#kLm2pQ"),
+            _escaped("\u6211\u7684\u5bc6\u7801\u662f") + "<SECRET>",
+        ),
+        (
+            _escaped(
+                "\uff25\uff36\uff25\uff20\uff25\uff38\uff21\uff2d\uff30\uff2c\uff25\uff0e\uff23\uff2f\uff2d"
+            ),
+            "<EMAIL>",
+        ),
+        (
+            _escaped("\u7535\u8bdd\uff1a" + "".join(chr(0xFF10 + int(d)) for d in "13800138000")),
+            _escaped("\u7535\u8bdd\uff1a") + "<PHONE_NUMBER>",
+        ),
+        (
+            _escaped("\U0001f600 uma@example.com \U0001f600"),
+            _escaped("\U0001f600 ") + "<EMAIL>" + _escaped(" \U0001f600"),
+        ),
     ],
 )
 def test_values_hidden_by_an_encoding_are_replaced_in_the_encoded_original(text: str, expected: str) -> None:
