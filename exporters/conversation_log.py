@@ -74,9 +74,17 @@ DROP_REASONS = {
     "rejected_records": "conversation_log_refused",
     "too_large_records": "conversation_log_too_large",
     "dropped_overflow": "conversation_log_cache_full",
+    "unmappable_records": "conversation_log_unmappable",
 }
 _COUNTERS = frozenset(
-    {"delivered_records", "rejected_records", "too_large_records", "dropped_overflow", "corrupt_lines"}
+    {
+        "delivered_records",
+        "rejected_records",
+        "too_large_records",
+        "dropped_overflow",
+        "corrupt_lines",
+        "unmappable_records",
+    }
 )
 
 
@@ -105,6 +113,7 @@ class SenderState:
         "rejected_records": 0,
         "too_large_records": 0,
         "dropped_overflow": 0,
+        "unmappable_records": 0,
     }
 
     def __init__(self, path: Path) -> None:
@@ -262,7 +271,14 @@ class ConversationLogExporter(SpanExporter):
             ]
         except Exception as exc:  # noqa: BLE001 - one odd snapshot must not cost the others
             caught("mapping a cached span", exc)  # a bug of ours: raised under tests
-            _logger.debug("otel-distro: a cached span could not be mapped: %r", exc)
+            self.state.update(unmappable_records=1)  # let go: counted, never silently
+            self._let_go({"unmappable_records": 1})
+            self._say(
+                "unmappable",
+                "otel-distro: a span could not be mapped to conversation-log records (%r); it is "
+                "dropped and counted in `otel-distro stats` (further ones are only counted)",
+                exc,
+            )
             return []
 
     def _chunks(self, segment: Any) -> Iterator[tuple[int, list[bytes]]]:

@@ -161,7 +161,7 @@ def _int(value: Any) -> int | None:
         return value
     if isinstance(value, float) and value.is_integer():
         return int(value)
-    if isinstance(value, str) and value.isdigit():
+    if isinstance(value, str) and value.isascii() and value.isdigit():  # not "²": a digit int() refuses
         return int(value)
     return None
 
@@ -231,7 +231,8 @@ def _tool_calls_of_parts(message: Mapping[str, Any]) -> tuple[ToolCall, ...]:
             calls.append(
                 ToolCall(str(part.get("name", "")), _arguments(part.get("arguments")), _str(part.get("id")))
             )
-    for call in message.get("tool_calls") or ():  # the older event form
+    older = _json(message.get("tool_calls"))  # the older event form
+    for call in older if isinstance(older, list | tuple) else ():
         if isinstance(call, Mapping):
             inner = call.get("function")
             function: Mapping[str, Any] = inner if isinstance(inner, Mapping) else call

@@ -194,6 +194,8 @@ def latest_trace_id(store: JsonlStore, problems: ReadProblems | None = None) -> 
     ids = {span.span_id for span in spans}
     newest: StoredSpan | None = None
     for span in spans:
+        if not span.trace_id.strip("0"):  # no trace id (empty or all zeros): no trace to show
+            continue
         is_root = not span.parent_id or span.parent_id not in ids  # remote or missing parent
         if is_root and (newest is None or span.start_ns > newest.start_ns):
             newest = span

@@ -386,6 +386,23 @@ def test_trace_last_finds_a_trace_whose_local_root_has_a_remote_parent(tmp_path:
     assert result.stdout.splitlines()[0] == "trace 0af7651916cd43dd8448eb211c80319c (1 spans)"
 
 
+def test_trace_last_passes_over_a_newer_span_without_a_trace_id(known: KnownStore) -> None:
+    """A span with an empty trace id (valid protobuf) is no trace to show: the newest real one is."""
+    files = sorted((known.base / "traces").glob("*.jsonl"))
+    line = json.loads(files[-1].read_bytes().splitlines()[0])
+    span = line["resourceSpans"][0]["scopeSpans"][0]["spans"][0]
+    odd = {**span, "traceId": "", "spanId": "00000000000000aa", "startTimeUnixNano": str(time.time_ns())}
+    odd.pop("parentSpanId", None)
+    line["resourceSpans"][0]["scopeSpans"][0]["spans"] = [odd]
+    with files[-1].open("ab") as out:
+        out.write(json.dumps(line).encode() + b"\n")
+
+    result = _run("trace", "last", base=known.base)
+
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[0].startswith(f"trace {known.trace_b} ")
+
+
 def test_trace_of_an_unknown_id_exits_1_with_a_message(known: KnownStore) -> None:
     result = _run("trace", "0" * 32, base=known.base)
 
