@@ -329,7 +329,8 @@ def recognizers() -> tuple[Recognizer, ...]:
                 r"(?:[ \t]*(?:" + _PROSE_JOINS + r"))+"
                 r"|(?:[ \t]*(?:" + _PROSE_JOINS + r"))*)[ \t]*[\"'“„«]?"
                 r"([^\s\"'<>`“”«»\u3000-\u303f\u3040-\u9fff\uac00-\ud7af\uff01-\uff0f\uff1a-\uff20]*"
-                r"[^\s\"'<>`“”«».,;:!?)\u3000-\u303f\u3040-\u9fff\uac00-\ud7af\uff01-\uff0f\uff1a-\uff20])"
+                # not ending in a backslash: JSON inside JSON writes the quote after it as \"
+                r"[^\s\"'<>`“”«».,;:!?)\\\u3000-\u303f\u3040-\u9fff\uac00-\ud7af\uff01-\uff0f\uff1a-\uff20])"
             ),
             validate=is_prose_password,
             group=1,

@@ -288,6 +288,12 @@ def _escaped(text: str) -> str:
         ("/u?e=uma.patel%25252540example.com", "/u?e=<EMAIL>"),
         ("/u?e=uma.patel%2525252540example.com", "/u?e=<EMAIL>"),
         ("u=uma%u0040example.com&t=%u002B14155550132", "u=<EMAIL>&t=<PHONE_NUMBER>"),
+        # a password in prose inside JSON inside JSON: the escaped quote after it stays (the
+        # value took its backslash, and the JSON around it no longer parsed)
+        (
+            json.dumps(json.dumps({"c": "my password is Hx9#kLm2pQ"})),
+            json.dumps(json.dumps({"c": "my password is <SECRET>"})),
+        ),
         # found by a hostile review: json.dumps escapes every non-ASCII character, so values
         # written in them (a password after a Chinese keyword, full-width forms) hid in GenAI
         # message JSON; a surrogate pair (an emoji) is one character
