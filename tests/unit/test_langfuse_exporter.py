@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import pytest
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.trace import SpanContext, TraceFlags
@@ -88,6 +89,27 @@ def test_spans_without_valid_ids_are_dropped_and_counted_not_sent() -> None:
         exporter.export([span(5, None, "good", **{"gen_ai.operation.name": "chat"})])
         assert [s["name"] for s in recorder.spans] == ["good"]
         assert exporter.stats.dropped_invalid == 1 and exporter.stats.sent_spans == 1
+
+
+def test_a_trace_the_mapping_cannot_read_is_dropped_and_counted_and_costs_no_other(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from exporters import langfuse
+
+    monkeypatch.setenv("OTEL_DISTRO_STRICT", "0")  # what a user's process does with a mapping failure
+    real = langfuse.trace_attributes
+
+    def odd(spans: Any, roots: Any) -> Any:
+        if any(s.name == "odd" for s in spans):
+            raise ValueError("a value the mapping cannot read")
+        return real(spans, roots)
+
+    monkeypatch.setattr(langfuse, "trace_attributes", odd)
+    with LangfuseRecorder() as recorder, exporter_for(recorder) as exporter:
+        chat = {"gen_ai.operation.name": "chat"}
+        exporter.export([span(5, None, "odd", TRACE + 1, **chat), span(6, None, "good", TRACE + 2, **chat)])
+        assert [s["name"] for s in recorder.spans] == ["good"]
+        assert exporter.stats.dropped_invalid == 1 and exporter.stats.dropped_failed == 0
 
 
 def test_sampling_keeps_or_drops_whole_traces() -> None:
