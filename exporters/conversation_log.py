@@ -320,7 +320,7 @@ class ConversationLogExporter(SpanExporter):
             self._warn(result, f"dropped {end - start} records the endpoint refused")
         if by_reason:
             last = split.refused[-1][2]
-            self.state.update(last_error=last.error, last_error_at=_now(), **by_reason)
+            self.state.update(last_error=last.kept_error, last_error_at=_now(), **by_reason)
             self._let_go(by_reason)
 
     def _post_range(self, chunk: list[bytes], deadline: float, start: int, end: int) -> Result:
@@ -340,7 +340,7 @@ class ConversationLogExporter(SpanExporter):
     def _back_off(self, result: Result) -> None:
         delay = self.backoff.delay(result)
         self._retry_at = time.monotonic() + delay
-        self.state.update(last_error=result.error, last_error_at=_now())
+        self.state.update(last_error=result.kept_error, last_error_at=_now())
         kept = "kept on disk"
         if result.outcome is Outcome.AUTH:
             kept += "; check the endpoint's credentials"

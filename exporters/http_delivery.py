@@ -62,6 +62,12 @@ class Result:
     error: str = ""
 
     @property
+    def kept_error(self) -> str:
+        """The error as it may be kept on disk (a state file, ``stats``): the status alone, never
+        the endpoint's answer, which may echo the records that were sent."""
+        return f"HTTP {self.status}" if self.status is not None else self.error
+
+    @property
     def keep(self) -> bool:
         """Whether the data must be kept for a later attempt."""
         return self.outcome in (Outcome.RETRY, Outcome.AUTH)

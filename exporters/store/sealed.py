@@ -165,6 +165,7 @@ _loader: KeyLoader | None = None
 _seal: LineSeal | None = None
 _loaded_at = -RELOAD_SECONDS
 _load_error: str | None = None
+_looked_for: set[bytes] = set()  # key ids the keys were loaded for (each at once, the first time)
 
 
 def use_keys(loader: KeyLoader | None) -> None:
@@ -172,14 +173,21 @@ def use_keys(loader: KeyLoader | None) -> None:
     global _loader, _seal, _load_error, _loaded_at
     with _lock:
         _loader, _seal, _load_error, _loaded_at = loader, None, None, -RELOAD_SECONDS
+        _looked_for.clear()
 
 
 def _opener(line: bytes) -> LineSeal | None:
-    """The keys, loaded on first use and again (at most every few seconds) for an unknown key id."""
+    """The keys, loaded on first use and again for an unknown key id: at once the first time a
+    key id is met (a key ``store rotate-key`` just made: a follower reading the first line sealed
+    with it must not take it for one it cannot open, and move past it for good), then at most
+    every few seconds."""
     global _seal, _load_error, _loaded_at
     with _lock:
         stale = _seal is None or not _seal.knows(line)
-        if stale and _loader is not None and time.monotonic() - _loaded_at >= RELOAD_SECONDS:
+        wanted = line[len(PREFIX) : _BODY - 1]
+        new_id = wanted not in _looked_for
+        if stale and _loader is not None and (new_id or time.monotonic() - _loaded_at >= RELOAD_SECONDS):
+            _looked_for.add(wanted)
             _loaded_at = time.monotonic()
             try:
                 keys = _loader()

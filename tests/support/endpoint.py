@@ -25,6 +25,7 @@ class Fault:
     retry_after: str | None = None
     drop: bool = False  # close the connection without answering
     delay: float = 0.0  # seconds before answering
+    body: bytes = b""  # what the answer says (a validation error echoing the request, say)
 
 
 class FaultyEndpoint:
@@ -76,8 +77,9 @@ class FaultyEndpoint:
                 self.send_response(status)
                 if fault.retry_after is not None:
                     self.send_header("Retry-After", fault.retry_after)
-                self.send_header("Content-Length", "0")
+                self.send_header("Content-Length", str(len(fault.body)))
                 self.end_headers()
+                self.wfile.write(fault.body)
 
             def log_message(self, format: str, *args: Any) -> None:
                 pass

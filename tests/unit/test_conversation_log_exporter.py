@@ -121,3 +121,23 @@ def test_spans_the_cache_cannot_take_are_counted_not_lost_silently(tmp_path: Pat
     processor.force_flush(1_000)
     assert processor.drop_counts()["conversation_log_cache_unwritable"] == 2
     processor.shutdown()
+
+
+def test_an_endpoints_answer_echoing_the_records_is_not_kept_on_disk(tmp_path: Path) -> None:
+    """A validation error that echoes what was sent (FastAPI's 422 does) holds the records'
+    text: the state file and ``stats`` keep the status alone (an encrypted store keeps nothing
+    readable beside it)."""
+    echo = b'{"detail": [{"loc": ["body"], "input": {"user_query": "question 0 ECHOED"}}]}'
+    with FaultyEndpoint() as endpoint:
+        endpoint.fail(Fault(422, body=echo))
+        exporter = ConversationLogExporter(
+            endpoint.url, tmp_path, batch_size=8, flush_interval=3600, backoff=Backoff(base=0.05, cap=0.2)
+        )
+        try:
+            exporter.export(_spans(1))
+            exporter.force_flush(5_000)
+        finally:
+            exporter.shutdown()
+    kept = b"".join(path.read_bytes() for path in tmp_path.rglob("*.json"))
+    assert b"ECHOED" not in kept and b"question 0" not in kept
+    assert exporter.state.values["last_error"] == "HTTP 422"

@@ -255,3 +255,23 @@ def test_rotate_key_carries_a_followers_position_over_so_nothing_is_read_twice(t
     assert segment is not None and segment.lines == [3]  # only what was not acknowledged
     tail.done(segment)
     assert tail.claim() is None
+
+
+def test_a_line_sealed_with_a_key_just_made_opens_at_once(tmp_path: Path) -> None:
+    """After ``store rotate-key`` the writers seal with the new key within seconds; a reader
+    that loaded the keys a moment before must load them again for the new key's first line,
+    not take it for a line it cannot open (a follower moved past such a line for good)."""
+    new_key = bytes(range(1, 33))
+    keys = [KEY]
+    sealed.use_keys(lambda: list(keys))
+    store = _store(tmp_path)
+    assert store.append("traces", _line(1), 1)
+    path = store.files("traces")[0]
+    assert [r["n"] for r in _read(path)[0]] == [1]  # keys loaded now
+    keys.insert(0, new_key)  # the rotation: the new key first, the old one still known
+    rotated = JsonlStore(tmp_path, sealer=sealed.LineSeal([new_key]))
+    assert rotated.append("traces", _line(2), 1)
+    records, problems = _read(path)  # well within the reload interval
+    assert [r["n"] for r in records] == [1, 2] and problems.unauthentic == 0
+    sealed.use_keys(lambda: [bytes(32)])  # a key id no loader knows: tried at once, then throttled
+    assert _read(path)[1].unauthentic == 2
