@@ -470,19 +470,33 @@ def _between_separators(text: str, start: int, end: int) -> bool:
         if before not in _SPACES:
             return False
         mark = text[start - 2] if start >= 2 else ""
-        if mark not in _KEYLESS_BEFORE_SPACE and (
-            mark not in "24" or text[max(0, start - 6) : start - 1].lower() in _DIGIT_KEYS
+        if (
+            mark not in _KEYLESS_BEFORE_SPACE
+            and not _other_digit(mark)
+            and (mark not in "24" or text[max(0, start - 6) : start - 1].lower() in _DIGIT_KEYS)
         ):
             return False
     after = text[end : end + 1]
-    return after in _SEPARATORS or (after in _SPACES and text[end + 1 : end + 2] in _UNMARKED_AFTER_SPACE)
+    if after in _SEPARATORS:
+        return True
+    if after not in _SPACES:
+        return False
+    mark = text[end + 1 : end + 2]
+    return mark in _UNMARKED_AFTER_SPACE or _other_digit(mark)
 
 
-# "" is in each of these strings: the text's start or end is a boundary too
-_SEPARATORS = ",;|"
+def _other_digit(char: str) -> bool:
+    """Another script's decimal digit (Arabic-Indic, full-width, ...): no key ends in one and
+    none marks an amount."""
+    return char.isdecimal() and not char.isascii()
+
+
+# "" is in each of these strings: the text's start or end is a boundary too; the ideographic
+# and full-width commas and semicolon separate lists in CJK text
+_SEPARATORS = ",;|\u3001\uff0c\uff1b"
 _SPACES = " \t\n"
-_KEYLESS_BEFORE_SPACE = ",;|01356789"  # and "2" or "4" but in "crc32 …", "crc64 …" (keys)
-_UNMARKED_AFTER_SPACE = ",;|0123456789 \t\n"
+_KEYLESS_BEFORE_SPACE = _SEPARATORS + "01356789"  # and "2" or "4" but in "crc32 …", "crc64 …" (keys)
+_UNMARKED_AFTER_SPACE = _SEPARATORS + "0123456789 \t\n"
 
 
 def _not_a_phone(candidate: str, text: str, start: int, end: int) -> bool:
@@ -511,7 +525,7 @@ _PHONE_VERDICTS_LIMIT = 4096
 
 def is_phone_number(match: re.Match[str]) -> bool:
     candidate = match.group(0)
-    if candidate.isdecimal() and candidate.isascii():  # digits alone: lists of ids, CSV columns
+    if candidate.isdecimal():  # digits alone, of any script: lists of ids, CSV columns
         return _is_bare_phone_number(candidate, match)
     if len(candidate) < 8:  # fewer than 8 characters cannot hold 8 digits (times, versions, counts)
         return False
@@ -539,8 +553,9 @@ def is_phone_number(match: re.Match[str]) -> bool:
 
 
 def _is_bare_phone_number(candidate: str, match: re.Match[str]) -> bool:
-    """is_phone_number for ASCII digits alone ("5382521693"): the checks that apply to them,
-    in as few steps as they allow (a list of ids or a CSV column asks this of every number)."""
+    """is_phone_number for digits alone, of any script ("5382521693", "\u0665\u0663\u0668…"): the
+    checks that apply to them, in as few steps as they allow (a list of ids or a CSV column asks
+    this of every number). Another script's digits are validated as their ASCII digits."""
     length = len(candidate)
     if not 8 <= length <= 15 or candidate in _INT_LIMITS:
         return False
@@ -558,7 +573,8 @@ def _is_bare_phone_number(candidate: str, match: re.Match[str]) -> bool:
     verdict = _PHONE_VERDICTS.get(candidate)
     if verdict is None:
         charge_inline(PHONE_CHECK_CHARGE)
-        verdict = _remember(candidate, _valid_bare_phone(candidate))
+        digits = candidate if candidate.isascii() else decimal_digits(candidate)
+        verdict = _remember(candidate, _valid_bare_phone(digits))
     return verdict
 
 

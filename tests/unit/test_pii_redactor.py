@@ -306,6 +306,37 @@ def test_full_width_digits_are_read_as_their_ascii_twin_is(text: str) -> None:
     assert redactor.redact_text(text.translate(_FULL_WIDTH)).translate(to_ascii) == redactor.redact_text(text)
 
 
+_ARABIC_INDIC = str.maketrans("0123456789", "".join(map(chr, range(0x660, 0x66A))))
+
+
+@pytest.mark.parametrize("digits", [_FULL_WIDTH, _ARABIC_INDIC], ids=["full-width", "arabic-indic"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        # lists of numbers, each one alone between separators (CJK commas too), a key or an
+        # amount beside some: the same verdicts as in ASCII digits
+        "2401187666 5382521693 4968690189 9434006010",
+        "2401187666\u30015382521693\u30014968690189",
+        "2401187666\uff0c5382521693\uff1b4968690189",
+        "user_id=5382521693 2401187666",
+        "order #4968690189, 9434006010",
+        "$ 4968690189 9434006010 USD",
+        "4968690189\u5143 9434006010\u6b21 2401187666",
+        "arn:aws:iam::5382521693:role 2401187666",
+        "01777869432 2401187666",
+    ],
+)
+def test_a_list_of_numbers_in_another_scripts_digits_is_read_as_in_ascii(
+    text: str, digits: dict[int, int]
+) -> None:
+    """Numbers of digits alone in full-width or Arabic-Indic digits take the checks ASCII digits
+    take (the same shortcut for lists of ids, the same keys and amounts), so a list of them is
+    redacted exactly where its ASCII twin is."""
+    to_ascii = {v: k for k, v in digits.items()}
+    redactor = PiiRedactor(cache=False)
+    assert redactor.redact_text(text.translate(digits)).translate(to_ascii) == redactor.redact_text(text)
+
+
 @pytest.mark.parametrize(
     "text",
     [
