@@ -5,9 +5,11 @@ upload) is a *part* built from a few settings, declared once in :data:`otel_dist
 :meth:`Switchboard.apply` compares the settings with those each part was built from: a part
 no longer wanted is detached from the chain and stopped, a part whose settings changed is
 rebuilt, a new one is built and attached. The same call turns recording on and off (the
-chains' gates), swaps the privacy processors when their settings change, and points the
-sampler at a new one. It runs at start-up and on every hot reload. Exporters named in
-``OTEL_*_EXPORTER`` and the resource stay as they were built.
+chains' gates) and changes in place the pieces that are no part (:data:`IN_PLACE`: the
+privacy processors, the sampler, the store's purge ages), each when an option it reads
+changed. Which option a part or a piece reads is declared once, by the option itself
+(``applies`` in :mod:`otel_distro.settings`). It runs at start-up and on every hot reload.
+Exporters named in ``OTEL_*_EXPORTER`` and the resource stay as they were built.
 """
 
 from __future__ import annotations
@@ -41,7 +43,6 @@ from processors.rewrite import RecordRewriter
 _logger = logging.getLogger("otel_distro")
 
 PRIVACY_FIELDS = applied_by("privacy")  # a change rebuilds the chain's processors
-SAMPLER_FIELDS = applied_by("sampler")
 
 
 def privacy_signature(settings: Settings) -> tuple[Any, ...]:
@@ -107,8 +108,8 @@ class Switchboard:
         self.sampler = sampler
         self.extra_processors = tuple(extra_processors)
         self.processors = tuple(processors)
-        self._privacy_signature = privacy_signature
-        self._sampler_signature: tuple[Any, ...] | None = None
+        # per piece changed in place (IN_PLACE), the options it was last set from
+        self._applied: dict[str, tuple[Any, ...]] = {"privacy": privacy_signature}
         self._inline_rule = inline_rule
         self.parts: dict[str, tuple[tuple[Any, ...], Part]] = {}
 
@@ -125,14 +126,16 @@ class Switchboard:
         return held[1] if held else None
 
     def apply(self, settings: Settings, problems: Problems) -> None:
-        """Make the running pipeline match ``settings`` (for everything :data:`RELOADABLE`)."""
+        """Make the running pipeline match ``settings`` (for every option in
+        :data:`~otel_distro.settings.RELOADABLE`)."""
         active = settings.active
         if not active:
             self._gate(settings, active=False)  # first: nothing new enters while parts stop
-        self._apply_privacy(settings, problems)
-        self._apply_sampler(settings, problems)
-        self.store.retention = settings.retention
-        self.store.retention_days = settings.retention_days
+        for name, change in IN_PLACE.items():
+            signature = fields(*applied_by(name))(settings)
+            if signature != self._applied.get(name):
+                change(self, settings, problems)
+                self._applied[name] = signature
         self._apply_parts(settings, problems, active)
         if active:
             self._gate(settings, active=True)
@@ -145,9 +148,6 @@ class Switchboard:
             exporter.recording = active and (exporter is not self.store_metrics or store_metrics)
 
     def _apply_privacy(self, settings: Settings, problems: Problems) -> None:
-        signature = privacy_signature(settings)
-        if signature == self._privacy_signature:
-            return
         from otel_distro.privacy import chain_processors
 
         processors = chain_processors(settings, problems, self.extra_processors)
@@ -158,13 +158,13 @@ class Switchboard:
         for exporter in self.metric_exporters:
             exporter.set_processors(processors)
         self.processors = processors
-        self._privacy_signature = signature
 
     def _apply_sampler(self, settings: Settings, problems: Problems) -> None:
-        signature = fields(*SAMPLER_FIELDS)(settings)
-        if signature != self._sampler_signature:
-            self.sampler.delegate = build_sampler(settings, problems)
-            self._sampler_signature = signature
+        self.sampler.delegate = build_sampler(settings, problems)
+
+    def _apply_retention(self, settings: Settings, problems: Problems) -> None:
+        self.store.retention = settings.retention
+        self.store.retention_days = settings.retention_days
 
     def _apply_parts(self, settings: Settings, problems: Problems, active: bool) -> None:
         stopping: list[Part] = []
@@ -207,3 +207,13 @@ class Switchboard:
         self._attach()
         for part in parts:
             part.stop(final)
+
+
+# The pieces of a running pipeline changed in place, each when an option that declares it in
+# ``applies`` (settings.py) changed since it was last set: the privacy processors swapped in
+# every chain, the sampler's delegate, the store's purge ages. In this order, before the parts.
+IN_PLACE: dict[str, Callable[[Switchboard, Settings, Problems], None]] = {
+    "privacy": Switchboard._apply_privacy,
+    "sampler": Switchboard._apply_sampler,
+    "retention": Switchboard._apply_retention,
+}

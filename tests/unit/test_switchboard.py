@@ -141,6 +141,19 @@ def test_every_option_a_part_reads_is_declared_and_reloadable() -> None:
         assert declared <= set(CHANGES) | set(OTHER), part  # the tables below cover each one
 
 
+def test_every_piece_an_option_names_is_a_part_an_in_place_piece_or_the_gate() -> None:
+    """An option's ``applies`` names what a change of it rebuilds or sets: a part (PARTS), a
+    piece changed in place (IN_PLACE) or the recording gate; a name that is none of them would
+    leave the option read at start-up only."""
+    from otel_distro.parts import PARTS
+    from otel_distro.settings import OPTIONS
+    from otel_distro.switchboard import IN_PLACE
+
+    named = {option.metadata["applies"] for option in OPTIONS} - {None}
+    assert named == set(PARTS) - {"store"} | set(IN_PLACE) | {"gate"}
+    assert not set(PARTS) & set(IN_PLACE)
+
+
 @pytest.mark.parametrize("name", sorted(CHANGES))
 def test_a_change_rebuilds_the_part_that_reads_it_and_no_other(tmp_path: Path, name: str) -> None:
     from otel_distro.settings import OPTIONS
