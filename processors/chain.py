@@ -3,33 +3,30 @@
 A span's :class:`RecordProcessor` chain runs as the span ends, on the thread that ends it,
 when the span is cheap enough (a text budget, and no processor asking for the worker, such as
 presidio's free-text scan); otherwise, or when its text passes the budget midway, the span
-goes to the chain's worker (an SDK batch queue, bounded in spans and in text) and the chain
-runs there. Log records always pass the chain on its worker. The result is handed to every
-exporter's own processor (the store's write queue, a batch processor, an exporter's queue),
-so a slow or dead exporter stalls neither the app nor the other exporters. Metric exporters
-are wrapped so each collection passes the chain before it is exported. A processor that fails
-drops the record (counted): nothing unprocessed leaks.
+goes to the chain's worker (a :class:`~otel_distro.runtime.write_queue.WriteQueue`, bounded
+in records and in text, drained by one worker thread) and the chain runs there. Log records
+always pass the chain on its worker. The result is handed to every exporter's own processor
+(the store's write queue, a batch processor, an exporter's queue), so a slow or dead exporter
+stalls neither the app nor the other exporters. Metric exporters are wrapped so each
+collection passes the chain before it is exported. A processor that fails drops the record
+(counted): nothing unprocessed leaks.
 """
 
 from __future__ import annotations
 
+import copy
 import logging
 import threading
 import time
-from collections import deque
 from collections.abc import Callable, Mapping, Sequence
+from operator import itemgetter
 from typing import Any
 
 from opentelemetry.context import Context
 from opentelemetry.sdk._logs import LogRecordProcessor, ReadableLogRecord, ReadWriteLogRecord
-from opentelemetry.sdk._logs.export import (
-    BatchLogRecordProcessor,
-    LogRecordExporter,
-    LogRecordExportResult,
-)
 from opentelemetry.sdk.metrics.export import MetricExporter, MetricExportResult, MetricsData
+from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import Event, ReadableSpan, Span, SpanProcessor
-from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
 from opentelemetry.trace import Status
 
 from otel_distro import _sdk
@@ -37,6 +34,7 @@ from otel_distro.runtime.errors import caught, internal_error
 from otel_distro.runtime.forking import after_fork_in_child
 from otel_distro.runtime.say_once import SayOnce
 from otel_distro.runtime.worker import run_bounded
+from otel_distro.runtime.write_queue import WriteQueue
 from processors.base import RecordProcessor
 from processors.inline_budget import (
     INLINE_TEXT_BUDGET,
@@ -85,6 +83,16 @@ class ChainStats:
             "exporter_queue_full": self.exporter_queue_full,
             "exporter_failed": self.exporter_failed,
         }
+
+    def lost(self, count: int) -> None:
+        """Records still waiting for the worker when the exit deadline ended."""
+        with self._lock:
+            self.lost_at_exit += count
+
+    def shut_down(self) -> None:
+        """A record that ended after the chain was shut down."""
+        with self._lock:
+            self.after_shutdown += 1
 
     def worker_behind(self, message: str, *args: object) -> None:
         """A record the chain's worker had no room for: counted, and said once."""
@@ -254,57 +262,115 @@ def log_text_chars(record: Any) -> int:
     )
 
 
-class _Chain:
-    """What spans and logs share: the processors, the targets behind them, and their stats."""
+_chars = itemgetter(1)  # a queued (record, characters of text) pair's size
 
-    def __init__(self, processors: Sequence[RecordProcessor], downstream: Sequence[Any]) -> None:
+
+class _Chain:
+    """What spans and logs share: the processors, the targets behind them, their stats, and the
+    worker (one :class:`WriteQueue` of ``(record, characters of text)`` pairs, bounded in both:
+    records it has no room for are refused and counted)."""
+
+    _work: Callable[[list[tuple[Any, int]]], object]  # the worker's step: a batch of queued records
+
+    def __init__(
+        self,
+        processors: Sequence[RecordProcessor],
+        downstream: Sequence[Any],
+        max_queue_size: int,
+        schedule_delay_millis: int,
+        what: str,
+    ) -> None:
         self.processors = tuple(processors)
         self.downstream = tuple(downstream)
         self.late: tuple[Any, ...] = ()
         self.stats = ChainStats()
         self.recording = True  # False: records arriving from now on are dropped (recording is off)
+        self.closed = False  # shutting down: records for the worker are counted, not queued
+        self.abandoned = False  # the exit deadline ended: what is still queued was counted as lost
+        self._what = what
         self._lock = threading.Lock()
-        self._queue_lock = threading.Lock()
-        self._queued = 0  # records handed to the worker and not yet finished
+        # in a forked child the queue starts empty (the parent finishes what it had queued), so a
+        # child forked while its parent's worker was behind does not find it full
+        self._stage: WriteQueue[tuple[Any, int]] = WriteQueue(
+            self._work,
+            _chars,
+            max_items=max_queue_size,
+            max_bytes=STAGE_MAX_CHARS,
+            batch_size=STAGE_BATCH_SIZE,
+            delay_seconds=schedule_delay_millis / 1000,
+            name=f"chain-{what.replace(' ', '-')}",
+        )
         after_fork_in_child(self._after_fork)
 
     def _after_fork(self) -> None:
-        """In a forked child: the worker's queue starts empty (the SDK's batch stage drops what
-        the parent had queued, which the parent finishes itself), so the count of what waits
-        does too; else a child forked while its parent's worker was behind found the queue
-        full for good. Locks are new: another thread may have held one at the fork."""
+        """In a forked child: new locks (another thread may have held one at the fork)."""
         self._lock = threading.Lock()
-        self._queue_lock = threading.Lock()
-        self._queued = 0
-        self._forget_queued()
-
-    def _forget_queued(self) -> None:
-        """What a subclass counts of the records waiting, besides their number."""
-
-    _stage: Any  # the worker: an SDK batch processor
-    abandoned: bool
-    closed: bool
 
     @property
     def queued(self) -> int:
         """Records handed to the worker and not yet finished (the worker's queue)."""
-        return self._queued
+        return self._stage.items
 
-    def _close_stage(self, what: str) -> None:
+    @property
+    def queued_chars(self) -> int:
+        """Characters of text in the records the worker has not finished."""
+        return self._stage.bytes
+
+    @property
+    def max_queue_size(self) -> int:
+        return self._stage.max_items
+
+    @max_queue_size.setter
+    def max_queue_size(self, value: int) -> None:
+        self._stage.max_items = value
+
+    @property
+    def max_queue_chars(self) -> int:
+        return self._stage.max_bytes
+
+    @max_queue_chars.setter
+    def max_queue_chars(self, value: int) -> None:
+        self._stage.max_bytes = value
+
+    def _queue(self, record: Any, chars: int) -> None:
+        """Hand a record to the worker, within its bounds; else count it (and say so once)."""
+        if self._stage.put((record, chars), chars):
+            return
+        if self._stage.closed:  # the worker has stopped taking records
+            self.stats.shut_down()
+            return
+        self.stats.worker_behind(
+            "otel-distro: the redaction worker is behind (%d %s, %d MB of text wait); they are "
+            "dropped until it catches up (counted in `otel-distro stats`)",
+            self.queued,
+            self._what,
+            self.queued_chars >> 20,
+        )
+
+    def _close_stage(self) -> None:
         """Refuse new records, let the worker finish what waits for at most
         :data:`STAGE_SHUTDOWN_SECONDS`, and count and warn about what still waits then as lost."""
-        finished = run_bounded([self._stage.shutdown], STAGE_SHUTDOWN_SECONDS, "otel-distro-chain-exit")
-        with self._queue_lock:
-            self.abandoned = not finished
-            lost = self.queued if self.abandoned else 0
-            self.stats.lost_at_exit += lost
+        self.closed = True
+        stage = self._stage
+        finished = run_bounded(
+            [lambda: stage.close(STAGE_SHUTDOWN_SECONDS)], STAGE_SHUTDOWN_SECONDS, "otel-distro-chain-exit"
+        )
+        lost = 0
+        if not finished:
+            self.abandoned = True  # the worker delivers none of what is left: it is counted here
+            lost = self.queued
+            self.stats.lost(lost)
         if lost:
             _logger.warning(
                 "otel-distro: %d %s were still being redacted when the exit deadline ended; they are "
                 "dropped (counted), none was written unredacted",
                 lost,
-                what,
+                self._what,
             )
+
+    def flush_stage(self, timeout_millis: float) -> bool:
+        """Finish what the worker holds now (on this thread if the worker is not at it)."""
+        return self._stage.flush(timeout_millis / 1000)
 
     def add_downstream(self, target: Any) -> None:
         """Put a processor added to the provider later (by a library, say) behind the chain."""
@@ -320,32 +386,6 @@ class _Chain:
     def set_processors(self, processors: Sequence[RecordProcessor]) -> None:
         """Replace the processors; records already being processed finish with the old ones."""
         self.processors = tuple(processors)
-
-
-class _SpanFanOut(SpanExporter):
-    def __init__(self, chain: SpanChain) -> None:
-        self._chain = chain
-
-    def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
-        chain = self._chain
-        with paced():  # the worker's scans pause now and then: the app's threads get the GIL
-            for queued in spans:
-                if chain.abandoned:  # counted as lost at the exit deadline already
-                    continue
-                try:
-                    span = queued
-                    if chain.fail_closed_at is not None and time.monotonic() >= chain.fail_closed_at:
-                        span = without_long_texts(queued)  # the cheap, fail-closed path
-                        chain.stats.fail_closed += 1
-                    result = _run(chain.processors, span, "process_span", ReadableSpan, chain.stats)
-                    if result is not None and not chain.abandoned:  # else counted as lost already
-                        _deliver(chain.downstream, "on_end", result, chain.stats)
-                finally:
-                    chain.taken(queued)
-        return SpanExportResult.SUCCESS
-
-    def shutdown(self) -> None:
-        return None
 
 
 class SpanChain(_Chain, SpanProcessor):
@@ -368,24 +408,12 @@ class SpanChain(_Chain, SpanProcessor):
         schedule_delay_millis: int = STAGE_DELAY_MILLIS,
         run_inline: Callable[[ReadableSpan], bool] | None = None,
     ) -> None:
-        super().__init__(processors, downstream)
+        super().__init__(processors, downstream, max_queue_size, schedule_delay_millis, "spans")
         self.run_inline = run_inline
         self._measure = not any(p.bounds_inline_text for p in self.processors)
         self._starters = tuple(p for p in self.processors if p.notes_starts)
-        self.max_queue_size = max_queue_size
-        self.max_queue_chars = STAGE_MAX_CHARS
         self.fail_closed_at: float | None = None  # from then on, the worker takes the cheap path
-        self.abandoned = False  # the exit deadline ended: what is still queued was counted as lost
-        self.closed = False  # shutting down: spans for the worker are counted, not queued
         self.finished = False  # shut down, the exporters behind too: every span is counted
-        self._queued_chars = 0
-        self._sizes: dict[int, int] = {}
-        self._stage = BatchSpanProcessor(
-            _SpanFanOut(self),
-            max_queue_size=max_queue_size,
-            schedule_delay_millis=schedule_delay_millis,
-            max_export_batch_size=STAGE_BATCH_SIZE,
-        )
 
     def on_start(self, span: Span, parent_context: Context | None = None) -> None:
         # Processors that note starts (few) see the live span; processors added to the provider
@@ -428,8 +456,7 @@ class SpanChain(_Chain, SpanProcessor):
             # (the worker's batch stage let it go without a word)
             return
         if self.finished:  # shut down: neither the worker nor the exporters behind take spans
-            with self._queue_lock:
-                self.stats.after_shutdown += 1
+            self.stats.shut_down()
             return
         if not self.processors or self.run_inline is not None:
             try:
@@ -462,55 +489,33 @@ class SpanChain(_Chain, SpanProcessor):
         except Exception as exc:  # noqa: BLE001 - an odd span is sized as large
             caught("sizing a span's text", exc)  # a bug of ours: raised under tests
             chars = self.max_queue_chars
-        with self._queue_lock:
-            if self.closed:  # the worker has stopped taking spans
-                self.stats.after_shutdown += 1
-                return
-            full = self._queued >= self.max_queue_size or (
-                self._queued and self._queued_chars + chars > self.max_queue_chars
-            )
-            if not full:
-                self._queued += 1
-                self._queued_chars += chars
-                self._sizes[id(span)] = chars
-                # queued under the lock that shutdown() takes to close: a span found open here is
-                # in the stage before the stage shuts down (after, the SDK would ignore it unseen).
-                # The stage never finds its queue full (it holds no more than the chain counts),
-                # so nothing here logs while the lock is held.
-                self._stage.on_end(span)
-        if full:
-            self.stats.worker_behind(
-                "otel-distro: the redaction worker is behind (%d spans, %d MB of text wait); spans are "
-                "dropped until it catches up (counted in `otel-distro stats`)",
-                self._queued,
-                self._queued_chars >> 20,
-            )
+        self._queue(span, chars)
 
-    def _forget_queued(self) -> None:
-        self._queued_chars = 0
-        self._sizes = {}
-
-    def taken(self, span: ReadableSpan) -> None:
-        """The worker is done with a queued span."""
-        with self._queue_lock:
-            chars = self._sizes.pop(id(span), None)
-            if chars is None:  # not queued through _hand_off (nothing to give back)
-                return
-            self._queued -= 1
-            self._queued_chars -= chars
+    def _work(self, batch: list[tuple[Any, int]]) -> None:
+        """The worker's step: each queued span through the processors, then to every exporter
+        (past the fail-closed time, with its long texts left out first)."""
+        with paced():  # the worker's scans pause now and then: the app's threads get the GIL
+            for queued, _ in batch:
+                if self.abandoned:  # counted as lost at the exit deadline already
+                    return
+                span = queued
+                if self.fail_closed_at is not None and time.monotonic() >= self.fail_closed_at:
+                    span = without_long_texts(queued)  # the cheap, fail-closed path
+                    self.stats.fail_closed += 1
+                result = _run(self.processors, span, "process_span", ReadableSpan, self.stats)
+                if result is not None and not self.abandoned:  # else counted as lost already
+                    _deliver(self.downstream, "on_end", result, self.stats)
 
     def force_flush(self, timeout_millis: int = 30000) -> bool:
-        flushed = self._stage.force_flush(timeout_millis)
+        flushed = self.flush_stage(timeout_millis)
         return _each(self.downstream, "force_flush", timeout_millis) and flushed
 
     def shutdown(self) -> None:
         """Let the worker finish what waits; past :data:`FAIL_CLOSED_AFTER` seconds it leaves long
         texts out (placeholders, never unredacted text), and what is still waiting at
         :data:`STAGE_SHUTDOWN_SECONDS` is counted and warned about as lost."""
-        with self._queue_lock:
-            self.closed = True
         self.fail_closed_at = time.monotonic() + FAIL_CLOSED_AFTER
-        self._close_stage("spans")  # meanwhile spans processed as they end still reach the exporters
+        self._close_stage()  # meanwhile spans processed as they end still reach the exporters
         if self.stats.fail_closed:
             _logger.warning(
                 "otel-distro: at exit, %d spans were finished with their long texts left out "
@@ -553,45 +558,17 @@ def without_long_texts(span: ReadableSpan) -> ReadableSpan:
     return replace_span(span, name=_cut(span.name), attributes=attributes, events=events, status=status)
 
 
-class _LogFanOut(LogRecordExporter):
-    def __init__(self, chain: LogChain) -> None:
-        self._chain = chain
-
-    def export(self, batch: Sequence[ReadableLogRecord]) -> LogRecordExportResult:
-        chain = self._chain
-        with paced():
-            for record in batch:
-                if chain.abandoned:  # counted as lost at the exit deadline already
-                    break
-                try:
-                    self._export(chain, record)
-                finally:
-                    chain.taken(1)
-        return LogRecordExportResult.SUCCESS
-
-    @staticmethod
-    def _export(chain: LogChain, record: ReadableLogRecord) -> None:
-        result = _run(chain.processors, record, "process_log", ReadableLogRecord, chain.stats)
-        if result is None or chain.abandoned:  # abandoned: counted as lost at the deadline already
-            return
-        try:
-            writable = ReadWriteLogRecord(
-                result.log_record,
-                resource=result.resource,
-                instrumentation_scope=result.instrumentation_scope,
-                **({"limits": result.limits} if result.limits is not None else {}),
-            )
-        except Exception as exc:  # noqa: BLE001
-            caught("delivering a log record", exc)  # a bug of ours: raised under the test suite
-            chain.stats.delivery_failure(result, exc)
-            return
-        _deliver(chain.downstream, "on_emit", writable, chain.stats)
-
-    def shutdown(self) -> None:
-        return None
-
-    def force_flush(self, timeout_millis: int = 30000) -> bool:
-        return True
+def readable_log(record: ReadWriteLogRecord) -> ReadableLogRecord:
+    """A log record as the worker keeps it, as the SDK's batch processor does: frozen, and with a
+    copy of the API record without its context (a large context is not held while it waits)."""
+    api_record = copy.copy(record.log_record)
+    api_record.context = Context()
+    return ReadableLogRecord(
+        log_record=api_record,
+        resource=record.resource if record.resource is not None else Resource.create({}),
+        instrumentation_scope=record.instrumentation_scope,
+        limits=record.limits,
+    )
 
 
 class LogChain(_Chain, LogRecordProcessor):
@@ -604,77 +581,57 @@ class LogChain(_Chain, LogRecordProcessor):
         max_queue_size: int = STAGE_QUEUE_SIZE,
         schedule_delay_millis: int = STAGE_DELAY_MILLIS,
     ) -> None:
-        super().__init__(processors, downstream)
-        self.closed = False  # shut down: records emitted from now on are counted, not queued
-        self.abandoned = False  # the exit deadline ended: what is still queued was counted as lost
-        self.max_queue_size = max_queue_size
-        self.max_queue_chars = STAGE_MAX_CHARS
-        self._queued_chars = 0
-        self._sizes: deque[int] = deque()  # each waiting record's text, in the order the worker takes them
-        self._stage = BatchLogRecordProcessor(
-            _LogFanOut(self),
-            max_queue_size=max_queue_size,
-            schedule_delay_millis=schedule_delay_millis,
-            max_export_batch_size=STAGE_BATCH_SIZE,
-        )
+        super().__init__(processors, downstream, max_queue_size, schedule_delay_millis, "log records")
 
     def on_emit(self, log_record: ReadWriteLogRecord) -> None:
         if not self.recording:
             return
-        if self.processors:
-            try:
-                chars = log_text_chars(log_record.log_record)
-            except Exception as exc:  # noqa: BLE001 - an odd record is sized as large
-                caught("sizing a log record's text", exc)  # a bug of ours: raised under tests
-                chars = self.max_queue_chars
-            with self._queue_lock:
-                if self.closed:  # the worker has stopped taking records
-                    self.stats.after_shutdown += 1
-                    return
-                # as many records or as much text as the queue holds wait already (one record
-                # always fits): this one is dropped. The stage itself is never full (it holds no
-                # more than this counts), so it neither pushes a record out unseen nor logs
-                # while the lock is held; and the check and the hand-over are one step, so two
-                # threads cannot both take the last place.
-                refused = self._queued >= self.max_queue_size or (
-                    bool(self._queued) and self._queued_chars + chars > self.max_queue_chars
-                )
-                if not refused:
-                    self._queued += 1
-                    self._sizes.append(chars)
-                    self._queued_chars += chars
-                    self._stage.on_emit(log_record)
-            if refused:
-                self.stats.worker_behind(
-                    "otel-distro: the redaction worker is behind on log records (%d wait, %d MB of "
-                    "text); records are dropped until it catches up (counted in `otel-distro stats`)",
-                    self._queued,
-                    self._queued_chars >> 20,
-                )
-        else:
+        if not self.processors:
             _deliver(self.downstream, "on_emit", log_record, self.stats)
+            return
+        try:
+            chars = log_text_chars(log_record.log_record)
+        except Exception as exc:  # noqa: BLE001 - an odd record is sized as large
+            caught("sizing a log record's text", exc)  # a bug of ours: raised under tests
+            chars = self.max_queue_chars
+        try:
+            readable = readable_log(log_record)
+        except Exception as exc:  # noqa: BLE001 - an odd record: counted, never passed on unprocessed
+            caught("queueing a log record", exc)  # a bug of ours: raised under tests
+            self.stats.delivery_failure(self, exc)
+            return
+        self._queue(readable, chars)
+
+    def _work(self, batch: list[tuple[Any, int]]) -> None:
+        """The worker's step: each queued record through the processors, then to every exporter."""
+        with paced():
+            for record, _ in batch:
+                if self.abandoned:  # counted as lost at the exit deadline already
+                    return
+                result = _run(self.processors, record, "process_log", ReadableLogRecord, self.stats)
+                if result is None or self.abandoned:  # abandoned: counted as lost at the deadline already
+                    continue
+                try:
+                    writable = ReadWriteLogRecord(
+                        result.log_record,
+                        resource=result.resource,
+                        instrumentation_scope=result.instrumentation_scope,
+                        **({"limits": result.limits} if result.limits is not None else {}),
+                    )
+                except Exception as exc:  # noqa: BLE001
+                    caught("delivering a log record", exc)  # a bug of ours: raised under the test suite
+                    self.stats.delivery_failure(result, exc)
+                    continue
+                _deliver(self.downstream, "on_emit", writable, self.stats)
 
     def force_flush(self, timeout_millis: int = 30000) -> bool:
-        flushed = self._stage.force_flush(timeout_millis)
+        flushed = self.flush_stage(timeout_millis)
         return _each(self.downstream, "force_flush", timeout_millis) and flushed
-
-    def _forget_queued(self) -> None:
-        self._queued_chars = 0
-        self._sizes = deque()
-
-    def taken(self, count: int) -> None:
-        """The worker is done with ``count`` queued records."""
-        with self._queue_lock:
-            self._queued -= count
-            for _ in range(min(count, len(self._sizes))):
-                self._queued_chars -= self._sizes.popleft()
 
     def shutdown(self) -> None:
         """Let the worker finish what waits, for at most :data:`STAGE_SHUTDOWN_SECONDS`; what is
         still waiting then is counted and warned about as lost."""
-        with self._queue_lock:
-            self.closed = True
-        self._close_stage("log records")
+        self._close_stage()
         _each(self.downstream, "shutdown")
 
 

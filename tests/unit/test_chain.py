@@ -647,7 +647,7 @@ def test_spans_finished_on_the_fail_closed_path_are_given_back_to_the_queue_boun
         provider.get_tracer("t").start_span(f"big {index}", attributes={"text": "q" * 100_000}).end()
     provider.shutdown()
     assert chain.stats.fail_closed >= 1
-    assert chain.queued == 0 and chain._queued_chars == 0
+    assert chain.queued == 0 and chain.queued_chars == 0
 
 
 def test_spans_processed_as_they_end_still_reach_the_exporters_while_the_worker_drains() -> None:
@@ -803,12 +803,12 @@ def test_log_records_waiting_for_the_worker_are_bounded_in_text_with_counted_dro
             provider.get_logger("t").emit(ApiLogRecord(body=f"{n:04d}" + "x" * 996, attributes={"n": n}))
         dropped = chain.stats.drop_counts()["chain_queue_full"]
         assert 35 <= dropped <= 41  # ten fit (one may already be with the worker)
-        assert chain._queued_chars <= 11_000
+        assert chain.queued_chars <= 11_000
     finally:
         release.set()
         assert chain.force_flush(10_000)
     assert len(exporter.get_finished_logs()) + dropped == 50
-    assert chain.queued == 0 and chain._queued_chars == 0
+    assert chain.queued == 0 and chain.queued_chars == 0
     provider.shutdown()
 
 
@@ -833,5 +833,5 @@ def test_every_log_record_from_many_threads_at_a_full_queue_is_delivered_or_coun
     assert chain.force_flush(30_000)
     dropped = chain.stats.drop_counts()["chain_queue_full"]
     assert len(exporter.get_finished_logs()) + dropped == 8 * 3000
-    assert chain.queued == 0 and chain._queued_chars == 0
+    assert chain.queued == 0 and chain.queued_chars == 0
     provider.shutdown()
