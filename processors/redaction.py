@@ -73,33 +73,70 @@ def _normalize(key: str) -> str:
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 _SEPARATORS = re.compile(r"[^a-z0-9]+")
 # A key naming a secret in any spelling: its last word ("db_password", "accessToken",
-# "x-auth-token", "user[password]"), or its last two ("secret_key", "aws_secret_access_key").
+# "x-auth-token", "user[password]", "smtp_pin"), its last two ("secret_key",
+# "aws_secret_access_key", "ocp-apim-subscription-key", "apiKeys", "db_pass"), or the whole key
+# ("pass"). A key's last word alone says too little where it is "key" ("cache_key", "sort_key"),
+# "pass" ("tests.pass") or a plural ("input_tokens"): those count only with the word before them,
+# as secret scanners' keyword lists pair them (detect-secrets: auth_key, db_pass, ...).
 SECRET_WORDS = frozenset(
     {
         "password",
+        "passwords",
         "passwd",
         "pwd",
         "passphrase",
+        "passcode",
+        "pin",
+        "otp",
         "secret",
         "token",
         "apikey",
+        "apikeys",
         "authorization",
         "cookie",
+        "credential",
         "credentials",
     }
 )
+_KEY_QUALIFIERS = (
+    "api",
+    "access",
+    "secret",
+    "private",
+    "priv",
+    "signing",
+    "auth",
+    "service",
+    "account",
+    "client",
+    "db",
+    "database",
+    "encryption",
+    "subscription",
+    "license",
+    "licence",
+    "functions",
+    "master",
+    "session",
+    "app",
+    "host",
+    "shared",
+    "sas",
+    "storage",
+    "webhook",
+)
+_PASS_QUALIFIERS = ("db", "database", "smtp", "mail", "user", "key", "admin", "root", "ftp", "ldap", "wifi")
 SECRET_PAIRS = frozenset(
     {
-        "api_key",
+        *(f"{word}_key" for word in _KEY_QUALIFIERS),
+        *(f"{word}_keys" for word in _KEY_QUALIFIERS),
+        *(f"{word}_pass" for word in _PASS_QUALIFIERS),
         "apikey",
-        "access_key",
-        "secret_key",
-        "private_key",
-        "signing_key",
         "client_secret",
         "set_cookie",
     }
 )
+SECRET_KEYS = frozenset({"pass"})  # whole keys only
 # Numbers under keys of these words are read as text (a card or phone number kept as an int).
 NUMBER_WORDS = frozenset(
     {"phone", "tel", "telephone", "mobile", "msisdn", "fax", "card", "cc", "ccnum", "pan", "ssn", "iban"}
@@ -174,6 +211,7 @@ class RedactionProcessor(RecordRewriter):
                 or normalized.rsplit(".", 1)[-1] in self.deny_keys
                 or (words and words[-1] in SECRET_WORDS)
                 or "_".join(words[-2:]) in SECRET_PAIRS
+                or "_".join(words) in SECRET_KEYS
             ):
                 rule = _DENIED
             else:

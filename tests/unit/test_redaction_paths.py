@@ -116,12 +116,34 @@ def test_keys_naming_a_secret_in_any_spelling_replace_their_values() -> None:
         "http.request.header.x-auth-token",
         "passphrase",
         "user[password]",
+        # a key with a word that makes it a secret's (as secret scanners pair them), a PIN,
+        # a one-time code, plurals, and "pass" alone
+        "http.request.header.ocp-apim-subscription-key",
+        "http.request.header.x-functions-key",
+        "x_auth_key",
+        "encryption_key",
+        "license_key",
+        "apiKeys",
+        "smtp_pin",
+        "otp",
+        "db_pass",
+        "pass",
+        "credential",
     )
     counts: Counter[str] = Counter()
     out = _processor().rewrite_attributes({key: "Hx7qPlm2zD" for key in keys}, counts)
     assert out == {key: DENIED for key in keys} and counts["SECRET"] == len(keys)
-    # usage and paging keys that merely contain a secret word are left alone
-    kept = {"gen_ai.usage.input_tokens": 5, "llm.token_count.prompt": 3, "max_tokens": 100}
+    # usage and paging keys that merely contain a secret word are left alone, and so are keys
+    # named "key" or "pass" by what they are for
+    kept = {
+        "gen_ai.usage.input_tokens": 5,
+        "llm.token_count.prompt": 3,
+        "max_tokens": 100,
+        "cache_key": "user:42:profile",
+        "s3.object_key": "reports/2024/q1.csv",
+        "idempotency_key": "order-17",
+        "tests.pass": 12,
+    }
     assert _processor().rewrite_attributes(kept, Counter()) is None
 
 
