@@ -48,15 +48,38 @@ _WIDE_MARK_CHAR = re.compile("[\u3000\uff0b\uff20-\uff3a\uff41-\uff5a]")  # a cl
 _WIDE_DIGIT = re.compile("[\uff10-\uff19]")
 _LATIN_LETTER = re.compile("[A-Za-z]")
 _WIDE_DIGIT_BY_LETTER = re.compile("[A-Za-z][\uff10-\uff19]|[\uff10-\uff19][A-Za-z]")
+# what else is typed between a number's digits: full-width "-", ".", "(", ")", "/" and the dashes
+# of other keyboards (hyphen, non-breaking hyphen, figure, en and em dash, horizontal bar, minus,
+# katakana prolonged sound mark, small hyphen-minus): "090\uff0d1234\uff0d5678" in full-width
+# digits, "415\u2212555\u22120199", "090\u30fc1234\u30fc5678"; asked in two steps that each
+# start with a class (see _WIDE_MARK)
+_NUMBER_PUNCTUATION = "\uff0d\uff0e\uff08\uff09\uff0f\u2010-\u2015\u2212\u30fc\ufe63"
+_DIGIT_THEN_PUNCTUATION = re.compile(f"[0-9\uff10-\uff19][{_NUMBER_PUNCTUATION}]")
+_PUNCTUATION_THEN_DIGIT = re.compile(f"[{_NUMBER_PUNCTUATION}][0-9\uff10-\uff19]")
+# in the twin, the dashes as "-" where they stand between digits or brackets (not in words:
+# "\u30b3\u30fc\u30d2\u30fc" keeps its marks); one character for one, so the twin is as long
+_DASH_IN_NUMBER = re.compile("(?<=[0-9)])[\u2010-\u2015\u2212\u30fc\ufe63](?=[0-9(])")
 
 
 def _typed_wide(text: str) -> bool:
-    """Whether a text (not ASCII) holds what _WIDE_TO_ASCII is for (see find)."""
-    return (_WIDE_MARK_CHAR.search(text) is not None and _WIDE_MARK.search(text) is not None) or (
-        _WIDE_DIGIT.search(text) is not None
-        and _LATIN_LETTER.search(text) is not None
-        and _WIDE_DIGIT_BY_LETTER.search(text) is not None
+    """Whether a text (not ASCII) holds what its ASCII twin is for (see _scan_typed)."""
+    return (
+        (_WIDE_MARK_CHAR.search(text) is not None and _WIDE_MARK.search(text) is not None)
+        or (
+            _WIDE_DIGIT.search(text) is not None
+            and _LATIN_LETTER.search(text) is not None
+            and _WIDE_DIGIT_BY_LETTER.search(text) is not None
+        )
+        or _DIGIT_THEN_PUNCTUATION.search(text) is not None
+        or _PUNCTUATION_THEN_DIGIT.search(text) is not None
     )
+
+
+def ascii_twin(text: str) -> str:
+    """The text as the ASCII characters its full-width forms stand for, with the dashes other
+    keyboards type between a number's digits as "-" (the same length: one character for one)."""
+    twin = text.translate(_WIDE_TO_ASCII)
+    return _DASH_IN_NUMBER.sub("-", twin) if not twin.isascii() else twin
 
 
 CACHEABLE_LENGTH = LONG_TEXT
@@ -243,7 +266,7 @@ class PiiRedactor:
         closed, in one pass. (Decoded text too: JSON writes full-width forms as \\u escapes.)"""
         result = self._scan_plain(text)
         if not text.isascii() and _typed_wide(text):
-            twin = self._scan_plain(text.translate(_WIDE_TO_ASCII))
+            twin = self._scan_plain(ascii_twin(text))
             if twin[1] and sum(twin[1].values()) >= sum((result[1] or {}).values()):
                 result = twin
         return result

@@ -336,14 +336,17 @@ def test_amounts_with_a_point_and_few_decimals_are_not_phone_numbers(text: str) 
     assert PiiRedactor().redact_text(text) == text
 
 
-def test_the_staged_full_width_check_answers_as_the_one_pattern_of_its_four_cases() -> None:
+def test_the_staged_full_width_check_answers_as_the_one_pattern_of_its_six_cases() -> None:
     from processors.pii.redactor import _typed_wide
 
+    punctuation = "[\uff0d\uff0e\uff08\uff09\uff0f\u2010-\u2015\u2212\u30fc\ufe63]"
     one_pattern = re.compile(
         "[\uff20-\uff3a\uff41-\uff5a]|[\u3000\uff0b](?=[0-9\uff10-\uff19])"
         "|(?<=[A-Za-z])[\uff10-\uff19]|[\uff10-\uff19](?=[A-Za-z])"
+        f"|[0-9\uff10-\uff19](?={punctuation})|{punctuation}(?=[0-9\uff10-\uff19])"
     )
     alphabet = "aZ9 -\u3000\uff0b\uff10\uff19\uff20\uff3a\uff41\uff5a\uff0f\uff1b\u00e9\u00a0x\uff15"
+    alphabet += "\uff0d\u2212\u30fc"
     rng = random.Random(7)
     texts = ["".join(rng.choice(alphabet) for _ in range(rng.randrange(1, 9))) for _ in range(100_000)]
     texts += [text for text in CORPORA if not text.isascii()]

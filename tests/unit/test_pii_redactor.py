@@ -601,6 +601,50 @@ def test_a_value_typed_in_full_width_forms_is_found_as_its_ascii_form_is(text: s
 
 
 @pytest.mark.parametrize(
+    ("text", "entity"),
+    [
+        # full-width "-", "." and brackets between full-width digits (as a Japanese IME types them)
+        (
+            "電話番号は\uff10\uff19\uff10\uff0d\uff11\uff12\uff13\uff14\uff0d\uff15\uff16\uff17\uff18です",
+            "PHONE_NUMBER",
+        ),
+        ("IPは\uff18\uff11\uff0e\uff12\uff0e\uff16\uff19\uff0e\uff11\uff14\uff12", "IP_ADDRESS"),
+        ("社会保障番号 \uff15\uff13\uff16\uff0d\uff12\uff12\uff0d\uff18\uff17\uff12\uff16", "US_SSN"),
+        ("\uff08\uff14\uff11\uff15\uff09\uff15\uff15\uff15\uff0d\uff10\uff11\uff19\uff19", "PHONE_NUMBER"),
+        # other keyboards' dashes between ASCII or full-width digits
+        ("090\u20101234\u20105678", "PHONE_NUMBER"),
+        ("call 415\u2212555\u22120199 today", "PHONE_NUMBER"),
+        ("(415)\u2011555\u20110199", "PHONE_NUMBER"),
+        ("090\u30fc1234\u30fc5678 \u30b3\u30fc\u30d2\u30fc", "PHONE_NUMBER"),
+        ("card 4111\u20101111\u20101111\u20101111", "CREDIT_CARD"),
+    ],
+)
+def test_a_number_typed_with_other_dashes_or_full_width_punctuation_is_found(text: str, entity: str) -> None:
+    """Full-width "-", "." and brackets, and the dashes of other keyboards (hyphen, minus, the
+    katakana prolonged sound mark), between a number's digits hid it from every pattern: the
+    text is read as its ASCII twin too, and the value replaced."""
+    import unicodedata
+
+    redacted, counts = PiiRedactor(cache=False).redact(text)
+    assert counts[entity] == 1, redacted
+    digits = "".join(ch for ch in unicodedata.normalize("NFKC", redacted) if ch.isdigit())
+    assert len(digits) < 4, redacted
+    assert "\u30b3\u30fc\u30d2\u30fc" in redacted or "\u30b3" not in text  # words keep their marks
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "価格は\uff13\uff0e\uff15ドル",
+        "\u30b3\u30fc\u30d2\u30fc\uff11杯",
+        "2024\u201005\u201006 \u2015 v1\u22122",
+    ],
+)
+def test_dashes_and_full_width_punctuation_without_a_value_are_left_alone(text: str) -> None:
+    assert PiiRedactor(cache=False).redact_text(text) == text
+
+
+@pytest.mark.parametrize(
     "text",
     [
         "今日は\uff21\uff29について話しましょう\uff08\uff27\uff30\uff34\uff0d\uff14\uff09。",
