@@ -171,11 +171,13 @@ def copy_span(
     links: Sequence[Link] = UNSET,
     status: Status = UNSET,
     resource: Resource = UNSET,
+    context: Any = UNSET,
+    instrumentation_scope: Any = UNSET,
 ) -> ReadableSpan:
     """A new ``ReadableSpan`` equal to ``span`` but for the given fields, by keyword."""
     return ReadableSpan(
         name=span.name if name is UNSET else name,
-        context=span.context,
+        context=span.context if context is UNSET else context,
         parent=span.parent,
         resource=span.resource if resource is UNSET else resource,
         attributes=raw_attributes(span) if attributes is UNSET else attributes,  # no copy
@@ -185,7 +187,9 @@ def copy_span(
         status=span.status if status is UNSET else status,
         start_time=span.start_time,
         end_time=span.end_time,
-        instrumentation_scope=span.instrumentation_scope,
+        instrumentation_scope=span.instrumentation_scope
+        if instrumentation_scope is UNSET
+        else instrumentation_scope,
     )
 
 

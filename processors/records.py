@@ -10,7 +10,8 @@ from opentelemetry.attributes import BoundedAttributes
 from opentelemetry.sdk._logs import ReadableLogRecord
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import Event, ReadableSpan
-from opentelemetry.trace import Link, Status
+from opentelemetry.sdk.util.instrumentation import InstrumentationScope
+from opentelemetry.trace import Link, SpanContext, Status
 from opentelemetry.util.types import Attributes
 
 from otel_distro import _sdk
@@ -27,6 +28,8 @@ def replace_span(
     links: Sequence[Link] = _UNSET,
     status: Status = _UNSET,
     resource: Resource = _UNSET,
+    context: SpanContext = _UNSET,
+    instrumentation_scope: InstrumentationScope | None = _UNSET,
 ) -> ReadableSpan:
     """A new ``ReadableSpan`` equal to ``span`` but for the given fields.
 
@@ -38,7 +41,15 @@ def replace_span(
         if dropped:
             attributes = _with_dropped(attributes, dropped)
     return _sdk.copy_span(
-        span, name=name, attributes=attributes, events=events, links=links, status=status, resource=resource
+        span,
+        name=name,
+        attributes=attributes,
+        events=events,
+        links=links,
+        status=status,
+        resource=resource,
+        context=context,
+        instrumentation_scope=instrumentation_scope,
     )
 
 
@@ -55,6 +66,7 @@ def replace_log(
     attributes: Attributes = _UNSET,
     resource: Resource = _UNSET,
     event_name: str = _UNSET,
+    instrumentation_scope: InstrumentationScope | None = _UNSET,
 ) -> ReadableLogRecord:
     """A new ``ReadableLogRecord`` equal to ``record`` but for the given fields."""
     log = copy.copy(record.log_record)
@@ -67,6 +79,8 @@ def replace_log(
     return ReadableLogRecord(
         log_record=log,
         resource=record.resource if resource is _UNSET else resource,
-        instrumentation_scope=record.instrumentation_scope,
+        instrumentation_scope=record.instrumentation_scope
+        if instrumentation_scope is _UNSET
+        else instrumentation_scope,
         limits=record.limits,
     )

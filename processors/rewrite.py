@@ -1,10 +1,12 @@
 """A base for processors that rewrite values everywhere they hide, on every signal.
 
 Subclasses say how to rewrite an attribute mapping and a piece of text; this module walks
-spans (name, attributes, events with their names and attributes, links, status description,
-resource), log records (body, structured bodies included, attributes, resource) and metrics
-(data-point attributes, exemplar attributes, resource), and builds new records only where
-something changed. Resources are shared by many records, so their rewrites are cached.
+spans (name, attributes, events with their names and attributes, links with their trace
+states, status description, the span's trace state, resource, instrumentation scope), log
+records (body, structured bodies included, attributes, event name, resource, instrumentation
+scope) and metrics (data-point attributes, exemplar attributes, resource, instrumentation
+scope), and builds new records only where something changed. Resources, scopes and trace
+states are shared by many records, so their rewrites are cached.
 """
 
 from __future__ import annotations
@@ -18,7 +20,8 @@ from opentelemetry.sdk._logs import ReadableLogRecord
 from opentelemetry.sdk.metrics.export import MetricsData
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import Event, ReadableSpan
-from opentelemetry.trace import Link, Status
+from opentelemetry.sdk.util.instrumentation import InstrumentationScope
+from opentelemetry.trace import Link, SpanContext, Status, TraceState
 
 from otel_distro import _sdk
 from processors.base import RecordProcessor
@@ -47,6 +50,8 @@ class RecordRewriter(RecordProcessor):
 
     def __init__(self) -> None:
         self._resources: dict[int, tuple[Resource, Resource]] = {}
+        self._scopes: dict[int, tuple[Any, Any]] = {}
+        self._trace_states: dict[str, TraceState | None] = {}  # header -> rewritten (None: as it is)
         self._count_keys: dict[str, str] = {}
 
     # -- what subclasses provide -------------------------------------------------------------
@@ -89,6 +94,54 @@ class RecordRewriter(RecordProcessor):
         self._resources[id(resource)] = (resource, result)
         return result
 
+    def _scope(self, scope: InstrumentationScope | None) -> InstrumentationScope | None:
+        """The instrumentation scope as this processor leaves it (the same object when unchanged):
+        its name and version are texts a library chose (a logger named after a user), its
+        attributes attributes."""
+        if scope is None:
+            return None
+        hit = self._scopes.get(id(scope))
+        if hit is not None and hit[0] is scope:
+            return hit[1]  # type: ignore[no-any-return]
+        counts: Counter[str] = Counter()
+        texts = self.rewrites_text
+        name = self._text(scope.name, counts) if texts else None
+        version = self._text(scope.version, counts) if texts else None
+        attributes = self._attrs(_sdk.plain(scope.attributes), counts)
+        result = scope
+        if name is not None or version is not None or attributes is not None:
+            result = InstrumentationScope(
+                scope.name if name is None else name,
+                scope.version if version is None else version,
+                scope.schema_url,
+                scope.attributes if attributes is None else attributes,
+            )
+        if len(self._scopes) >= _RESOURCE_CACHE_LIMIT:
+            self._scopes.clear()
+        self._scopes[id(scope)] = (scope, result)
+        return result
+
+    def _context(self, context: SpanContext | None) -> SpanContext | None:
+        """A span context whose trace state (vendors' values, from an incoming ``tracestate``
+        header: any client can put text there) was rewritten; None where it stays as it is."""
+        if context is None:
+            return None
+        trace_state = context.trace_state
+        if not trace_state:
+            return None
+        header = trace_state.to_header()
+        if header in self._trace_states:
+            new = self._trace_states[header]
+        else:
+            rewritten = self._attrs(dict(trace_state.items()), Counter())
+            new = None if rewritten is None else _trace_state(rewritten)
+            if len(self._trace_states) >= _RESOURCE_CACHE_LIMIT:
+                self._trace_states.clear()
+            self._trace_states[header] = new
+        if new is None:
+            return None
+        return SpanContext(context.trace_id, context.span_id, context.is_remote, context.trace_flags, new)
+
     def _count_key(self, kind: str) -> str:
         key = f"{self.count_prefix}{kind}"
         if len(self._count_keys) < _COUNT_KEYS_LIMIT:  # entity types are few; user patterns add some
@@ -125,6 +178,9 @@ class RecordRewriter(RecordProcessor):
         new_links = self._links(links, counts) if links else None
         new_description = self.rewrite_text(description, counts) if texts and description else None
         resource = self._resource(span_resource)
+        span_scope = span.instrumentation_scope
+        scope = self._scope(span_scope)
+        context = self._context(span.context)
         if (
             name is None
             and attributes is None
@@ -132,6 +188,8 @@ class RecordRewriter(RecordProcessor):
             and new_links is None
             and new_description is None
             and resource is span_resource
+            and scope is span_scope
+            and context is None
             and not counts
         ):
             return span
@@ -148,6 +206,8 @@ class RecordRewriter(RecordProcessor):
             links=raw_links if new_links is None else new_links,
             status=status if new_description is None else Status(status.status_code, new_description),
             resource=resource,
+            instrumentation_scope=scope,
+            **({} if context is None else {"context": context}),
         )
 
     def _events(self, events: Sequence[Event], counts: Counter[str]) -> list[Event] | None:
@@ -177,11 +237,13 @@ class RecordRewriter(RecordProcessor):
         for link in links:
             attrs = link.attributes
             attributes = self._attrs(_sdk.plain(attrs), counts)
-            if attributes is None:
+            context = self._context(link.context)
+            if attributes is None and context is None:
                 out.append(link)
                 continue
             changed = True
-            out.append(Link(link.context, attributes))
+            new_context = link.context if context is None else context
+            out.append(Link(new_context, attrs if attributes is None else attributes))
         return out if changed else None
 
     # -- logs ---------------------------------------------------------------------------------
@@ -195,11 +257,13 @@ class RecordRewriter(RecordProcessor):
             self._text(event_name, counts) if self.rewrites_text and isinstance(event_name, str) else None
         )
         resource = self._resource(record.resource)
+        scope = self._scope(record.instrumentation_scope)
         if (
             body is UNCHANGED
             and attributes is None
             and new_name is None
             and resource is record.resource
+            and scope is record.instrumentation_scope
             and not counts
         ):
             return record
@@ -208,6 +272,7 @@ class RecordRewriter(RecordProcessor):
             body=log.body if body is UNCHANGED else body,
             attributes=self._with_counts(log.attributes if attributes is None else attributes, counts),
             resource=resource,
+            instrumentation_scope=scope,
             **({} if new_name is None else {"event_name": new_name}),
         )
 
@@ -247,7 +312,7 @@ class RecordRewriter(RecordProcessor):
             scope_metrics = []
             for sm in rm.scope_metrics:
                 metrics = [replace(m, data=self._metric_data(m.data)) for m in sm.metrics]
-                scope_metrics.append(replace(sm, metrics=metrics))
+                scope_metrics.append(replace(sm, scope=self._scope(sm.scope) or sm.scope, metrics=metrics))
             resource_metrics.append(
                 replace(rm, resource=self._resource(rm.resource), scope_metrics=scope_metrics)
             )
@@ -271,6 +336,16 @@ class RecordRewriter(RecordProcessor):
                 )
             )
         return replace(data, data_points=points)
+
+
+def _trace_state(entries: Mapping[str, Any]) -> TraceState:
+    """A trace state of the rewritten entries; one whose value the W3C rules refuse (a
+    replacement with a comma or an "=") is left out, never passed on as it was."""
+    kept = []
+    for key, value in entries.items():
+        if isinstance(value, str) and "," not in value and "=" not in value and value.isprintable():
+            kept.append((key, value))
+    return TraceState(kept)
 
 
 class _Unchanged:

@@ -432,3 +432,68 @@ def test_content_filter_drops_content_of_log_events_with_structured_bodies() -> 
     assert outs[0].log_record.body == {"role": "user"}
     assert outs[1].log_record.body == {"index": 0, "finish_reason": "stop", "message": {"role": "assistant"}}
     assert dict(outs[2].log_record.attributes or {}) == {"gen_ai.request.model": "m"}
+
+
+def test_a_trace_state_from_an_incoming_header_and_a_links_are_redacted() -> None:
+    """Any client sending a request can put text in ``tracestate``; a server instrumentation
+    carries it into the span's context (written as ``traceState``) and into links."""
+    from opentelemetry import propagate, trace
+    from opentelemetry.trace import Link
+
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider(shutdown_on_exit=False)
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    carrier = {
+        "traceparent": "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
+        "tracestate": f"vendor=u:{EMAIL},ip=81.2.69.142,plain=ok",
+    }
+    parent = propagate.extract(carrier)
+    tracer = provider.get_tracer("t")
+    link_context = trace.get_current_span(parent).get_span_context()
+    tracer.start_span("s", context=parent, links=[Link(link_context, {"n": 1})]).end()
+    span = exporter.get_finished_spans()[0]
+    out = _processor().process_span(span)
+    assert out is not None
+    state = out.context.trace_state
+    assert state["plain"] == "ok" and state["vendor"] == "u:<EMAIL>" and "81.2.69.142" not in state["ip"]
+    assert out.context.trace_id == span.context.trace_id and out.context.span_id == span.context.span_id
+    assert EMAIL not in out.links[0].context.trace_state.to_header()
+    assert out.links[0].attributes == {"n": 1}
+
+
+def test_an_instrumentation_scope_name_version_and_attributes_are_redacted_on_every_signal() -> None:
+    from opentelemetry.sdk.metrics import MeterProvider
+    from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+
+    processor = _processor()
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider(shutdown_on_exit=False)
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    tracer = provider.get_tracer(f"audit.{EMAIL}", attributes={"tenant.admin": OTHER})
+    for _ in range(2):
+        tracer.start_span("s").end()
+    first, second = (processor.process_span(span) for span in exporter.get_finished_spans())
+    assert first is not None and second is not None
+    scope = first.instrumentation_scope
+    assert scope is not None and scope.name == "<EMAIL>"  # "audit.uma.reyes@…" is one address
+    assert dict(scope.attributes or {}) == {"tenant.admin": "<EMAIL>"}
+    assert second.instrumentation_scope is scope  # one scope object: spans still group by it
+
+    log = _log(body="hello")
+    logs = LoggerProvider(shutdown_on_exit=False)
+    logs_exporter = InMemoryLogRecordExporter()
+    logs.add_log_record_processor(SimpleLogRecordProcessor(logs_exporter))
+    logs.get_logger(f"audit.{EMAIL}").emit(ApiLogRecord(body="hello"))
+    record = processor.process_log(logs_exporter.get_finished_logs()[0])
+    assert record is not None and record.instrumentation_scope is not None
+    assert record.instrumentation_scope.name == "<EMAIL>"
+    assert processor.process_log(log) is log  # a plain scope: the record as it was
+
+    reader = InMemoryMetricReader()
+    meters = MeterProvider(metric_readers=[reader], shutdown_on_exit=False)
+    meters.get_meter(f"m.{EMAIL}").create_counter("c").add(1)
+    data = reader.get_metrics_data()
+    assert data is not None
+    rewritten = processor.process_metrics(data)
+    assert rewritten is not None
+    assert rewritten.resource_metrics[0].scope_metrics[0].scope.name == "<EMAIL>"
