@@ -21,6 +21,7 @@ from decimal import Decimal
 from typing import Any
 
 from otel_distro import _sdk
+from otel_distro.runtime.errors import caught
 from processors.inline_budget import LIST_ITEM_CHARGE, charge_inline
 from processors.pii import PiiRedactor
 from processors.pii.redactor import CACHEABLE_LENGTH
@@ -138,9 +139,11 @@ SECRET_PAIRS = frozenset(
 )
 SECRET_KEYS = frozenset({"pass"})  # whole keys only
 # Numbers under keys of these words are read as text (a card or phone number kept as an int).
-NUMBER_WORDS = frozenset(
-    {"phone", "tel", "telephone", "mobile", "msisdn", "fax", "card", "cc", "ccnum", "pan", "ssn", "iban"}
+_NUMBER_SINGULARS = (
+    *("phone", "tel", "telephone", "mobile", "msisdn", "fax"),
+    *("card", "cc", "ccnum", "pan", "ssn", "iban"),
 )
+NUMBER_WORDS = frozenset({*_NUMBER_SINGULARS, *(f"{word}s" for word in _NUMBER_SINGULARS), "faxes"})
 
 
 def _words(key: str) -> list[str]:
@@ -318,20 +321,38 @@ class RedactionProcessor(RecordRewriter):
         if isinstance(value, bytes | bytearray):
             return self.rewrite_bytes(value, counts)
         if numbers and isinstance(value, int | float | Decimal) and not isinstance(value, bool):
-            whole = not isinstance(value, int) and value == int(value)
-            text = str(int(value)) if whole else str(value)
-            return self.rewrite_text(text, counts)
+            return self._number_as_text(value, counts)
         if isinstance(value, _STRUCTURES):
             charge_inline(len(value) * LIST_ITEM_CHARGE)  # many short items: past the budget, the worker
-            new = self._walk(value, counts)
+            new = self._walk(value, counts, numbers)
             # an attribute's sequence stays a tuple, as the SDK keeps them
             return tuple(new) if isinstance(value, list) and isinstance(new, list) else new
-        return None
+        return self._other(value, counts)
 
-    def _walk(self, value: Any, counts: Counter[str]) -> Any:
-        """A structured value rewritten within the limits, else replaced whole; ``None``: unchanged."""
+    def _number_as_text(self, value: Any, counts: Counter[str]) -> str | None:
+        """A number under a phone, card, ... key read as the text it stands for."""
+        whole = not isinstance(value, int) and value == int(value)
+        return self.rewrite_text(str(int(value)) if whole else str(value), counts)
+
+    def _other(self, value: Any, counts: Counter[str]) -> Any:
+        """A value of another type (an object in a log body, a Decimal) is written as its text
+        (``str()``, as every encoder does): that text redacted, or ``None`` where it holds nothing;
+        one whose text cannot be had is replaced whole."""
+        if value is None or isinstance(value, bool | int | float):
+            return None
         try:
-            return self._structure(value, counts, 0, [MAX_NODES])
+            text = str(value)
+        except Exception as exc:  # noqa: BLE001 - an object whose __str__ fails: nothing of it is passed on
+            caught("reading a value as text", exc)
+            counts["UNREADABLE"] += 1
+            return DENIED
+        return self.rewrite_text(text, counts)
+
+    def _walk(self, value: Any, counts: Counter[str], numbers: bool = False) -> Any:
+        """A structured value rewritten within the limits, else replaced whole; ``None``: unchanged.
+        ``numbers``: it is under a phone, card, ... key, so the numbers of its lists are read as text."""
+        try:
+            return self._structure(value, counts, 0, [MAX_NODES], numbers)
         except (_TooLarge, RecursionError):
             counts["OVERSIZED"] += 1
             return OVERSIZED
@@ -352,14 +373,16 @@ class RedactionProcessor(RecordRewriter):
             _add(counts, found)
         return digest
 
-    def _structure(self, value: Any, counts: Counter[str], depth: int, left: list[int]) -> Any:
+    def _structure(
+        self, value: Any, counts: Counter[str], depth: int, left: list[int], numbers: bool = False
+    ) -> Any:
         """A map or list rewritten at every depth (keys' rules apply at every level), or ``None``."""
         left[0] -= 1
         if depth >= MAX_DEPTH or left[0] < 0:
             raise _TooLarge
         if isinstance(value, Mapping):
             return self._map(value, counts, depth, left)
-        return self._sequence(value, counts, depth, left)
+        return self._sequence(value, counts, depth, left, numbers)
 
     def _map(self, value: Mapping[Any, Any], counts: Counter[str], depth: int, left: list[int]) -> Any:
         out: dict[str, Any] | None = None
@@ -375,7 +398,8 @@ class RedactionProcessor(RecordRewriter):
             if rule is None:
                 rule = self._key_rule(name)
             if isinstance(item, _STRUCTURES) and rule is not _DENIED:
-                new = self._structure(item, counts, depth + 1, left)  # allowed keys' too
+                numbers = rule is _PLAIN and name not in self._plain_keys
+                new = self._structure(item, counts, depth + 1, left, numbers)  # allowed keys' too
             else:
                 left[0] -= 1
                 numbers = rule is _PLAIN and name not in self._plain_keys
@@ -388,7 +412,9 @@ class RedactionProcessor(RecordRewriter):
                 out[name if new_key is None else new_key] = item if new is None else new
         return out
 
-    def _sequence(self, value: Any, counts: Counter[str], depth: int, left: list[int]) -> Any:
+    def _sequence(
+        self, value: Any, counts: Counter[str], depth: int, left: list[int], numbers: bool = False
+    ) -> Any:
         items: list[Any] | None = None
         secret_next = False  # the item before named a secret ("--password", "Authorization")
         for index, item in enumerate(value):
@@ -399,9 +425,13 @@ class RedactionProcessor(RecordRewriter):
             elif isinstance(item, str):
                 new = self.rewrite_text(item, counts)
             elif isinstance(item, _STRUCTURES):
-                new = self._structure(item, counts, depth + 1, left)
+                new = self._structure(item, counts, depth + 1, left, numbers)
             elif isinstance(item, bytes | bytearray):
                 new = self.rewrite_bytes(item, counts)
+            elif numbers and isinstance(item, int | float | Decimal) and not isinstance(item, bool):
+                new = self._number_as_text(item, counts)  # [14155550199] under "phone_numbers"
+            else:
+                new = self._other(item, counts)
             left[0] -= 0 if isinstance(item, _STRUCTURES) else 1
             secret_next = isinstance(item, str) and not secret_next and self._names_secret(item)
             if new is not None:
@@ -434,8 +464,8 @@ class RedactionProcessor(RecordRewriter):
 
     def _body(self, body: Any, counts: Counter[str]) -> Any:
         """A log body: text (and bytes, read as text) as text, a structure walked as attribute
-        values are."""
+        values are, another object as the text it is written as."""
         if isinstance(body, str | bytes | bytearray):
             return super()._body(body, counts)
-        new = self._walk(body, counts) if isinstance(body, _STRUCTURES) else None
+        new = self._walk(body, counts) if isinstance(body, _STRUCTURES) else self._other(body, counts)
         return UNCHANGED if new is None else new

@@ -497,3 +497,41 @@ def test_an_instrumentation_scope_name_version_and_attributes_are_redacted_on_ev
     rewritten = processor.process_metrics(data)
     assert rewritten is not None
     assert rewritten.resource_metrics[0].scope_metrics[0].scope.name == "<EMAIL>"
+
+
+class _User:
+    """An object an app puts in a log body as it is: written as its text."""
+
+    def __str__(self) -> str:
+        return f"User(email={EMAIL!r}, phone={PHONE!r})"
+
+
+def test_objects_in_log_bodies_and_values_are_redacted_as_the_text_they_are_written_as() -> None:
+    from decimal import Decimal
+
+    processor = _processor()
+    for body in (_User(), {"u": _User()}, [_User(), 1, None], {"deep": [{"x": _User()}]}):
+        out = processor.process_log(_log(body=body))
+        assert out is not None
+        written = json.dumps(out.log_record.body, default=str)
+        assert EMAIL not in written and PHONE not in written and "<EMAIL>" in written, body
+    counts: Counter[str] = Counter()
+    attrs = processor.rewrite_attributes({"amount": Decimal(CARD.replace(" ", "")), "n": 3}, counts)
+    assert attrs == {"amount": "<CREDIT_CARD>", "n": 3} and counts["CREDIT_CARD"] == 1
+
+
+def test_numbers_in_lists_under_phone_or_card_keys_are_read_as_text() -> None:
+    counts: Counter[str] = Counter()
+    out = _processor().rewrite_attributes(
+        {
+            "notify.phone_numbers": (14155550132, 14155550166),
+            "counts": (14155550132,),  # a plain key: numbers stay numbers
+            "payload": {"cards": [[4111111111111111]], "ids": [14155550132]},
+        },
+        counts,
+    )
+    assert out is not None
+    assert out["notify.phone_numbers"] == ("<PHONE_NUMBER>", "<PHONE_NUMBER>")
+    assert out["counts"] == (14155550132,)
+    assert out["payload"] == {"cards": [["<CREDIT_CARD>"]], "ids": [14155550132]}
+    assert counts["PHONE_NUMBER"] == 2 and counts["CREDIT_CARD"] == 1
