@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from otel_distro.runtime.files import private_dirs, replaced_privately
-from otel_distro.runtime.forking import after_fork_in_child
+from otel_distro.runtime.forking import after_fork_in_child, hold, let_go
 from otel_distro.runtime.say_once import SayOnce
 
 _logger = logging.getLogger(f"otel_distro.{__name__}")
@@ -60,6 +60,12 @@ def _lock(fd: int) -> bool:
     except OSError:
         return False
     return True
+
+
+def _close(fd: int) -> None:
+    """Close a descriptor that held a segment's lock (releasing it)."""
+    let_go(fd)
+    os.close(fd)
 
 
 class SpillCache:
@@ -171,7 +177,7 @@ class SpillCache:
         except OSError:
             return None
         if _lock(fd) and self._same_file(fd, path):
-            return fd
+            return hold(fd)  # a forked child closes its copy: the lock stays ours alone
         os.close(fd)
         return None
 
@@ -187,7 +193,7 @@ class SpillCache:
         except OSError:
             return None
         finally:
-            os.close(fd)
+            _close(fd)
 
     def _warn_overflow(self) -> None:
         self._say(
@@ -218,7 +224,7 @@ class SpillCache:
             with os.fdopen(os.dup(fd), "rb") as handle:
                 raw = handle.read()
         except OSError:
-            os.close(fd)
+            _close(fd)
             return None
         lines = raw.split(b"\n")
         corrupt = 0
@@ -231,7 +237,7 @@ class SpillCache:
         """Delete a segment that was acknowledged (or rejected for good)."""
         with contextlib.suppress(OSError):
             os.unlink(segment.path)
-        os.close(segment.fd)
+        _close(segment.fd)
         with self._lock:
             self._bytes = None
 
@@ -250,7 +256,7 @@ class SpillCache:
         except OSError:  # could not rewrite: put the whole segment back (repeats beat losses)
             self.release(segment)
             return
-        os.close(segment.fd)
+        _close(segment.fd)
         with self._lock:
             self._bytes = None
 
@@ -258,7 +264,7 @@ class SpillCache:
         """Put a segment back, to be sent later."""
         with contextlib.suppress(OSError):
             os.rename(segment.path, self.directory / (READY + segment.base))
-        os.close(segment.fd)
+        _close(segment.fd)
 
     def recover(self) -> int:
         """Make segments of dead processes ready again; returns how many."""
@@ -276,7 +282,7 @@ class SpillCache:
             except OSError:
                 pass
             finally:
-                os.close(fd)
+                _close(fd)
         now = time.time()
         for path in self._files(TEMP):
             with contextlib.suppress(OSError):

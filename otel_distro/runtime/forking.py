@@ -8,6 +8,7 @@ they were registered.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import weakref
 from collections.abc import Callable
@@ -31,3 +32,32 @@ def after_fork_in_child(method: Callable[[], object]) -> None:
 def in_child(function: Callable[[], object]) -> None:
     """Call ``function`` in every child forked from now on (for the life of the process)."""
     os.register_at_fork(after_in_child=function)
+
+
+# Descriptors that hold an flock for this process right now (a follower's claim, a state file's
+# update, a spill segment being sent). A forked child that does not exec inherits them, and an
+# flock lives as long as any descriptor of it is open: the parent's release would not free the
+# lock while the child lives, and every follower of the store would stop. The child closes its
+# copies at once (closing, never unlocking: the lock is the parent's, and stays with it).
+_held: set[int] = set()
+
+
+def hold(fd: int) -> int:
+    """Note that ``fd`` holds a lock of this process's (closed in a forked child); returns it."""
+    _held.add(fd)
+    return fd
+
+
+def let_go(fd: int) -> None:
+    """``fd`` no longer holds a lock (call before closing it)."""
+    _held.discard(fd)
+
+
+def _close_held() -> None:
+    for fd in list(_held):
+        with contextlib.suppress(OSError):
+            os.close(fd)
+    _held.clear()
+
+
+in_child(_close_held)

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from otel_distro.runtime.files import private_dirs, replaced_privately
+from otel_distro.runtime.forking import hold, let_go
 
 FILE_MODE = 0o600
 
@@ -51,10 +52,11 @@ class StateFile:
         except BaseException:
             os.close(fd)
             raise
-        return fd
+        return hold(fd)  # a forked child closes its copy: the lock stays the holder's alone
 
     @staticmethod
     def unlock(fd: int) -> None:
+        let_go(fd)
         os.close(fd)  # releases the lock
 
     def write(self, value: Mapping[str, Any]) -> None:

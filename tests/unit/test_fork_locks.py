@@ -1,0 +1,53 @@
+"""A child forked without exec never keeps a lock its parent holds: every follower of a store,
+every state file and every spill segment goes on being served while such a child lives."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from exporters.spill_cache import SpillCache
+from otel_distro.runtime.state_file import StateFile
+
+
+@contextmanager
+def _sleeping_child(seconds: float = 20.0) -> Iterator[int]:
+    """A child forked now that lives on (as a pool worker would) until the block ends."""
+    pid = os.fork()
+    if pid == 0:  # the child: no exec, no exit hooks, just alive
+        time.sleep(seconds)
+        os._exit(0)
+    try:
+        yield pid
+    finally:
+        os.kill(pid, 9)
+        os.waitpid(pid, 0)
+
+
+def test_a_state_file_lock_is_free_once_the_parent_lets_go_while_a_forked_child_lives(tmp_path: Path) -> None:
+    state = StateFile(tmp_path / "state.json")
+    fd = state.lock()
+    assert fd is not None
+    with _sleeping_child():
+        time.sleep(0.2)  # the child's fork hooks have run
+        StateFile.unlock(fd)
+        again = state.lock(wait=False)
+        assert again is not None  # before: the child's copy kept the lock for its whole life
+        StateFile.unlock(again)
+
+
+def test_a_spill_segment_put_back_can_be_claimed_again_while_a_forked_child_lives(tmp_path: Path) -> None:
+    cache = SpillCache(tmp_path / "cache", max_bytes=10_000_000, segment_records=10)
+    cache.append([b'{"n": 1}'])
+    cache.seal()
+    segment = cache.claim()
+    assert segment is not None
+    with _sleeping_child():
+        time.sleep(0.2)
+        cache.release(segment)  # the endpoint was down: put back for a later attempt
+        again = cache.claim()
+        assert again is not None and again.lines == [b'{"n": 1}']
+        cache.done(again)
