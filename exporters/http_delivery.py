@@ -222,7 +222,9 @@ class HttpDelivery:
             finally:
                 response.close()
         text = "" if 200 <= response.status_code < 300 else raw.decode("utf-8", "replace")[:300]
-        return classify(response.status_code, response.headers.get("Retry-After"), text)
+        return classify(
+            response.status_code, response.headers.get("Retry-After"), text, response.headers.get("Location")
+        )
 
     def send(
         self,
@@ -328,11 +330,24 @@ def refusal_reason(result: Result) -> str:
     return "too_large" if result.status == TOO_LARGE else "refused"
 
 
-def classify(status: int, retry_after: str | None = None, text: str = "") -> Result:
-    """The outcome an HTTP status means for the data that was sent."""
+def classify(
+    status: int, retry_after: str | None = None, text: str = "", location: str | None = None
+) -> Result:
+    """The outcome an HTTP status means for the data that was sent. A redirect is not followed
+    (the data would go where the user did not point it) and drops nothing: it is kept and tried
+    again, with an error that names where the endpoint says it moved."""
     if 200 <= status < 300:
         return Result(Outcome.DELIVERED, status)
     error = f"HTTP {status}" + (f": {text.strip()}" if text.strip() else "")
+    if 300 <= status < 400:
+        moved = f" to {location[:200]}" if location else ""
+        return Result(
+            Outcome.RETRY,
+            status,
+            parse_retry_after(retry_after),
+            f"HTTP {status}: the endpoint redirects{moved}; redirects are not followed, so the data "
+            "is kept until the endpoint setting names the new address",
+        )
     if status in RETRYABLE_STATUS or status >= 500:
         return Result(Outcome.RETRY, status, parse_retry_after(retry_after), error)
     if status in AUTH_STATUS:

@@ -26,6 +26,7 @@ class Fault:
     drop: bool = False  # close the connection without answering
     delay: float = 0.0  # seconds before answering
     body: bytes = b""  # what the answer says (a validation error echoing the request, say)
+    location: str | None = None  # a redirect's Location
 
 
 class FaultyEndpoint:
@@ -77,6 +78,8 @@ class FaultyEndpoint:
                 self.send_response(status)
                 if fault.retry_after is not None:
                     self.send_header("Retry-After", fault.retry_after)
+                if fault.location is not None:
+                    self.send_header("Location", fault.location)
                 self.send_header("Content-Length", str(len(fault.body)))
                 self.end_headers()
                 self.wfile.write(fault.body)

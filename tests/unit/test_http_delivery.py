@@ -38,6 +38,11 @@ BODY = json.dumps({"records": [{"type": "conversation_log", "log_id": "a"}]}).en
         (200, Outcome.DELIVERED),
         (202, Outcome.DELIVERED),
         (204, Outcome.DELIVERED),
+        # a redirect is not followed, and drops nothing: the endpoint setting is to be changed
+        (301, Outcome.RETRY),
+        (302, Outcome.RETRY),
+        (307, Outcome.RETRY),
+        (308, Outcome.RETRY),
         (400, Outcome.REJECTED),
         (401, Outcome.AUTH),
         (403, Outcome.AUTH),
@@ -220,6 +225,17 @@ def test_post_answers_are_classified(endpoint: FaultyEndpoint, delivery: HttpDel
     assert delivery.post(BODY, "application/json").outcome is Outcome.AUTH
     assert delivery.post(BODY, "application/json").outcome is Outcome.DELIVERED
     assert len(endpoint.accepted) == 1
+
+
+def test_a_redirect_is_not_followed_and_keeps_the_data_naming_where_the_endpoint_moved(
+    endpoint: FaultyEndpoint, delivery: HttpDelivery
+) -> None:
+    endpoint.fail(Fault(status=307, location="http://127.0.0.1:1/elsewhere"))
+    result = delivery.post(BODY, "application/json")
+    assert (result.outcome, result.status, result.keep) == (Outcome.RETRY, 307, True)
+    assert "127.0.0.1:1/elsewhere" in result.error and "not followed" in result.error
+    assert endpoint.accepted == [] and len(endpoint.attempts) == 1  # nothing sent anywhere else
+    assert delivery.post(BODY, "application/json").outcome is Outcome.DELIVERED
 
 
 def test_dropped_connection_is_retry(endpoint: FaultyEndpoint, delivery: HttpDelivery) -> None:
