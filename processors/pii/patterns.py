@@ -356,6 +356,21 @@ def recognizers() -> tuple[Recognizer, ...]:
         ),
         Recognizer(
             "SECRET",
+            # a key or a code in a URL's query under a short name: Azure Functions' ?code=…, a
+            # maps API's ?key=…, an OAuth callback's &code=…, ?otp=…, ?reset_code=…; only a value
+            # that looks random (a country ?code=US, ?key=name stay)
+            re.compile(
+                r"(?i)[?&;](?:[a-z0-9]+[_-])*(?:key|code|otp|pin|passcode)=([A-Za-z0-9._~+/%-]{16,}=*)"
+                r"(?![A-Za-z0-9._~+/%=-])"
+            ),
+            validate=is_prose_key,
+            group=1,
+            hints=("=",),
+            folded_pattern=re.compile(r"[?&;][a-z0-9_-]{0,40}(?:key|code|otp|pin|passcode)="),
+            screen=r"(?i)[?&;][a-z0-9_-]{0,40}(?:key|code|otp|pin|passcode)=",
+        ),
+        Recognizer(
+            "SECRET",
             # a key given to an SDK client as its first argument: cohere.Client("CnwB…")
             re.compile(r"(?:Client|ClientV2|AsyncClient)\([ \t]*[\"']([A-Za-z0-9_-]{24,})[\"']"),
             validate=is_prose_key,

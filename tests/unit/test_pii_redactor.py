@@ -138,6 +138,10 @@ SENSITIVE = [
     ("SECRET", '{"password":"pa\\"ss,wo;rd"}', 'pa\\"ss,wo;rd'),
     ("SECRET", "dbPassword=Hunter22x", "Hunter22x"),
     ("SECRET", "accessToken: 9f8e7d6c5b4a3f2e1d0c", "9f8e7d6c5b4a3f2e1d0c"),
+    # keys and codes in a URL's query under short names (Azure Functions, a maps API, OAuth)
+    ("SECRET", "GET /api/HttpTrigger?code=Fq8ZpL2mVt7RkQ3wXy9ZaBcD== 200", "Fq8ZpL2mVt7RkQ3wXy9ZaBcD=="),
+    ("SECRET", "https://maps.example.com/geocode?key=Wm4Rt8Yq2Zx6Pk9Ls3Dv&q=x", "Wm4Rt8Yq2Zx6Pk9Ls3Dv"),
+    ("SECRET", "/oauth/callback?state=s1&code=4/0AX4XfWhQz8kLmN2pRtYv9", "4/0AX4XfWhQz8kLmN2pRtYv9"),
     ("SECRET", 'password: "correct horse battery staple"', "correct horse battery staple"),
     ("SECRET", ":password => 'RubyPw!234'", "RubyPw!234"),
     ("SECRET", "{'password': b'BytesPw!77'}", "BytesPw!77"),
@@ -217,6 +221,8 @@ BENIGN = [
     "1234 " * 12,
     # a checksum key ending in digits before a number
     "CRC32 4417120938, crc64=7728130456",
+    # short query names whose values are not secrets
+    "https://api.example.com/v1/countries?country_code=US&key=profile_picture_large&code=200",
 ]
 
 
