@@ -39,10 +39,12 @@ import orjson
 
 from exporters.store.files import SIGNALS, JsonlStore, ReadProblems, read_records
 from otel_distro.runtime.files import replaced_privately
+from processors.redaction import DENIED, is_secret_key
 
 MASK = "***"
 _SECRET_NAME = re.compile(r"key|token|secret|password|header|auth", re.IGNORECASE)
 _ID_KEYS = frozenset({"traceId", "spanId", "parentSpanId", "key"})  # ids and attribute names: kept
+_DENIED = {"stringValue": DENIED}  # an attribute's value under a key that names a secret
 _DISTRIBUTIONS = ("opentelemetry-api", "opentelemetry-sdk", "otel-distro", "cryptography", "keyring")
 _INSTRUMENTATION = re.compile(r"^(opentelemetry|openinference)-instrumentation")
 
@@ -76,7 +78,9 @@ class Bundle:
 
 
 class Scrubber:
-    """Every string of a JSON value through the redactor (ids and attribute names kept)."""
+    """Every string of a JSON value through the redactor (ids kept), and the value of an OTLP
+    attribute (``{"key": ..., "value": {...}}``) whose key names a secret replaced whole, as the
+    redaction processor does: a store written with redaction off still gives no secret away."""
 
     def __init__(self, redact: Callable[[str], str]) -> None:
         self.redact = redact
@@ -85,6 +89,9 @@ class Scrubber:
         if isinstance(value, str):
             return value if key in _ID_KEYS else self.redact(value)
         if isinstance(value, dict):
+            name = value.get("key")
+            if isinstance(name, str) and "value" in value and is_secret_key(name):
+                return {**{k: self.value(v, k) for k, v in value.items() if k != "value"}, "value": _DENIED}
             return {k: self.value(v, k) for k, v in value.items()}
         if isinstance(value, list):
             return [self.value(item) for item in value]

@@ -156,6 +156,21 @@ def _compact(key: str) -> str:
     return "".join(_words(key))
 
 
+def names_secret(words: list[str]) -> bool:
+    """Whether a key of these words (:func:`_words`) names a secret in any spelling (see
+    SECRET_WORDS), whatever the deny list a processor was given."""
+    return bool(words) and (
+        words[-1] in SECRET_WORDS or "_".join(words[-2:]) in SECRET_PAIRS or "_".join(words) in SECRET_KEYS
+    )
+
+
+def is_secret_key(key: str) -> bool:
+    """Whether values under ``key`` are replaced whole by default (``password``, ``db_pass``,
+    ``x-functions-key``, ...): the default deny list, or a key naming a secret in any spelling."""
+    normalized = _normalize(key)
+    return normalized in DENY_KEYS or normalized.rsplit(".", 1)[-1] in DENY_KEYS or names_secret(_words(key))
+
+
 class _TooLarge(Exception):
     """A structured value passed MAX_DEPTH or MAX_NODES."""
 
@@ -212,9 +227,7 @@ class RedactionProcessor(RecordRewriter):
             elif (
                 normalized in self.deny_keys
                 or normalized.rsplit(".", 1)[-1] in self.deny_keys
-                or (words and words[-1] in SECRET_WORDS)
-                or "_".join(words[-2:]) in SECRET_PAIRS
-                or "_".join(words) in SECRET_KEYS
+                or names_secret(words)
             ):
                 rule = _DENIED
             else:

@@ -21,14 +21,19 @@ SECRETS = {
     "TELEMETRY_SERVE_TOKEN": "serve-token-Narwhal-8812",
     "TELEMETRY_UPLOAD_HEADERS": "Authorization=Bearer upload-token-Pangolin-3390",
 }
-PII = ("jane.doe@example.com", "+1 415 555 0199", "4111 1111 1111 1111")
+PII = ("jane.doe@example.com", "+1 415 555 0199", "4111 1111 1111 1111", "Xk29vLq7Tz", "9f8a7c6b5d4e3f2a1b0c")
 APP = """
     import otel_distro
     from opentelemetry import trace
 
     handle = otel_distro.configure(service_name="bundle-app")
     tracer = trace.get_tracer("bundle")
-    user = {"enduser.id": "jane.doe@example.com"}
+    user = {
+        "enduser.id": "jane.doe@example.com",
+        # random values no pattern knows, under keys that name a secret
+        "db.password": "Xk29vLq7Tz",
+        "http.request.header.x-functions-key": "9f8a7c6b5d4e3f2a1b0c",
+    }
     with tracer.start_as_current_span("bundle-step one", attributes=user) as span:
         span.add_event("gen_ai.user.message", {"content": "call +1 415 555 0199, card 4111 1111 1111 1111"})
         print(format(span.get_span_context().trace_id, "032x"))
@@ -92,6 +97,7 @@ def test_the_bundle_holds_the_window_settings_versions_and_counters_and_no_secre
     # what it is for is there: the spans (opened), the settings, the versions
     traces = b"".join(data for name, data in members.items() if name.startswith("store/traces/"))
     assert b"bundle-step one" in traces and b"bundle-step two" in traces
+    assert b'"db.password"' in traces and b"<REDACTED>" in traces  # the key stays, its value goes
     settings = {row["name"]: row for row in json.loads(members["settings.json"])["options"]}
     assert settings["langfuse_secret_key"]["value"] == "***" and settings["store_encryption"]["value"] is True
     assert settings["pii_redaction"]["source"] == "TELEMETRY_PII_REDACTION"
