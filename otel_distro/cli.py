@@ -338,8 +338,21 @@ def _header(_ctx: click.Context, _param: click.Parameter, values: tuple[str, ...
         key, sep, text = value.partition("=")
         if not sep or not key.strip():
             raise click.BadParameter(f"{value!r} is not KEY=VALUE")
+        if not (value.isascii() and value.isprintable()):
+            raise click.BadParameter(f"{value!r}: a header is printable ASCII")
         headers[key.strip()] = text.strip()
     return headers
+
+
+def _endpoint(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+    if value is None:
+        return None
+    from otel_distro.setting_values import URL
+
+    try:
+        return URL.parse(value)  # type: ignore[no-any-return]
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not {URL.accepted}") from None
 
 
 def _signals(_ctx: click.Context, _param: click.Parameter, value: str | None) -> tuple[str, ...] | None:
@@ -454,7 +467,9 @@ def _dp_line(report: Any) -> str:
 
 @main.command()
 @click.option("--since", callback=_duration, help="Only store files of this age or younger, e.g. 7d.")
-@click.option("--endpoint", help="OTLP/HTTP base URL (default: TELEMETRY_UPLOAD_ENDPOINT).")
+@click.option(
+    "--endpoint", callback=_endpoint, help="OTLP/HTTP base URL (default: TELEMETRY_UPLOAD_ENDPOINT)."
+)
 @click.option(
     "--signals",
     callback=_signals,
@@ -778,7 +793,10 @@ def bundle(
     made = bundles.build(obj, since, trace_id, obj.disk_guard())
     manifest = made.manifest()
     if not dry_run:
-        made.write(output)
+        try:
+            made.write(output)
+        except OSError as exc:
+            raise click.ClickException(f"cannot write {output}: {exc.strerror or exc}") from None
     if as_json:
         _echo_json({"output": None if dry_run else str(output), "dry_run": dry_run, "entries": manifest})
         return
@@ -847,7 +865,10 @@ def store_export(obj: _Context, since: dt.timedelta | None, directory: Path, as_
     """Write plain OTLP JSON Lines (sealed lines opened) for a collector's otlpjsonfile receiver."""
     from otel_distro.store_admin import export_plain
 
-    report = export_plain(obj.store(), since, directory)
+    try:
+        report = export_plain(obj.store(), since, directory)
+    except OSError as exc:
+        raise click.ClickException(f"cannot write under {directory}: {exc.strerror or exc}") from None
     failed = _report_problems(report.problems)
     if as_json:
         files = [str(path) for path in report.files]

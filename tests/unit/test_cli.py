@@ -695,3 +695,30 @@ def test_query_commands_name_an_unreadable_store_file_and_exit_1(known: KnownSto
     assert json.loads(stats.stdout)["unreadable_files"]
     compliance = _run("compliance", base=known.base)
     assert compliance.exit_code == 1 and str(path) in compliance.stderr
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("upload", "--endpoint", "127.0.0.1:4318"),
+        ("upload", "--endpoint", "http://[::1"),
+        ("upload", "--endpoint", "http://127.0.0.1:9", "--header", "a=\u00e9"),
+    ],
+)
+def test_upload_refuses_an_endpoint_or_header_it_could_never_send_to_at_once(
+    tmp_path: Path, args: tuple[str, ...]
+) -> None:
+    result = _run(*args, base=tmp_path)
+    assert result.exit_code == 2 and "Invalid value" in result.output  # not 50 s of retries
+
+
+def test_bundle_and_export_into_a_folder_that_cannot_be_made_say_so_without_a_traceback(
+    tmp_path: Path,
+) -> None:
+    result = _run("bundle", "-o", str(tmp_path / "missing" / "x" / "b.tar.gz"), base=tmp_path)
+    assert result.exit_code == 1 and "cannot write" in result.output
+    (tmp_path / "traces").mkdir()
+    (tmp_path / "traces" / "2026-01-01.jsonl").write_text('{"resourceSpans": []}\n')
+    (tmp_path / "blocker").write_text("a file, not a folder")
+    result = _run("store", "export", "-o", str(tmp_path / "blocker" / "out"), base=tmp_path)
+    assert result.exit_code == 1 and "cannot write" in result.output
