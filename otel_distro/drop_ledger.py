@@ -53,7 +53,10 @@ REASONS = {
     "conversation_log_cache_unwritable": "the conversation log's cache could not be written (disk full, say)",
     "conversation_log_refused": "refused by the conversation-log endpoint",
     "conversation_log_too_large": "too large for the conversation-log endpoint",
-    "conversation_log_cache_full": "pushed out of the conversation-log cache by its size bound",
+    "conversation_log_cache_full": (
+        "pushed out of the conversation-log cache by its size bound (following the store: the store's"
+        " spans it skipped, GenAI or not, so more than the turns that went unsent)"
+    ),
     "conversation_log_unmappable": "could not be mapped to conversation-log records (odd values)",
     "langfuse_queue_full": "the Langfuse sender was behind",
     "langfuse_shut_down": "ended after the Langfuse exporter was shut down",
