@@ -419,7 +419,8 @@ def recognizers() -> tuple[Recognizer, ...]:
             # From the start of the run of address characters only (as for CREDENTIALS: linear time);
             # punctuation leading the run stays.
             re.compile(
-                r"(?:(?<![A-Za-z0-9._%+-])|" + _after_escape() + r")[._%+-]*+"
+                # not at the letter of a JSON escape ("\\nzed@…" starts after it, so the escape stays whole)
+                r"(?:(?<![A-Za-z0-9._%+-])(?<!(?<!\\)\\)|" + _after_escape() + r")[._%+-]*+"
                 r"([A-Za-z0-9][A-Za-z0-9._%+-]*+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,})" + _E
             ),
             group=1,

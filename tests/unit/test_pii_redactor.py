@@ -660,3 +660,15 @@ def test_dashes_and_full_width_punctuation_without_a_value_are_left_alone(text: 
 )
 def test_text_with_full_width_latin_and_no_value_is_left_alone(text: str) -> None:
     assert PiiRedactor(cache=False).redact_text(text) == text
+
+
+@pytest.mark.parametrize("before", ["line\n", "tab\t", "cr\r", "a\n\n", "\n"])
+def test_an_address_right_after_a_json_escape_leaves_the_escape_whole(before: str) -> None:
+    """JSON writes a newline before an address as the two characters "\\n": the address starts
+    after them, so the text is still JSON once the address is replaced (before, the "n" was taken
+    into the address and "\\<EMAIL>" broke the JSON every GenAI reader parses)."""
+    import json
+
+    text = json.dumps({"content": before + "zed.quartz@example.org says hi"})
+    redacted = PiiRedactor(cache=False).redact_text(text)
+    assert json.loads(redacted) == {"content": before + "<EMAIL> says hi"}
