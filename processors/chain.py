@@ -292,7 +292,7 @@ class _Chain:
         # in a forked child the queue starts empty (the parent finishes what it had queued), so a
         # child forked while its parent's worker was behind does not find it full
         self._stage: WriteQueue[tuple[Any, int]] = WriteQueue(
-            self._work,
+            self._work_suppressed,
             _chars,
             max_items=max_queue_size,
             max_bytes=STAGE_MAX_CHARS,
@@ -305,6 +305,13 @@ class _Chain:
     def _after_fork(self) -> None:
         """In a forked child: new locks (another thread may have held one at the fork)."""
         self._lock = threading.Lock()
+
+    def _work_suppressed(self, batch: list[tuple[Any, int]]) -> None:
+        """The worker's step with instrumentation suppressed, as the SDK's batch worker runs
+        exports: a processor (a plugin's, presidio's) that calls an instrumented library makes
+        no span or log of its own, which would come back to the chain, and again."""
+        with _sdk.suppressing_instrumentation():
+            self._work(batch)
 
     @property
     def queued(self) -> int:

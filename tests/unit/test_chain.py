@@ -139,6 +139,35 @@ def test_processors_run_on_the_chain_worker_not_the_app_thread() -> None:
     assert len(exporter.get_finished_spans()) == 1
 
 
+def test_the_worker_runs_processors_with_instrumentation_suppressed_on_both_chains() -> None:
+    """As the SDK's batch worker exports: a processor that calls an instrumented library (a
+    plugin's HTTP call) must not make spans or logs that come back to the chain, and again."""
+    from otel_distro import _sdk
+
+    seen: list[bool] = []
+
+    class Probe(RecordProcessor):
+        def process_span(self, span: ReadableSpan) -> ReadableSpan:
+            seen.append(_sdk.instrumentation_suppressed())
+            return span
+
+        def process_log(self, record: ReadableLogRecord) -> ReadableLogRecord:
+            seen.append(_sdk.instrumentation_suppressed())
+            return record
+
+    chain = SpanChain([Probe()], [SimpleSpanProcessor(InMemorySpanExporter())], run_inline=lambda s: False)
+    provider = _provider(chain)
+    provider.get_tracer("t").start_span("s").end()
+    logs = LogChain([Probe()], [SimpleLogRecordProcessor(InMemoryLogRecordExporter())])
+    logger_provider = LoggerProvider(shutdown_on_exit=False)
+    logger_provider.add_log_record_processor(logs)
+    logger_provider.get_logger("t").emit(ApiLogRecord(body="hello"))
+    provider.shutdown()
+    logger_provider.shutdown()
+    assert seen == [True, True]
+    assert not _sdk.instrumentation_suppressed()  # only on the worker
+
+
 def test_a_stuck_exporter_stalls_neither_the_app_nor_the_other_exporters() -> None:
     stuck = BlockedExporter()
     healthy = InMemorySpanExporter()
