@@ -21,13 +21,14 @@ from opentelemetry.sdk.metrics.export import MetricsData
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import Event, ReadableSpan
 from opentelemetry.sdk.util.instrumentation import InstrumentationScope
-from opentelemetry.trace import Link, SpanContext, Status, TraceState
+from opentelemetry.trace import DEFAULT_TRACE_STATE, Link, SpanContext, Status, TraceState
 
 from otel_distro import _sdk
 from processors.base import RecordProcessor
 from processors.records import replace_log, replace_span
 
 _RESOURCE_CACHE_LIMIT = 64
+_NO_TRACE_STATE = DEFAULT_TRACE_STATE  # the empty state most spans share (a child keeps its parent's)
 _COUNT_KEYS_LIMIT = 256
 _new_counts = Counter.__new__  # an empty Counter without __init__'s two Python-level calls
 
@@ -179,8 +180,10 @@ class RecordRewriter(RecordProcessor):
         new_description = self.rewrite_text(description, counts) if texts and description else None
         resource = self._resource(span_resource)
         span_scope = span.instrumentation_scope
-        scope = self._scope(span_scope)
-        context = self._context(span.context)
+        hit = self._scopes.get(id(span_scope))  # (the common case inline: one scope, seen before)
+        scope = hit[1] if hit is not None and hit[0] is span_scope else self._scope(span_scope)
+        span_context = span.context
+        context = None if span_context.trace_state is _NO_TRACE_STATE else self._context(span_context)
         if (
             name is None
             and attributes is None
