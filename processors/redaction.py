@@ -97,6 +97,14 @@ SECRET_WORDS = frozenset(
         "cookie",
         "credential",
         "credentials",
+        "authentication",
+        "pw",
+        "cvv",
+        "cvv2",
+        "cvc",
+        "mnemonic",
+        "phpsessid",
+        "jsessionid",
     }
 )
 _KEY_QUALIFIERS = (
@@ -126,6 +134,7 @@ _KEY_QUALIFIERS = (
     "storage",
     "webhook",
 )
+_CODE_QUALIFIERS = ("otp", "mfa", "2fa", "totp", "verification", "auth", "recovery", "backup")
 _PASS_QUALIFIERS = ("db", "database", "smtp", "mail", "user", "key", "admin", "root", "ftp", "ldap", "wifi")
 SECRET_PAIRS = frozenset(
     {
@@ -135,15 +144,32 @@ SECRET_PAIRS = frozenset(
         "apikey",
         "client_secret",
         "set_cookie",
+        # one-time and recovery codes, a wallet's words, a security question's answer
+        *(
+            f"{word}_code"
+            for word in ("otp", "mfa", "2fa", "totp", "verification", "auth", "recovery", "backup")
+        ),
+        *(f"{word}_codes" for word in ("otp", "mfa", "2fa", "recovery", "backup")),
+        "seed_phrase",
+        "security_answer",
+        "secret_answer",
+        "hmac_key",
+        "x_auth",
+        "basic_auth",
+        "http_auth",
+        "proxy_auth",
     }
 )
 SECRET_KEYS = frozenset({"pass"})  # whole keys only
 # Numbers under keys of these words are read as text (a card or phone number kept as an int).
 _NUMBER_SINGULARS = (
-    *("phone", "tel", "telephone", "mobile", "msisdn", "fax"),
-    *("card", "cc", "ccnum", "pan", "ssn", "iban"),
+    *("phone", "tel", "telephone", "mobile", "msisdn", "fax", "cell", "cellphone", "whatsapp"),
+    *("telefon", "telefono", "telefone", "telephon"),
+    *("card", "creditcard", "cc", "ccnum", "pan", "ssn", "iban"),
 )
 NUMBER_WORDS = frozenset({*_NUMBER_SINGULARS, *(f"{word}s" for word in _NUMBER_SINGULARS), "faxes"})
+# and keys whose last two words name such a number ("contact_number", "social_security_number")
+NUMBER_PAIRS = frozenset({"contact_number", "security_number", "mobile_no", "contact_no", "account_number"})
 
 
 def _words(key: str) -> list[str]:
@@ -241,7 +267,7 @@ class RedactionProcessor(RecordRewriter):
                 self._renamed.clear()
                 self._number_keys.clear()
             self._rules[key] = rule
-            if rule is _PLAIN and NUMBER_WORDS.isdisjoint(words):
+            if rule is _PLAIN and NUMBER_WORDS.isdisjoint(words) and "_".join(words[-2:]) not in NUMBER_PAIRS:
                 self._plain_keys.add(key)
             elif rule is _PLAIN:
                 self._number_keys.add(key)

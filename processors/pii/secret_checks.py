@@ -696,6 +696,9 @@ def is_prose_password(match: re.Match[str]) -> bool:
         and not _stands_for_secret(value)
         and not _is_code(value)
         and not any(ch in "()[]{}=" for ch in value)
+        # a JSON escape ("f\\u00fcr": "für" as json.dumps writes it) is encoded text: the decoded
+        # scan reads the words around it, and finds the password after them
+        and "\\u" not in value
     )
 
 

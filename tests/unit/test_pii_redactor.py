@@ -672,3 +672,15 @@ def test_an_address_right_after_a_json_escape_leaves_the_escape_whole(before: st
     text = json.dumps({"content": before + "zed.quartz@example.org says hi"})
     redacted = PiiRedactor(cache=False).redact_text(text)
     assert json.loads(redacted) == {"content": before + "<EMAIL> says hi"}
+
+
+def test_a_password_after_words_json_escaped_is_found_in_the_decoded_text() -> None:
+    """json.dumps writes "für" as "f\\u00fcr": the escape is not the password, the decoded text
+    is read, and the password after "für den Server lautet" is replaced (before, the escape was
+    replaced and the password stayed, in every exporter)."""
+    import json
+
+    text = json.dumps("Das Passwort für den Server lautet Zr8#pLm2Qw. Kennwort für VPN: Yt5$kPn7Vx")
+    redacted = PiiRedactor(cache=False).redact_text(text)
+    assert "Zr8#pLm2Qw" not in redacted and "Yt5$kPn7Vx" not in redacted
+    assert json.loads(redacted).count("<SECRET>") == 2

@@ -129,6 +129,22 @@ def test_keys_naming_a_secret_in_any_spelling_replace_their_values() -> None:
         "db_pass",
         "pass",
         "credential",
+        # a second review: short names, one-time and recovery codes, a wallet's words, card codes
+        "pw",
+        "otp_code",
+        "mfa_code",
+        "verification_code",
+        "2fa_code",
+        "backup_codes",
+        "wallet.seed_phrase",
+        "mnemonic",
+        "card_cvv",
+        "payment.cvc",
+        "security_answer",
+        "PHPSESSID",
+        "hmac_key",
+        "http.request.header.x-auth",
+        "http.request.header.authentication",
     )
     counts: Counter[str] = Counter()
     out = _processor().rewrite_attributes({key: "Hx7qPlm2zD" for key in keys}, counts)
@@ -535,3 +551,13 @@ def test_numbers_in_lists_under_phone_or_card_keys_are_read_as_text() -> None:
     assert out["counts"] == (14155550132,)
     assert out["payload"] == {"cards": [["<CREDIT_CARD>"]], "ids": [14155550132]}
     assert counts["PHONE_NUMBER"] == 2 and counts["CREDIT_CARD"] == 1
+    more = _processor().rewrite_attributes(
+        {"creditcard": 4539148803436467, "contact_number": 4155550132, "whatsapp": 14155550132, "n": 7},
+        Counter(),
+    )
+    assert more == {
+        "creditcard": "<CREDIT_CARD>",
+        "contact_number": "<PHONE_NUMBER>",
+        "whatsapp": "<PHONE_NUMBER>",
+        "n": 7,
+    }
