@@ -53,7 +53,9 @@ _WIDE_DIGIT_BY_LETTER = re.compile("[A-Za-z][\uff10-\uff19]|[\uff10-\uff19][A-Za
 # katakana prolonged sound mark, small hyphen-minus): "090\uff0d1234\uff0d5678" in full-width
 # digits, "415\u2212555\u22120199", "090\u30fc1234\u30fc5678"; asked in two steps that each
 # start with a class (see _WIDE_MARK)
-_NUMBER_PUNCTUATION = "\uff0d\uff0e\uff08\uff09\uff0f\u2010-\u2015\u2212\u30fc\ufe63"
+# and the narrow spaces typography puts between digit groups (French: "4539\u202f1488"): figure,
+# thin, hair and narrow no-break space
+_NUMBER_PUNCTUATION = "\uff0d\uff0e\uff08\uff09\uff0f\u2010-\u2015\u2212\u30fc\ufe63\u2007\u2009\u200a\u202f"
 _DIGIT_THEN_PUNCTUATION = re.compile(f"[0-9\uff10-\uff19][{_NUMBER_PUNCTUATION}]")
 _PUNCTUATION_THEN_DIGIT = re.compile(f"[{_NUMBER_PUNCTUATION}][0-9\uff10-\uff19]")
 # in the twin, the dashes as "-" where they stand between digits or brackets (not in words:
@@ -78,10 +80,11 @@ def _typed_wide(text: str) -> bool:
 def ascii_twin(text: str) -> str:
     """The text as the ASCII characters its full-width forms stand for, with the dashes other
     keyboards type between a number's digits as "-" (the same length: one character for one)."""
-    twin = text.translate(_WIDE_TO_ASCII)
+    twin = text.translate(_TWIN_TO_ASCII)
     return _DASH_IN_NUMBER.sub("-", twin) if not twin.isascii() else twin
 
 
+_TWIN_TO_ASCII = _WIDE_TO_ASCII | dict.fromkeys((0x2007, 0x2009, 0x200A, 0x202F), 0x20)
 CACHEABLE_LENGTH = LONG_TEXT
 CACHE_ENTRIES = 4096
 CANDIDATE_CHARGE = 128  # characters of the inline text budget a validated candidate uses (about 10 µs)

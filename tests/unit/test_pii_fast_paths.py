@@ -339,7 +339,7 @@ def test_amounts_with_a_point_and_few_decimals_are_not_phone_numbers(text: str) 
 def test_the_staged_full_width_check_answers_as_the_one_pattern_of_its_six_cases() -> None:
     from processors.pii.redactor import _typed_wide
 
-    punctuation = "[\uff0d\uff0e\uff08\uff09\uff0f\u2010-\u2015\u2212\u30fc\ufe63]"
+    punctuation = "[\uff0d\uff0e\uff08\uff09\uff0f\u2010-\u2015\u2212\u30fc\ufe63\u2007\u2009\u200a\u202f]"
     one_pattern = re.compile(
         "[\uff20-\uff3a\uff41-\uff5a]|[\u3000\uff0b](?=[0-9\uff10-\uff19])"
         "|(?<=[A-Za-z])[\uff10-\uff19]|[\uff10-\uff19](?=[A-Za-z])"

@@ -623,6 +623,10 @@ def test_a_value_typed_in_full_width_forms_is_found_as_its_ascii_form_is(text: s
         ("(415)\u2011555\u20110199", "PHONE_NUMBER"),
         ("090\u30fc1234\u30fc5678 \u30b3\u30fc\u30d2\u30fc", "PHONE_NUMBER"),
         ("card 4111\u20101111\u20101111\u20101111", "CREDIT_CARD"),
+        # groups apart by the narrow spaces typography uses (French: narrow no-break, thin)
+        ("carte 4539\u202f1488\u202f0343\u202f6467", "CREDIT_CARD"),
+        ("carte 4539\u20091488\u20090343\u20096467", "CREDIT_CARD"),
+        ("IBAN DE44\u202f5001\u202f0517\u202f5407\u202f3249\u202f31 ok", "IBAN_CODE"),
     ],
 )
 def test_a_number_typed_with_other_dashes_or_full_width_punctuation_is_found(text: str, entity: str) -> None:
