@@ -53,6 +53,7 @@ class RecordRewriter(RecordProcessor):
         self._resources: dict[int, tuple[Resource, Resource]] = {}
         self._scopes: dict[int, tuple[Any, Any]] = {}
         self._trace_states: dict[str, TraceState | None] = {}  # header -> rewritten (None: as it is)
+        self._metric_names: dict[tuple[Any, Any, Any], dict[str, str]] = {}
         self._count_keys: dict[str, str] = {}
 
     # -- what subclasses provide -------------------------------------------------------------
@@ -314,12 +315,33 @@ class RecordRewriter(RecordProcessor):
         for rm in data.resource_metrics:
             scope_metrics = []
             for sm in rm.scope_metrics:
-                metrics = [replace(m, data=self._metric_data(m.data)) for m in sm.metrics]
+                metrics = [
+                    replace(m, data=self._metric_data(m.data), **self._metric_texts(m)) for m in sm.metrics
+                ]
                 scope_metrics.append(replace(sm, scope=self._scope(sm.scope) or sm.scope, metrics=metrics))
             resource_metrics.append(
                 replace(rm, resource=self._resource(rm.resource), scope_metrics=scope_metrics)
             )
         return replace(data, resource_metrics=resource_metrics)
+
+    def _metric_texts(self, metric: Any) -> dict[str, str]:
+        """A metric's name, description and unit as this processor leaves them (only those that
+        change; cached, since each collection repeats them): texts the code chose, which may
+        hold what it was given ("signups of jane@…")."""
+        if not self.rewrites_text:
+            return {}
+        key = (metric.name, metric.description, metric.unit)
+        hit = self._metric_names.get(key)
+        if hit is None:
+            hit = {}
+            for field, text in zip(("name", "description", "unit"), key, strict=True):
+                new = self._text(text, Counter()) if isinstance(text, str) else None
+                if new is not None:
+                    hit[field] = new
+            if len(self._metric_names) >= _RESOURCE_CACHE_LIMIT * 4:
+                self._metric_names.clear()
+            self._metric_names[key] = hit
+        return hit
 
     def _metric_data(self, data: Any) -> Any:
         points = []

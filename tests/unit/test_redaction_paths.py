@@ -513,6 +513,15 @@ def test_an_instrumentation_scope_name_version_and_attributes_are_redacted_on_ev
     rewritten = processor.process_metrics(data)
     assert rewritten is not None
     assert rewritten.resource_metrics[0].scope_metrics[0].scope.name == "<EMAIL>"
+    # a metric's own texts: name, description and unit
+    meters.get_meter("m").create_counter("signups", unit=OTHER, description=f"signups of {EMAIL}").add(1)
+    data = reader.get_metrics_data()
+    assert data is not None
+    rewritten = processor.process_metrics(data)
+    assert rewritten is not None
+    metrics = [m for rm in rewritten.resource_metrics for sm in rm.scope_metrics for m in sm.metrics]
+    signups = next(m for m in metrics if m.name == "signups")
+    assert signups.description == "signups of <EMAIL>" and signups.unit == "<EMAIL>"
 
 
 class _User:
