@@ -138,6 +138,13 @@ SENSITIVE = [
     ("SECRET", '{"password":"pa\\"ss,wo;rd"}', 'pa\\"ss,wo;rd'),
     ("SECRET", "dbPassword=Hunter22x", "Hunter22x"),
     ("SECRET", "accessToken: 9f8e7d6c5b4a3f2e1d0c", "9f8e7d6c5b4a3f2e1d0c"),
+    # an AWS secret access key right after its key id: the console's CSV, a log line
+    (
+        "API_KEY",
+        "AKIAZ5YR4GHTBGYRAYYZ,PtYgjmUhBel31iEl2hpChYgCfrL1spNxnyVmihA+",
+        "PtYgjmUhBel31iEl2hpChYgCfrL1",
+    ),
+    ("API_KEY", "creds AKIAZ5YR4GHTBGYRAYYZ:PtYgjmUhBel31iEl2hpChYgCfrL1spNxnyVmihA+", "PtYgjmUhBel31"),
     # keys and codes in a URL's query under short names (Azure Functions, a maps API, OAuth)
     ("SECRET", "GET /api/HttpTrigger?code=Fq8ZpL2mVt7RkQ3wXy9ZaBcD== 200", "Fq8ZpL2mVt7RkQ3wXy9ZaBcD=="),
     ("SECRET", "https://maps.example.com/geocode?key=Wm4Rt8Yq2Zx6Pk9Ls3Dv&q=x", "Wm4Rt8Yq2Zx6Pk9Ls3Dv"),
