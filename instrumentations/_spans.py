@@ -8,6 +8,7 @@ import functools
 import inspect
 import json
 import logging
+import re
 from collections.abc import AsyncGenerator, Callable, Generator, Mapping
 from typing import Any, TypeVar
 
@@ -53,11 +54,36 @@ def clean(value: Any) -> Any:
     return text(value)
 
 
+_NUMBER_GROUP = re.compile(r"[+(]?[\d().\-/]+")  # a group of a number written with spaces
+
+
+def _last_space(text: str) -> int:
+    return max(text.rfind(" "), text.rfind("\n"), text.rfind("\t"))
+
+
+def bounded(text: str) -> str:
+    """``text`` cut to :data:`MAX_TEXT` characters where longer, then back to a whole value: a value
+    cut in its middle ("jane.doe@exam", "+44 20 7946") is one no pattern can recognize, so the
+    token the cut fell in, and the groups of a number written with spaces before it, are left
+    out (a text of one long token is cut where it is)."""
+    if len(text) <= MAX_TEXT:
+        return text
+    cut = text[:MAX_TEXT]
+    if not text[MAX_TEXT].isspace() and (space := _last_space(cut)) > 0:
+        cut = cut[:space]
+    while True:
+        cut = cut.rstrip()
+        space = _last_space(cut)
+        if space <= 0 or not _NUMBER_GROUP.fullmatch(cut, space + 1):
+            return cut
+        cut = cut[:space]
+
+
 def text(value: Any) -> str:
     if isinstance(value, str):
-        return value[:MAX_TEXT]
+        return bounded(value)
     try:
-        return json.dumps(value, default=str, ensure_ascii=False)[:MAX_TEXT]
+        return bounded(json.dumps(value, default=str, ensure_ascii=False))
     except Exception as exc:  # noqa: BLE001 - e.g. a __str__ that raises: say what it was instead
         caught("writing a value as text", exc)
         return f"<{type(value).__name__}>"
@@ -66,7 +92,7 @@ def text(value: Any) -> str:
 def json_text(value: Any) -> str:
     """``value`` as (bounded) JSON text, strings included, so text and structure stay apart."""
     try:
-        return json.dumps(value, default=str, ensure_ascii=False)[:MAX_TEXT]
+        return bounded(json.dumps(value, default=str, ensure_ascii=False))
     except Exception as exc:  # noqa: BLE001 - e.g. a __str__ that raises: say what it was instead
         caught("writing a value as JSON", exc)
         return json.dumps(f"<{type(value).__name__}>")
@@ -84,7 +110,7 @@ def mark_error(span: Span, exc: BaseException) -> None:
     try:
         span.set_attribute(ERROR_TYPE, type(exc).__qualname__)
         span.record_exception(exc)
-        span.set_status(Status(StatusCode.ERROR, f"{type(exc).__name__}: {exc}"[:MAX_TEXT]))
+        span.set_status(Status(StatusCode.ERROR, bounded(f"{type(exc).__name__}: {exc}")))
     except Exception as own:  # noqa: BLE001
         warn_once("recording an error", own)
 

@@ -1531,3 +1531,23 @@ def test_records_are_children_of_the_current_span(telemetry: Telemetry) -> None:
     turn = _span_id(telemetry.only("turn"))
     children = ["route router", "search_memory user-notes", "chat gpt-4o-mini", "chat"]
     assert [_parent_id(telemetry.only(name)) for name in children] == [turn] * 4
+
+
+@pytest.mark.parametrize("tail", ["jane.doe@example.com", "+44 20 7946 0958", "4111 1111 1111 1111"])
+def test_a_long_text_is_cut_at_a_space_so_no_value_is_left_cut_in_half(tail: str) -> None:
+    """The helpers bound texts to MAX_TEXT characters before any processor sees them: a value the
+    cut fell in the middle of ("jane.doe@exam") is one no pattern recognizes, so the token cut is
+    left out whole, and what remains is redacted as usual."""
+    from instrumentations._spans import MAX_TEXT, bounded, text
+    from processors.pii import PiiRedactor
+
+    for shift in range(1, len(tail)):  # the cut falls at every place in the value
+        value = ("x " * MAX_TEXT)[: MAX_TEXT - shift - 1] + " " + tail + " more"  # shift characters kept
+        start = value.index(tail)
+        inside = value[start:MAX_TEXT]  # what of the value a plain cut would keep (some, or all)
+        assert inside, shift
+        for cut in (bounded(value), text(value)):
+            assert len(cut) <= MAX_TEXT
+            redacted = PiiRedactor(cache=False).redact_text(cut)
+            assert inside not in redacted, (shift, redacted[-40:])
+    assert bounded("z" * (MAX_TEXT + 5)) == "z" * MAX_TEXT  # one long token: cut where it is
