@@ -83,7 +83,7 @@ _PROSE_SCREEN = (
 )
 _PROSE_JOINS = (  # words (not the start of a longer one), then marks and CJK particles
     r"(?:is|was|to|now|be|remains|becomes|changed to|set to|ist|lautet|est|es|é|è|är|er|jest|это)(?![a-z])"
-    r"|:|\uff1a|→|->|=|-|是|为|為|は|이|가|은|는"
+    r"|:|\uff1a|→|->|=|-|\u2013|\u2014|是|为|為|は|이|가|은|는"
 )
 
 
@@ -323,9 +323,12 @@ def recognizers() -> tuple[Recognizer, ...]:
             # "the password for the admin panel is …", "Mein Passwort lautet …", "我的密码是…"; the
             # word after it only if it reads as a password
             re.compile(
-                r"(?i)(?<![a-z0-9_$-])(?:" + _PROSE_WORDS + r")(?![a-z0-9_-])"
-                # "for the admin panel", then a join ("is", ":") before the value
-                r"(?:[ \t]+(?:for|of|für|pour|para|per|voor|для)(?:[ \t]+[^\s:=\uff1a\"']{1,30}){1,4}?"
+                # (a CJK word may follow a Latin one without a space: "wifi密码")
+                r"(?i)(?:(?<![a-z0-9_$-])|(?=[\u3131-\ud7af\u3040-\u30ff\u4e00-\u9fff]))"
+                r"(?:" + _PROSE_WORDS + r")(?![a-z0-9_-])"
+                # "for the admin panel", "vom WLAN", "del wifi", then a join ("is", ":") before the value
+                r"(?:[ \t]+(?:for|of|für|vom|von|des|pour|du|de|para|per|del|da|do|della|voor|van|dla|для)"
+                r"(?:[ \t]+[^\s:=\uff1a\"']{1,30}){1,4}?"
                 r"(?:[ \t]*(?:" + _PROSE_JOINS + r"))+"
                 r"|(?:[ \t]*(?:" + _PROSE_JOINS + r"))*)[ \t]*[\"'“„«]?"
                 r"([^\s\"'<>`“”«»\u3000-\u303f\u3040-\u9fff\uac00-\ud7af\uff01-\uff0f\uff1a-\uff20]*"
@@ -347,7 +350,7 @@ def recognizers() -> tuple[Recognizer, ...]:
                 r"[ _-]?(?:key|token)|token|secret|secret[ _-]access[ _-]key)(?![a-z0-9-])"
                 r"(?:[ \t]+(?:for|of)(?:[ \t]+[^\s:=\"']{1,30}){1,4}?(?:[ \t]*(?:is|was|:|→|->|=)(?![a-z]))+"
                 r"|(?:[ \t]*(?:is|was|:|→|->|=)(?![a-z]))*)[ \t]+[\"']?"
-                r"([A-Za-z0-9+/_=-]{16,}[A-Za-z0-9=])"
+                r"([A-Za-z0-9+/_=-]{15,}[A-Za-z0-9=])"
             ),
             validate=is_prose_key,
             group=1,

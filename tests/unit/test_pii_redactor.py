@@ -138,6 +138,13 @@ SENSITIVE = [
     ("SECRET", '{"password":"pa\\"ss,wo;rd"}', 'pa\\"ss,wo;rd'),
     ("SECRET", "dbPassword=Hunter22x", "Hunter22x"),
     ("SECRET", "accessToken: 9f8e7d6c5b4a3f2e1d0c", "9f8e7d6c5b4a3f2e1d0c"),
+    # passwords in prose: "of the" in more languages, a CJK word glued to a Latin one, a dash
+    ("SECRET", "das Passwort vom WLAN ist Pw1deWLAN9x", "Pw1deWLAN9x"),
+    ("SECRET", "la contraseña del wifi es Pw2esWifi7q", "Pw2esWifi7q"),
+    ("SECRET", "le mot de passe du wifi est Pw4frWifi3t", "Pw4frWifi3t"),
+    ("SECRET", "wifi密码\uff1aPw3zhWifi5r", "Pw3zhWifi5r"),
+    ("SECRET", "password \u2014 Pw5dashEm2u", "Pw5dashEm2u"),
+    ("SECRET", "my api key is Kq9vT2mXr8LpZ3wQ", "Kq9vT2mXr8LpZ3wQ"),  # 16 characters
     # an AWS secret access key right after its key id: the console's CSV, a log line
     (
         "API_KEY",
