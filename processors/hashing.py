@@ -20,6 +20,26 @@ from processors.rewrite import RecordRewriter
 
 PROJECT_KEYS = ("project.id", "project_id", "project.name", "gen_ai.project.id")
 PREFIX = "hmac-sha256:"
+_MAX_DEPTH = 8  # levels of a structured log attribute or body walked for project keys
+
+
+def spellings(key: str) -> set[str]:
+    """A key as code writes it in other styles: "project.id", "project_id", "project-id",
+    "projectId", "ProjectId", "projectID", "PROJECT_ID" (a set: a span's keys are tested against
+    it in one call, not each key respelled)."""
+    words = [word for word in key.replace("-", ".").replace("_", ".").split(".") if word]
+    if not words:
+        return {key}
+    lower = [word.lower() for word in words]
+    camel = lower[0] + "".join(word.capitalize() for word in lower[1:])
+    return {
+        key,
+        *(separator.join(lower) for separator in (".", "_", "-", "")),
+        camel,
+        camel[0].upper() + camel[1:],
+        camel[:-2] + camel[-2:].upper() if camel.endswith("Id") else camel,
+        "_".join(word.upper() for word in lower),
+    }
 
 
 class KeyedDigest:
@@ -46,6 +66,10 @@ def keyed_digest(key: bytes, value: object) -> str:
     return KeyedDigest(key)(value)
 
 
+def _holds_maps(items: Any) -> bool:
+    return any(isinstance(item, Mapping | list | tuple) for item in items)
+
+
 class ProjectHashingProcessor(RecordRewriter):
     """Replaces the values of project-identifying keys with keyed digests, on every signal."""
 
@@ -57,7 +81,7 @@ class ProjectHashingProcessor(RecordRewriter):
         if not key:
             raise ValueError("a non-empty hash key is needed")
         self.digest = KeyedDigest(key)
-        self.keys = frozenset(keys)
+        self.keys = frozenset(spelling for name in keys for spelling in spellings(name))
 
     def process_span(self, span: ReadableSpan) -> ReadableSpan | None:
         """The full walk only for a span that holds a project key somewhere (names are not hashed)."""
@@ -79,8 +103,12 @@ class ProjectHashingProcessor(RecordRewriter):
         return span
 
     def rewrite_attributes(self, attrs: Mapping[str, Any], counts: Counter[str]) -> dict[str, Any] | None:
+        return self._hashed(_sdk.plain(attrs), 0)  # BoundedAttributes: its plain dict is faster
+
+    def _hashed(self, values: Mapping[str, Any], depth: int) -> dict[str, Any] | None:
+        """The map with project keys' values hashed, at any depth of a structured (log) value
+        within :data:`_MAX_DEPTH` levels: {"ctx": {"project_id": …}}; None where none was."""
         out: dict[str, Any] | None = None
-        values = _sdk.plain(attrs)  # BoundedAttributes: its plain dict is faster
         for key in self.keys:
             if key not in values:
                 continue
@@ -90,4 +118,27 @@ class ProjectHashingProcessor(RecordRewriter):
             if out is None:
                 out = dict(values)
             out[key] = self.digest(value)
+        if depth >= _MAX_DEPTH:
+            return out
+        for key, value in values.items():
+            if isinstance(value, Mapping) or (isinstance(value, list | tuple) and _holds_maps(value)):
+                new = self._nested(value, depth + 1)
+                if new is not None:
+                    if out is None:
+                        out = dict(values)
+                    out[key] = new
         return out
+
+    def _nested(self, value: Any, depth: int) -> Any:
+        """A map or list with project keys hashed inside, or None where none was."""
+        if isinstance(value, Mapping):
+            return self._hashed({str(key): item for key, item in value.items()}, depth)
+        if depth >= _MAX_DEPTH:
+            return None
+        changed = False
+        items = []
+        for item in value:
+            new = self._nested(item, depth + 1) if isinstance(item, Mapping | list | tuple) else None
+            changed = changed or new is not None
+            items.append(item if new is None else new)
+        return items if changed else None

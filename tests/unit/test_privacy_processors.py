@@ -227,3 +227,27 @@ def test_values_remembered_as_clean_are_still_replaced_under_secret_keys_and_in_
     listed = processor.rewrite_attributes({"to": [EMAIL, f"bob{EMAIL}"], "n": 1}, Counter())
     assert listed == {"to": (EMAIL, "<EMAIL>"), "n": 1}
     assert counts == Counter({"SECRET": 1, "CREDIT_CARD": 1})
+
+
+def test_project_ids_are_hashed_in_any_spelling_and_inside_structured_log_values() -> None:
+    """Code writes the key as projectId or PROJECT_ID as often as project_id, and a log record's
+    extra holds maps: {"ctx": {"project_id": ...}} (before, both stayed as they were)."""
+    hashing = ProjectHashingProcessor(b"k" * 32)
+    record = _log(
+        {"request": {"project_id": "proj-alpha"}},
+        {
+            "ctx": {"project_id": "proj-beta", "n": 1},
+            "projectId": "proj-gamma",
+            "all": [{"PROJECT_ID": "proj-d"}],
+        },
+    )
+    out = hashing.process_log(record)
+    assert out is not None
+    flat = repr((out.log_record.body, dict(out.log_record.attributes or {})))
+    for raw in ("proj-alpha", "proj-beta", "proj-gamma", "proj-d"):
+        assert raw not in flat, raw
+    assert flat.count(PREFIX) == 4 and "'n': 1" in flat
+    assert hashing.rewrite_attributes({"project.name": "p"}, Counter()) == {
+        "project.name": hashing.digest("p")
+    }
+    assert hashing.rewrite_attributes({"project": "p", "tags": ("a", "b")}, Counter()) is None
