@@ -56,6 +56,8 @@ OVERSIZED = "<REDACTED:OVERSIZED>"  # a structure past the depth or size limit, 
 MAX_DEPTH = 32  # nesting levels of a structured value walked
 MAX_NODES = 100_000  # maps, lists and scalars of one structured value walked
 _PLAIN, _DENIED, _ALLOWED, _ID, _RENAMED = 0, 1, 2, 3, 4
+# (name key, id key): ids the GenAI helpers derive from a name when none is given
+_DERIVED_IDS = (("gen_ai.agent.name", "gen_ai.agent.id"),)
 _STRUCTURES = (list, tuple, Mapping, AbstractSet, deque)  # walked; sets and deques come out as lists
 _RULES_LIMIT = 4096
 _CLEAN_LIMIT = 8192
@@ -341,6 +343,19 @@ class RedactionProcessor(RecordRewriter):
                 if out is None:
                     out = dict(values)
                 out[key] = new
+        return self._derived_ids(values, out)
+
+    def _derived_ids(self, values: Mapping[str, Any], out: dict[str, Any] | None) -> dict[str, Any] | None:
+        """``out``, where an id made from a name that held PII (``gen_ai.agent.id``: a uuid5 of
+        the agent's name, which anyone can compute again from a guessed name) went the way of the
+        name: the keyed hash of its value."""
+        if out is None or self.id_digest is None:
+            return out
+        for name_key, id_key in _DERIVED_IDS:
+            if id_key in values and name_key in values and out.get(name_key) is not values[name_key]:
+                value = values[id_key]
+                if out.get(id_key) is value and isinstance(value, str):
+                    out[id_key] = self.id_digest(value)
         return out
 
     def _value(self, rule: int, value: Any, counts: Counter[str], numbers: bool = False) -> Any:

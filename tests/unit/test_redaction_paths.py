@@ -570,3 +570,19 @@ def test_numbers_in_lists_under_phone_or_card_keys_are_read_as_text() -> None:
         "whatsapp": "<PHONE_NUMBER>",
         "n": 7,
     }
+
+
+def test_an_agent_id_made_from_a_name_that_held_pii_is_hashed_with_the_name() -> None:
+    """The helpers make gen_ai.agent.id a uuid5 of the agent's name: from "concierge for <an
+    address>" anyone can compute it again from a guessed address, so it goes the way of the name."""
+    from instrumentations.runs import agent_id
+
+    named = f"concierge for {EMAIL}"
+    out = _processor().rewrite_attributes(
+        {"gen_ai.agent.name": named, "gen_ai.agent.id": agent_id(named)}, Counter()
+    )
+    assert out is not None and out["gen_ai.agent.name"] == "concierge for <EMAIL>"
+    assert out["gen_ai.agent.id"] == keyed_digest(b"test-key", agent_id(named))
+    plain = {"gen_ai.agent.name": "concierge", "gen_ai.agent.id": agent_id("concierge"), "q": EMAIL}
+    kept = _processor().rewrite_attributes(plain, Counter())
+    assert kept is not None and kept["gen_ai.agent.id"] == agent_id("concierge")  # a plain name: as it was
