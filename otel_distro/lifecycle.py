@@ -21,7 +21,7 @@ SIGTERM_FLUSH_SECONDS = 2.0
 
 _lock = threading.Lock()
 _shutdowns: list[Callable[[], None]] = []
-_flushes: list[Callable[[float], object]] = []
+_flushes: list[Callable[[float, bool], object]] = []
 _fork_hook_installed = False
 _shutting_down = threading.Event()
 _term_pending = threading.Event()
@@ -30,9 +30,10 @@ _term_pending = threading.Event()
 _ready_pid = os.getpid()
 
 
-def register(shutdown: Callable[[], None], flush: Callable[[float], object]) -> None:
+def register(shutdown: Callable[[], None], flush: Callable[[float, bool], object]) -> None:
     """Run ``shutdown`` at normal interpreter exit and in exiting multiprocessing workers;
-    run ``flush(seconds)`` when SIGTERM arrives and the app left SIGTERM at its default."""
+    run ``flush(seconds, final)`` when SIGTERM arrives (``final``: the app left SIGTERM at its
+    default, so the process ends right after; else the app's own handler chained to ours)."""
     global _fork_hook_installed, _ready_pid
     with _lock:
         _ready_pid = os.getpid()  # registering here: this process's telemetry is its own
@@ -102,10 +103,10 @@ def _install_sigterm_handler() -> None:
         return
 
 
-def _flush_all(seconds: float) -> None:
+def _flush_all(seconds: float, final: bool) -> None:
     for flush in list(_flushes):
         try:
-            flush(seconds)  # each pipeline bounds its own flush
+            flush(seconds, final)  # each pipeline bounds its own flush
         except Exception as exc:  # noqa: BLE001 - a flush that fails must not stop the others
             caught("flushing at exit", exc)  # a bug of ours: raised under the test suite
             _logger.warning("otel-distro: %r while flushing telemetry", exc)
@@ -125,7 +126,7 @@ def _on_sigterm(signum: int, frame: FrameType | None) -> None:
         _start_watchdog()
         return
     try:
-        _flush_all(SIGTERM_FLUSH_SECONDS)
+        _flush_all(SIGTERM_FLUSH_SECONDS, final=not chained)
     finally:
         if not chained:  # the app chose what SIGTERM does: we only flushed
             signal.signal(signal.SIGTERM, signal.SIG_DFL)

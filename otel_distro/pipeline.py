@@ -49,6 +49,7 @@ from processors.chain import LogChain, MetricsChainExporter, SpanChain
 _logger = logging.getLogger("otel_distro")
 
 SHUTDOWN_SECONDS = 10.0
+FINAL_FLUSH_SECONDS = 0.5  # after SIGTERM's flush: what the chains finished reaches the store
 
 
 class ChainedTracerProvider(TracerProvider):
@@ -162,15 +163,23 @@ class Pipeline:
 
     def force_flush(self, timeout_millis: int = 30_000) -> bool:
         """Flush the three signals side by side; returns by the deadline even if an exporter hangs."""
-        flushed = run_bounded(
-            [p.force_flush for p in (*self._providers, *self.guards)], timeout_millis / 1000
-        )
+        return self.flush_for(timeout_millis / 1000)
+
+    def flush_for(self, seconds: float, final: bool = False) -> bool:
+        """:meth:`force_flush` for ``seconds``; ``final``: the process ends right after (SIGTERM
+        at its default action), so what the chains' workers have not finished by then is counted
+        as lost before the drop ledger is written."""
+        flushes = [p.force_flush for p in (*self._providers, *self.guards)]
+        flushed = run_bounded(flushes, seconds)
+        if final and not flushed:
+            board = self.switchboard
+            for chain in (board.span_chain, board.log_chain, *board.guarded_chains):
+                chain.abandon()
+            # a short second pass: what the workers had finished reaches the store's files
+            run_bounded(flushes, FINAL_FLUSH_SECONDS)
         if self.ledger is not None:
             self.ledger.persist()
         return flushed
-
-    def flush_for(self, seconds: float) -> object:
-        return self.force_flush(int(seconds * 1000))
 
     def shutdown(self) -> None:
         """Flush and stop everything: signals side by side within one deadline, so a dead endpoint

@@ -362,11 +362,15 @@ class _Chain:
         finished = run_bounded(
             [lambda: stage.close(STAGE_SHUTDOWN_SECONDS)], STAGE_SHUTDOWN_SECONDS, "otel-distro-chain-exit"
         )
-        lost = 0
         if not finished:
-            self.abandoned = True  # the worker delivers none of what is left: it is counted here
-            lost = self.queued
-            self.stats.lost(lost)
+            self.abandon()
+
+    def abandon(self) -> None:
+        """The process ends now (an exit deadline ended, or SIGTERM's flush did): what still waits
+        for the worker is counted and warned about as lost, and the worker delivers none of it."""
+        self.abandoned = True
+        lost = self.queued  # what the worker has not finished: done records were given back
+        self.stats.lost(lost)
         if lost:
             _logger.warning(
                 "otel-distro: %d %s were still being redacted when the exit deadline ended; they are "
@@ -501,17 +505,20 @@ class SpanChain(_Chain, SpanProcessor):
     def _work(self, batch: list[tuple[Any, int]]) -> None:
         """The worker's step: each queued span through the processors, then to every exporter
         (past the fail-closed time, with its long texts left out first)."""
+        finished = self._stage.finished
         with paced():  # the worker's scans pause now and then: the app's threads get the GIL
-            for queued, _ in batch:
+            for queued, chars in batch:
                 if self.abandoned:  # counted as lost at the exit deadline already
                     return
                 span = queued
                 if self.fail_closed_at is not None and time.monotonic() >= self.fail_closed_at:
                     span = without_long_texts(queued)  # the cheap, fail-closed path
-                    self.stats.fail_closed += 1
+                    if span is not queued:
+                        self.stats.fail_closed += 1
                 result = _run(self.processors, span, "process_span", ReadableSpan, self.stats)
                 if result is not None and not self.abandoned:  # else counted as lost already
                     _deliver(self.downstream, "on_end", result, self.stats)
+                finished(1, chars)
 
     def force_flush(self, timeout_millis: int = 30000) -> bool:
         flushed = self.flush_stage(timeout_millis)
@@ -543,26 +550,32 @@ def _cut(value: Any) -> Any:
     if isinstance(value, tuple | list):
         if sum(len(item) for item in value if isinstance(item, str)) > LONG_TEXT * 4 or len(value) > 1024:
             return (_placeholder(" " * sum(len(str(item)) for item in value)),)
-        return tuple(_cut(item) for item in value)
+        items = tuple(_cut(item) for item in value)
+        return value if all(new is old for new, old in zip(items, value, strict=True)) else items
     return value
 
 
 def without_long_texts(span: ReadableSpan) -> ReadableSpan:
     """The span with each long text (and long list) replaced wholesale by a labelled placeholder
     giving its length; the rest kept, for the processors to finish cheaply."""
-    attributes = {key: _cut(value) for key, value in _sdk.attributes(span).items()}
-    events = [
-        Event(
-            event.name,
-            {key: _cut(value) for key, value in (event.attributes or {}).items()},
-            event.timestamp,
-        )
-        for event in span.events
-    ]
+    original = _sdk.attributes(span)
+    attributes = {key: _cut(value) for key, value in original.items()}
+    cut = any(attributes[key] is not value for key, value in original.items())
+    events = []
+    for event in span.events:
+        event_attributes = dict(event.attributes or {})
+        new = {key: _cut(value) for key, value in event_attributes.items()}
+        changed = any(new[key] is not value for key, value in event_attributes.items())
+        cut = cut or changed
+        events.append(Event(event.name, new, event.timestamp) if changed else event)
     status = span.status
     if status.description and len(status.description) > LONG_TEXT:
         status = Status(status.status_code, _placeholder(status.description))
-    return replace_span(span, name=_cut(span.name), attributes=attributes, events=events, status=status)
+        cut = True
+    name = _cut(span.name)
+    if not cut and name is span.name:
+        return span  # nothing long: the processors finish it as it is
+    return replace_span(span, name=name, attributes=attributes, events=events, status=status)
 
 
 def readable_log(record: ReadWriteLogRecord) -> ReadableLogRecord:
@@ -611,25 +624,32 @@ class LogChain(_Chain, LogRecordProcessor):
 
     def _work(self, batch: list[tuple[Any, int]]) -> None:
         """The worker's step: each queued record through the processors, then to every exporter."""
+        finished = self._stage.finished
         with paced():
-            for record, _ in batch:
+            for record, chars in batch:
                 if self.abandoned:  # counted as lost at the exit deadline already
                     return
-                result = _run(self.processors, record, "process_log", ReadableLogRecord, self.stats)
-                if result is None or self.abandoned:  # abandoned: counted as lost at the deadline already
-                    continue
                 try:
-                    writable = ReadWriteLogRecord(
-                        result.log_record,
-                        resource=result.resource,
-                        instrumentation_scope=result.instrumentation_scope,
-                        **({"limits": result.limits} if result.limits is not None else {}),
-                    )
-                except Exception as exc:  # noqa: BLE001
-                    caught("delivering a log record", exc)  # a bug of ours: raised under the test suite
-                    self.stats.delivery_failure(result, exc)
-                    continue
-                _deliver(self.downstream, "on_emit", writable, self.stats)
+                    self._work_one(record)
+                finally:
+                    finished(1, chars)
+
+    def _work_one(self, record: ReadableLogRecord) -> None:
+        result = _run(self.processors, record, "process_log", ReadableLogRecord, self.stats)
+        if result is None or self.abandoned:  # abandoned: counted as lost at the deadline already
+            return
+        try:
+            writable = ReadWriteLogRecord(
+                result.log_record,
+                resource=result.resource,
+                instrumentation_scope=result.instrumentation_scope,
+                **({"limits": result.limits} if result.limits is not None else {}),
+            )
+        except Exception as exc:  # noqa: BLE001
+            caught("delivering a log record", exc)  # a bug of ours: raised under the test suite
+            self.stats.delivery_failure(result, exc)
+            return
+        _deliver(self.downstream, "on_emit", writable, self.stats)
 
     def force_flush(self, timeout_millis: int = 30000) -> bool:
         flushed = self.flush_stage(timeout_millis)

@@ -71,6 +71,7 @@ class WriteQueue(Generic[_T]):
         self._pending: list[_T] = []
         self.items = 0  # queued or being written
         self.bytes = 0
+        self._finished = [0, 0]  # items and bytes of the batch being written that ``write`` is done with
 
     def put(self, item: _T, size: int) -> bool:
         """Queue ``item`` (``size`` bytes); False if the queue is full or closed."""
@@ -90,6 +91,16 @@ class WriteQueue(Generic[_T]):
         if full:
             self._worker.wake()
         return True
+
+    def finished(self, count: int, size: int) -> None:
+        """For ``write``: it is done with ``count`` items (``size`` bytes) of the batch it was given,
+        before it returns, so :attr:`items` counts only what is still to do (a slow batch at an
+        exit deadline: what was done is not counted as lost)."""
+        with self._lock:
+            self.items -= count
+            self.bytes -= size
+            self._finished[0] += count
+            self._finished[1] += size
 
     def drop_counts(self) -> dict[str, int]:
         """Items refused so far, by reason (the caller counts them too; these say why), and items
@@ -120,9 +131,10 @@ class WriteQueue(Generic[_T]):
                         failed = True
                     size = sum(map(self._size, chunk))
                     with self._lock:
-                        self.items -= len(chunk)
-                        self.bytes -= size
-                        self.lost += len(chunk) if failed else 0
+                        (done, done_bytes), self._finished = self._finished, [0, 0]
+                        self.items -= len(chunk) - done
+                        self.bytes -= size - done_bytes
+                        self.lost += len(chunk) - done if failed else 0
         finally:
             self._write_lock.release()
 
