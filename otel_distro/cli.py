@@ -878,3 +878,7 @@ def store_export(obj: _Context, since: dt.timedelta | None, directory: Path, as_
         click.echo(f"wrote {report.records} record(s) in {len(report.files)} file(s) under {directory}")
     if failed:
         sys.exit(1)
+
+
+if __name__ == "__main__":  # python -m otel_distro.cli, as the otel-distro command
+    main()

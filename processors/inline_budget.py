@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 INLINE_TEXT_BUDGET = 64 * 1024  # characters of long text a span may carry and still be processed inline
-LONG_TEXT = 256  # shorter strings are not counted: they cost little to scan (and are cached)
+LONG_TEXT = 256  # longer strings are never cached; shorter ones are counted only when not cached
 # characters each element of a list counts for: a list of many short strings costs its length in
 # scanning however short each one is (they escape the long-text count above)
 LIST_ITEM_CHARGE = 64

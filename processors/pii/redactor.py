@@ -245,6 +245,8 @@ class PiiRedactor:
         hit = cache.get(text) if cache is not None else None
         if hit is not None:
             return hit
+        if len(text) <= CACHEABLE_LENGTH:  # a short text met for the first time costs its scan too:
+            charge_inline(len(text))  # thousands of new ones in one span send the span to the worker
         result = self._scan_typed(text)
         if (
             "%" in text

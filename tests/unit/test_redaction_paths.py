@@ -586,3 +586,25 @@ def test_an_agent_id_made_from_a_name_that_held_pii_is_hashed_with_the_name() ->
     plain = {"gen_ai.agent.name": "concierge", "gen_ai.agent.id": agent_id("concierge"), "q": EMAIL}
     kept = _processor().rewrite_attributes(plain, Counter())
     assert kept is not None and kept["gen_ai.agent.id"] == agent_id("concierge")  # a plain name: as it was
+
+
+def test_a_span_of_thousands_of_new_short_strings_is_handed_to_the_worker() -> None:
+    """Every string met for the first time is charged to the app thread's budget, short ones
+    too: 128 events of 64 new 250-character strings (2 MB) cost the app's span.end() 600 ms."""
+    from processors.inline_budget import INLINE_TEXT_BUDGET, HandOff, set_inline_budget
+
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider(shutdown_on_exit=False)
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    with provider.get_tracer("t").start_as_current_span("many") as span:
+        for event in range(128):
+            span.add_event("e", {f"k{n}": f"{event:03d}-{n:03d} " + "w" * 242 for n in range(64)})
+    (many,) = exporter.get_finished_spans()
+    processor = _processor()
+    set_inline_budget(INLINE_TEXT_BUDGET)
+    try:
+        with pytest.raises(HandOff):
+            processor.process_span(many)
+    finally:
+        set_inline_budget(None)
+    assert processor.process_span(many) is not None  # on the worker (no budget) it is processed
