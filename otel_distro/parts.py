@@ -15,10 +15,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from opentelemetry.sdk._logs import LogRecordProcessor
-from opentelemetry.sdk._logs.export import BatchLogRecordProcessor
 from opentelemetry.sdk.trace import SpanProcessor
 
-from exporters.store.export import JsonlLogExporter, JsonlSpanProcessor
+from exporters.store.export import JsonlLogProcessor, JsonlSpanProcessor
 from otel_distro.components import (
     HELICONE_EXPORTER_NAME,
     LANGFUSE_EXPORTER_NAME,
@@ -105,12 +104,7 @@ def _store_part(board: Switchboard, settings: Settings, problems: Problems) -> P
     if TRACES.wants_store(settings):
         part.span = JsonlSpanProcessor(store, STORE_QUEUE_SIZE, STORE_DELAY_MILLIS, STORE_BATCH_SIZE)
     if LOGS.wants_store(settings):
-        part.log = BatchLogRecordProcessor(
-            JsonlLogExporter(store),
-            max_queue_size=STORE_QUEUE_SIZE,
-            schedule_delay_millis=STORE_DELAY_MILLIS,
-            max_export_batch_size=STORE_BATCH_SIZE,
-        )
+        part.log = JsonlLogProcessor(store, STORE_QUEUE_SIZE, STORE_DELAY_MILLIS, STORE_BATCH_SIZE)
     return part
 
 

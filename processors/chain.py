@@ -18,7 +18,7 @@ import copy
 import logging
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from operator import itemgetter
 from typing import Any
 
@@ -33,6 +33,7 @@ from otel_distro import _sdk
 from otel_distro.runtime.errors import caught, internal_error
 from otel_distro.runtime.forking import after_fork_in_child
 from otel_distro.runtime.say_once import SayOnce
+from otel_distro.runtime.sizes import log_record_size
 from otel_distro.runtime.worker import run_bounded
 from otel_distro.runtime.write_queue import WriteQueue
 from processors.base import RecordProcessor
@@ -239,27 +240,10 @@ def span_text_chars(span: ReadableSpan) -> int:
     return total
 
 
-def _value_chars(value: Any, depth: int = 0) -> int:
-    """Characters of text in a log body or attribute value, at any depth (at most 8 levels)."""
-    if isinstance(value, str | bytes | bytearray):
-        return len(value)
-    if depth >= 8:
-        return 0
-    if isinstance(value, Mapping):
-        return sum(len(str(key)) + _value_chars(item, depth + 1) for key, item in value.items())
-    if isinstance(value, list | tuple):
-        return len(value) * LIST_ITEM_CHARGE + sum(_value_chars(item, depth + 1) for item in value)
-    return 0
-
-
 def log_text_chars(record: Any) -> int:
     """What an API log record costs to hold and scan, in characters: its body, attributes and
     event name (the worker's queue of log records is bounded by this, as the spans' is)."""
-    return (
-        _value_chars(record.body)
-        + (_value_chars(record.attributes) if record.attributes else 0)
-        + len(getattr(record, "event_name", None) or "")
-    )
+    return log_record_size(record, LIST_ITEM_CHARGE)
 
 
 _chars = itemgetter(1)  # a queued (record, characters of text) pair's size

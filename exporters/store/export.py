@@ -12,9 +12,10 @@ from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 from opentelemetry.context import Context
-from opentelemetry.sdk._logs import ReadableLogRecord
+from opentelemetry.sdk._logs import LogRecordProcessor, ReadableLogRecord, ReadWriteLogRecord
 from opentelemetry.sdk._logs.export import LogRecordExporter, LogRecordExportResult
 from opentelemetry.sdk.metrics.export import MetricExporter, MetricExportResult, MetricsData
+from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
@@ -22,6 +23,7 @@ from exporters import otlp_json
 from exporters.store.files import JsonlStore
 from otel_distro._sdk import suppressing_instrumentation
 from otel_distro.runtime.errors import caught
+from otel_distro.runtime.sizes import log_record_size
 from otel_distro.runtime.write_queue import WriteQueue
 
 _logger = logging.getLogger(f"otel_distro.{__name__}")
@@ -125,6 +127,76 @@ class JsonlSpanProcessor(SpanProcessor):
 
     def shutdown(self) -> None:
         self._queue.close()
+
+
+_LOG_ITEM_BYTES = 16  # what holding one element of a list in a log record costs besides its text
+_LOG_RECORD_BYTES = 256  # and one record itself
+
+
+class JsonlLogProcessor(LogRecordProcessor):
+    """The store's log processor: records wait in a queue bounded in records and in bytes (as
+    spans do: 1 MB bodies no longer pile up in a batcher that counts only records), and a writer
+    thread encodes and appends all that waits."""
+
+    def __init__(
+        self,
+        store: JsonlStore,
+        max_queue_size: int | None = None,
+        schedule_delay_millis: int | None = None,
+        max_export_batch_size: int | None = None,
+    ) -> None:
+        self.store = store
+        self._exporter = JsonlLogExporter(store)
+        self._queue: WriteQueue[tuple[ReadableLogRecord, int]] = WriteQueue(
+            self._write,
+            _held_size,
+            max_items=max_queue_size or DEFAULT_QUEUE_SIZE,
+            max_bytes=MAX_INFLIGHT_BYTES,
+            batch_size=max_export_batch_size or DEFAULT_BATCH_SIZE,
+            delay_seconds=(schedule_delay_millis or DEFAULT_DELAY_MILLIS) / 1000,
+            name="store-log-writer",
+        )
+
+    def on_emit(self, log_record: ReadWriteLogRecord) -> None:
+        try:
+            record = ReadableLogRecord(
+                log_record=log_record.log_record,
+                resource=log_record.resource if log_record.resource is not None else Resource.create({}),
+                instrumentation_scope=log_record.instrumentation_scope,
+                limits=log_record.limits,
+            )
+            size = _LOG_RECORD_BYTES + log_record_size(log_record.log_record, _LOG_ITEM_BYTES)
+        except Exception as exc:  # noqa: BLE001 - never raise into the chain's worker
+            caught("queueing a log record for the store", exc)  # a bug of ours: raised under tests
+            self.store.drop(1, f"cannot keep a log record for the store: {exc!r}")
+            return
+        if not self._queue.put((record, size), size):
+            closed = self._queue.closed
+            reason = "the store is shut down" if closed else "the store writer is behind (queue full)"
+            self.store.drop(1, f"{reason}; log record dropped")
+
+    def _write(self, batch: list[tuple[ReadableLogRecord, int]]) -> None:
+        with suppressing_instrumentation():  # writing must not make spans
+            self._exporter.export([record for record, _ in batch])
+
+    @property
+    def queue(self) -> WriteQueue[tuple[ReadableLogRecord, int]]:
+        """Its queue (for the distro's own metrics: size and capacity)."""
+        return self._queue
+
+    def drop_counts(self) -> dict[str, int]:
+        """Records its queue refused, by reason (the store counts them too; these say why)."""
+        return {f"store_{reason}": count for reason, count in self._queue.drop_counts().items()}
+
+    def force_flush(self, timeout_millis: int = 30000) -> bool:
+        return self._queue.flush(timeout_millis / 1000)
+
+    def shutdown(self) -> None:
+        self._queue.close()
+
+
+def _held_size(item: tuple[ReadableLogRecord, int]) -> int:
+    return item[1]
 
 
 def _encoded_size(span: otlp_json.EncodedSpan) -> int:

@@ -617,6 +617,32 @@ def test_the_store_processor_bounds_the_bytes_waiting_for_a_stuck_writer(
     assert 80_000 < written < 130_000
 
 
+def test_the_store_log_processor_bounds_the_bytes_waiting_for_a_stuck_writer(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Log records wait in a queue bounded in bytes as spans do: 1 MB bodies behind a slow disk
+    held 1.27 GB in the SDK's batcher, which counts records only."""
+    from opentelemetry._logs import LogRecord as ApiLogRecord
+
+    from exporters.store import export as jsonl
+
+    monkeypatch.setattr(jsonl, "MAX_INFLIGHT_BYTES", 100_000)
+    store = JsonlStore(tmp_path)
+    processor = jsonl.JsonlLogProcessor(store, schedule_delay_millis=60_000)
+    provider = LoggerProvider(shutdown_on_exit=False)
+    provider.add_log_record_processor(processor)
+    for index in range(20):  # ~20 KB each: only about five fit before the writer runs
+        record = ApiLogRecord(body=f"{index:02d}" + "p" * 20_000, attributes={"n": index})
+        provider.get_logger("t").emit(record)
+    assert processor.queue.bytes <= 100_000 + 21_000
+    dropped = store.stats.records_dropped
+    assert dropped >= 14 and processor.drop_counts()["store_queue_full"] == dropped
+    provider.shutdown()
+    lines = store.path_for("logs", utc_today()).read_bytes().splitlines()
+    written = sum(len(orjson.loads(line)["resourceLogs"][0]["scopeLogs"][0]["logRecords"]) for line in lines)
+    assert written + dropped == 20
+
+
 @pytest.mark.parametrize("privacy", [True, False], ids=["redaction-on", "redaction-off"])
 def test_spans_with_huge_text_are_redacted_and_encoded_off_the_app_thread(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, privacy: bool
