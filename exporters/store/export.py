@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 from opentelemetry.context import Context
 from opentelemetry.sdk._logs import LogRecordProcessor, ReadableLogRecord, ReadWriteLogRecord
@@ -58,7 +58,63 @@ def _encode_lines(
         return lines, len(lines)
 
 
-class JsonlSpanProcessor(SpanProcessor):
+class _StoreQueue(Generic[_T]):
+    """What the store's span and log processors share: a write queue bounded in items and in
+    bytes (:data:`MAX_INFLIGHT_BYTES`) that a writer thread drains into the store, refusals
+    counted by the store (and by reason here), flush and close."""
+
+    def __init__(
+        self,
+        store: JsonlStore,
+        write: Callable[[list[_T]], object],
+        size: Callable[[_T], int],
+        what: str,
+        max_queue_size: int | None,
+        schedule_delay_millis: int | None,
+        max_export_batch_size: int | None,
+        coalesce: bool = False,
+    ) -> None:
+        self.store = store
+        self._what = what
+        self._write_items = write
+        self._queue: WriteQueue[_T] = WriteQueue(
+            self._write,
+            size,
+            max_items=max_queue_size or DEFAULT_QUEUE_SIZE,
+            max_bytes=MAX_INFLIGHT_BYTES,
+            batch_size=max_export_batch_size or DEFAULT_BATCH_SIZE,
+            delay_seconds=(schedule_delay_millis or DEFAULT_DELAY_MILLIS) / 1000,
+            name=f"store-{what.replace(' ', '-')}-writer",
+            coalesce=coalesce,
+        )
+
+    def _put(self, item: _T, size: int) -> None:
+        if not self._queue.put(item, size):
+            closed = self._queue.closed
+            reason = "the store is shut down" if closed else "the store writer is behind (queue full)"
+            self.store.drop(1, f"{reason}; {self._what} dropped")
+
+    def _write(self, batch: list[_T]) -> None:
+        with suppressing_instrumentation():  # writing must not make spans
+            self._write_items(batch)
+
+    @property
+    def queue(self) -> WriteQueue[_T]:
+        """Its queue (for the distro's own metrics: size and capacity)."""
+        return self._queue
+
+    def drop_counts(self) -> dict[str, int]:
+        """Records its queue refused, by reason (the store counts them too; these say why)."""
+        return {f"store_{reason}": count for reason, count in self._queue.drop_counts().items()}
+
+    def force_flush(self, timeout_millis: int = 30000) -> bool:
+        return self._queue.flush(timeout_millis / 1000)
+
+    def shutdown(self) -> None:
+        self._queue.close()
+
+
+class JsonlSpanProcessor(_StoreQueue[otlp_json.EncodedSpan], SpanProcessor):
     """The store's span processor: encodes each span as it ends, then batches and writes on its own thread.
 
     Encoding happens on the thread that ends the span here; behind the processor chain, that
@@ -77,16 +133,15 @@ class JsonlSpanProcessor(SpanProcessor):
         schedule_delay_millis: int | None = None,
         max_export_batch_size: int | None = None,
     ) -> None:
-        self.store = store
-        self._exporter = JsonlSpanExporter(store)
-        self._queue: WriteQueue[otlp_json.EncodedSpan] = WriteQueue(
-            self._write,
+        exporter = JsonlSpanExporter(store)
+        super().__init__(
+            store,
+            exporter.export,
             _encoded_size,
-            max_items=max_queue_size or DEFAULT_QUEUE_SIZE,
-            max_bytes=MAX_INFLIGHT_BYTES,
-            batch_size=max_export_batch_size or DEFAULT_BATCH_SIZE,
-            delay_seconds=(schedule_delay_millis or DEFAULT_DELAY_MILLIS) / 1000,
-            name="store-writer",
+            "span",
+            max_queue_size,
+            schedule_delay_millis,
+            max_export_batch_size,
             coalesce=True,  # one append for all that waits: a writer behind catches up at once
         )
 
@@ -104,36 +159,14 @@ class JsonlSpanProcessor(SpanProcessor):
             caught("encoding a span for the store", exc)  # a bug of ours: raised under tests
             self.store.drop(1, f"cannot encode a span as OTLP/JSON: {exc!r}")
             return
-        if not self._queue.put(item, size):
-            closed = self._queue.closed
-            reason = "the store is shut down" if closed else "the store writer is behind (queue full)"
-            self.store.drop(1, f"{reason}; span dropped")
-
-    def _write(self, batch: list[otlp_json.EncodedSpan]) -> None:
-        with suppressing_instrumentation():  # writing must not make spans
-            self._exporter.export(batch)
-
-    @property
-    def queue(self) -> WriteQueue[otlp_json.EncodedSpan]:
-        """Its queue (for the distro's own metrics: size and capacity)."""
-        return self._queue
-
-    def drop_counts(self) -> dict[str, int]:
-        """Spans its queue refused, by reason (the store counts them too; these say why)."""
-        return {f"store_{reason}": count for reason, count in self._queue.drop_counts().items()}
-
-    def force_flush(self, timeout_millis: int = 30000) -> bool:
-        return self._queue.flush(timeout_millis / 1000)
-
-    def shutdown(self) -> None:
-        self._queue.close()
+        self._put(item, size)
 
 
 _LOG_ITEM_BYTES = 16  # what holding one element of a list in a log record costs besides its text
 _LOG_RECORD_BYTES = 256  # and one record itself
 
 
-class JsonlLogProcessor(LogRecordProcessor):
+class JsonlLogProcessor(_StoreQueue[tuple[ReadableLogRecord, int]], LogRecordProcessor):
     """The store's log processor: records wait in a queue bounded in records and in bytes (as
     spans do: 1 MB bodies no longer pile up in a batcher that counts only records), and a writer
     thread encodes and appends all that waits."""
@@ -145,16 +178,19 @@ class JsonlLogProcessor(LogRecordProcessor):
         schedule_delay_millis: int | None = None,
         max_export_batch_size: int | None = None,
     ) -> None:
-        self.store = store
-        self._exporter = JsonlLogExporter(store)
-        self._queue: WriteQueue[tuple[ReadableLogRecord, int]] = WriteQueue(
-            self._write,
+        exporter = JsonlLogExporter(store)
+
+        def write(batch: list[tuple[ReadableLogRecord, int]]) -> None:
+            exporter.export([record for record, _ in batch])
+
+        super().__init__(
+            store,
+            write,
             _held_size,
-            max_items=max_queue_size or DEFAULT_QUEUE_SIZE,
-            max_bytes=MAX_INFLIGHT_BYTES,
-            batch_size=max_export_batch_size or DEFAULT_BATCH_SIZE,
-            delay_seconds=(schedule_delay_millis or DEFAULT_DELAY_MILLIS) / 1000,
-            name="store-log-writer",
+            "log record",
+            max_queue_size,
+            schedule_delay_millis,
+            max_export_batch_size,
         )
 
     def on_emit(self, log_record: ReadWriteLogRecord) -> None:
@@ -170,29 +206,7 @@ class JsonlLogProcessor(LogRecordProcessor):
             caught("queueing a log record for the store", exc)  # a bug of ours: raised under tests
             self.store.drop(1, f"cannot keep a log record for the store: {exc!r}")
             return
-        if not self._queue.put((record, size), size):
-            closed = self._queue.closed
-            reason = "the store is shut down" if closed else "the store writer is behind (queue full)"
-            self.store.drop(1, f"{reason}; log record dropped")
-
-    def _write(self, batch: list[tuple[ReadableLogRecord, int]]) -> None:
-        with suppressing_instrumentation():  # writing must not make spans
-            self._exporter.export([record for record, _ in batch])
-
-    @property
-    def queue(self) -> WriteQueue[tuple[ReadableLogRecord, int]]:
-        """Its queue (for the distro's own metrics: size and capacity)."""
-        return self._queue
-
-    def drop_counts(self) -> dict[str, int]:
-        """Records its queue refused, by reason (the store counts them too; these say why)."""
-        return {f"store_{reason}": count for reason, count in self._queue.drop_counts().items()}
-
-    def force_flush(self, timeout_millis: int = 30000) -> bool:
-        return self._queue.flush(timeout_millis / 1000)
-
-    def shutdown(self) -> None:
-        self._queue.close()
+        self._put((record, size), size)
 
 
 def _held_size(item: tuple[ReadableLogRecord, int]) -> int:
