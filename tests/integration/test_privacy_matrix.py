@@ -475,6 +475,56 @@ def test_an_apps_own_provider_leaves_no_raw_value_in_the_store(own_provider_case
     assert_clean(own_provider_case, STORE, must_receive=False)
 
 
+# -- 6b. the places beside the values: scope names, trace state, metric texts, objects, key names --
+ODD_PLACES_APP = """
+from opentelemetry import metrics, propagate, trace
+from opentelemetry._logs import get_logger
+
+
+class User:  # an object an app puts in a log body as it is: written as its text
+    def __str__(self):
+        return f"User(email={EMAIL}, card={CARD})"
+
+
+incoming = {  # a request's headers, as a server instrumentation extracts them
+    "traceparent": "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
+    "tracestate": "vendor=u:" + EMAIL,
+}
+tracer = trace.get_tracer("matrix.odd." + EMAIL2)  # a scope named after a user
+with tracer.start_as_current_span("odd places", context=propagate.extract(incoming)) as span:
+    span.set_attribute("http.request.header.x-functions-key", PASSWORD_PROSE[5:])  # only its key says so
+    get_logger("audit." + EMAIL2).emit(body=User())
+metrics.get_meter("matrix.odd").create_counter("signups", description="signups of " + EMAIL).add(1)
+"""
+
+
+@pytest.fixture(scope="module")
+def odd_places_case(tmp_path_factory: pytest.TempPathFactory) -> Case:
+    out = run_with_every_output(
+        tmp_path_factory.mktemp("odd-places"),
+        PRELUDE + ODD_PLACES_APP,
+        outputs=(STORE, COLLECTOR, LANGFUSE),
+        collector_logs=1,
+    )
+    assert out.app.returncode == 0, out.app.stderr
+    return Case("odd-places", out)
+
+
+@pytest.mark.parametrize("output", (STORE, COLLECTOR, LANGFUSE))
+def test_values_in_scope_names_trace_state_metric_texts_objects_and_secret_keys_reach_no_output_raw(
+    odd_places_case: Case, output: str
+) -> None:
+    assert_clean(odd_places_case, output)
+
+
+def test_the_odd_places_are_recorded_so_the_search_means_something(odd_places_case: Case) -> None:
+    (span,) = [span for span in store_spans(odd_places_case.out) if span["name"] == "odd places"]
+    assert span["traceState"] == "vendor=u:<EMAIL>" and span["_scope"] == "<EMAIL>"  # "matrix.odd.li.wei@…"
+    assert span["_attrs"]["http.request.header.x-functions-key"] == "<REDACTED>"
+    texts = "\n".join(odd_places_case.out.store_files.values())
+    assert '"description":"signups of <EMAIL>"' in texts and "User(email=<EMAIL>" in texts
+
+
 # -- 7. identifiers holding PII: keyed hashes, distinct and joinable --------------------------------
 ID_KEYS = ("user.id", "enduser.id", "session.id", "gen_ai.conversation.id")
 IDS_APP = """
