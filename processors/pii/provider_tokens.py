@@ -82,11 +82,13 @@ _DASH = (
     r"gl(?:pat|ptt|ft|dt|rtr|rt|cbt|soat|imt|agent|oas|ffct|wt)-[A-Za-z0-9_-]{20,}"
     r"(?:\.[0-9a-z]{2}\.[0-9a-z]{7,10})?" + E,  # GitLab
     r"key-[0-9a-f]{32}" + E,  # Mailgun
+    r"nvapi-[A-Za-z0-9_-]{64}" + E,  # NVIDIA API catalog
     r"pypi-Ag[A-Za-z0-9_-]{50,}",
     r"pul-[0-9a-f]{40}" + E,  # Pulumi
     r"pplx-[A-Za-z0-9]{48}" + E,  # Perplexity
     r"sq0(?:atp|csp)-[A-Za-z0-9_-]{22,43}" + E,  # Square
     r"tskey-[a-z]+-[A-Za-z0-9]{6,}-[A-Za-z0-9]{16,}" + E,  # Tailscale
+    r"tvly-(?:dev-|prod-)?[A-Za-z0-9]{32}" + E,  # Tavily
     r"xox[abposre]-[A-Za-z0-9-]{10,}",  # Slack (xoxe-: a refresh token)
     r"xapp-[A-Za-z0-9-]{10,}",
     r"xai-[A-Za-z0-9]{60,}" + E,  # xAI
@@ -168,10 +170,10 @@ def provider_recognizers() -> tuple[Recognizer, ...]:
             hint_pattern=re.compile(
                 r"-(?:[A-Za-z0-9]{13}|(?<=[A-Za-z]-)(?:(?<=xox[abposre]-)|(?<=xapp-)|(?<=gl[a-z]{2}-)"
                 r"|(?<=gl[a-z]{3}-)|(?<=gl[a-z]{4}-)|(?<=glagent-)|(?<=CFPAT-)|(?<=GOCSPX-)|(?<=HRKU-)"
-                r"|(?<=sq0[a-z]{3}-)|(?<=fio-u-)|(?<=bedrock-api-key-)))"
+                r"|(?<=sq0[a-z]{3}-)|(?<=fio-u-)|(?<=bedrock-api-key-)|(?<=nvapi-)))"
             ),
             screen=r"-[A-Za-z0-9]{13}|xox[abposre]-|xapp-|gl[a-z]{2,4}-|glagent-|CFPAT-|GOCSPX-|HRKU-"
-            r"|sq0[a-z]{3}-|fio-u-|bedrock-api-key-",
+            r"|sq0[a-z]{3}-|fio-u-|bedrock-api-key-|nvapi-",
         ),
         Recognizer(
             "API_KEY",

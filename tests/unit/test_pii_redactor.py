@@ -145,6 +145,13 @@ SENSITIVE = [
     ("SECRET", "wifi密码\uff1aPw3zhWifi5r", "Pw3zhWifi5r"),
     ("SECRET", "password \u2014 Pw5dashEm2u", "Pw5dashEm2u"),
     ("SECRET", "my api key is Kq9vT2mXr8LpZ3wQ", "Kq9vT2mXr8LpZ3wQ"),  # 16 characters
+    # NVIDIA API catalog and Tavily keys (a second review)
+    (
+        "API_KEY",
+        "calling with nvapi-" + ("q7Xk2_Lm9-Pz4Rt8Vw1Ys6Bn3Hc5Jd0Fg" * 2)[:64] + " now",
+        "q7Xk2_Lm9-Pz4Rt8Vw1Ys6Bn3Hc5Jd0Fgq7Xk",
+    ),
+    ("API_KEY", "use 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 today", "Qm4Zr8Tx2Wp6Ks9Lb3Nv7Hd1Fc5Gj0Ya"),
     # an AWS secret access key right after its key id: the console's CSV, a log line
     (
         "API_KEY",
