@@ -61,38 +61,42 @@ def _encode_lines(
 class _StoreQueue(Generic[_T]):
     """What the store's span and log processors share: a write queue bounded in items and in
     bytes (:data:`MAX_INFLIGHT_BYTES`) that a writer thread drains into the store, refusals
-    counted by the store (and by reason here), flush and close."""
+    counted by the store (and by reason here), flush and close. A subclass names what it
+    queues (``what``), how big an item is and how a batch is written."""
+
+    what = "record"
+    coalesce = False  # True: everything waiting goes to one write
 
     def __init__(
         self,
         store: JsonlStore,
-        write: Callable[[list[_T]], object],
-        size: Callable[[_T], int],
-        what: str,
-        max_queue_size: int | None,
-        schedule_delay_millis: int | None,
-        max_export_batch_size: int | None,
-        coalesce: bool = False,
+        max_queue_size: int | None = None,
+        schedule_delay_millis: int | None = None,
+        max_export_batch_size: int | None = None,
     ) -> None:
         self.store = store
-        self._what = what
-        self._write_items = write
         self._queue: WriteQueue[_T] = WriteQueue(
             self._write,
-            size,
+            self._item_size,
             max_items=max_queue_size or DEFAULT_QUEUE_SIZE,
             max_bytes=MAX_INFLIGHT_BYTES,
             batch_size=max_export_batch_size or DEFAULT_BATCH_SIZE,
             delay_seconds=(schedule_delay_millis or DEFAULT_DELAY_MILLIS) / 1000,
-            name=f"store-{what.replace(' ', '-')}-writer",
-            coalesce=coalesce,
+            name=f"store-{self.what.replace(' ', '-')}-writer",
+            coalesce=self.coalesce,
         )
+
+    def _item_size(self, item: _T) -> int:
+        raise NotImplementedError
+
+    def _write_items(self, batch: list[_T]) -> None:
+        raise NotImplementedError
 
     def _put(self, item: _T, size: int) -> None:
         if not self._queue.put(item, size):
             closed = self._queue.closed
             reason = "the store is shut down" if closed else "the store writer is behind (queue full)"
-            self.store.drop(1, f"{reason}; {self._what} dropped")
+            self.store.drop(1, f"{reason}; {self.what} dropped")
 
     def _write(self, batch: list[_T]) -> None:
         with suppressing_instrumentation():  # writing must not make spans
@@ -126,24 +130,14 @@ class JsonlSpanProcessor(_StoreQueue[otlp_json.EncodedSpan], SpanProcessor):
     memory is bounded by :data:`MAX_INFLIGHT_BYTES` as well as by count.
     """
 
-    def __init__(
-        self,
-        store: JsonlStore,
-        max_queue_size: int | None = None,
-        schedule_delay_millis: int | None = None,
-        max_export_batch_size: int | None = None,
-    ) -> None:
-        exporter = JsonlSpanExporter(store)
-        super().__init__(
-            store,
-            exporter.export,
-            _encoded_size,
-            "span",
-            max_queue_size,
-            schedule_delay_millis,
-            max_export_batch_size,
-            coalesce=True,  # one append for all that waits: a writer behind catches up at once
-        )
+    what = "span"
+    coalesce = True  # one append for all that waits: a writer behind catches up at once
+
+    def _item_size(self, item: otlp_json.EncodedSpan) -> int:
+        return len(item.json)
+
+    def _write_items(self, batch: list[otlp_json.EncodedSpan]) -> None:
+        JsonlSpanExporter(self.store).export(batch)
 
     def on_start(self, span: Span, parent_context: Context | None = None) -> None:
         return None
@@ -171,27 +165,13 @@ class JsonlLogProcessor(_StoreQueue[tuple[ReadableLogRecord, int]], LogRecordPro
     spans do: 1 MB bodies no longer pile up in a batcher that counts only records), and a writer
     thread encodes and appends all that waits."""
 
-    def __init__(
-        self,
-        store: JsonlStore,
-        max_queue_size: int | None = None,
-        schedule_delay_millis: int | None = None,
-        max_export_batch_size: int | None = None,
-    ) -> None:
-        exporter = JsonlLogExporter(store)
+    what = "log record"
 
-        def write(batch: list[tuple[ReadableLogRecord, int]]) -> None:
-            exporter.export([record for record, _ in batch])
+    def _item_size(self, item: tuple[ReadableLogRecord, int]) -> int:
+        return item[1]
 
-        super().__init__(
-            store,
-            write,
-            _held_size,
-            "log record",
-            max_queue_size,
-            schedule_delay_millis,
-            max_export_batch_size,
-        )
+    def _write_items(self, batch: list[tuple[ReadableLogRecord, int]]) -> None:
+        JsonlLogExporter(self.store).export([record for record, _ in batch])
 
     def on_emit(self, log_record: ReadWriteLogRecord) -> None:
         try:
@@ -207,14 +187,6 @@ class JsonlLogProcessor(_StoreQueue[tuple[ReadableLogRecord, int]], LogRecordPro
             self.store.drop(1, f"cannot keep a log record for the store: {exc!r}")
             return
         self._put((record, size), size)
-
-
-def _held_size(item: tuple[ReadableLogRecord, int]) -> int:
-    return item[1]
-
-
-def _encoded_size(span: otlp_json.EncodedSpan) -> int:
-    return len(span.json)
 
 
 def _chunks(spans: Sequence[otlp_json.EncodedSpan]) -> list[list[otlp_json.EncodedSpan]]:
