@@ -77,6 +77,12 @@ _PROSE_WORDS = (
     r"|contrase(?:ñ|n)a|senha|wachtwoord|lösenord|has(?:ł|l)o|пароль|şifre(?:m|niz)?|parola"
     r"|비밀번호|암호|密码|密碼|パスワード"
 )
+# the words every match of _PROSE_WORDS holds, casefolded (the word screen's; a test reads them off it)
+_PROSE_KEY_WORDS = (
+    "passw", "passphrase", "passcode", "pwd", "pass", "passwort", "kennwort", "mot de passe", "contrase",
+    "senha", "wachtwoord", "lösenord", "hasło", "haslo", "пароль", "şifre", "parola", "비밀번호", "암호",
+    "密码", "密碼", "パスワード",
+)  # fmt: skip
 _PROSE_SCREEN = (
     r"pass|pwd|kennwort|mot de passe|contrase|senha|wachtwoord|lösenord|has[łl]o|пароль|şifre|parola"
     r"|비밀번호|암호|密码|密碼|パスワード"
@@ -274,6 +280,7 @@ def recognizers() -> tuple[Recognizer, ...]:
             folded_pattern=re.compile(
                 r"(?:passw(?:or)?d|passphrase|pwd)[ \t]*[:=][ \t]*[^\s\"'<>=,;&]+[ \t]+\S"
             ),
+            marks=":=",
             screen=r"(?i)(?:passw(?:or)?d|passphrase|pwd)[ \t]*[:=][ \t]*[^\s\"'<>=,;&]+[ \t]+[^\s]",
         ),
         Recognizer(
@@ -288,6 +295,7 @@ def recognizers() -> tuple[Recognizer, ...]:
             validate=is_tuple_password,
             group=3,
             folded_pattern=re.compile(r"(?:auth|creds|credential|login|pass)[ \t]*(?:[:=][ \t]*)?[(\[]"),
+            marks="([",
             screen=r"(?i)(?:auth|creds|credential|login|pass)[ \t]*(?:[:=][ \t]*)?[(\[]",
         ),
         Recognizer(
@@ -338,6 +346,7 @@ def recognizers() -> tuple[Recognizer, ...]:
             validate=is_prose_password,
             group=1,
             folded_pattern=re.compile(_PROSE_WORDS),
+            words=_PROSE_KEY_WORDS,
             screen=r"(?i)(?:" + _PROSE_SCREEN + r")",
         ),
         Recognizer(
@@ -355,6 +364,7 @@ def recognizers() -> tuple[Recognizer, ...]:
             validate=is_prose_key,
             group=1,
             folded_pattern=re.compile(r"(?:key|token|secret)[^\n]{0,200}?[ \t][\"']?[a-z0-9+/_=-]{16}"),
+            words=("key", "token", "secret"),
             screen=r"(?i)(?:key|token|secret)[^\n]{0,200}?[ \t][\"']?[a-z0-9+/_=-]{16}",
         ),
         Recognizer(
@@ -415,6 +425,7 @@ def recognizers() -> tuple[Recognizer, ...]:
             validate=is_option_secret,
             group=1,
             hint_pattern=re.compile(r"redis-cli |requirepass|masterauth|<<<|AUTH |login|echo |:\S*:\S*:\S*:"),
+            words=("redis-cli ", "requirepass", "masterauth", "<<<", "auth ", "login", "echo ", ":"),
             screen=r"redis-cli |requirepass|masterauth|<<<|AUTH |login|echo |:\S*:\S*:\S*:",
         ),
         Recognizer(
@@ -441,6 +452,7 @@ def recognizers() -> tuple[Recognizer, ...]:
             group=1,
             digits=True,
             folded_pattern=re.compile(r"(?:ssn|security|number|no)[\"']?\s*[:=#]?\s*[\"']?\d{3}[ .-]?\d\d"),
+            words=("ssn", "security", "number", "no"),
             screen=f"{_D}{{3}}[ .-]?{_D}{{2}}",  # the digits of the folded gate (casefolding keeps them)
         ),
         Recognizer(
@@ -461,6 +473,7 @@ def recognizers() -> tuple[Recognizer, ...]:
                 + r"(?!\.\d)"
             ),
             hint_pattern=re.compile(r"\.\d\d\.\d{4}"),
+            marks=".",
             digits=True,
             screen=f"\\.{_D}{{2}}\\.{_D}{{4}}",
         ),

@@ -159,6 +159,7 @@ def provider_recognizers() -> tuple[Recognizer, ...]:
             validate=is_token,
             # after its "_": 16 characters of the body (every format here has them)
             hint_pattern=re.compile(r"_[\w-]{16}"),
+            marks="_",
             screen=r"_[0-9A-Za-z_\x{80}-\x{10FFFF}-]{16}",
         ),
         Recognizer(
@@ -172,6 +173,7 @@ def provider_recognizers() -> tuple[Recognizer, ...]:
                 r"|(?<=gl[a-z]{3}-)|(?<=gl[a-z]{4}-)|(?<=glagent-)|(?<=CFPAT-)|(?<=GOCSPX-)|(?<=HRKU-)"
                 r"|(?<=sq0[a-z]{3}-)|(?<=fio-u-)|(?<=bedrock-api-key-)|(?<=nvapi-)))"
             ),
+            marks="-",
             screen=r"-[A-Za-z0-9]{13}|xox[abposre]-|xapp-|gl[a-z]{2,4}-|glagent-|CFPAT-|GOCSPX-|HRKU-"
             r"|sq0[a-z]{3}-|fio-u-|bedrock-api-key-|nvapi-",
         ),
@@ -180,6 +182,7 @@ def provider_recognizers() -> tuple[Recognizer, ...]:
             re.compile(_by_first_letter(_DOT)),
             validate=is_dot_token,
             hint_pattern=re.compile(r"\.[A-Za-z0-9_-]{20}"),
+            marks=".",
             screen=r"\.[A-Za-z0-9_-]{20}",
         ),
         # starts with a literal: re finds it fast, no gate needed
@@ -209,6 +212,7 @@ def provider_recognizers() -> tuple[Recognizer, ...]:
                 r"\d{7,10}:[A-Za-z0-9_-]{30,40}" + E
             ),
             hint_pattern=re.compile(r":[A-Za-z0-9_-]{30}"),
+            marks=":",
             digits=True,
             screen=r":[A-Za-z0-9_-]{30}",
         ),

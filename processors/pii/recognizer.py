@@ -48,6 +48,31 @@ class Recognizer:
     # non-ASCII character, since ``re``'s ``\d`` and ``\w`` take other scripts' too). Empty:
     # always tried.
     screen: str = ""
+    # Characters one of which every text this recognizer's gates let through holds (the ``"@"``
+    # of ``@[A-Za-z0-9-]+\.``, the ``:`` or ``=`` a key word needs after it), where the hints do not
+    # already say so: a text holding none of them skips the recognizer before its gates are asked
+    # (see :func:`gate_marks`). Empty: the hints tell, or nothing does.
+    marks: str = ""
+    # Casefolded words one of which every text this recognizer's gates let through holds, where
+    # the hints do not already say so (the key words of a casefolded gate): a text holding none
+    # of them skips the recognizer (see :func:`gate_words` and :mod:`processors.pii.keywords`).
+    words: tuple[str, ...] = ()
+
+
+# The characters a gate may be known to need: punctuation, and the full-width colon
+MARK_CHARACTERS = frozenset("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~\uff1a")
+
+
+def gate_marks(recognizer: Recognizer) -> frozenset[str] | None:
+    """The characters one of which every text past the recognizer's gates holds: its declared
+    ``marks``, else those of its hints where each hint holds one (a text past the hints holds a
+    whole hint, so its marks); None where no such characters are known."""
+    if recognizer.marks:
+        return frozenset(recognizer.marks)
+    hints = recognizer.hints
+    if not hints or not all(MARK_CHARACTERS.intersection(hint) for hint in hints):
+        return None
+    return frozenset(MARK_CHARACTERS.intersection("".join(hints)))
 
 
 # Screen building blocks (RE2 syntax): a digit as ``re`` sees one, or any non-ASCII character.
@@ -122,3 +147,14 @@ NOT_INSIDE_NUMBER = r"(?!(?<=[0-9])[0-9](?<!\\u[0-9A-Fa-f]{4}[0-9]))"
 B1 = r"(?:(?<![A-Za-z0-9_\u00c0-\u024f].)|" + after_escape(r".") + r")"
 E = r"(?![A-Za-z0-9_\u00c0-\u024f]|" + SAME_SCRIPT_DIGIT + ")"
 BK1 = r"(?:(?<![A-Za-z0-9\u00c0-\u024f].)|" + after_escape(r".") + r")"
+
+
+def gate_words(recognizer: Recognizer) -> frozenset[str] | None:
+    """The casefolded words one of which every text past the recognizer's gates holds: its
+    declared ``words``, else its hints casefolded (casefolding goes character by character, so a
+    text holding a hint holds it casefolded once casefolded itself); None where none are known."""
+    if recognizer.words:
+        return frozenset(recognizer.words)
+    if recognizer.hints:
+        return frozenset(hint.casefold() for hint in recognizer.hints)
+    return None

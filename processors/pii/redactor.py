@@ -22,8 +22,10 @@ from typing import Literal, TypeAlias
 from processors.inline_budget import LONG_TEXT, charge_inline
 from processors.pii.custom import CustomPattern, PatternTimeout, compile_pattern
 from processors.pii.encodings import decoded_views, encoded_pieces
+from processors.pii.keywords import WordScreen, build_word_screen
 from processors.pii.number_checks import decimal_digits, digit_skeleton
 from processors.pii.patterns import Recognizer, recognizers
+from processors.pii.recognizer import gate_marks, gate_words
 from processors.pii.screen import Screen, build_screen
 
 _logger = logging.getLogger(f"otel_distro.{__name__}")
@@ -93,6 +95,7 @@ CANDIDATE_CHARGE = 128  # characters of the inline text budget a validated candi
 # wakes to find it taken again): an app thread ending spans of short new strings kept another
 # thread's file writes waiting 400 ms. A long text's call lasts long enough for them to run.
 SCREEN_MIN_LENGTH = 1024
+MARK_SETS = 1024  # plan lists kept by the marks a text holds (few differ in practice)
 MAX_PIECES = 8  # of a rejected candidate, tried in runs (at most 27 runs); more: not retried
 # Every recognizer needs one of these characters in the text, except the bearer token, the
 # provider keys that may be all letters (AWS, Bedrock, Alibaba, Google) and secrets in XML
@@ -138,6 +141,18 @@ def _shared_screen(chosen: tuple[Recognizer, ...]) -> Screen | None:
         return _SCREENS[chosen]
     except KeyError:
         screen = _SCREENS[chosen] = build_screen(chosen)
+        return screen
+
+
+_WORD_SCREENS: dict[frozenset[str], WordScreen | None] = {}
+
+
+def _shared_word_screen(words: frozenset[str]) -> WordScreen | None:
+    """One word screen per set of words, shared by the redactors that use it."""
+    try:
+        return _WORD_SCREENS[words]
+    except KeyError:
+        screen = _WORD_SCREENS[words] = build_word_screen(words)
         return screen
 
 
@@ -200,6 +215,12 @@ class PiiRedactor:
         self._by_digits: tuple[list[_Plan], list[_Plan], list[_Plan]] = ([], [], [])
         self._digit_based: frozenset[int] = frozenset()
         self._last = -1
+        self._marks: list[frozenset[str] | None] = []  # by recognizer: what its gates need (gate_marks)
+        self._mark_alphabet: frozenset[str] = frozenset()
+        self._words: list[frozenset[str] | None] = []  # by recognizer: its gates' key words (gate_words)
+        self._word_screen: WordScreen | None = None
+        # plan lists by what a text holds: digits, marks, words (None: not known)
+        self._by_marks: dict[tuple[int, frozenset[str], frozenset[str] | None], list[_Plan]] = {}
         self.use_screen = screen  # False: every recognizer is tried (the screen only saves time)
         self.screen_min_length = SCREEN_MIN_LENGTH  # shorter texts: every recognizer's own gates
 
@@ -221,6 +242,11 @@ class PiiRedactor:
                 plans,
             )
             self._last = len(chosen) - 1
+            self._marks = [gate_marks(r) for r in chosen]
+            self._mark_alphabet = frozenset().union(*(marks for marks in self._marks if marks))
+            self._words = [gate_words(r) for r in chosen]
+            if self.use_screen:
+                self._word_screen = _shared_word_screen(frozenset().union(*(w for w in self._words if w)))
             self._screen = _shared_screen(chosen) if self.use_screen else None
             self._recognizers = chosen
         return self._recognizers
@@ -403,15 +429,50 @@ class PiiRedactor:
         match in a long text, else all of them."""
         screen = self._screen
         indices = screen(text) if screen is not None and len(text) >= self.screen_min_length else None
-        if indices is not None and self._digit_based.isdisjoint(indices):
-            allowed = self._by_digits[0]  # no digit-based recognizer can match: no pass for digits
-        else:
-            digits = 0 if _DIGIT.search(text) is None else 2 if _DIGIT_RUN.search(text) is not None else 1
-            allowed = self._by_digits[digits]
-        if indices is None:
+        if indices is not None:
+            # no digit-based recognizer can match: no pass for digits
+            allowed = self._by_digits[0 if self._digit_based.isdisjoint(indices) else self._digits(text)]
+            wanted = set(indices)
+            return allowed, [plan for plan in allowed if plan[0] in wanted]
+        digits = self._digits(text)
+        allowed = self._by_digits[digits]
+        if not self.use_screen:
             return allowed, allowed
-        wanted = set(indices)
-        return allowed, [plan for plan in allowed if plan[0] in wanted]
+        # the recognizers whose gates could let the text through, by the marks and the key words
+        # it holds (a C pass over the text each, and a plan list kept per what was met: a short
+        # text's loop over every recognizer's gates cost more than its scan)
+        words = self._word_screen
+        key = (
+            digits,
+            self._mark_alphabet.intersection(text),
+            None if words is None else words(text.casefold()),
+        )
+        todo = self._by_marks.get(key)
+        if todo is None:
+            todo = self._plans_for(allowed, key[1], key[2])
+            if len(self._by_marks) >= MARK_SETS:
+                self._by_marks.clear()
+            self._by_marks[key] = todo
+        return allowed, todo
+
+    def _plans_for(
+        self, allowed: list[_Plan], marks: frozenset[str], words: frozenset[str] | None
+    ) -> list[_Plan]:
+        """The plans whose gates' marks and words (where known) the text holds."""
+        todo = []
+        for plan in allowed:
+            need_marks, need_words = self._marks[plan[0]], self._words[plan[0]]
+            if need_marks is not None and need_marks.isdisjoint(marks):
+                continue
+            if need_words is not None and words is not None and need_words.isdisjoint(words):
+                continue
+            todo.append(plan)
+        return todo
+
+    @staticmethod
+    def _digits(text: str) -> int:
+        """None, some, a run of seven: what digit-based recognizers need (an index of _by_digits)."""
+        return 0 if _DIGIT.search(text) is None else 2 if _DIGIT_RUN.search(text) is not None else 1
 
     def _substitute(
         self,

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import random
 import re
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ import pytest
 from phonenumbers import PhoneNumberFormat, PhoneNumberType
 
 from processors.pii import PiiRedactor, number_checks, phone_numbers, screen
+from processors.pii import redactor as redactor_module
 from processors.pii.patterns import recognizers
 from tests.support.pii_corpus import build
 
@@ -66,6 +68,146 @@ def test_the_screen_changes_nothing_in_the_other_styles(style: str) -> None:
     with_screen.screen_min_length = 0
     without = PiiRedactor(style=style, hash_key="k", cache=False, screen=False)  # type: ignore[arg-type]
     assert [with_screen.redact_text(t) for t in texts] == [without.redact_text(t) for t in texts]
+
+
+def test_the_marks_gate_of_texts_not_screened_changes_nothing_on_every_corpus() -> None:
+    """Texts RE2 does not screen (short ones, or every text without google-re2) skip the
+    recognizers whose gates need a mark they do not hold: the answers stay those of every gate."""
+    marked = PiiRedactor(cache=False)
+    marked.screen_min_length = 1 << 40  # RE2 never asked: the marks gate decides
+    without = PiiRedactor(cache=False, screen=False)
+    differences = [
+        (text, mine, theirs)
+        for text in CORPORA
+        if (mine := marked.redact(text)) != (theirs := without.redact(text))
+    ]
+    assert not differences, differences[:5]
+    # and it did skip some: most texts hold few marks
+    assert marked._by_marks and any(len(todo) < len(marked._plans) // 2 for todo in marked._by_marks.values())
+
+
+def test_the_word_screen_changes_nothing_and_without_pyahocorasick_neither(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """With the key-word screen (pyahocorasick) and without it (a platform with no wheel: every
+    word-gated recognizer is asked its gates), the answers are those of every gate."""
+    pytest.importorskip("ahocorasick")
+    worded = PiiRedactor(cache=False)
+    worded.screen_min_length = 1 << 40
+    assert worded.recognizers and worded._word_screen is not None
+    monkeypatch.setitem(sys.modules, "ahocorasick", None)  # import fails: no word screen
+    monkeypatch.setattr(redactor_module, "_WORD_SCREENS", {})
+    wordless = PiiRedactor(cache=False)
+    wordless.screen_min_length = 1 << 40
+    assert wordless.recognizers and wordless._word_screen is None
+    without = PiiRedactor(cache=False, screen=False)
+    for text in CORPORA:
+        expected = without.redact(text)
+        assert worded.redact(text) == expected, text
+        assert wordless.redact(text) == expected, text
+    # the screen found words, and skipped recognizers for texts that hold none of theirs
+    assert any(words for _, _, words in worded._by_marks)
+    assert all(words is None for _, _, words in wordless._by_marks)
+
+
+def test_the_word_screen_finds_overlapping_words() -> None:
+    pytest.importorskip("ahocorasick")
+    from processors.pii.keywords import build_word_screen
+
+    screen = build_word_screen(["pass", "requirepass", "no", "key"])
+    assert screen is not None
+    assert screen("requirepass nokey") == {"pass", "requirepass", "no", "key"}
+    assert screen("") == frozenset()
+
+
+def _literal_starts(parsed: Any) -> tuple[set[str], bool]:
+    """The literal strings the matches of a parsed pattern start with (groups, branches and
+    optional parts of literals spelled out), and whether they are the whole of it; "" among them
+    where a match may start with anything else."""
+    from re import _constants as c  # type: ignore[attr-defined]
+
+    starts = {""}
+    for op, value in parsed:
+        if op is c.LITERAL:
+            starts = {start + chr(value) for start in starts}
+            continue
+        if op is c.SUBPATTERN:
+            inner, whole = _literal_starts(value[-1])
+        elif op is c.BRANCH:
+            branches = [_literal_starts(branch) for branch in value[1]]
+            inner = set().union(*(each for each, _ in branches))
+            whole = all(complete for _, complete in branches)
+        elif op is c.IN and all(item_op is c.LITERAL for item_op, _ in value):  # (?:ł|l) is [łl]
+            inner, whole = {chr(code) for _, code in value}, True
+        elif op is c.MAX_REPEAT and value[:2] == (0, 1):
+            inner, whole = _literal_starts(value[2])
+            inner |= {""}
+        else:
+            return starts, False
+        starts = {start + more for start in starts for more in inner}
+        if not whole:
+            return starts, False
+    return starts, True
+
+
+def test_each_recognizers_declared_words_are_what_its_gates_require() -> None:
+    """A declared word must be in every match of the gate it stands for (a casefolded gate, or a
+    case-sensitive one read casefolded): each literal a match starts with holds one of them."""
+    from re import _parser  # type: ignore[attr-defined]
+
+    declared = [r for r in recognizers() if r.words]
+    assert len(declared) >= 4
+    for recognizer in declared:
+        gate = recognizer.folded_pattern or recognizer.hint_pattern
+        assert gate is not None, recognizer
+        literals, _ = _literal_starts(_parser.parse(gate.pattern, gate.flags))
+        assert literals and "" not in literals, recognizer
+        for literal in literals:
+            assert any(word in literal.casefold() for word in recognizer.words), (recognizer.entity, literal)
+
+
+def _required_characters(parsed: Any, among: frozenset[str]) -> frozenset[str] | None:
+    """Characters of ``among`` one of which every match of a parsed pattern (re._parser) holds,
+    as far as this plain reading of literals, classes, groups, branches and repeats tells; None:
+    none known."""
+    from re import _constants as c  # type: ignore[attr-defined]
+
+    for op, value in parsed:
+        found: frozenset[str] | None = None
+        if op is c.LITERAL:
+            found = frozenset(chr(value))
+        elif op is c.IN and all(item_op is c.LITERAL for item_op, _ in value):
+            found = frozenset(chr(code) for _, code in value)
+        elif op is c.SUBPATTERN:
+            found = _required_characters(value[-1], among)
+        elif op in (c.MAX_REPEAT, c.MIN_REPEAT, c.POSSESSIVE_REPEAT) and value[0] >= 1:
+            found = _required_characters(value[2], among)
+        elif op is c.BRANCH:
+            each = [_required_characters(branch, among) for branch in value[1]]
+            found = None if any(chars is None for chars in each) else frozenset().union(*each)  # type: ignore[arg-type]
+        if found is not None and found <= among:
+            return found
+    return None
+
+
+def test_each_recognizers_declared_marks_are_what_its_gates_require() -> None:
+    """A declared mark must be one its gate pattern cannot match without (read off the pattern),
+    and hints give marks only where every hint holds one."""
+    from re import _parser  # type: ignore[attr-defined]
+
+    from processors.pii.recognizer import MARK_CHARACTERS, gate_marks
+
+    declared = [r for r in recognizers() if r.marks]
+    assert len(declared) >= 5
+    for recognizer in declared:
+        gate = recognizer.hint_pattern or recognizer.folded_pattern
+        assert gate is not None, recognizer
+        required = _required_characters(_parser.parse(gate.pattern, gate.flags), MARK_CHARACTERS)
+        assert required is not None and required <= frozenset(recognizer.marks), (recognizer, required)
+    for recognizer in recognizers():
+        marks = gate_marks(recognizer)
+        if marks is not None and not recognizer.marks:
+            assert recognizer.hints and all(marks.intersection(hint) for hint in recognizer.hints)
 
 
 def test_a_screen_that_gives_up_means_every_recognizer_is_tried(monkeypatch: pytest.MonkeyPatch) -> None:
