@@ -75,6 +75,17 @@ def gate_marks(recognizer: Recognizer) -> frozenset[str] | None:
     return frozenset(MARK_CHARACTERS.intersection("".join(hints)))
 
 
+def gate_words(recognizer: Recognizer) -> frozenset[str] | None:
+    """The casefolded words one of which every text past the recognizer's gates holds: its
+    declared ``words``, else its hints casefolded (casefolding goes character by character, so a
+    text holding a hint holds it casefolded once casefolded itself); None where none are known."""
+    if recognizer.words:
+        return frozenset(recognizer.words)
+    if recognizer.hints:
+        return frozenset(hint.casefold() for hint in recognizer.hints)
+    return None
+
+
 # Screen building blocks (RE2 syntax): a digit as ``re`` sees one, or any non-ASCII character.
 D = r"[0-9\x{80}-\x{10FFFF}]"
 
@@ -147,14 +158,3 @@ NOT_INSIDE_NUMBER = r"(?!(?<=[0-9])[0-9](?<!\\u[0-9A-Fa-f]{4}[0-9]))"
 B1 = r"(?:(?<![A-Za-z0-9_\u00c0-\u024f].)|" + after_escape(r".") + r")"
 E = r"(?![A-Za-z0-9_\u00c0-\u024f]|" + SAME_SCRIPT_DIGIT + ")"
 BK1 = r"(?:(?<![A-Za-z0-9\u00c0-\u024f].)|" + after_escape(r".") + r")"
-
-
-def gate_words(recognizer: Recognizer) -> frozenset[str] | None:
-    """The casefolded words one of which every text past the recognizer's gates holds: its
-    declared ``words``, else its hints casefolded (casefolding goes character by character, so a
-    text holding a hint holds it casefolded once casefolded itself); None where none are known."""
-    if recognizer.words:
-        return frozenset(recognizer.words)
-    if recognizer.hints:
-        return frozenset(hint.casefold() for hint in recognizer.hints)
-    return None
