@@ -24,6 +24,7 @@ from otel_distro import _sdk
 from otel_distro.runtime.errors import caught
 from processors.inline_budget import LIST_ITEM_CHARGE, charge_inline
 from processors.pii import PiiRedactor
+from processors.pii.number_checks import iban_valid
 from processors.pii.redactor import CACHEABLE_LENGTH
 from processors.rewrite import UNCHANGED, RecordRewriter
 
@@ -172,6 +173,42 @@ _NUMBER_SINGULARS = (
 NUMBER_WORDS = frozenset({*_NUMBER_SINGULARS, *(f"{word}s" for word in _NUMBER_SINGULARS), "faxes"})
 # and keys whose last two words name such a number ("contact_number", "social_security_number")
 NUMBER_PAIRS = frozenset({"contact_number", "security_number", "mobile_no", "contact_no", "account_number"})
+NUMBER = "NUMBER"  # how values under a key of those words are read: numbers as text
+# Values whose key alone says what they are, in the bare form no pattern can tell from other
+# text without a word beside it: nine digits under an SSN key ("ssn": "536221234", or an int,
+# whose leading zeros are gone), an IBAN in lower case or grouped oddly under an IBAN key.
+_SSN_WORDS = frozenset({"ssn", "ssns"})
+_SSN_PAIRS = frozenset({"security_number", "security_numbers", "security_no"})
+_IBAN_WORDS = frozenset({"iban", "ibans"})
+_KEYED_KINDS = frozenset({"US_SSN", "IBAN_CODE"})
+_SSN_FORM = re.compile(r"\s*\d{3}([ .-]?)\d{2}\1\d{4}\s*")
+
+
+def _number_kind(words: list[str]) -> str | None:
+    """How values under a key of these words are read: the entity the key names where its bare
+    form is known (US_SSN, IBAN_CODE), NUMBER where it names another number (a phone, a card),
+    None for any other key."""
+    pair = "_".join(words[-2:])
+    if not _SSN_WORDS.isdisjoint(words) or pair in _SSN_PAIRS:
+        return "US_SSN"
+    if not _IBAN_WORDS.isdisjoint(words):
+        return "IBAN_CODE"
+    if not NUMBER_WORDS.isdisjoint(words) or pair in NUMBER_PAIRS:
+        return NUMBER
+    return None
+
+
+def _in_keyed_form(kind: str, value: object) -> str | None:
+    """The value's text where it is in the bare form its key names (see _number_kind), else None."""
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        return None
+    if kind == "US_SSN":
+        text = f"{value:09d}" if isinstance(value, int) and 0 <= value < 10**9 else str(value)
+        return text if _SSN_FORM.fullmatch(text) else None
+    if kind == "IBAN_CODE" and isinstance(value, str):
+        text = value.strip()
+        return text if text[:2].isalpha() and iban_valid(text) else None
+    return None
 
 
 def _words(key: str) -> list[str]:
@@ -238,7 +275,7 @@ class RedactionProcessor(RecordRewriter):
         self._plain_keys: set[str] = set()
         self._clean: set[object] = set()
         self._renamed: dict[str, str] = {}  # keys that hold PII themselves -> redacted
-        self._number_keys: set[str] = set()  # keys whose numbers are read as text
+        self._number_keys: dict[str, str] = {}  # keys whose numbers are read as text -> how (_number_kind)
 
     def _key_rule(self, key: str) -> int:
         """How values under this key are treated; cached. _ALLOWED (trace and span ids), _ID
@@ -269,10 +306,12 @@ class RedactionProcessor(RecordRewriter):
                 self._renamed.clear()
                 self._number_keys.clear()
             self._rules[key] = rule
-            if rule is _PLAIN and NUMBER_WORDS.isdisjoint(words) and "_".join(words[-2:]) not in NUMBER_PAIRS:
-                self._plain_keys.add(key)
-            elif rule is _PLAIN:
-                self._number_keys.add(key)
+            if rule is _PLAIN:
+                kind = _number_kind(words)
+                if kind is None:
+                    self._plain_keys.add(key)
+                else:
+                    self._number_keys[key] = kind
         return rule
 
     def _known_clean(self, value: object) -> None:
@@ -314,7 +353,7 @@ class RedactionProcessor(RecordRewriter):
             if rule is _ALLOWED and type(value) in _SCALARS:
                 continue
             if rule is _PLAIN and key not in plain:  # numbers under phone, card, ... keys: as text
-                new = self._value(rule, value, counts, numbers=True)
+                new = self._value(rule, value, counts, numbers=self._number_keys.get(key, NUMBER))
             elif rule is _PLAIN:  # the common cases, inlined
                 kind = type(value)
                 if kind is str:
@@ -358,9 +397,12 @@ class RedactionProcessor(RecordRewriter):
                     out[id_key] = self.id_digest(value)
         return out
 
-    def _value(self, rule: int, value: Any, counts: Counter[str], numbers: bool = False) -> Any:
+    def _value(self, rule: int, value: Any, counts: Counter[str], numbers: str | None = None) -> Any:
         """The rewritten value under a key of this rule, or ``None`` when it stays as it is;
-        ``numbers``: the key names a phone, card, ... number, so a number is read as text."""
+        ``numbers``: the key names a phone, card, ... number, so a number is read as text (see
+        _number_kind: where it names an entity with a bare form, a value in it is one)."""
+        if numbers in _KEYED_KINDS and (keyed := self._keyed(numbers, value, counts)):
+            return keyed
         if rule is _DENIED:
             if value in (None, "", DENIED):
                 return None
@@ -383,6 +425,15 @@ class RedactionProcessor(RecordRewriter):
             return tuple(new) if isinstance(value, list) and isinstance(new, list) else new
         return self._other(value, counts)
 
+    def _keyed(self, kind: str, value: Any, counts: Counter[str]) -> str | None:
+        """The replacement of a value in the bare form its key names (nine digits under an SSN
+        key), or None."""
+        text = _in_keyed_form(kind, value)
+        if text is None:
+            return None
+        counts[kind] += 1
+        return self.redactor.replacement(kind, text)
+
     def _number_as_text(self, value: Any, counts: Counter[str]) -> str | None:
         """A number under a phone, card, ... key read as the text it stands for."""
         whole = not isinstance(value, int) and value == int(value)
@@ -402,7 +453,7 @@ class RedactionProcessor(RecordRewriter):
             return DENIED
         return self.rewrite_text(text, counts)
 
-    def _walk(self, value: Any, counts: Counter[str], numbers: bool = False) -> Any:
+    def _walk(self, value: Any, counts: Counter[str], numbers: str | None = None) -> Any:
         """A structured value rewritten within the limits, else replaced whole; ``None``: unchanged.
         ``numbers``: it is under a phone, card, ... key, so the numbers of its lists are read as text."""
         try:
@@ -428,7 +479,7 @@ class RedactionProcessor(RecordRewriter):
         return digest
 
     def _structure(
-        self, value: Any, counts: Counter[str], depth: int, left: list[int], numbers: bool = False
+        self, value: Any, counts: Counter[str], depth: int, left: list[int], numbers: str | None = None
     ) -> Any:
         """A map or list rewritten at every depth (keys' rules apply at every level), or ``None``."""
         left[0] -= 1
@@ -451,12 +502,15 @@ class RedactionProcessor(RecordRewriter):
             rule = self._rules.get(name)
             if rule is None:
                 rule = self._key_rule(name)
+            numbers = (
+                self._number_keys.get(name, NUMBER)
+                if rule is _PLAIN and name not in self._plain_keys
+                else None
+            )
             if isinstance(item, _STRUCTURES) and rule is not _DENIED:
-                numbers = rule is _PLAIN and name not in self._plain_keys
                 new = self._structure(item, counts, depth + 1, left, numbers)  # allowed keys' too
             else:
                 left[0] -= 1
-                numbers = rule is _PLAIN and name not in self._plain_keys
                 new = self._value(rule, item, counts, numbers=numbers)
             if new is not None or new_key is not None:
                 if out is None:
@@ -467,7 +521,7 @@ class RedactionProcessor(RecordRewriter):
         return out
 
     def _sequence(
-        self, value: Any, counts: Counter[str], depth: int, left: list[int], numbers: bool = False
+        self, value: Any, counts: Counter[str], depth: int, left: list[int], numbers: str | None = None
     ) -> Any:
         items: list[Any] | None = None
         secret_next = False  # the item before named a secret ("--password", "Authorization")
@@ -476,6 +530,12 @@ class RedactionProcessor(RecordRewriter):
             if secret_next and isinstance(item, str | bytes) and item not in ("", DENIED):
                 counts["SECRET"] += 1
                 new = DENIED
+            elif (
+                numbers is not None
+                and numbers is not NUMBER
+                and (keyed := self._keyed(numbers, item, counts))
+            ):
+                new = keyed
             elif isinstance(item, str):
                 new = self.rewrite_text(item, counts)
             elif isinstance(item, _STRUCTURES):

@@ -572,6 +572,50 @@ def test_numbers_in_lists_under_phone_or_card_keys_are_read_as_text() -> None:
     }
 
 
+def test_values_under_a_key_naming_an_ssn_or_an_iban_are_redacted_in_their_bare_form() -> None:
+    """Nine digits alone are an SSN only where a word beside them says so; under an SSN key the
+    key says it (a string, an int that lost its leading zero, a list, a nested map, a log body),
+    and a lower-case or oddly grouped IBAN under an IBAN key is one (mod-97 checked)."""
+    processor = _processor()
+    counts: Counter[str] = Counter()
+    span = processor.process_span(
+        _span(
+            {
+                "user.ssn": "536221234",
+                "socialSecurityNumber": 12345678,  # 012-34-5678 as an int
+                "customer.social_security_number": "536 22 1234",
+                "payout.iban": "gb82 west 1234 5698 7654 32",
+                "ssns": ("536221234", "078051120"),
+                "ssn_note": "pending",  # not in the form: stays
+                "iban": "not an iban",
+                "order_count": 536221234,  # a plain key: a number stays a number
+            },
+            (("kyc", {"ssn": 536221234}),),
+        )
+    )
+    assert span is not None
+    assert dict(span.attributes or {}) == {
+        "user.ssn": "<US_SSN>",
+        "socialSecurityNumber": "<US_SSN>",
+        "customer.social_security_number": "<US_SSN>",
+        "payout.iban": "<IBAN_CODE>",
+        "ssns": ("<US_SSN>", "<US_SSN>"),
+        "ssn_note": "pending",
+        "iban": "not an iban",
+        "order_count": 536221234,
+        **{k: v for k, v in (span.attributes or {}).items() if k.startswith("otel_distro.")},
+    }
+    assert dict(span.events[0].attributes or {}) == {"ssn": "<US_SSN>"}
+    log = processor.process_log(_log({"applicant": {"ssn": 536221234, "iban": "de89370400440532013000"}}))
+    assert log is not None and log.log_record.body == {
+        "applicant": {"ssn": "<US_SSN>", "iban": "<IBAN_CODE>"}
+    }
+    masked = RedactionProcessor(redactor=PiiRedactor(style="mask")).rewrite_attributes(
+        {"ssn": "536221234"}, counts
+    )
+    assert masked == {"ssn": "*********"} and counts["US_SSN"] == 1
+
+
 def test_an_agent_id_made_from_a_name_that_held_pii_is_hashed_with_the_name() -> None:
     """The helpers make gen_ai.agent.id a uuid5 of the agent's name: from "concierge for <an
     address>" anyone can compute it again from a guessed address, so it goes the way of the name."""
