@@ -38,6 +38,9 @@ def run(obj: _Context, host: str, port: int, token: str | None, open_browser: bo
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, port))
+    # listening before the URL is printed: a browser opened on it at once (or a script that read
+    # it) is queued by the kernel until uvicorn accepts, not refused
+    sock.listen(socket.SOMAXCONN)
     bound_port = sock.getsockname()[1]
     app = create_app(ServeConfig(obj, host, bound_port, token))
     shown = f"[{host}]" if ":" in host else host

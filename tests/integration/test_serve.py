@@ -216,6 +216,32 @@ def test_a_generated_token_is_printed_in_the_url(tmp_path: Path) -> None:
         server.close()
 
 
+def test_the_printed_url_accepts_connections_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """When the URL is printed (and a browser opened on it) the socket is already listening: a
+    connection made right then is queued, not refused, however long uvicorn takes to start."""
+    import uvicorn
+
+    import otel_distro.serve as serve_module
+    import otel_distro.serve.app as serve_app
+
+    connected: list[bool] = []
+
+    def printed(line: str, **_: object) -> None:
+        port = int(line.rsplit(":", 1)[1].split("/", 1)[0])
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=2).close()
+            connected.append(True)
+        except OSError:
+            connected.append(False)
+
+    monkeypatch.setattr(serve_module, "print", printed, raising=False)
+    monkeypatch.setattr(serve_app, "create_app", lambda config: None)
+    # uvicorn never starts: the socket is closed at once
+    monkeypatch.setattr(uvicorn.Server, "run", lambda self, sockets=(): [sock.close() for sock in sockets])
+    serve_module.run(None, "127.0.0.1", 0, "t0ken", open_browser=False)  # type: ignore[arg-type]
+    assert connected == [True]
+
+
 def test_the_environment_token_is_used(tmp_path: Path) -> None:
     (tmp_path / "store").mkdir()
     server = ServeProcess(
