@@ -185,12 +185,13 @@ def provider_recognizers() -> tuple[Recognizer, ...]:
             marks=".",
             screen=r"\.[A-Za-z0-9_-]{20}",
         ),
-        # starts with a literal: re finds it fast, no gate needed
+        # starts with a literal: re finds it fast; its words let the word screen skip it
         Recognizer(
             "API_KEY",
             re.compile(r"A" + BK1 + "(?:" + "|".join(s[1:] for s in _A) + ")"),
             validate=is_token,
             screen="A(?:KIA|SIA|BIA|CCA|Iza|BSK|TATT3|GE-SECRET-KEY-1)",  # the prefixes of _A
+            words=("akia", "asia", "abia", "acca", "aiza", "absk", "atatt3", "age-secret-key-1"),
         ),
         Recognizer(
             "API_KEY",

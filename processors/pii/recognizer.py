@@ -32,8 +32,8 @@ class Recognizer:
     # Counted with min_digits, so only where that is set.
     max_digits: int = 0
     hint_pattern: re.Pattern[str] | None = None  # must match somewhere (a fast pattern: it scans)
-    # Must match the casefolded text: a case-insensitive gate without (?i), which makes ``re``
-    # scan a long text several times slower (casefolding keeps every case a (?i) pattern matches).
+    # Must match the folded text (:func:`fold`): a case-insensitive gate without (?i), which makes
+    # ``re`` scan a long text several times slower (folding keeps every case a (?i) pattern matches).
     folded_pattern: re.Pattern[str] | None = None
     # A candidate the validator rejects may hold a valid value next to other digits ("4111 1111
     # 1111 1111 12/26", two phone numbers in a row): its pieces (matches of this pattern) are
@@ -75,14 +75,28 @@ def gate_marks(recognizer: Recognizer) -> frozenset[str] | None:
     return frozenset(MARK_CHARACTERS.intersection("".join(hints)))
 
 
+# Casefolding reads the dotted capital I as "i" and a combining dot, and keeps the dotless i,
+# where ``re`` under IGNORECASE takes both for "i" ("\u015e\u0130FRE", "\u015f\u0131fre" are
+# "\u015fifre" to a (?i) pattern): a gate on the casefolded text reads them as "i" too.
+_AS_IGNORECASE = {0x131: "i", 0x307: None}
+
+
+def fold(text: str) -> str:
+    """The text as case-insensitive gates and key words read it: casefolded (character by
+    character), the dotless i as "i", combining dots above dropped (a superset of what a (?i)
+    pattern matches, as no gate nor word holds a combining dot)."""
+    folded = text.casefold()
+    return folded if folded.isascii() else folded.translate(_AS_IGNORECASE)
+
+
 def gate_words(recognizer: Recognizer) -> frozenset[str] | None:
-    """The casefolded words one of which every text past the recognizer's gates holds: its
-    declared ``words``, else its hints casefolded (casefolding goes character by character, so a
-    text holding a hint holds it casefolded once casefolded itself); None where none are known."""
+    """The folded words (:func:`fold`) one of which every text past the recognizer's gates holds:
+    its declared ``words``, else its hints folded (folding goes character by character, so a
+    text holding a hint holds it folded once folded itself); None where none are known."""
     if recognizer.words:
         return frozenset(recognizer.words)
     if recognizer.hints:
-        return frozenset(hint.casefold() for hint in recognizer.hints)
+        return frozenset(fold(hint) for hint in recognizer.hints)
     return None
 
 

@@ -25,7 +25,7 @@ from processors.pii.encodings import decoded_views, encoded_pieces
 from processors.pii.keywords import WordScreen, build_word_screen
 from processors.pii.number_checks import decimal_digits, digit_skeleton
 from processors.pii.patterns import Recognizer, recognizers
-from processors.pii.recognizer import gate_marks, gate_words
+from processors.pii.recognizer import fold, gate_marks, gate_words
 from processors.pii.screen import Screen, build_screen
 
 _logger = logging.getLogger(f"otel_distro.{__name__}")
@@ -97,29 +97,6 @@ CANDIDATE_CHARGE = 128  # characters of the inline text budget a validated candi
 SCREEN_MIN_LENGTH = 1024
 MARK_SETS = 1024  # plan lists kept by the marks a text holds (few differ in practice)
 MAX_PIECES = 8  # of a rejected candidate, tried in runs (at most 27 runs); more: not retried
-# Every recognizer needs one of these characters in the text, except the bearer token, the
-# provider keys that may be all letters (AWS, Bedrock, Alibaba, Google) and secrets in XML
-# elements or calls, and passwords in prose; those are screened by their words and marks
-# (_SCREEN_WORDS). A quote
-# (PASSWORD 'x', IDENTIFIED BY 'x') and a full-width colon (U+FF1A) let a text through too.
-_SCREEN = re.compile(r"[\d@:=._'\"\uff1a-]")
-_SCREEN_WORDS = (
-    "earer",
-    "EARER",
-    "AKIA",
-    "ASIA",
-    "ABIA",
-    "ACCA",
-    "ABSK",
-    "LTAI",
-    "AIza",
-    "</",  # an XML element: <password>…</password>
-    '("',  # a call: secret("…"), setProperty("X_TOKEN", "…")
-    "('",
-    '@"',
-    "assword",  # a password in prose: "my password is Hunter!!Pw"
-    "ASSWORD",
-)
 # A recognizer's gates and pattern, read once: (index, recognizer, hints, folded_pattern,
 # hint_pattern, min_digits (0 where it needs no digits), pattern)
 _Gate: TypeAlias = "re.Pattern[str] | None"
@@ -167,13 +144,6 @@ def _count_digits(text: str) -> int:
     if text.isascii():  # bytes.translate deletes the rest in C
         return len(text.encode().translate(None, _NOT_ASCII_DIGIT))
     return len(decimal_digits(text))  # which a validator then reads again, without a second pass
-
-
-def _any_in(hints: tuple[str, ...], text: str) -> bool:
-    for hint in hints:  # noqa: SIM110 - a plain loop: no generator on the per-string path
-        if hint in text:
-            return True
-    return False
 
 
 class PiiRedactor:
@@ -303,12 +273,7 @@ class PiiRedactor:
         return result
 
     def _scan_plain(self, text: str) -> tuple[str, Counter[str] | None]:
-        if not text:
-            return text, None
-        if _SCREEN.search(text) is None and not _any_in(_SCREEN_WORDS, text):
-            # names, model ids, plain sentences: only the user's patterns can match here
-            return self._scan_custom(text, Counter()) if self.custom else (text, None)
-        return self._scan(text)
+        return self._scan(text) if text else (text, None)
 
     def _scan_encoded(self, text: str, found: Counter[str] | None) -> tuple[str, Counter[str] | None]:
         """Values hidden by an encoding ("uma%40example.com", "&#64;", "\\u0040") found in the
@@ -377,7 +342,7 @@ class PiiRedactor:
 
     def _scan(self, text: str) -> tuple[str, Counter[str] | None]:
         counts: Counter[str] = _new_counts(Counter)  # Counter() runs two Python-level calls
-        folded: str | None = None  # the text casefolded, for recognizers' folded patterns
+        folded: str | None = None  # the text folded (fold), for recognizers' folded patterns
         skeleton: bytes | None = None  # its digit skeleton, for recognizers' min_digits
         skeleton_made = False
         self.recognizers  # noqa: B018 - compiled at the first scan
@@ -391,14 +356,14 @@ class PiiRedactor:
                 if long_text:
                     charge_inline(0)  # a background thread lets the app's threads run (see paced)
                 if hints:
-                    for hint in hints:  # inline, not _any_in: this runs for every recognizer
+                    for hint in hints:  # inline: this runs for every recognizer
                         if hint in text:
                             break
                     else:
                         continue
                 if folded_pattern is not None:
                     if folded is None:
-                        folded = text.casefold()
+                        folded = fold(text)
                     if folded_pattern.search(folded) is None:
                         continue
                 if hint_pattern is not None and hint_pattern.search(text) is None:
@@ -445,7 +410,7 @@ class PiiRedactor:
         key = (
             digits,
             self._mark_alphabet.intersection(text),
-            None if words is None else words(text.casefold()),
+            None if words is None else words(fold(text)),
         )
         todo = self._by_marks.get(key)
         if todo is None:
