@@ -233,6 +233,21 @@ def test_a_password_in_prose_without_digits_or_marks_before_it_is_redacted(text:
             assert found == {"SECRET": 1} and redacted.endswith("<SECRET>"), (value[-60:], redacted[-60:])
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("DB_PASSWORD\uff1dSakura2024xyz", "DB_PASSWORD=<SECRET>"),
+        ("\u30d1\u30b9\u30ef\u30fc\u30c9\uff1dSakura2024", "\u30d1\u30b9\u30ef\u30fc\u30c9=<SECRET>"),
+        ("ssn\uff1d536221234", "ssn=<US_SSN>"),
+        ("a\uff1db", "a\uff1db"),  # nothing to replace: the text stays as written
+    ],
+)
+def test_a_key_and_value_joined_by_a_full_width_equals_sign_is_read_as_typed_in_ascii(
+    text: str, expected: str
+) -> None:
+    assert PiiRedactor(cache=False).redact_text(text) == expected
+
+
 def test_each_recognizers_declared_marks_are_what_its_gates_require() -> None:
     """A declared mark must be one its gate pattern cannot match without (read off the pattern),
     and hints give marks only where every hint holds one."""
