@@ -171,30 +171,46 @@ _NUMBER_SINGULARS = (
     *("card", "creditcard", "cc", "ccnum", "pan", "ssn", "iban"),
 )
 NUMBER_WORDS = frozenset({*_NUMBER_SINGULARS, *(f"{word}s" for word in _NUMBER_SINGULARS), "faxes"})
-# and keys whose last two words name such a number ("contact_number", "social_security_number")
-NUMBER_PAIRS = frozenset({"contact_number", "security_number", "mobile_no", "contact_no", "account_number"})
+# and keys that name such a number by a word before "number" or "no", apart or in one word
+# ("contact_number", "callbackNumber", "phonenumber", "cardnumber", "mobile_no")
+_NUMBER_SUFFIXES = ("numbers", "number", "nums", "num", "nos", "no")
+_NUMBER_BASES = frozenset({*NUMBER_WORDS, "contact", "callback", "account", "mobile", "telephone"})
 NUMBER = "NUMBER"  # how values under a key of those words are read: numbers as text
 # Values whose key alone says what they are, in the bare form no pattern can tell from other
 # text without a word beside it: nine digits under an SSN key ("ssn": "536221234", or an int,
 # whose leading zeros are gone), an IBAN in lower case or grouped oddly under an IBAN key.
-_SSN_WORDS = frozenset({"ssn", "ssns"})
-_SSN_PAIRS = frozenset({"security_number", "security_numbers", "security_no"})
+_SSN_WORDS = frozenset({"ssn", "ssns", "socialsecurity"})
 _IBAN_WORDS = frozenset({"iban", "ibans"})
 _KEYED_KINDS = frozenset({"US_SSN", "IBAN_CODE"})
 _SSN_FORM = re.compile(r"\s*\d{3}([ .-]?)\d{2}\1\d{4}\s*")
+
+
+def _word_kind(word: str) -> str | None:
+    """What one word of a key (or its last two joined) names: see _number_kind."""
+    base = word
+    for suffix in _NUMBER_SUFFIXES:
+        if word.endswith(suffix) and len(word) > len(suffix):
+            base = word[: -len(suffix)]
+            break
+    if word in _SSN_WORDS or base in _SSN_WORDS or base == "security" != word:
+        return "US_SSN"
+    if word in _IBAN_WORDS:
+        return "IBAN_CODE"
+    if word in NUMBER_WORDS or (base != word and base in _NUMBER_BASES):
+        return NUMBER
+    return None
 
 
 def _number_kind(words: list[str]) -> str | None:
     """How values under a key of these words are read: the entity the key names where its bare
     form is known (US_SSN, IBAN_CODE), NUMBER where it names another number (a phone, a card),
     None for any other key."""
-    pair = "_".join(words[-2:])
-    if not _SSN_WORDS.isdisjoint(words) or pair in _SSN_PAIRS:
-        return "US_SSN"
-    if not _IBAN_WORDS.isdisjoint(words):
-        return "IBAN_CODE"
-    if not NUMBER_WORDS.isdisjoint(words) or pair in NUMBER_PAIRS:
-        return NUMBER
+    kinds = {_word_kind(word) for word in words}
+    if len(words) >= 2:
+        kinds.add(_word_kind(words[-2] + words[-1]))  # "contact_number" as "contactnumber"
+    for kind in ("US_SSN", "IBAN_CODE", NUMBER):
+        if kind in kinds:
+            return kind
     return None
 
 

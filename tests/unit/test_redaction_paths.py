@@ -570,6 +570,30 @@ def test_numbers_in_lists_under_phone_or_card_keys_are_read_as_text() -> None:
         "whatsapp": "<PHONE_NUMBER>",
         "n": 7,
     }
+    # the word before "number" or "no" names it, apart or in one word
+    compound = _processor().rewrite_attributes(
+        {
+            "phonenumber": 14155550199,
+            "mobileNumber": 14155550166,
+            "callback_number": 14155550132,
+            "cardnumber": 4916338506082832,
+            "creditcardnumber": 4539148803436467,
+            "socialsecuritynumber": 536221234,
+            "page_number": 14155550199,  # a plain key: a number stays a number
+            "line_no": 4916338506082832,
+        },
+        Counter(),
+    )
+    assert compound == {
+        "phonenumber": "<PHONE_NUMBER>",
+        "mobileNumber": "<PHONE_NUMBER>",
+        "callback_number": "<PHONE_NUMBER>",
+        "cardnumber": "<CREDIT_CARD>",
+        "creditcardnumber": "<CREDIT_CARD>",
+        "socialsecuritynumber": "<US_SSN>",
+        "page_number": 14155550199,
+        "line_no": 4916338506082832,
+    }
 
 
 def test_values_under_a_key_naming_an_ssn_or_an_iban_are_redacted_in_their_bare_form() -> None:
