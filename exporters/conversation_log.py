@@ -351,7 +351,7 @@ class ConversationLogExporter(SpanExporter):
             result.outcome,
             "otel-distro: conversation-log endpoint %s: %s; %s (further such failures are counted "
             "in `otel-distro stats`)",
-            self.delivery.url,
+            self.delivery.shown_url,
             result.error or result.outcome.value,
             what,
         )

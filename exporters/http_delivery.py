@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from otel_distro.runtime.errors import caught
+from otel_distro.runtime.urls import shown_url
 
 RETRYABLE_STATUS = frozenset({408, 429, 500, 502, 503, 504})
 OTLP_RETRYABLE_STATUS = frozenset({429, 502, 503, 504})  # the OTLP/HTTP spec's list
@@ -143,6 +144,7 @@ class HttpDelivery:
         compress: bool = True,
     ) -> None:
         self.url = url
+        self.shown_url = shown_url(url)  # as messages name it: credentials masked
         self.headers = {"User-Agent": _USER_AGENT, **(headers or {})}
         self.timeout = timeout
         self.compress = compress
@@ -340,7 +342,7 @@ def classify(
         return Result(Outcome.DELIVERED, status)
     error = f"HTTP {status}" + (f": {text.strip()}" if text.strip() else "")
     if 300 <= status < 400:
-        moved = f" to {location[:200]}" if location else ""
+        moved = f" to {shown_url(location)[:200]}" if location else ""
         return Result(
             Outcome.RETRY,
             status,

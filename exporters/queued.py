@@ -101,7 +101,7 @@ class HttpSpanSender:
             result.outcome,
             "otel-distro: %s at %s: %s; %d spans dropped%s (further failures are counted)",
             self.title,
-            self.delivery.url,
+            self.delivery.shown_url,
             result.error or result.outcome.value,
             count,
             hint,

@@ -39,6 +39,7 @@ from exporters.store.follow import StoreSegment, StoreTail
 from otel_distro.runtime.errors import caught
 from otel_distro.runtime.say_once import SayOnce
 from otel_distro.runtime.state_file import StateFile
+from otel_distro.runtime.urls import shown_url
 from otel_distro.runtime.worker import Worker
 
 _logger = logging.getLogger(f"otel_distro.{__name__}")
@@ -146,6 +147,7 @@ class StoreUploader:
         self.store_dir = store_dir
         self.dp = dp  # exporters.dp_metrics.DpOptions: metrics go as noisy aggregates
         self.endpoint = endpoint.rstrip("/")
+        self.shown_endpoint = shown_url(self.endpoint)  # as messages and reports name it
         self.destination = destination
         self.state_dir = state_dir_for(state_base, self.endpoint, destination)
         self.headers = dict(headers or {})
@@ -208,7 +210,7 @@ class StoreUploader:
             self._not_taken_file().update(change)
         except OSError as exc:  # the signal is asked again next time: no harm
             _logger.debug(
-                "otel-distro: could not record the signals %s does not take: %r", self.endpoint, exc
+                "otel-distro: could not record the signals %s does not take: %r", self.shown_endpoint, exc
             )
 
     def stop(self) -> None:
@@ -217,7 +219,7 @@ class StoreUploader:
 
     def run(self, progress: Progress | None = None, dry_run: bool = False) -> UploadReport:
         """Send every signal's new records; never raises (failures are in the report)."""
-        report = UploadReport(self.endpoint, {signal: SignalReport() for signal in self.signals})
+        report = UploadReport(self.shown_endpoint, {signal: SignalReport() for signal in self.signals})
         scratch: Path | None = None
         found: dict[str, str] = {}  # signals found not taken in this run
         try:
@@ -318,7 +320,7 @@ class StoreUploader:
             self._remember_not_taken(dict.fromkeys(report.signals, ""), keep=False)
             answers = "; ".join(f"{s}: {c.not_taken}" for s, c in report.signals.items())
             report.error = report.error or (
-                f"{self.endpoint} takes none of {', '.join(report.signals)} ({answers}); is the URL "
+                f"{self.shown_endpoint} takes none of {', '.join(report.signals)} ({answers}); is the URL "
                 "its OTLP/HTTP base URL?"
             )
             return
@@ -379,7 +381,7 @@ class StoreUploader:
                         "otel-distro: upload of %d %s to %s refused (%s); not sent again",
                         records,
                         signal,
-                        self.endpoint,
+                        self.shown_endpoint,
                         result.error,
                     )
                 if split.failure is not None:
@@ -464,7 +466,7 @@ class BackgroundUploader:
                 self._say(
                     ("skipped", signal),
                     "otel-distro: %s does not take %s (%s); %s are not uploaded to it",
-                    self.uploader.endpoint,
+                    self.uploader.shown_endpoint,
                     signal,
                     counts.not_taken or "answered before",
                     signal,
@@ -474,7 +476,7 @@ class BackgroundUploader:
                 "paused",
                 "otel-distro: upload to %s paused (%s); the store keeps the data and the next pass "
                 "resumes (further failures are not logged)",
-                self.uploader.endpoint,
+                self.uploader.shown_endpoint,
                 report.error,
             )
         elif report.error is None:
@@ -518,7 +520,7 @@ class BackgroundUploader:
         final = StoreUploader(
             self.uploader.store_dir,
             self.uploader.state_dir.parent,
-            self.uploader.endpoint,
+            self.uploader.shown_endpoint,
             self.uploader.headers,
             timeout=min(self.uploader.timeout, 2.0),
             retry_seconds=0,

@@ -22,6 +22,7 @@ from exporters.store.query import (
     trace_tree,
 )
 from otel_distro import settings as settings_module
+from otel_distro.runtime.urls import shown_url
 
 
 def _echo_json(data: Any) -> None:
@@ -111,7 +112,7 @@ class _Context:
         except (OSError, ValueError):
             state = {}
         return {
-            "endpoint": self.settings.endpoint,
+            "endpoint": shown_url(self.settings.endpoint) if self.settings.endpoint else None,
             "cache": str(directory),
             "follows_store": follows_store,
             "cached_spans": records,

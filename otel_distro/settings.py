@@ -19,6 +19,7 @@ from typing import Any
 
 from otel_distro import environment_variables as ev
 from otel_distro.runtime.errors import caught
+from otel_distro.runtime.urls import shown_url
 from otel_distro.setting_values import (
     BOOL,
     FRACTION,
@@ -1078,6 +1079,8 @@ def describe(resolution: Resolution) -> list[dict[str, Any]]:
         value = getattr(resolution.settings, option.name)
         if option.metadata["secret"] and value:
             value = "***"
+        elif isinstance(value, str) and "://" in value:  # an endpoint: its credentials masked
+            value = shown_url(value)
         elif isinstance(value, Path):
             value = str(value)
         elif option.name == "resource_attributes":

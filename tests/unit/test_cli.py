@@ -247,6 +247,36 @@ def test_stats_uses_telemetry_base_dir_when_no_base_dir_option(
     assert data["spans"] == 6
 
 
+def test_endpoint_credentials_are_masked_in_stats_and_config_show(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An endpoint's user info and query values (a password, an api key, a signature) are what
+    `stats` and `config show` print last: terminals and CI logs keep them."""
+    endpoint = "http://ingest:Sup3rS3cretPw@127.0.0.1:27199/ingest?api_key=ENDPOINTKEY123&sig=S1GN"
+    monkeypatch.setenv(ev.TELEMETRY_BASE_DIR, str(tmp_path / "store"))
+    monkeypatch.setenv(ev.TELEMETRY_ENDPOINT, endpoint)
+    monkeypatch.setenv(ev.TELEMETRY_UPLOAD_ENDPOINT, "https://TOKEN123456@collector.example/otlp")
+    outputs = [
+        _run(*args).output
+        for args in (("stats",), ("stats", "--json"), ("config", "show"), ("config", "show", "--json"))
+    ]
+    for output in outputs:
+        for secret in ("Sup3rS3cretPw", "ENDPOINTKEY123", "S1GN", "TOKEN123456"):
+            assert secret not in output, (secret, output)
+    assert "http://***@127.0.0.1:27199/ingest?api_key=***&sig=***" in outputs[1]
+    assert "https://***@collector.example/otlp" in outputs[3]
+
+
+def test_shown_url_masks_user_info_and_query_values_only() -> None:
+    from otel_distro.runtime.urls import shown_url
+
+    assert shown_url("https://cloud.langfuse.com/api") == "https://cloud.langfuse.com/api"
+    assert shown_url("http://[::1]:4318/v1/traces") == "http://[::1]:4318/v1/traces"
+    assert shown_url("https://u:pw@h:8443/p?a=1&flag#frag") == "https://***@h:8443/p?a=***&***"
+    assert shown_url("not a url") == "***"
+    assert shown_url("http://host:99999/x") == "http://***"  # an unreadable port: nothing shown
+
+
 def test_stats_counts_spans_written_by_separate_export_calls(tmp_path: Path) -> None:
     # The usual pipeline: one export call (one appended line) per span or batch.
     store = JsonlStore(tmp_path / "store")
