@@ -436,7 +436,11 @@ def recognizers() -> tuple[Recognizer, ...]:
             re.compile(
                 # not at the letter of a JSON escape ("\\nzed@…" starts after it, so the escape stays whole)
                 r"(?:(?<![A-Za-z0-9._%+-])(?<!(?<!\\)\\)|" + _after_escape() + r")[._%+-]*+"
-                r"([A-Za-z0-9][A-Za-z0-9._%+-]*+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,})" + _E
+                r"([A-Za-z0-9][A-Za-z0-9._%+-]*+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,})"
+                # a letter would go on with the top-level domain; an "_" or a digit after it does
+                # not (a host name holds no "_"): "jane@example.com_1700000000" (a session id made
+                # of an address and a time), "jane@example.com_invoice.pdf"
+                r"(?![A-Za-z\u00c0-\u024f])"
             ),
             group=1,
             validate=lambda m: not m.group(1).startswith("git@"),  # "git@github.com:org/repo.git"

@@ -278,6 +278,26 @@ def test_identifiers_are_matched_in_any_spelling_and_numeric_ones_hashed_too() -
     assert out["enduser.id"] == 7  # no PII: left as it is
 
 
+def test_an_address_glued_to_an_underscore_or_digits_is_found_so_ids_made_of_it_are_hashed() -> None:
+    """Session ids are often an address and a time ("jane@…com_1700000000"), files an address
+    and a name: a host name holds no "_", so the address ends before it."""
+    processor = _processor()
+    counts: Counter[str] = Counter()
+    out = processor.rewrite_attributes(
+        {
+            "session.id": f"{EMAIL}_1700000000",
+            "file.path": f"/srv/invoices/{EMAIL}_invoice.pdf",
+            "note": f"{EMAIL}123 and x@y.io_",
+        },
+        counts,
+    )
+    assert out is not None
+    assert out["session.id"].startswith(PREFIX) and EMAIL not in out["session.id"]
+    assert out["file.path"] == "/srv/invoices/<EMAIL>_invoice.pdf"
+    assert out["note"] == "<EMAIL>123 and <EMAIL>_"
+    assert counts["EMAIL"] == 4
+
+
 def test_identifier_keys_are_redacted_as_usual_without_a_digest() -> None:
     out = RedactionProcessor().rewrite_attributes({"user.id": EMAIL}, Counter())
     assert out == {"user.id": "<EMAIL>"}
