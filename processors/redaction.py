@@ -20,6 +20,8 @@ from collections.abc import Set as AbstractSet
 from decimal import Decimal
 from typing import Any
 
+import orjson
+
 from otel_distro import _sdk
 from otel_distro.runtime.errors import caught
 from processors.inline_budget import LIST_ITEM_CHARGE, charge_inline
@@ -182,6 +184,10 @@ NUMBER = "NUMBER"  # how values under a key of those words are read: numbers as 
 _SSN_WORDS = frozenset({"ssn", "ssns", "socialsecurity"})
 _IBAN_WORDS = frozenset({"iban", "ibans"})
 _KEYED_KINDS = frozenset({"US_SSN", "IBAN_CODE"})
+# JSON text's keys, quoted or escaped inside JSON ("cvv": …, \\"cvv\\": …): where one has a rule
+_JSON_STARTS = "{["
+_JSON_KEYS_ASKED = 64
+_JSON_KEY = re.compile(r'\\?"([^"\\\n]{1,64})\\?"[ \t]*:')
 _SSN_FORM = re.compile(r"\s*\d{3}([ .-]?)\d{2}\1\d{4}\s*")
 
 
@@ -339,6 +345,8 @@ class RedactionProcessor(RecordRewriter):
     def rewrite_text(self, text: str, counts: Counter[str]) -> str | None:
         if text in self._clean:
             return None
+        if text[:1] in _JSON_STARTS and (structured := self._json_text(text, counts)) is not None:
+            return structured
         answer = self.redactor.answers.get(text) if len(text) <= CACHEABLE_LENGTH else None
         redacted, found = self.redactor.find(text) if answer is None else answer
         if found is None or (self.allow_values and text in self.allow_values):
@@ -372,7 +380,7 @@ class RedactionProcessor(RecordRewriter):
                 new = self._value(rule, value, counts, numbers=self._number_keys.get(key, NUMBER))
             elif rule is _PLAIN:  # the common cases, inlined
                 kind = type(value)
-                if kind is str:
+                if kind is str and value[:1] not in _JSON_STARTS:
                     answer = answers.get(value) if len(value) <= CACHEABLE_LENGTH else None
                     redacted, found = find(value) if answer is None else answer
                     if found is None or value in self.allow_values:
@@ -399,6 +407,41 @@ class RedactionProcessor(RecordRewriter):
                     out = dict(values)
                 out[key] = new
         return self._derived_ids(values, out)
+
+    def _json_text(self, text: str, counts: Counter[str]) -> str | None:
+        """JSON text (message content, tool-call arguments, JSON in JSON) where one of its keys has
+        a rule of its own (a secret's name, a phone or SSN number's, an identifier's): redacted as
+        the structure it encodes, so those rules apply as they do to structured values, then
+        read as text once more (values cut across its strings); written compact where it
+        changed. None where no key of it has such a rule, it is no JSON object or array within
+        the limits, or nothing changed: then it is read as text only."""
+        keys = set(_JSON_KEY.findall(text))
+        # (many keys: the walk asks each anyway, at the cost the check would have)
+        if len(keys) <= _JSON_KEYS_ASKED and not any(self._key_has_rule(key) for key in keys):
+            return None
+        try:
+            parsed = orjson.loads(text)
+        except (ValueError, TypeError):  # not JSON after all (a log line that starts with "[")
+            return None
+        if not isinstance(parsed, dict | list):
+            return None
+        try:
+            new = self._structure(parsed, counts, 0, [MAX_NODES])
+        except (_TooLarge, RecursionError):  # too large to walk: read as text, as before
+            return None
+        if new is None:
+            return None
+        written = orjson.dumps(new, default=str).decode()
+        redacted, found = self.redactor.find(written)
+        if found is not None:
+            _add(counts, found)
+        return redacted
+
+    def _key_has_rule(self, key: str) -> bool:
+        """Whether values under this key are judged by a rule of the key (denied, an identifier,
+        a number read as text), not as plain text only."""
+        rule = self._key_rule(key)
+        return rule is _DENIED or rule is _ID or (rule is _PLAIN and key not in self._plain_keys)
 
     def _derived_ids(self, values: Mapping[str, Any], out: dict[str, Any] | None) -> dict[str, Any] | None:
         """``out``, where an id made from a name that held PII (``gen_ai.agent.id``: a uuid5 of

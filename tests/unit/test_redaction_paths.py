@@ -298,6 +298,44 @@ def test_an_address_glued_to_an_underscore_or_digits_is_found_so_ids_made_of_it_
     assert counts["EMAIL"] == 4
 
 
+def test_json_text_is_redacted_as_the_structure_it_encodes_where_its_keys_have_rules() -> None:
+    """Message content and tool-call arguments are JSON text: a secret's key (cvv, pin, otp), a
+    phone, card or SSN number's key, an identifier's key there has the rule it has in structured
+    values, in JSON in JSON too (arguments as a string inside the messages' JSON)."""
+    arguments = {"card_number": "4532015112830366", "cvv": "737", "pin": "4821", "ssn": "536221299"}
+    messages = [
+        {
+            "role": "assistant",
+            "parts": [
+                {"type": "tool_call", "name": "pay", "arguments": arguments},  # an object
+                {"type": "tool_call", "name": "pay", "arguments": json.dumps(arguments)},  # a string
+            ],
+        },
+        {
+            "role": "tool",
+            "parts": [{"type": "text", "content": json.dumps({"otp": "482913", "user_id": EMAIL})}],
+        },
+    ]
+    counts: Counter[str] = Counter()
+    out = _processor().rewrite_attributes({"gen_ai.output.messages": json.dumps(messages)}, counts)
+    assert out is not None
+    written = out["gen_ai.output.messages"]
+    for raw in ("4532015112830366", "737", "4821", "536221299", "482913", EMAIL):
+        assert raw not in written, raw
+    decoded = json.loads(written)
+    first, second = (part["arguments"] for part in decoded[0]["parts"])
+    assert first == {"card_number": "<CREDIT_CARD>", "cvv": DENIED, "pin": DENIED, "ssn": "<US_SSN>"}
+    assert json.loads(second) == first
+    assert json.loads(decoded[1]["parts"][0]["content"])["otp"] == DENIED
+    assert counts["SECRET"] == 5 and counts["US_SSN"] == 2 and counts["CREDIT_CARD"] == 2
+    # JSON whose keys have no rule is read as text only: written as it was
+    kept = _processor().rewrite_attributes(
+        {"m": '[{"role": "user", "content": "mail ' + EMAIL + '"}]'}, Counter()
+    )
+    assert kept == {"m": '[{"role": "user", "content": "mail <EMAIL>"}]'}
+    assert _processor().rewrite_attributes({"log": "[INFO] started", "n": "[1, 2]"}, Counter()) is None
+
+
 def test_identifier_keys_are_redacted_as_usual_without_a_digest() -> None:
     out = RedactionProcessor().rewrite_attributes({"user.id": EMAIL}, Counter())
     assert out == {"user.id": "<EMAIL>"}
