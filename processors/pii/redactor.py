@@ -39,15 +39,14 @@ _DIGIT_RUN = re.compile(r"\d(?:\D{0,2}\d){6}")
 _FORM_PLUS = re.compile(r"\+(?<=[A-Za-z0-9]\+)(?=[A-Za-z0-9])")
 # the full-width forms of ASCII characters (0xFEE0 above them) and the ideographic space
 _WIDE_TO_ASCII = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
-# a full-width Latin letter, "@" or "=" (an address, a key or a key=value typed with an East
-# Asian input method), a full-width digit next to a Latin letter (a key typed half so), or a
-# full-width "+" or space
-# before digits (a phone number typed so); full-width digits and punctuation alone, common in
-# such text, are read by the patterns as they are
+# a full-width Latin letter, "@" (or its small form) or "=" (an address, a key or a key=value
+# typed with an East Asian input method), a full-width digit next to a Latin letter (a key typed
+# half so), or a full-width "+" or space before digits (a phone number typed so); full-width
+# digits and punctuation alone, common in such text, are read by the patterns as they are
 # (asked in steps that each start with a character class, which re scans for at C speed: one
 # pattern of all four alternatives tried each at every position of a long text)
-_WIDE_MARK = re.compile("[\uff1d\uff20-\uff3a\uff41-\uff5a]|[\u3000\uff0b](?=[0-9\uff10-\uff19])")
-_WIDE_MARK_CHAR = re.compile("[\u3000\uff0b\uff1d\uff20-\uff3a\uff41-\uff5a]")  # a class: one fast scan
+_WIDE_MARK = re.compile("[\ufe6b\uff1d\uff20-\uff3a\uff41-\uff5a]|[\u3000\uff0b](?=[0-9\uff10-\uff19])")
+_WIDE_MARK_CHAR = re.compile("[\u3000\ufe6b\uff0b\uff1d\uff20-\uff3a\uff41-\uff5a]")  # one fast scan
 _WIDE_DIGIT = re.compile("[\uff10-\uff19]")
 _LATIN_LETTER = re.compile("[A-Za-z]")
 _WIDE_DIGIT_BY_LETTER = re.compile("[A-Za-z][\uff10-\uff19]|[\uff10-\uff19][A-Za-z]")
@@ -87,7 +86,10 @@ def ascii_twin(text: str) -> str:
     return _DASH_IN_NUMBER.sub("-", twin) if not twin.isascii() else twin
 
 
-_TWIN_TO_ASCII = _WIDE_TO_ASCII | dict.fromkeys((0x2007, 0x2009, 0x200A, 0x202F), 0x20)
+# and the small form variants of "@" and "." (an address typed so: "jane\ufe6bexample.com")
+_TWIN_TO_ASCII = (
+    _WIDE_TO_ASCII | dict.fromkeys((0x2007, 0x2009, 0x200A, 0x202F), 0x20) | {0xFE6B: 0x40, 0xFE52: 0x2E}
+)
 CACHEABLE_LENGTH = LONG_TEXT
 CACHE_ENTRIES = 4096
 CANDIDATE_CHARGE = 128  # characters of the inline text budget a validated candidate uses (about 10 µs)

@@ -240,6 +240,8 @@ def test_a_password_in_prose_without_digits_or_marks_before_it_is_redacted(text:
         ("\u30d1\u30b9\u30ef\u30fc\u30c9\uff1dSakura2024", "\u30d1\u30b9\u30ef\u30fc\u30c9=<SECRET>"),
         ("ssn\uff1d536221234", "ssn=<US_SSN>"),
         ("a\uff1db", "a\uff1db"),  # nothing to replace: the text stays as written
+        ("mail jane\ufe6bexample\ufe52com now", "mail <EMAIL> now"),  # small form "@" and "."
+        ("a\ufe6bb", "a\ufe6bb"),
     ],
 )
 def test_a_key_and_value_joined_by_a_full_width_equals_sign_is_read_as_typed_in_ascii(
