@@ -39,7 +39,8 @@ import orjson
 
 from exporters.store.files import SIGNALS, JsonlStore, ReadProblems, read_records
 from otel_distro.runtime.files import replaced_privately
-from processors.redaction import DENIED, is_secret_key
+from processors.key_names import is_secret_key
+from processors.redaction import DENIED
 
 MASK = "***"
 _SECRET_NAME = re.compile(r"key|token|secret|password|header|auth", re.IGNORECASE)

@@ -90,8 +90,9 @@ def privacy_processors(settings: Settings, problems: Problems | None = None) -> 
     if not settings.pii_redaction:
         return chain
     from processors.hashing import KeyedDigest
+    from processors.key_names import ALLOW_KEYS, DENY_KEYS
     from processors.pii import PiiRedactor
-    from processors.redaction import ALLOW_KEYS, DENY_KEYS, RedactionProcessor
+    from processors.redaction import RedactionProcessor
 
     patterns = safe_patterns(settings, problems)
     fast, deep = known_entities(settings, problems, patterns)

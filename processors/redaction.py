@@ -25,34 +25,22 @@ import orjson
 from otel_distro import _sdk
 from otel_distro.runtime.errors import caught
 from processors.inline_budget import LIST_ITEM_CHARGE, charge_inline
+from processors.key_names import (
+    ALLOW_KEYS,
+    DENY_KEYS,
+    KEYED_KINDS,
+    NUMBER,
+    compact_key,
+    in_keyed_form,
+    key_words,
+    names_secret,
+    normalize,
+    number_kind,
+)
 from processors.pii import PiiRedactor
-from processors.pii.number_checks import iban_valid
 from processors.pii.redactor import CACHEABLE_LENGTH
 from processors.rewrite import UNCHANGED, RecordRewriter
 
-DENY_KEYS = frozenset(
-    {
-        "password",
-        "passwd",
-        "pwd",
-        "secret",
-        "client_secret",
-        "authorization",
-        "proxy_authorization",
-        "cookie",
-        "set_cookie",
-        "api_key",
-        "apikey",
-        "x_api_key",
-        "token",
-        "access_token",
-        "refresh_token",
-        "id_token",
-        "private_key",
-        "credentials",
-    }
-)
-ALLOW_KEYS = frozenset({"trace_id", "span_id", "trace.id", "span.id", "traceid", "spanid"})
 COUNT_PREFIX = "otel_distro.redacted."
 DENIED = "<REDACTED>"
 OVERSIZED = "<REDACTED:OVERSIZED>"  # a structure past the depth or size limit, replaced whole
@@ -72,190 +60,10 @@ def _add(counts: Counter[str], found: Mapping[str, int]) -> None:
         counts[kind] += count
 
 
-def _normalize(key: str) -> str:
-    return key.lower().replace("-", "_")
-
-
-_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
-_SEPARATORS = re.compile(r"[^a-z0-9]+")
-# A key naming a secret in any spelling: its last word ("db_password", "accessToken",
-# "x-auth-token", "user[password]", "smtp_pin"), its last two ("secret_key",
-# "aws_secret_access_key", "ocp-apim-subscription-key", "apiKeys", "db_pass"), or the whole key
-# ("pass"). A key's last word alone says too little where it is "key" ("cache_key", "sort_key"),
-# "pass" ("tests.pass") or a plural ("input_tokens"): those count only with the word before them,
-# as secret scanners' keyword lists pair them (detect-secrets: auth_key, db_pass, ...).
-SECRET_WORDS = frozenset(
-    {
-        "password",
-        "passwords",
-        "passwd",
-        "pwd",
-        "passphrase",
-        "passcode",
-        "pin",
-        "otp",
-        "secret",
-        "token",
-        "apikey",
-        "apikeys",
-        "authorization",
-        "cookie",
-        "credential",
-        "credentials",
-        "authentication",
-        "pw",
-        "cvv",
-        "cvv2",
-        "cvc",
-        "mnemonic",
-        "phpsessid",
-        "jsessionid",
-    }
-)
-_KEY_QUALIFIERS = (
-    "api",
-    "access",
-    "secret",
-    "private",
-    "priv",
-    "signing",
-    "auth",
-    "service",
-    "account",
-    "client",
-    "db",
-    "database",
-    "encryption",
-    "subscription",
-    "license",
-    "licence",
-    "functions",
-    "master",
-    "session",
-    "app",
-    "host",
-    "shared",
-    "sas",
-    "storage",
-    "webhook",
-)
-_CODE_QUALIFIERS = ("otp", "mfa", "2fa", "totp", "verification", "auth", "recovery", "backup")
-_PASS_QUALIFIERS = ("db", "database", "smtp", "mail", "user", "key", "admin", "root", "ftp", "ldap", "wifi")
-SECRET_PAIRS = frozenset(
-    {
-        *(f"{word}_key" for word in _KEY_QUALIFIERS),
-        *(f"{word}_keys" for word in _KEY_QUALIFIERS),
-        *(f"{word}_pass" for word in _PASS_QUALIFIERS),
-        "apikey",
-        "client_secret",
-        "set_cookie",
-        # one-time and recovery codes, a wallet's words, a security question's answer
-        *(
-            f"{word}_code"
-            for word in ("otp", "mfa", "2fa", "totp", "verification", "auth", "recovery", "backup")
-        ),
-        *(f"{word}_codes" for word in ("otp", "mfa", "2fa", "recovery", "backup")),
-        "seed_phrase",
-        "security_answer",
-        "secret_answer",
-        "hmac_key",
-        "x_auth",
-        "basic_auth",
-        "http_auth",
-        "proxy_auth",
-    }
-)
-SECRET_KEYS = frozenset({"pass"})  # whole keys only
-# Numbers under keys of these words are read as text (a card or phone number kept as an int).
-_NUMBER_SINGULARS = (
-    *("phone", "tel", "telephone", "mobile", "msisdn", "fax", "cell", "cellphone", "whatsapp"),
-    *("telefon", "telefono", "telefone", "telephon"),
-    *("card", "creditcard", "cc", "ccnum", "pan", "ssn", "iban"),
-)
-NUMBER_WORDS = frozenset({*_NUMBER_SINGULARS, *(f"{word}s" for word in _NUMBER_SINGULARS), "faxes"})
-# and keys that name such a number by a word before "number" or "no", apart or in one word
-# ("contact_number", "callbackNumber", "phonenumber", "cardnumber", "mobile_no")
-_NUMBER_SUFFIXES = ("numbers", "number", "nums", "num", "nos", "no")
-_NUMBER_BASES = frozenset({*NUMBER_WORDS, "contact", "callback", "account", "mobile", "telephone"})
-NUMBER = "NUMBER"  # how values under a key of those words are read: numbers as text
-# Values whose key alone says what they are, in the bare form no pattern can tell from other
-# text without a word beside it: nine digits under an SSN key ("ssn": "536221234", or an int,
-# whose leading zeros are gone), an IBAN in lower case or grouped oddly under an IBAN key.
-_SSN_WORDS = frozenset({"ssn", "ssns", "socialsecurity"})
-_IBAN_WORDS = frozenset({"iban", "ibans"})
-_KEYED_KINDS = frozenset({"US_SSN", "IBAN_CODE"})
 # JSON text's keys, quoted or escaped inside JSON ("cvv": …, \\"cvv\\": …): where one has a rule
 _JSON_STARTS = "{["
 _JSON_KEYS_ASKED = 64
 _JSON_KEY = re.compile(r'\\?"([^"\\\n]{1,64})\\?"[ \t]*:')
-_SSN_FORM = re.compile(r"\s*\d{3}([ .-]?)\d{2}\1\d{4}\s*")
-
-
-def _word_kind(word: str) -> str | None:
-    """What one word of a key (or its last two joined) names: see _number_kind."""
-    base = word
-    for suffix in _NUMBER_SUFFIXES:
-        if word.endswith(suffix) and len(word) > len(suffix):
-            base = word[: -len(suffix)]
-            break
-    if word in _SSN_WORDS or base in _SSN_WORDS or base == "security" != word:
-        return "US_SSN"
-    if word in _IBAN_WORDS:
-        return "IBAN_CODE"
-    if word in NUMBER_WORDS or (base != word and base in _NUMBER_BASES):
-        return NUMBER
-    return None
-
-
-def _number_kind(words: list[str]) -> str | None:
-    """How values under a key of these words are read: the entity the key names where its bare
-    form is known (US_SSN, IBAN_CODE), NUMBER where it names another number (a phone, a card),
-    None for any other key."""
-    kinds = {_word_kind(word) for word in words}
-    if len(words) >= 2:
-        kinds.add(_word_kind(words[-2] + words[-1]))  # "contact_number" as "contactnumber"
-    for kind in ("US_SSN", "IBAN_CODE", NUMBER):
-        if kind in kinds:
-            return kind
-    return None
-
-
-def _in_keyed_form(kind: str, value: object) -> str | None:
-    """The value's text where it is in the bare form its key names (see _number_kind), else None."""
-    if isinstance(value, bool) or not isinstance(value, str | int):
-        return None
-    if kind == "US_SSN":
-        text = f"{value:09d}" if isinstance(value, int) and 0 <= value < 10**9 else str(value)
-        return text if _SSN_FORM.fullmatch(text) else None
-    if kind == "IBAN_CODE" and isinstance(value, str):
-        text = value.strip()
-        return text if text[:2].isalpha() and iban_valid(text) else None
-    return None
-
-
-def _words(key: str) -> list[str]:
-    """A key's words: dots, dashes, brackets and camelCase all separate ("dbPassword": db, password)."""
-    return [word for word in _SEPARATORS.split(_CAMEL.sub("_", key).lower()) if word]
-
-
-def _compact(key: str) -> str:
-    """A key without case or separators ("User.Id", "userId", "user_id": "userid")."""
-    return "".join(_words(key))
-
-
-def names_secret(words: list[str]) -> bool:
-    """Whether a key of these words (:func:`_words`) names a secret in any spelling (see
-    SECRET_WORDS), whatever the deny list a processor was given."""
-    return bool(words) and (
-        words[-1] in SECRET_WORDS or "_".join(words[-2:]) in SECRET_PAIRS or "_".join(words) in SECRET_KEYS
-    )
-
-
-def is_secret_key(key: str) -> bool:
-    """Whether values under ``key`` are replaced whole by default (``password``, ``db_pass``,
-    ``x-functions-key``, ...): the default deny list, or a key naming a secret in any spelling."""
-    normalized = _normalize(key)
-    return normalized in DENY_KEYS or normalized.rsplit(".", 1)[-1] in DENY_KEYS or names_secret(_words(key))
 
 
 class _TooLarge(Exception):
@@ -284,10 +92,10 @@ class RedactionProcessor(RecordRewriter):
     ) -> None:
         super().__init__()
         self.redactor = redactor or PiiRedactor()
-        self.deny_keys = frozenset(_normalize(key) for key in deny_keys)
-        self.allow_keys = frozenset(_normalize(key) for key in allow_keys)
+        self.deny_keys = frozenset(normalize(key) for key in deny_keys)
+        self.allow_keys = frozenset(normalize(key) for key in allow_keys)
         self.allow_values = frozenset(allow_values)
-        self.id_keys = frozenset(_compact(key) for key in id_keys) if id_digest else frozenset()
+        self.id_keys = frozenset(compact_key(key) for key in id_keys) if id_digest else frozenset()
         self.id_digest = id_digest
         self._ids: dict[str, tuple[str | None, Counter[str] | None]] = {}
         self._rules: dict[str, int] = {}
@@ -297,7 +105,7 @@ class RedactionProcessor(RecordRewriter):
         self._plain_keys: set[str] = set()
         self._clean: set[object] = set()
         self._renamed: dict[str, str] = {}  # keys that hold PII themselves -> redacted
-        self._number_keys: dict[str, str] = {}  # keys whose numbers are read as text -> how (_number_kind)
+        self._number_keys: dict[str, str] = {}  # keys whose numbers are read as text -> how (number_kind)
 
     def _key_rule(self, key: str) -> int:
         """How values under this key are treated; cached. _ALLOWED (trace and span ids), _ID
@@ -305,8 +113,8 @@ class RedactionProcessor(RecordRewriter):
         spelling), _RENAMED (the key itself holds PII: it is replaced too), else _PLAIN."""
         rule = self._rules.get(key)
         if rule is None:
-            normalized = _normalize(key)
-            words = _words(key)
+            normalized = normalize(key)
+            words = key_words(key)
             if key.startswith(COUNT_PREFIX) or normalized in self.allow_keys:
                 rule = _ALLOWED
             elif self.id_keys and "".join(words) in self.id_keys:
@@ -329,7 +137,7 @@ class RedactionProcessor(RecordRewriter):
                 self._number_keys.clear()
             self._rules[key] = rule
             if rule is _PLAIN:
-                kind = _number_kind(words)
+                kind = number_kind(words)
                 if kind is None:
                     self._plain_keys.add(key)
                 else:
@@ -459,8 +267,8 @@ class RedactionProcessor(RecordRewriter):
     def _value(self, rule: int, value: Any, counts: Counter[str], numbers: str | None = None) -> Any:
         """The rewritten value under a key of this rule, or ``None`` when it stays as it is;
         ``numbers``: the key names a phone, card, ... number, so a number is read as text (see
-        _number_kind: where it names an entity with a bare form, a value in it is one)."""
-        if numbers in _KEYED_KINDS and (keyed := self._keyed(numbers, value, counts)):
+        number_kind: where it names an entity with a bare form, a value in it is one)."""
+        if numbers in KEYED_KINDS and (keyed := self._keyed(numbers, value, counts)):
             return keyed
         if rule is _DENIED:
             if value in (None, "", DENIED):
@@ -487,7 +295,7 @@ class RedactionProcessor(RecordRewriter):
     def _keyed(self, kind: str, value: Any, counts: Counter[str]) -> str | None:
         """The replacement of a value in the bare form its key names (nine digits under an SSN
         key), or None."""
-        text = _in_keyed_form(kind, value)
+        text = in_keyed_form(kind, value)
         if text is None:
             return None
         counts[kind] += 1

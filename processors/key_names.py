@@ -1,0 +1,218 @@
+"""What a key's name says about the values under it: a secret's (replaced whole), a number's
+(read as text: a phone or card number kept as an int), an entity's bare form (nine digits under
+an SSN key), or nothing; and the default deny and allow lists. Keys are read in any spelling:
+dots, dashes, brackets and camelCase separate words."""
+
+from __future__ import annotations
+
+import re
+
+from processors.pii.number_checks import iban_valid
+
+DENY_KEYS = frozenset(
+    {
+        "password",
+        "passwd",
+        "pwd",
+        "secret",
+        "client_secret",
+        "authorization",
+        "proxy_authorization",
+        "cookie",
+        "set_cookie",
+        "api_key",
+        "apikey",
+        "x_api_key",
+        "token",
+        "access_token",
+        "refresh_token",
+        "id_token",
+        "private_key",
+        "credentials",
+    }
+)
+ALLOW_KEYS = frozenset({"trace_id", "span_id", "trace.id", "span.id", "traceid", "spanid"})
+
+
+def normalize(key: str) -> str:
+    return key.lower().replace("-", "_")
+
+
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+_SEPARATORS = re.compile(r"[^a-z0-9]+")
+# A key naming a secret in any spelling: its last word ("db_password", "accessToken",
+# "x-auth-token", "user[password]", "smtp_pin"), its last two ("secret_key",
+# "aws_secret_access_key", "ocp-apim-subscription-key", "apiKeys", "db_pass"), or the whole key
+# ("pass"). A key's last word alone says too little where it is "key" ("cache_key", "sort_key"),
+# "pass" ("tests.pass") or a plural ("input_tokens"): those count only with the word before them,
+# as secret scanners' keyword lists pair them (detect-secrets: auth_key, db_pass, ...).
+SECRET_WORDS = frozenset(
+    {
+        "password",
+        "passwords",
+        "passwd",
+        "pwd",
+        "passphrase",
+        "passcode",
+        "pin",
+        "otp",
+        "secret",
+        "token",
+        "apikey",
+        "apikeys",
+        "authorization",
+        "cookie",
+        "credential",
+        "credentials",
+        "authentication",
+        "pw",
+        "cvv",
+        "cvv2",
+        "cvc",
+        "mnemonic",
+        "phpsessid",
+        "jsessionid",
+    }
+)
+_KEY_QUALIFIERS = (
+    "api",
+    "access",
+    "secret",
+    "private",
+    "priv",
+    "signing",
+    "auth",
+    "service",
+    "account",
+    "client",
+    "db",
+    "database",
+    "encryption",
+    "subscription",
+    "license",
+    "licence",
+    "functions",
+    "master",
+    "session",
+    "app",
+    "host",
+    "shared",
+    "sas",
+    "storage",
+    "webhook",
+)
+_CODE_QUALIFIERS = ("otp", "mfa", "2fa", "totp", "verification", "auth", "recovery", "backup")
+_PASS_QUALIFIERS = ("db", "database", "smtp", "mail", "user", "key", "admin", "root", "ftp", "ldap", "wifi")
+SECRET_PAIRS = frozenset(
+    {
+        *(f"{word}_key" for word in _KEY_QUALIFIERS),
+        *(f"{word}_keys" for word in _KEY_QUALIFIERS),
+        *(f"{word}_pass" for word in _PASS_QUALIFIERS),
+        "apikey",
+        "client_secret",
+        "set_cookie",
+        # one-time and recovery codes, a wallet's words, a security question's answer
+        *(
+            f"{word}_code"
+            for word in ("otp", "mfa", "2fa", "totp", "verification", "auth", "recovery", "backup")
+        ),
+        *(f"{word}_codes" for word in ("otp", "mfa", "2fa", "recovery", "backup")),
+        "seed_phrase",
+        "security_answer",
+        "secret_answer",
+        "hmac_key",
+        "x_auth",
+        "basic_auth",
+        "http_auth",
+        "proxy_auth",
+    }
+)
+SECRET_KEYS = frozenset({"pass"})  # whole keys only
+# Numbers under keys of these words are read as text (a card or phone number kept as an int).
+_NUMBER_SINGULARS = (
+    *("phone", "tel", "telephone", "mobile", "msisdn", "fax", "cell", "cellphone", "whatsapp"),
+    *("telefon", "telefono", "telefone", "telephon"),
+    *("card", "creditcard", "cc", "ccnum", "pan", "ssn", "iban"),
+)
+NUMBER_WORDS = frozenset({*_NUMBER_SINGULARS, *(f"{word}s" for word in _NUMBER_SINGULARS), "faxes"})
+# and keys that name such a number by a word before "number" or "no", apart or in one word
+# ("contact_number", "callbackNumber", "phonenumber", "cardnumber", "mobile_no")
+_NUMBER_SUFFIXES = ("numbers", "number", "nums", "num", "nos", "no")
+_NUMBER_BASES = frozenset({*NUMBER_WORDS, "contact", "callback", "account", "mobile", "telephone"})
+NUMBER = "NUMBER"  # how values under a key of those words are read: numbers as text
+# Values whose key alone says what they are, in the bare form no pattern can tell from other
+# text without a word beside it: nine digits under an SSN key ("ssn": "536221234", or an int,
+# whose leading zeros are gone), an IBAN in lower case or grouped oddly under an IBAN key.
+_SSN_WORDS = frozenset({"ssn", "ssns", "socialsecurity"})
+_IBAN_WORDS = frozenset({"iban", "ibans"})
+KEYED_KINDS = frozenset({"US_SSN", "IBAN_CODE"})
+_SSN_FORM = re.compile(r"\s*\d{3}([ .-]?)\d{2}\1\d{4}\s*")
+
+
+def _word_kind(word: str) -> str | None:
+    """What one word of a key (or its last two joined) names: see number_kind."""
+    base = word
+    for suffix in _NUMBER_SUFFIXES:
+        if word.endswith(suffix) and len(word) > len(suffix):
+            base = word[: -len(suffix)]
+            break
+    if word in _SSN_WORDS or base in _SSN_WORDS or base == "security" != word:
+        return "US_SSN"
+    if word in _IBAN_WORDS:
+        return "IBAN_CODE"
+    if word in NUMBER_WORDS or (base != word and base in _NUMBER_BASES):
+        return NUMBER
+    return None
+
+
+def number_kind(words: list[str]) -> str | None:
+    """How values under a key of these words are read: the entity the key names where its bare
+    form is known (US_SSN, IBAN_CODE), NUMBER where it names another number (a phone, a card),
+    None for any other key."""
+    kinds = {_word_kind(word) for word in words}
+    if len(words) >= 2:
+        kinds.add(_word_kind(words[-2] + words[-1]))  # "contact_number" as "contactnumber"
+    for kind in ("US_SSN", "IBAN_CODE", NUMBER):
+        if kind in kinds:
+            return kind
+    return None
+
+
+def in_keyed_form(kind: str, value: object) -> str | None:
+    """The value's text where it is in the bare form its key names (see number_kind), else None."""
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        return None
+    if kind == "US_SSN":
+        text = f"{value:09d}" if isinstance(value, int) and 0 <= value < 10**9 else str(value)
+        return text if _SSN_FORM.fullmatch(text) else None
+    if kind == "IBAN_CODE" and isinstance(value, str):
+        text = value.strip()
+        return text if text[:2].isalpha() and iban_valid(text) else None
+    return None
+
+
+def key_words(key: str) -> list[str]:
+    """A key's words: dots, dashes, brackets and camelCase all separate ("dbPassword": db, password)."""
+    return [word for word in _SEPARATORS.split(_CAMEL.sub("_", key).lower()) if word]
+
+
+def compact_key(key: str) -> str:
+    """A key without case or separators ("User.Id", "userId", "user_id": "userid")."""
+    return "".join(key_words(key))
+
+
+def names_secret(words: list[str]) -> bool:
+    """Whether a key of these words (:func:`key_words`) names a secret in any spelling (see
+    SECRET_WORDS), whatever the deny list a processor was given."""
+    return bool(words) and (
+        words[-1] in SECRET_WORDS or "_".join(words[-2:]) in SECRET_PAIRS or "_".join(words) in SECRET_KEYS
+    )
+
+
+def is_secret_key(key: str) -> bool:
+    """Whether values under ``key`` are replaced whole by default (``password``, ``db_pass``,
+    ``x-functions-key``, ...): the default deny list, or a key naming a secret in any spelling."""
+    normalized = normalize(key)
+    return (
+        normalized in DENY_KEYS or normalized.rsplit(".", 1)[-1] in DENY_KEYS or names_secret(key_words(key))
+    )
