@@ -111,6 +111,7 @@ def privacy_processors(settings: Settings, problems: Problems | None = None) -> 
             allow_values=settings.redaction_allow_values,
             id_keys=settings.redaction_id_keys,
             id_digest=KeyedDigest(key),
+            cut_lengths=_cut_lengths(),
         )
     )
     if settings.redaction_presidio or settings.redaction_ner_model:
@@ -125,6 +126,16 @@ def privacy_processors(settings: Settings, problems: Problems | None = None) -> 
         )
         chain.append(FreeTextProcessor(scanner, settings.redaction_free_text_keys))
     return chain
+
+
+def _cut_lengths() -> tuple[int | None, ...]:
+    """The lengths the SDK cuts attribute values to: what its span limits read from
+    OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT and OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT, as the providers
+    it builds will (log records take the first)."""
+    from opentelemetry.sdk.trace import SpanLimits
+
+    limits = SpanLimits()
+    return limits.max_attribute_length, limits.max_span_attribute_length
 
 
 def safe_patterns(settings: Settings, problems: Problems) -> dict[str, str]:

@@ -55,6 +55,40 @@ _CLEAN_LIMIT = 8192
 _SCALARS = frozenset({str, int, float, bool})
 
 
+CUT = "<REDACTED:CUT>"
+_NUMBER_GROUP = re.compile(r"[+(]?[\d().\-/]+")  # a group of a number written with spaces
+
+
+def _last_space(text: str) -> int:
+    return max(text.rfind(" "), text.rfind("\n"), text.rfind("\t"))
+
+
+def cut_tail(text: str) -> tuple[str, bool] | None:
+    """A value the SDK cut at its length limit ends in the head of its last word, maybe of a
+    value no pattern can recognize any more ("jane.doe@exam", "+44 20 7946", a key's first 20
+    characters, "jane.t"): that word and the groups of a number written with spaces before it
+    (five at most) are left out, and where they held an "@" or a digit or were long, CUT stands
+    in their place (True: such a head was there). A cut after a space leaves the last word whole,
+    unless it is a number's group ("+44 20 7946 "). None where the text ends in a label, or in
+    a space after a whole word."""
+    body = text.rstrip()
+    if not body or body.endswith(">"):
+        return None
+    start = _last_space(body) + 1
+    if len(body) < len(text) and not _NUMBER_GROUP.fullmatch(body, start):
+        return None
+    for _ in range(5):
+        head = body[:start].rstrip()
+        space = _last_space(head)
+        if not head or not _NUMBER_GROUP.fullmatch(head, space + 1):
+            break
+        start = space + 1
+    dropped = body[start:]
+    if "@" in dropped or len(dropped) >= 16 or any(c.isdigit() for c in dropped):
+        return body[:start] + CUT, True
+    return body[:start].rstrip(), False
+
+
 def _add(counts: Counter[str], found: Mapping[str, int]) -> None:
     for kind, count in found.items():  # Counter.update's checks cost more than this loop
         counts[kind] += count
@@ -89,8 +123,12 @@ class RedactionProcessor(RecordRewriter):
         allow_values: Collection[str] = (),
         id_keys: Collection[str] = (),
         id_digest: Callable[[str], str] | None = None,
+        cut_lengths: Collection[int | None] = (),
     ) -> None:
+        """``cut_lengths``: the lengths the SDK cuts attribute values to (its span limits): a
+        value of such a length may end in the head of a value (see :func:`cut_tail`)."""
         super().__init__()
+        self.cut_lengths = frozenset(length for length in cut_lengths if length)
         self.redactor = redactor or PiiRedactor()
         self.deny_keys = frozenset(normalize(key) for key in deny_keys)
         self.allow_keys = frozenset(normalize(key) for key in allow_keys)
@@ -157,6 +195,13 @@ class RedactionProcessor(RecordRewriter):
             return structured
         answer = self.redactor.answers.get(text) if len(text) <= CACHEABLE_LENGTH else None
         redacted, found = self.redactor.find(text) if answer is None else answer
+        if len(text) in self.cut_lengths and (cut := cut_tail(text if found is None else redacted)):
+            shorter, held = cut
+            if found is not None:
+                _add(counts, found)
+            if held:
+                counts["CUT"] += 1
+            return shorter
         if found is None or (self.allow_values and text in self.allow_values):
             return None
         _add(counts, found)
@@ -188,7 +233,7 @@ class RedactionProcessor(RecordRewriter):
                 new = self._value(rule, value, counts, numbers=self._number_keys.get(key, NUMBER))
             elif rule is _PLAIN:  # the common cases, inlined
                 kind = type(value)
-                if kind is str and value[:1] not in _JSON_STARTS:
+                if kind is str and value[:1] not in _JSON_STARTS and len(value) not in self.cut_lengths:
                     answer = answers.get(value) if len(value) <= CACHEABLE_LENGTH else None
                     redacted, found = find(value) if answer is None else answer
                     if found is None or value in self.allow_values:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
+import pytest
 from opentelemetry._logs import SeverityNumber
 from opentelemetry.sdk._logs import LoggerProvider, ReadableLogRecord
 from opentelemetry.sdk._logs.export import InMemoryLogRecordExporter, SimpleLogRecordProcessor
@@ -155,6 +156,41 @@ def _privacy(**overrides: Any) -> list[Any]:
     problems = Problems(collect=True)
     chain = privacy_processors(settings, problems)
     return [chain, problems.messages]
+
+
+def test_a_value_the_sdk_cut_at_its_length_limit_loses_the_head_of_a_value_it_ends_in(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """With OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT the SDK cuts values before any processor sees them:
+    "jane.trunc@example" is no address to any pattern, "+44 20 7946" no phone number. The
+    redaction processor knows the SDK's limits and drops such a head (counted as CUT)."""
+    from opentelemetry.sdk.trace import SpanLimits
+
+    monkeypatch.setenv("OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT", "58")
+    chain, _ = _privacy()
+    redaction = chain[-1]
+    assert isinstance(redaction, RedactionProcessor) and redaction.cut_lengths == {58}
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider(span_limits=SpanLimits(), shutdown_on_exit=False)  # the same limit
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    note = "please send the signed contract as a PDF by mail to jane.trunc@example.com today"
+    call = "the customer asked to call back on the number +44 20 7946 0958 soon"
+    with provider.get_tracer("t").start_as_current_span("s", attributes={"note": note, "call": call}) as span:
+        span.add_event("e", {"note": note})
+        span.set_attribute("short", "fine")
+    ended = exporter.get_finished_spans()[0]
+    assert ended.attributes["note"].endswith(" jane.t") and ended.attributes["call"].endswith(" +44 20 7946 ")
+    out = redaction.process_span(ended)
+    assert out is not None
+    assert out.attributes["note"] == "please send the signed contract as a PDF by mail to"
+    assert out.events[0].attributes["note"] == out.attributes["note"]
+    assert out.attributes["call"] == "the customer asked to call back on the number <REDACTED:CUT>"
+    assert out.attributes["short"] == "fine"
+    assert out.attributes[f"{COUNT_PREFIX}CUT"] == 1
+    cut = redaction.rewrite_attributes({"k": "x" * 32 + " mail me at jane.trunc@exa"}, Counter())
+    assert cut == {"k": "x" * 32 + " mail me at <REDACTED:CUT>"}
+    # a value shorter than the limit, or of that length ending in a space, stays
+    assert redaction.rewrite_attributes({"k": "mail to jane.t", "j": "x" * 57 + " "}, Counter()) is None
 
 
 def test_settings_choose_entities_and_extra_allow_and_deny_rules() -> None:
