@@ -2,7 +2,7 @@
 
 Layout: ``<base>/{traces,metrics,logs}/YYYY-MM-DD.jsonl`` (UTC dates), directories
 0700 and files 0600. Each append is one ``write`` of whole lines under an
-exclusive lock (a thread lock plus a POSIX ``lockf`` record lock), so processes
+exclusive lock (a thread lock plus an ``flock`` on the file), so processes
 sharing a store never interleave lines; a partial last line left by a killed
 writer is fenced off with a newline and skipped by readers.
 """
@@ -26,7 +26,7 @@ from exporters.store import sealed
 from exporters.store.guard import DiskGuard
 from otel_distro.runtime.errors import caught
 from otel_distro.runtime.files import private_dirs
-from otel_distro.runtime.forking import in_child
+from otel_distro.runtime.forking import hold, in_child, let_go
 from otel_distro.runtime.say_once import SayOnce
 
 _logger = logging.getLogger(f"otel_distro.{__name__}")
@@ -204,9 +204,13 @@ class JsonlStore:
         return True
 
 
-# Appends are serialized within a process by a thread lock and across processes by a POSIX
-# record lock (lockf). Unlike flock, a record lock is not inherited by a forked child, so a
-# fork during an append cannot leave a child holding the store's lock.
+# Appends are serialized within a process by a thread lock and across processes by an flock on
+# the file. Not a POSIX record lock (lockf): a process loses those on a file whenever it closes
+# any descriptor of it, and a follower of the store in the writer's process opens and closes its
+# files all the time, so another process's append got in between (in an encrypted store, a line
+# sealed for the offset the other took: lost). An flock belongs to the descriptor that took it;
+# a forked child closes its copy at once (otel_distro.runtime.forking.hold), so a fork during an
+# append cannot leave the child holding the store's lock.
 _append_lock = threading.Lock()
 
 
@@ -239,27 +243,33 @@ def _append_locked(path: Path, payload: bytes | Sequence[bytes], sealer: sealed.
                 os.ftruncate(fd, size)
             raise
     finally:
-        os.close(fd)
+        close_locked(fd)
 
 
 def _open_locked(path: Path) -> int:
-    """The file, opened for appending and locked; if it was replaced while the lock was awaited
-    (``store rotate-key`` rewrites files), the new one."""
+    """The file, opened for appending and locked (close it with :func:`close_locked`); if it was
+    replaced while the lock was awaited (``store rotate-key`` rewrites files), the new one."""
     for _ in range(100):
         fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o600)
         try:
-            fcntl.lockf(fd, fcntl.LOCK_EX)
+            fcntl.flock(hold(fd), fcntl.LOCK_EX)
             here, now = os.fstat(fd), os.stat(path)
         except FileNotFoundError:  # purged while waiting: create it again
-            os.close(fd)
+            close_locked(fd)
             continue
         except BaseException:
-            os.close(fd)
+            close_locked(fd)
             raise
         if (here.st_dev, here.st_ino) == (now.st_dev, now.st_ino):
             return fd
-        os.close(fd)
+        close_locked(fd)
     raise OSError(f"{path} keeps being replaced")
+
+
+def close_locked(fd: int) -> None:
+    """Close a descriptor :func:`_open_locked` gave (its lock goes with it)."""
+    let_go(fd)
+    os.close(fd)
 
 
 def _write_lines(fd: int, size: int, payload: bytes | Sequence[bytes]) -> None:

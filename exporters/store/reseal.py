@@ -17,7 +17,7 @@ from pathlib import Path
 import orjson
 
 from exporters.store import sealed
-from exporters.store.files import ReadProblems, _append_lock, _open_locked, read_records
+from exporters.store.files import ReadProblems, _append_lock, _open_locked, close_locked, read_records
 from otel_distro.runtime.files import replaced_privately
 
 
@@ -69,7 +69,7 @@ def reseal_file(path: Path, seal: sealed.LineSeal) -> ResealReport:
             with replaced_privately(path) as handle:
                 handle.writelines(out)
         finally:
-            os.close(fd)  # the lock goes with it
+            close_locked(fd)  # the lock goes with it
     return report
 
 

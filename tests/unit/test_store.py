@@ -570,6 +570,48 @@ def test_a_child_forked_during_an_append_does_not_block_other_writers(tmp_path: 
     assert len(path.read_bytes().splitlines()) == 3
 
 
+def test_a_reader_in_the_writers_process_does_not_let_another_process_in_mid_append(tmp_path: Path) -> None:
+    """A follower of the store opens and closes its files in the writing process all the time; a
+    POSIX record lock is lost on any close, and another process's append got in between (in an
+    encrypted store, a line sealed for the offset the other took was lost). The lock must hold."""
+    import multiprocessing
+
+    store = JsonlStore(tmp_path / "store")
+    store.append("traces", _line(n=0), 1)
+    path = store.path_for("traces", utc_today())
+    holding = threading.Event()
+    release = threading.Event()
+    original = os.writev
+
+    def slow_writev(fd: int, buffers: list[bytes]) -> int:  # park the appending thread inside the lock
+        holding.set()
+        release.wait(10)
+        return original(fd, buffers)
+
+    writer = threading.Thread(target=store.append, args=("traces", _line(n=1), 1))
+    os.writev = slow_writev  # type: ignore[assignment]
+    try:
+        writer.start()
+        assert holding.wait(10)
+        os.writev = original
+        path.read_bytes()  # a reader in this process: opens and closes the file
+        other = multiprocessing.get_context("spawn").Process(target=_append_one, args=(tmp_path / "store",))
+        other.start()
+        other.join(3)
+        got_in = other.exitcode is not None  # appended while this process was mid-append
+        release.set()
+        writer.join(10)
+        other.join(20)
+    finally:
+        os.writev = original
+        release.set()
+    assert not got_in, "another process appended while this one held the store's lock"
+    assert other.exitcode == 0
+    assert [orjson.loads(line) for line in path.read_bytes().splitlines()] == [
+        orjson.loads(_line(n=n)) for n in (0, 1, 2)
+    ]
+
+
 def _append_one(base: Path) -> None:
     assert JsonlStore(base).append("traces", _line(n=2), 1)
 
