@@ -21,6 +21,7 @@ SIGTERM_FLUSH_SECONDS = 2.0
 
 _lock = threading.Lock()
 _shutdowns: list[Callable[[], None]] = []
+_done: list[Callable[[], None]] = []  # shutdowns run in this process
 _flushes: list[Callable[[float, bool], object]] = []
 _fork_hook_installed = False
 _shutting_down = threading.Event()
@@ -44,11 +45,33 @@ def register(shutdown: Callable[[], None], flush: Callable[[float, bool], object
     atexit.register(_shut_down, shutdown)
     if install_fork_hook:
         forking.in_child(_after_fork_in_child)
+    _in_worker_process(shutdown)
     _install_sigterm_handler()
 
 
+def _in_worker_process(shutdown: Callable[[], None]) -> None:
+    """Where the app uses multiprocessing, configured maybe inside a worker (a ``forkserver`` or
+    ``spawn`` child importing the main module, which it does before it knows it is a worker, or
+    a task calling configure()): a worker leaves through os._exit, so its finalizers must flush.
+    One now (a task's case; elsewhere multiprocessing's exit runs it, as atexit would), and one
+    from an after-fork callback, which a worker's start runs after clearing the finalizers (the
+    main module's import comes before that start). Each shutdown runs once, whoever asks first."""
+    if "multiprocessing" not in sys.modules:
+        return
+    import multiprocessing.util
+
+    holder = _Holder(shutdown)
+    _register_finalizer(holder)
+    multiprocessing.util.register_after_fork(holder, _register_finalizer)
+
+
 def _shut_down(shutdown: Callable[[], None]) -> None:
-    """Run one shutdown; a SIGTERM arriving meanwhile takes effect once it is done."""
+    """Run one shutdown (once: a worker's finalizer and atexit may both ask); a SIGTERM arriving
+    meanwhile takes effect once it is done."""
+    with _lock:
+        if any(done is shutdown for done in _done):
+            return
+        _done.append(shutdown)
     _shutting_down.set()
     try:
         shutdown()
@@ -63,6 +86,7 @@ def _shut_down(shutdown: Callable[[], None]) -> None:
 
 def _after_fork_in_child() -> None:
     global _ready_pid
+    _done.clear()
     _shutting_down.clear()
     _term_pending.clear()
     _ready_pid = os.getpid()  # registered after the pipelines' own hooks, so it runs after them

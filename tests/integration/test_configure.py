@@ -7,6 +7,8 @@ import sys
 from collections import Counter
 from pathlib import Path
 
+import pytest
+
 from tests.support.proc import clean_env, run_app, spans, store_lines, strict_parse
 
 CONFIGURE_TWICE = """
@@ -119,6 +121,45 @@ def test_spans_from_forked_children_and_multiprocessing_workers_are_written(tmp_
     for index in range(3):
         assert counts[f"mp-{index}"] == 50, counts
     assert counts["mp-10"] == counts["mp-11"] == 50, counts
+
+
+FORKSERVER = """
+    import multiprocessing
+    import otel_distro
+    from opentelemetry import trace
+
+    otel_distro.configure()  # at import: a forkserver or spawn worker runs it too, before it starts
+
+    def work(index):
+        tracer = trace.get_tracer("workers")
+        for n in range(2000):
+            tracer.start_span(f"{METHOD}-{index}").end()
+
+    if __name__ == "__main__":
+        ctx = multiprocessing.get_context(METHOD)
+        procs = [ctx.Process(target=work, args=(i,)) for i in range(3)]
+        for p in procs:
+            p.start()
+        for p in procs:
+            p.join()
+        with ctx.Pool(2) as pool:
+            pool.map(work, [10, 11])
+        print("parent done")
+"""
+
+
+@pytest.mark.parametrize("method", ["forkserver", "spawn"])
+def test_workers_that_configure_when_importing_the_main_module_write_every_span(
+    tmp_path: Path, method: str
+) -> None:
+    """A forkserver worker (Python 3.14's default on Linux) runs the main module's configure()
+    before it starts, and leaves through os._exit: its last spans were lost, nothing counted."""
+    run = run_app(tmp_path, f"    METHOD = {method!r}\n" + FORKSERVER)
+    assert run.returncode == 0, run.stderr
+    counts = Counter(span["name"] for span in spans(tmp_path / "store"))
+    assert {name: counts[f"{method}-{name}"] for name in (0, 1, 2, 10, 11)} == dict.fromkeys(
+        (0, 1, 2, 10, 11), 2000
+    )
 
 
 WRITER = """
