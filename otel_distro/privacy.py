@@ -15,6 +15,7 @@ from pathlib import Path
 
 from otel_distro.problems import Problems
 from otel_distro.runtime.files import private_dirs
+from otel_distro.runtime.worker import run_later
 from otel_distro.settings import Settings
 from processors.base import RecordProcessor
 
@@ -103,6 +104,7 @@ def privacy_processors(settings: Settings, problems: Problems | None = None) -> 
         entities=fast,
         patterns=patterns,
     )
+    run_later(0, redactor.warm, "warm-redactor")  # its first span need not compile the patterns
     chain.append(
         RedactionProcessor(
             redactor,

@@ -193,6 +193,40 @@ def test_a_value_the_sdk_cut_at_its_length_limit_loses_the_head_of_a_value_it_en
     assert redaction.rewrite_attributes({"k": "mail to jane.t", "j": "x" * 57 + " "}, Counter()) is None
 
 
+def test_the_redactor_is_warmed_in_the_background_so_the_first_span_does_not_compile_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Compiling the patterns and loading phone metadata takes about 0.2 s: a thread started with
+    the pipeline spends it, and a first text that comes sooner waits for that thread instead of
+    compiling a second time."""
+    import time
+
+    from processors.pii import redactor as redactor_module
+
+    compiled: list[int] = []
+    real = redactor_module.PiiRedactor._compile
+
+    def counted(self: Any) -> None:
+        compiled.append(1)
+        time.sleep(0.2)  # long enough for the app's first text to come meanwhile
+        real(self)
+
+    monkeypatch.setattr(redactor_module.PiiRedactor, "_compile", counted)
+    chain, _ = _privacy()
+    redaction = chain[-1]
+    assert isinstance(redaction, RedactionProcessor)
+    assert redaction.redactor.redact_text(f"mail {EMAIL}") == "mail <EMAIL>"  # the app's first text
+    assert compiled == [1]  # compiled once, by the warming thread
+
+    def warmed() -> bool:  # the warm thread's text was scanned
+        return any("warm up" in text for text in list(redaction.redactor.answers))
+
+    deadline = time.monotonic() + 10
+    while not warmed() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert warmed()
+
+
 def test_settings_choose_entities_and_extra_allow_and_deny_rules() -> None:
     chain, problems = _privacy(
         redaction_entities="email",
