@@ -146,7 +146,8 @@ class JsonlStore:
         self, signal: str, since: dt.date | None = None, problems: ReadProblems | None = None
     ) -> list[Path]:
         """The store's dated files of one signal, oldest first, optionally from a date on (a
-        directory that exists but cannot be listed is named in ``problems``)."""
+        directory that exists but cannot be listed, and a dated name that is no regular file,
+        are named in ``problems``)."""
         directory = self.signal_dir(signal)
         try:
             entries = list(directory.iterdir())
@@ -156,7 +157,15 @@ class JsonlStore:
             if problems is not None:
                 problems.unreadable.append(f"{directory}: {exc.strerror or exc}")
             return []
-        dated = [(day, path) for path in entries if (day := file_date(path)) is not None]
+        dated = []
+        for path in entries:
+            if (day := file_date(path)) is None:
+                continue
+            if not path.is_file():  # a FIFO would block every reader, a directory fail it
+                if problems is not None:
+                    problems.unreadable.append(f"{path}: not a regular file")
+                continue
+            dated.append((day, path))
         return [path for day, path in sorted(dated) if since is None or day >= since]
 
     def purge(self, older_than_days: int | None = None, everything: bool = False) -> list[Path]:

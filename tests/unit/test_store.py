@@ -612,6 +612,23 @@ def test_a_reader_in_the_writers_process_does_not_let_another_process_in_mid_app
     ]
 
 
+def test_a_dated_name_that_is_no_regular_file_is_passed_over_and_named_not_opened(tmp_path: Path) -> None:
+    """A FIFO under traces/ made every reader (stats, bundle, store export) hang on its open."""
+    from exporters.store.files import ReadProblems
+
+    store = JsonlStore(tmp_path / "store")
+    store.append("traces", _line(n=0), 1)
+    fifo = store.signal_dir("traces") / "2026-01-01.jsonl"
+    os.mkfifo(fifo)
+    (store.signal_dir("traces") / "2026-01-02.jsonl").mkdir()
+    problems = ReadProblems()
+    assert store.files("traces", problems=problems) == [store.path_for("traces", utc_today())]
+    assert sorted(problems.unreadable) == [
+        f"{fifo}: not a regular file",
+        f"{store.signal_dir('traces') / '2026-01-02.jsonl'}: not a regular file",
+    ]
+
+
 def _append_one(base: Path) -> None:
     assert JsonlStore(base).append("traces", _line(n=2), 1)
 
