@@ -92,7 +92,8 @@ def read_drops(store_dir: Path) -> dict[str, int]:
     table = drops_file(store_dir).read().get(DROPS_KEY, {})
     if not isinstance(table, dict):
         return {}
-    return {str(k): v for k, v in sorted(table.items()) if isinstance(v, int) and v}
+    # (a hand-edited or damaged file: only positive counts are counts; a bool is no count either)
+    return {str(k): v for k, v in sorted(table.items()) if type(v) is int and v > 0}
 
 
 @runtime_checkable

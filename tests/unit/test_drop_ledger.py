@@ -145,3 +145,13 @@ def test_the_write_queue_counts_what_it_took_and_never_wrote() -> None:
     slow.close(0.2)  # the writer is still on x: y and z are lost, counted, never written later
     release.set()
     assert slow.drop_counts()["lost"] == 2
+
+
+def test_a_damaged_drops_file_shows_only_positive_counts(tmp_path: Path) -> None:
+    """A hand-edited or damaged drops.json showed "-5 records" in stats."""
+    from otel_distro.drop_ledger import DROPS_FILE, DROPS_KEY
+
+    (tmp_path / DROPS_FILE).write_text(
+        '{"%s": {"chain_queue_full": -5, "store_disk_full": 3, "x": true, "y": "7", "z": 1.5}}' % DROPS_KEY
+    )
+    assert read_drops(tmp_path) == {"store_disk_full": 3}
