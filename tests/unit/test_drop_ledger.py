@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import stat
 import threading
@@ -151,7 +152,6 @@ def test_a_damaged_drops_file_shows_only_positive_counts(tmp_path: Path) -> None
     """A hand-edited or damaged drops.json showed "-5 records" in stats."""
     from otel_distro.drop_ledger import DROPS_FILE, DROPS_KEY
 
-    (tmp_path / DROPS_FILE).write_text(
-        '{"%s": {"chain_queue_full": -5, "store_disk_full": 3, "x": true, "y": "7", "z": 1.5}}' % DROPS_KEY
-    )
+    damaged = {"chain_queue_full": -5, "store_disk_full": 3, "x": True, "y": "7", "z": 1.5}
+    (tmp_path / DROPS_FILE).write_text(json.dumps({DROPS_KEY: damaged}))
     assert read_drops(tmp_path) == {"store_disk_full": 3}
