@@ -76,6 +76,34 @@ def records_in(signal: str, data: dict[str, Any]) -> int:
     )
 
 
+_FIELDS = {
+    "traces": ("resource_spans", "scope_spans", "spans"),
+    "metrics": ("resource_metrics", "scope_metrics", "metrics"),
+    "logs": ("resource_logs", "scope_logs", "log_records"),
+}
+
+
+def split_request(signal: str, body: bytes) -> list[bytes]:
+    """A serialized export request cut into one request per span, metric or log record, each
+    with its resource and scope (a line an endpoint finds too large, sent record by record)."""
+    outer, middle, inner = _FIELDS[signal]
+    message = MESSAGES[signal].FromString(body)
+    pieces = []
+    for resource in getattr(message, outer):
+        for scope in getattr(resource, middle):
+            for record in getattr(scope, inner):
+                one = MESSAGES[signal]()
+                one_resource = getattr(one, outer).add()
+                one_resource.resource.CopyFrom(resource.resource)
+                one_resource.schema_url = resource.schema_url
+                one_scope = getattr(one_resource, middle).add()
+                one_scope.scope.CopyFrom(scope.scope)
+                one_scope.schema_url = scope.schema_url
+                getattr(one_scope, inner).add().CopyFrom(record)
+                pieces.append(one.SerializeToString())
+    return pieces
+
+
 def to_protobuf(signal: str, data: dict[str, Any]) -> bytes:
     """One decoded store line of ``signal`` as a serialized OTLP export request; changes ``data``.
 

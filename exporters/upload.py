@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from exporters.http_delivery import EXIT_SECONDS, HttpDelivery, Outcome, Result, post_split, refusal_reason
-from exporters.otlp_proto import records_in, to_protobuf, to_protobuf_kept
+from exporters.otlp_proto import records_in, split_request, to_protobuf, to_protobuf_kept
 from exporters.store.files import ReadProblems
 from exporters.store.follow import StoreSegment, StoreTail
 from otel_distro.runtime.errors import caught
@@ -372,18 +372,19 @@ class StoreUploader:
                     len(batch), functools.partial(self._post_items, signal, batch, counts, dry_run)
                 )
                 for start, end, result in split.refused:  # sending them again cannot help: reported
-                    records = sum(item.records for item in batch[start:end])
-                    if refusal_reason(result) == "too_large":
-                        counts.too_large += records
-                    else:
-                        counts.rejected += records
-                    _logger.warning(
-                        "otel-distro: upload of %d %s to %s refused (%s); not sent again",
-                        records,
-                        signal,
-                        self.shown_endpoint,
-                        result.error,
-                    )
+                    if (
+                        end - start == 1
+                        and refusal_reason(result) == "too_large"
+                        and batch[start].records > 1
+                    ):
+                        # one store line too large: its records one by one (each still too large
+                        # is refused); an answer that keeps the data keeps the whole line
+                        kept = self._record_by_record(signal, batch[start], counts, dry_run)
+                        if kept is not None:
+                            split.failure, split.stopped_at = kept, start
+                            break
+                        continue
+                    self._refused(signal, sum(item.records for item in batch[start:end]), result, counts)
                 if split.failure is not None:
                     result = split.failure
                     if result.status in NOT_TAKEN_STATUS:  # the endpoint does not take this signal
@@ -407,6 +408,32 @@ class StoreUploader:
         except BaseException:
             tail.release(segment)
             raise
+
+    def _record_by_record(
+        self, signal: str, item: _Item, counts: SignalReport, dry_run: bool
+    ) -> Result | None:
+        """Send a line the endpoint found too large as requests of its records (halved down to
+        one record, as lines are); the answer that stopped it where the data is kept, else None."""
+        pieces = [_Item(body, 1) for body in split_request(signal, item.body)]
+        split = post_split(len(pieces), functools.partial(self._post_items, signal, pieces, counts, dry_run))
+        for start, end, result in split.refused:
+            if start < split.stopped_at:
+                self._refused(signal, end - start, result, counts)
+        return split.failure
+
+    def _refused(self, signal: str, records: int, result: Result, counts: SignalReport) -> None:
+        """Records the endpoint refused for good: counted by reason and warned."""
+        if refusal_reason(result) == "too_large":
+            counts.too_large += records
+        else:
+            counts.rejected += records
+        _logger.warning(
+            "otel-distro: upload of %d %s to %s refused (%s); not sent again",
+            records,
+            signal,
+            self.shown_endpoint,
+            result.error,
+        )
 
     def _post_items(
         self, signal: str, batch: list[_Item], counts: SignalReport, dry_run: bool, start: int, end: int

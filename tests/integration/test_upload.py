@@ -177,6 +177,35 @@ def test_a_400_is_reported_not_retried_and_not_sent_again(tmp_path: Path) -> Non
         assert endpoint.span_ids == []
 
 
+class LimitedEndpoint(OtlpEndpoint):
+    """Answers 413 to a request body (decompressed) over ``limit`` bytes, as a proxy would."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__()
+        self.limit = limit
+
+    def receive(self, path: str, headers: dict[str, str], raw: bytes) -> int:
+        return 413 if len(raw) > self.limit else super().receive(path, headers, raw)
+
+
+def test_a_store_line_too_large_for_the_endpoint_is_sent_record_by_record(tmp_path: Path) -> None:
+    """A 413 halves a request down to one store line, then the line down to one record: only a
+    record still too large is refused (and counted); a review saw whole lines dropped for good."""
+    store = write_store(tmp_path, groups=3, per_group=10, text=2000)  # lines of ~20 KB, spans ~2 KB
+    with LimitedEndpoint(limit=8_000) as endpoint:
+        code, report, stderr = upload(tmp_path, "--endpoint", endpoint.base, "--signals", "traces")
+        assert code == 0, stderr
+        traces = report["signals"]["traces"]
+        assert traces["records"] == 30 and traces["too_large"] == 0, report
+        assert sorted(endpoint.span_ids) == sorted(stored_span_ids(store))
+    (tmp_path / "two").mkdir()
+    store2 = write_store(tmp_path / "two", groups=1, per_group=3, text=20_000)  # each span too large
+    with LimitedEndpoint(limit=8_000) as endpoint:
+        code, report, _ = upload(tmp_path / "two", "--endpoint", endpoint.base, "--signals", "traces")
+        assert report["signals"]["traces"]["too_large"] == 3 and report["signals"]["traces"]["records"] == 0
+        assert endpoint.span_ids == [] and len(stored_span_ids(store2)) == 3
+
+
 def test_a_401_stops_the_upload_and_a_rerun_with_the_right_header_resumes(tmp_path: Path) -> None:
     store = write_store(tmp_path, groups=1, per_group=3)
     with OtlpEndpoint() as endpoint:
