@@ -14,6 +14,7 @@ import datetime as dt
 import fcntl
 import logging
 import os
+import stat
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -37,6 +38,16 @@ _SUFFIX = ".jsonl"
 
 def utc_today() -> dt.date:
     return dt.datetime.now(dt.UTC).date()
+
+
+def _special(path: Path) -> bool:
+    """A FIFO, a device or a socket: opening one may block (a directory or a file that cannot
+    be read fails at once and is named by its reader)."""
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return False
+    return stat.S_ISFIFO(mode) or stat.S_ISCHR(mode) or stat.S_ISBLK(mode) or stat.S_ISSOCK(mode)
 
 
 def file_date(path: Path) -> dt.date | None:
@@ -146,8 +157,8 @@ class JsonlStore:
         self, signal: str, since: dt.date | None = None, problems: ReadProblems | None = None
     ) -> list[Path]:
         """The store's dated files of one signal, oldest first, optionally from a date on (a
-        directory that exists but cannot be listed, and a dated name that is no regular file,
-        are named in ``problems``)."""
+        directory that exists but cannot be listed, and a dated name that is a FIFO, a device or
+        a socket, are named in ``problems``)."""
         directory = self.signal_dir(signal)
         try:
             entries = list(directory.iterdir())
@@ -161,7 +172,7 @@ class JsonlStore:
         for path in entries:
             if (day := file_date(path)) is None:
                 continue
-            if not path.is_file():  # a FIFO would block every reader, a directory fail it
+            if _special(path):  # a FIFO would block every reader
                 if problems is not None:
                     problems.unreadable.append(f"{path}: not a regular file")
                 continue
