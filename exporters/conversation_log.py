@@ -252,7 +252,7 @@ class ConversationLogExporter(SpanExporter):
         try:
             while True:
                 now = time.monotonic()
-                if now < self._retry_at or now >= deadline:
+                if now < self._retry_at or now >= deadline or self._sender.yielding:
                     return False
                 segment = self.cache.claim()
                 if segment is None:
@@ -300,6 +300,9 @@ class ConversationLogExporter(SpanExporter):
             self.state.update(corrupt_lines=segment.corrupt)
         sent_lines = 0
         for lines_done, chunk in self._chunks(segment):
+            if self._sender.yielding:  # the process is leaving: what is acknowledged stays let go,
+                self.cache.keep(segment, segment.lines[sent_lines:])  # the rest goes to the shutdown
+                return
             if chunk:
                 split = post_split(len(chunk), functools.partial(self._post_range, chunk, deadline))
                 if split.failure is not None:

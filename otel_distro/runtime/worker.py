@@ -96,6 +96,12 @@ class Worker:
         return self._stop.is_set()
 
     @property
+    def yielding(self) -> bool:
+        """Whether the caller is the worker's own thread and the worker is asked to stop: a long
+        step ends early (what it has not done stays for whoever stops the worker)."""
+        return self._stop.is_set() and threading.current_thread() is self._thread
+
+    @property
     def alive(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -141,3 +142,35 @@ def test_an_endpoints_answer_echoing_the_records_is_not_kept_on_disk(tmp_path: P
     kept = b"".join(path.read_bytes() for path in tmp_path.rglob("*.json"))
     assert b"ECHOED" not in kept and b"question 0" not in kept
     assert exporter.state.values["last_error"] == "HTTP 422"
+
+
+def test_a_graceful_exit_mid_segment_keeps_only_what_was_not_acknowledged(tmp_path: Path) -> None:
+    """The sender was mid-segment when the process left: its segment stayed "sending" and the
+    next process sent all of it again, the acknowledged part included (a review saw 400-1,150 of
+    9,000 records twice). Now the sender yields between requests and keeps only the rest."""
+    import time
+
+    with FaultyEndpoint() as endpoint:
+        endpoint.fail(*[Fault(delay=0.4)] * 200)  # each request answered (200) after 0.4 s
+        exporter = ConversationLogExporter(endpoint.url, tmp_path, batch_size=2, flush_interval=3600)
+        exporter.export(_spans(30))  # 30 turns, 60 records: 30 requests of one span's two
+        exporter.cache.seal()
+        exporter._sender.wake()
+        deadline = time.monotonic() + 10
+        while len(endpoint.records()) < 6 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        exporter.shutdown()  # mid-segment: the drain at exit has about a second, not enough
+        assert not list(tmp_path.glob("sending.*"))
+        first = [r["user_query"] for r in endpoint.records() if r["type"] == "conversation_log"]
+        assert 3 <= len(first) < 30
+        later = ConversationLogExporter(endpoint.url, tmp_path, batch_size=30, flush_interval=3600)
+        try:
+            assert later.force_flush(20_000)
+        finally:
+            later.shutdown()
+        turns = [r["user_query"] for r in endpoint.records() if r["type"] == "conversation_log"]
+    counts = Counter(turns)
+    assert set(counts) == {f"question {i}" for i in range(30)}  # none lost
+    # twice at most the one request in flight when the process left (the endpoint took it, the
+    # answer never came): the acknowledged part of the segment is not sent again
+    assert sum(count - 1 for count in counts.values()) <= 1, counts
