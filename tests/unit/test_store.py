@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import os
@@ -529,18 +530,16 @@ def test_metric_exporter_writes_one_line_per_collection_and_nothing_for_an_empty
     assert metrics[0]["sum"]["dataPoints"][0]["asInt"] == "3"
 
 
-def test_a_child_forked_during_an_append_does_not_block_other_writers(tmp_path: Path) -> None:
-    """flock is inherited by forked children; the store's lock must not be."""
-    import multiprocessing
-
-    store = JsonlStore(tmp_path / "store")
+@contextlib.contextmanager
+def _parked_append(store: JsonlStore) -> Iterator[threading.Event]:
+    """A thread of this process appending, parked inside the store's lock until the event given
+    is set (then it finishes); the file holds one line before it."""
     store.append("traces", _line(n=0), 1)
-    path = store.path_for("traces", utc_today())
     holding = threading.Event()
     release = threading.Event()
     original = os.writev
 
-    def slow_writev(fd: int, buffers: list[bytes]) -> int:  # park the appending thread inside the lock
+    def slow_writev(fd: int, buffers: list[bytes]) -> int:
         holding.set()
         release.wait(10)
         return original(fd, buffers)
@@ -551,23 +550,35 @@ def test_a_child_forked_during_an_append_does_not_block_other_writers(tmp_path: 
         writer.start()
         assert holding.wait(10)
         os.writev = original
-        ctx = multiprocessing.get_context("fork")
+        yield release
+    finally:
+        os.writev = original
+        release.set()
+        writer.join(10)
+
+
+def test_a_child_forked_during_an_append_does_not_block_other_writers(tmp_path: Path) -> None:
+    """flock is inherited by forked children; the store's lock must not be."""
+    import multiprocessing
+
+    store = JsonlStore(tmp_path / "store")
+    ctx = multiprocessing.get_context("fork")
+    with _parked_append(store) as release:
         child = ctx.Process(target=time.sleep, args=(5,))
         child.start()  # forked while the parent holds the store's locks
         release.set()
-        writer.join(10)
+    try:
         other = ctx.Process(target=_append_one, args=(tmp_path / "store",))
         started = time.monotonic()
         other.start()
         other.join(10)
         elapsed = time.monotonic() - started
+    finally:
         child.terminate()
         child.join()
-    finally:
-        os.writev = original
     assert other.exitcode == 0
     assert elapsed < 4, "a writer waited for a forked child that inherited the lock"
-    assert len(path.read_bytes().splitlines()) == 3
+    assert len(store.path_for("traces", utc_today()).read_bytes().splitlines()) == 3
 
 
 def test_a_reader_in_the_writers_process_does_not_let_another_process_in_mid_append(tmp_path: Path) -> None:
@@ -577,34 +588,14 @@ def test_a_reader_in_the_writers_process_does_not_let_another_process_in_mid_app
     import multiprocessing
 
     store = JsonlStore(tmp_path / "store")
-    store.append("traces", _line(n=0), 1)
     path = store.path_for("traces", utc_today())
-    holding = threading.Event()
-    release = threading.Event()
-    original = os.writev
-
-    def slow_writev(fd: int, buffers: list[bytes]) -> int:  # park the appending thread inside the lock
-        holding.set()
-        release.wait(10)
-        return original(fd, buffers)
-
-    writer = threading.Thread(target=store.append, args=("traces", _line(n=1), 1))
-    os.writev = slow_writev  # type: ignore[assignment]
-    try:
-        writer.start()
-        assert holding.wait(10)
-        os.writev = original
+    other = multiprocessing.get_context("spawn").Process(target=_append_one, args=(tmp_path / "store",))
+    with _parked_append(store):
         path.read_bytes()  # a reader in this process: opens and closes the file
-        other = multiprocessing.get_context("spawn").Process(target=_append_one, args=(tmp_path / "store",))
         other.start()
         other.join(3)
         got_in = other.exitcode is not None  # appended while this process was mid-append
-        release.set()
-        writer.join(10)
-        other.join(20)
-    finally:
-        os.writev = original
-        release.set()
+    other.join(20)
     assert not got_in, "another process appended while this one held the store's lock"
     assert other.exitcode == 0
     assert [orjson.loads(line) for line in path.read_bytes().splitlines()] == [
