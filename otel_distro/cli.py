@@ -121,6 +121,24 @@ class _Context:
         }
 
 
+def _record_upload_drops(base_dir: Path, report: Any) -> None:
+    """What the endpoint refused for good goes into the store's drop counts, as the continuous
+    upload's does, so `stats` shows it too (the report and the exit status say it already)."""
+    from otel_distro.drop_ledger import DROPS_KEY, drops_file
+
+    counts = report.signals.values()
+    dropped = {
+        "upload_refused": sum(signal.rejected for signal in counts),
+        "upload_too_large": sum(signal.too_large for signal in counts),
+    }
+    dropped = {reason: count for reason, count in dropped.items() if count}
+    if dropped:
+        try:
+            drops_file(base_dir).add(dropped, DROPS_KEY)
+        except OSError as exc:
+            click.echo(f"warning: could not record the upload's drops in the store: {exc}", err=True)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--base-dir",
@@ -548,6 +566,8 @@ def upload(
             report = uploader.run(dry_run=dry_run)
     finally:
         uploader.close()
+    if not dry_run:
+        _record_upload_drops(obj.base_dir, report)
     data = {
         "endpoint": report.endpoint,
         "dry_run": dry_run,

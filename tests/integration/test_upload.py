@@ -169,6 +169,10 @@ def test_a_400_is_reported_not_retried_and_not_sent_again(tmp_path: Path) -> Non
         assert report["signals"]["traces"]["rejected"] == 3 and report["signals"]["traces"]["records"] == 0
         assert [status for status, _ in endpoint.attempts].count(400) == 1  # not retried
         assert "refused" in stderr
+        stats = subprocess.run(
+            [CLI, "stats", "--json"], env=clean_env(tmp_path), capture_output=True, text=True, check=False
+        )
+        assert json.loads(stats.stdout)["dropped"].get("upload_refused") == 3, stats.stdout  # stats shows it
         assert report["signals"]["logs"]["records"] >= 1  # the other signals still went
         code, again, _ = upload(tmp_path, "--endpoint", endpoint.base)
         assert (
