@@ -126,12 +126,14 @@ def _shared_screen(chosen: tuple[Recognizer, ...]) -> Screen | None:
         return screen
 
 
-_compiling = threading.Lock()  # one thread compiles, others wait (see PiiRedactor.recognizers)
+# one thread compiles, others wait (see PiiRedactor.recognizers); re-entrant: a signal handler
+# that scans (a SIGTERM flush) may run on a thread that is compiling, and must not wait for itself
+_compiling = threading.RLock()
 
 
 def _reset_compiling() -> None:
     global _compiling
-    _compiling = threading.Lock()  # a child forked while another thread compiled
+    _compiling = threading.RLock()  # a child forked while another thread compiled
 
 
 in_child(_reset_compiling)
