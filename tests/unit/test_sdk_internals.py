@@ -232,3 +232,60 @@ def test_objects_the_sdk_itself_makes_hold_every_private_field_the_helpers_read(
     assert _sdk.is_proxy_meter_provider(metrics_api._internal._ProxyMeterProvider())
     provider.shutdown()
     logger_provider.shutdown()
+
+
+def test_each_private_field_read_is_there_by_name_and_holds_what_the_public_api_gives() -> None:
+    """Every private name _sdk reads, checked by name on real SDK objects (the fallbacks would
+    otherwise hide a rename: the public path works, only slower or, for preferences, wrong)."""
+    from opentelemetry import context
+    from opentelemetry._logs import _internal as logs_internal
+    from opentelemetry.sdk._logs.export import BatchLogRecordProcessor
+    from opentelemetry.sdk.metrics import Counter, Histogram
+    from opentelemetry.sdk.metrics.export import AggregationTemporality, ConsoleMetricExporter
+    from opentelemetry.sdk.metrics.view import Aggregation, ExplicitBucketHistogramAggregation
+    from opentelemetry.sdk.trace import Event, ReadableSpan
+    from opentelemetry.sdk.trace.export import BatchSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+    from opentelemetry.trace import Status, StatusCode
+
+    span = ReadableSpan(
+        name="s", attributes={"a": 1}, events=[Event("e", {"b": 2})], status=Status(StatusCode.ERROR, "why")
+    )
+    assert dict(span._attributes) == {"a": 1}  # type: ignore[arg-type]  # a plain mapping when built so
+    assert list(span._events) == list(span.events)  # _sdk.raw_events
+    assert span._status._status_code is StatusCode.ERROR and span._status._description == "why"
+    started = TracerProvider(shutdown_on_exit=False).get_tracer("t").start_span("live", attributes={"k": "v"})
+    started.add_event("e", {"b": 2})
+    started.end()
+    assert list(started._events._dq) == list(started.events)  # type: ignore[attr-defined]  # _sdk.events
+    assert started._attributes._dict == {"k": "v"}  # type: ignore[attr-defined]
+    assert _sdk.events(started) is started._events._dq  # type: ignore[attr-defined]  # read, not copied
+
+    temporality = {Counter: AggregationTemporality.DELTA}
+    aggregation: dict[type, Aggregation] = {Histogram: ExplicitBucketHistogramAggregation((1.0, 2.0))}
+    exporter = ConsoleMetricExporter(preferred_temporality=temporality, preferred_aggregation=aggregation)
+    preferred, aggregations = _sdk.preferences(exporter)
+    assert preferred[Counter] is AggregationTemporality.DELTA  # what the chain's wrapper passes on
+    assert aggregations[Histogram] is aggregation[Histogram]
+
+    tracer_provider, logger_provider = (
+        TracerProvider(shutdown_on_exit=False),
+        LoggerProvider(shutdown_on_exit=False),
+    )
+    for multi, members in (
+        (tracer_provider._active_span_processor, "_span_processors"),
+        (logger_provider._multi_log_record_processor, "_log_record_processors"),
+    ):
+        assert isinstance(getattr(multi, members), tuple) and hasattr(multi, "_lock")
+    holder, queue_name, bound_name = _sdk.BATCH_QUEUE
+    for batch in (
+        BatchSpanProcessor(InMemorySpanExporter()),
+        BatchLogRecordProcessor(InMemoryLogRecordExporter()),
+    ):
+        inner = getattr(batch, holder)
+        assert len(getattr(inner, queue_name)) == 0 and isinstance(getattr(inner, bound_name), int)
+        batch.shutdown()
+    assert isinstance(logger_provider, LoggerProvider) and hasattr(logs_internal, "ProxyLoggerProvider")
+    assert _sdk.is_proxy_logger_provider(logs_internal.ProxyLoggerProvider())
+    assert not _sdk.is_proxy_logger_provider(logger_provider)
+    assert hasattr(context, "_SUPPRESS_INSTRUMENTATION_KEY")
