@@ -21,13 +21,15 @@ A test checks, on the installed SDK, that every private name used here still exi
 
 from __future__ import annotations
 
+import copy
 import gc
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
 from opentelemetry import context
-from opentelemetry.sdk._logs import LoggerProvider, LogRecordProcessor
+from opentelemetry.attributes import BoundedAttributes
+from opentelemetry.sdk._logs import LoggerProvider, LogRecordProcessor, ReadableLogRecord, ReadWriteLogRecord
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import Event, ReadableSpan, SpanProcessor, TracerProvider
 from opentelemetry.trace import Link, Status
@@ -174,7 +176,11 @@ def copy_span(
     context: Any = UNSET,
     instrumentation_scope: Any = UNSET,
 ) -> ReadableSpan:
-    """A new ``ReadableSpan`` equal to ``span`` but for the given fields, by keyword."""
+    """A new ``ReadableSpan`` equal to ``span`` but for the given fields, by keyword. What the SDK
+    dropped (attributes over the limit) is still counted on the copy, so exporters report the
+    same ``dropped_attributes_count`` as for the original."""
+    if attributes is not UNSET:
+        attributes = _with_dropped(attributes, raw_attributes(span))
     return ReadableSpan(
         name=span.name if name is UNSET else name,
         context=span.context if context is UNSET else context,
@@ -191,6 +197,50 @@ def copy_span(
         if instrumentation_scope is UNSET
         else instrumentation_scope,
     )
+
+
+def copy_log_record(
+    record: ReadableLogRecord | ReadWriteLogRecord,
+    *,
+    body: Any = UNSET,
+    attributes: Any = UNSET,
+    event_name: str = UNSET,
+    context: Any = UNSET,
+    resource: Resource | None = UNSET,
+    instrumentation_scope: Any = UNSET,
+) -> ReadableLogRecord:
+    """A new (frozen) ``ReadableLogRecord`` equal to ``record`` but for the given fields, by
+    keyword; the API record inside is copied only where one of its own fields changes. A record
+    without a resource gets the empty one, as the SDK's batch processor gives it."""
+    log = record.log_record
+    changes = {"body": body, "attributes": attributes, "event_name": event_name, "context": context}
+    changes = {name: value for name, value in changes.items() if value is not UNSET}
+    if changes:
+        log = copy.copy(log)
+        if "attributes" in changes:
+            changes["attributes"] = _with_dropped(changes["attributes"], record.log_record.attributes)
+        for name, value in changes.items():
+            setattr(log, name, value)
+    if resource is UNSET:
+        resource = record.resource
+    return ReadableLogRecord(
+        log_record=log,
+        resource=resource if resource is not None else Resource.create({}),
+        instrumentation_scope=record.instrumentation_scope
+        if instrumentation_scope is UNSET
+        else instrumentation_scope,
+        limits=record.limits,
+    )
+
+
+def _with_dropped(attributes: Any, original: Any) -> Any:
+    """``attributes``, still counting what the SDK dropped from ``original`` (over its limits)."""
+    dropped = getattr(original, "dropped", 0)
+    if not dropped or attributes is None:
+        return attributes
+    bounded = BoundedAttributes(maxlen=None, attributes=attributes, immutable=True)
+    bounded.dropped = dropped
+    return bounded
 
 
 # -- instrumentation suppression -------------------------------------------------------------------

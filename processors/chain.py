@@ -14,7 +14,6 @@ collection passes the chain before it is exported. A processor that fails drops 
 
 from __future__ import annotations
 
-import copy
 import logging
 import threading
 import time
@@ -25,7 +24,6 @@ from typing import Any
 from opentelemetry.context import Context
 from opentelemetry.sdk._logs import LogRecordProcessor, ReadableLogRecord, ReadWriteLogRecord
 from opentelemetry.sdk.metrics.export import MetricExporter, MetricExportResult, MetricsData
-from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import Event, ReadableSpan, Span, SpanProcessor
 from opentelemetry.trace import Status
 
@@ -45,7 +43,6 @@ from processors.inline_budget import (
     paced,
     set_inline_budget,
 )
-from processors.records import replace_span
 
 _logger = logging.getLogger(f"otel_distro.{__name__}")
 
@@ -559,20 +556,13 @@ def without_long_texts(span: ReadableSpan) -> ReadableSpan:
     name = _cut(span.name)
     if not cut and name is span.name:
         return span  # nothing long: the processors finish it as it is
-    return replace_span(span, name=name, attributes=attributes, events=events, status=status)
+    return _sdk.copy_span(span, name=name, attributes=attributes, events=events, status=status)
 
 
 def readable_log(record: ReadWriteLogRecord) -> ReadableLogRecord:
     """A log record as the worker keeps it, as the SDK's batch processor does: frozen, and with a
     copy of the API record without its context (a large context is not held while it waits)."""
-    api_record = copy.copy(record.log_record)
-    api_record.context = Context()
-    return ReadableLogRecord(
-        log_record=api_record,
-        resource=record.resource if record.resource is not None else Resource.create({}),
-        instrumentation_scope=record.instrumentation_scope,
-        limits=record.limits,
-    )
+    return _sdk.copy_log_record(record, context=Context())
 
 
 class LogChain(_Chain, LogRecordProcessor):

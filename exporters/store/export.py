@@ -15,13 +15,12 @@ from opentelemetry.context import Context
 from opentelemetry.sdk._logs import LogRecordProcessor, ReadableLogRecord, ReadWriteLogRecord
 from opentelemetry.sdk._logs.export import LogRecordExporter, LogRecordExportResult
 from opentelemetry.sdk.metrics.export import MetricExporter, MetricExportResult, MetricsData
-from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
 from exporters import otlp_json
 from exporters.store.files import JsonlStore
-from otel_distro._sdk import suppressing_instrumentation
+from otel_distro._sdk import copy_log_record, suppressing_instrumentation
 from otel_distro.runtime.errors import caught
 from otel_distro.runtime.sizes import log_record_size
 from otel_distro.runtime.write_queue import WriteQueue
@@ -175,12 +174,7 @@ class JsonlLogProcessor(_StoreQueue[tuple[ReadableLogRecord, int]], LogRecordPro
 
     def on_emit(self, log_record: ReadWriteLogRecord) -> None:
         try:
-            record = ReadableLogRecord(
-                log_record=log_record.log_record,
-                resource=log_record.resource if log_record.resource is not None else Resource.create({}),
-                instrumentation_scope=log_record.instrumentation_scope,
-                limits=log_record.limits,
-            )
+            record = copy_log_record(log_record)
             size = _LOG_RECORD_BYTES + log_record_size(log_record.log_record, _LOG_ITEM_BYTES)
         except Exception as exc:  # noqa: BLE001 - never raise into the chain's worker
             caught("queueing a log record for the store", exc)  # a bug of ours: raised under tests

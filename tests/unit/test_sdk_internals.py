@@ -289,3 +289,46 @@ def test_each_private_field_read_is_there_by_name_and_holds_what_the_public_api_
     assert _sdk.is_proxy_logger_provider(logs_internal.ProxyLoggerProvider())
     assert not _sdk.is_proxy_logger_provider(logger_provider)
     assert hasattr(context, "_SUPPRESS_INSTRUMENTATION_KEY")
+
+
+def test_copies_of_spans_and_log_records_still_count_what_the_sdk_dropped() -> None:
+    """One copy for every rewrite (chain, redaction, Helicone's and Phoenix's forms): what the
+    SDK dropped over its attribute limit is still reported on the copy."""
+    from opentelemetry._logs import LogRecord
+    from opentelemetry.attributes import BoundedAttributes
+    from opentelemetry.sdk._logs import ReadableLogRecord
+    from opentelemetry.sdk.resources import Resource
+    from opentelemetry.sdk.trace import SpanLimits
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    from exporters.helicone_mapping import helicone_span, view_of
+    from exporters.phoenix_mapping import phoenix_span
+
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider(span_limits=SpanLimits(max_span_attributes=3), shutdown_on_exit=False)
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    attributes = {"a": 1, "b": 2, "gen_ai.operation.name": "chat", "gen_ai.request.model": "m", "c": 3}
+    with provider.get_tracer("t").start_as_current_span("chat m", attributes=attributes):
+        pass
+    span = exporter.get_finished_spans()[0]
+    assert span.dropped_attributes == 2
+    view = view_of(span)
+    assert view is not None
+    for copied in (
+        _sdk.copy_span(span, attributes={"x": 1}),
+        helicone_span(span, view),
+        phoenix_span(span, Resource.create({})),
+    ):
+        assert copied is not span and copied.dropped_attributes == 2
+    assert _sdk.copy_span(span, name="n").dropped_attributes == 2  # attributes as held, not copied
+
+    held = BoundedAttributes(maxlen=1, attributes={"k": 1, "l": 2}, immutable=False)  # as the SDK bounds them
+    record = ReadableLogRecord(log_record=LogRecord(body="b", attributes=held), resource=None)
+    dropped = record.dropped_attributes
+    copied = _sdk.copy_log_record(record, attributes={"k": 9}, body="new")
+    assert (copied.log_record.body, dict(copied.log_record.attributes or {})) == ("new", {"k": 9})
+    assert (
+        dropped == 1 and copied.dropped_attributes == 1 and record.log_record.body == "b"
+    )  # the original kept
+    assert copied.resource is not None  # a record without one gets the empty resource
