@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import fcntl
 import os
 import time
 from collections.abc import Callable
@@ -20,6 +19,7 @@ from exporters.store.follow import followers_held, rebase_positions, unsent_reco
 from exporters.store.reseal import plain_lines, reseal_file
 from exporters.upload import state_base
 from otel_distro.runtime.files import private_dirs
+from otel_distro.runtime.state_file import locked
 from otel_distro.store_key import CHECK_SECONDS, StoreKey, new_key
 
 
@@ -77,9 +77,7 @@ def rotate_key(
     no key yet or it is unreadable.
     """
     private_dirs(store.base_dir)
-    lock = os.open(store.base_dir / ".rotate-key.lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
-    try:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+    with locked(store.base_dir / ".rotate-key.lock"):
         old = key.load()
         fresh = new_key()
         report = RotateReport([sealed.key_id(k) for k in old], sealed.key_id(fresh))
@@ -102,8 +100,6 @@ def rotate_key(
         key.save([fresh])
         sealed.use_keys(key.load)  # this process's readers too
         return report
-    finally:
-        os.close(lock)
 
 
 @dataclass

@@ -20,21 +20,20 @@ from __future__ import annotations
 
 import base64
 import contextlib
-import fcntl
 import hashlib
 import json
 import logging
-import os
 import secrets
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from exporters.store import sealed
 from otel_distro.runtime.errors import caught
 from otel_distro.runtime.files import private_dirs, replaced_privately
+from otel_distro.runtime.state_file import locked
 from otel_distro.settings import APP_NAME, Settings
 
 _logger = logging.getLogger("otel_distro")
@@ -161,16 +160,8 @@ class StoreKey:
                 _logger.info("otel-distro: a new store key was made in %s", self.where())
         return keys
 
-    @contextlib.contextmanager
-    def _creation_lock(self) -> Iterator[None]:
-        lock = self._file().with_name(self._file().name + ".lock")
-        private_dirs(lock.parent)
-        fd = os.open(lock, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
-            yield
-        finally:
-            os.close(fd)
+    def _creation_lock(self) -> contextlib.AbstractContextManager[None]:
+        return locked(self._file().with_name(self._file().name + ".lock"))
 
     def save(self, keys: list[bytes]) -> None:
         """Keep ``keys`` (current first) where the key lives, and name the current one in the marker."""

@@ -8,10 +8,11 @@ never sees a half-written file, and counters added by two processes at once both
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import json
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -43,21 +44,11 @@ class StateFile:
         """Take the lock and return its descriptor (give it to :meth:`unlock`); ``None`` when
         ``wait`` is false and another holder has it. Raises ``OSError`` when it cannot be taken."""
         private_dirs(self.path.parent)
-        fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, FILE_MODE)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(fd)
-            return None
-        except BaseException:
-            os.close(fd)
-            raise
-        return hold(fd)  # a forked child closes its copy: the lock stays the holder's alone
+        return take_lock(self.lock_path, wait)
 
     @staticmethod
     def unlock(fd: int) -> None:
-        let_go(fd)
-        os.close(fd)  # releases the lock
+        release_lock(fd)
 
     def write(self, value: Mapping[str, Any]) -> None:
         """Replace the object in one rename (holding the lock where other processes change it)."""
@@ -92,3 +83,37 @@ class StateFile:
             return current
 
         return self.update(added)
+
+
+def take_lock(lock_path: Path, wait: bool = True) -> int | None:
+    """An exclusive ``flock`` on ``lock_path`` (created 0600): its descriptor, for
+    :func:`release_lock`; ``None`` when ``wait`` is false and another holder has it. A forked
+    child closes its copy at once, so the lock stays the holder's alone. Raises ``OSError``."""
+    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, FILE_MODE)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        return None
+    except BaseException:
+        os.close(fd)
+        raise
+    return hold(fd)
+
+
+def release_lock(fd: int) -> None:
+    let_go(fd)
+    os.close(fd)  # releases the lock
+
+
+@contextlib.contextmanager
+def locked(lock_path: Path) -> Iterator[None]:
+    """The block runs holding an exclusive lock on ``lock_path`` (see :func:`take_lock`), across
+    processes: one lock mechanism for state files and for the store's one-at-a-time commands."""
+    private_dirs(Path(lock_path).parent)
+    fd = take_lock(Path(lock_path))
+    assert fd is not None  # a waiting lock is always taken
+    try:
+        yield
+    finally:
+        release_lock(fd)

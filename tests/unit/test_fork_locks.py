@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from exporters.spill_cache import SpillCache
-from otel_distro.runtime.state_file import StateFile
+from otel_distro.runtime.state_file import StateFile, locked, release_lock, take_lock
 
 
 @contextmanager
@@ -37,6 +37,20 @@ def test_a_state_file_lock_is_free_once_the_parent_lets_go_while_a_forked_child_
         again = state.lock(wait=False)
         assert again is not None  # before: the child's copy kept the lock for its whole life
         StateFile.unlock(again)
+
+
+def test_the_key_rotation_lock_is_free_once_left_while_a_forked_child_lives(tmp_path: Path) -> None:
+    lock = tmp_path / ".rotate-key.lock"  # as store_key's creation lock and rotate_key take theirs
+    held = locked(lock)
+    held.__enter__()
+    with _sleeping_child():  # forked while the lock is held (a pool started during a rotation)
+        time.sleep(0.2)
+        assert take_lock(lock, wait=False) is None  # held, by the parent
+        held.__exit__(None, None, None)
+        again = take_lock(lock, wait=False)
+        assert again is not None  # before: the child's copy kept the lock for its whole life
+        release_lock(again)
+    assert lock.stat().st_mode & 0o777 == 0o600
 
 
 def test_a_spill_segment_put_back_can_be_claimed_again_while_a_forked_child_lives(tmp_path: Path) -> None:
