@@ -39,6 +39,11 @@ FAMILIES: dict[str, Callable[[int], str]] = {
     "email: 'a-' run, then addresses": lambda n: "a-" * (n // 2) + "@x y@z.com",
     "email: 'x@' then 'a.' run": lambda n: "x@" + "a." * (n // 2) + "1",
     "email: 'a@' repeated": lambda n: "a@" * (n // 2) + "b.co",
+    # addresses past ASCII (the second email recognizer, asked of texts with such characters)
+    "email: '\u00e9.' run, then addresses": lambda n: "\u00e9." * (n // 2) + "@x y@z.com",
+    "email: '\u0430@' repeated (Cyrillic)": lambda n: "\u0430@" * (n // 2) + "b.co",
+    "email: 'x@' then '\u0430.' run": lambda n: "x@" + "\u0430." * (n // 2) + "1",
+    "email: Thai words, '@' between": lambda n: "\u0e2a\u0e31\u0e27@" * (n // 4),
     "credentials: 'a.' run, then a URL": lambda n: "a." * (n // 2) + " x://u:p@h",
     "credentials: '://' repeated": lambda n: "a://b:" * (n // 6) + "@h",
     "digits: '1 ' repeated": lambda n: "1 " * (n // 2),

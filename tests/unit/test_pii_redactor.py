@@ -564,6 +564,19 @@ def test_long_texts_are_redacted_wherever_their_values_sit() -> None:
     assert redacted.count("2024-05-06") == 120  # dates, versions and times stay
 
 
+def test_the_combining_marks_table_is_every_mark_of_this_pythons_unicode() -> None:
+    import re
+    import unicodedata
+
+    from processors.pii.marks import MARK_RANGES, MARKS
+
+    table = {code for first, last in MARK_RANGES for code in range(first, last + 1)}
+    marks = {code for code in range(0x80, 0x110000) if unicodedata.category(chr(code)) in ("Mn", "Mc", "Me")}
+    assert table == marks
+    assert not any(re.match(r"\w", chr(code)) for code in marks)  # what \w leaves out, and they add
+    assert re.fullmatch(f"[\\w{MARKS}]+", "\u0930\u093e\u092e\u0e15\u0e31\u0e27")
+
+
 def test_every_gate_lets_through_each_text_its_recognizer_would_redact() -> None:
     # The cheap tests ahead of a pattern (hints, hint and folded patterns) must be necessary
     # conditions: a gate that turns away a text holding a value the recognizer replaces would

@@ -194,7 +194,7 @@ def test_bytes_in_any_encoding_and_a_log_records_event_name_are_redacted() -> No
     assert out == {"latin1": "caf\xe9 <EMAIL>", "blob": b"\xff\x00"}
     for body, expected in (
         (EMAIL.encode(), "<EMAIL>"),
-        (b"\xff" + EMAIL.encode(), "\xff<EMAIL>"),
+        (b"\xff " + EMAIL.encode(), "\xff <EMAIL>"),  # (glued, "\xff" is a letter of the address)
         (bytearray(PHONE.encode()), "<PHONE_NUMBER>"),
         ({"blob": EMAIL.encode()}, {"blob": "<EMAIL>"}),
     ):
@@ -734,3 +734,54 @@ def test_a_span_of_thousands_of_new_short_strings_is_handed_to_the_worker() -> N
     finally:
         set_inline_budget(None)
     assert processor.process_span(many) is not None  # on the worker (no budget) it is processed
+
+
+INTERNATIONAL = [
+    "\u0438\u0432\u0430\u043d.\u043f\u0435\u0442\u0440\u043e\u0432@\u043f\u043e\u0447\u0442\u0430.\u0440\u0444",
+    "\u592a\u90ce@\u4f8b\u3048.jp",
+    "jos\u00e9.garc\u00eda@example.com",
+    "j\u00fcrgen.m\u00fcller@b\u00fccher.de",
+    "alice@b\u00fccher.de",
+    "\u7528\u6237@example.com",
+    "\u03b4\u03bf\u03ba\u03b9\u03bc\u03ae@\u03c0\u03b1\u03c1\u03ac\u03b4\u03b5\u03b9\u03b3\u03bc\u03b1.\u03b4\u03bf\u03ba\u03b9\u03bc\u03ae",
+    "\u0930\u093e\u092e@\u0909\u0926\u093e\u0939\u0930\u0923.\u092d\u093e\u0930\u0924",  # vowel signs: marks
+    "\u0e2a\u0e21\u0e0a\u0e32\u0e22@\u0e15\u0e31\u0e27\u0e2d\u0e22\u0e48\u0e32\u0e07.\u0e44\u0e17\u0e22",
+    "\u0645\u062d\u0645\u062f@\u0645\u062b\u0627\u0644.\u0645\u0635\u0631",
+    "jose\u0301@example.com",  # the accent written apart from its letter
+]
+
+
+@pytest.mark.parametrize("address", INTERNATIONAL)
+def test_an_address_of_any_script_is_replaced_whole_and_an_id_holding_one_is_hashed(address: str) -> None:
+    """RFC 6531 addresses: before, "jos\u00e9.garc\u00eda@…" kept "jos\u00e9.garc\u00ed" and
+    "\u0438\u0432\u0430\u043d@\u043f\u043e\u0447\u0442\u0430.\u0440\u0444" was kept whole, and an
+    id made of one was stored as it was."""
+    processor = _processor()
+    counts: Counter[str] = Counter()
+    out = processor.rewrite_attributes(
+        {"note": f"send the welcome mail to {address} today", "user.id": address, "mail.to": address},
+        counts,
+    )
+    assert out is not None
+    assert out["note"] == "send the welcome mail to <EMAIL> today"
+    assert out["mail.to"] == "<EMAIL>"
+    assert out["user.id"].startswith(PREFIX) and address not in out["user.id"]
+    assert counts["EMAIL"] == 3
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "\u30e1\u30fc\u30eb\u306ftaro@example.jp\u3067\u3059",
+            "\u30e1\u30fc\u30eb\u306f<EMAIL>\u3067\u3059",
+        ),
+        ("\u30e1\u30fc\u30eb\u306fjos\u00e9@example.jp", "\u30e1\u30fc\u30eb\u306f<EMAIL>"),
+        ("\u96fb\u8a71\u756a\u53f7\u306fjane@example.com", "\u96fb\u8a71\u756a\u53f7\u306f<EMAIL>"),
+        ("user@example.com\u3067\u3059", "<EMAIL>\u3067\u3059"),
+        ("git@github.com:org/repo.git", "git@github.com:org/repo.git"),
+        ("caf\u00e9 au lait @ 3.50", "caf\u00e9 au lait @ 3.50"),
+    ],
+)
+def test_prose_of_another_script_glued_to_an_address_stays(text: str, expected: str) -> None:
+    assert PiiRedactor().redact_text(text) == expected
