@@ -53,10 +53,14 @@ _UNDERSCORE = (
     r"pscale_(?:tkn|pw|oauth)_[A-Za-z0-9_.=-]{32,64}",  # PlanetScale
     r"pnu_[A-Za-z0-9]{36}" + E,  # Prefect
     r"r8_[A-Za-z0-9]{37}" + E,  # Replicate
+    r"pcsk_[A-Za-z0-9]{4,10}_[A-Za-z0-9]{40,}" + E,  # Pinecone
+    # Fireworks AI: random (a digit and an upper-case letter among the first 64: no identifier)
+    r"fw_(?=[A-Za-z0-9]{0,63}[0-9])(?=[A-Za-z0-9]{0,63}[A-Z])[A-Za-z0-9]{20,64}" + E,
     r"rk_(?:live|test)_[0-9A-Za-z]{20,}",  # Stripe restricted key
     r"rdme_[a-z0-9]{70}" + E,  # ReadMe
     r"rubygems_[0-9a-f]{48}" + E,
     r"sk_(?:live|test)_[0-9A-Za-z]{20,}",  # Stripe secret key
+    r"sk_[0-9a-f]{48}" + E,  # ElevenLabs
     r"sntrys_[A-Za-z0-9+/=_]{40,}",  # Sentry organization token
     r"sntryu_[0-9a-f]{64}" + E,  # Sentry user token
     r"shp(?:at|ss|ca|pa)_[0-9a-fA-F]{32}" + E,  # Shopify
@@ -85,6 +89,9 @@ _DASH = (
     r"nvapi-[A-Za-z0-9_-]{64}" + E,  # NVIDIA API catalog
     r"pypi-Ag[A-Za-z0-9_-]{50,}",
     r"pul-[0-9a-f]{40}" + E,  # Pulumi
+    # Voyage AI: random (digits, upper and lower case among the first 48: no kebab-case name)
+    r"pa-(?=[A-Za-z0-9_-]{0,47}[0-9])(?=[A-Za-z0-9_-]{0,47}[A-Z])(?=[A-Za-z0-9_-]{0,47}[a-z])"
+    r"[A-Za-z0-9_-]{40,48}" + E,
     r"pplx-[A-Za-z0-9]{48}" + E,  # Perplexity
     r"sq0(?:atp|csp)-[A-Za-z0-9_-]{22,43}" + E,  # Square
     r"tskey-[a-z]+-[A-Za-z0-9]{6,}-[A-Za-z0-9]{16,}" + E,  # Tailscale
@@ -136,6 +143,7 @@ _BARE = (
     r"dapi[0-9a-f]{32}(?:-\d)?" + E,  # Databricks
     r"LTAI[A-Za-z0-9]{12,20}" + E,  # Alibaba Cloud AccessKey id
     r"SK[0-9a-fA-F]{32}" + E,  # Twilio API key
+    r"AC[0-9a-f]{32}:[0-9a-f]{32}" + E,  # Twilio account id and auth token, as basic auth writes them
     r"EZAK[0-9A-Za-z]{54}" + E,  # EasyPost
     r"GR1348941[A-Za-z0-9_-]{20}" + E,  # GitLab runner registration
     r"1//0[A-Za-z0-9_-]{30,}",  # Google OAuth refresh token
@@ -171,11 +179,11 @@ def provider_recognizers() -> tuple[Recognizer, ...]:
             hint_pattern=re.compile(
                 r"-(?:[A-Za-z0-9]{13}|(?<=[A-Za-z]-)(?:(?<=xox[abposre]-)|(?<=xapp-)|(?<=gl[a-z]{2}-)"
                 r"|(?<=gl[a-z]{3}-)|(?<=gl[a-z]{4}-)|(?<=glagent-)|(?<=CFPAT-)|(?<=GOCSPX-)|(?<=HRKU-)"
-                r"|(?<=sq0[a-z]{3}-)|(?<=fio-u-)|(?<=bedrock-api-key-)|(?<=nvapi-)))"
+                r"|(?<=sq0[a-z]{3}-)|(?<=fio-u-)|(?<=bedrock-api-key-)|(?<=nvapi-)|(?<=pa-)))"
             ),
             marks="-",
             screen=r"-[A-Za-z0-9]{13}|xox[abposre]-|xapp-|gl[a-z]{2,4}-|glagent-|CFPAT-|GOCSPX-|HRKU-"
-            r"|sq0[a-z]{3}-|fio-u-|bedrock-api-key-|nvapi-",
+            r"|sq0[a-z]{3}-|fio-u-|bedrock-api-key-|nvapi-|pa-",
         ),
         Recognizer(
             "API_KEY",
@@ -203,8 +211,8 @@ def provider_recognizers() -> tuple[Recognizer, ...]:
                 "(?:" + "|".join(_INFIX) + ")"
             ),
             validate=is_token,
-            hints=("dapi", "LTAI", "SK", "EZAK", "GR1348941", "1//0", ".atlasv1.", "Q~", "-us"),
-            screen=r"dapi|LTAI|SK|EZAK|GR1348941|1//0|\.atlasv1\.|Q~|-us",
+            hints=("dapi", "LTAI", "SK", "AC", "EZAK", "GR1348941", "1//0", ".atlasv1.", "Q~", "-us"),
+            screen=r"dapi|LTAI|SK|AC|EZAK|GR1348941|1//0|\.atlasv1\.|Q~|-us",
         ),
         Recognizer(  # Telegram bot: the bot's id, ":", 35 characters (a phone number to look at)
             "API_KEY",
