@@ -126,6 +126,24 @@ def is_card_number(match: re.Match[str]) -> bool:
     return luhn_valid(number)
 
 
+def is_grouped_card_number(match: re.Match[str]) -> bool:
+    """A card written in its printed groups (4-4-4-4 and up to three digits more, or Amex's
+    4-6-5) with another separator than a space or a dash ("4111.1111.1111.1111",
+    "4111_1111_1111_1111"): the issuer's range and Luhn."""
+    number = decimal_digits(match.group(0))
+    return 15 <= len(number) <= 19 and _card_prefix(number) and luhn_valid(number)
+
+
+def iban_valid_named(match: re.Match[str]) -> bool:
+    """An IBAN after the word "IBAN", in any case ("iban gb82 west 1234 5698 7654 32"): its
+    country's length exactly, eight digits or more after the check digits, and mod-97."""
+    candidate = match.group(1)
+    compact = candidate.replace(" ", "").replace("\u00a0", "").replace("-", "").upper()
+    if _IBAN_LENGTHS.get(compact[:2]) != len(compact) or sum(ch.isdigit() for ch in compact[4:]) < 8:
+        return False
+    return iban_valid(compact)
+
+
 # IBAN lengths by country (ISO 13616 registry), for IBANs written with dashes: a code of
 # letters and digits in groups of four ("AB12-CD34-…") is more often a licence key or an order
 # number, so its country and length must fit too.

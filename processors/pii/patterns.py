@@ -14,7 +14,9 @@ from functools import cache
 from processors.pii.marks import MARKS
 from processors.pii.number_checks import (
     iban_valid,
+    iban_valid_named,
     is_card_number,
+    is_grouped_card_number,
     is_ipv4_address,
     is_ipv6_address,
     is_phone_number,
@@ -539,6 +541,35 @@ def recognizers() -> tuple[Recognizer, ...]:
             digit_run=True,
             parts=re.compile(r"[^ \u00a0-]+"),  # "ES13 2664 … 7889 O s unos": the "O" is not part of it
             screen=f"[A-Z]{{2}}{_D}{{2}}",  # a country code and check digits
+        ),
+        Recognizer(  # named, in any case: "iban gb82 west 1234 5698 7654 32", "ibanDE89…"
+            "IBAN_CODE",
+            re.compile(
+                r"(?i)(?<![a-z0-9_\u00c0-\u024f])iban(?:[ \t]*(?:no\.?|number|code))?[ \t]*[:=#\"']?[ \t]*"
+                r"([a-z]{2}\d{2}(?:[ \u00a0-]?[a-z0-9]{4}){2,7}(?:[ \u00a0-]?[a-z0-9]{1,4})?)"
+                r"(?![a-z0-9_\u00c0-\u024f])"
+            ),
+            group=1,
+            validate=iban_valid_named,
+            digits=True,
+            folded_pattern=re.compile(r"iban"),
+            words=("iban",),
+            screen=r"(?i)iban",
+        ),
+        Recognizer(  # its printed groups apart by another mark: "4111.1111.1111.1111", "4111_1111_…"
+            "CREDIT_CARD",
+            re.compile(
+                r"(?<!\d[./*\t])"
+                + _first_digit()
+                + r"\d{3}([./*_\t])(?:\d{4}\1\d{4}\1\d{4}(?:\1\d{1,3})?|\d{6}\1\d{5})"
+                + r"(?![./*\t]?\d)"
+                + _E
+            ),
+            validate=is_grouped_card_number,
+            digits=True,
+            # the first two groups (Amex: 4 and 6), and the mark after them (a decimal "1234.5678" has none)
+            hint_pattern=re.compile(r"\d{4}([./*_\t])\d{4}(?:\d\d)?\1\d"),
+            screen=f"{_D}{{4}}[./*_\\t]{_D}{{4}}(?:{_D}{{2}})?[./*_\\t]{_D}",
         ),
         Recognizer(
             "CREDIT_CARD",

@@ -722,3 +722,31 @@ def test_a_password_after_words_json_escaped_is_found_in_the_decoded_text() -> N
     redacted = PiiRedactor(cache=False).redact_text(text)
     assert "Zr8#pLm2Qw" not in redacted and "Yt5$kPn7Vx" not in redacted
     assert json.loads(redacted).count("<SECRET>") == 2
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("order.card 4111.1111.1111.1111", "order.card <CREDIT_CARD>"),
+        ("card on file 5500.0000.0000.0004 exp 12/27", "card on file <CREDIT_CARD> exp 12/27"),
+        ("n = 4111_1111_1111_1111", "n = <CREDIT_CARD>"),  # a Python int literal
+        ("4111/1111/1111/1111", "<CREDIT_CARD>"),
+        ("4111*1111*1111*1111", "<CREDIT_CARD>"),
+        ("4111\t1111\t1111\t1111", "<CREDIT_CARD>"),
+        ("amex 3782.822463.10005", "amex <CREDIT_CARD>"),
+        ("iban gb82 west 1234 5698 7654 32", "iban <IBAN_CODE>"),
+        ("IBAN: de89 3704 0044 0532 0130 00", "IBAN: <IBAN_CODE>"),
+        ("ibanDE89370400440532013000", "iban<IBAN_CODE>"),
+        # stay: not Luhn, a version, longer than a card, the word without an IBAN after it
+        ("4111.1111.1111.1112", "4111.1111.1111.1112"),
+        ("version 2024.0101.1234.5678", "version 2024.0101.1234.5678"),
+        ("4111.1111.1111.1111.5", "4111.1111.1111.1111.5"),
+        ("1.4111.1111.1111.1111", "1.4111.1111.1111.1111"),
+        ("the iban field is required", "the iban field is required"),
+        ("iban gb82 this that with more", "iban gb82 this that with more"),
+    ],
+)
+def test_cards_in_groups_apart_by_other_marks_and_named_ibans_in_any_case_are_replaced(
+    text: str, expected: str
+) -> None:
+    assert PiiRedactor().redact_text(text) == expected
