@@ -133,6 +133,8 @@ _NUMBER_SINGULARS = (
     *("phone", "tel", "telephone", "mobile", "msisdn", "fax", "cell", "cellphone", "whatsapp"),
     *("telefon", "telefono", "telefone", "telephon"),
     *("card", "creditcard", "cc", "ccnum", "pan", "ssn", "iban"),
+    # who is called or written to: their number, where it is one ("recipient": 16502530199)
+    *("contact", "recipient", "caller", "callee", "sender", "receiver", "waid"),
 )
 NUMBER_WORDS = frozenset({*_NUMBER_SINGULARS, *(f"{word}s" for word in _NUMBER_SINGULARS), "faxes"})
 # and keys that name such a number by a word before "number" or "no", apart or in one word
@@ -189,6 +191,30 @@ def in_keyed_form(kind: str, value: object) -> str | None:
         text = value.strip()
         return text if text[:2].isalpha() and iban_valid(text) else None
     return None
+
+
+# Keys whose integers are identifiers, counters or times, never a card kept as an int (see
+# RedactionProcessor: a 15 to 19-digit int under any other key is looked at as a card)
+_ID_WORDS = frozenset(
+    {
+        *("id", "ids", "uuid", "guid", "uid", "trace", "span", "parent", "seq", "sequence", "offset"),
+        *("hash", "checksum", "crc", "nonce", "seed", "snowflake", "ts", "time", "timestamp", "nanos"),
+        *("epoch", "count", "size", "bytes", "total", "version", "revision", "generation"),
+        *("no", "num", "number", "index", "idx", "line", "pid", "port"),  # an ordinal: "line_no"
+    }
+)
+
+
+_NOT_ID_WORDS = frozenset(
+    {"paid", "prepaid", "unpaid", "valid", "invalid", "void", "avoid", "android", "fluid"}
+)
+
+
+def names_ids(words: list[str]) -> bool:
+    """Whether a key of these words names identifiers, counters or times (see _ID_WORDS)."""
+    return any(
+        word in _ID_WORDS or (word.endswith(("id", "ids")) and word not in _NOT_ID_WORDS) for word in words
+    )
 
 
 def key_words(key: str) -> list[str]:

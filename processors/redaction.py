@@ -33,11 +33,13 @@ from processors.key_names import (
     compact_key,
     in_keyed_form,
     key_words,
+    names_ids,
     names_secret,
     normalize,
     number_kind,
 )
 from processors.pii import PiiRedactor
+from processors.pii.number_checks import is_card_digits
 from processors.pii.redactor import CACHEABLE_LENGTH
 from processors.rewrite import UNCHANGED, RecordRewriter
 
@@ -53,6 +55,7 @@ _STRUCTURES = (list, tuple, Mapping, AbstractSet, deque)  # walked; sets and deq
 _RULES_LIMIT = 4096
 _CLEAN_LIMIT = 8192
 _SCALARS = frozenset({str, int, float, bool})
+_CARD_INTS = 10**14  # the smallest int a card's 15 digits make
 
 
 CUT = "<REDACTED:CUT>"
@@ -144,6 +147,7 @@ class RedactionProcessor(RecordRewriter):
         self._clean: set[object] = set()
         self._renamed: dict[str, str] = {}  # keys that hold PII themselves -> redacted
         self._number_keys: dict[str, str] = {}  # keys whose numbers are read as text -> how (number_kind)
+        self._id_keys: dict[str, bool] = {}  # key -> whether its ints are ids (never cards)
 
     def _key_rule(self, key: str) -> int:
         """How values under this key are treated; cached. _ALLOWED (trace and span ids), _ID
@@ -220,7 +224,6 @@ class RedactionProcessor(RecordRewriter):
         clean = self._clean
         answers = self.redactor.answers
         find = self.redactor.find
-        new: Any
         for key, value in values.items():
             if key in plain and type(value) in _SCALARS and value in clean:
                 continue
@@ -242,9 +245,11 @@ class RedactionProcessor(RecordRewriter):
                         continue
                     _add(counts, found)
                     new = redacted
-                elif kind is int or kind is float or kind is bool:  # no text: nothing to redact
-                    self._known_clean(value)
+                elif kind is float or kind is bool or (kind is int and value < _CARD_INTS):
+                    self._known_clean(value)  # no text: nothing to redact
                     continue
+                elif kind is int:  # 15 digits or more: a card kept as an int, unless the key names ids
+                    new = self._card_int(value, counts, key)
                 else:
                     new = self._value(rule, value, counts)
             else:
@@ -351,10 +356,33 @@ class RedactionProcessor(RecordRewriter):
         whole = not isinstance(value, int) and value == int(value)
         return self.rewrite_text(str(int(value)) if whole else str(value), counts)
 
+    def _ints_are_ids(self, key: str) -> bool:
+        """Whether the key names ids, counters or times, whose ints are never cards (names_ids)."""
+        known = self._id_keys.get(key)
+        if known is None:
+            if len(self._id_keys) >= _RULES_LIMIT:
+                self._id_keys.clear()
+            known = self._id_keys[key] = names_ids(key_words(key))
+        return known
+
+    def _card_int(self, value: int, counts: Counter[str], key: str | None = None) -> str | None:
+        """An int of 15 to 19 digits that is a card number (issuer range, Luhn) replaced as one
+        ("payment.ref": 4111111111111111); ``None`` for any other int, or under a ``key`` that
+        names ids, counters or times."""
+        if not _CARD_INTS <= value < 10**19 or (key is not None and self._ints_are_ids(key)):
+            return None
+        digits = str(value)
+        if not is_card_digits(digits):
+            return None
+        counts["CREDIT_CARD"] += 1
+        return self.redactor.replacement("CREDIT_CARD", digits)
+
     def _other(self, value: Any, counts: Counter[str]) -> Any:
         """A value of another type (an object in a log body, a Decimal) is written as its text
         (``str()``, as every encoder does): that text redacted, or ``None`` where it holds nothing;
-        one whose text cannot be had is replaced whole."""
+        one whose text cannot be had is replaced whole. An int may be a card (see _card_int)."""
+        if type(value) is int:
+            return self._card_int(value, counts)
         if value is None or isinstance(value, bool | int | float):
             return None
         try:
@@ -421,6 +449,9 @@ class RedactionProcessor(RecordRewriter):
             )
             if isinstance(item, _STRUCTURES) and rule is not _DENIED:
                 new = self._structure(item, counts, depth + 1, left, numbers)  # allowed keys' too
+            elif type(item) is int and numbers is None and self._ints_are_ids(name):
+                left[0] -= 1
+                new = None  # an id, a count or a time: never a card
             else:
                 left[0] -= 1
                 new = self._value(rule, item, counts, numbers=numbers)

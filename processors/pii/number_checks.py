@@ -126,6 +126,11 @@ def is_card_number(match: re.Match[str]) -> bool:
     return luhn_valid(number)
 
 
+def is_card_digits(number: str) -> bool:
+    """ASCII digits of a card's length (15 to 19) in an issuer's range that pass Luhn."""
+    return 15 <= len(number) <= 19 and _card_prefix(number) and luhn_valid(number)
+
+
 def is_grouped_card_number(match: re.Match[str]) -> bool:
     """A card written in its printed groups (4-4-4-4 and up to three digits more, or Amex's
     4-6-5) with another separator than a space or a dash ("4111.1111.1111.1111",

@@ -785,3 +785,39 @@ def test_an_address_of_any_script_is_replaced_whole_and_an_id_holding_one_is_has
 )
 def test_prose_of_another_script_glued_to_an_address_stays(text: str, expected: str) -> None:
     assert PiiRedactor().redact_text(text) == expected
+
+
+def test_a_card_or_phone_kept_as_an_int_is_replaced_under_ordinary_keys_but_ids_and_counts_stay() -> None:
+    """Before, an int was text only under keys that named a phone or a card: "payment.ref":
+    4111111111111111 and "recipient": 16502530199 were stored as they were."""
+    card, phone = 4111111111111111, 16502530199
+    counts: Counter[str] = Counter()
+    out = _processor().rewrite_attributes(
+        {
+            "payment.ref": card,
+            "refs": [card, 7],
+            "order": {"payment": card, "lines": 3},
+            "customer.contact": phone,
+            "recipient": phone,
+            "callerNumber": phone,
+            "wa_id": phone,
+            # ids, counters, times and ordinals: their ints are never cards
+            "message.id": card,
+            "order_id": card,
+            "trace.parent": card,
+            "line_no": card,
+            "bytes": card,
+            "big": 2**62,  # 19 digits, not Luhn
+            "tokens": 120,
+        },
+        counts,
+    )
+    assert out is not None
+    assert out["payment.ref"] == "<CREDIT_CARD>" and out["refs"] == ("<CREDIT_CARD>", 7)
+    assert out["order"] == {"payment": "<CREDIT_CARD>", "lines": 3}
+    for key in ("customer.contact", "recipient", "callerNumber", "wa_id"):
+        assert out[key] == "<PHONE_NUMBER>", key
+    for key in ("message.id", "order_id", "trace.parent", "line_no", "bytes"):
+        assert out[key] == card, key
+    assert out["big"] == 2**62 and out["tokens"] == 120
+    assert counts == Counter({"CREDIT_CARD": 3, "PHONE_NUMBER": 4})
