@@ -13,6 +13,7 @@ record carries ``otel_distro.redacted.<ENTITY>`` counts, never the values.
 
 from __future__ import annotations
 
+import json
 import re
 from collections import Counter, deque
 from collections.abc import Callable, Collection, Mapping
@@ -101,6 +102,8 @@ def _add(counts: Counter[str], found: Mapping[str, int]) -> None:
 _JSON_STARTS = "{["
 _JSON_KEYS_ASKED = 64
 _JSON_KEY = re.compile(r'\\?"([^"\\\n]{1,64})\\?"[ \t]*:')
+_DECODER = json.JSONDecoder()  # raw_decode: one JSON value from a place in a text, words after it
+_EMBEDDED_OBJECTS = 8  # JSON objects in one text redacted as structures, at most
 
 
 class _TooLarge(Exception):
@@ -197,6 +200,8 @@ class RedactionProcessor(RecordRewriter):
             return None
         if text[:1] in _JSON_STARTS and (structured := self._json_text(text, counts)) is not None:
             return structured
+        if '{"' in text and (structured := self._embedded_json(text, counts)) is not None:
+            return structured  # "webhook received: {…}": a log line's JSON after its words
         answer = self.redactor.answers.get(text) if len(text) <= CACHEABLE_LENGTH else None
         redacted, found = self.redactor.find(text) if answer is None else answer
         if len(text) in self.cut_lengths and (cut := cut_tail(text if found is None else redacted)):
@@ -291,6 +296,41 @@ class RedactionProcessor(RecordRewriter):
             return None
         written = orjson.dumps(new, default=str).decode()
         redacted, found = self.redactor.find(written)
+        if found is not None:
+            _add(counts, found)
+        return redacted
+
+    def _embedded_json(self, text: str, counts: Counter[str]) -> str | None:
+        """JSON objects inside a text, after words and before others ("webhook received: {…}",
+        as a log line writes one): each redacted as :meth:`_json_text` redacts a text that is
+        one, the words around them as they were, then the whole read as text once more. None
+        where no key in them has a rule of its own, or none parses."""
+        keys = set(_JSON_KEY.findall(text))
+        if len(keys) <= _JSON_KEYS_ASKED and not any(self._key_has_rule(key) for key in keys):
+            return None
+        out: list[str] = []
+        at = 0
+        start = text.find('{"')
+        for _ in range(_EMBEDDED_OBJECTS):
+            if start < 0:
+                break
+            try:
+                parsed, end = _DECODER.raw_decode(text, start)
+            except ValueError:  # a brace in prose: the next one
+                start = text.find('{"', start + 2)
+                continue
+            try:
+                new = self._structure(parsed, counts, 0, [MAX_NODES])
+            except (_TooLarge, RecursionError):
+                new = None
+            if new is not None:
+                out += (text[at:start], orjson.dumps(new, default=str).decode())
+                at = end
+            start = text.find('{"', end)
+        if not out:
+            return None
+        out.append(text[at:])
+        redacted, found = self.redactor.find("".join(out))
         if found is not None:
             _add(counts, found)
         return redacted

@@ -821,3 +821,25 @@ def test_a_card_or_phone_kept_as_an_int_is_replaced_under_ordinary_keys_but_ids_
         assert out[key] == card, key
     assert out["big"] == 2**62 and out["tokens"] == 120
     assert counts == Counter({"CREDIT_CARD": 3, "PHONE_NUMBER": 4})
+
+
+def test_json_after_words_in_a_log_line_is_redacted_as_the_structure_it_encodes() -> None:
+    """logger.info("webhook received: %s", json.dumps(body)): before, only a text that was JSON
+    from its first character had its keys' rules applied, so a WhatsApp webhook's "wa_id" (a
+    phone number) and a "cvv" after words were stored raw."""
+    body = {
+        "entry": [
+            {"changes": [{"value": {"contacts": [{"profile": {"name": "Jane"}, "wa_id": "16502530199"}]}}]}
+        ]
+    }
+    processor = _processor()
+    counts: Counter[str] = Counter()
+    record = processor.process_log(_log(body=f"webhook received: {json.dumps(body)} (1 entry)"))
+    assert record is not None
+    text = record.log_record.body
+    assert isinstance(text, str) and "16502530199" not in text
+    assert text.startswith("webhook received: {") and text.endswith("} (1 entry)")
+    assert '"wa_id":"<PHONE_NUMBER>"' in text and '"name":"Jane"' in text
+    out = processor.rewrite_text('charge {"cvv": "737", "amount": 5} then {"pin": "4821"}, a {brace}', counts)
+    assert out == 'charge {"cvv":"<REDACTED>","amount":5} then {"pin":"<REDACTED>"}, a {brace}'
+    assert processor.rewrite_text('plain {"a": 1} and {"b": "two"}', counts) is None  # no key with a rule
