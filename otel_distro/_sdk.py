@@ -23,13 +23,14 @@ from __future__ import annotations
 
 import copy
 import gc
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
 from opentelemetry import context
 from opentelemetry.attributes import BoundedAttributes
 from opentelemetry.sdk._logs import LoggerProvider, LogRecordProcessor, ReadableLogRecord, ReadWriteLogRecord
+from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import Event, ReadableSpan, SpanProcessor, TracerProvider
 from opentelemetry.trace import Link, Status
@@ -307,20 +308,76 @@ def _subclasses(kind: type) -> set[type]:
     return found
 
 
-def live_providers() -> tuple[list[TracerProvider], list[LoggerProvider]]:
-    """Every SDK tracer and logger provider alive in the process (a scan of the GC's objects:
-    about 14 ms per 100,000 objects; ``type()``, never ``isinstance``, which runs lazy proxies)."""
+def live_providers() -> tuple[list[TracerProvider], list[LoggerProvider], list[MeterProvider]]:
+    """Every SDK tracer, logger and meter provider alive in the process (a scan of the GC's
+    objects: about 14 ms per 100,000 objects; ``type()``, never ``isinstance``, which runs lazy
+    proxies)."""
     tracer_types = _subclasses(TracerProvider)
     logger_types = _subclasses(LoggerProvider)
+    meter_types = _subclasses(MeterProvider)
     tracers: list[TracerProvider] = []
     loggers: list[LoggerProvider] = []
+    meters: list[MeterProvider] = []
     for obj in gc.get_objects():
         kind = type(obj)
         if kind in tracer_types:
             tracers.append(obj)
         elif kind in logger_types:
             loggers.append(obj)
-    return tracers, loggers
+        elif kind in meter_types:
+            meters.append(obj)
+    return tracers, loggers, meters
+
+
+def watch_new_providers(seen: Callable[[object], None]) -> Callable[[], None]:
+    """From now on, ``seen(provider)`` runs for every SDK tracer or logger provider right before
+    a processor is first added to it (as it is made, a provider exports nothing: the processor
+    is its exporter), and for every meter provider once it is made (its readers come with it).
+    Returns the undo. The SDK has no hook for this: its two ``add_*_processor`` methods and the
+    meter provider's ``__init__`` are wrapped, in their classes, for as long as the distro runs."""
+    add_span, add_log, init_meter = (
+        TracerProvider.add_span_processor,
+        LoggerProvider.add_log_record_processor,
+        MeterProvider.__init__,
+    )
+
+    def add_span_processor(self: TracerProvider, span_processor: SpanProcessor) -> None:
+        seen(self)
+        add_span(self, span_processor)
+
+    def add_log_record_processor(self: LoggerProvider, log_record_processor: LogRecordProcessor) -> None:
+        seen(self)
+        add_log(self, log_record_processor)
+
+    def meter_init(self: MeterProvider, *args: Any, **kwargs: Any) -> None:
+        init_meter(self, *args, **kwargs)
+        seen(self)
+
+    TracerProvider.add_span_processor = add_span_processor  # type: ignore[method-assign]
+    LoggerProvider.add_log_record_processor = add_log_record_processor  # type: ignore[method-assign]
+    MeterProvider.__init__ = meter_init  # type: ignore[method-assign]
+
+    def undo() -> None:
+        TracerProvider.add_span_processor = add_span  # type: ignore[method-assign]
+        LoggerProvider.add_log_record_processor = add_log  # type: ignore[method-assign]
+        MeterProvider.__init__ = init_meter  # type: ignore[method-assign]
+
+    return undo
+
+
+def metric_readers(provider: MeterProvider) -> tuple[Any, ...]:
+    """The readers a meter provider was made with."""
+    return tuple(getattr(provider, "_metric_readers", ()))  # private: kept as given
+
+
+def reader_exporter(reader: Any) -> Any | None:
+    """A push reader's exporter (``PeriodicExportingMetricReader``), None for a pull reader."""
+    return getattr(reader, "_exporter", None)  # private: the reader's own
+
+
+def set_reader_exporter(reader: Any, exporter: Any) -> None:
+    """Give a push reader another exporter (its thread reads the attribute at each export)."""
+    reader._exporter = exporter  # private, as above
 
 
 def _multi(provider: Any, name: str, members: str) -> Any | None:

@@ -97,7 +97,8 @@ class Pipeline:
     store: JsonlStore
     switchboard: Switchboard
     log_bridge: Any = None
-    guards: list[Any] = field(default_factory=list)  # providers made before us, behind the chain
+    guards: list[Any] = field(default_factory=list)  # other providers' processors, behind the chain
+    unwatch: Callable[[], None] | None = None  # stops putting the chain in front of new providers
     ledger: DropLedger | None = None  # adds this process's drops to the store's drops.json
     named_exporters: list[Any] = field(default_factory=list)  # OTEL_*_EXPORTER's, failures counted
     _shut_down: bool = field(default=False, repr=False)
@@ -187,6 +188,8 @@ class Pipeline:
         if self._shut_down:
             return
         self._shut_down = True
+        if self.unwatch is not None:
+            self.unwatch()
         if self.log_bridge is not None:
             run_bounded([self.log_bridge.remove], SHUTDOWN_SECONDS)
         run_bounded([p.shutdown for p in (*self._providers, *self.guards)], SHUTDOWN_SECONDS)
@@ -262,12 +265,18 @@ def build_pipeline(
                 _logger.debug("otel-distro: cleanup after a failed start: %r", exc)
         raise
     if install:
-        from otel_distro.foreign_providers import guard_providers, guarded_chains
+        from otel_distro.foreign_providers import ProviderGuard, guarded_chains
 
         pipeline.tracer_provider.admits = pipeline.admits
         own_chains = (pipeline.tracer_provider.chain, pipeline.logger_provider.chain)
-        pipeline.guards = guard_providers(chain, own_chains, pipeline.admits)
-        pipeline.switchboard.guarded_chains = guarded_chains(pipeline.guards)
+        guard = ProviderGuard(chain, own_chains, pipeline.admits)
+        pipeline.guards = guard.guard_live()  # the same list: guards made later join it
+        board = pipeline.switchboard
+        board.guarded_chains = guarded_chains(pipeline.guards)
+        board.metric_exporters = (*board.metric_exporters, *guard.metric_guards)
+        guard.board = board
+        # providers a library or the app makes from now on (under zero-code: all of them)
+        pipeline.unwatch = _sdk.watch_new_providers(guard.guard)
         _install_globals(pipeline)
         pipeline.ledger = DropLedger(settings.store_dir / DROPS_FILE, pipeline.drop_sources)
         if settings.log_bridge:

@@ -7,6 +7,7 @@ afterwards, and what reaches the store, must hold no raw value.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from tests.support.proc import CLI, attrs, clean_env, run_app, spans, store_lines
@@ -175,3 +176,74 @@ def test_a_private_provider_made_first_follows_reloaded_settings_and_its_drops_a
     )
     assert stats.returncode == 0, stats.stderr
     assert json.loads(stats.stdout)["dropped"].get("chain_processor_failed") == 3, stats.stdout
+
+
+LATE_APP = f"""
+    import io, json
+    from opentelemetry._logs import LogRecord
+    from opentelemetry.sdk._logs import LoggerProvider
+    from opentelemetry.sdk._logs.export import InMemoryLogRecordExporter, SimpleLogRecordProcessor
+    from opentelemetry.sdk.metrics import MeterProvider
+    from opentelemetry.sdk.metrics.export import ConsoleMetricExporter, PeriodicExportingMetricReader
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    def meters(out):  # a push reader, as with OTLP: its exporter writes what it gets
+        reader = PeriodicExportingMetricReader(ConsoleMetricExporter(out=out), export_interval_millis=60_000)
+        return MeterProvider(metric_readers=[reader])
+
+    early_out, late_out = io.StringIO(), io.StringIO()
+    early_meters = meters(early_out)  # a library's, made before configure()
+
+    import otel_distro
+
+    handle = otel_distro.configure(service_name="late-providers")
+    # made after configure(): under zero-code, every provider an app or a library makes
+    spans, logs = InMemorySpanExporter(), InMemoryLogRecordExporter()
+    tracer_provider = TracerProvider()
+    tracer_provider.add_span_processor(SimpleSpanProcessor(spans))
+    with tracer_provider.get_tracer("lib").start_as_current_span("mail {EMAIL}") as span:
+        span.set_attribute("who", "{EMAIL}")
+    logger_provider = LoggerProvider()
+    logger_provider.add_log_record_processor(SimpleLogRecordProcessor(logs))
+    logger_provider.get_logger("lib").emit(LogRecord(body="call {PHONE}"))
+    late_meters = meters(late_out)
+    for provider in (early_meters, late_meters):
+        provider.get_meter("lib").create_counter("lib.calls").add(1, {{"user": "{EMAIL}"}})
+        provider.force_flush()
+    tracer_provider.force_flush()
+    handle.force_flush()
+    print(json.dumps({{
+        "spans": [(s.name, dict(s.attributes)) for s in spans.get_finished_spans()],
+        "logs": [r.log_record.body for r in logs.get_finished_logs()],
+        "early_metrics": early_out.getvalue(),
+        "late_metrics": late_out.getvalue(),
+    }}))
+    otel_distro.shutdown()
+    plain = TracerProvider()  # after shutdown: left alone
+    plain_spans = InMemorySpanExporter()
+    plain.add_span_processor(SimpleSpanProcessor(plain_spans))
+    with plain.get_tracer("x").start_as_current_span("after shutdown {EMAIL}"):
+        pass
+    print(json.dumps([s.name for s in plain_spans.get_finished_spans()]))
+"""
+
+
+def test_providers_made_after_configure_and_meter_providers_made_before_export_only_redacted_records(
+    tmp_path: Path,
+) -> None:
+    """Before, a provider made after configure() (every one an app or library makes under
+    zero-code) exported raw values, and so did a meter provider made before it."""
+    run = run_app(tmp_path, LATE_APP, env=clean_env(tmp_path))
+    assert run.returncode == 0, run.stderr
+    *_, out, after = run.stdout.strip().splitlines()
+    for raw in (EMAIL, PHONE):
+        assert raw not in out, raw
+    seen = json.loads(out)
+    [(name, attributes)] = seen["spans"]
+    assert name == "mail <EMAIL>" and attributes["who"] == "<EMAIL>"
+    assert seen["logs"] == ["call <PHONE_NUMBER>"]
+    for key in ("early_metrics", "late_metrics"):
+        assert "lib.calls" in seen[key] and "<EMAIL>" in seen[key], key
+    assert json.loads(after) == [f"after shutdown {EMAIL}"]  # the SDK is as it was once we stopped

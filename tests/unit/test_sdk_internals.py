@@ -48,7 +48,7 @@ def test_live_providers_finds_providers_and_taking_their_processors_puts_a_front
     span_processor, log_processor = SpanProcessor(), SimpleLogRecordProcessor(InMemoryLogRecordExporter())
     tracer_provider.add_span_processor(span_processor)
     logger_provider.add_log_record_processor(log_processor)
-    tracers, loggers = _sdk.live_providers()
+    tracers, loggers, _meters = _sdk.live_providers()
     assert any(p is tracer_provider for p in tracers) and any(p is logger_provider for p in loggers)
     span_front, log_front = SpanProcessor(), SimpleLogRecordProcessor(InMemoryLogRecordExporter())
     assert _sdk.take_span_processors(tracer_provider, span_front) == (span_processor,)
@@ -289,6 +289,18 @@ def test_each_private_field_read_is_there_by_name_and_holds_what_the_public_api_
     assert _sdk.is_proxy_logger_provider(logs_internal.ProxyLoggerProvider())
     assert not _sdk.is_proxy_logger_provider(logger_provider)
     assert hasattr(context, "_SUPPRESS_INSTRUMENTATION_KEY")
+
+    from opentelemetry.sdk.metrics import MeterProvider
+    from opentelemetry.sdk.metrics.export import InMemoryMetricReader, PeriodicExportingMetricReader
+
+    push = PeriodicExportingMetricReader(exporter, export_interval_millis=60_000)
+    pull = InMemoryMetricReader()
+    meters = MeterProvider(metric_readers=[push, pull], shutdown_on_exit=False)
+    assert meters._metric_readers == [push, pull] or tuple(meters._metric_readers) == (push, pull)
+    assert _sdk.metric_readers(meters) == (push, pull)
+    assert push._exporter is exporter and _sdk.reader_exporter(push) is exporter  # type: ignore[attr-defined]
+    assert _sdk.reader_exporter(pull) is None
+    meters.shutdown()
 
 
 def test_copies_of_spans_and_log_records_still_count_what_the_sdk_dropped() -> None:
