@@ -143,6 +143,7 @@ class StoreUploader:
         destination: str = "otlp",
         enrich: Callable[[str, dict[str, Any]], None] | None = None,
         dp: Any = None,
+        redact: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
     ) -> None:
         self.store_dir = store_dir
         self.dp = dp  # exporters.dp_metrics.DpOptions: metrics go as noisy aggregates
@@ -156,6 +157,9 @@ class StoreUploader:
         self.since = since
         self.signals = signals
         self.enrich = enrich  # changes a store line (signal, OTLP/JSON) in place before it is sent
+        # a store line (OTLP/JSON) redacted once more before it is sent: it may have been written
+        # by a process with redaction off (None: sent as written)
+        self.redact = redact
         self._deliveries: dict[str, HttpDelivery] = {}
         self._stopping = threading.Event()
         self._exiting = False
@@ -163,6 +167,8 @@ class StoreUploader:
     def _tail(self, signal: str, state_dir: Path | None = None) -> StoreTail:
         def parse(data: dict[str, Any], problems: ReadProblems) -> list[_Item]:  # sent whole, as written
             records = records_in(signal, data)
+            if self.redact is not None:
+                data = self.redact(data)
             if self.enrich is not None:
                 self.enrich(signal, data)
             body, skipped = to_protobuf_kept(signal, data)  # a malformed record costs only itself

@@ -30,7 +30,6 @@ import re
 import sys
 import tarfile
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -39,13 +38,10 @@ import orjson
 
 from exporters.store.files import SIGNALS, JsonlStore, ReadProblems, read_records
 from otel_distro.runtime.files import replaced_privately
-from processors.key_names import is_secret_key
-from processors.redaction import DENIED
+from otel_distro.scrub import Scrubber, scrubber
 
 MASK = "***"
 _SECRET_NAME = re.compile(r"key|token|secret|password|header|auth", re.IGNORECASE)
-_ID_KEYS = frozenset({"traceId", "spanId", "parentSpanId", "key"})  # ids and attribute names: kept
-_DENIED = {"stringValue": DENIED}  # an attribute's value under a key that names a secret
 _DISTRIBUTIONS = ("opentelemetry-api", "opentelemetry-sdk", "otel-distro", "cryptography", "keyring")
 _INSTRUMENTATION = re.compile(r"^(opentelemetry|openinference)-instrumentation")
 
@@ -76,35 +72,6 @@ class Bundle:
                 info = tarfile.TarInfo(f"otel-distro-bundle/{name}")
                 info.size, info.mtime, info.mode = len(data), int(time.time()), 0o600
                 tar.addfile(info, io.BytesIO(data))
-
-
-class Scrubber:
-    """Every string of a JSON value through the redactor (ids kept), and the value of an OTLP
-    attribute (``{"key": ..., "value": {...}}``) whose key names a secret replaced whole, as the
-    redaction processor does: a store written with redaction off still gives no secret away."""
-
-    def __init__(self, redact: Callable[[str], str]) -> None:
-        self.redact = redact
-
-    def value(self, value: Any, key: str | None = None) -> Any:
-        if isinstance(value, str):
-            return value if key in _ID_KEYS else self.redact(value)
-        if isinstance(value, dict):
-            name = value.get("key")
-            if isinstance(name, str) and "value" in value and is_secret_key(name):
-                return {**{k: self.value(v, k) for k, v in value.items() if k != "value"}, "value": _DENIED}
-            return {k: self.value(v, k) for k, v in value.items()}
-        if isinstance(value, list):
-            return [self.value(item) for item in value]
-        return value
-
-
-def _redactor(settings: Any) -> Callable[[str], str]:
-    from otel_distro.privacy import safe_patterns
-    from otel_distro.problems import Problems
-    from processors.pii import PiiRedactor
-
-    return PiiRedactor(patterns=safe_patterns(settings, Problems())).redact_text
 
 
 def _in_window(record: dict[str, Any], signal: str, since_ns: int, trace_id: str | None) -> bool:
@@ -187,7 +154,7 @@ def build(
     from otel_distro.versions import version_warnings
 
     settings = context.settings
-    scrub = Scrubber(_redactor(settings))
+    scrub = scrubber(settings)
     bundle = Bundle()
     store_entries(bundle, context.store(), since, trace_id.lower() if trace_id else None, scrub)
 

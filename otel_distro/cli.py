@@ -397,6 +397,7 @@ def _uploader(
     """The store uploader ``upload`` runs: plain OTLP, or spans enriched for Phoenix; with ``dp``
     (``DpOptions``), metrics as noisy aggregates and, unless ``signals`` asks, nothing else."""
     from exporters.upload import StoreUploader, state_base
+    from otel_distro.scrub import record_scrubber
 
     settings = obj.settings
     if to == "phoenix":
@@ -427,6 +428,7 @@ def _uploader(
             signals=("traces",),
             destination="phoenix",
             enrich=enrich,
+            redact=record_scrubber(settings),
         )
     target = endpoint or settings.upload_endpoint
     if not target:
@@ -439,6 +441,7 @@ def _uploader(
         since=first_day,
         signals=signals or (("metrics",) if dp is not None else settings.upload_signals),
         dp=dp,
+        redact=record_scrubber(settings),
     )
 
 

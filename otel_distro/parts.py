@@ -187,6 +187,7 @@ def _upload_part(board: Switchboard, settings: Settings, problems: Problems) -> 
         )
         return None
     from exporters.upload import BackgroundUploader, StoreUploader, state_base
+    from otel_distro.scrub import record_scrubber
 
     uploader = StoreUploader(
         board.store.base_dir,
@@ -194,6 +195,7 @@ def _upload_part(board: Switchboard, settings: Settings, problems: Problems) -> 
         settings.upload_endpoint,
         dict(settings.upload_headers),
         signals=settings.upload_signals,
+        redact=record_scrubber(settings),
     )
     return Part(upload=BackgroundUploader(uploader, interval=settings.upload_interval_secs))
 

@@ -467,3 +467,62 @@ def test_a_span_no_collector_can_read_costs_only_itself_and_is_counted(tmp_path:
     assert report["signals"]["traces"]["records"] == len(good)
     assert report["signals"]["traces"]["corrupt_lines"] == 1, report
     assert code == 0, stderr  # complete: what could be read went, the rest is reported
+
+
+class RawEndpoint(OtlpEndpoint):
+    """Keeps every request body as it arrived."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.bodies: list[bytes] = []
+
+    def receive(self, path: str, headers: dict[str, str], raw: bytes) -> int:
+        with self._cond:
+            self.bodies.append(raw)
+        return super().receive(path, headers, raw)
+
+
+UNREDACTED_STORE = """
+    import logging
+    import otel_distro
+    from opentelemetry import trace
+
+    handle = otel_distro.configure(service_name="unredacted", log_bridge=True)
+    with trace.get_tracer("t").start_as_current_span("mail jane.roe@example.org") as span:
+        span.set_attribute("card", "4111 1111 1111 1111")
+        span.set_attribute("api_key", "sk-proj-Zx81kQp09LmWr7Tq2Vb4Nc6Md8Fh0Jk3")
+    logging.getLogger("t").warning("call +1 415 555 0132")
+    handle.shutdown()
+"""
+RAW_VALUES = (b"jane.roe@example.org", b"4111 1111 1111 1111", b"sk-proj-Zx81kQp09LmWr7", b"415 555 0132")
+
+
+@pytest.mark.parametrize("upload_redaction", ["true", "false"])
+def test_a_store_written_with_redaction_off_is_redacted_again_when_uploaded_with_it_on(
+    tmp_path: Path, upload_redaction: str
+) -> None:
+    """Before, `otel-distro upload` sent what a process running with redaction off had stored
+    as it was, while redaction was on for the upload (bundle already redacted it again)."""
+    env = {**clean_env(tmp_path), "TELEMETRY_PII_REDACTION": "false"}
+    run = run_app(tmp_path, UNREDACTED_STORE, env=env)
+    assert run.returncode == 0, run.stderr
+    stored = b"".join(path.read_bytes() for path in (tmp_path / "store").glob("*/*.jsonl"))
+    assert all(raw in stored for raw in RAW_VALUES)  # the store holds them: redaction was off
+    with RawEndpoint() as endpoint:
+        done = subprocess.run(
+            [CLI, "upload", "--json", "--endpoint", endpoint.base, "--signals", "traces,logs"],
+            env={**clean_env(tmp_path), "TELEMETRY_PII_REDACTION": upload_redaction},
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr
+        sent = b"".join(endpoint.bodies)
+    assert len(endpoint.span_ids) == 1
+    if upload_redaction == "true":
+        for raw in RAW_VALUES:
+            assert raw not in sent, raw
+        assert b"<EMAIL>" in sent and b"<PHONE_NUMBER>" in sent
+    else:  # redaction off for the upload too: the user chose to send values as they are
+        assert b"jane.roe@example.org" in sent
