@@ -103,7 +103,7 @@ _JSON_STARTS = "{["
 _JSON_KEYS_ASKED = 64
 _JSON_KEY = re.compile(r'\\?"([^"\\\n]{1,64})\\?"[ \t]*:')
 _DECODER = json.JSONDecoder()  # raw_decode: one JSON value from a place in a text, words after it
-_EMBEDDED_OBJECTS = 8  # JSON objects in one text redacted as structures, at most
+_EMBEDDED_OBJECTS = 16  # places in one text where a JSON object is tried, at most
 
 
 class _TooLarge(Exception):
@@ -311,7 +311,7 @@ class RedactionProcessor(RecordRewriter):
         out: list[str] = []
         at = 0
         start = text.find('{"')
-        for _ in range(_EMBEDDED_OBJECTS):
+        for _ in range(_EMBEDDED_OBJECTS):  # attempts, failed ones too: each may read to the end
             if start < 0:
                 break
             try:
