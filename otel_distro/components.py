@@ -132,15 +132,22 @@ def build_sampler(settings: Settings, problems: Problems) -> samplers.Sampler:
     return _FIXED_SAMPLERS[_DEFAULT_SAMPLER]
 
 
-def _otlp_entry_point(settings: Settings, signal: Signal) -> str:
-    """The entry point 'otlp' stands for, following OTEL_EXPORTER_OTLP[_<SIGNAL>]_PROTOCOL."""
+def _otlp_entry_point(settings: Settings, signal: Signal, problems: Problems) -> str:
+    """The entry point 'otlp' stands for, following OTEL_EXPORTER_OTLP[_<SIGNAL>]_PROTOCOL. The
+    Python OTLP exporters have no JSON encoding: http/json goes as http/protobuf, which every
+    OTLP/HTTP receiver takes on the same path."""
     protocol = getattr(settings, f"otlp_{signal.name}_protocol") or settings.otlp_protocol or "grpc"
-    return "otlp_proto_http" if protocol == "http/protobuf" else "otlp_proto_grpc"
+    if protocol == "http/json":
+        problems.report(
+            f"{ev.OTEL_EXPORTER_OTLP_PROTOCOL}=http/json: the Python OTLP exporters have no JSON "
+            f"encoding; the {signal.name} go as http/protobuf to the same endpoint"
+        )
+    return "otlp_proto_http" if protocol in ("http/protobuf", "http/json") else "otlp_proto_grpc"
 
 
 def exporter_classes(settings: Settings, signal: Signal, problems: Problems) -> list[tuple[str, type]]:
     """The exporter classes named for a signal (besides the store) that can sit behind the chain."""
-    otlp = _otlp_entry_point(settings, signal)
+    otlp = _otlp_entry_point(settings, signal, problems)
     wanted = [
         name
         for name in dict.fromkeys(otlp if name == "otlp" else name for name in signal.names(settings))

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Collection
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from instrumentations._spans import run_facts
 from otel_distro.runtime.errors import internal_error
@@ -40,7 +40,9 @@ class GatewayHeaders:
         ):
             value = facts.get(fact)
             if value:
-                found[header] = self.protect(key, value)
+                value = self.protect(key, value)
+                # a header is ASCII: another script's id goes percent-encoded, as in a URL
+                found[header] = value if value.isascii() else quote(value, safe="")
         return found
 
     def add(self, host: str | None, headers: Any) -> None:

@@ -159,7 +159,7 @@ def _tables(raw: object) -> tuple[tuple[str, tuple[tuple[str, Any], ...]], ...]:
 
 
 TABLES = Parser("one table per name (e.g. [plugins.<name>] in telemetry.toml)", _tables)
-OTLP_PROTOCOLS = ("grpc", "http/protobuf")
+OTLP_PROTOCOLS = ("grpc", "http/protobuf", "http/json")  # http/json is sent as http/protobuf
 
 
 def _otlp_protocol(raw: object) -> str | None:
@@ -169,7 +169,7 @@ def _otlp_protocol(raw: object) -> str | None:
     return text
 
 
-PROTOCOL = Parser("grpc or http/protobuf (the Python OTLP exporters have no http/json)", _otlp_protocol)
+PROTOCOL = Parser("grpc, http/protobuf or http/json (sent as http/protobuf)", _otlp_protocol)
 
 
 def _fraction(raw: object) -> float:

@@ -38,6 +38,9 @@ APP = f"""
         httpx.post(f"http://127.0.0.1:{{port}}/elsewhere", json={{}})  # another host
         requests.post(f"http://127.0.0.1:{{port}}/elsewhere-too", json={{}}, timeout=5)
     httpx.post(f"http://localhost:{{port}}/outside-a-run", json={{}})
+    # an id of another script, no PII in it: a header is ASCII, so it goes percent-encoded
+    with track_run("support", "question", conversation_id="\u4f1a\u8bdd-42"):
+        httpx.post(f"http://localhost:{{port}}/cjk-session", json={{}})
     print("app ok")
 """
 
@@ -66,6 +69,8 @@ def test_gateway_requests_carry_the_runs_session_user_and_agent_and_no_other_hos
         assert headers["helicone-session-id"].startswith("hmac-sha256:")  # it held an email
     assert seen["/elsewhere"] == {} and seen["/elsewhere-too"] == {}  # never to another host
     assert seen["/outside-a-run"] == {}  # no run, nothing to say
+    assert seen["/cjk-session"]["helicone-session-id"] == "%E4%BC%9A%E8%AF%9D-42"  # before: no header
+    assert "internal error" not in run.stderr
     assert EMAIL not in repr(recorder.requests)
 
 
@@ -77,4 +82,4 @@ def test_without_the_switch_no_helicone_header_is_added(tmp_path: Path) -> None:
         run = run_app(tmp_path, APP, zero_code=True, env=env)
         assert run.returncode == 0, run.stderr
         assert all(_helicone(headers) == {} for _, headers in recorder.requests)
-        assert len(recorder.requests) == 5
+        assert len(recorder.requests) == 6

@@ -65,6 +65,9 @@ def test_otlp_exporter_named_in_env_receives_only_chain_processed_spans(
         {"OTEL_TRACES_EXPORTER": "otlp_proto_http"},
         {"OTEL_TRACES_EXPORTER": "otlp", "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf"},
         {"OTEL_TRACES_EXPORTER": "otlp", "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL": "http/protobuf"},
+        # the spec's http/json: the Python exporters have no JSON encoding, so http/protobuf
+        # (before: refused, and gRPC sent to the HTTP port failed every export)
+        {"OTEL_TRACES_EXPORTER": "otlp", "OTEL_EXPORTER_OTLP_PROTOCOL": "http/json"},
     ],
 )
 def test_zero_code_with_otlp_http_exporter_sends_to_the_collector_and_keeps_the_store(
