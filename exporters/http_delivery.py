@@ -13,7 +13,12 @@
 
 Each request has a total deadline (the timeout bounds it from connect to last byte), runs with
 OpenTelemetry instrumentation suppressed, and at exit an endpoint that does not answer gets one
-short try (:meth:`HttpDelivery.begin_exit`). :meth:`HttpDelivery.send` is the one retry loop.
+short try (:meth:`HttpDelivery.begin_exit`). :meth:`HttpDelivery.send` is the one retry loop,
+for senders whose data is only in memory (upload, Langfuse, Helicone, Phoenix): it waits
+between tries. The conversation log, whose data is on disk, sends one try at a time
+(:meth:`HttpDelivery.post`) and schedules the next with the same :class:`Backoff`, so its
+thread goes on with other work (reading the store, exit) between tries: one delivery path and
+one backoff, waited on or scheduled.
 
 TLS certificates are verified, and proxies come from the environment (``HTTPS_PROXY``,
 ``NO_PROXY``, ...), as ``httpx`` does by default. ``httpx`` is imported on first use, on the
