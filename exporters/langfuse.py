@@ -126,8 +126,7 @@ class LangfuseSpanExporter(HttpSpanSender, SpanExporter):
             self._send(ready)
         except Exception as exc:  # noqa: BLE001 - an exporter must not raise into its processor
             caught("exporting to Langfuse", exc)  # a bug of ours: raised under the test suite
-            with self._lock:
-                self.stats.dropped_failed += len(spans)  # at most: some may be held still, or sent
+            self.stats.add(dropped_failed=len(spans))  # at most: some may be held still, or sent
             _logger.warning("otel-distro: the Langfuse exporter failed on a batch: %r", exc)
             return SpanExportResult.FAILURE
         return SpanExportResult.SUCCESS
@@ -147,7 +146,7 @@ class LangfuseSpanExporter(HttpSpanSender, SpanExporter):
         for span in spans:
             context = span.context
             if context is None or not context.trace_id or not context.span_id:
-                self.stats.dropped_invalid += 1
+                self.stats.add(dropped_invalid=1)
                 continue
             if not self._sampled(context.trace_id):
                 continue
@@ -237,8 +236,7 @@ class LangfuseSpanExporter(HttpSpanSender, SpanExporter):
                 added = trace_attributes(chosen, roots)
             except Exception as exc:  # noqa: BLE001 - one trace's odd values must not cost the others
                 caught("mapping a trace for Langfuse", exc)  # a bug of ours: raised under tests
-                with self._lock:
-                    self.stats.dropped_invalid += len(spans)
+                self.stats.add(dropped_invalid=len(spans))
                 self._say(
                     "unmappable",
                     "otel-distro: a trace could not be mapped for Langfuse (%r); its %d "

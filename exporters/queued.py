@@ -20,7 +20,6 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any, Protocol
 
 from opentelemetry.context import Context
@@ -36,6 +35,7 @@ from instrumentations.genai_view import (
     MESSAGE_EVENTS,
     convention_of,
 )
+from otel_distro.runtime.counts import Counts
 from otel_distro.runtime.errors import caught
 from otel_distro.runtime.say_once import SayOnce
 from otel_distro.runtime.write_queue import WriteQueue
@@ -47,12 +47,13 @@ QUEUE_SIZE = 2048  # spans waiting for the sender's thread
 _GENAI_EVENTS = frozenset({*MESSAGE_EVENTS, CHOICE_EVENT, DETAILS_EVENT})
 
 
-@dataclass
-class SenderStats:
-    sent_spans: int = 0
-    dropped_invalid: int = 0  # no trace or span id, or not mappable
-    dropped_failed: int = 0  # not accepted in time (down, slow, a wrong key)
-    dropped_refused: int = 0  # refused for good (malformed, too large)
+class SenderStats(Counts):
+    """What an HTTP sender sent and dropped, by reason."""
+
+    sent_spans = 0
+    dropped_invalid = 0  # no trace or span id, or not mappable
+    dropped_failed = 0  # not accepted in time (down, slow, a wrong key)
+    dropped_refused = 0  # refused for good (malformed, too large)
 
 
 class HttpSpanSender:
@@ -80,9 +81,7 @@ class HttpSpanSender:
         outcome = post_split(len(chunk), lambda first, end: self._post(chunk[first:end]))
         refused = sum(end - first for first, end, _ in outcome.refused)
         failed = len(chunk) - outcome.stopped_at  # not accepted in time: dropped
-        with self._lock:
-            self.stats.dropped_refused += refused
-            self.stats.dropped_failed += failed
+        self.stats.add(dropped_refused=refused, dropped_failed=failed)
         if outcome.failure is not None:
             self._warn(outcome.failure, failed)
         for _, _, result in outcome.refused[:1]:
@@ -91,8 +90,7 @@ class HttpSpanSender:
     def _post(self, spans: Sequence[ReadableSpan]) -> Result:
         result = self.delivery.send(self._encode(spans), self.content_type, self.retry_seconds)
         if result.outcome is Outcome.DELIVERED:
-            with self._lock:
-                self.stats.sent_spans += len(spans)
+            self.stats.add(sent_spans=len(spans))
         return result  # a wrong key (401, 403) is not retried here: nothing is kept to retry later
 
     def _warn(self, result: Result, count: int) -> None:
@@ -136,8 +134,7 @@ class QueuedHttpExporter(HttpSpanSender, SpanExporter):
                 self._send_chunk(chosen[start : start + self.max_spans_per_request])
         except Exception as exc:  # noqa: BLE001 - an exporter must not raise into its caller
             caught("exporting a batch", exc)  # a bug of ours: raised under the test suite
-            with self._lock:
-                self.stats.dropped_failed += len(chosen)
+            self.stats.add(dropped_failed=len(chosen))
             _logger.warning("otel-distro: the %s exporter failed on a batch: %r", self.title, exc)
             return SpanExportResult.FAILURE
         return SpanExportResult.SUCCESS
@@ -147,8 +144,7 @@ class QueuedHttpExporter(HttpSpanSender, SpanExporter):
         raise NotImplementedError
 
     def _count_invalid(self, exc: Exception | None = None) -> None:
-        with self._lock:
-            self.stats.dropped_invalid += 1
+        self.stats.add(dropped_invalid=1)
         if exc is not None:
             _logger.debug("otel-distro: a span could not be mapped for %s: %r", self.title, exc)
 

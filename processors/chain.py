@@ -28,6 +28,7 @@ from opentelemetry.sdk.trace import Event, ReadableSpan, Span, SpanProcessor
 from opentelemetry.trace import Status
 
 from otel_distro import _sdk
+from otel_distro.runtime.counts import Counts
 from otel_distro.runtime.errors import caught, internal_error
 from otel_distro.runtime.forking import after_fork_in_child
 from otel_distro.runtime.say_once import SayOnce
@@ -54,20 +55,21 @@ FAIL_CLOSED_AFTER = 5.0  # seconds into shutdown: the worker leaves long texts o
 STAGE_SHUTDOWN_SECONDS = 8.0  # then what still waits is counted as lost (the pipeline allows 10)
 
 
-class ChainStats:
+class ChainStats(Counts):
     """Counts of records the chain dropped, by reason; the first failure of each kind is logged."""
 
+    dropped_by_processor = 0
+    failed = 0
+    delivery_failures = 0
+    queue_full = 0  # spans the worker's queue had no room for (count or bytes)
+    fail_closed = 0  # spans finished at the exit deadline with their long texts left out
+    lost_at_exit = 0  # records still waiting for the worker when the exit deadline ended
+    after_shutdown = 0  # records that ended after the chain was shut down
+    exporter_queue_full = 0  # records an SDK batch queue behind the chain pushed out
+    exporter_failed = 0  # metrics a named exporter failed to export (MetricsChainExporter)
+
     def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self.dropped_by_processor = 0
-        self.failed = 0
-        self.delivery_failures = 0
-        self.queue_full = 0  # spans the worker's queue had no room for (count or bytes)
-        self.fail_closed = 0  # spans finished at the exit deadline with their long texts left out
-        self.lost_at_exit = 0  # records still waiting for the worker when the exit deadline ended
-        self.after_shutdown = 0  # records that ended after the chain was shut down
-        self.exporter_queue_full = 0  # records an SDK batch queue behind the chain pushed out
-        self.exporter_failed = 0  # metrics a named exporter failed to export (MetricsChainExporter)
+        super().__init__()
         self.warn_once = SayOnce(_logger)  # the first drop of each kind is said
 
     def drop_counts(self) -> dict[str, int]:
@@ -84,23 +86,19 @@ class ChainStats:
 
     def lost(self, count: int) -> None:
         """Records still waiting for the worker when the exit deadline ended."""
-        with self._lock:
-            self.lost_at_exit += count
+        self.add(lost_at_exit=count)
 
     def shut_down(self) -> None:
         """A record that ended after the chain was shut down."""
-        with self._lock:
-            self.after_shutdown += 1
+        self.add(after_shutdown=1)
 
     def worker_behind(self, message: str, *args: object) -> None:
         """A record the chain's worker had no room for: counted, and said once."""
-        with self._lock:
-            self.queue_full += 1
+        self.add(queue_full=1)
         self.warn_once("queue", message, *args)
 
     def exporter_behind(self, target: object) -> None:
-        with self._lock:
-            self.exporter_queue_full += 1
+        self.add(exporter_queue_full=1)
         self.warn_once(
             "exporter-queue",
             "otel-distro: the queue of %s is full; its oldest records are dropped (counted in "
@@ -110,8 +108,7 @@ class ChainStats:
 
     def export_failed(self, name: str, count: int, why: object = "it failed") -> None:
         """Records an exporter failed to export: counted, and said once."""
-        with self._lock:
-            self.exporter_failed += count
+        self.add(exporter_failed=count)
         self.warn_once(
             "exporter-failed",
             "otel-distro: exporter %s did not export %d records (%s); such records are dropped and "
@@ -122,8 +119,7 @@ class ChainStats:
         )
 
     def failure(self, what: str, processor: RecordProcessor, exc: BaseException) -> None:
-        with self._lock:
-            self.failed += 1
+        self.add(failed=1)
         if self.warn_once.first("processor"):
             _logger.warning(
                 "otel-distro: processor %s failed on a %s (%r); the record is dropped, not sent "
@@ -134,12 +130,10 @@ class ChainStats:
             )
 
     def dropped(self) -> None:
-        with self._lock:
-            self.dropped_by_processor += 1
+        self.add(dropped_by_processor=1)
 
     def delivery_failure(self, target: object, exc: BaseException) -> None:
-        with self._lock:
-            self.delivery_failures += 1
+        self.add(delivery_failures=1)
         if self.warn_once.first("delivery"):
             _logger.warning(
                 "otel-distro: %s failed to take a record (%r); the other exporters are unaffected "
@@ -495,7 +489,7 @@ class SpanChain(_Chain, SpanProcessor):
                 if self.fail_closed_at is not None and time.monotonic() >= self.fail_closed_at:
                     span = without_long_texts(queued)  # the cheap, fail-closed path
                     if span is not queued:
-                        self.stats.fail_closed += 1
+                        self.stats.add(fail_closed=1)
                 result = _run(self.processors, span, "process_span", ReadableSpan, self.stats)
                 if result is not None and not self.abandoned:  # else counted as lost already
                     _deliver(self.downstream, "on_end", result, self.stats)

@@ -25,6 +25,7 @@ import orjson
 
 from exporters.store import sealed
 from exporters.store.guard import DiskGuard
+from otel_distro.runtime.counts import Counts
 from otel_distro.runtime.errors import caught
 from otel_distro.runtime.files import private_dirs
 from otel_distro.runtime.forking import hold, in_child, let_go
@@ -60,16 +61,18 @@ def file_date(path: Path) -> dt.date | None:
         return None
 
 
-@dataclass
-class StoreStats:
+class StoreStats(Counts):
     """What the store has done in this process."""
 
-    lines_written: int = 0
-    records_dropped: int = 0
-    files_purged: int = 0
-    last_error: str | None = None
-    refused: dict[str, int] = field(default_factory=dict)  # by the disk guard or a missing key, by reason
-    purged_unsent: int = 0  # records purged (retention, size cap) before a follower of the store sent them
+    lines_written = 0
+    records_dropped = 0
+    files_purged = 0
+    purged_unsent = 0  # records purged (retention, size cap) before a follower of the store sent them
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.last_error: str | None = None
+        self.refused: dict[str, int] = {}  # by the disk guard or a missing key, by reason
 
 
 class JsonlStore:
@@ -125,14 +128,12 @@ class JsonlStore:
         except OSError as exc:
             self._record_failure(records, f"cannot write {signal} to {self.base_dir}: {exc}")
             return False
-        with self._lock:
-            self.stats.lines_written += payload.count(b"\n") if isinstance(payload, bytes) else len(payload)
+        self.stats.add(lines_written=payload.count(b"\n") if isinstance(payload, bytes) else len(payload))
         return True
 
     def _record_failure(self, records: int, message: str) -> None:
-        with self._lock:
-            self.stats.records_dropped += records
-            self.stats.last_error = message
+        self.stats.add(records_dropped=records)
+        self.stats.last_error = message
         self._say(
             "failed", "otel-distro: %s; dropping records (further failures are counted, not logged)", message
         )
@@ -210,9 +211,7 @@ class JsonlStore:
         except OSError as exc:
             _logger.warning("otel-distro: cannot purge %s (%s): %s", path, why, exc)
             return False
-        with self._lock:
-            self.stats.files_purged += 1
-            self.stats.purged_unsent += unsent
+        self.stats.add(files_purged=1, purged_unsent=unsent)
         if unsent:
             _logger.warning(
                 "otel-distro: purged %s (%s) with %d records not yet sent by the upload or the "
