@@ -28,7 +28,6 @@ from exporters.helicone_mapping import helicone_span, is_model_call, view_of
 from exporters.http_delivery import HttpDelivery
 from exporters.queued import RETRY_SECONDS, QueuedHttpExporter, QueuedSpanProcessor
 from instrumentations.genai_view import SESSION_KEYS, USER_KEYS
-from otel_distro.runtime.errors import caught
 
 DEFAULT_HOST = "https://api.helicone.ai"
 EU_HOST = "https://eu.api.helicone.ai"
@@ -113,28 +112,16 @@ class HeliconeSpanExporter(QueuedHttpExporter):
                 self._traces.popitem(last=False)
 
     def _choose(self, spans: Sequence[ReadableSpan]) -> list[ReadableSpan]:
-        self._remember(spans)
-        chosen: list[ReadableSpan] = []
-        for span in spans:
-            context = span.context
-            if context is None or not context.trace_id or not context.span_id:
-                self._count_invalid()
-                continue
-            try:
-                view = view_of(span)
-                if view is not None and is_model_call(view):
-                    session, user = self._traces.get(context.trace_id, (None, None))
-                    chosen.append(
-                        helicone_span(
-                            span, view, session=session, user=user, static_properties=self.properties
-                        )
-                    )
-                elif self.all_spans:
-                    chosen.append(span)
-            except Exception as exc:  # noqa: BLE001 - one odd span must not cost the batch
-                caught("choosing spans for Helicone", exc)  # a bug of ours: raised under tests
-                self._count_invalid(exc)
-        return chosen
+        self._remember(spans)  # the sessions and users of the batch's traces, before any is mapped
+        return super()._choose(spans)
+
+    def _map(self, span: ReadableSpan) -> ReadableSpan | None:
+        view = view_of(span)
+        if view is not None and is_model_call(view):
+            assert span.context is not None  # _choose sends only spans with ids here
+            session, user = self._traces.get(span.context.trace_id, (None, None))
+            return helicone_span(span, view, session=session, user=user, static_properties=self.properties)
+        return span if self.all_spans else None
 
     # -- sending --------------------------------------------------------------------------------
     def _encode(self, spans: Sequence[ReadableSpan]) -> bytes:

@@ -15,14 +15,13 @@ when full) for a thread of its own: the app never waits on Phoenix.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 
 from opentelemetry.sdk.trace import ReadableSpan
 
 from exporters.http_delivery import HttpDelivery
 from exporters.phoenix_mapping import ProjectResources, phoenix_span
 from exporters.queued import RETRY_SECONDS, QueuedHttpExporter, QueuedSpanProcessor
-from otel_distro.runtime.errors import caught
 
 TRACES_PATH = "/v1/traces"
 
@@ -64,23 +63,12 @@ class PhoenixSpanExporter(QueuedHttpExporter):
         super().__init__(delivery, spans=spans, retry_seconds=retry_seconds)
         self._resources = ProjectResources(project)
 
-    def _choose(self, spans: Sequence[ReadableSpan]) -> list[ReadableSpan]:
-        chosen: list[ReadableSpan] = []
-        for span in spans:
-            context = span.context
-            if context is None or not context.trace_id or not context.span_id:
-                self._count_invalid()
-                continue
-            if not self.wants(span):
-                continue
-            try:
-                with self._lock:
-                    resource = self._resources(span.resource)
-                chosen.append(phoenix_span(span, resource))
-            except Exception as exc:  # noqa: BLE001 - one odd span must not cost the batch
-                caught("choosing spans for Phoenix", exc)  # a bug of ours: raised under tests
-                self._count_invalid(exc)
-        return chosen
+    def _map(self, span: ReadableSpan) -> ReadableSpan | None:
+        if not self.wants(span):
+            return None
+        with self._lock:
+            resource = self._resources(span.resource)
+        return phoenix_span(span, resource)
 
 
 class PhoenixSpanProcessor(QueuedSpanProcessor):

@@ -140,7 +140,26 @@ class QueuedHttpExporter(HttpSpanSender, SpanExporter):
         return SpanExportResult.SUCCESS
 
     def _choose(self, spans: Sequence[ReadableSpan]) -> list[ReadableSpan]:
-        """The spans to send, mapped; one that has no ids or cannot be mapped is counted."""
+        """The spans to send, mapped (:meth:`_map`); one that has no ids or cannot be mapped is
+        counted, and costs no other span."""
+        chosen: list[ReadableSpan] = []
+        for span in spans:
+            context = span.context
+            if context is None or not context.trace_id or not context.span_id:
+                self._count_invalid()
+                continue
+            try:
+                mapped = self._map(span)
+            except Exception as exc:  # noqa: BLE001 - one odd span must not cost the batch
+                caught(f"choosing spans for {self.title}", exc)  # a bug of ours: raised under tests
+                self._count_invalid(exc)
+                continue
+            if mapped is not None:
+                chosen.append(mapped)
+        return chosen
+
+    def _map(self, span: ReadableSpan) -> ReadableSpan | None:
+        """A span with ids in the form the destination reads, or None where it is not sent."""
         raise NotImplementedError
 
     def _count_invalid(self, exc: Exception | None = None) -> None:

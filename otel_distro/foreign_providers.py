@@ -37,8 +37,27 @@ _logger = logging.getLogger("otel_distro")
 _guarded: weakref.WeakSet[object] = weakref.WeakSet()  # providers already behind a chain
 
 
-class GuardedSpanProcessors(SpanProcessor):
+class _Guard:
+    """What both guards do at flush and shutdown: their own chain stops with them; the
+    distro's (a provider that is the global one feeds it) is only flushed."""
+
+    chain: SpanChain | LogChain
+    owns_chain: bool
+
+    def force_flush(self, timeout_millis: int = 30000) -> bool:
+        return self.chain.force_flush(timeout_millis)
+
+    def shutdown(self) -> None:
+        if self.owns_chain:
+            self.chain.shutdown()
+        else:
+            self.chain.force_flush()
+
+
+class GuardedSpanProcessors(_Guard, SpanProcessor):
     """Stands in for a provider's span processors: each span passes the chain, then reaches them."""
+
+    chain: SpanChain
 
     def __init__(
         self, chain: SpanChain, owns_chain: bool, admits: Callable[[SpanProcessor], bool] = bool
@@ -57,18 +76,11 @@ class GuardedSpanProcessors(SpanProcessor):
     def on_end(self, span: ReadableSpan) -> None:
         self.chain.on_end(span)
 
-    def force_flush(self, timeout_millis: int = 30000) -> bool:
-        return self.chain.force_flush(timeout_millis)
 
-    def shutdown(self) -> None:
-        if self.owns_chain:
-            self.chain.shutdown()
-        else:
-            self.chain.force_flush()
-
-
-class GuardedLogProcessors(LogRecordProcessor):
+class GuardedLogProcessors(_Guard, LogRecordProcessor):
     """Stands in for a provider's log record processors, as :class:`GuardedSpanProcessors`."""
+
+    chain: LogChain
 
     def __init__(self, chain: LogChain, owns_chain: bool) -> None:
         self.chain = chain
@@ -79,15 +91,6 @@ class GuardedLogProcessors(LogRecordProcessor):
 
     def on_emit(self, log_record: ReadWriteLogRecord) -> None:
         self.chain.on_emit(log_record)
-
-    def force_flush(self, timeout_millis: int = 30000) -> bool:
-        return self.chain.force_flush(timeout_millis)
-
-    def shutdown(self) -> None:
-        if self.owns_chain:
-            self.chain.shutdown()
-        else:
-            self.chain.force_flush()
 
 
 def guarded_chains(guards: Sequence[object]) -> tuple[SpanChain | LogChain, ...]:
