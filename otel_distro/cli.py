@@ -12,7 +12,7 @@ from typing import Any
 import click
 
 from exporters.store.decode import json_safe
-from exporters.store.files import JsonlStore, ReadProblems
+from exporters.store.files import ReadProblems
 from exporters.store.index_query import indexed_find_trace, indexed_span_stats
 from exporters.store.query import (
     ERROR_CODE,
@@ -22,7 +22,7 @@ from exporters.store.query import (
     trace_tree,
 )
 from otel_distro import settings as settings_module
-from otel_distro.runtime.urls import shown_url
+from otel_distro.store_context import StoreContext, dropped_counts, stats_json
 
 
 def _echo_json(data: Any) -> None:
@@ -63,64 +63,6 @@ def _wait_seconds(_ctx: click.Context, _param: click.Parameter, value: float | N
     return value
 
 
-class _Context:
-    def __init__(self, base_dir: Path | None) -> None:
-        self.resolution = settings_module.resolve()
-        self.settings = self.resolution.settings
-        self.base_dir = base_dir or self.settings.store_dir
-        from otel_distro.store_key import install_readers
-
-        install_readers(self.settings, self.base_dir)  # every reader opens sealed lines
-
-    @property
-    def sealed(self) -> bool:
-        """The store is (or was) encrypted: read the files, not the side index (which would keep
-        what the lines hold in plain text, and cannot open them)."""
-        from otel_distro.store_key import marker
-
-        return self.settings.store_encryption or marker(self.base_dir) is not None
-
-    def disk_guard(self) -> dict[str, Any]:
-        from exporters.store.guard import MB, DiskGuard
-
-        settings = self.settings
-        cap = settings.max_store_mb * MB if settings.max_store_mb is not None else None
-        guard = DiskGuard(settings.min_free_disk_mb * MB, cap)
-        return guard.inspect(self.store()).as_dict(guard.min_free_bytes, cap)
-
-    def store(self) -> JsonlStore:
-        return JsonlStore(self.base_dir, self.settings.retention_days, self.settings.retention)
-
-    def conversation_log(self) -> dict[str, Any] | None:
-        """The conversation-log exporter's state, if it is configured or has left a cache."""
-        from exporters.conversation_log import POSITION_FILE, STATE_FILE
-        from exporters.conversation_records import stored_snapshots
-        from exporters.spill_cache import SpillCache
-        from exporters.store.follow import StoreTail
-
-        directory = self.settings.cache_path or self.base_dir / "cache" / "conversation_log"
-        if not self.settings.endpoint and not directory.is_dir():
-            return None
-        records, size = SpillCache(directory, 0, 1).pending()
-        follows_store = (directory / POSITION_FILE).exists()
-        if follows_store:  # the exporter follows the store: what waits is the store past its position
-            tail = StoreTail(self.base_dir / "traces", directory / POSITION_FILE, 0, stored_snapshots)
-            spans, waiting = tail.pending()
-            records, size = records + spans, size + waiting
-        try:
-            state = json.loads((directory / STATE_FILE).read_text())
-        except (OSError, ValueError):
-            state = {}
-        return {
-            "endpoint": shown_url(self.settings.endpoint) if self.settings.endpoint else None,
-            "cache": str(directory),
-            "follows_store": follows_store,
-            "cached_spans": records,
-            "cached_bytes": size,
-            **state,
-        }
-
-
 def _record_upload_drops(base_dir: Path, report: Any) -> None:
     """What the endpoint refused for good goes into the store's drop counts, as the continuous
     upload's does, so `stats` shows it too (the report and the exit status say it already)."""
@@ -149,7 +91,7 @@ def _record_upload_drops(base_dir: Path, report: Any) -> None:
 @click.pass_context
 def main(ctx: click.Context, base_dir: Path | None) -> None:
     """Inspect and manage the local otel-distro telemetry store."""
-    ctx.obj = _Context(base_dir)
+    ctx.obj = StoreContext(base_dir)
 
 
 @main.command()
@@ -159,7 +101,7 @@ def main(ctx: click.Context, base_dir: Path | None) -> None:
 @click.option("--top", default=10, show_default=True, help="How many span names to list.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.pass_obj
-def stats(obj: _Context, since: dt.timedelta, top: int, as_json: bool) -> None:
+def stats(obj: StoreContext, since: dt.timedelta, top: int, as_json: bool) -> None:
     """Span count, error rate, p50/p95 duration, top span names and GenAI token usage."""
     if obj.sealed:
         from exporters.store.query import span_stats
@@ -168,7 +110,7 @@ def stats(obj: _Context, since: dt.timedelta, top: int, as_json: bool) -> None:
     else:
         result = indexed_span_stats(obj.store(), since, top=top)
     conversation_log = obj.conversation_log()
-    dropped = _dropped(obj.base_dir)
+    dropped = dropped_counts(obj.base_dir)
     failed = _report_problems(result.problems)
     if as_json:
         _echo_json(stats_json(obj, result, conversation_log, dropped))
@@ -206,25 +148,6 @@ def stats(obj: _Context, since: dt.timedelta, top: int, as_json: bool) -> None:
         sys.exit(1)
 
 
-def stats_json(
-    obj: _Context,
-    result: Any,
-    conversation_log: dict[str, Any] | None,
-    dropped: dict[str, int] | None = None,
-) -> dict[str, Any]:
-    """What `stats --json` prints (and `serve` answers on /api/v1/stats)."""
-    dropped = _dropped(obj.base_dir) if dropped is None else dropped
-    return {
-        "store": str(obj.base_dir),
-        **result.as_dict(),
-        "dropped": dropped,
-        "dropped_total": sum(dropped.values()),
-        "conversation_log": conversation_log,
-        "disk_guard": obj.disk_guard(),
-        "encrypted": obj.sealed,
-    }
-
-
 def _echo_disk_guard(state: dict[str, Any]) -> None:
     free = "unknown" if state["free_mb"] is None else f"{state['free_mb']:.0f} MB"
     cap = "no cap" if state["max_store_mb"] is None else f"cap {state['max_store_mb']} MB"
@@ -233,14 +156,6 @@ def _echo_disk_guard(state: dict[str, Any]) -> None:
         f"disk guard:  {writing}; free {free} (min {state['min_free_mb']} MB); "
         f"store {state['store_mb']:.1f} MB ({cap})"
     )
-
-
-def _dropped(base_dir: Path) -> dict[str, int]:
-    """Every record dropped in this store, by reason, all processes added up, since it was made
-    (the conversation log's refusals too: each process adds its own to the store's drops)."""
-    from otel_distro.drop_ledger import read_drops
-
-    return dict(sorted(read_drops(base_dir).items()))
 
 
 def _echo_dropped(dropped: dict[str, int]) -> None:
@@ -292,7 +207,7 @@ def _span_json(span: Any, depth: int) -> dict[str, Any]:
 @click.argument("trace_id")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.pass_obj
-def trace(obj: _Context, trace_id: str, as_json: bool) -> None:
+def trace(obj: StoreContext, trace_id: str, as_json: bool) -> None:
     """Show one trace as a tree with durations, events and status (TRACE_ID 'last': the newest)."""
     problems = ReadProblems()
     if trace_id == "last":
@@ -332,7 +247,7 @@ def trace(obj: _Context, trace_id: str, as_json: bool) -> None:
 @click.option("--all", "everything", is_flag=True, help="Delete every dated file of the store.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.pass_obj
-def purge(obj: _Context, older_than: dt.timedelta | None, everything: bool, as_json: bool) -> None:
+def purge(obj: StoreContext, older_than: dt.timedelta | None, everything: bool, as_json: bool) -> None:
     """Delete store files older than the retention (TELEMETRY_RETENTION_DAYS, default 30 days)."""
     days = None
     if older_than is not None:
@@ -386,7 +301,7 @@ def _signals(_ctx: click.Context, _param: click.Parameter, value: str | None) ->
 
 
 def _uploader(
-    obj: _Context,
+    obj: StoreContext,
     to: str,
     endpoint: str | None,
     headers: dict[str, str],
@@ -446,7 +361,7 @@ def _uploader(
 
 
 def _dp_options(
-    obj: _Context,
+    obj: StoreContext,
     epsilon: float | None,
     contribution: float | None,
     budget: float | None,
@@ -529,7 +444,7 @@ def _dp_line(report: Any) -> str:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.pass_obj
 def upload(
-    obj: _Context,
+    obj: StoreContext,
     since: dt.timedelta | None,
     endpoint: str | None,
     signals: tuple[str, ...] | None,
@@ -620,7 +535,9 @@ def upload(
 )
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.pass_obj
-def compliance(obj: _Context, since: dt.timedelta, top: int, fail_under: float | None, as_json: bool) -> None:
+def compliance(
+    obj: StoreContext, since: dt.timedelta, top: int, fail_under: float | None, as_json: bool
+) -> None:
     """How completely the stored GenAI spans follow the GenAI conventions: overall, per type
     (agent run, tool execution, model interaction, memory operation, routing decision), and
     the attributes missing most often."""
@@ -660,7 +577,7 @@ def compliance(obj: _Context, since: dt.timedelta, top: int, fail_under: float |
 )
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.pass_obj
-def forget(obj: _Context, yes: bool, wait: float | None, as_json: bool) -> None:
+def forget(obj: StoreContext, yes: bool, wait: float | None, as_json: bool) -> None:
     """Stop recording and erase the store, caches and upload state; recording stays off until
     `otel-distro enable`, for every process using this store."""
     import time
@@ -699,7 +616,7 @@ def forget(obj: _Context, yes: bool, wait: float | None, as_json: bool) -> None:
 @main.command()
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.pass_obj
-def enable(obj: _Context, as_json: bool) -> None:
+def enable(obj: StoreContext, as_json: bool) -> None:
     """Turn recording back on after `otel-distro forget` (running processes resume within seconds)."""
     from otel_distro import forget as switch
 
@@ -727,7 +644,7 @@ def enable(obj: _Context, as_json: bool) -> None:
 )
 @click.option("--no-open", is_flag=True, help="Do not open a browser.")
 @click.pass_obj
-def serve(obj: _Context, host: str, port: int, token: str | None, no_open: bool) -> None:
+def serve(obj: StoreContext, host: str, port: int, token: str | None, no_open: bool) -> None:
     """A local, read-only web viewer and JSON API (/api/v1, /metrics) over the store."""
     try:
         from otel_distro.serve import run
@@ -752,7 +669,7 @@ def config() -> None:
 @config.command("show")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.pass_obj
-def config_show(obj: _Context, as_json: bool) -> None:
+def config_show(obj: StoreContext, as_json: bool) -> None:
     """Every option with its value and where it came from (secrets masked)."""
     rows = settings_module.describe(obj.resolution)
     file = str(obj.resolution.config_file) if obj.resolution.config_file else None
@@ -777,7 +694,7 @@ def _echo_version_warnings() -> None:
 
 @config.command("check")
 @click.pass_obj
-def config_check(obj: _Context) -> None:
+def config_check(obj: StoreContext) -> None:
     """Exit non-zero, listing every problem, if any setting, name or the config file is invalid;
     warn when the installed OpenTelemetry API, SDK and instrumentations are not of one release."""
     from otel_distro.components import check
@@ -808,7 +725,7 @@ def config_check(obj: _Context) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.pass_obj
 def bundle(
-    obj: _Context, since: dt.timedelta, trace_id: str | None, output: Path, dry_run: bool, as_json: bool
+    obj: StoreContext, since: dt.timedelta, trace_id: str | None, output: Path, dry_run: bool, as_json: bool
 ) -> None:
     """A debug bundle for a bug report: the store's records of the window (opened, redacted
     again), the settings with secrets masked, versions, drop and delivery counters, problems."""
@@ -843,7 +760,7 @@ def store() -> None:
 )
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.pass_obj
-def store_rotate_key(obj: _Context, wait: float | None, as_json: bool) -> None:
+def store_rotate_key(obj: StoreContext, wait: float | None, as_json: bool) -> None:
     """Make a new store key, re-seal every store file with it (each replaced atomically) and
     drop the old key."""
     from otel_distro.store_admin import follower_states, rotate_key
@@ -885,7 +802,7 @@ def store_rotate_key(obj: _Context, wait: float | None, as_json: bool) -> None:
 )
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.pass_obj
-def store_export(obj: _Context, since: dt.timedelta | None, directory: Path, as_json: bool) -> None:
+def store_export(obj: StoreContext, since: dt.timedelta | None, directory: Path, as_json: bool) -> None:
     """Write plain OTLP JSON Lines (sealed lines opened) for a collector's otlpjsonfile receiver."""
     from otel_distro.store_admin import export_plain
 

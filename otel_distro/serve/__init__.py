@@ -14,13 +14,13 @@ import webbrowser
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from otel_distro.cli import _Context
+    from otel_distro.store_context import StoreContext
 
 _logger = logging.getLogger("otel_distro.serve")
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
 
 
-def run(obj: _Context, host: str, port: int, token: str | None, open_browser: bool = True) -> None:
+def run(obj: StoreContext, host: str, port: int, token: str | None, open_browser: bool = True) -> None:
     """Serve until interrupted; prints the URL (with the token) on stdout."""
     import socket
 

@@ -99,7 +99,7 @@ async def conversations(request: Request) -> Response:
 
 
 def stats_data(request: Request, index: StoreIndex, since_text: str) -> dict[str, Any]:
-    from otel_distro.cli import stats_json
+    from otel_distro.store_context import stats_json
 
     context = _state(request)["context"]
     window = parse_duration(since_text)
@@ -148,7 +148,7 @@ async def prometheus(request: Request) -> Response:
 
 def own_metrics(request: Request, index: StoreIndex) -> list[str]:
     """The distro's own counters: spans in the store, drops, redactions, conversation-log state."""
-    from otel_distro.cli import _dropped
+    from otel_distro.store_context import dropped_counts
 
     context = _state(request)["context"]
     spans = index.db.execute("SELECT count(*) FROM spans").fetchone()[0]
@@ -157,7 +157,7 @@ def own_metrics(request: Request, index: StoreIndex) -> list[str]:
         "SELECT d.text, sum(r.count) FROM redhist r JOIN dims d ON d.id = r.entity GROUP BY 1"
     ).fetchall()
     conversation_log = context.conversation_log()
-    dropped = _dropped(context.base_dir)
+    dropped = dropped_counts(context.base_dir)
     lines = family(
         "otel_distro_store_spans", "gauge", "Spans in the local store (within retention).", [({}, spans)]
     )

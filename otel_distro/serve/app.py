@@ -24,7 +24,7 @@ from otel_distro.serve.data import StoreReader
 from otel_distro.serve.metrics import StoreMetrics
 
 if TYPE_CHECKING:
-    from otel_distro.cli import _Context
+    from otel_distro.store_context import StoreContext
 
 COOKIE = "otel_distro_token"
 PUBLIC = ("/health", "/static/")
@@ -44,7 +44,7 @@ SECURITY_HEADERS = [
 
 @dataclass
 class ServeConfig:
-    context: _Context
+    context: StoreContext
     host: str
     port: int
     token: str

@@ -1,0 +1,102 @@
+"""What the CLI and ``serve`` read a store with: the settings in force, the store, its state.
+
+Both answer the same questions (``stats --json`` and ``/api/v1/stats`` print one document), so
+they share this module rather than ``serve`` importing the CLI's internals.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from exporters.store.files import JsonlStore
+from otel_distro import settings as settings_module
+from otel_distro.runtime.urls import shown_url
+
+
+class StoreContext:
+    """The settings in force and the store they name, with readers able to open sealed lines."""
+
+    def __init__(self, base_dir: Path | None) -> None:
+        self.resolution = settings_module.resolve()
+        self.settings = self.resolution.settings
+        self.base_dir = base_dir or self.settings.store_dir
+        from otel_distro.store_key import install_readers
+
+        install_readers(self.settings, self.base_dir)  # every reader opens sealed lines
+
+    @property
+    def sealed(self) -> bool:
+        """The store is (or was) encrypted: read the files, not the side index (which would keep
+        what the lines hold in plain text, and cannot open them)."""
+        from otel_distro.store_key import marker
+
+        return self.settings.store_encryption or marker(self.base_dir) is not None
+
+    def disk_guard(self) -> dict[str, Any]:
+        from exporters.store.guard import MB, DiskGuard
+
+        settings = self.settings
+        cap = settings.max_store_mb * MB if settings.max_store_mb is not None else None
+        guard = DiskGuard(settings.min_free_disk_mb * MB, cap)
+        return guard.inspect(self.store()).as_dict(guard.min_free_bytes, cap)
+
+    def store(self) -> JsonlStore:
+        return JsonlStore(self.base_dir, self.settings.retention_days, self.settings.retention)
+
+    def conversation_log(self) -> dict[str, Any] | None:
+        """The conversation-log exporter's state, if it is configured or has left a cache."""
+        from exporters.conversation_log import POSITION_FILE, STATE_FILE
+        from exporters.conversation_records import stored_snapshots
+        from exporters.spill_cache import SpillCache
+        from exporters.store.follow import StoreTail
+
+        directory = self.settings.cache_path or self.base_dir / "cache" / "conversation_log"
+        if not self.settings.endpoint and not directory.is_dir():
+            return None
+        records, size = SpillCache(directory, 0, 1).pending()
+        follows_store = (directory / POSITION_FILE).exists()
+        if follows_store:  # the exporter follows the store: what waits is the store past its position
+            tail = StoreTail(self.base_dir / "traces", directory / POSITION_FILE, 0, stored_snapshots)
+            spans, waiting = tail.pending()
+            records, size = records + spans, size + waiting
+        try:
+            state = json.loads((directory / STATE_FILE).read_text())
+        except (OSError, ValueError):
+            state = {}
+        return {
+            "endpoint": shown_url(self.settings.endpoint) if self.settings.endpoint else None,
+            "cache": str(directory),
+            "follows_store": follows_store,
+            "cached_spans": records,
+            "cached_bytes": size,
+            **state,
+        }
+
+
+def stats_json(
+    obj: StoreContext,
+    result: Any,
+    conversation_log: dict[str, Any] | None,
+    dropped: dict[str, int] | None = None,
+) -> dict[str, Any]:
+    """What `stats --json` prints (and `serve` answers on /api/v1/stats)."""
+    dropped = dropped_counts(obj.base_dir) if dropped is None else dropped
+    return {
+        "store": str(obj.base_dir),
+        **result.as_dict(),
+        "dropped": dropped,
+        "dropped_total": sum(dropped.values()),
+        "conversation_log": conversation_log,
+        "disk_guard": obj.disk_guard(),
+        "encrypted": obj.sealed,
+    }
+
+
+def dropped_counts(base_dir: Path) -> dict[str, int]:
+    """Every record dropped in this store, by reason, all processes added up, since it was made
+    (the conversation log's refusals too: each process adds its own to the store's drops)."""
+    from otel_distro.drop_ledger import read_drops
+
+    return dict(sorted(read_drops(base_dir).items()))
