@@ -16,6 +16,9 @@ from processors.key_names import is_secret_key
 from processors.redaction import DENIED
 
 _ID_KEYS = frozenset({"traceId", "spanId", "parentSpanId", "key"})  # ids and attribute names: kept
+# OTLP/JSON writes 64-bit integers as strings ("intValue": "4155552671", "timeUnixNano": …):
+# numbers, never text. Redacted, they would no longer parse, and the line would be lost.
+_NUMBER_KEYS = frozenset({"intValue", "asInt", "count", "bucketCounts", "zeroCount"})
 _DENIED = {"stringValue": DENIED}  # an attribute's value under a key that names a secret
 
 
@@ -27,7 +30,9 @@ class Scrubber:
 
     def value(self, value: Any, key: str | None = None) -> Any:
         if isinstance(value, str):
-            return value if key in _ID_KEYS else self.redact(value)
+            return value if key in _ID_KEYS or _a_number(key) else self.redact(value)
+        if isinstance(value, list) and _a_number(key):
+            return value
         if isinstance(value, dict):
             name = value.get("key")
             if isinstance(name, str) and "value" in value and is_secret_key(name):
@@ -36,6 +41,10 @@ class Scrubber:
         if isinstance(value, list):
             return [self.value(item) for item in value]
         return value
+
+
+def _a_number(key: str | None) -> bool:
+    return key is not None and (key in _NUMBER_KEYS or key.endswith("UnixNano"))
 
 
 def scrubber(settings: Any) -> Scrubber:

@@ -526,3 +526,26 @@ def test_a_store_written_with_redaction_off_is_redacted_again_when_uploaded_with
         assert b"<EMAIL>" in sent and b"<PHONE_NUMBER>" in sent
     else:  # redaction off for the upload too: the user chose to send values as they are
         assert b"jane.roe@example.org" in sent
+
+
+def test_an_upload_that_redacts_again_leaves_otlp_integers_alone_and_loses_no_line(tmp_path: Path) -> None:
+    """OTLP/JSON writes 64-bit ints as strings: redacted again as text ("4155552671" reads as a
+    phone number), a line no longer parsed and was skipped for good, the upload saying success."""
+    source = """
+        import otel_distro
+        from opentelemetry import metrics, trace
+
+        handle = otel_distro.configure(service_name="ints")
+        with trace.get_tracer("t").start_as_current_span("download") as span:
+            span.set_attribute("http.response.body.size", 4155552671)
+        metrics.get_meter("t").create_counter("bytes").add(4155552671)
+        handle.shutdown()
+    """
+    run = run_app(tmp_path, source, env=clean_env(tmp_path))
+    assert run.returncode == 0, run.stderr
+    with RawEndpoint() as endpoint:
+        code, report, stderr = upload(tmp_path, "--endpoint", endpoint.base, "--signals", "traces,metrics")
+    assert code == 0, stderr
+    assert report["signals"]["traces"]["records"] == 1 and len(endpoint.span_ids) == 1
+    assert report["signals"]["metrics"]["records"] >= 1
+    assert "unreadable" not in stderr and b"<PHONE_NUMBER>" not in b"".join(endpoint.bodies)
