@@ -103,7 +103,23 @@ _JSON_STARTS = "{["
 _JSON_KEYS_ASKED = 64
 _JSON_KEY = re.compile(r'\\?"([^"\\\n]{1,64})\\?"[ \t]*:')
 _DECODER = json.JSONDecoder()  # raw_decode: one JSON value from a place in a text, words after it
+# a key in a text: JSON's ("k":), escaped JSON's (\"k\":), a repr's ('k':)
+_PAIR_KEY = re.compile(r"""(\\?["'])([^"'\\\n]{1,64})\1[ \t]*:""")
+# and its value: a string in the same quotes, or a number
+_KEYED_PAIR = re.compile(
+    r"""(?P<kq>\\?["'])(?P<key>[^"'\\\n]{1,64})(?P=kq)[ \t]*:[ \t]*"""
+    r"""(?P<value>(?P<vq>\\?["'])(?:(?!(?P=vq))[^\n])*(?P=vq)|-?\d[\d .+()-]{0,40}\d|\d)"""
+)
 _EMBEDDED_OBJECTS = 16  # places in one text where a JSON object is tried, at most
+
+
+def _compact(value: Any) -> str:
+    """A structure written as compact JSON; ints past 64 bits and lone surrogates, which orjson
+    refuses, written by json."""
+    try:
+        return orjson.dumps(value, default=str).decode()
+    except TypeError:
+        return json.dumps(value, default=str, ensure_ascii=False, separators=(",", ":"))
 
 
 class _TooLarge(Exception):
@@ -200,7 +216,7 @@ class RedactionProcessor(RecordRewriter):
             return None
         if text[:1] in _JSON_STARTS and (structured := self._json_text(text, counts)) is not None:
             return structured
-        if '{"' in text and (structured := self._embedded_json(text, counts)) is not None:
+        if "{" in text and (structured := self._embedded_json(text, counts)) is not None:
             return structured  # "webhook received: {…}": a log line's JSON after its words
         answer = self.redactor.answers.get(text) if len(text) <= CACHEABLE_LENGTH else None
         redacted, found = self.redactor.find(text) if answer is None else answer
@@ -241,7 +257,7 @@ class RedactionProcessor(RecordRewriter):
                 new = self._value(rule, value, counts, numbers=self._number_keys.get(key, NUMBER))
             elif rule is _PLAIN:  # the common cases, inlined
                 kind = type(value)
-                if kind is str and value[:1] not in _JSON_STARTS and len(value) not in self.cut_lengths:
+                if kind is str and "{" not in value and len(value) not in self.cut_lengths:
                     answer = answers.get(value) if len(value) <= CACHEABLE_LENGTH else None
                     redacted, found = find(value) if answer is None else answer
                     if found is None or value in self.allow_values:
@@ -294,18 +310,19 @@ class RedactionProcessor(RecordRewriter):
             return None
         if new is None:
             return None
-        written = orjson.dumps(new, default=str).decode()
-        redacted, found = self.redactor.find(written)
+        redacted, found = self.redactor.find(_compact(new))
         if found is not None:
             _add(counts, found)
         return redacted
 
     def _embedded_json(self, text: str, counts: Counter[str]) -> str | None:
-        """JSON objects inside a text, after words and before others ("webhook received: {…}",
-        as a log line writes one): each redacted as :meth:`_json_text` redacts a text that is
-        one, the words around them as they were, then the whole read as text once more. None
-        where no key in them has a rule of its own, or none parses."""
-        keys = set(_JSON_KEY.findall(text))
+        """Keyed values inside a text, after words and before others ("webhook received: {…}",
+        as a log line writes one, escaped JSON in JSON, a Python dict's repr): the JSON objects
+        among them redacted as :meth:`_json_text` redacts a text that is one, the words around
+        them as they were; then each ``"key": value`` pair left whose key has a rule of its own
+        (:meth:`_keyed_pairs`); then the whole read as text once more. None where no key in the
+        text has such a rule."""
+        keys = {match[1] for match in _PAIR_KEY.findall(text)}
         if len(keys) <= _JSON_KEYS_ASKED and not any(self._key_has_rule(key) for key in keys):
             return None
         out: list[str] = []
@@ -316,7 +333,7 @@ class RedactionProcessor(RecordRewriter):
                 break
             try:
                 parsed, end = _DECODER.raw_decode(text, start)
-            except ValueError:  # a brace in prose: the next one
+            except (ValueError, RecursionError):  # a brace in prose, or too deep: the next one
                 start = text.find('{"', start + 2)
                 continue
             try:
@@ -324,16 +341,36 @@ class RedactionProcessor(RecordRewriter):
             except (_TooLarge, RecursionError):
                 new = None
             if new is not None:
-                out += (text[at:start], orjson.dumps(new, default=str).decode())
+                out += (text[at:start], _compact(new))
                 at = end
             start = text.find('{"', end)
-        if not out:
-            return None
         out.append(text[at:])
-        redacted, found = self.redactor.find("".join(out))
+        written = self._keyed_pairs("".join(out), counts)
+        redacted, found = self.redactor.find(written)
         if found is not None:
             _add(counts, found)
         return redacted
+
+    def _keyed_pairs(self, text: str, counts: Counter[str]) -> str:
+        """Each ``"key": "value"``, ``'key': 'value'``, ``\\"key\\": \\"value\\"`` or ``"key": 123``
+        in the text whose key has a rule of its own, its value judged by that rule (what the
+        structured walk does where the text did not parse: escaped, a repr, cut, or past the
+        objects tried)."""
+
+        def judged(match: re.Match[str]) -> str:
+            key, value = match.group("key"), match.group("value")
+            if not self._key_has_rule(key):
+                return match.group(0)
+            quote = match.group("vq") or ""
+            inner = value[len(quote) : len(value) - len(quote)] if quote else value
+            item: Any = int(inner) if not quote and inner.isdigit() else inner
+            new = self._value(self._key_rule(key), item, counts, numbers=self._number_keys.get(key))
+            if new is None:
+                return match.group(0)
+            head = match.group(0)[: match.start("value") - match.start(0)]
+            return f"{head}{quote}{new}{quote}"
+
+        return _KEYED_PAIR.sub(judged, text)
 
     def _key_has_rule(self, key: str) -> bool:
         """Whether values under this key are judged by a rule of the key (denied, an identifier,

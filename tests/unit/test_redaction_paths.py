@@ -843,3 +843,25 @@ def test_json_after_words_in_a_log_line_is_redacted_as_the_structure_it_encodes(
     out = processor.rewrite_text('charge {"cvv": "737", "amount": 5} then {"pin": "4821"}, a {brace}', counts)
     assert out == 'charge {"cvv":"<REDACTED>","amount":5} then {"pin":"<REDACTED>"}, a {brace}'
     assert processor.rewrite_text('plain {"a": 1} and {"b": "two"}', counts) is None  # no key with a rule
+
+
+def test_keyed_values_after_words_are_redacted_in_attributes_escaped_json_reprs_and_past_decoys() -> None:
+    """Before: only log bodies had JSON after words judged by its keys; escaped JSON, a dict's
+    repr and an object after 16 stray '{"' were left raw; odd JSON raised and lost the record."""
+    processor = _processor()
+    counts: Counter[str] = Counter()
+    body = 'webhook received: {"cvv": "737", "pin": "4321", "wa_id": "16502530199"}'
+    out = processor.rewrite_attributes({"note": body, "path": "/users/{id}"}, counts)
+    assert out is not None and "737" not in out["note"] and "16502530199" not in out["note"]
+    assert out["note"].startswith("webhook received: {") and '"pin":"<REDACTED>"' in out["note"]
+    assert "path" not in out or out["path"] == "/users/{id}"
+    for text, raw in (
+        ('args: {\\"cvv\\": \\"737\\", \\"amount\\": 5}', "737"),  # escaped JSON in JSON text
+        (f"payload {dict(pin='4821', user='bob')}", "4821"),  # logger.info("%s", payload)
+        ('{"a' * 20 + ' then {"cvv": "919"}', "919"),  # stray braces first
+        ('big {"n": 123456789012345678901234567890, "cvv": "737"}', "737"),  # past 64 bits
+        ('cut {"t": "\\ud83d", "pin": "4821"}', "4821"),  # half an emoji
+        ("deep " + '{"a": ' * 5000 + '{"cvv": "737"}' + "}" * 5000, "737"),
+    ):
+        new = processor.rewrite_text(text, counts)
+        assert new is not None and raw not in new, text[:60]
