@@ -332,14 +332,28 @@ def live_providers() -> tuple[list[TracerProvider], list[LoggerProvider], list[M
 def watch_new_providers(seen: Callable[[object], None]) -> Callable[[], None]:
     """From now on, ``seen(provider)`` runs for every SDK tracer or logger provider right before
     a processor is first added to it (as it is made, a provider exports nothing: the processor
-    is its exporter), and for every meter provider once it is made (its readers come with it).
+    is its exporter) or once it is made with one (``active_span_processor=``), and for every
+    meter provider once it is made (its readers come with it).
     Returns the undo. The SDK has no hook for this: its two ``add_*_processor`` methods and the
-    meter provider's ``__init__`` are wrapped, in their classes, for as long as the distro runs."""
+    three providers' ``__init__`` are wrapped, in their classes, for as long as the distro runs.
+    A subclass that keeps its processors its own way (an ``add_span_processor`` that does not
+    call the SDK's) is not seen."""
     add_span, add_log, init_meter = (
         TracerProvider.add_span_processor,
         LoggerProvider.add_log_record_processor,
         MeterProvider.__init__,
     )
+    init_tracer, init_logger = TracerProvider.__init__, LoggerProvider.__init__
+
+    def tracer_init(self: TracerProvider, *args: Any, **kwargs: Any) -> None:
+        init_tracer(self, *args, **kwargs)
+        if _has_processors(self, "_active_span_processor", "_span_processors"):
+            seen(self)  # made with its processor (active_span_processor=): no add will come
+
+    def logger_init(self: LoggerProvider, *args: Any, **kwargs: Any) -> None:
+        init_logger(self, *args, **kwargs)
+        if _has_processors(self, "_multi_log_record_processor", "_log_record_processors"):
+            seen(self)
 
     def add_span_processor(self: TracerProvider, span_processor: SpanProcessor) -> None:
         seen(self)
@@ -356,13 +370,25 @@ def watch_new_providers(seen: Callable[[object], None]) -> Callable[[], None]:
     TracerProvider.add_span_processor = add_span_processor  # type: ignore[method-assign]
     LoggerProvider.add_log_record_processor = add_log_record_processor  # type: ignore[method-assign]
     MeterProvider.__init__ = meter_init  # type: ignore[method-assign]
+    TracerProvider.__init__ = tracer_init  # type: ignore[method-assign]
+    LoggerProvider.__init__ = logger_init  # type: ignore[method-assign]
 
     def undo() -> None:
+        TracerProvider.__init__ = init_tracer  # type: ignore[method-assign]
+        LoggerProvider.__init__ = init_logger  # type: ignore[method-assign]
         TracerProvider.add_span_processor = add_span  # type: ignore[method-assign]
         LoggerProvider.add_log_record_processor = add_log  # type: ignore[method-assign]
         MeterProvider.__init__ = init_meter  # type: ignore[method-assign]
 
     return undo
+
+
+def _has_processors(provider: Any, name: str, members: str) -> bool:
+    """Whether a provider just made holds a processor already: a composite with members, or a
+    processor of its own in the composite's place."""
+    held = getattr(provider, name, None)  # private: the provider's composite processor
+    inside = getattr(held, members, None)
+    return held is not None and (not isinstance(inside, tuple) or bool(inside))
 
 
 def metric_readers(provider: MeterProvider) -> tuple[Any, ...]:

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import weakref
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -34,7 +33,8 @@ from processors.base import RecordProcessor
 from processors.chain import LogChain, MetricsChainExporter, SpanChain
 
 _logger = logging.getLogger("otel_distro")
-_guarded: weakref.WeakSet[object] = weakref.WeakSet()  # providers already behind a chain
+_GUARDED = "_otel_distro_guarded"  # set on a provider once it is behind a chain (any provider
+# takes an attribute; not all can be kept in a set: a dataclass's are unhashable)
 
 
 class _Guard:
@@ -104,7 +104,7 @@ def guarded_chains(guards: Sequence[object]) -> tuple[SpanChain | LogChain, ...]
 
 def _foreign(provider: object) -> bool:
     """Not one of the distro's own providers (this or an earlier configuration), nor guarded yet."""
-    return not type(provider).__module__.startswith("otel_distro") and provider not in _guarded
+    return not type(provider).__module__.startswith("otel_distro") and not getattr(provider, _GUARDED, False)
 
 
 class ProviderGuard:
@@ -144,13 +144,13 @@ class ProviderGuard:
 
     def guard(self, provider: object, later: bool = True) -> None:
         """Put the chain in front of one provider (once); never raises."""
-        if not _foreign(provider):
-            return
         try:
+            if not _foreign(provider):
+                return
             with self._lock:
-                if provider in _guarded:
+                if getattr(provider, _GUARDED, False):
                     return
-                _guarded.add(provider)
+                setattr(provider, _GUARDED, True)
                 if isinstance(provider, TracerProvider):
                     self._guard_tracer(provider)
                 elif isinstance(provider, LoggerProvider):

@@ -209,6 +209,26 @@ LATE_APP = f"""
     logger_provider.add_log_record_processor(SimpleLogRecordProcessor(logs))
     logger_provider.get_logger("lib").emit(LogRecord(body="call {PHONE}"))
     late_meters = meters(late_out)
+    # made with its processor (no add follows), and one that cannot be kept in a set
+    from opentelemetry.sdk.trace import SynchronousMultiSpanProcessor
+    given, unhashable_spans = InMemorySpanExporter(), InMemorySpanExporter()
+    composite = SynchronousMultiSpanProcessor()
+    composite.add_span_processor(SimpleSpanProcessor(given))
+    with TracerProvider(active_span_processor=composite).get_tracer("x").start_as_current_span(
+        "given {EMAIL}"
+    ):
+        pass
+
+    class Unhashable(TracerProvider):
+        __hash__ = None  # as a dataclass with eq makes it
+
+        def __eq__(self, other):
+            return self is other
+
+    odd = Unhashable()
+    odd.add_span_processor(SimpleSpanProcessor(unhashable_spans))
+    with odd.get_tracer("x").start_as_current_span("odd {EMAIL}"):
+        pass
     for provider in (early_meters, late_meters):
         provider.get_meter("lib").create_counter("lib.calls").add(1, {{"user": "{EMAIL}"}})
         provider.force_flush()
@@ -219,6 +239,8 @@ LATE_APP = f"""
         "logs": [r.log_record.body for r in logs.get_finished_logs()],
         "early_metrics": early_out.getvalue(),
         "late_metrics": late_out.getvalue(),
+        "given": [s.name for s in given.get_finished_spans()],
+        "unhashable": [s.name for s in unhashable_spans.get_finished_spans()],
     }}))
     otel_distro.shutdown()
     plain = TracerProvider()  # after shutdown: left alone
@@ -246,4 +268,5 @@ def test_providers_made_after_configure_and_meter_providers_made_before_export_o
     assert seen["logs"] == ["call <PHONE_NUMBER>"]
     for key in ("early_metrics", "late_metrics"):
         assert "lib.calls" in seen[key] and "<EMAIL>" in seen[key], key
+    assert seen["given"] == ["given <EMAIL>"] and seen["unhashable"] == ["odd <EMAIL>"]
     assert json.loads(after) == [f"after shutdown {EMAIL}"]  # the SDK is as it was once we stopped
