@@ -49,17 +49,26 @@ from processors.pii.secret_checks import (
     is_sql_secret,
     is_tuple_password,
 )
+from processors.pii.tlds import IDN_TLDS
 
 __all__ = ["ENTITIES", "Recognizer", "recognizers"]
 
-# ASCII letters and digits, and the letters of Latin-1 and Latin Extended-A and B
-_LATIN = "A-Za-z0-9\u00c0-\u024f"
+# ASCII letters and digits, and the letters of Latin-1, Latin Extended-A and B and Latin
+# Extended Additional (Vietnamese: "tr\u1ea7n.nguy\u1ec5n")
+_LATIN_LETTERS = "\u00c0-\u024f\u1e00-\u1eff"
+_LATIN = f"A-Za-z0-9{_LATIN_LETTERS}"
+# A JSON escape of a character past ASCII ("jos\\u00e9"): a letter of the address it is in;
+# an escape of an ASCII one ("\\u0040", "\\n") is a boundary (see after_escape)
+_WIDE_ESCAPE = r"\\u(?!00[0-7])[0-9A-Fa-f]{4}"
 # A label of a host name: letters and digits of any script, marks, "-" (and "_", which no host
 # name holds: one class, read twice as fast as an alternation without it)
 _LABEL = rf"[\w{MARKS}-]+"
 # What follows an address's first letter where it is of another script than Latin: its letters and
-# digits, marks, and the punctuation of addresses; no Latin letter
-_OTHER_LOCAL = rf"[^\WA-Za-z\u00c0-\u024f_]++|[{MARKS}._%+-]++"
+# digits, marks, and the punctuation of addresses; Latin letters after that punctuation only
+# ("\u043f\u0435\u0442\u0440\u043e\u0432.ivan@…"), so prose glued before a Latin address stays
+_OTHER_LOCAL = rf"[^\WA-Za-z{_LATIN_LETTERS}_]++|[{MARKS}]++|[._%+-]++[\w{MARKS}]*+"
+# A top-level domain of another script than Latin: one of IANA's (see processors.pii.tlds)
+_IDN_TLD = "|".join(sorted(IDN_TLDS, key=len, reverse=True))
 
 
 def _not_git(match: re.Match[str]) -> bool:
@@ -453,22 +462,26 @@ def recognizers() -> tuple[Recognizer, ...]:
         Recognizer(
             "EMAIL",
             # From the start of the run of address characters only (as for CREDENTIALS: linear time);
-            # punctuation leading the run stays. ASCII addresses, which need no Unicode classes: a
-            # Latin letter before one ("garc\u00eda@…") makes it the next recognizer's.
+            # punctuation leading the run stays. ASCII addresses, which need no Unicode classes,
+            # and JSON escapes of the letters past ASCII in them ("jos\\u00e9@…"): a Latin letter
+            # or a combining mark before one ("garc\u00eda@…") makes it the next recognizer's.
             re.compile(
-                # not at the letter of a JSON escape ("\\nzed@…" starts after it, so the escape stays whole)
-                r"(?:(?<![A-Za-z0-9\u00c0-\u024f._%+-])(?<!(?<!\\)\\)|" + _after_escape() + r")[._%+-]*+"
-                r"([A-Za-z0-9][A-Za-z0-9._%+-]*+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,})"
+                # not at the letter of a JSON escape ("\\nzed@…" starts after it, so the escape stays
+                # whole), nor after an escape of a letter past ASCII (it is part of the address)
+                rf"(?:(?<![{_LATIN}._%+-])(?<![{MARKS}])(?<!(?<!\\)\\)|(?<=\\[nrt])|(?<=\\u00[0-7][0-9A-Fa-f]))"
+                r"[._%+-]*+"
+                rf"((?:[A-Za-z0-9]|{_WIDE_ESCAPE})(?:[A-Za-z0-9._%+-]++|{_WIDE_ESCAPE})*+"
+                rf"@(?:[A-Za-z0-9-]++|{_WIDE_ESCAPE})+(?:\.(?:[A-Za-z0-9-]++|{_WIDE_ESCAPE})+)*\.[A-Za-z]{{2,}})"
                 # a letter would go on with the top-level domain; an "_" or a digit after it does
                 # not (a host name holds no "_"): "jane@example.com_1700000000" (a session id made
                 # of an address and a time), "jane@example.com_invoice.pdf"
-                r"(?![A-Za-z\u00c0-\u024f])"
+                rf"(?![A-Za-z{_LATIN_LETTERS}])"
             ),
             group=1,
             validate=_not_git,
             hints=("@",),
-            hint_pattern=re.compile(r"@[A-Za-z0-9-]+\."),  # a domain after the @
-            screen=r"@[A-Za-z0-9-]+\.",
+            hint_pattern=re.compile(r"@(?:[A-Za-z0-9-]|\\u[0-9A-Fa-f]{4})+\."),  # a domain after the @
+            screen=r"@(?:[A-Za-z0-9-]|\\u[0-9A-Fa-f]{4})+\.",
         ),
         Recognizer(
             "EMAIL",
@@ -476,18 +489,20 @@ def recognizers() -> tuple[Recognizer, ...]:
             # "jos\u00e9.garc\u00eda@example.com". Asked only of texts that hold a character
             # past ASCII. An address starts where a run of address characters does, or after a
             # letter of another script than Latin ("メールはjos\u00e9@…", the prose stays), and
-            # then holds Latin letters only; a run that starts with such a letter holds no Latin
-            # one. So each character is read at most twice: linear time. Words are \w and
-            # combining marks (the vowel signs of Devanagari or Thai).
+            # then holds Latin letters only; a run that starts with such a letter holds Latin
+            # ones only after a "." or such. So each character is read at most twice: linear
+            # time. Words are \w and combining marks (the vowel signs of Devanagari or Thai). A
+            # top-level domain of another script is one of IANA's, so that a mention in Chinese
+            # prose ("\u611f\u8c22@\u5c0f\u660e.\u7684\u5e2e\u52a9") is not taken for an address.
             re.compile(
                 rf"(?:(?:(?<![\w{MARKS}.%+-])(?<!(?<!\\)\\)|" + _after_escape() + r")[._%+-]*+"
                 rf"|(?<=[^\W\d_{_LATIN}])(?=[{_LATIN}])(?P<glued>))"
                 rf"((?(glued)[{_LATIN}][{_LATIN}{MARKS}._%+-]*+"
                 rf"|(?:[{_LATIN}][\w{MARKS}.%+-]*+|[^\W_{_LATIN}](?:{_OTHER_LOCAL})*+))"
                 rf"@{_LABEL}(?:\.{_LABEL})*\."
-                # a top-level domain of letters: Latin ones, which another letter would go on
-                # with, or from another script's letter on ("рф", "中国")
-                rf"(?:[A-Za-z\u00c0-\u024f]{{2,}}(?![A-Za-z\u00c0-\u024f])|[^\W\d_{_LATIN}][\w{MARKS}]+))"
+                # a top-level domain of Latin letters, which another letter would go on with,
+                # or of another script's, one of IANA's ("рф", "中国")
+                rf"(?:[A-Za-z{_LATIN_LETTERS}]{{2,}}(?![A-Za-z{_LATIN_LETTERS}])|(?:{_IDN_TLD})(?![{MARKS}])))"
             ),
             group=2,
             validate=_past_ascii,  # an ASCII address is the recognizer's before

@@ -743,11 +743,16 @@ INTERNATIONAL = [
     "j\u00fcrgen.m\u00fcller@b\u00fccher.de",
     "alice@b\u00fccher.de",
     "\u7528\u6237@example.com",
-    "\u03b4\u03bf\u03ba\u03b9\u03bc\u03ae@\u03c0\u03b1\u03c1\u03ac\u03b4\u03b5\u03b9\u03b3\u03bc\u03b1.\u03b4\u03bf\u03ba\u03b9\u03bc\u03ae",
+    "\u03b4\u03bf\u03ba\u03b9\u03bc\u03ae@\u03c0\u03b1\u03c1\u03ac\u03b4\u03b5\u03b9\u03b3\u03bc\u03b1.\u03b5\u03bb",
     "\u0930\u093e\u092e@\u0909\u0926\u093e\u0939\u0930\u0923.\u092d\u093e\u0930\u0924",  # vowel signs: marks
     "\u0e2a\u0e21\u0e0a\u0e32\u0e22@\u0e15\u0e31\u0e27\u0e2d\u0e22\u0e48\u0e32\u0e07.\u0e44\u0e17\u0e22",
     "\u0645\u062d\u0645\u062f@\u0645\u062b\u0627\u0644.\u0645\u0635\u0631",
     "jose\u0301@example.com",  # the accent written apart from its letter
+    "jose\u0301.garci\u0301a@example.com",  # and before an ASCII tail
+    "tr\u1ea7n.nguy\u1ec5n@gmail.com",  # Vietnamese: Latin Extended Additional
+    # Cyrillic, then Latin
+    "\u043f\u0435\u0442\u0440\u043e\u0432.ivan@\u043f\u043e\u0447\u0442\u0430.\u0440\u0444",
+    "\u5f20\u4e09@\u516c\u53f8.\u4e2d\u56fd",
 ]
 
 
@@ -781,6 +786,16 @@ def test_an_address_of_any_script_is_replaced_whole_and_an_id_holding_one_is_has
         ("user@example.com\u3067\u3059", "<EMAIL>\u3067\u3059"),
         ("git@github.com:org/repo.git", "git@github.com:org/repo.git"),
         ("caf\u00e9 au lait @ 3.50", "caf\u00e9 au lait @ 3.50"),
+        # a mention and a full stop in prose written without spaces: no top-level domain of IANA's
+        ("\u611f\u8c22@\u5c0f\u660e.\u7684\u5e2e\u52a9", "\u611f\u8c22@\u5c0f\u660e.\u7684\u5e2e\u52a9"),
+        (
+            "\u043e\u0442\u0432\u0435\u0442@\u041c\u0430\u0440\u0438\u044f.\u041e\u043a",
+            "\u043e\u0442\u0432\u0435\u0442@\u041c\u0430\u0440\u0438\u044f.\u041e\u043a",
+        ),
+        # JSON escapes of letters past ASCII are letters of the address; of "@", a boundary
+        ("to jos\\u00e9.garc\\u00eda@example.com now", "to <EMAIL> now"),
+        ("user@b\\u00fccher.de", "<EMAIL>"),
+        ("x \\u0040jane@example.com", "x \\u0040<EMAIL>"),
     ],
 )
 def test_prose_of_another_script_glued_to_an_address_stays(text: str, expected: str) -> None:
