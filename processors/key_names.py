@@ -133,9 +133,11 @@ _NUMBER_SINGULARS = (
     *("phone", "tel", "telephone", "mobile", "msisdn", "fax", "cell", "cellphone", "whatsapp"),
     *("telefon", "telefono", "telefone", "telephon"),
     *("card", "creditcard", "cc", "ccnum", "pan", "ssn", "iban"),
-    # who is called or written to: their number, where it is one ("recipient": 16502530199)
-    *("contact", "recipient", "caller", "callee", "sender", "receiver", "waid"),
+    "waid",  # WhatsApp's id of a user: their phone number
 )
+# Keys of who is called or written to: their number, where it is one ("recipient": 16502530199),
+# unless the key names an id, a count or a time of theirs ("sender_id", "caller.pid")
+_WHO_WORDS = frozenset({"contact", "recipient", "caller", "callee", "sender", "receiver"})
 NUMBER_WORDS = frozenset({*_NUMBER_SINGULARS, *(f"{word}s" for word in _NUMBER_SINGULARS), "faxes"})
 # and keys that name such a number by a word before "number" or "no", apart or in one word
 # ("contact_number", "callbackNumber", "phonenumber", "cardnumber", "mobile_no")
@@ -174,6 +176,8 @@ def number_kind(words: list[str]) -> str | None:
     kinds = {_word_kind(word) for word in words}
     if len(words) >= 2:
         kinds.add(_word_kind(words[-2] + words[-1]))  # "contact_number" as "contactnumber"
+    if None in kinds and not kinds - {None} and any(word in _WHO_WORDS for word in words):
+        return None if names_ids(words) else NUMBER
     for kind in ("US_SSN", "IBAN_CODE", NUMBER):
         if kind in kinds:
             return kind
@@ -200,7 +204,9 @@ _ID_WORDS = frozenset(
         *("id", "ids", "uuid", "guid", "uid", "trace", "span", "parent", "seq", "sequence", "offset"),
         *("hash", "checksum", "crc", "nonce", "seed", "snowflake", "ts", "time", "timestamp", "nanos"),
         *("epoch", "count", "size", "bytes", "total", "version", "revision", "generation"),
-        *("no", "num", "number", "index", "idx", "line", "pid", "port"),  # an ordinal: "line_no"
+        *("index", "idx", "line", "pid", "port"),  # an ordinal: "line_no"
+        # hashes and other random ints: "db.query.fingerprint", "cache.digest", "random_state"
+        *("fingerprint", "digest", "signature", "sig", "etag", "key", "salt", "random", "state"),
     }
 )
 
@@ -213,7 +219,10 @@ _NOT_ID_WORDS = frozenset(
 def names_ids(words: list[str]) -> bool:
     """Whether a key of these words names identifiers, counters or times (see _ID_WORDS)."""
     return any(
-        word in _ID_WORDS or (word.endswith(("id", "ids")) and word not in _NOT_ID_WORDS) for word in words
+        word in _ID_WORDS
+        or "hash" in word  # "xxhash64", "hashcode"
+        or (word.endswith(("id", "ids")) and word not in _NOT_ID_WORDS)
+        for word in words
     )
 
 

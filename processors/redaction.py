@@ -503,10 +503,19 @@ class RedactionProcessor(RecordRewriter):
         if depth >= MAX_DEPTH or left[0] < 0:
             raise _TooLarge
         if isinstance(value, Mapping):
-            return self._map(value, counts, depth, left)
+            return self._map(value, counts, depth, left, numbers)
         return self._sequence(value, counts, depth, left, numbers)
 
-    def _map(self, value: Mapping[Any, Any], counts: Counter[str], depth: int, left: list[int]) -> Any:
+    def _map(
+        self,
+        value: Mapping[Any, Any],
+        counts: Counter[str],
+        depth: int,
+        left: list[int],
+        within: str | None = None,
+    ) -> Any:
+        """A map's keys and values; ``within``: how the key it is under reads numbers (a card's
+        ``{"number": 4111…}`` under "card"), for its keys that name none of their own."""
         out: dict[str, Any] | None = None
         named = self._named_secret(value)  # {"name": "DB_PASSWORD", "value": "..."}: the value goes
         if named is not None and value[named] not in (None, "", DENIED):
@@ -522,6 +531,8 @@ class RedactionProcessor(RecordRewriter):
             numbers = (
                 self._number_keys.get(name, NUMBER)
                 if rule is _PLAIN and name not in self._plain_keys
+                else within
+                if rule is _PLAIN
                 else None
             )
             if isinstance(item, _STRUCTURES) and rule is not _DENIED:

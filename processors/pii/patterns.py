@@ -560,7 +560,10 @@ def recognizers() -> tuple[Recognizer, ...]:
         Recognizer(  # named, in any case: "iban gb82 west 1234 5698 7654 32", "ibanDE89…"
             "IBAN_CODE",
             re.compile(
-                r"(?i)(?<![a-z0-9_\u00c0-\u024f])iban(?:[ \t]*(?:no\.?|number|code))?[ \t]*[:=#\"']?[ \t]*"
+                # the word, then what may stand between: "IBAN: …", "(IBAN) …", 'iban="…"', "my iban
+                # is …", a line break or a no-break space
+                r"(?i)(?<![a-z0-9_\u00c0-\u024f])iban[\"')\]]?(?:\s*(?:no\.?|number|code|is|ist|est|es))?"
+                r"\s*[:=#]?\s*[\"'(\[]?\s*"
                 r"([a-z]{2}\d{2}(?:[ \u00a0-]?[a-z0-9]{4}){2,7}(?:[ \u00a0-]?[a-z0-9]{1,4})?)"
                 r"(?![a-z0-9_\u00c0-\u024f])"
             ),
@@ -574,17 +577,19 @@ def recognizers() -> tuple[Recognizer, ...]:
         Recognizer(  # its printed groups apart by another mark: "4111.1111.1111.1111", "4111_1111_…"
             "CREDIT_CARD",
             re.compile(
-                r"(?<!\d[./*\t])"
+                # not "/" nor a tab: paths ("/shards/4766/5131/…") and rows of numbers are
+                # printed so, and a tenth of them would pass Luhn
+                r"(?<!\d[.*])"
                 + _first_digit()
-                + r"\d{3}([./*_\t])(?:\d{4}\1\d{4}\1\d{4}(?:\1\d{1,3})?|\d{6}\1\d{5})"
-                + r"(?![./*\t]?\d)"
+                + r"\d{3}([.*_])(?:\d{4}\1\d{4}\1\d{4}(?:\1\d{1,3})?|\d{6}\1\d{5})"
+                + r"(?!\1\d)"  # an expiry after another mark may follow ("…1111/12/27")
                 + _E
             ),
             validate=is_grouped_card_number,
             digits=True,
             # the first two groups (Amex: 4 and 6), and the mark after them (a decimal "1234.5678" has none)
-            hint_pattern=re.compile(r"\d{4}([./*_\t])\d{4}(?:\d\d)?\1\d"),
-            screen=f"{_D}{{4}}[./*_\\t]{_D}{{4}}(?:{_D}{{2}})?[./*_\\t]{_D}",
+            hint_pattern=re.compile(r"\d{4}([.*_])\d{4}(?:\d\d)?\1\d"),
+            screen=f"{_D}{{4}}[.*_]{_D}{{4}}(?:{_D}{{2}})?[.*_]{_D}",
         ),
         Recognizer(
             "CREDIT_CARD",

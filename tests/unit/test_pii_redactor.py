@@ -730,18 +730,24 @@ def test_a_password_after_words_json_escaped_is_found_in_the_decoded_text() -> N
         ("order.card 4111.1111.1111.1111", "order.card <CREDIT_CARD>"),
         ("card on file 5500.0000.0000.0004 exp 12/27", "card on file <CREDIT_CARD> exp 12/27"),
         ("n = 4111_1111_1111_1111", "n = <CREDIT_CARD>"),  # a Python int literal
-        ("4111/1111/1111/1111", "<CREDIT_CARD>"),
         ("4111*1111*1111*1111", "<CREDIT_CARD>"),
-        ("4111\t1111\t1111\t1111", "<CREDIT_CARD>"),
+        ("cc:4111.1111.1111.1111/12/27", "cc:<CREDIT_CARD>/12/27"),  # its expiry after it
         ("amex 3782.822463.10005", "amex <CREDIT_CARD>"),
         ("iban gb82 west 1234 5698 7654 32", "iban <IBAN_CODE>"),
         ("IBAN: de89 3704 0044 0532 0130 00", "IBAN: <IBAN_CODE>"),
         ("ibanDE89370400440532013000", "iban<IBAN_CODE>"),
+        ('iban="gb82 west 1234 5698 7654 32"', 'iban="<IBAN_CODE>"'),
+        ("(IBAN) GB82WEST12345698765432", "(IBAN) <IBAN_CODE>"),
+        ("IBAN:\nde89 3704 0044 0532 0130 00", "IBAN:\n<IBAN_CODE>"),
+        ("my iban is gb82 west 1234 5698 7654 32", "my iban is <IBAN_CODE>"),
         # stay: not Luhn, a version, longer than a card, the word without an IBAN after it
         ("4111.1111.1111.1112", "4111.1111.1111.1112"),
         ("version 2024.0101.1234.5678", "version 2024.0101.1234.5678"),
         ("4111.1111.1111.1111.5", "4111.1111.1111.1111.5"),
         ("1.4111.1111.1111.1111", "1.4111.1111.1111.1111"),
+        # paths and rows of numbers are printed with "/" and tabs: a tenth would pass Luhn
+        ("/data/shards/4111/1111/1111/1111/chunk.bin", "/data/shards/4111/1111/1111/1111/chunk.bin"),
+        ("host-a\t4111\t1111\t1111\t1111", "host-a\t4111\t1111\t1111\t1111"),
         ("the iban field is required", "the iban field is required"),
         ("iban gb82 this that with more", "iban gb82 this that with more"),
     ],

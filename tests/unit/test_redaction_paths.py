@@ -824,6 +824,15 @@ def test_a_card_or_phone_kept_as_an_int_is_replaced_under_ordinary_keys_but_ids_
             "bytes": card,
             "big": 2**62,  # 19 digits, not Luhn
             "tokens": 120,
+            # a card's number under "card", and under an ordinary "number"
+            "payment": {"card": {"number": card, "exp_month": 12}},
+            "payment.number": card,
+            # a who-key that names an id, a count or a time of theirs; hashes
+            "sender_id": phone,
+            "recipient.count": phone,
+            "caller.pid": phone,
+            "db.query.fingerprint": card,
+            "xxhash64": card,
         },
         counts,
     )
@@ -835,7 +844,12 @@ def test_a_card_or_phone_kept_as_an_int_is_replaced_under_ordinary_keys_but_ids_
     for key in ("message.id", "order_id", "trace.parent", "line_no", "bytes"):
         assert out[key] == card, key
     assert out["big"] == 2**62 and out["tokens"] == 120
-    assert counts == Counter({"CREDIT_CARD": 3, "PHONE_NUMBER": 4})
+    assert out["payment"] == {"card": {"number": "<CREDIT_CARD>", "exp_month": 12}}
+    assert out["payment.number"] == "<CREDIT_CARD>"
+    for key in ("sender_id", "recipient.count", "caller.pid"):
+        assert out[key] == phone, key
+    assert out["db.query.fingerprint"] == card and out["xxhash64"] == card
+    assert counts == Counter({"CREDIT_CARD": 5, "PHONE_NUMBER": 4})
 
 
 def test_json_after_words_in_a_log_line_is_redacted_as_the_structure_it_encodes() -> None:
