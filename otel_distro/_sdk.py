@@ -422,6 +422,7 @@ def take_span_processors(provider: TracerProvider, front: SpanProcessor) -> tupl
         taken: tuple[SpanProcessor, ...] = multi._span_processors
         multi._span_processors = (front,)
     provider._active_span_processor = front  # type: ignore[assignment]
+    provider._otel_distro_composite = multi  # type: ignore[attr-defined]  # for give_back_span_processors
     return taken
 
 
@@ -436,7 +437,38 @@ def take_log_processors(
         taken: tuple[LogRecordProcessor, ...] = multi._log_record_processors
         multi._log_record_processors = (front,)
     provider._multi_log_record_processor = front  # type: ignore[assignment]
+    provider._otel_distro_composite = multi  # type: ignore[attr-defined]  # for give_back_log_processors
     return taken
+
+
+def give_back_span_processors(provider: TracerProvider, processors: Sequence[SpanProcessor]) -> Any | None:
+    """Undo :func:`take_span_processors`: the provider's own composite, holding ``processors``,
+    in place of the front again (tracers made earlier hold that composite); returns it, for
+    the tracers made meanwhile, which hold the front. None where the provider's shape is not
+    the one taken."""
+    multi = _multi(provider, "_active_span_processor", "_span_processors")
+    if multi is not None:  # a composite in place, not the front: given back already, or never taken
+        return None
+    composite = getattr(provider, "_otel_distro_composite", None)
+    if composite is None:
+        return None
+    with composite._lock:  # private, as above
+        composite._span_processors = tuple(processors)
+    provider._active_span_processor = composite
+    return composite
+
+
+def give_back_log_processors(
+    provider: LoggerProvider, processors: Sequence[LogRecordProcessor]
+) -> Any | None:
+    """As :func:`give_back_span_processors`, for a logger provider."""
+    composite = getattr(provider, "_otel_distro_composite", None)
+    if composite is None or _multi(provider, "_multi_log_record_processor", "_log_record_processors"):
+        return None
+    with composite._lock:  # private, as above
+        composite._log_record_processors = tuple(processors)
+    provider._multi_log_record_processor = composite
+    return composite
 
 
 # -- batch processors ----------------------------------------------------------------------------

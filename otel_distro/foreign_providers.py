@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import weakref
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -38,20 +39,35 @@ _GUARDED = "_otel_distro_guarded"  # set on a provider once it is behind a chain
 
 
 class _Guard:
-    """What both guards do at flush and shutdown: their own chain stops with them; the
-    distro's (a provider that is the global one feeds it) is only flushed."""
+    """What both guards do at flush and shutdown: their own chain is flushed and stopped, and
+    the provider gets its processors back, so an app that goes on after the distro's shutdown
+    keeps its own exporters; the distro's chain (a provider that is the global one feeds it)
+    is only flushed."""
 
     chain: SpanChain | LogChain
     owns_chain: bool
+    provider: Callable[[], object | None] = staticmethod(lambda: None)  # a weak reference
+    # once given back: the provider's own composite, which tracers and loggers made while the
+    # guard stood in still reach through it
+    given_back: Any = None
 
     def force_flush(self, timeout_millis: int = 30000) -> bool:
         return self.chain.force_flush(timeout_millis)
 
     def shutdown(self) -> None:
-        if self.owns_chain:
-            self.chain.shutdown()
+        self.chain.force_flush()
+        if not self.owns_chain:
+            return
+        provider = self.provider()
+        processors = self.chain.downstream
+        if isinstance(provider, TracerProvider):
+            self.given_back = _sdk.give_back_span_processors(provider, processors)
+        elif isinstance(provider, LoggerProvider):
+            self.given_back = _sdk.give_back_log_processors(provider, processors)
+        if self.given_back is not None:
+            self.chain.close()
         else:
-            self.chain.force_flush()
+            self.chain.shutdown()
 
 
 class GuardedSpanProcessors(_Guard, SpanProcessor):
@@ -71,9 +87,15 @@ class GuardedSpanProcessors(_Guard, SpanProcessor):
             self.chain.add_downstream(span_processor)
 
     def on_start(self, span: Span, parent_context: Context | None = None) -> None:
+        if self.given_back is not None:
+            self.given_back.on_start(span, parent_context=parent_context)
+            return
         self.chain.on_start(span, parent_context=parent_context)
 
     def on_end(self, span: ReadableSpan) -> None:
+        if self.given_back is not None:
+            self.given_back.on_end(span)
+            return
         self.chain.on_end(span)
 
 
@@ -90,6 +112,9 @@ class GuardedLogProcessors(_Guard, LogRecordProcessor):
         self.chain.add_downstream(log_record_processor)
 
     def on_emit(self, log_record: ReadWriteLogRecord) -> None:
+        if self.given_back is not None:
+            self.given_back.on_emit(log_record)
+            return
         self.chain.on_emit(log_record)
 
 
@@ -173,6 +198,7 @@ class ProviderGuard:
             return
         for processor in taken:
             span_guard.add_span_processor(processor)
+        span_guard.provider = weakref.ref(provider)
         self._added(span_guard, chain if not shared else None)
 
     def _guard_logger(self, provider: LoggerProvider) -> None:
@@ -185,6 +211,7 @@ class ProviderGuard:
             return
         for log_processor in taken:
             log_chain.add_downstream(log_processor)
+        log_guard.provider = weakref.ref(provider)
         self._added(log_guard, log_chain if not shared else None)
 
     def _guard_meter(self, provider: MeterProvider) -> None:

@@ -329,6 +329,12 @@ class _Chain:
             self.queued_chars >> 20,
         )
 
+    def close(self) -> None:
+        """Stop the worker as shutdown does, and leave the processors behind the chain running
+        (they are given back to a provider that goes on)."""
+        self._close_stage()
+        self.finished = True
+
     def _close_stage(self) -> None:
         """Refuse new records, let the worker finish what waits for at most
         :data:`STAGE_SHUTDOWN_SECONDS`, and count and warn about what still waits then as lost."""
