@@ -14,6 +14,7 @@ record carries ``otel_distro.redacted.<ENTITY>`` counts, never the values.
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections import Counter, deque
 from collections.abc import Callable, Collection, Mapping
@@ -49,7 +50,9 @@ DENIED = "<REDACTED>"
 OVERSIZED = "<REDACTED:OVERSIZED>"  # a structure past the depth or size limit, replaced whole
 MAX_DEPTH = 32  # nesting levels of a structured value walked
 MAX_NODES = 100_000  # maps, lists and scalars of one structured value walked
-_PLAIN, _DENIED, _ALLOWED, _ID, _RENAMED = 0, 1, 2, 3, 4
+_PLAIN, _DENIED, _ALLOWED, _ID, _RENAMED, _TOKEN = 0, 1, 2, 3, 4, 5
+# _TOKEN: a key named "token" alone, which names a credential or a piece of generated text (a
+# stream's {"token": "Hello"}, logprobs): its value goes when it reads as a credential only
 # (name key, id key): ids the GenAI helpers derive from a name when none is given
 _DERIVED_IDS = (("gen_ai.agent.name", "gen_ai.agent.id"),)
 _STRUCTURES = (list, tuple, Mapping, AbstractSet, deque)  # walked; sets and deques come out as lists
@@ -107,19 +110,47 @@ _DECODER = json.JSONDecoder()  # raw_decode: one JSON value from a place in a te
 _PAIR_KEY = re.compile(r"""(\\?["'])([^"'\\\n]{1,64})\1[ \t]*:""")
 # and its value: a string in the same quotes, or a number
 _KEYED_PAIR = re.compile(
-    r"""(?P<kq>\\?["'])(?P<key>[^"'\\\n]{1,64})(?P=kq)[ \t]*:[ \t]*"""
-    r"""(?P<value>(?P<vq>\\?["'])(?:(?!(?P=vq))[^\n])*(?P=vq)|-?\d[\d .+()-]{0,40}\d|\d)"""
+    r"""(?P<kq>\\?["'])(?P<key>[^"'\\\n]{1,64})(?P=kq)\s*:\s*"""
+    r"""(?P<value>(?P<vq>"|')(?:(?!(?P=vq))[^\\\n]|\\.)*(?P=vq)"""  # JSON's or a repr's string
+    r"""|(?P<eq>\\")(?:[^"\\\n]|\\\\.)*\\"|-?\d[\d .+()-]{0,40}\d|\d"""  # escaped JSON's, a number
+    r"""|\[[^\[\]]{0,4096}\])"""  # a list of scalars (a repr's, pretty JSON's)
 )
+_LIST_ITEM = re.compile(r"""(?P<vq>"|')(?:(?!(?P=vq))[^\\\n]|\\.)*(?P=vq)|-?\d[\d .+()-]{0,40}\d|\d""")
+# where a JSON object may start: a brace, and a key's quote after any spaces (pretty-printed)
+_OBJECT_START = re.compile(r'\{\s*"')
+_MAY_PAIR = re.compile(r"""["']\s*:""")  # what a keyed value needs: a quote, then ":"
 _EMBEDDED_OBJECTS = 16  # places in one text where a JSON object is tried, at most
 
 
-def _compact(value: Any) -> str:
+def _names_the_number(key: str) -> bool:
+    """Whether a key within a phone's or card's map names its number ("number", "value"), not
+    another field of it ("duration", "exp_month")."""
+    return key.lower() in _NUMBER_FIELDS
+
+
+_NUMBER_FIELDS = frozenset({"number", "num", "no", "value", "digits", "pan", "msisdn", "e164"})
+
+
+def _credential_like(value: str) -> bool:
+    """A value under a bare "token" key that reads as a credential, not as a piece of text: no
+    space, and long, or letters and digits mixed ("ghp_…", "a1b2c3d4"; not "Hello", " world")."""
+    if not value or any(char.isspace() for char in value):
+        return False
+    if len(value) >= 16:
+        return True
+    return len(value) >= 8 and any(char.isdigit() for char in value) and any(char.isalpha() for char in value)
+
+
+def _compact(value: Any, exact: bool = False) -> str:
     """A structure written as compact JSON; ints past 64 bits and lone surrogates, which orjson
-    refuses, written by json."""
-    try:
-        return orjson.dumps(value, default=str).decode()
-    except TypeError:
-        return json.dumps(value, default=str, ensure_ascii=False, separators=(",", ":"))
+    refuses, written by json; and, ``exact``, NaN and infinities as json reads them (orjson
+    writes null for them)."""
+    if not exact:
+        try:
+            return orjson.dumps(value, default=str).decode()
+        except TypeError:
+            pass
+    return json.dumps(value, default=str, ensure_ascii=False, separators=(",", ":"))
 
 
 class _TooLarge(Exception):
@@ -167,6 +198,7 @@ class RedactionProcessor(RecordRewriter):
         self._renamed: dict[str, str] = {}  # keys that hold PII themselves -> redacted
         self._number_keys: dict[str, str] = {}  # keys whose numbers are read as text -> how (number_kind)
         self._id_keys: dict[str, bool] = {}  # key -> whether its ints are ids (never cards)
+        self._pairless: set[str] = set()  # short texts with braces but no keyed value in them
 
     def _key_rule(self, key: str) -> int:
         """How values under this key are treated; cached. _ALLOWED (trace and span ids), _ID
@@ -180,6 +212,8 @@ class RedactionProcessor(RecordRewriter):
                 rule = _ALLOWED
             elif self.id_keys and "".join(words) in self.id_keys:
                 rule = _ID
+            elif words in (["token"], ["tokens"]) and "token" in self.deny_keys:
+                rule = _TOKEN
             elif (
                 normalized in self.deny_keys
                 or normalized.rsplit(".", 1)[-1] in self.deny_keys
@@ -257,7 +291,11 @@ class RedactionProcessor(RecordRewriter):
                 new = self._value(rule, value, counts, numbers=self._number_keys.get(key, NUMBER))
             elif rule is _PLAIN:  # the common cases, inlined
                 kind = type(value)
-                if kind is str and "{" not in value and len(value) not in self.cut_lengths:
+                if (
+                    kind is str
+                    and ("{" not in value or value in self._pairless)
+                    and len(value) not in self.cut_lengths
+                ):
                     answer = answers.get(value) if len(value) <= CACHEABLE_LENGTH else None
                     redacted, found = find(value) if answer is None else answer
                     if found is None or value in self.allow_values:
@@ -322,28 +360,33 @@ class RedactionProcessor(RecordRewriter):
         them as they were; then each ``"key": value`` pair left whose key has a rule of its own
         (:meth:`_keyed_pairs`); then the whole read as text once more. None where no key in the
         text has such a rule."""
+        if not _MAY_PAIR.search(text):  # no quote then ":" (a template's "{user_id}"): no key
+            self._no_pairs(text)
+            return None
         keys = {match[1] for match in _PAIR_KEY.findall(text)}
         if len(keys) <= _JSON_KEYS_ASKED and not any(self._key_has_rule(key) for key in keys):
+            self._no_pairs(text)
             return None
         out: list[str] = []
         at = 0
-        start = text.find('{"')
+        opening = _OBJECT_START.search(text)
         for _ in range(_EMBEDDED_OBJECTS):  # attempts, failed ones too: each may read to the end
-            if start < 0:
+            if opening is None:
                 break
+            start = opening.start()
             try:
                 parsed, end = _DECODER.raw_decode(text, start)
             except (ValueError, RecursionError):  # a brace in prose, or too deep: the next one
-                start = text.find('{"', start + 2)
+                opening = _OBJECT_START.search(text, start + 1)
                 continue
             try:
                 new = self._structure(parsed, counts, 0, [MAX_NODES])
             except (_TooLarge, RecursionError):
                 new = None
             if new is not None:
-                out += (text[at:start], _compact(new))
+                out += (text[at:start], _compact(new, exact=True))
                 at = end
-            start = text.find('{"', end)
+            opening = _OBJECT_START.search(text, end)
         out.append(text[at:])
         written = self._keyed_pairs("".join(out), counts)
         redacted, found = self.redactor.find(written)
@@ -351,24 +394,43 @@ class RedactionProcessor(RecordRewriter):
             _add(counts, found)
         return redacted
 
+    def _no_pairs(self, text: str) -> None:
+        """Remember a short text whose braces hold no key with a rule (a route's "/users/{id}"):
+        the attribute fast path takes it from then on."""
+        if len(text) <= CACHEABLE_LENGTH:
+            if len(self._pairless) >= _CLEAN_LIMIT:
+                self._pairless.clear()
+            self._pairless.add(text)
+
     def _keyed_pairs(self, text: str, counts: Counter[str]) -> str:
         """Each ``"key": "value"``, ``'key': 'value'``, ``\\"key\\": \\"value\\"`` or ``"key": 123``
         in the text whose key has a rule of its own, its value judged by that rule (what the
         structured walk does where the text did not parse: escaped, a repr, cut, or past the
         objects tried)."""
 
+        def item(rule: int, key: str, value: str, quote: str) -> str | None:
+            inner = value[len(quote) : len(value) - len(quote)] if quote else value
+            scalar: Any = int(inner) if not quote and inner.isdigit() else inner
+            new = self._value(rule, scalar, counts, numbers=self._number_keys.get(key))
+            return None if new is None else f"{quote}{new}{quote}"
+
         def judged(match: re.Match[str]) -> str:
             key, value = match.group("key"), match.group("value")
             if not self._key_has_rule(key):
                 return match.group(0)
-            quote = match.group("vq") or ""
-            inner = value[len(quote) : len(value) - len(quote)] if quote else value
-            item: Any = int(inner) if not quote and inner.isdigit() else inner
-            new = self._value(self._key_rule(key), item, counts, numbers=self._number_keys.get(key))
-            if new is None:
-                return match.group(0)
+            rule = self._key_rule(key)
             head = match.group(0)[: match.start("value") - match.start(0)]
-            return f"{head}{quote}{new}{quote}"
+            if value.startswith("["):  # a list: each item judged ("recovery_codes": [...])
+                if rule is _DENIED:
+                    counts["SECRET"] += 1
+                    return f'{head}"{DENIED}"'
+
+                def each(found: re.Match[str]) -> str:
+                    return item(rule, key, found.group(0), found.group("vq") or "") or found.group(0)
+
+                return head + _LIST_ITEM.sub(each, value)
+            new = item(rule, key, value, match.group("vq") or match.group("eq") or "")
+            return match.group(0) if new is None else head + new
 
         return _KEYED_PAIR.sub(judged, text)
 
@@ -376,7 +438,9 @@ class RedactionProcessor(RecordRewriter):
         """Whether values under this key are judged by a rule of the key (denied, an identifier,
         a number read as text), not as plain text only."""
         rule = self._key_rule(key)
-        return rule is _DENIED or rule is _ID or (rule is _PLAIN and key not in self._plain_keys)
+        if rule is _PLAIN:
+            return key not in self._plain_keys
+        return rule is _DENIED or rule is _ID or rule is _TOKEN
 
     def _derived_ids(self, values: Mapping[str, Any], out: dict[str, Any] | None) -> dict[str, Any] | None:
         """``out``, where an id made from a name that held PII (``gen_ai.agent.id``: a uuid5 of
@@ -397,6 +461,11 @@ class RedactionProcessor(RecordRewriter):
         number_kind: where it names an entity with a bare form, a value in it is one)."""
         if numbers in KEYED_KINDS and (keyed := self._keyed(numbers, value, counts)):
             return keyed
+        if rule is _TOKEN:
+            if isinstance(value, str) and _credential_like(value):
+                counts["SECRET"] += 1
+                return DENIED
+            rule = _PLAIN
         if rule is _DENIED:
             if value in (None, "", DENIED):
                 return None
@@ -430,6 +499,8 @@ class RedactionProcessor(RecordRewriter):
 
     def _number_as_text(self, value: Any, counts: Counter[str]) -> str | None:
         """A number under a phone, card, ... key read as the text it stands for."""
+        if isinstance(value, float) and not math.isfinite(value):
+            return None  # NaN, infinity: no digits (int() of them raises)
         whole = not isinstance(value, int) and value == int(value)
         return self.rewrite_text(str(int(value)) if whole else str(value), counts)
 
@@ -532,7 +603,7 @@ class RedactionProcessor(RecordRewriter):
                 self._number_keys.get(name, NUMBER)
                 if rule is _PLAIN and name not in self._plain_keys
                 else within
-                if rule is _PLAIN
+                if rule is _PLAIN and within is not None and _names_the_number(name)
                 else None
             )
             if isinstance(item, _STRUCTURES) and rule is not _DENIED:

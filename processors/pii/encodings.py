@@ -24,11 +24,15 @@ from dataclasses import dataclass
 # letters and digits. A \u escape of any character, a surrogate pair as one: JSON written by
 # ``json.dumps`` (as GenAI instrumentations write messages) escapes every non-ASCII character,
 # and values are written in those too (a password after "密码是", an address or a phone
-# number in full-width forms). Other encoded characters ("%C3%A9") cannot hide a value.
+# number in full-width forms). Since addresses are written in every script ("иван@почта.рф"),
+# the UTF-8 percent escapes of any character ("%D0%B8", "%E4%BE%8B") and the numeric character
+# references of any letter ("&#1087;") are decoded too; an invalid UTF-8 sequence is left.
 _UNIT = re.compile(
-    r"%([0-7][0-9A-Fa-f]|[Cc]2%[Aa]0|[Ee]2%80%(?:9[13]|[Aa][Ff])|[Uu](?:00[0-7][0-9A-Fa-f]|00[Aa]0|201[13]|202[Ff]))"
-    r"|&(#0*(?:1[01][0-9]|12[0-7]|[0-9]{1,2}|160|82(?:09|11|39))(?![0-9]);?"
-    r"|#[xX]0*(?:[0-7]?[0-9A-Fa-f]|[Aa]0|201[13]|202[Ff])(?![0-9A-Fa-f]);?"
+    r"%([0-7][0-9A-Fa-f]|[Cc][2-9A-Fa-f]%[89AaBb][0-9A-Fa-f]|[Dd][0-9A-Fa-f]%[89AaBb][0-9A-Fa-f]"
+    r"|[Ee][0-9A-Fa-f](?:%[89AaBb][0-9A-Fa-f]){2}|[Ff][0-4](?:%[89AaBb][0-9A-Fa-f]){3}"
+    r"|[Uu](?:00[0-7][0-9A-Fa-f]|00[Aa]0|201[13]|202[Ff]))"
+    r"|&(#0*[0-9]{1,7}(?![0-9]);?"
+    r"|#[xX]0*[0-9A-Fa-f]{1,6}(?![0-9A-Fa-f]);?"
     r"|[A-Za-z][A-Za-z0-9]{1,31};)"
     r"|(?<!\\)\\+(?:u([Dd][89AaBb][0-9A-Fa-f]{2})\\+u([Dd][C-Fc-f][0-9A-Fa-f]{2})|u([0-9A-Fa-f]{4})"
     r"|x([0-7][0-9A-Fa-f])|(/))"
@@ -54,11 +58,15 @@ def _decoded(unit: re.Match[str]) -> str | None:
             return chr(int(percent, 16))
         if percent[0] in "uU":  # JavaScript's escape(): "%u0040"
             return chr(int(percent[1:], 16))
-        return bytes.fromhex(percent.replace("%", "")).decode("utf-8")
+        try:
+            return bytes.fromhex(percent.replace("%", "")).decode("utf-8")
+        except UnicodeDecodeError:  # not UTF-8 (an overlong form, a surrogate): left as it is
+            return None
     if entity is not None:
         source = unit.group(0) if unit.group(0).endswith(";") else unit.group(0) + ";"
         decoded = html.unescape(source)
-        return decoded if decoded != source and (decoded.isascii() or decoded in _KEPT) else None
+        readable = decoded.isascii() or decoded in _KEPT or (entity[0] == "#" and decoded.isalnum())
+        return decoded if decoded != source and readable else None
     if high is not None:  # a surrogate pair: the one character it stands for
         return chr(0x10000 + ((int(high, 16) - 0xD800) << 10) + int(low, 16) - 0xDC00)
     return chr(int(u_escape or x_escape, 16))

@@ -756,3 +756,19 @@ def test_cards_in_groups_apart_by_other_marks_and_named_ibans_in_any_case_are_re
     text: str, expected: str
 ) -> None:
     assert PiiRedactor().redact_text(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "email=%D0%B8%D0%B2%D0%B0%D0%BD%40%D0%BF%D0%BE%D1%87%D1%82%D0%B0.%D1%80%D1%84",  # UTF-8 escapes
+        "https://shop.example/s?email=zhang%40%E4%BE%8B%E5%AD%90.%E4%B8%AD%E5%9B%BD&page=2",
+        "ivan@&#1087;&#1086;&#1095;&#1090;&#1072;.&#1088;&#1092;",  # numeric references
+        "\u0631\u0627\u0633\u0644\u0646\u064a info@\u0634\u0631\u0643\u0629.\u0639\u0631\u0628",  # .arab
+        # .bangla
+        "\u09b0\u09b9\u09bf\u09ae@\u0989\u09a6\u09be\u09b9\u09b0\u09a3.\u09ac\u09be\u0982\u09b2\u09be",
+    ],
+)
+def test_addresses_past_ascii_written_encoded_or_under_further_idn_tlds_are_replaced(text: str) -> None:
+    redacted = PiiRedactor().redact_text(text)
+    assert "<EMAIL>" in redacted and "@" not in redacted and "%40" not in redacted and "&#" not in redacted

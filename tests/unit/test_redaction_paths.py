@@ -894,3 +894,43 @@ def test_keyed_values_after_words_are_redacted_in_attributes_escaped_json_reprs_
     ):
         new = processor.rewrite_text(text, counts)
         assert new is not None and raw not in new, text[:60]
+
+
+def test_keyed_values_in_text_nan_lists_pretty_json_and_generated_tokens() -> None:
+    """A third review: NaN under a phone key raised and lost the record; a list under a secret
+    key in pretty-printed JSON or a repr was left raw; "token" in a model's stream or logprobs
+    (generated text, not a credential) was replaced; an escaped quote cut a password short;
+    NaN in an object after words came back as null."""
+    processor = _processor()
+    counts: Counter[str] = Counter()
+    assert processor.rewrite_attributes({"customer.phone": float("nan")}, counts) is None
+    row = 'imported row {"customer": "A-17", "phone": NaN, "ratio": Infinity, "password": "x9"}'
+    out = processor.rewrite_text(row, counts)
+    assert out == 'imported row {"customer":"A-17","phone":NaN,"ratio":Infinity,"password":"<REDACTED>"}'
+    pretty = (
+        'MFA enrolled: {\n  "user": "bob",\n  "recovery_codes": [\n    "8f2k-3j9d-77ax",\n    "q0p1"\n  ]\n}'
+    )
+    for text in (pretty, "MFA enrolled: {'user': 'bob', 'recovery_codes': ['8f2k-3j9d-77ax', 'q0p1']}"):
+        new = processor.rewrite_text(text, counts)
+        assert new is not None and "8f2k-3j9d-77ax" not in new and "bob" in new, text
+    ssn = processor.rewrite_text("row: {'ssn': [536221234, 'x']}", counts)
+    assert ssn is not None and "536221234" not in ssn
+    for stream in (
+        'data: {"index":0,"token":"Hello"}',
+        'logprobs: {"content":[{"token":" world","logprob":-0.31}]}',
+    ):
+        assert processor.rewrite_text(stream, counts) in (None, stream), stream
+    secret = processor.rewrite_text('auth: {"token": "ghp_16C7e42F292c6912E7710c838347Ae178B4a"}', counts)
+    assert secret is not None and "ghp_" not in secret
+    escaped = processor.rewrite_text('body: {"password": "hun\\"ter2", "n": 1}', counts)
+    assert escaped is not None and "ter2" not in escaped and "hun" not in escaped
+    # a card's or phone's map: its number, not its other fields
+    nested = processor.rewrite_attributes({"caller": {"duration": 2125550199, "number": 4155552671}}, counts)
+    assert nested is not None and nested["caller"] == {"duration": 2125550199, "number": "<PHONE_NUMBER>"}
+
+
+def test_a_route_with_braces_is_looked_at_once_then_takes_the_fast_path() -> None:
+    processor = _processor()
+    route = "/users/{user_id}/orders/{order_id}"
+    assert processor.rewrite_attributes({"http.route": route}, Counter()) is None
+    assert route in processor._pairless  # the next span's attribute skips the key search
