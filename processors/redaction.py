@@ -139,13 +139,15 @@ _NUMBER_FIELDS = frozenset({"number", "num", "no", "value", "digits", "pan", "ms
 
 
 def _credential_like(value: str) -> bool:
-    """A value under a bare "token" key that reads as a credential, not as a piece of text: no
-    space, and long, or letters and digits mixed ("ghp_…", "a1b2c3d4"; not "Hello", " world")."""
+    """A value under a bare "token" key that reads as a credential, not as a piece of generated
+    text. A piece of text holds a space (" world"), or is a short word of letters ("Hello"),
+    punctuation, or a short number; anything else (letters and digits mixed, "s3cr3t", a long
+    run) is taken for a credential."""
     if not value or any(char.isspace() for char in value):
         return False
-    if len(value) >= 16:
-        return True
-    return len(value) >= 8 and any(char.isdigit() for char in value) and any(char.isalpha() for char in value)
+    if len(value) <= 20 and value.isalpha():
+        return False
+    return any(char.isalnum() for char in value) and not (value.isdigit() and len(value) <= 4)
 
 
 def _compact(value: Any, exact: bool = False) -> str:

@@ -922,6 +922,8 @@ def test_keyed_values_in_text_nan_lists_pretty_json_and_generated_tokens() -> No
         assert processor.rewrite_text(stream, counts) in (None, stream), stream
     secret = processor.rewrite_text('auth: {"token": "ghp_16C7e42F292c6912E7710c838347Ae178B4a"}', counts)
     assert secret is not None and "ghp_" not in secret
+    short = processor.rewrite_attributes({"token": "s3cr3t", "piece": {"token": "Hello"}}, counts)
+    assert short == {"token": "<REDACTED>", "piece": {"token": "Hello"}}  # letters and digits mixed: a secret
     escaped = processor.rewrite_text('body: {"password": "hun\\"ter2", "n": 1}', counts)
     assert escaped is not None and "ter2" not in escaped and "hun" not in escaped
     # a card's or phone's map: its number, not its other fields
