@@ -393,7 +393,11 @@ def _has_processors(provider: Any, name: str, members: str) -> bool:
 
 def metric_readers(provider: MeterProvider) -> tuple[Any, ...]:
     """The readers a meter provider was made with."""
-    return tuple(getattr(provider, "_metric_readers", ()))  # private: kept as given
+    config = getattr(provider, "_sdk_config", None)  # private: the SDK's configuration (1.40 on)
+    readers: Any = getattr(config, "metric_readers", None)
+    if readers is None:
+        readers = getattr(provider, "_metric_readers", ())  # private: kept as given (1.45)
+    return tuple(readers)
 
 
 def reader_exporter(reader: Any) -> Any | None:
