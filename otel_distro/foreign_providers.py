@@ -55,6 +55,19 @@ class _Guard:
         return self.chain.force_flush(timeout_millis)
 
     def shutdown(self) -> None:
+        """The provider itself is shut down: its processors stop with the chain, as without the
+        distro (the distro's own chain is only flushed)."""
+        if self.owns_chain and self.given_back is None:
+            self.chain.shutdown()
+        elif self.given_back is not None:
+            self.given_back.shutdown()
+        else:
+            self.chain.force_flush()
+
+    def release(self) -> None:
+        """The distro stops and the provider goes on: its chain is flushed and stopped, and it
+        gets its processors back (tracers and loggers made meanwhile reach them through this
+        guard); the distro's own chain is only flushed."""
         self.chain.force_flush()
         if not self.owns_chain:
             return

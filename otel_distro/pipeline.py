@@ -192,7 +192,10 @@ class Pipeline:
             self.unwatch()
         if self.log_bridge is not None:
             run_bounded([self.log_bridge.remove], SHUTDOWN_SECONDS)
-        run_bounded([p.shutdown for p in (*self._providers, *self.guards)], SHUTDOWN_SECONDS)
+        # other providers go on: they get their own processors back (foreign_providers)
+        run_bounded(
+            [*(p.shutdown for p in self._providers), *(g.release for g in self.guards)], SHUTDOWN_SECONDS
+        )
         uploader = self.uploader
         if uploader is not None:  # after the store flushed: the last pass sends the last spans
             run_bounded([uploader.shutdown], SHUTDOWN_SECONDS)

@@ -19,6 +19,7 @@ _ID_KEYS = frozenset({"traceId", "spanId", "parentSpanId", "key"})  # ids and at
 # OTLP/JSON writes 64-bit integers as strings ("intValue": "4155552671", "timeUnixNano": …):
 # numbers, never text. Redacted, they would no longer parse, and the line would be lost.
 _NUMBER_KEYS = frozenset({"intValue", "asInt", "count", "bucketCounts", "zeroCount"})
+# and bytes as base64 ("bytesValue"): redacted as text, they would decode to other bytes
 _DENIED = {"stringValue": DENIED}  # an attribute's value under a key that names a secret
 
 
@@ -44,7 +45,7 @@ class Scrubber:
 
 
 def _a_number(key: str | None) -> bool:
-    return key is not None and (key in _NUMBER_KEYS or key.endswith("UnixNano"))
+    return key is not None and (key in _NUMBER_KEYS or key == "bytesValue" or key.endswith("UnixNano"))
 
 
 def scrubber(settings: Any) -> Scrubber:

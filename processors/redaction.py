@@ -50,9 +50,10 @@ DENIED = "<REDACTED>"
 OVERSIZED = "<REDACTED:OVERSIZED>"  # a structure past the depth or size limit, replaced whole
 MAX_DEPTH = 32  # nesting levels of a structured value walked
 MAX_NODES = 100_000  # maps, lists and scalars of one structured value walked
-_PLAIN, _DENIED, _ALLOWED, _ID, _RENAMED, _TOKEN = 0, 1, 2, 3, 4, 5
-# _TOKEN: a key named "token" alone, which names a credential or a piece of generated text (a
-# stream's {"token": "Hello"}, logprobs): its value goes when it reads as a credential only
+_PLAIN, _DENIED, _ALLOWED, _ID, _RENAMED = 0, 1, 2, 3, 4
+# A map of a model's log probabilities ({"token": "Hello", "logprob": -0.31}): its "token" is a
+# piece of the generated text, read as text; a "token" anywhere else is a secret's name
+_LOGPROBS_MARK = "logprob"
 # (name key, id key): ids the GenAI helpers derive from a name when none is given
 _DERIVED_IDS = (("gen_ai.agent.name", "gen_ai.agent.id"),)
 _STRUCTURES = (list, tuple, Mapping, AbstractSet, deque)  # walked; sets and deques come out as lists
@@ -113,7 +114,8 @@ _KEYED_PAIR = re.compile(
     r"""(?P<kq>\\?["'])(?P<key>[^"'\\\n]{1,64})(?P=kq)\s*:\s*"""
     r"""(?P<value>(?P<vq>"|')(?:(?!(?P=vq))[^\\\n]|\\.)*(?P=vq)"""  # JSON's or a repr's string
     r"""|(?P<eq>\\")(?:[^"\\\n]|\\\\.)*\\"|-?\d[\d .+()-]{0,40}\d|\d"""  # escaped JSON's, a number
-    r"""|\[[^\[\]]{0,4096}\])"""  # a list of scalars (a repr's, pretty JSON's)
+    r"""|\[[^\[\]]{0,4096}\]"""  # a list of scalars (a repr's, pretty JSON's)
+    r"""|\{[^{}]{0,4096}\})"""  # an object of scalars (under a secret's key: whole)
 )
 _LIST_ITEM = re.compile(r"""(?P<vq>"|')(?:(?!(?P=vq))[^\\\n]|\\.)*(?P=vq)|-?\d[\d .+()-]{0,40}\d|\d""")
 # where a JSON object may start: a brace, and a key's quote after any spaces (pretty-printed)
@@ -136,18 +138,6 @@ def _names_the_number(key: str) -> bool:
 
 
 _NUMBER_FIELDS = frozenset({"number", "num", "no", "value", "digits", "pan", "msisdn", "e164"})
-
-
-def _credential_like(value: str) -> bool:
-    """A value under a bare "token" key that reads as a credential, not as a piece of generated
-    text. A piece of text holds a space (" world"), or is a short word of letters ("Hello"),
-    punctuation, or a short number; anything else (letters and digits mixed, "s3cr3t", a long
-    run) is taken for a credential."""
-    if not value or any(char.isspace() for char in value):
-        return False
-    if len(value) <= 20 and value.isalpha():
-        return False
-    return any(char.isalnum() for char in value) and not (value.isdigit() and len(value) <= 4)
 
 
 def _compact(value: Any, exact: bool = False) -> str:
@@ -221,8 +211,6 @@ class RedactionProcessor(RecordRewriter):
                 rule = _ALLOWED
             elif self.id_keys and "".join(words) in self.id_keys:
                 rule = _ID
-            elif words in (["token"], ["tokens"]) and "token" in self.deny_keys:
-                rule = _TOKEN
             elif (
                 normalized in self.deny_keys
                 or normalized.rsplit(".", 1)[-1] in self.deny_keys
@@ -423,12 +411,20 @@ class RedactionProcessor(RecordRewriter):
             new = self._value(rule, scalar, counts, numbers=self._number_keys.get(key))
             return None if new is None else f"{quote}{new}{quote}"
 
+        generated = _LOGPROBS_MARK in text
+
         def judged(match: re.Match[str]) -> str:
             key, value = match.group("key"), match.group("value")
-            if not self._key_has_rule(key):
-                return match.group(0)
-            rule = self._key_rule(key)
+            ruled = self._key_has_rule(key) and not (generated and key == "token")
             head = match.group(0)[: match.start("value") - match.start(0)]
+            if value.startswith("{"):  # an object: a secret's goes whole, else its own pairs
+                if ruled and self._key_rule(key) is _DENIED:
+                    counts["SECRET"] += 1
+                    return f'{head}"{DENIED}"'
+                return head + _KEYED_PAIR.sub(judged, value)
+            if not ruled:  # a list may hold objects with pairs of their own
+                return head + _KEYED_PAIR.sub(judged, value) if value.startswith("[") else match.group(0)
+            rule = self._key_rule(key)
             if value.startswith("["):  # a list: each item judged ("recovery_codes": [...])
                 if rule is _DENIED:
                     counts["SECRET"] += 1
@@ -449,7 +445,7 @@ class RedactionProcessor(RecordRewriter):
         rule = self._key_rule(key)
         if rule is _PLAIN:
             return key not in self._plain_keys
-        return rule is _DENIED or rule is _ID or rule is _TOKEN
+        return rule is _DENIED or rule is _ID
 
     def _derived_ids(self, values: Mapping[str, Any], out: dict[str, Any] | None) -> dict[str, Any] | None:
         """``out``, where an id made from a name that held PII (``gen_ai.agent.id``: a uuid5 of
@@ -470,11 +466,6 @@ class RedactionProcessor(RecordRewriter):
         number_kind: where it names an entity with a bare form, a value in it is one)."""
         if numbers in KEYED_KINDS and (keyed := self._keyed(numbers, value, counts)):
             return keyed
-        if rule is _TOKEN:
-            if isinstance(value, str) and _credential_like(value):
-                counts["SECRET"] += 1
-                return DENIED
-            rule = _PLAIN
         if rule is _DENIED:
             if value in (None, "", DENIED):
                 return None
@@ -508,7 +499,7 @@ class RedactionProcessor(RecordRewriter):
 
     def _number_as_text(self, value: Any, counts: Counter[str]) -> str | None:
         """A number under a phone, card, ... key read as the text it stands for."""
-        if isinstance(value, float) and not math.isfinite(value):
+        if isinstance(value, float | Decimal) and not math.isfinite(value):
             return None  # NaN, infinity: no digits (int() of them raises)
         whole = not isinstance(value, int) and value == int(value)
         return self.rewrite_text(str(int(value)) if whole else str(value), counts)
@@ -602,12 +593,15 @@ class RedactionProcessor(RecordRewriter):
             counts["SECRET"] += 1
             value = {**value, named: DENIED}
             out = dict(value)
+        generated = _LOGPROBS_MARK in value  # a logprobs entry: its token is text
         for key, item in value.items():
             name = key if isinstance(key, str) else str(key)
             new_key = self.rewrite_text(name, counts) if name else None
             rule = self._rules.get(name)
             if rule is None:
                 rule = self._key_rule(name)
+            if generated and name == "token" and isinstance(item, str):
+                rule = _PLAIN
             numbers = (
                 self._number_keys.get(name, NUMBER)
                 if rule is _PLAIN and name not in self._plain_keys
@@ -617,7 +611,7 @@ class RedactionProcessor(RecordRewriter):
             )
             if isinstance(item, _STRUCTURES) and rule is not _DENIED:
                 new = self._structure(item, counts, depth + 1, left, numbers)  # allowed keys' too
-            elif type(item) is int and numbers is None and self._ints_are_ids(name):
+            elif rule is _PLAIN and type(item) is int and numbers is None and self._ints_are_ids(name):
                 left[0] -= 1
                 new = None  # an id, a count or a time: never a card
             else:

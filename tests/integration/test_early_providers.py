@@ -274,3 +274,36 @@ def test_providers_made_after_configure_and_meter_providers_made_before_export_o
     assert seen["given"] == ["given <EMAIL>"] and seen["unhashable"] == ["odd <EMAIL>"]
     assert json.loads(after) == [f"after shutdown {EMAIL}"]  # the SDK is as it was once we stopped
     assert json.loads(kept) == ["mail <EMAIL>", "after the distro"]  # before: silent once we stopped
+
+
+OWN_SHUTDOWN_APP = f"""
+    import json
+    import otel_distro
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import BatchSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    handle = otel_distro.configure(service_name="own-shutdown")
+    spans = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(BatchSpanProcessor(spans))
+    with provider.get_tracer("lib").start_as_current_span("before {EMAIL}"):
+        pass
+    provider.shutdown()  # the app stops its own provider; the distro goes on
+    stopped = spans._stopped
+    with provider.get_tracer("lib").start_as_current_span("after {EMAIL}"):
+        pass
+    print(json.dumps({{"stopped": stopped, "names": [s.name for s in spans.get_finished_spans()]}}))
+    otel_distro.shutdown()
+"""
+
+
+def test_a_guarded_provider_shut_down_by_the_app_stops_its_processors_as_without_the_distro(
+    tmp_path: Path,
+) -> None:
+    """Before: its processors were given back and left running, and a span ended after the
+    app's own shutdown was exported, unredacted."""
+    run = run_app(tmp_path, OWN_SHUTDOWN_APP, env=clean_env(tmp_path))
+    assert run.returncode == 0, run.stderr
+    seen = json.loads(run.stdout.strip().splitlines()[-1])
+    assert seen == {"stopped": True, "names": ["before <EMAIL>"]}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import signal
@@ -549,3 +550,28 @@ def test_an_upload_that_redacts_again_leaves_otlp_integers_alone_and_loses_no_li
     assert report["signals"]["traces"]["records"] == 1 and len(endpoint.span_ids) == 1
     assert report["signals"]["metrics"]["records"] >= 1
     assert "unreadable" not in stderr and b"<PHONE_NUMBER>" not in b"".join(endpoint.bodies)
+
+
+def test_the_second_redaction_leaves_bytes_values_as_they_were(tmp_path: Path) -> None:
+    """OTLP/JSON writes bytes as base64: redacted as text, they decoded to other bytes."""
+    source = """
+        import otel_distro
+        import base64
+        from opentelemetry import trace
+
+        handle = otel_distro.configure(service_name="bytes")
+        with trace.get_tracer("t").start_as_current_span("blob") as span:
+            span.set_attribute("payload", base64.b64decode("+14155550132"))  # its base64 reads as a phone
+        handle.shutdown()
+    """
+    run = run_app(tmp_path, source, env=clean_env(tmp_path))
+    assert run.returncode == 0, run.stderr
+    stored = b"".join(path.read_bytes() for path in (tmp_path / "store").glob("traces/*.jsonl"))
+    with RawEndpoint() as endpoint:
+        code, _, stderr = upload(tmp_path, "--endpoint", endpoint.base, "--signals", "traces")
+    assert code == 0, stderr
+    request = ExportTraceServiceRequest.FromString(endpoint.bodies[0])
+    (span,) = [s for r in request.resource_spans for sc in r.scope_spans for s in sc.spans]
+    sent = next(a.value.bytes_value for a in span.attributes if a.key == "payload")
+    assert b'"bytesValue":"+14155550132"' in stored
+    assert base64.b64encode(sent) == b"+14155550132"  # the bytes the store holds, unchanged

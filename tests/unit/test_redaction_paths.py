@@ -915,15 +915,23 @@ def test_keyed_values_in_text_nan_lists_pretty_json_and_generated_tokens() -> No
         assert new is not None and "8f2k-3j9d-77ax" not in new and "bob" in new, text
     ssn = processor.rewrite_text("row: {'ssn': [536221234, 'x']}", counts)
     assert ssn is not None and "536221234" not in ssn
-    for stream in (
-        'data: {"index":0,"token":"Hello"}',
-        'logprobs: {"content":[{"token":" world","logprob":-0.31}]}',
-    ):
-        assert processor.rewrite_text(stream, counts) in (None, stream), stream
+    logprobs = 'logprobs: {"content":[{"token":" world","logprob":-0.31}]}'
+    assert processor.rewrite_text(logprobs, counts) in (None, logprobs)  # generated text, beside its logprob
     secret = processor.rewrite_text('auth: {"token": "ghp_16C7e42F292c6912E7710c838347Ae178B4a"}', counts)
     assert secret is not None and "ghp_" not in secret
-    short = processor.rewrite_attributes({"token": "s3cr3t", "piece": {"token": "Hello"}}, counts)
-    assert short == {"token": "<REDACTED>", "piece": {"token": "Hello"}}  # letters and digits mixed: a secret
+    short = processor.rewrite_attributes(
+        {
+            "token": "482913",
+            "session": {"token": "qwertyuiopasdf"},
+            "piece": {"token": "Hello", "logprob": -0.1},
+        },
+        counts,
+    )
+    assert short == {
+        "token": "<REDACTED>",  # a one-time code
+        "session": {"token": "<REDACTED>"},
+        "piece": {"token": "Hello", "logprob": -0.1},  # a logprobs entry's token is generated text
+    }
     escaped = processor.rewrite_text('body: {"password": "hun\\"ter2", "n": 1}', counts)
     assert escaped is not None and "ter2" not in escaped and "hun" not in escaped
     # a card's or phone's map: its number, not its other fields
@@ -936,3 +944,28 @@ def test_a_route_with_braces_is_looked_at_once_then_takes_the_fast_path() -> Non
     route = "/users/{user_id}/orders/{order_id}"
     assert processor.rewrite_attributes({"http.route": route}, Counter()) is None
     assert route in processor._pairless  # the next span's attribute skips the key search
+
+
+def test_a_fourth_review_decimal_nan_secret_ints_in_maps_and_objects_under_secret_keys() -> None:
+    """Decimal NaN or infinity under a phone or card key raised and lost the record; an int
+    under "api_key" within a map was kept (its words named a key as ids do); an object under a
+    secret's key after words was kept."""
+    from decimal import Decimal
+
+    processor = _processor()
+    counts: Counter[str] = Counter()
+    for value in (Decimal("NaN"), Decimal("Infinity"), float("-inf")):
+        processor.rewrite_attributes({"phone": value, "card": {"number": value}}, counts)  # no raise
+    out = processor.rewrite_attributes(
+        {"config": {"api_key": 987654321099, "subscription_key": 55512345, "salt": 77788899}}, counts
+    )
+    assert out is not None and out["config"] == {
+        "api_key": "<REDACTED>",
+        "subscription_key": "<REDACTED>",
+        "salt": 77788899,
+    }
+    text = "x " + '{"' * 16 + ' then {"password": {"value": "Tr0ub4dorZebra"}}'
+    new = processor.rewrite_text(text, counts)
+    assert new is not None and "Tr0ub4dorZebra" not in new
+    listed = processor.rewrite_text("x " + '{"' * 16 + ' {"items": [{"cvv": "919"}, {"n": 1}]}', counts)
+    assert listed is not None and "919" not in listed
