@@ -69,6 +69,9 @@ SECRET_WORDS = frozenset(
         "cvv",
         "cvv2",
         "cvc",
+        "cvc2",
+        "cvn",
+        "csc",  # a card's security code, by every scheme's name
         "mnemonic",
         "phpsessid",
         "jsessionid",
@@ -118,6 +121,12 @@ SECRET_PAIRS = frozenset(
         ),
         *(f"{word}_codes" for word in ("otp", "mfa", "2fa", "recovery", "backup")),
         "seed_phrase",
+        # a card's security code: "security_code" (PayPal), "cardCode", "cvv_code"
+        "security_code",
+        "card_code",
+        "cvv_code",
+        "cvc_code",
+        "verification_value",
         "security_answer",
         "secret_answer",
         "hmac_key",

@@ -120,6 +120,7 @@ _KEYED_PAIR = re.compile(
 _LIST_ITEM = re.compile(r"""(?P<vq>"|')(?:(?!(?P=vq))[^\\\n]|\\.)*(?P=vq)|-?\d[\d .+()-]{0,40}\d|\d""")
 # where a JSON object may start: a brace, and a key's quote after any spaces (pretty-printed)
 _OBJECT_START = re.compile(r'\{\s*"')
+_LONG_NUMBER = re.compile(r"(?<![\d.])\d{15,19}(?![\d.])")  # an int a card's length
 _PAIR_MARKS = ('":', "':")  # what a keyed value needs: a quote, then ":" (JSON, a repr, escaped JSON)
 
 
@@ -330,8 +331,13 @@ class RedactionProcessor(RecordRewriter):
         changed. None where no key of it has such a rule, it is no JSON object or array within
         the limits, or nothing changed: then it is read as text only."""
         keys = set(_JSON_KEY.findall(text))
-        # (many keys: the walk asks each anyway, at the cost the check would have)
-        if len(keys) <= _JSON_KEYS_ASKED and not any(self._key_has_rule(key) for key in keys):
+        # (many keys: the walk asks each anyway, at the cost the check would have); a long
+        # number may be a card kept as an int, which the walk judges whatever its key
+        if (
+            len(keys) <= _JSON_KEYS_ASKED
+            and not any(self._key_has_rule(key) for key in keys)
+            and not _LONG_NUMBER.search(text)
+        ):
             return None
         try:
             parsed = orjson.loads(text)
@@ -361,7 +367,11 @@ class RedactionProcessor(RecordRewriter):
             self._no_pairs(text)
             return None
         keys = {match[1] for match in _PAIR_KEY.findall(text)}
-        if len(keys) <= _JSON_KEYS_ASKED and not any(self._key_has_rule(key) for key in keys):
+        if (
+            len(keys) <= _JSON_KEYS_ASKED
+            and not any(self._key_has_rule(key) for key in keys)
+            and not _LONG_NUMBER.search(text)
+        ):
             self._no_pairs(text)
             return None
         out: list[str] = []

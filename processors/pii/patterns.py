@@ -499,10 +499,11 @@ def recognizers() -> tuple[Recognizer, ...]:
                 rf"|(?<=[^\W\d_{_LATIN}])(?=[{_LATIN}])(?P<glued>))"
                 rf"((?(glued)[{_LATIN}][{_LATIN}{MARKS}._%+-]*+"
                 rf"|(?:[{_LATIN}][\w{MARKS}.%+-]*+|[^\W_{_LATIN}](?:{_OTHER_LOCAL})*+))"
-                rf"@{_LABEL}(?:\.{_LABEL})*\."
+                # labels apart by a full stop, or by the ideographic or full-width one IDNA reads as it
+                rf"@{_LABEL}(?:[.\u3002\uff0e\uff61]{_LABEL})*[.\u3002\uff0e\uff61]"
                 # a top-level domain of Latin letters, which another letter would go on with,
                 # or of another script's, one of IANA's ("рф", "中国")
-                rf"(?:[A-Za-z{_LATIN_LETTERS}]{{2,}}(?![A-Za-z{_LATIN_LETTERS}])|(?:{_IDN_TLD})(?![{MARKS}])))"
+                rf"(?:[A-Za-z{_LATIN_LETTERS}]{{2,}}(?![A-Za-z{_LATIN_LETTERS}])|(?i:{_IDN_TLD})(?![{MARKS}])))"
             ),
             group=2,
             validate=_past_ascii,  # an ASCII address is the recognizer's before

@@ -969,3 +969,24 @@ def test_a_fourth_review_decimal_nan_secret_ints_in_maps_and_objects_under_secre
     assert new is not None and "Tr0ub4dorZebra" not in new
     listed = processor.rewrite_text("x " + '{"' * 16 + ' {"items": [{"cvv": "919"}, {"n": 1}]}', counts)
     assert listed is not None and "919" not in listed
+
+
+def test_a_fifth_review_upper_case_idn_endings_ideographic_dots_card_codes_and_long_ints_in_json() -> None:
+    """Sent raw to every exporter before: upper-case Cyrillic addresses (the TLD list was read
+    case-sensitively), CJK addresses with the ideographic full stop, card security codes under
+    PayPal's and others' key names, and a card kept as an int in tool-call JSON."""
+    processor = _processor()
+    counts: Counter[str] = Counter()
+    for address in (
+        "\u0418\u0412\u0410\u041d@\u041f\u041e\u0427\u0422\u0410.\u0420\u0424",
+        "Ivan.Petrov@\u041f\u043e\u0447\u0442\u0430.\u0420\u0424",
+        "\u592a\u90ce@\u4f8b\u3048\u3002jp",
+        "\u592a\u90ce@\u4f8b\u3048\uff0ejp",
+    ):
+        out = processor.rewrite_attributes({"session.id": address, "note": f"mail {address} now"}, counts)
+        assert out is not None and out["session.id"].startswith(PREFIX), address
+        assert out["note"] == "mail <EMAIL> now", address
+    message = 'order confirmed: {"security_code": "737", "cardCode": "738", "cvv_code": "739", "csc": "740"}'
+    new = processor.rewrite_text(message, counts)
+    assert new is not None and not any(code in new for code in ("737", "738", "739", "740"))
+    assert processor.rewrite_text('{"account": 5105105105105100}', counts) == '{"account":"<CREDIT_CARD>"}'
