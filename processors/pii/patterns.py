@@ -511,6 +511,21 @@ def recognizers() -> tuple[Recognizer, ...]:
             hint_pattern=re.compile(r"[^\x00-\x7f]"),
             screen=r"[\x{80}-\x{10FFFF}](?s:.)*@|@(?s:.)*[\x{80}-\x{10FFFF}]",
         ),
+        Recognizer(  # a short code named as one: "pin=4821", "otp: 482913", "cvv=741", "security code: 737"
+            "SECRET",
+            re.compile(
+                r"(?i)(?<![a-z0-9])(?:pin|otp|cvv2?|cvc2?|csc|cvn|passcode"
+                r"|security[ _-]?code|verification[ _-]?code)"
+                r"[\"']?[ \t]*[:=][ \t]*[\"']?(\d{3,8})(?![\d.])"
+            ),
+            group=1,
+            digits=True,
+            folded_pattern=re.compile(
+                r"(?:pin|otp|cvv|cvc|csc|cvn|passcode|code)[\"']?[ \t]*[:=][ \t]*[\"']?\d{3}"
+            ),
+            words=("pin", "otp", "cvv", "cvc", "csc", "cvn", "passcode", "code"),
+            screen=f"[:=][ \\t]*[\"']?{_D}{{3}}",
+        ),
         Recognizer(  # nine bare digits named as one: "ssn=536221234"
             "US_SSN",
             re.compile(

@@ -772,3 +772,22 @@ def test_cards_in_groups_apart_by_other_marks_and_named_ibans_in_any_case_are_re
 def test_addresses_past_ascii_written_encoded_or_under_further_idn_tlds_are_replaced(text: str) -> None:
     redacted = PiiRedactor().redact_text(text)
     assert "<EMAIL>" in redacted and "@" not in redacted and "%40" not in redacted and "&#" not in redacted
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("pin=4821", "pin=<SECRET>"),
+        ("otp: 482913", "otp: <SECRET>"),
+        ("card=4111111111111111&cvv=741", "card=<CREDIT_CARD>&cvv=<SECRET>"),
+        ("security code: 737", "security code: <SECRET>"),
+        # not a code: too short, another word, a count, an HTTP status
+        ("gpio pin: 13", "gpio pin: 13"),
+        ("spin=1234", "spin=1234"),
+        ("pin count=5000", "pin count=5000"),
+        ("code: 404 not found", "code: 404 not found"),
+    ],
+)
+def test_a_short_code_named_in_text_is_replaced(text: str, expected: str) -> None:
+    """A fifth review: a card's security code or a PIN written key=value in text was kept."""
+    assert PiiRedactor().redact_text(text) == expected
