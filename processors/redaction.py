@@ -132,6 +132,13 @@ def _may_hold_pairs(text: str) -> bool:
 _EMBEDDED_OBJECTS = 16  # places in one text where a JSON object is tried, at most
 
 
+def _bounded_add(remembered: set[Any], value: Any) -> None:
+    """Remember a value in a set kept in bounds (emptied when full: telemetry repeats itself)."""
+    if len(remembered) >= _CLEAN_LIMIT:
+        remembered.clear()
+    remembered.add(value)
+
+
 def _names_the_number(key: str) -> bool:
     """Whether a key within a phone's or card's map names its number ("number", "value"), not
     another field of it ("duration", "exp_month")."""
@@ -238,10 +245,7 @@ class RedactionProcessor(RecordRewriter):
         return rule
 
     def _known_clean(self, value: object) -> None:
-        clean = self._clean
-        if len(clean) >= _CLEAN_LIMIT:
-            clean.clear()
-        clean.add(value)
+        _bounded_add(self._clean, value)
 
     def rewrite_text(self, text: str, counts: Counter[str]) -> str | None:
         if text in self._clean:
@@ -405,9 +409,7 @@ class RedactionProcessor(RecordRewriter):
         """Remember a short text whose braces hold no key with a rule (a route's "/users/{id}"):
         the attribute fast path takes it from then on."""
         if len(text) <= CACHEABLE_LENGTH:
-            if len(self._pairless) >= _CLEAN_LIMIT:
-                self._pairless.clear()
-            self._pairless.add(text)
+            _bounded_add(self._pairless, text)
 
     def _keyed_pairs(self, text: str, counts: Counter[str]) -> str:
         """Each ``"key": "value"``, ``'key': 'value'``, ``\\"key\\": \\"value\\"`` or ``"key": 123``
