@@ -36,7 +36,8 @@ from typing import Any
 
 import orjson
 
-from exporters.store.files import SIGNALS, JsonlStore, ReadProblems, read_records
+from exporters.store.files import JsonlStore, ReadProblems, read_records
+from exporters.store.layout import SIGNALS
 from otel_distro.runtime.files import replaced_privately
 from otel_distro.scrub import Scrubber, scrubber
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from otel_distro import app_dirs
 from otel_distro import environment_variables as ev
 from otel_distro.runtime.errors import caught
 from otel_distro.runtime.urls import shown_url
@@ -41,7 +42,6 @@ from otel_distro.setting_values import (
 
 _logger = logging.getLogger("otel_distro")
 
-APP_NAME = "otel-distro"
 # Helicone's gateways (proxies an app sends its LLM calls through)
 HELICONE_GATEWAY_HOSTS = (
     "oai.helicone.ai",
@@ -810,9 +810,7 @@ class Settings:
         """The local store root, defaulting to the platform data dir."""
         if self.base_dir is not None:
             return self.base_dir
-        import platformdirs
-
-        return platformdirs.user_data_path(APP_NAME)
+        return app_dirs.data_dir()
 
     @property
     def conversation_log_dir(self) -> Path:
@@ -851,9 +849,7 @@ def config_file_path(env: Mapping[str, str]) -> Path | None:
     named = env.get(ev.TELEMETRY_CONFIG, "").strip()
     if named:
         return Path(named).expanduser()
-    import platformdirs
-
-    for candidate in (Path(CONFIG_FILE_NAME), platformdirs.user_config_path(APP_NAME) / CONFIG_FILE_NAME):
+    for candidate in (Path(CONFIG_FILE_NAME), app_dirs.config_dir() / CONFIG_FILE_NAME):
         try:
             if candidate.is_file():
                 return candidate

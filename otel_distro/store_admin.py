@@ -14,8 +14,9 @@ from pathlib import Path
 from exporters.conversation_log import POSITION_FILE
 from exporters.otlp_proto import records_in
 from exporters.store import sealed
-from exporters.store.files import SIGNALS, JsonlStore, ReadProblems, file_date
+from exporters.store.files import JsonlStore, ReadProblems
 from exporters.store.follow import followers_held, rebase_positions, unsent_records
+from exporters.store.layout import SIGNALS, file_date
 from exporters.store.reseal import plain_lines, reseal_file
 from exporters.upload import state_base
 from otel_distro.runtime.files import private_dirs

@@ -28,13 +28,17 @@ import threading
 import time
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from exporters.store import sealed
+from otel_distro import app_dirs
+from otel_distro.app_dirs import APP_NAME
 from otel_distro.runtime.errors import caught
 from otel_distro.runtime.files import private_dirs, replaced_privately
 from otel_distro.runtime.state_file import locked
-from otel_distro.settings import APP_NAME, Settings
+
+if TYPE_CHECKING:  # the settings model imports this module (forget, at first use): no cycle
+    from otel_distro.settings import Settings
 
 _logger = logging.getLogger("otel_distro")
 
@@ -83,10 +87,8 @@ def _keychain() -> Any | None:
 
 
 def default_key_file(store_dir: Path) -> Path:
-    import platformdirs
-
     digest = hashlib.sha256(str(Path(store_dir).expanduser().resolve()).encode()).hexdigest()[:16]
-    return platformdirs.user_config_path(APP_NAME) / "store-keys" / f"{digest}.key"
+    return app_dirs.config_dir() / "store-keys" / f"{digest}.key"
 
 
 class StoreKey:

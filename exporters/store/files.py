@@ -25,6 +25,7 @@ import orjson
 
 from exporters.store import sealed
 from exporters.store.guard import DiskGuard
+from exporters.store.layout import SIGNALS, file_date, file_name, utc_today
 from otel_distro.runtime.counts import Counts
 from otel_distro.runtime.errors import caught
 from otel_distro.runtime.files import private_dirs
@@ -32,13 +33,6 @@ from otel_distro.runtime.forking import hold, in_child, let_go
 from otel_distro.runtime.say_once import SayOnce
 
 _logger = logging.getLogger(f"otel_distro.{__name__}")
-
-SIGNALS = ("traces", "metrics", "logs")
-_SUFFIX = ".jsonl"
-
-
-def utc_today() -> dt.date:
-    return dt.datetime.now(dt.UTC).date()
 
 
 def _special(path: Path) -> bool:
@@ -49,16 +43,6 @@ def _special(path: Path) -> bool:
     except OSError:
         return False
     return stat.S_ISFIFO(mode) or stat.S_ISCHR(mode) or stat.S_ISBLK(mode) or stat.S_ISSOCK(mode)
-
-
-def file_date(path: Path) -> dt.date | None:
-    """The UTC date a store file is named after, or None for a foreign file."""
-    if path.suffix != _SUFFIX:
-        return None
-    try:
-        return dt.date.fromisoformat(path.stem)
-    except ValueError:
-        return None
 
 
 class StoreStats(Counts):
@@ -106,7 +90,7 @@ class JsonlStore:
         return self.base_dir / signal
 
     def path_for(self, signal: str, day: dt.date) -> Path:
-        return self.signal_dir(signal) / f"{day.isoformat()}{_SUFFIX}"
+        return self.signal_dir(signal) / file_name(day)
 
     def append(self, signal: str, payload: bytes | Sequence[bytes], records: int) -> bool:
         """Append complete lines: one buffer ending with a newline, or a list of lines. Never raises."""

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from exporters.store.layout import SIGNALS, file_date
+
 _logger = logging.getLogger(f"otel_distro.{__name__}")
 
 MB = 1024 * 1024
@@ -63,8 +65,6 @@ def free_bytes(directory: Path) -> int | None:
 
 def dated_sizes(store: Any) -> list[tuple[dt.date, Path, int]]:
     """(day, path, size) of every dated file of the store, oldest first."""
-    from exporters.store.files import SIGNALS, file_date
-
     out = []
     for signal in SIGNALS:
         for path in store.files(signal):

@@ -11,18 +11,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from exporters.store.files import JsonlStore, ReadProblems
-from exporters.store.index import (
+from exporters.store.index import IndexUnavailable, StoreIndex, open_index
+from exporters.store.index_schema import (
     HOUR_NS,
     MODEL,
     NAME,
     OPERATION,
     SERVICE,
     SESSION,
-    IndexUnavailable,
-    StoreIndex,
     bucket_bounds,
     duration_bucket,
-    open_index,
     trace_key,
 )
 from exporters.store.query import SpanStats, _log_counts, _percentile, find_trace, span_stats

@@ -13,8 +13,7 @@ import orjson
 from exporters.store import sealed
 from exporters.store.decode import decode_attributes
 from exporters.store.files import ReadProblems
-from exporters.store.index import (
-    _SPAN_INDEXES,
+from exporters.store.index_schema import (
     BULK_BYTES,
     CHUNK_BYTES,
     ENTITY,
@@ -25,6 +24,7 @@ from exporters.store.index import (
     OPERATION,
     SERVICE,
     SESSION,
+    SPAN_INDEXES,
     dated_files,
     duration_bucket,
     head_digest,
@@ -91,13 +91,13 @@ def refresh(index: StoreIndex) -> int:
         backlog = sum(size - start for _, _, start, size, _ in plan)
         bulk = backlog > BULK_BYTES
         if bulk:
-            for name in _SPAN_INDEXES:
+            for name in SPAN_INDEXES:
                 db.execute(f"DROP INDEX IF EXISTS {name}")
         done = 0
         for signal, path, start, size, file_id in plan:
             done += _index_file(index, signal, path, start, size, file_id)
         if bulk:
-            for name, columns in _SPAN_INDEXES.items():
+            for name, columns in SPAN_INDEXES.items():
                 db.execute(f"CREATE INDEX IF NOT EXISTS {name} ON {columns}")
         db.execute("COMMIT")
     except BaseException:

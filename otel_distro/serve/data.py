@@ -10,8 +10,9 @@ from collections.abc import Iterator
 from typing import Any
 
 from exporters.store.files import JsonlStore
-from exporters.store.index import OPERATION, SESSION, IndexUnavailable, StoreIndex, open_index
+from exporters.store.index import IndexUnavailable, StoreIndex, open_index
 from exporters.store.index_query import TraceFilter, index_trace, spans_with
+from exporters.store.index_schema import OPERATION, SESSION
 from exporters.store.query import parse_duration, trace_tree
 from exporters.store.spans import StoredSpan
 from instrumentations.genai_view import GenAiView

@@ -12,8 +12,9 @@ from urllib.parse import urlencode
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
-from exporters.store.index import MODEL, NAME, OPERATION, SERVICE, StoreIndex
+from exporters.store.index import StoreIndex
 from exporters.store.index_query import list_traces
+from exporters.store.index_schema import MODEL, NAME, OPERATION, SERVICE
 from otel_distro.serve import api, data
 
 # What the redactor leaves in place of a value: <EMAIL>, <REDACTED>, hmac-sha256:…, <EMAIL:…>

@@ -20,7 +20,8 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from opentelemetry.trace import NonRecordingSpan, SpanContext, Status, StatusCode, TraceFlags
 
 from exporters.store.export import JsonlSpanExporter
-from exporters.store.files import JsonlStore, utc_today
+from exporters.store.files import JsonlStore
+from exporters.store.layout import utc_today
 from otel_distro import environment_variables as ev
 from otel_distro.cli import main
 

@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from exporters.store.files import JsonlStore, utc_today
+from exporters.store.files import JsonlStore
 from exporters.store.guard import DISK_LOW, MAX_SIZE, MB, DiskGuard
+from exporters.store.layout import utc_today
 from otel_distro.drop_ledger import _split_store, counts_of
 
 LINE = b'{"resourceSpans": []}\n'

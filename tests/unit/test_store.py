@@ -25,7 +25,8 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExportResult
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from exporters.store.export import JsonlLogExporter, JsonlMetricExporter, JsonlSpanExporter
-from exporters.store.files import SIGNALS, JsonlStore, read_records, utc_today
+from exporters.store.files import JsonlStore, read_records
+from exporters.store.layout import SIGNALS, utc_today
 
 STORE_LOGGER = "otel_distro.exporters.store.files"
 

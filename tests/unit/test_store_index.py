@@ -12,7 +12,7 @@ import orjson
 import pytest
 
 from exporters.store.files import JsonlStore
-from exporters.store.index import forget_files, index_path, open_index
+from exporters.store.index import forget_files, open_index
 from exporters.store.index_query import (
     FETCH_ALL_DURATIONS,
     TraceFilter,
@@ -21,6 +21,7 @@ from exporters.store.index_query import (
     indexed_span_stats,
     list_traces,
 )
+from exporters.store.index_schema import index_path
 from exporters.store.query import find_trace, span_stats
 
 NOW = dt.datetime.now(dt.UTC)
