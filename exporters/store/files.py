@@ -104,7 +104,7 @@ class JsonlStore:
                 self.purge()
             path = self.path_for(signal, day)
             private_dirs(path.parent)
-            with _append_lock:
+            with append_lock:
                 _append_locked(path, payload, self.sealer)
         except sealed.SealError as exc:
             self.refuse(records, "store_no_key", f"the store is encrypted but {exc}")
@@ -214,12 +214,12 @@ class JsonlStore:
 # sealed for the offset the other took: lost). An flock belongs to the descriptor that took it;
 # a forked child closes its copy at once (otel_distro.runtime.forking.hold), so a fork during an
 # append cannot leave the child holding the store's lock.
-_append_lock = threading.Lock()
+append_lock = threading.Lock()
 
 
 def _reset_append_lock() -> None:
-    global _append_lock
-    _append_lock = threading.Lock()
+    global append_lock
+    append_lock = threading.Lock()
 
 
 in_child(_reset_append_lock)
@@ -232,7 +232,7 @@ def _append_locked(path: Path, payload: bytes | Sequence[bytes], sealer: sealed.
     """Append whole lines under the record lock; a failed append (disk full, say) is cut back to
     the size before it, still under the lock, so no torn line is left mid-file. With a sealer,
     each line is sealed for the offset it is written at (known only under the lock)."""
-    fd = _open_locked(path)
+    fd = open_locked(path)
     try:
         size = os.fstat(fd).st_size
         try:
@@ -249,7 +249,7 @@ def _append_locked(path: Path, payload: bytes | Sequence[bytes], sealer: sealed.
         close_locked(fd)
 
 
-def _open_locked(path: Path) -> int:
+def open_locked(path: Path) -> int:
     """The file, opened for appending and locked (close it with :func:`close_locked`); if it was
     replaced while the lock was awaited (``store rotate-key`` rewrites files), the new one."""
     for _ in range(100):
@@ -270,7 +270,7 @@ def _open_locked(path: Path) -> int:
 
 
 def close_locked(fd: int) -> None:
-    """Close a descriptor :func:`_open_locked` gave (its lock goes with it)."""
+    """Close a descriptor :func:`open_locked` gave (its lock goes with it)."""
     let_go(fd)
     os.close(fd)
 

@@ -23,7 +23,7 @@ from exporters.store.index_schema import (
     duration_bucket,
     trace_key,
 )
-from exporters.store.query import SpanStats, _log_counts, _percentile, find_trace, span_stats
+from exporters.store.query import SpanStats, find_trace, log_counts, percentile, span_stats
 from exporters.store.spans import StoredSpan, stored_spans
 
 _logger = logging.getLogger(f"otel_distro.{__name__}")
@@ -120,7 +120,7 @@ def _percentiles(index: StoreIndex, cutoff: int, count: int) -> tuple[float, flo
             row[0] for row in db.execute("SELECT dur_ns FROM spans WHERE start_ns >= ?", (cutoff,))
         )
         values: list[float] = list(map(float, durations))
-        return _percentile(values, 0.50), _percentile(values, 0.95)
+        return percentile(values, 0.50), percentile(values, 0.95)
     full_hour = -(-cutoff // HOUR_NS)
     buckets: Counter[int] = Counter()
     for bucket, number in db.execute(
@@ -397,7 +397,7 @@ def series(index: StoreIndex, since_ns: int, step_ns: int) -> dict[str, Any]:
         for step in sorted(by_step):
             values = sorted(by_step[step])
             points.append(
-                [step * step_ns / 1e6, _percentile(values, 0.5) / 1e6, _percentile(values, 0.95) / 1e6]  # type: ignore[arg-type]
+                [step * step_ns / 1e6, percentile(values, 0.5) / 1e6, percentile(values, 0.95) / 1e6]  # type: ignore[arg-type]
             )
         latency[index.text(name) or ""] = points
     tokens: dict[str, list[list[float]]] = {}
@@ -439,12 +439,12 @@ def sessions(index: StoreIndex, limit: int = 50) -> list[dict[str, Any]]:
 __all__ = [
     "TraceFilter",
     "TracePage",
-    "_log_counts",
     "index_stats",
     "index_trace",
     "indexed_find_trace",
     "indexed_span_stats",
     "list_traces",
+    "log_counts",
     "series",
     "sessions",
     "spans_with",

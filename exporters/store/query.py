@@ -52,7 +52,7 @@ def iter_spans(
                     yield span
 
 
-def _percentile(sorted_values: list[float], fraction: float) -> float:
+def percentile(sorted_values: list[float], fraction: float) -> float:
     if not sorted_values:
         return 0.0
     index = min(len(sorted_values) - 1, max(0, round(fraction * (len(sorted_values) - 1))))
@@ -119,14 +119,14 @@ def span_stats(store: JsonlStore, window: dt.timedelta, top: int = 10) -> SpanSt
             stats.errors += 1
         _count_span(span.raw.get("attributes") or (), tokens, redacted)
     durations.sort()
-    stats.p50_ms = _percentile(durations, 0.50)
-    stats.p95_ms = _percentile(durations, 0.95)
+    stats.p50_ms = percentile(durations, 0.50)
+    stats.p95_ms = percentile(durations, 0.95)
     stats.traces = len(traces)
     stats.top_names = names.most_common(top)
     stats.tokens = dict(sorted(tokens.items()))
     stats.redacted = dict(redacted.most_common())
     stats.services = dict(services.most_common())
-    stats.log_records, stats.log_errors = _log_counts(store, since, stats.problems)
+    stats.log_records, stats.log_errors = log_counts(store, since, stats.problems)
     return stats
 
 
@@ -167,7 +167,7 @@ def _count_span(attributes: Any, tokens: Counter[str], redacted: Counter[str]) -
 ERROR_SEVERITY = 17  # SEVERITY_NUMBER_ERROR
 
 
-def _log_counts(store: JsonlStore, since: dt.datetime, problems: ReadProblems) -> tuple[int, int]:
+def log_counts(store: JsonlStore, since: dt.datetime, problems: ReadProblems) -> tuple[int, int]:
     """Log records (and those at ERROR severity or above) observed since ``since``."""
     cutoff_ns = int(since.timestamp() * 1e9)
     records = errors = 0

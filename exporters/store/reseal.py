@@ -16,8 +16,8 @@ from pathlib import Path
 
 import orjson
 
-from exporters.store import sealed
-from exporters.store.files import ReadProblems, _append_lock, _open_locked, close_locked, read_records
+from exporters.store import files, sealed
+from exporters.store.files import ReadProblems, close_locked, open_locked, read_records
 from otel_distro.runtime.files import replaced_privately
 
 
@@ -35,8 +35,8 @@ def reseal_file(path: Path, seal: sealed.LineSeal) -> ResealReport:
     """Rewrite ``path`` with every line sealed by ``seal``'s current key (see the module docstring)."""
     report = ResealReport()
     name = sealed.line_name(path)
-    with _append_lock:
-        fd = _open_locked(path)
+    with files.append_lock:  # read at each use: a forked child has a new one
+        fd = open_locked(path)
         try:
             stat = os.fstat(fd)
             report.before = (stat.st_dev, stat.st_ino)

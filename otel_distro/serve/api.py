@@ -25,7 +25,7 @@ def _state(request: Request) -> dict[str, Any]:
     return state
 
 
-def _limit(request: Request, default: int = 50) -> int:
+def page_limit(request: Request, default: int = 50) -> int:
     try:
         return max(1, min(MAX_LIMIT, int(request.query_params.get("limit", default))))
     except ValueError:
@@ -36,7 +36,7 @@ def _error(message: str, status: int = 400) -> JSONResponse:
     return JSONResponse({"error": message}, status_code=status)
 
 
-async def _with_index(request: Request, work: Any) -> Response:
+async def with_index(request: Request, work: Any) -> Response:
     """Run ``work(index)`` on a worker thread; its dict (or a Response) is the answer."""
     reader: data.StoreReader = _state(request)["reader"]
 
@@ -66,10 +66,10 @@ async def version(_request: Request) -> Response:
 async def traces(request: Request) -> Response:
     def work(index: StoreIndex) -> dict[str, Any]:
         where = data.trace_filter(request.query_params)
-        page = list_traces(index, where, _limit(request), request.query_params.get("cursor") or None)
+        page = list_traces(index, where, page_limit(request), request.query_params.get("cursor") or None)
         return {"traces": page.traces, "next_cursor": page.next_cursor}
 
-    return await _with_index(request, work)
+    return await with_index(request, work)
 
 
 async def trace(request: Request) -> Response:
@@ -79,23 +79,23 @@ async def trace(request: Request) -> Response:
         found = data.trace_json(index, trace_id)
         return found if found is not None else _error(f"trace {trace_id} not found", 404)
 
-    return await _with_index(request, work)
+    return await with_index(request, work)
 
 
 async def runs(request: Request) -> Response:
     def work(index: StoreIndex) -> dict[str, Any]:
         before = request.query_params.get("before")
-        return {"runs": data.runs(index, _limit(request), int(before) if before else None)}
+        return {"runs": data.runs(index, page_limit(request), int(before) if before else None)}
 
-    return await _with_index(request, work)
+    return await with_index(request, work)
 
 
 async def conversations(request: Request) -> Response:
     def work(index: StoreIndex) -> dict[str, Any]:
         session = request.query_params.get("session") or None
-        return {"sessions": data.conversations(index, session, _limit(request, 20))}
+        return {"sessions": data.conversations(index, session, page_limit(request, 20))}
 
-    return await _with_index(request, work)
+    return await with_index(request, work)
 
 
 def stats_data(request: Request, index: StoreIndex, since_text: str) -> dict[str, Any]:
@@ -110,7 +110,7 @@ def stats_data(request: Request, index: StoreIndex, since_text: str) -> dict[str
 
 
 async def stats(request: Request) -> Response:
-    return await _with_index(
+    return await with_index(
         request, lambda index: stats_data(request, index, request.query_params.get("since", "24h"))
     )
 
@@ -128,7 +128,7 @@ async def series(request: Request) -> Response:
         found["stats"] = stats_data(request, index, since_text)
         return found
 
-    return await _with_index(request, work)
+    return await with_index(request, work)
 
 
 async def prometheus(request: Request) -> Response:
@@ -143,7 +143,7 @@ async def prometheus(request: Request) -> Response:
             "\n".join(lines) + "\n", media_type="text/plain; version=0.0.4; charset=utf-8"
         )
 
-    return await _with_index(request, work)
+    return await with_index(request, work)
 
 
 def own_metrics(request: Request, index: StoreIndex) -> list[str]:

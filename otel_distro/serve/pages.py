@@ -51,7 +51,7 @@ def layout(title: str, body: str) -> HTMLResponse:
 
 
 async def _render(request: Request, work: Any) -> Response:
-    response = await api._with_index(request, work)
+    response = await api.with_index(request, work)
     if isinstance(response, HTMLResponse):
         return response
     payload = json.loads(bytes(response.body))
@@ -114,7 +114,7 @@ async def traces_page(request: Request) -> Response:
     def work(index: StoreIndex) -> HTMLResponse:
         params = request.query_params
         page = list_traces(
-            index, data.trace_filter(params), api._limit(request), params.get("cursor") or None
+            index, data.trace_filter(params), api.page_limit(request), params.get("cursor") or None
         )
         rows = "".join(
             f'<tr class="{"error" if t["errors"] else ""}"><td>{when(t["start_unix_nano"])}</td>'
@@ -234,7 +234,7 @@ async def trace_page(request: Request) -> Response:
 async def runs_page(request: Request) -> Response:
     def work(index: StoreIndex) -> HTMLResponse:
         rows = []
-        for run in data.runs(index, api._limit(request)):
+        for run in data.runs(index, api.page_limit(request)):
             commit = ""
             if run["commit"]:
                 revision = run["commit"]["revision"] or ""

@@ -141,7 +141,7 @@ def known(tmp_path: Path) -> KnownStore:
     )
 
 
-# Durations within 24 h, sorted: [50, 100, 150, 200, 300, 500] ms. store_query._percentile picks
+# Durations within 24 h, sorted: [50, 100, 150, 200, 300, 500] ms. store_query.percentile picks
 # sorted[round(q * (n - 1))] with Python's round-half-to-even: p50 -> round(2.5) = 2 -> 150,
 # p95 -> round(4.75) = 5 -> 500. With the stale span (n = 7): p50 -> sorted[3] = 200, p95 -> sorted[6] = 1000.
 

@@ -155,3 +155,18 @@ def test_the_cycle_check_finds_a_cycle_through_a_function_level_import() -> None
     graph = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}
     assert _cycles(graph) == [["a", "b", "c"]]
     assert _cycles({"a": {"b"}, "b": set()}) == []
+
+
+def test_no_module_takes_a_private_name_from_another_module_of_ours() -> None:
+    modules = _module_names()
+    taken = [
+        f"{path.relative_to(ROOT)}:{node.lineno}: {node.module}.{alias.name}"
+        for path in modules.values()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] in OURS
+        for alias in node.names
+        if alias.name.startswith("_")
+        and not alias.name.startswith("__")  # a dunder is public
+        and f"{node.module}.{alias.name}" not in modules  # a private module (_sdk) is a leaf of its own
+    ]
+    assert taken == []
