@@ -511,20 +511,27 @@ def recognizers() -> tuple[Recognizer, ...]:
             hint_pattern=re.compile(r"[^\x00-\x7f]"),
             screen=r"[\x{80}-\x{10FFFF}](?s:.)*@|@(?s:.)*[\x{80}-\x{10FFFF}]",
         ),
-        Recognizer(  # a short code named as one: "pin=4821", "otp: 482913", "cvv=741", "security code: 737"
+        Recognizer(  # a short code named as one: "pin=4821", "otp: 482913", "cvv2=741", "security code: 737",
+            # and in prose: "my cvv is 737", "CVV 737", "Your verification code is 482913."
             "SECRET",
             re.compile(
-                r"(?i)(?<![a-z0-9])(?:pin|otp|cvv2?|cvc2?|csc|cvn|passcode"
-                r"|security[ _-]?code|verification[ _-]?code)"
-                r"[\"']?[ \t]*[:=][ \t]*[\"']?(\d{3,8})(?![\d.])"
+                r"(?i)(?<![a-z0-9])(?:pin|otp|cvv2?|cvc2?|csc|cvn|passcode|security[ _-]?code"
+                r"|verification[ _-]?code|one[ _-]?time[ _-]?(?:pass)?code|2fa[ _-]?code|login[ _-]?code)"
+                r"[\"']?(?:[ \t]*[:=#][ \t]*|[ \t]+(?:(?:is|was|number|no\.?)[ \t]*[:=]?[ \t]*)?)[\"']?"
+                # not the start of a longer number, a decimal, a date or a time ("pin 2024-05-06")
+                r"(\d{3,8})(?!\d|[.,:/-]\d)"
             ),
             group=1,
             digits=True,
             folded_pattern=re.compile(
-                r"(?:pin|otp|cvv|cvc|csc|cvn|passcode|code)[\"']?[ \t]*[:=][ \t]*[\"']?\d{3}"
+                r"(?:pin|otp|cvv|cvc|csc|cvn|passcode|code)2?[\"']?[ \t:=#]*"
+                r"(?:(?:is|was|number|no\.?)[ \t]*[:=]?[ \t]*)?[\"']?\d{3}"
             ),
             words=("pin", "otp", "cvv", "cvc", "csc", "cvn", "passcode", "code"),
-            screen=f"[:=][ \\t]*[\"']?{_D}{{3}}",
+            screen=(
+                r"(?i)(?:pin|otp|cvv|cvc|csc|cvn|passcode|code)2?[\"']?[ \t:=#]*"
+                r"(?:(?:is|was|number|no\.?)[ \t]*[:=]?[ \t]*)?[\"']?" + f"{_D}{{3}}"
+            ),
         ),
         Recognizer(  # nine bare digits named as one: "ssn=536221234"
             "US_SSN",

@@ -791,3 +791,35 @@ def test_addresses_past_ascii_written_encoded_or_under_further_idn_tlds_are_repl
 def test_a_short_code_named_in_text_is_replaced(text: str, expected: str) -> None:
     """A fifth review: a card's security code or a PIN written key=value in text was kept."""
     assert PiiRedactor().redact_text(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("my cvv is 737", "my cvv is <SECRET>"),
+        ("The CVV 737 is on the back.", "The CVV <SECRET> is on the back."),
+        ("Your verification code is 482913.", "Your verification code is <SECRET>."),
+        ("OTP: 482913.", "OTP: <SECRET>."),  # a full stop after it
+        ("cvv2=741", "cvv2=<SECRET>"),
+        ("CVC2: 123", "CVC2: <SECRET>"),
+        ("pin number 4821", "pin number <SECRET>"),
+        ("PIN is 4821, do not share", "PIN is <SECRET>, do not share"),
+        ("one-time passcode: 90210", "one-time passcode: <SECRET>"),
+        ("npm publish --otp 123456", "npm publish --otp <SECRET>"),  # npm's 2FA code
+        ("your 2FA code is 551234", "your 2FA code is <SECRET>"),
+        # not a code: a date, a time, a decimal, a pin of a board, another word
+        ("the pin is 2024-05-06", "the pin is 2024-05-06"),
+        ("pin: 12:30", "pin: 12:30"),
+        ("otp 123.45 ms", "otp 123.45 ms"),
+        ("use pin 13 on the board", "use pin 13 on the board"),
+        ("Pinned 1234 items", "Pinned 1234 items"),
+        ("error code 500", "error code 500"),
+    ],
+)
+def test_a_short_code_named_in_prose_is_replaced(text: str, expected: str) -> None:
+    """A code named by its word with a space, "is" or "number" between ("my cvv is 737"), or
+    followed by a full stop, was kept: only "cvv=737" and "cvv: 737" were read."""
+    assert PiiRedactor().redact_text(text) == expected
+    # the same in a long text, which the one-pass screen looks at first
+    long_text = "x " * 600 + text
+    assert PiiRedactor().redact_text(long_text) == "x " * 600 + expected
