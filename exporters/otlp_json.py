@@ -31,6 +31,7 @@ from opentelemetry.sdk.util.instrumentation import InstrumentationScope
 from opentelemetry.trace import Link, SpanContext, SpanKind, StatusCode
 
 from otel_distro import _sdk
+from otel_distro.runtime.bounded import bounded_put
 from otel_distro.runtime.errors import caught
 
 _logger = logging.getLogger(f"otel_distro.{__name__}")
@@ -117,9 +118,7 @@ def attributes(attrs: Mapping[str, object] | None) -> list[JsonObject]:
             pair = (key, kind, value)
             encoded = cache.get(pair)
             if encoded is None:
-                if len(cache) >= _KV_CACHE_LIMIT:
-                    cache.clear()
-                encoded = cache[pair] = {"key": key, "value": any_value(value)}
+                encoded = bounded_put(cache, pair, {"key": key, "value": any_value(value)}, _KV_CACHE_LIMIT)
             out.append(encoded)
         else:
             out.append({"key": key, "value": any_value(value)})
@@ -144,10 +143,8 @@ class _Cache(Generic[_V]):
         hit = self._entries.get(id(obj))
         if hit is not None and hit[0] is obj:
             return hit[1]
-        if len(self._entries) >= _CACHE_LIMIT:
-            self._entries.clear()
         encoded = encode(obj)
-        self._entries[id(obj)] = (obj, encoded)
+        bounded_put(self._entries, id(obj), (obj, encoded), _CACHE_LIMIT)
         return encoded
 
 

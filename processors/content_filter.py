@@ -22,6 +22,7 @@ from opentelemetry.sdk._logs import ReadableLogRecord
 from opentelemetry.sdk.trace import Event
 
 from otel_distro import _sdk
+from otel_distro.runtime.bounded import bounded_put
 from processors.records import replace_log
 from processors.rewrite import RecordRewriter
 
@@ -86,10 +87,7 @@ class ContentFilter(RecordRewriter):
         """Whether values under this attribute key are content this filter removes; cached."""
         dropped = self._dropped.get(key)
         if dropped is None:
-            dropped = self._keys.fullmatch(key) is not None
-            if len(self._dropped) >= _KEYS_LIMIT:
-                self._dropped.clear()
-            self._dropped[key] = dropped
+            dropped = bounded_put(self._dropped, key, self._keys.fullmatch(key) is not None, _KEYS_LIMIT)
         return dropped
 
     def rewrite_attributes(self, attrs: Mapping[str, Any], counts: Counter[str]) -> dict[str, Any] | None:

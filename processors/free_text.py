@@ -19,6 +19,7 @@ from typing import Any
 from opentelemetry.sdk.trace import ReadableSpan
 
 from otel_distro import _sdk
+from otel_distro.runtime.bounded import bounded_put
 from processors.pii.presidio import PresidioScanner
 from processors.redaction import COUNT_PREFIX
 from processors.rewrite import RecordRewriter
@@ -44,9 +45,7 @@ class FreeTextProcessor(RecordRewriter):
         free = self._free.get(key)
         if free is None:
             free = any(fnmatch.fnmatchcase(key, pattern) for pattern in self.patterns)
-            if len(self._free) >= _KEYS_LIMIT:
-                self._free.clear()
-            self._free[key] = free
+            bounded_put(self._free, key, free, _KEYS_LIMIT)
         return free
 
     def needs_worker(self, span: ReadableSpan) -> bool:

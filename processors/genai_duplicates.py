@@ -25,6 +25,7 @@ from opentelemetry.sdk.trace import ReadableSpan
 
 from instrumentations.genai_view import DUPLICATE_OF
 from otel_distro import _sdk
+from otel_distro.runtime.bounded import bounded_add, bounded_put
 from otel_distro.runtime.say_once import SayOnce
 from processors.base import RecordProcessor
 from processors.records import replace_span
@@ -48,10 +49,7 @@ def _is_instrumentation(scope: str) -> bool:
     """An instrumentation library's scope, not an SDK tracing itself ("com.anthropic.sdk.python")."""
     known = _SCOPES.get(scope)
     if known is None:
-        known = any(mark in scope for mark in _MARKS_OF_INSTRUMENTATIONS)
-        if len(_SCOPES) >= 1024:
-            _SCOPES.clear()
-        _SCOPES[scope] = known
+        known = bounded_put(_SCOPES, scope, any(mark in scope for mark in _MARKS_OF_INSTRUMENTATIONS), 1024)
     return known
 
 
@@ -97,9 +95,7 @@ class DuplicateModelCalls(RecordProcessor):
             return
         model = _model_call(_sdk.attributes(span))
         if model is not None:
-            if len(self._open) >= _RECENT * 4:  # spans that never end
-                self._open.clear()
-            self._open[span.context.span_id] = (model, scope)
+            bounded_put(self._open, span.context.span_id, (model, scope), _RECENT * 4)  # some never end
 
     def process_span(self, span: ReadableSpan) -> ReadableSpan | None:
         attributes = _sdk.attributes(span)
@@ -129,9 +125,7 @@ class DuplicateModelCalls(RecordProcessor):
         with self._lock:
             for span_id, (open_model, open_scope) in list(self._open.items()):
                 if open_model == model and open_scope != scope and span_id not in self._paired:
-                    if len(self._paired) >= _RECENT * 4:
-                        self._paired.clear()
-                    self._paired.add(span_id)
+                    bounded_add(self._paired, span_id, _RECENT * 4)
                     return span_id, open_scope
         return None
 
@@ -142,9 +136,7 @@ class DuplicateModelCalls(RecordProcessor):
         with self._lock:
             scopes = self._recent.get(model)
             if scopes is None:
-                if len(self._recent) >= _RECENT:
-                    self._recent.clear()
-                scopes = self._recent[model] = {}
+                scopes = bounded_put(self._recent, model, {}, _RECENT)
             for other, calls in scopes.items():
                 if other == scope:
                     continue

@@ -25,6 +25,7 @@ from typing import Any
 import orjson
 
 from otel_distro import _sdk
+from otel_distro.runtime.bounded import bounded_add, bounded_put
 from otel_distro.runtime.errors import caught
 from processors.inline_budget import LIST_ITEM_CHARGE, charge_inline
 from processors.key_names import (
@@ -130,13 +131,6 @@ def _may_hold_pairs(text: str) -> bool:
 
 
 _EMBEDDED_OBJECTS = 16  # places in one text where a JSON object is tried, at most
-
-
-def _bounded_add(remembered: set[Any], value: Any) -> None:
-    """Remember a value in a set kept in bounds (emptied when full: telemetry repeats itself)."""
-    if len(remembered) >= _CLEAN_LIMIT:
-        remembered.clear()
-    remembered.add(value)
 
 
 def _names_the_number(key: str) -> bool:
@@ -245,7 +239,7 @@ class RedactionProcessor(RecordRewriter):
         return rule
 
     def _known_clean(self, value: object) -> None:
-        _bounded_add(self._clean, value)
+        bounded_add(self._clean, value, _CLEAN_LIMIT)
 
     def rewrite_text(self, text: str, counts: Counter[str]) -> str | None:
         if text in self._clean:
@@ -409,7 +403,7 @@ class RedactionProcessor(RecordRewriter):
         """Remember a short text whose braces hold no key with a rule (a route's "/users/{id}"):
         the attribute fast path takes it from then on."""
         if len(text) <= CACHEABLE_LENGTH:
-            _bounded_add(self._pairless, text)
+            bounded_add(self._pairless, text, _CLEAN_LIMIT)
 
     def _keyed_pairs(self, text: str, counts: Counter[str]) -> str:
         """Each ``"key": "value"``, ``'key': 'value'``, ``\\"key\\": \\"value\\"`` or ``"key": 123``
@@ -520,9 +514,7 @@ class RedactionProcessor(RecordRewriter):
         """Whether the key names ids, counters or times, whose ints are never cards (names_ids)."""
         known = self._id_keys.get(key)
         if known is None:
-            if len(self._id_keys) >= _RULES_LIMIT:
-                self._id_keys.clear()
-            known = self._id_keys[key] = names_ids(key_words(key))
+            known = bounded_put(self._id_keys, key, names_ids(key_words(key)), _RULES_LIMIT)
         return known
 
     def _card_int(self, value: int, counts: Counter[str], key: str | None = None) -> str | None:
@@ -570,9 +562,7 @@ class RedactionProcessor(RecordRewriter):
             assert self.id_digest is not None  # _ID is a rule only with a digest
             hit = (None if found is None else self.id_digest(value), found)
             if len(value) <= CACHEABLE_LENGTH:  # the same user's id recurs: hashed once
-                if len(self._ids) >= _CLEAN_LIMIT:
-                    self._ids.clear()
-                self._ids[value] = hit
+                bounded_put(self._ids, value, hit, _CLEAN_LIMIT)
         digest, found = hit
         if found is not None:
             _add(counts, found)

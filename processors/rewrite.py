@@ -24,6 +24,7 @@ from opentelemetry.sdk.util.instrumentation import InstrumentationScope
 from opentelemetry.trace import DEFAULT_TRACE_STATE, Link, SpanContext, Status, TraceState
 
 from otel_distro import _sdk
+from otel_distro.runtime.bounded import bounded_put
 from processors.base import RecordProcessor
 from processors.records import replace_log, replace_span
 
@@ -91,9 +92,7 @@ class RecordRewriter(RecordProcessor):
             return hit[1]
         rewritten = self._attrs(resource.attributes, Counter())
         result = resource if rewritten is None else Resource(rewritten, resource.schema_url)
-        if len(self._resources) >= _RESOURCE_CACHE_LIMIT:
-            self._resources.clear()
-        self._resources[id(resource)] = (resource, result)
+        bounded_put(self._resources, id(resource), (resource, result), _RESOURCE_CACHE_LIMIT)
         return result
 
     def _scope(self, scope: InstrumentationScope | None) -> InstrumentationScope | None:
@@ -118,9 +117,7 @@ class RecordRewriter(RecordProcessor):
                 scope.schema_url,
                 scope.attributes if attributes is None else attributes,
             )
-        if len(self._scopes) >= _RESOURCE_CACHE_LIMIT:
-            self._scopes.clear()
-        self._scopes[id(scope)] = (scope, result)
+        bounded_put(self._scopes, id(scope), (scope, result), _RESOURCE_CACHE_LIMIT)
         return result
 
     def _context(self, context: SpanContext | None) -> SpanContext | None:
@@ -137,9 +134,7 @@ class RecordRewriter(RecordProcessor):
         else:
             rewritten = self._attrs(dict(trace_state.items()), Counter())
             new = None if rewritten is None else _trace_state(rewritten)
-            if len(self._trace_states) >= _RESOURCE_CACHE_LIMIT:
-                self._trace_states.clear()
-            self._trace_states[header] = new
+            bounded_put(self._trace_states, header, new, _RESOURCE_CACHE_LIMIT)
         if new is None:
             return None
         return SpanContext(context.trace_id, context.span_id, context.is_remote, context.trace_flags, new)
@@ -338,9 +333,7 @@ class RecordRewriter(RecordProcessor):
                 new = self._text(text, Counter()) if isinstance(text, str) else None
                 if new is not None:
                     hit[field] = new
-            if len(self._metric_names) >= _RESOURCE_CACHE_LIMIT * 4:
-                self._metric_names.clear()
-            self._metric_names[key] = hit
+            bounded_put(self._metric_names, key, hit, _RESOURCE_CACHE_LIMIT * 4)
         return hit
 
     def _metric_data(self, data: Any) -> Any:

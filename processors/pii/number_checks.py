@@ -9,6 +9,7 @@ import re
 from collections.abc import Callable
 from typing import Protocol, TypeAlias
 
+from otel_distro.runtime.bounded import bounded_put
 from processors.inline_budget import charge_inline
 from processors.pii.recognizer import DIGIT_BLOCKS
 
@@ -612,10 +613,7 @@ def _verdict(candidate: str, digits: str) -> bool:
 
 
 def _remember(candidate: str, verdict: bool) -> bool:
-    if len(_PHONE_VERDICTS) >= _PHONE_VERDICTS_LIMIT:
-        _PHONE_VERDICTS.clear()
-    _PHONE_VERDICTS[candidate] = verdict
-    return verdict
+    return bounded_put(_PHONE_VERDICTS, candidate, verdict, _PHONE_VERDICTS_LIMIT)
 
 
 def _valid_phone(candidate: str, digits: str) -> bool:

@@ -20,6 +20,7 @@ from functools import partial
 from itertools import accumulate
 from typing import Literal, TypeAlias
 
+from otel_distro.runtime.bounded import bounded_put
 from otel_distro.runtime.forking import in_child
 from processors.inline_budget import LONG_TEXT, charge_inline
 from processors.pii.custom import CustomPattern, PatternTimeout, compile_pattern
@@ -283,9 +284,7 @@ class PiiRedactor:
             # encodings (see encodings.py); a "+" only where form encoding may have written a space
             result = self._scan_encoded(*result)
         if cache is not None:
-            if len(cache) >= CACHE_ENTRIES:
-                cache.clear()
-            cache[text] = result
+            bounded_put(cache, text, result, CACHE_ENTRIES)
         return result
 
     def _scan_typed(self, text: str) -> tuple[str, Counter[str] | None]:
@@ -443,10 +442,7 @@ class PiiRedactor:
         )
         todo = self._by_marks.get(key)
         if todo is None:
-            todo = self._plans_for(allowed, key[1], key[2])
-            if len(self._by_marks) >= MARK_SETS:
-                self._by_marks.clear()
-            self._by_marks[key] = todo
+            todo = bounded_put(self._by_marks, key, self._plans_for(allowed, key[1], key[2]), MARK_SETS)
         return allowed, todo
 
     def _plans_for(
