@@ -39,7 +39,16 @@ def normalize(key: str) -> str:
 
 
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
-_SEPARATORS = re.compile(r"[^a-z0-9]+")
+_SEPARATORS = re.compile(r"[\W_]+")  # letters of every script are a word's ("contraseña", "пароль")
+# "password" in the languages the text patterns read it in (patterns._PROSE_WORDS), as a key's word
+FOREIGN_PASSWORDS = frozenset(
+    {
+        *("passwort", "kennwort", "motdepasse", "contraseña", "contrasena", "senha", "wachtwoord"),
+        *("lösenord", "losenord", "hasło", "haslo", "пароль", "şifre", "sifre", "parola", "passord"),
+        *("salasana", "adgangskode", "heslo", "jelszó", "jelszo", "lozinka", "geslo", "parolă"),
+        *("κωδικός", "סיסמה", "كلمةالمرور", "पासवर्ड", "비밀번호", "암호", "密码", "密碼", "パスワード"),
+    }
+)
 # A key naming a secret in any spelling: its last word ("db_password", "accessToken",
 # "x-auth-token", "user[password]", "smtp_pin"), its last two ("secret_key",
 # "aws_secret_access_key", "ocp-apim-subscription-key", "apiKeys", "db_pass"), or the whole key
@@ -75,8 +84,28 @@ SECRET_WORDS = frozenset(
         "mnemonic",
         "phpsessid",
         "jsessionid",
+        "totp",
+        *FOREIGN_PASSWORDS,
     }
 )
+# A password's or a code's word, then one saying which copy or form of it this is:
+# "password_confirmation" (Rails, Laravel), "new_password" is the last word's already,
+# "pin_code", "cvv_number", "otp_value", "password_digest" (Rails' column); and these words
+# with a digit after them: Django's forms name the two copies "password1" and "password2"
+_TAILED = frozenset(
+    {
+        *("password", "passwords", "passwd", "pwd", "passphrase", "passcode", "pin", "otp", "totp"),
+        *("cvv", "cvv2", "cvc", "cvc2", "cvn", "csc", *FOREIGN_PASSWORDS),
+    }
+)
+_TAILS = frozenset(
+    {
+        *("confirmation", "confirm", "confirmed", "again", "repeat", "repeated", "retype", "verify"),
+        *("verification", "check", "new", "old", "current", "previous", "value", "plain", "plaintext"),
+        *("clear", "cleartext", "raw", "hash", "hashed", "digest", "code", "number", "no", "num"),
+    }
+)
+_DIGITS = "0123456789"
 _KEY_QUALIFIERS = (
     "api",
     "access",
@@ -104,7 +133,10 @@ _KEY_QUALIFIERS = (
     "storage",
     "webhook",
 )
-_CODE_QUALIFIERS = ("otp", "mfa", "2fa", "totp", "verification", "auth", "recovery", "backup")
+_CODE_QUALIFIERS = (
+    *("otp", "mfa", "2fa", "totp", "verification", "auth", "recovery", "backup", "sms", "email"),
+    *("confirmation", "login", "access", "activation", "security", "unlock", "reset"),
+)
 _PASS_QUALIFIERS = ("db", "database", "smtp", "mail", "user", "key", "admin", "root", "ftp", "ldap", "wifi")
 SECRET_PAIRS = frozenset(
     {
@@ -115,10 +147,7 @@ SECRET_PAIRS = frozenset(
         "client_secret",
         "set_cookie",
         # one-time and recovery codes, a wallet's words, a security question's answer
-        *(
-            f"{word}_code"
-            for word in ("otp", "mfa", "2fa", "totp", "verification", "auth", "recovery", "backup")
-        ),
+        *(f"{word}_code" for word in _CODE_QUALIFIERS),
         *(f"{word}_codes" for word in ("otp", "mfa", "2fa", "recovery", "backup")),
         "seed_phrase",
         # a card's security code: "security_code" (PayPal), "cardCode", "cvv_code"
@@ -137,6 +166,8 @@ SECRET_PAIRS = frozenset(
     }
 )
 SECRET_KEYS = frozenset({"pass"})  # whole keys only
+# three words: "one_time_code", "mot de passe"
+_SECRET_TRIPLES = frozenset({"one_time_code", "one_time_pin", "one_time_passcode", "mot_de_passe"})
 # Numbers under keys of these words are read as text (a card or phone number kept as an int).
 _NUMBER_SINGULARS = (
     *("phone", "tel", "telephone", "mobile", "msisdn", "fax", "cell", "cellphone", "whatsapp"),
@@ -156,7 +187,8 @@ NUMBER = "NUMBER"  # how values under a key of those words are read: numbers as 
 # Values whose key alone says what they are, in the bare form no pattern can tell from other
 # text without a word beside it: nine digits under an SSN key ("ssn": "536221234", or an int,
 # whose leading zeros are gone), an IBAN in lower case or grouped oddly under an IBAN key.
-_SSN_WORDS = frozenset({"ssn", "ssns", "socialsecurity"})
+# (a US tax id is an SSN, or an EIN or ITIN of the same nine digits)
+_SSN_WORDS = frozenset({"ssn", "ssns", "socialsecurity", "taxid", "taxpayerid", "itin", "ein", "tin"})
 _IBAN_WORDS = frozenset({"iban", "ibans"})
 KEYED_KINDS = frozenset({"US_SSN", "IBAN_CODE"})
 _SSN_FORM = re.compile(r"\s*\d{3}([ .-]?)\d{2}\1\d{4}\s*")
@@ -248,9 +280,16 @@ def compact_key(key: str) -> str:
 def names_secret(words: list[str]) -> bool:
     """Whether a key of these words (:func:`key_words`) names a secret in any spelling (see
     SECRET_WORDS), whatever the deny list a processor was given."""
-    return bool(words) and (
-        words[-1] in SECRET_WORDS or "_".join(words[-2:]) in SECRET_PAIRS or "_".join(words) in SECRET_KEYS
-    )
+    if not words:
+        return False
+    last = words[-1]
+    if last in SECRET_WORDS or "_".join(words[-2:]) in SECRET_PAIRS or "_".join(words) in SECRET_KEYS:
+        return True
+    if last[-1] in _DIGITS and last.rstrip(_DIGITS) in _TAILED:  # "password2"
+        return True
+    if len(words) >= 2 and last in _TAILS and words[-2].rstrip(_DIGITS) in _TAILED:
+        return True
+    return len(words) >= 3 and "_".join(words[-3:]) in _SECRET_TRIPLES
 
 
 def is_secret_key(key: str) -> bool:

@@ -990,3 +990,68 @@ def test_a_fifth_review_upper_case_idn_endings_ideographic_dots_card_codes_and_l
     new = processor.rewrite_text(message, counts)
     assert new is not None and not any(code in new for code in ("737", "738", "739", "740"))
     assert processor.rewrite_text('{"account": 5105105105105100}', counts) == '{"account":"<CREDIT_CARD>"}'
+
+
+# -- keys named as web frameworks and other languages name them (a sixth review) ---------------
+_FRAMEWORK_SECRETS = {
+    "password1": "Dj4ngoPw#one-2026",  # Django's forms: the two copies
+    "password2": "Dj4ngoPw#two-2026",
+    "password_confirmation": "R4ilsConfirm#2026",  # Rails, Devise, Laravel
+    "signup.passwordConfirm": "SpanConfirm#2026",
+    "user[password_digest]": "$2b$12$abcdefghijklmnopqrstuu",
+    "cvv_number": "737",
+    "pin_number": "9316",
+    "pin_code": "4821",
+    "sms_code": "640215",
+    "confirmation_code": "551234",
+    "otp_value": "482913",
+    "totp": "918273",
+    "one-time-code": "112233",
+    "senha": "MinhaSenha#2026br",
+    "contraseña": "MiClave#2026es",
+    "Passwort": "MeinKennwort#2026",
+    "пароль": "Parol#2026ru",
+    "密码": "MiMa#2026cn",
+    "mot_de_passe": "MotDePasse#2026fr",
+}
+
+
+@pytest.mark.parametrize("key", sorted(_FRAMEWORK_SECRETS))
+def test_a_secret_under_a_framework_or_foreign_key_goes_whole_in_every_shape(key: str) -> None:
+    """Before, only a key whose last word (or last two) was an English secret's name counted:
+    "password_confirmation", "password2", "cvv_number", "senha" kept their values in log
+    attributes, span attributes, tool-call JSON and a form's repr."""
+    raw = _FRAMEWORK_SECRETS[key]
+    processor = _processor()
+    record = processor.process_log(_log(attributes={"extra": {key: raw, "email_seen": EMAIL}}))
+    assert record is not None
+    span = processor.process_span(
+        _span(
+            {key: raw, "tool.arguments": json.dumps({key: raw, "note": "x"})},
+            (("form", {"repr": f"<QueryDict: {{'{key}': ['{raw}'], 'next': ['/home']}}>"}),),
+        )
+    )
+    assert span is not None
+    logged = repr(dict(record.log_record.attributes or {}))
+    for text in (logged, repr(dict(span.attributes or {})), repr(span.events)):
+        assert raw not in text, (key, text)
+
+
+def test_keys_that_only_sound_like_secrets_keep_their_values() -> None:
+    values = {
+        "password_policy": "min 12 characters",
+        "password_expires_at": "2026-12-31",
+        "token0": "0x6b175474e89094c44da98b954eedeac495271d0f",  # a pool's token address
+        "time_code": "01:02:03:04",
+        "input_tokens": 120,
+        "spin": "fast",
+    }
+    span = _processor().process_span(_span(values))
+    assert span is not None and dict(span.attributes or {}) == values
+
+
+def test_nine_digits_under_a_tax_id_key_are_replaced() -> None:
+    span = _processor().process_span(_span({"customer.tax_id": "536221188", "invoice.total": 536221188}))
+    assert span is not None
+    attributes = dict(span.attributes or {})
+    assert "536221188" not in repr(attributes["customer.tax_id"]) and attributes["invoice.total"] == 536221188
