@@ -124,6 +124,10 @@ def is_card_number(match: re.Match[str]) -> bool:
             # a card prints a group of five digits only after one of six (Amex: 4-6-5): this is a
             # list of numbers ("18103 93901 68669", "44128 8301 61102")
             return False
+        if len(groups) >= 3 and len(groups[0]) != 4:
+            # every card's printed groups start with four digits (4-4-4-4, Amex's 4-6-5): not a
+            # phone number and half a card ("650 253 0000 5500 0000" of "+1 650 253 0000 5500 …")
+            return False
     return luhn_valid(number)
 
 
@@ -523,6 +527,18 @@ _KEYLESS_BEFORE_SPACE = _SEPARATORS + "01356789"  # and "2" or "4" but in "crc32
 _UNMARKED_AFTER_SPACE = _SEPARATORS + "0123456789 \t\n"
 
 
+def _a_number_before(text: str, last: int) -> bool:
+    """Whether the word ending at ``last`` is a number ("12 345 678"), not an id with letters
+    ("order A-1001 415 555 0177"); a word longer than 32 characters counts as a number."""
+    for at in range(last, max(-1, last - 32), -1):
+        char = text[at]
+        if char.isspace():
+            return True
+        if char.isalpha():
+            return False
+    return True
+
+
 def _not_a_phone(candidate: str, text: str, start: int, end: int) -> bool:
     if candidate[0] == "+":
         return False
@@ -534,8 +550,16 @@ def _not_a_phone(candidate: str, text: str, start: int, end: int) -> bool:
         return True
     if candidate.isdigit():  # the rules below are about spaced digits
         return False
-    if " " in candidate and start >= 2 and text[start - 1] == " " and text[start - 2].isdigit():
-        return True  # spaced digits right after other digits: the tail of a list of numbers
+    if (
+        " " in candidate
+        and candidate[0] != "("
+        and start >= 2
+        and text[start - 1] == " "
+        and text[start - 2].isdigit()
+        and _a_number_before(text, start - 2)
+    ):
+        return True  # spaced digits right after other digits: the tail of a list of numbers (a
+        # bracketed area code starts a number: "order 12 (415) 555-0187")
     # small numbers in a row ("4 8 15 16 23 42"), unless all pairs (French: "01 42 68 53 00")
     pieces = candidate.split()
     return len(pieces) >= 4 and all(len(p) <= 2 for p in pieces) and not all(len(p) == 2 for p in pieces)

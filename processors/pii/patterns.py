@@ -622,7 +622,9 @@ def recognizers() -> tuple[Recognizer, ...]:
                 # twelve ASCII digits that go no further, not after a 5 or a 6: no card (only
                 # Maestro has 12 digits), nor any part of one; not a candidate (lists of 12-digit ids)
                 + r"(?!(?<=[0-47-9])(?:[ \u00a0-]{0,2}[0-9]){11}(?![ \u00a0-]{0,2}\d))"
-                + r"(?:[ \u00a0-]{0,2}\d){11,18}"
+                # the whole run, so a card beside another number ("415 555 0177 4111 1111 1111
+                # 1111") is one candidate, whose runs of pieces are tried (max_digits)
+                + r"(?:[ \u00a0-]{0,2}\d){11,}"
                 + _E
             ),
             validate=is_card_number,
@@ -678,7 +680,8 @@ def recognizers() -> tuple[Recognizer, ...]:
                 # a number's worth of digits in a long text no longer costs a validator call
                 r"(?=[+(]?(?:[ .()\u00a0\u202f\u2013-]{0,3}\d|\s?(?:x|ext\.?)\s?\d){8})"
                 r"(?:\+\d{1,3}[ .\u00a0\u202f-]?(?:\(0\)[ .-]?)?\d{6,12}"  # compact: +91 9817107418
-                r"|(?:\+\d{1,3}[ .\u00a0\u202f\u2013-]?(?:\(0\)[ .-]?)?)?"
+                # a country code after "+", or North America's "1" before a bracketed area code
+                r"|(?:\+\d{1,3}[ .\u00a0\u202f\u2013-]?(?:\(0\)[ .-]?)?|1[ .-]?(?=\(\d{3}\)))?"
                 r"(?:\(\d{1,5}\)[ .\u00a0\u202f-]?)?\d{1,15}(?:[ .\u00a0\u202f\u2013-]\d{1,8}){0,5})"
                 r"(?:\s?(?:x|ext\.?)\s?\d{1,6})?"  # an extension: (714)222-2825x4548
                 r"(?![A-Za-z0-9_\u00c0-\u024f-]|\.\d|" + _SAME_SCRIPT_DIGIT + ")"

@@ -103,6 +103,7 @@ CANDIDATE_CHARGE = 128  # characters of the inline text budget a validated candi
 SCREEN_MIN_LENGTH = 1024
 MARK_SETS = 1024  # plan lists kept by the marks a text holds (few differ in practice)
 MAX_PIECES = 8  # of a rejected candidate, tried in runs (at most 27 runs); more: not retried
+_WHOLE = re.compile(r"(?s:.+)")  # a match of a given span of a text, whatever it holds
 # A recognizer's gates and pattern, read once: (index, recognizer, hints, folded_pattern,
 # hint_pattern, min_digits (0 where it needs no digits), pattern)
 _Gate: TypeAlias = "re.Pattern[str] | None"
@@ -533,6 +534,11 @@ class PiiRedactor:
             return None
         found = recognizer.parts.findall(whole)
         count = len(found)
+        if count >= 5 and len(found[0]) >= 4 and not recognizer.part_leads and len(set(map(len, found))) == 1:
+            # pieces of four digits or more, all of one length: numbers in a row ("4111 1111 1111
+            # 1111 5500 0000 0000 0004", "8297 8273 6441 5349 2112 …"), read from the first as the
+            # longest values they make (digits one or two apart, "1 2 3 4 …", make none)
+            return self._replace_aligned(match, recognizer, counts, len(found[0]), count)
         if not 2 <= count <= MAX_PIECES:  # many pieces: a list of numbers, not a number beside some
             return None
         leads = recognizer.part_leads  # a run of several pieces starts with one of these
@@ -564,6 +570,7 @@ class PiiRedactor:
             if any(first <= end and start <= last for start, end in taken):
                 continue
             part = recognizer.pattern.fullmatch(text, offset + pieces[first][0], offset + pieces[last][1])
+            charge_inline(CANDIDATE_CHARGE)
             if part is not None and recognizer.validate(part):
                 taken.append((first, last))
         if not taken:
@@ -574,6 +581,34 @@ class PiiRedactor:
             counts[recognizer.entity] += 1
             out = out[:start] + self.replacement(recognizer.entity, out[start:end]) + out[end:]
         return out
+
+    def _replace_aligned(
+        self, match: re.Match[str], recognizer: Recognizer, counts: Counter[str], length: int, count: int
+    ) -> str | None:
+        """_replace_parts for pieces of one length: each run of as many as a value can hold, from
+        the first piece on, replaced where valid; None where none is."""
+        assert recognizer.parts is not None and recognizer.validate is not None
+        size = (recognizer.max_digits or 0) // length  # pieces a value holds at most
+        if size < 1 or size * length < (recognizer.part_digits or recognizer.min_digits):
+            return None
+        whole = match.group(0)
+        text, offset = match.string, match.start()
+        pieces = [piece.span() for piece in recognizer.parts.finditer(whole)]
+        out: list[str] = []
+        at = 0
+        for first in range(0, count - size + 1, size):
+            start, end = pieces[first][0], pieces[first + size - 1][1]
+            # (pieces of the pattern's own match, whole: the validator's match needs no pattern)
+            part = _WHOLE.fullmatch(text, offset + start, offset + end)
+            charge_inline(CANDIDATE_CHARGE)  # each is a candidate of its own (see _replace)
+            if part is not None and recognizer.validate(part):
+                counts[recognizer.entity] += 1
+                out += (whole[at:start], self.replacement(recognizer.entity, whole[start:end]))
+                at = end
+        if not out:
+            return None
+        out.append(whole[at:])
+        return "".join(out)
 
     def _replace_pieces(
         self, match: re.Match[str], recognizer: Recognizer, counts: Counter[str], need: int
@@ -591,6 +626,7 @@ class PiiRedactor:
                 continue
             start, end = piece.span()
             part = pattern.fullmatch(text, offset + start, offset + end)
+            charge_inline(CANDIDATE_CHARGE)
             if part is not None and validate(part):
                 counts[recognizer.entity] += 1
                 out += (whole[at:start], self.replacement(recognizer.entity, value))

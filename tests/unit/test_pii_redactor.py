@@ -823,3 +823,28 @@ def test_a_short_code_named_in_prose_is_replaced(text: str, expected: str) -> No
     # the same in a long text, which the one-pass screen looks at first
     long_text = "x " * 600 + text
     assert PiiRedactor().redact_text(long_text) == "x " * 600 + expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # North America's "1" before a bracketed area code (a sixth review: kept whole)
+        ("call me back at 1 (415) 555-0161 after 5pm", "call me back at <PHONE_NUMBER> after 5pm"),
+        ("1 (650) 253-0000", "<PHONE_NUMBER>"),
+        ("1-(212) 736-5000.", "<PHONE_NUMBER>."),
+        ("order 12 (415) 555-0187", "order 12 <PHONE_NUMBER>"),  # a bracketed area code starts a number
+        # a card right after a phone number or a ZIP code, only spaces between: both found
+        ("order A-1001 415 555 0177 4111 1111 1111 1111", "order A-1001 <PHONE_NUMBER> <CREDIT_CARD>"),
+        ("CA 94107 4000 0566 5566 5556 exp 12/27", "CA 94107 <CREDIT_CARD> exp 12/27"),
+        ("+1 650 253 0000 5500 0000 0000 0004", "<PHONE_NUMBER> <CREDIT_CARD>"),
+        ("4111 1111 1111 1111 5500 0000 0000 0004", "<CREDIT_CARD> <CREDIT_CARD>"),  # two in a row
+        # still no number: a list, small numbers in a row, a step
+        ("4 8 15 16 23 42", "4 8 15 16 23 42"),
+        ("page 1 (200) items", "page 1 (200) items"),
+        ("8297 8273 6441 5349 2112 9203 9276 8766", "8297 8273 6441 5349 2112 9203 9276 8766"),
+    ],
+)
+def test_numbers_beside_other_numbers_are_each_found(text: str, expected: str) -> None:
+    """Before, "1 (415) 555-0161" was read as the tail of a list of numbers, and a card after a
+    phone number or a ZIP code was cut into two candidates at its 19th digit."""
+    assert PiiRedactor().redact_text(text) == expected
