@@ -59,6 +59,9 @@ _LOGPROBS_MARK = "logprob"
 _DERIVED_IDS = (("gen_ai.agent.name", "gen_ai.agent.id"),)
 _STRUCTURES = (list, tuple, Mapping, AbstractSet, deque)  # walked; sets and deques come out as lists
 _RULES_LIMIT = 4096
+# an identifier's pieces: a run of 8 digits or more glued to other words by these
+_GLUED_NUMBER = re.compile(r"[-_.:/|]\+?\d{8}|\d{8}[-_.:/|]")
+_ID_GLUE = re.compile(r"[-_.:/|]+")
 _CLEAN_LIMIT = 8192
 _SCALARS = frozenset({str, int, float, bool})
 _CARD_INTS = 10**14  # the smallest int a card's 15 digits make
@@ -559,6 +562,10 @@ class RedactionProcessor(RecordRewriter):
         hit = self._ids.get(value)
         if hit is None:
             found = None if value in self.allow_values else self.redactor.find(value)[1]
+            if found is None and value not in self.allow_values and _GLUED_NUMBER.search(value):
+                # a number glued to the id's other words ("whatsapp-447911123456", "tg_14155550187",
+                # "+14155550193_2026-12-07"): its pieces read apart (a false find only hashes an id)
+                found = self.redactor.find(_ID_GLUE.sub(" ", value))[1]
             assert self.id_digest is not None  # _ID is a rule only with a digest
             hit = (None if found is None else self.id_digest(value), found)
             if len(value) <= CACHEABLE_LENGTH:  # the same user's id recurs: hashed once

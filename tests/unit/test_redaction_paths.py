@@ -1055,3 +1055,24 @@ def test_nine_digits_under_a_tax_id_key_are_replaced() -> None:
     assert span is not None
     attributes = dict(span.attributes or {})
     assert "536221188" not in repr(attributes["customer.tax_id"]) and attributes["invoice.total"] == 536221188
+
+
+@pytest.mark.parametrize(
+    "session",
+    [
+        "whatsapp-447911123456",
+        "phone-4155550187",
+        "+14155550193_2026-12-07",
+        "wa.447911123457",
+        "tg_14155550187",
+        "chat:4155550187",
+    ],
+)
+def test_an_identifier_holding_a_phone_number_glued_to_its_words_is_hashed(session: str) -> None:
+    """A sixth review: a phone number joined to an id's other words by "-", "_", "." was kept, so
+    the raw number reached every exporter as the session id (an email glued so was hashed)."""
+    span = _processor().process_span(_span({"session.id": session, "user.id": "u-20261207-0001"}))
+    assert span is not None
+    attributes = dict(span.attributes or {})
+    assert str(attributes["session.id"]).startswith(PREFIX), attributes
+    assert attributes["user.id"] == "u-20261207-0001"  # a date and a counter: no number to hide
