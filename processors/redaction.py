@@ -45,6 +45,7 @@ from processors.pii import PiiRedactor
 from processors.pii.number_checks import is_card_digits
 from processors.pii.redactor import CACHEABLE_LENGTH
 from processors.rewrite import UNCHANGED, RecordRewriter
+from processors.sql_values import unquoted, value_spans
 
 COUNT_PREFIX = "otel_distro.redacted."
 DENIED = "<REDACTED>"
@@ -62,6 +63,7 @@ _RULES_LIMIT = 4096
 # an identifier's pieces: a run of 8 digits or more glued to other words by these
 _GLUED_NUMBER = re.compile(r"[-_.:/|]\+?\d{8}|\d{8}[-_.:/|]")
 _ID_GLUE = re.compile(r"[-_.:/|]+")
+_SQL_WORDS = frozenset({"NULL", "DEFAULT", "TRUE", "FALSE"})
 _CLEAN_LIMIT = 8192
 _SCALARS = frozenset({str, int, float, bool})
 _CARD_INTS = 10**14  # the smallest int a card's 15 digits make
@@ -251,6 +253,8 @@ class RedactionProcessor(RecordRewriter):
             return structured
         if "{" in text and (structured := self._embedded_json(text, counts)) is not None:
             return structured  # "webhook received: {…}": a log line's JSON after its words
+        if ("VALUES" in text or "alues" in text) and (inserted := self._sql_values(text, counts)) is not None:
+            return inserted  # "INSERT INTO users (email, password) VALUES (…)": by the columns' names
         answer = self.redactor.answers.get(text) if len(text) <= CACHEABLE_LENGTH else None
         redacted, found = self.redactor.find(text) if answer is None else answer
         if len(text) in self.cut_lengths and (cut := cut_tail(text if found is None else redacted)):
@@ -293,6 +297,8 @@ class RedactionProcessor(RecordRewriter):
                 if (
                     kind is str
                     and ("{" not in value or value in self._pairless)
+                    and "VALUES" not in value  # a SQL INSERT's (rewrite_text)
+                    and "alues" not in value
                     and len(value) not in self.cut_lengths
                 ):
                     answer = answers.get(value) if len(value) <= CACHEABLE_LENGTH else None
@@ -398,6 +404,32 @@ class RedactionProcessor(RecordRewriter):
         out.append(text[at:])
         written = self._keyed_pairs("".join(out), counts)
         redacted, found = self.redactor.find(written)
+        if found is not None:
+            _add(counts, found)
+        return redacted
+
+    def _sql_values(self, text: str, counts: Counter[str]) -> str | None:
+        """The values of a SQL INSERT's rows judged by their columns' rules, as keyed values are
+        by their keys' (:mod:`processors.sql_values`); then the whole read as text. None where
+        no column has a rule of its own."""
+        out: list[str] = []
+        at = 0
+        for column, start, stop in value_spans(text):
+            if not self._key_has_rule(column):
+                continue
+            quote, inner = unquoted(text[start:stop])
+            if not quote and inner.upper() in _SQL_WORDS:  # NULL, DEFAULT: no value
+                continue
+            scalar: Any = int(inner) if not quote and inner.isdigit() else inner
+            new = self._value(self._key_rule(column), scalar, counts, numbers=self._number_keys.get(column))
+            if new is not None and start >= at:
+                mark = quote or "'"  # a number replaced by a label becomes a string
+                out += (text[at:start], f"{mark}{new}{mark}")
+                at = stop
+        if not out:
+            return None
+        out.append(text[at:])
+        redacted, found = self.redactor.find("".join(out))
         if found is not None:
             _add(counts, found)
         return redacted

@@ -1076,3 +1076,38 @@ def test_an_identifier_holding_a_phone_number_glued_to_its_words_is_hashed(sessi
     attributes = dict(span.attributes or {})
     assert str(attributes["session.id"]).startswith(PREFIX), attributes
     assert attributes["user.id"] == "u-20261207-0001"  # a date and a counter: no number to hide
+
+
+_INSERT = (
+    "INSERT INTO customers (name, email, password, ssn, api_token) VALUES "
+    "('Bob', 'bob.sql@example.com', 'SqlPassw0rd#77', '536221177', 'a9F3kL0pQ7zX2cV5bN8mW1eR4tY6uI9oQ'), "
+    "('O''Neil', 'x@example.org', 'It''s,Secret#1', 536221178, NULL)"
+)
+_INSERT_RAW = (
+    *("SqlPassw0rd#77", "536221177", "a9F3kL0pQ7zX2cV5bN8mW1eR4tY6uI9oQ"),
+    *("It''s,Secret#1", "536221178"),
+)
+
+
+def test_a_sql_insert_s_values_are_judged_by_their_columns_names_on_every_path() -> None:
+    """A sixth review: a text-to-SQL agent's INSERT kept the password, SSN and token it wrote
+    positionally (the email was found; UPDATE … SET password='…' was already replaced)."""
+    processor = _processor()
+    span = processor.process_span(
+        _span({"db.statement": _INSERT, "gen_ai.tool.call.arguments": json.dumps({"query": _INSERT})})
+    )
+    record = processor.process_log(_log(body=f"running {_INSERT};"))
+    assert span is not None and record is not None
+    for text in (repr(dict(span.attributes or {})), repr(record.log_record.body)):
+        for raw in _INSERT_RAW:
+            assert raw not in text, (raw, text)
+        assert "'Bob'" in text and "O''Neil" in text and "NULL" in text  # the other columns stay
+
+
+def test_an_insert_without_columns_of_a_rule_and_values_in_prose_stay() -> None:
+    values = {
+        "db.statement": "INSERT INTO events (kind, count) VALUES ('click', 3), ('view', 12)",
+        "note": "our values are honesty and care",
+    }
+    span = _processor().process_span(_span(values))
+    assert span is not None and dict(span.attributes or {}) == values
