@@ -36,6 +36,7 @@ _UNDERSCORE = (
     r"dckr_pat_[A-Za-z0-9_-]{27}" + E,  # Docker Hub
     r"do[por]_v1_[0-9a-f]{64}" + E,  # DigitalOcean
     r"duffel_(?:test|live)_[A-Za-z0-9_-]{43}" + E,
+    r"e2b_[0-9a-f]{40}" + E,  # E2B
     r"figd_[A-Za-z0-9_-]{40}" + E,  # Figma
     r"fo1_[A-Za-z0-9_-]{43}" + E,  # Fly.io
     r"gh[pousr]_[A-Za-z0-9]{36,}",  # GitHub
@@ -70,6 +71,7 @@ _UNDERSCORE = (
     r"shippo_(?:live|test)_[0-9a-f]{40}" + E,
     r"secret_[A-Za-z0-9]{43}" + E,  # Notion (older)
     r"tfp_[A-Za-z0-9_.=-]{59}",  # Typeform
+    r"tgp_v1_[A-Za-z0-9_-]{43}" + E,  # Together AI
     r"whsec_[0-9A-Za-z]{24,}",  # Stripe webhook signing secret
 )
 
@@ -82,6 +84,7 @@ _DASH = (
     r"NR(?:AK|AA|II|JS|IQ)-[A-Za-z0-9]{19,32}" + E,  # New Relic
     r"PMAK-[0-9a-f]{24}-[0-9a-f]{34}" + E,  # Postman
     r"bedrock-api-key-[A-Za-z0-9+/]{40,}={0,2}",  # Amazon Bedrock short-term key
+    r"fc-[0-9a-f]{32}" + E,  # Firecrawl
     r"fio-u-[A-Za-z0-9_-]{64}" + E,  # Frame.io
     r"gl(?:pat|ptt|ft|dt|rtr|rt|cbt|soat|imt|agent|oas|ffct|wt)-[A-Za-z0-9_-]{20,}"
     r"(?:\.[0-9a-z]{2}\.[0-9a-z]{7,10})?" + E,  # GitLab

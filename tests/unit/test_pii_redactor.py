@@ -848,3 +848,18 @@ def test_numbers_beside_other_numbers_are_each_found(text: str, expected: str) -
     """Before, "1 (415) 555-0161" was read as the tail of a list of numbers, and a card after a
     phone number or a ZIP code was cut into two candidates at its 19th digit."""
     assert PiiRedactor().redact_text(text) == expected
+
+
+@pytest.mark.parametrize(
+    "token",
+    [
+        "fc-3f1e5ad5eda771d3ce28492fe8b7643b",  # Firecrawl
+        "e2b_97b6c35c2a3f1e5ad5eda771d3ce28492fe8b764",  # E2B
+        "tgp_v1_Hq2LmX9vB4nR8tK1cW6yZ3pD5fJ0gS2aE7uV9iO4bN6",  # Together AI
+    ],
+)
+def test_agent_tool_providers_keys_are_found_bare(token: str) -> None:
+    """A sixth review: these prefixes were not known, so a key in a log line or a chat went out."""
+    assert PiiRedactor().redact_text(f"falling back to the tool with {token} now") == (
+        "falling back to the tool with <API_KEY> now"
+    )
