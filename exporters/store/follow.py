@@ -41,6 +41,9 @@ _logger = logging.getLogger(f"otel_distro.{__name__}")
 READ_BYTES = 256 * 1024  # store bytes read (and parsed) per claim; a longer line is read whole
 KEEP_FRACTION = 0.8  # when over the bound, skip until the backlog is this share of it
 _HEAD_BYTES = 1024  # a file's first bytes, digested into its saved position
+_TAIL_BYTES = 256  # and the bytes just before the position: a file truncated in place and written
+# again to the same length ("copytruncate" rotation, the same resource at its head) differs there
+_POSITION_FIELDS = (2, 5, 6)  # lengths of a saved position: older versions wrote 2, then 5
 _SPAN_MARK = b',"kind":'  # once per span in an OTLP/JSON line (never inside an escaped string)
 
 
@@ -54,6 +57,7 @@ class _Position:
     dev: int = 0
     ino: int = 0  # 0: saved by an older version (no identity)
     head: int = 0  # digest of the first min(offset, _HEAD_BYTES) bytes
+    tail: int = 0  # digest of the min(offset, _TAIL_BYTES) bytes before offset (0: not saved)
 
 
 def _digest(data: bytes) -> int:
@@ -83,15 +87,22 @@ def _offset(positions: dict[str, _Position], name: str) -> int:
     return saved.offset if saved else 0
 
 
-def _identify(path: Path, offset: int, skip: int = 0) -> _Position:
-    """A position in ``path`` with the file's identity (none if it cannot be read)."""
+def _identify(path: Path, offset: int, skip: int = 0, identity: tuple[int, int] | None = None) -> _Position:
+    """A position in ``path`` with the file's identity (none if it cannot be read, or is no
+    longer the file of ``identity``: device and inode)."""
     try:
         with path.open("rb") as handle:
-            stat = os.fstat(handle.fileno())
-            head = handle.read(min(offset, _HEAD_BYTES))
+            fd = handle.fileno()
+            stat = os.fstat(fd)
+            if identity is not None and (stat.st_dev, stat.st_ino) != identity:
+                return _Position(offset, skip)
+            head = os.pread(fd, min(offset, _HEAD_BYTES), 0)
+            tail = os.pread(fd, min(offset, _TAIL_BYTES), offset - min(offset, _TAIL_BYTES))
     except OSError:
         return _Position(offset, skip)
-    return _Position(offset, skip, stat.st_dev, stat.st_ino, _digest(head) if offset else 0)
+    if not offset:
+        return _Position(offset, skip, stat.st_dev, stat.st_ino)
+    return _Position(offset, skip, stat.st_dev, stat.st_ino, _digest(head), _digest(tail))
 
 
 def _sealed_spans(path: Path, handle: Any, offset: int) -> int:
@@ -138,7 +149,7 @@ def rebase_positions(state_path: Path, path: Path, before: tuple[int, int], move
     except (OSError, ValueError, KeyError, TypeError):
         return False
     ints = isinstance(value, list) and all(isinstance(v, int) and not isinstance(v, bool) for v in value)
-    if not ints or len(value) not in (2, 5):
+    if not ints or len(value) not in _POSITION_FIELDS:
         return False
     position = _Position(*value)
     if position.ino and (position.dev, position.ino) != before:
@@ -203,6 +214,9 @@ class StoreTail:
         self.read_bytes = read_bytes
         self.dropped_overflow = 0
         self.unreadable: dict[str, str] = {}  # store files that could not be read: path -> why
+        # what was acknowledged but could not be saved (the state file unwritable): kept here, so
+        # this process sends each record once; the next one sends them again
+        self._unsaved: dict[str, _Position] = {}
         self._lock = threading.Lock()
         self._say = SayOnce(_logger)  # the backlog skipped, the state file, a position per file
         after_fork_in_child(self._after_fork)
@@ -221,10 +235,10 @@ class StoreTail:
         try:
             text = self.state_path.read_text()
         except FileNotFoundError:
-            return {}
+            return self._with_unsaved({})
         except OSError as exc:
             self._warn_once("state", "cannot read %s (%r); sending from the start of each file", exc)
-            return {}
+            return self._with_unsaved({})
         try:
             raw = json.loads(text)
             files = raw["files"]
@@ -232,18 +246,30 @@ class StoreTail:
                 raise TypeError(type(files).__name__)
         except (ValueError, TypeError, KeyError) as exc:
             self._warn_once("state", "%s is unreadable (%r); sending from the start of each file", exc)
-            return {}
+            return self._with_unsaved({})
         out: dict[str, _Position] = {}
         for name, value in files.items():
             position = self._checked(str(name), value)
             if position is not None:
                 out[str(name)] = position
-        return out
+        return self._with_unsaved(out)
+
+    def _with_unsaved(self, saved: dict[str, _Position]) -> dict[str, _Position]:
+        """``saved``, moved on to what this process acknowledged but could not save."""
+        for name, unsaved in list(self._unsaved.items()):
+            position = self._checked(name, list(astuple(unsaved)))
+            if position is None:  # that file is gone or was replaced
+                del self._unsaved[name]
+                continue
+            held = saved.get(name)
+            if held is None or (held.offset, held.skip) < (position.offset, position.skip):
+                saved[name] = position
+        return saved
 
     def _checked(self, name: str, value: object) -> _Position | None:
         """The saved position if it still holds for the file now named ``name``, else None (from 0)."""
         ints = isinstance(value, list) and all(isinstance(v, int) and not isinstance(v, bool) for v in value)
-        if not ints or len(value) not in (2, 5):  # type: ignore[arg-type]
+        if not ints or len(value) not in _POSITION_FIELDS:  # type: ignore[arg-type]
             self._bad(name, "unreadable", value)
             return None
         position = _Position(*value)  # type: ignore[misc]
@@ -266,8 +292,12 @@ class StoreTail:
                 head = handle.read(min(position.offset, _HEAD_BYTES))
                 if position.head and _digest(head) != position.head:
                     return None  # same inode number, other contents: a new file
-                handle.seek(position.offset - 1)
-                if handle.read(1) != b"\n":
+                before = min(position.offset, _TAIL_BYTES)
+                handle.seek(position.offset - before)
+                tail = handle.read(before)
+                if position.tail and _digest(tail) != position.tail:
+                    return None  # truncated in place and written again (copytruncate): a new file
+                if not tail.endswith(b"\n"):
                     self._bad(name, "inside a line", value)
                     return None
         except FileNotFoundError:
@@ -291,7 +321,17 @@ class StoreTail:
         self._say(key, "otel-distro: " + message, self.state_path, detail)
 
     def _save(self, positions: dict[str, _Position]) -> None:
-        _save_positions(self.state_path, {name: list(astuple(pos)) for name, pos in positions.items()})
+        """Save the positions; where the state file cannot be written, this process keeps them
+        (each record is sent once by it, and again by the next process), with a warning."""
+        try:
+            _save_positions(self.state_path, {name: list(astuple(pos)) for name, pos in positions.items()})
+        except OSError as exc:
+            self._unsaved.update(positions)
+            self._warn_once(
+                "save", "cannot record what was sent in %s (%r); the next process sends it again", exc
+            )
+            return
+        self._unsaved.clear()
 
     def _files(self) -> list[Path]:
         try:
@@ -423,6 +463,9 @@ class StoreTail:
                 segment.corrupt += 1
                 continue
             first = skip if start == offset else 0
+            if first >= len(spans) and first:  # more than the line holds: not a position of it
+                self._bad(path.name, f"past the {len(spans)} spans of its line", [offset, skip])
+                first = 0
             for index in range(first, len(spans)):
                 segment.lines.append(spans[index])
                 segment.positions.append((start, index))
@@ -507,10 +550,11 @@ class StoreTail:
     def _commit(self, segment: StoreSegment, position: tuple[int, int], unlock: bool = True) -> None:
         try:
             positions = self._positions()
-            positions[segment.path.name] = segment.position(*position)
+            saved = _identify(segment.path, *position, identity=segment.identity)
+            if not saved.ino:  # the file was replaced since it was read: its identity then
+                saved = segment.position(*position)
+            positions[segment.path.name] = saved
             self._save(positions)
-        except OSError as exc:
-            _logger.warning("otel-distro: cannot record what was sent in %s (%r)", self.state_path, exc)
         finally:
             if unlock:
                 self._unlock(segment)

@@ -223,6 +223,62 @@ def test_a_file_that_only_grew_resumes_where_it_was(tmp_path: Path, traces: Path
     assert segment is not None and ids(segment) == ["a2"]
 
 
+def test_a_file_truncated_in_place_and_written_again_to_the_same_length_is_read_from_its_start(
+    tmp_path: Path, traces: Path
+) -> None:
+    """A review of issue 21: copytruncate rotation, the same resource at the head (a fixed
+    service.instance.id) and lines of the same length left the inode, the head and the size as
+    they were: the new lines were taken for sent."""
+
+    def long_line(*span_ids: str) -> bytes:  # a resource of 1,200 characters before the spans
+        return line(*span_ids).replace(b'"svc"', b'"' + b"s" * 1200 + b'"')
+
+    day = traces / "2026-11-20.jsonl"
+    day.write_bytes(long_line("old1", "old2") + long_line("old3"))
+    tail = tail_of(tmp_path, traces)
+    _acknowledge_all(tail)
+    with day.open("r+b") as handle:  # copytruncate: same inode, emptied, then written again
+        handle.truncate(0)
+        handle.write(long_line("new1", "new2") + long_line("new3"))
+    assert day.stat().st_size == len(long_line("old1", "old2") + long_line("old3"))
+    segment = tail.claim()
+    assert segment is not None and ids(segment) == ["new1", "new2", "new3"]
+
+
+def test_what_was_sent_is_not_sent_again_by_this_process_when_its_position_cannot_be_saved(
+    tmp_path: Path, traces: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A review of issue 21: with the state file unwritable, the same batch was claimed and sent
+    again without end (13,275 identical requests in 10 minutes), a warning each time."""
+    (traces / "2026-11-20.jsonl").write_bytes(line("a1") + line("a2"))
+    state = tmp_path / "cache" / "position.json"
+    state.mkdir(parents=True)  # a directory where the file goes: it cannot be written
+    tail = tail_of(tmp_path, traces, read_bytes=len(line("a1")))
+    sent = []
+    with caplog.at_level(logging.WARNING):
+        for _ in range(10):
+            segment = tail.claim()
+            if segment is None:
+                break
+            sent += ids(segment)
+            tail.done(segment)
+    assert sent == ["a1", "a2"]
+    assert caplog.text.count("cannot record what was sent") == 1
+
+
+def test_a_saved_skip_past_the_spans_of_its_line_is_discarded_with_a_warning(
+    tmp_path: Path, traces: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    (traces / "2026-11-20.jsonl").write_bytes(line("a1", "a2", "a3") + line("a4"))
+    state = tmp_path / "cache" / "position.json"
+    state.parent.mkdir()
+    state.write_text(orjson.dumps({"files": {"2026-11-20.jsonl": [0, 99999]}}).decode())
+    with caplog.at_level(logging.WARNING):
+        segment = tail_of(tmp_path, traces).claim()
+    assert segment is not None and ids(segment) == ["a1", "a2", "a3", "a4"]
+    assert "past the 3 spans of its line" in caplog.text
+
+
 @pytest.mark.parametrize(
     ("saved", "why"),
     [
