@@ -60,6 +60,8 @@ ID_KEYS = (
     "langfuse.session.id",
     "user_id",
     "session_id",
+    # a chat's or an agent's thread (LangGraph's configurable thread_id, a WhatsApp chat), a customer
+    *("thread_id", "conversation_id", "chat_id", "customer_id", "account_id"),
     "traceloop.association.properties.user_id",
     "traceloop.association.properties.session_id",
     "traceloop.association.properties.Helicone-User-Id",

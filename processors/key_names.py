@@ -5,7 +5,9 @@ dots, dashes, brackets and camelCase separate words."""
 
 from __future__ import annotations
 
+import itertools
 import re
+import unicodedata
 
 from processors.pii.number_checks import iban_valid
 
@@ -47,8 +49,13 @@ FOREIGN_PASSWORDS = frozenset(
         *("lösenord", "losenord", "hasło", "haslo", "пароль", "şifre", "sifre", "parola", "passord"),
         *("salasana", "adgangskode", "heslo", "jelszó", "jelszo", "lozinka", "geslo", "parolă"),
         *("κωδικός", "סיסמה", "كلمةالمرور", "पासवर्ड", "비밀번호", "암호", "密码", "密碼", "パスワード"),
+        "clave",  # Spanish: "clave de acceso"
     }
 )
+# written without spaces in a compound ("密码确认", "確認用パスワード")
+_CJK_PASSWORD = re.compile("密码|密碼|パスワード|비밀번호")
+# an English one at the end of a compound ("newpassword", "userpassword", "dbpasswd")
+_PASSWORD_ENDINGS = ("password", "passwd", "passphrase", "passcode")
 # A key naming a secret in any spelling: its last word ("db_password", "accessToken",
 # "x-auth-token", "user[password]", "smtp_pin"), its last two ("secret_key",
 # "aws_secret_access_key", "ocp-apim-subscription-key", "apiKeys", "db_pass"), or the whole key
@@ -134,10 +141,15 @@ _KEY_QUALIFIERS = (
     "webhook",
 )
 _CODE_QUALIFIERS = (
-    *("otp", "mfa", "2fa", "totp", "verification", "auth", "recovery", "backup", "sms", "email"),
-    *("confirmation", "login", "access", "activation", "security", "unlock", "reset"),
+    *("otp", "mfa", "2fa", "tfa", "totp", "verification", "verify", "auth", "recovery", "backup"),
+    *("sms", "email", "confirmation", "login", "access", "activation", "security", "unlock", "reset"),
+    "factor",  # "two_factor_code", "twoFactorCode"
 )
-_PASS_QUALIFIERS = ("db", "database", "smtp", "mail", "user", "key", "admin", "root", "ftp", "ldap", "wifi")
+_CODE_COMPOUNDS = frozenset(f"{word}code" for word in _CODE_QUALIFIERS)  # "smscode", "otpcode"
+_PASS_QUALIFIERS = (
+    *("db", "database", "smtp", "mail", "user", "key", "admin", "root", "ftp", "ldap", "wifi"),
+    *("new", "old", "current", "confirm", "repeat", "temp"),  # "new_pass", "confirm_pass"
+)
 SECRET_PAIRS = frozenset(
     {
         *(f"{word}_key" for word in _KEY_QUALIFIERS),
@@ -268,7 +280,10 @@ def names_ids(words: list[str]) -> bool:
 
 
 def key_words(key: str) -> list[str]:
-    """A key's words: dots, dashes, brackets and camelCase all separate ("dbPassword": db, password)."""
+    """A key's words: dots, dashes, brackets and camelCase all separate ("dbPassword": db, password);
+    accents written apart (NFD) are joined first."""
+    if not key.isascii():
+        key = unicodedata.normalize("NFC", key)
     return [word for word in _SEPARATORS.split(_CAMEL.sub("_", key).lower()) if word]
 
 
@@ -277,18 +292,57 @@ def compact_key(key: str) -> str:
     return "".join(key_words(key))
 
 
+def _tail(word: str) -> bool:
+    """A word that says which copy or form of a secret this is ("confirmation", "2", "new1")."""
+    base = word.rstrip(_DIGITS)
+    return not base or base in _TAILS
+
+
+def _strong(word: str) -> bool:
+    """A password's or a code's word, alone or in a compound ("password2", "newpassword",
+    "passwordconfirmation", "cvvnumber", "smscode", "pass1")."""
+    base = word.rstrip(_DIGITS)
+    if base in _TAILED or base in _CODE_COMPOUNDS or base.endswith(_PASSWORD_ENDINGS):
+        return True
+    if base == "pass":
+        return base != word  # "pass1", "pass2": a form's copies ("pass" alone: SECRET_KEYS)
+    return any(base.startswith(strong) and _tail(base[len(strong) :]) for strong in _COMPOUND_HEADS)
+
+
+_COMPOUND_HEADS = ("password", "passwd", "pin", "otp", "cvv", "cvc", "passcode")
+# a SQL statement's parameters, recorded apart from it ("db.query.parameter.1",
+# "db.statement.parameters"): the values a query was run with, of any column; OpenTelemetry's
+# conventions record them only when asked, as values that may be sensitive
+_SQL_PARAMETERS = frozenset(
+    (statement, parameter)
+    for statement in ("query", "statement", "sql")
+    for parameter in ("parameter", "parameters", "params")
+)
+
+
 def names_secret(words: list[str]) -> bool:
     """Whether a key of these words (:func:`key_words`) names a secret in any spelling (see
-    SECRET_WORDS), whatever the deny list a processor was given."""
+    SECRET_WORDS), whatever the deny list a processor was given: its last word or two, a
+    password's or code's word followed only by words for its copy or form ("password_1",
+    "passwordConfirmation1", "pin_2", "cvv_number"), or "password" in another language anywhere
+    in it ("senha_confirmacao", "密码确认")."""
     if not words:
         return False
     last = words[-1]
     if last in SECRET_WORDS or "_".join(words[-2:]) in SECRET_PAIRS or "_".join(words) in SECRET_KEYS:
         return True
-    if last[-1] in _DIGITS and last.rstrip(_DIGITS) in _TAILED:  # "password2"
+    if len(words) >= 2 and "".join(words[-2:]) in SECRET_WORDS:  # "pass_word"
         return True
-    if len(words) >= 2 and last in _TAILS and words[-2].rstrip(_DIGITS) in _TAILED:
+    if any(pair in _SQL_PARAMETERS for pair in itertools.pairwise(words)):
         return True
+    for index, word in enumerate(words):
+        if word in FOREIGN_PASSWORDS or (not word.isascii() and _CJK_PASSWORD.search(word)):
+            return True
+        followed = index < len(words) - 1  # "pass" counts with a word for its copy after it
+        if (_strong(word) or (followed and word == "pass")) and all(
+            _tail(after) for after in words[index + 1 :]
+        ):
+            return True
     return len(words) >= 3 and "_".join(words[-3:]) in _SECRET_TRIPLES
 
 

@@ -45,7 +45,8 @@ from processors.pii import PiiRedactor
 from processors.pii.number_checks import is_card_digits
 from processors.pii.redactor import CACHEABLE_LENGTH
 from processors.rewrite import UNCHANGED, RecordRewriter
-from processors.sql_values import unquoted, value_spans
+from processors.sql_values import unquoted
+from processors.text_pairs import keyed_spans, may_hold
 
 COUNT_PREFIX = "otel_distro.redacted."
 DENIED = "<REDACTED>"
@@ -60,9 +61,9 @@ _LOGPROBS_MARK = "logprob"
 _DERIVED_IDS = (("gen_ai.agent.name", "gen_ai.agent.id"),)
 _STRUCTURES = (list, tuple, Mapping, AbstractSet, deque)  # walked; sets and deques come out as lists
 _RULES_LIMIT = 4096
-# an identifier's pieces: a run of 8 digits or more glued to other words by these
-_GLUED_NUMBER = re.compile(r"[-_.:/|]\+?\d{8}|\d{8}[-_.:/|]")
-_ID_GLUE = re.compile(r"[-_.:/|]+")
+# an identifier's pieces: apart by these marks, or where letters and digits meet
+_ID_GLUE = re.compile(r"[_.:/|]+|(?<=[A-Za-z])(?=[+\d])|(?<=\d)(?=[A-Za-z])")
+_DIGIT_SKELETON = re.compile(r"\D+")  # what is left of an id: its digits (8 or more: a number may hide)
 _SQL_WORDS = frozenset({"NULL", "DEFAULT", "TRUE", "FALSE"})
 _CLEAN_LIMIT = 8192
 _SCALARS = frozenset({str, int, float, bool})
@@ -251,10 +252,14 @@ class RedactionProcessor(RecordRewriter):
             return None
         if text[:1] in _JSON_STARTS and (structured := self._json_text(text, counts)) is not None:
             return structured
-        if "{" in text and (structured := self._embedded_json(text, counts)) is not None:
-            return structured  # "webhook received: {…}": a log line's JSON after its words
-        if ("VALUES" in text or "alues" in text) and (inserted := self._sql_values(text, counts)) is not None:
-            return inserted  # "INSERT INTO users (email, password) VALUES (…)": by the columns' names
+        if text not in self._pairless and ("{" in text or may_hold(text)):
+            # "webhook received: {…}": a log line's JSON after its words
+            structured = self._embedded_json(text, counts) if "{" in text else None
+            # "password1=…&…", "<pin>…</pin>", a SQL INSERT: by their keys' names
+            paired = self._text_pairs(text if structured is None else structured, counts)
+            if paired is not None or structured is not None:
+                return paired if paired is not None else structured
+            self._no_pairs(text)
         answer = self.redactor.answers.get(text) if len(text) <= CACHEABLE_LENGTH else None
         redacted, found = self.redactor.find(text) if answer is None else answer
         if len(text) in self.cut_lengths and (cut := cut_tail(text if found is None else redacted)):
@@ -296,9 +301,7 @@ class RedactionProcessor(RecordRewriter):
                 kind = type(value)
                 if (
                     kind is str
-                    and ("{" not in value or value in self._pairless)
-                    and "VALUES" not in value  # a SQL INSERT's (rewrite_text)
-                    and "alues" not in value
+                    and (("{" not in value and not may_hold(value)) or value in self._pairless)
                     and len(value) not in self.cut_lengths
                 ):
                     answer = answers.get(value) if len(value) <= CACHEABLE_LENGTH else None
@@ -342,6 +345,7 @@ class RedactionProcessor(RecordRewriter):
         # number may be a card kept as an int, which the walk judges whatever its key
         if (
             len(keys) <= _JSON_KEYS_ASKED
+            and "\\u" not in text  # a key written with \u escapes ("\u043f…"): read once parsed
             and not any(self._key_has_rule(key) for key in keys)
             and not _LONG_NUMBER.search(text)
         ):
@@ -371,7 +375,6 @@ class RedactionProcessor(RecordRewriter):
         (:meth:`_keyed_pairs`); then the whole read as text once more. None where no key in the
         text has such a rule."""
         if not _may_hold_pairs(text):  # no quote then ":" (a template's "{user_id}"): no key
-            self._no_pairs(text)
             return None
         keys = {match[1] for match in _PAIR_KEY.findall(text)}
         if (
@@ -379,7 +382,6 @@ class RedactionProcessor(RecordRewriter):
             and not any(self._key_has_rule(key) for key in keys)
             and not _LONG_NUMBER.search(text)
         ):
-            self._no_pairs(text)
             return None
         out: list[str] = []
         at = 0
@@ -408,14 +410,15 @@ class RedactionProcessor(RecordRewriter):
             _add(counts, found)
         return redacted
 
-    def _sql_values(self, text: str, counts: Counter[str]) -> str | None:
-        """The values of a SQL INSERT's rows judged by their columns' rules, as keyed values are
-        by their keys' (:mod:`processors.sql_values`); then the whole read as text. None where
-        no column has a rule of its own."""
+    def _text_pairs(self, text: str, counts: Counter[str]) -> str | None:
+        """The keyed values written in a text (``password1=…``, ``('pin', '…')``, ``<otp>…</otp>``,
+        a SQL INSERT's values by their columns: :mod:`processors.text_pairs`) judged by their
+        keys' rules, as structured values are; then the whole read as text. None where no key in
+        it has a rule of its own."""
         out: list[str] = []
         at = 0
-        for column, start, stop in value_spans(text):
-            if not self._key_has_rule(column):
+        for column, start, stop in sorted(keyed_spans(text), key=lambda span: span[1]):
+            if start < at or not self._key_has_rule(column):
                 continue
             quote, inner = unquoted(text[start:stop])
             if not quote and inner.upper() in _SQL_WORDS:  # NULL, DEFAULT: no value
@@ -423,8 +426,7 @@ class RedactionProcessor(RecordRewriter):
             scalar: Any = int(inner) if not quote and inner.isdigit() else inner
             new = self._value(self._key_rule(column), scalar, counts, numbers=self._number_keys.get(column))
             if new is not None and start >= at:
-                mark = quote or "'"  # a number replaced by a label becomes a string
-                out += (text[at:start], f"{mark}{new}{mark}")
+                out += (text[at:start], f"{quote}{new}{quote}")
                 at = stop
         if not out:
             return None
@@ -594,10 +596,12 @@ class RedactionProcessor(RecordRewriter):
         hit = self._ids.get(value)
         if hit is None:
             found = None if value in self.allow_values else self.redactor.find(value)[1]
-            if found is None and value not in self.allow_values and _GLUED_NUMBER.search(value):
+            if found is None and value not in self.allow_values and _DIGIT_SKELETON.sub("", value)[7:8]:
                 # a number glued to the id's other words ("whatsapp-447911123456", "tg_14155550187",
-                # "+14155550193_2026-12-07"): its pieces read apart (a false find only hashes an id)
-                found = self.redactor.find(_ID_GLUE.sub(" ", value))[1]
+                # "user447911123403", "caller_415-555-0187_2024"): its pieces read apart, then with
+                # dashes apart too (a false find only hashes an id)
+                apart = _ID_GLUE.sub(" ", value)
+                found = self.redactor.find(apart)[1] or self.redactor.find(apart.replace("-", " "))[1]
             assert self.id_digest is not None  # _ID is a rule only with a digest
             hit = (None if found is None else self.id_digest(value), found)
             if len(value) <= CACHEABLE_LENGTH:  # the same user's id recurs: hashed once

@@ -10,9 +10,14 @@ from collections.abc import Iterator
 
 MAX_ROWS = 1000  # rows of one statement read
 MAX_ROW_CHARACTERS = 65_536  # a longer row is not read (the text patterns still are)
+# INSERT, REPLACE or UPSERT (MERGE's "THEN INSERT (…)" too), a table however named ("my users",
+# "users AS u", none), the column list, then VALUES (MySQL: VALUE; "OVERRIDING SYSTEM VALUE" may
+# stand before it) and the first row, or SELECT and its values
 _INSERT = re.compile(
-    r"(?i)\binsert\b[^(;]{0,200}?\binto\s+[^\s(]{1,200}\s*\(([^()]{1,4096})\)\s*values\s*(?=\()"
+    r"(?i)\b(?:insert|replace|upsert)\b[^(;]{0,300}?\(([^()]{1,4096})\)[^(;]{0,80}?"
+    r"(?:\bvalues?\s*(?=\()|\bselect\s+)"
 )
+_SELECT_END = re.compile(r"(?i);|\bfrom\b|\bwhere\b|\bunion\b|\bon\s+conflict\b|\breturning\b|$")
 _NEXT_ROW = re.compile(r"\s*,\s*(?=\()")
 _QUOTES = "'\"`"
 
@@ -21,14 +26,17 @@ def _column(name: str) -> str:
     return name.strip().strip('"`[]')
 
 
-def _row(text: str, start: int) -> tuple[list[tuple[int, int]], int] | None:
+def _row(text: str, start: int, end: int | None = None) -> tuple[list[tuple[int, int]], int] | None:
     """The spans of one row's values (without the spaces around them) from ``start`` (after its
-    "("), and where the row ends (after its ")"); None where it does not end."""
+    "("), and where the row ends (after its ")"); None where it does not end. With ``end``: the
+    values of a SELECT, which end there (or at a ")" of no call)."""
     items: list[tuple[int, int]] = []
     item_start = start
     quote = ""
     depth = 0
     at = start
+    if end is not None:
+        text = text[:end] + ")"
     end = min(len(text), start + MAX_ROW_CHARACTERS)
     while at < end:
         char = text[at]
@@ -63,20 +71,36 @@ def _stripped(text: str, start: int, stop: int) -> tuple[int, int]:
     return start, stop
 
 
+def _literals(text: str, columns: list[str], items: list[tuple[int, int]]) -> Iterator[tuple[str, int, int]]:
+    """The items that are literal values (quoted, or a number), with their columns; not the
+    expressions (a column of another table, NOW(), a placeholder)."""
+    for column, (start, stop) in zip(columns, items, strict=True):
+        first = text[start : start + 1]
+        if first in _QUOTES or (first.isdigit() and text[start:stop].isdigit()):
+            yield column, start, stop
+        elif first in "NnEe" and text[start + 1 : start + 2] == "'":  # N'…' (T-SQL), E'…' (Postgres)
+            yield column, start + 1, stop
+
+
 def value_spans(text: str) -> Iterator[tuple[str, int, int]]:
     """(column, start, end) of each value of each row of each INSERT with a column list in the
     text; a row whose values do not match its columns in number is skipped."""
     for insert in _INSERT.finditer(text):
         columns = [_column(name) for name in insert.group(1).split(",")]
         at = insert.end()
+        if text[at : at + 1] != "(":  # INSERT … SELECT 'a', 'b'
+            stop = _SELECT_END.search(text, at)
+            row = _row(text, at, stop.start() if stop else len(text))
+            if row is not None and len(row[0]) == len(columns):
+                yield from _literals(text, columns, row[0])
+            continue
         for _ in range(MAX_ROWS):
             row = _row(text, at + 1)
             if row is None:
                 break
             items, at = row
             if len(items) == len(columns):
-                for column, (start, stop) in zip(columns, items, strict=True):
-                    yield column, start, stop
+                yield from _literals(text, columns, items)
             following = _NEXT_ROW.match(text, at)
             if following is None:
                 break

@@ -1111,3 +1111,80 @@ def test_an_insert_without_columns_of_a_rule_and_values_in_prose_stay() -> None:
     }
     span = _processor().process_span(_span(values))
     assert span is not None and dict(span.attributes or {}) == values
+
+
+# -- a seventh review -------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "key",
+    [
+        *("password_1", "pass1", "pass2", "passwordconfirmation", "newpassword", "userpassword"),
+        *("new_pass", "confirm_pass", "pass_confirm", "passwordConfirmation1", "pass_word"),
+        *("senha_confirmacao", "contraseña_nueva", "passwort_neu", "пароль_повтор", "密码确认"),
+        *("確認用パスワード", "clave", "contrasen\u0303a"),  # the last: "ñ" written apart (NFD)
+        *("verify_code", "twoFactorCode", "tfa_code", "smscode", "otpcode", "verificationcode"),
+        *("pin_2", "cvv_2", "securitycode", "cvvnumber", "db.query.parameter.1", "db.statement.parameters"),
+    ],
+)
+def test_more_spellings_of_a_secret_s_key_are_read_as_one(key: str) -> None:
+    """Other spellings of the keys the sixth review named: a word for the copy before or after
+    (new_pass, pass_confirm), a digit apart (password_1, pin_2), one word (smscode, cvvnumber),
+    another language's compounds, and SQL parameters recorded apart from their statement."""
+    span = _processor().process_span(
+        _span({key: "kiwiSunset9", "tool.args": json.dumps({key: "kiwiSunset9"})})
+    )
+    assert span is not None and "kiwiSunset9" not in repr(dict(span.attributes or {})), key
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "csrfmiddlewaretoken=x1&username=olga&password1=kiwiSunset9&password2=kiwiSunset9",
+        "2fa submitted: sms_code=kiwiSunset9 pin_code=4821",
+        "ImmutableMultiDict([('username', 'olga'), ('password1', 'kiwiSunset9')])",
+        "<user><name>olga</name><password1>kiwiSunset9</password1></user>",
+        "http://127.0.0.1:9/verify?user=olga&otp_code=kiwiSunset9",
+        "Login(username='olga', pin_code='4821', password1='kiwiSunset9')",
+        "INSERT INTO users (email, password) SELECT 'a@b.co', 'kiwiSunset9'",
+        "REPLACE INTO users (email, password) VALUE ('a@b.co', 'kiwiSunset9')",
+        "MERGE INTO u USING s ON u.id = s.id WHEN NOT MATCHED THEN "
+        "INSERT (email, password) VALUES (s.email, 'kiwiSunset9')",
+        "INSERT INTO \"my users\" AS u (id, password) OVERRIDING SYSTEM VALUE VALUES (1, 'kiwiSunset9')",
+    ],
+)
+def test_keyed_values_written_in_text_are_judged_by_their_keys(text: str) -> None:
+    """A form body, a URL's query, a repr, a multi-dict, XML and more SQL dialects: the key names
+    that structured values are judged by now count where a text writes them."""
+    processor = _processor()
+    span = processor.process_span(_span({"http.url": text}, (("log", {"message": text}),)))
+    record = processor.process_log(_log(body=text))
+    assert span is not None and record is not None
+    for out in (repr(dict(span.attributes or {})), repr(span.events), repr(record.log_record.body)):
+        assert "kiwiSunset9" not in out and "4821" not in out, out
+    assert "password" in str(record.log_record.body) or "_code" in str(record.log_record.body)  # keys stay
+
+
+def test_text_without_a_keyed_secret_keeps_its_pairs() -> None:
+    values = {"http.url": "GET /search?q=cats&page=2&sort=new", "expr": "x = 5 and y == 6", "xml": "<a>b</a>"}
+    span = _processor().process_span(_span(values))
+    assert span is not None and dict(span.attributes or {}) == values
+
+
+@pytest.mark.parametrize(
+    "value", ["user447911123403", "wa447911123403", "caller_415-555-0187_2024", "us-415-555-0187"]
+)
+def test_an_identifier_with_a_number_glued_to_letters_or_dashes_is_hashed(value: str) -> None:
+    span = _processor().process_span(_span({"user.id": value}))
+    assert span is not None and str(dict(span.attributes or {})["user.id"]).startswith(PREFIX)
+
+
+def test_a_thread_id_is_an_identifier_by_default_inside_metadata_json_too(tmp_path: Any) -> None:
+    """A seventh review: LangGraph's thread_id stayed raw in OpenInference's metadata attribute
+    while session.id (the same value) was hashed."""
+    from otel_distro.privacy import privacy_processors
+    from otel_distro.settings import load_settings
+
+    redaction = privacy_processors(load_settings({"base_dir": str(tmp_path)}, env={}))[-1]
+    metadata = json.dumps({"thread_id": "whatsapp-447911123499", "ls_integration": "langgraph"})
+    span = redaction.process_span(_span({"metadata": metadata, "thread_id": "whatsapp-447911123499"}))
+    assert span is not None
+    assert "447911123499" not in repr(dict(span.attributes or {})) and "langgraph" in repr(span.attributes)

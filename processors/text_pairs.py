@@ -1,0 +1,70 @@
+"""Keyed values written inside a text: the span of each value with the key it is written under,
+so a value is judged by its key's name there too (``password1=…`` in a form body or a URL,
+``Login(pin_code='4821')`` in a repr, ``('password1', '…')`` in a multi-dict's repr,
+``<password1>…</password1>`` in XML, and the values of a SQL INSERT by their columns)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from processors.sql_values import value_spans
+
+MAX_PAIRS = 256  # keyed values of one text looked at
+# key=value: a form body, a URL's query, logfmt, a dataclass's or a call's repr; the value quoted
+# or bare (to the next space or separator)
+_ASSIGNED = re.compile(
+    r"(?<![\w.\[\]%-])([A-Za-z_][\w.\[\]-]{0,63})="
+    r"(?:(['\"])(?:(?!\2)[^\\\n]|\\.){0,512}\2|[^\s&;,'\"<>()\[\]{}]{1,512})"
+)
+# ('key', 'value'): a multi-dict's or a list of pairs' repr
+_TUPLE = re.compile(
+    r"""\(\s*(['"])([^'"\n]{1,64})\1\s*,\s*(?:(['"])(?:(?!\3)[^\\\n]|\\.){0,512}\3|-?\d{1,40})\s*\)"""
+)
+# <key>value</key>: XML, an HTML form's echo
+_ELEMENT = re.compile(r"<([A-Za-z_][\w.:-]{0,63})(?:\s[^<>]{0,256})?>([^<>]{1,512})</\1>")
+
+
+_SQL_MARKS = ("NSERT", "nsert", "PSERT", "psert", "EPLACE", "eplace")  # INSERT, UPSERT, REPLACE
+
+
+def _may_be_sql(text: str) -> bool:
+    return any(mark in text for mark in _SQL_MARKS)
+
+
+def may_hold(text: str) -> bool:
+    """A cheap first look (substring searches): whether the text may hold a keyed value."""
+    return "=" in text or "</" in text or "('" in text or '("' in text or _may_be_sql(text)
+
+
+def keyed_spans(text: str) -> Iterator[tuple[str, int, int]]:
+    """(key, start, end) of each keyed value in the text (a quoted value with its quotes), in no
+    particular order; at most MAX_PAIRS of each kind."""
+    if "=" in text:
+        for count, match in enumerate(_ASSIGNED.finditer(text)):
+            if count >= MAX_PAIRS:
+                break
+            yield match.group(1), match.end(1) + 1, match.end()
+    if "('" in text or '("' in text:
+        for count, match in enumerate(_TUPLE.finditer(text)):
+            if count >= MAX_PAIRS:
+                break
+            value_start = text.index(",", match.end(2)) + 1
+            while text[value_start].isspace():
+                value_start += 1
+            yield match.group(2), value_start, match.end() - 1 - _trailing_spaces(text, match.end() - 1)
+    if "</" in text:
+        for count, match in enumerate(_ELEMENT.finditer(text)):
+            if count >= MAX_PAIRS:
+                break
+            yield match.group(1), match.start(2), match.end(2)
+    if _may_be_sql(text):
+        yield from value_spans(text)
+
+
+def _trailing_spaces(text: str, end: int) -> int:
+    """How many spaces stand right before ``end``."""
+    count = 0
+    while end - count - 1 >= 0 and text[end - count - 1].isspace():
+        count += 1
+    return count
