@@ -270,6 +270,8 @@ class RedactionProcessor(RecordRewriter):
                 counts["CUT"] += 1
             return shorter
         if found is None or (self.allow_values and text in self.allow_values):
+            if len(text) <= CACHEABLE_LENGTH:  # a span's or event's name met again: one lookup
+                self._known_clean(text)
             return None
         _add(counts, found)
         return redacted
@@ -301,7 +303,7 @@ class RedactionProcessor(RecordRewriter):
                 kind = type(value)
                 if (
                     kind is str
-                    and (("{" not in value and not may_hold(value)) or value in self._pairless)
+                    and (value in self._pairless or ("{" not in value and not may_hold(value)))
                     and len(value) not in self.cut_lengths
                 ):
                     answer = answers.get(value) if len(value) <= CACHEABLE_LENGTH else None

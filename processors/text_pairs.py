@@ -25,16 +25,32 @@ _TUPLE = re.compile(
 _ELEMENT = re.compile(r"<([A-Za-z_][\w.:-]{0,63})(?:\s[^<>]{0,256})?>([^<>]{1,512})</\1>")
 
 
-_SQL_MARKS = ("NSERT", "nsert", "PSERT", "psert", "EPLACE", "eplace")  # INSERT, UPSERT, REPLACE
-
-
 def _may_be_sql(text: str) -> bool:
-    return any(mark in text for mark in _SQL_MARKS)
+    """INSERT, UPSERT or REPLACE in upper or lower case (substring searches, each in C)."""
+    return (
+        "NSERT" in text
+        or "nsert" in text
+        or "PSERT" in text
+        or "psert" in text
+        or "EPLACE" in text
+        or ("eplace" in text)
+    )
 
 
 def may_hold(text: str) -> bool:
     """A cheap first look (substring searches): whether the text may hold a keyed value."""
-    return "=" in text or "</" in text or "('" in text or '("' in text or _may_be_sql(text)
+    return (
+        "=" in text
+        or "</" in text
+        or "('" in text
+        or '("' in text
+        or "NSERT" in text
+        or "nsert" in text
+        or "PSERT" in text
+        or "psert" in text
+        or "EPLACE" in text
+        or "eplace" in text
+    )
 
 
 def keyed_spans(text: str) -> Iterator[tuple[str, int, int]]:
