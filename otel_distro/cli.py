@@ -63,6 +63,12 @@ def _wait_seconds(_ctx: click.Context, _param: click.Parameter, value: float | N
     return value
 
 
+def _percentage(_ctx: click.Context, _param: click.Parameter, value: float | None) -> float | None:
+    if value is not None and not 0 <= value <= 100:  # also refuses nan, which every comparison passes
+        raise click.BadParameter(f"{value:g} is not a percentage from 0 to 100")
+    return value
+
+
 def _record_upload_drops(base_dir: Path, report: Any) -> None:
     """What the endpoint refused for good goes into the store's drop counts, as the continuous
     upload's does, so `stats` shows it too (the report and the exit status say it already)."""
@@ -531,7 +537,7 @@ def upload(
 @click.option("--since", default="7d", show_default=True, callback=_duration, help="Window, e.g. 24h, 7d.")
 @click.option("--top", default=10, show_default=True, help="How many missing attributes to list.")
 @click.option(
-    "--fail-under", type=click.FloatRange(0, 100), help="Exit 1 if the overall percentage is lower."
+    "--fail-under", type=float, callback=_percentage, help="Exit 1 if the overall percentage is lower."
 )
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.pass_obj

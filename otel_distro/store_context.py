@@ -6,12 +6,12 @@ they share this module rather than ``serve`` importing the CLI's internals.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 from exporters.store.files import JsonlStore
 from otel_distro import settings as settings_module
+from otel_distro.runtime.state_file import StateFile
 from otel_distro.runtime.urls import shown_url
 
 
@@ -47,7 +47,7 @@ class StoreContext:
 
     def conversation_log(self) -> dict[str, Any] | None:
         """The conversation-log exporter's state, if it is configured or has left a cache."""
-        from exporters.conversation_log import POSITION_FILE, STATE_FILE
+        from exporters.conversation_log import POSITION_FILE, STATE_FILE, SenderState
         from exporters.conversation_records import stored_snapshots
         from exporters.spill_cache import SpillCache
         from exporters.store.follow import StoreTail
@@ -61,10 +61,9 @@ class StoreContext:
             tail = StoreTail(self.base_dir / "traces", directory / POSITION_FILE, 0, stored_snapshots)
             spans, waiting = tail.pending()
             records, size = records + spans, size + waiting
-        try:
-            state = json.loads((directory / STATE_FILE).read_text())
-        except (OSError, ValueError):
-            state = {}
+        # what the exporter recorded, of the shape it writes (a hand-edited or damaged file: none)
+        saved = StateFile(directory / STATE_FILE).read()
+        state = {key: value for key, value in saved.items() if _of_its_kind(SenderState.DEFAULTS, key, value)}
         return {
             "endpoint": shown_url(self.settings.endpoint) if self.settings.endpoint else None,
             "cache": str(directory),
@@ -73,6 +72,15 @@ class StoreContext:
             "cached_bytes": size,
             **state,
         }
+
+
+def _of_its_kind(defaults: dict[str, Any], key: str, value: Any) -> bool:
+    """A saved value of a known key, of the kind its default says (a counter an int, else text)."""
+    if key not in defaults:
+        return False
+    if isinstance(defaults[key], int):
+        return isinstance(value, int) and not isinstance(value, bool)
+    return value is None or isinstance(value, str)
 
 
 def stats_json(

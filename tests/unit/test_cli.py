@@ -753,3 +753,21 @@ def test_bundle_and_export_into_a_folder_that_cannot_be_made_say_so_without_a_tr
     (tmp_path / "blocker").write_text("a file, not a folder")
     result = _run("store", "export", "-o", str(tmp_path / "blocker" / "out"), base=tmp_path)
     assert result.exit_code == 1 and "cannot write" in result.output
+
+
+@pytest.mark.parametrize("saved", ["[]", "null", '"s"', "5", '{"delivered_records": "x", "last_error": 7}'])
+def test_stats_and_bundle_read_a_conversation_log_state_of_the_wrong_shape_as_none(
+    tmp_path: Path, saved: str
+) -> None:
+    """A review of issue 21: a state.json holding a list or a number made stats, bundle and the
+    serve API end in a traceback (TypeError: 'list' object is not a mapping)."""
+    cache = tmp_path / "cache" / "conversation_log"
+    cache.mkdir(parents=True)
+    (cache / "state.json").write_text(saved)
+    result = _run("stats", "--json", base=tmp_path)
+    assert result.exit_code == 0, result.output
+    state = json.loads(result.stdout)["conversation_log"]
+    assert state["cached_spans"] == 0 and "last_error" not in state and "delivered_records" not in state
+    assert _run("stats", base=tmp_path).exit_code == 0
+    bundle = _run("bundle", "--output", str(tmp_path / "b.tar.gz"), base=tmp_path)
+    assert bundle.exit_code == 0, bundle.output

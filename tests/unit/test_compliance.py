@@ -618,6 +618,13 @@ def test_compliance_fail_under_exits_1_when_the_overall_score_is_lower(store: Pa
     assert passing.exit_code == 0
 
 
+@pytest.mark.parametrize("value", ["nan", "-1", "100.5", "inf"])
+def test_compliance_fail_under_refuses_what_is_no_percentage(store: Path, value: str) -> None:
+    """A review of issue 21: "nan" was taken, and every comparison with it passes: the gate was off."""
+    result = _run(store, "--since", "1d", "--fail-under", value)
+    assert result.exit_code == 2 and "percentage" in result.output
+
+
 def test_compliance_fail_under_100_passes_a_store_of_complete_spans(
     tmp_path: Path, helpers_to: HelpersTo
 ) -> None:
