@@ -49,7 +49,7 @@ from exporters.http_delivery import (
     post_split,
     refusal_reason,
 )
-from exporters.spill_cache import Segment, SpillCache
+from exporters.spill_cache import Segment, SpillCache, SpillError
 from exporters.store.follow import StoreSegment, StoreTail
 from otel_distro.runtime.errors import caught
 from otel_distro.runtime.say_once import SayOnce
@@ -453,7 +453,8 @@ class ConversationLogProcessor(SpanProcessor):
             if isinstance(cache, SpillCache):
                 cache.append(lines)
         except OSError as exc:  # disk full, no permission: these spans are lost, and counted
-            self._unwritten += len(lines)
+            kept = exc.kept if isinstance(exc, SpillError) else 0
+            self._unwritten += len(lines) - kept
             _logger.warning("otel-distro: the conversation-log cache cannot be written (%r)", exc)
 
     def force_flush(self, timeout_millis: int = 30_000) -> bool:

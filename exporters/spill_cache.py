@@ -36,6 +36,29 @@ OPEN, READY, SENDING, TEMP = "open.", "ready.", "sending.", "tmp."
 _STALE_TEMP_SECONDS = 3600.0
 
 
+class SpillError(OSError):
+    """Records the cache could not write: the first ``kept`` of them were written whole."""
+
+    def __init__(self, kept: int, cause: OSError) -> None:
+        super().__init__(cause.errno, cause.strerror or str(cause))
+        self.kept = kept
+
+
+def _write_whole(fd: int, data: bytes) -> None:
+    """Append all of ``data`` (a short write goes on where it stopped); where the disk refuses
+    the rest, the file is cut back to its size before, so no torn line stays in it."""
+    before = os.lseek(fd, 0, os.SEEK_END)
+    view = memoryview(data)
+    try:
+        while view:
+            written = os.write(fd, view)
+            view = view[written:]
+    except OSError:
+        with contextlib.suppress(OSError):
+            os.ftruncate(fd, before)
+        raise
+
+
 @dataclass
 class Segment:
     """A claimed segment: its lines, and the locked descriptor that keeps it ours."""
@@ -93,7 +116,9 @@ class SpillCache:
 
     # -- writing ------------------------------------------------------------------------------
     def append(self, lines: list[bytes]) -> None:
-        """Write records (each one line, without the newline) to the open segment."""
+        """Write records (each one line, without the newline) to the open segment. Raises
+        :class:`SpillError` (an OSError) when the disk refuses them: the segment is cut back
+        to its last whole line, and ``kept`` says how many of ``lines`` were written whole."""
         with self._lock:
             if self._pid != os.getpid():  # a forked child: the parent's segment is not ours
                 self._forget_inherited()
@@ -101,13 +126,16 @@ class SpillCache:
             while start < len(lines):
                 room = self.segment_records - self._open_records
                 chunk = lines[start : start + room]
-                start += len(chunk)
                 data = b"".join(line + b"\n" for line in chunk)
-                self._make_room(len(data))
-                if self._fd is None:
-                    self._start_segment()
-                assert self._fd is not None
-                os.write(self._fd, data)
+                try:
+                    self._make_room(len(data))
+                    if self._fd is None:
+                        self._start_segment()
+                    assert self._fd is not None
+                    _write_whole(self._fd, data)
+                except OSError as exc:
+                    raise SpillError(start, exc) from exc
+                start += len(chunk)
                 self._open_records += len(chunk)
                 if self._bytes is not None:
                     self._bytes += len(data)
