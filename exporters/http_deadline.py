@@ -3,8 +3,10 @@
 ``httpx`` timeouts bound each read, write and connect on its own: an endpoint that answers one
 byte a second never trips a 3 s read timeout, and a request can run for minutes. The network
 backend here caps every operation's timeout by what is left of the deadline the calling thread
-set (:func:`deadline`), and fails the operation once nothing is left. It is installed on the
-connection pools of our own ``httpx.Client`` only (:func:`install`).
+set (:func:`deadline`), and fails the operation once nothing is left. A read waits in slices of
+at most a quarter second, so a deadline brought closer while it waits (the process began to
+exit: :meth:`HttpDelivery.begin_exit`) is kept too. It is installed on the connection pools of
+our own ``httpx.Client`` only (:func:`install`).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import ssl
 import threading
 import time
 import typing
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 import httpcore
 
@@ -23,22 +25,34 @@ _SocketOptions = Iterable[
 ]
 _local = threading.local()
 _WRITE_PIECE = 64 * 1024  # bytes sent per deadline check
+_READ_SLICE = 0.25  # seconds a read waits at a time before it looks at the deadline again
 
 
 @contextlib.contextmanager
-def deadline(at: float) -> Iterator[None]:
-    """Requests made by this thread inside the block end by ``at`` (``time.monotonic``)."""
+def deadline(at: float, sooner: Callable[[], float | None] | None = None) -> Iterator[None]:
+    """Requests made by this thread inside the block end by ``at`` (``time.monotonic``), or by
+    what ``sooner`` answers when it answers an earlier time (asked at each operation)."""
     previous = getattr(_local, "at", None)
-    _local.at = at
+    _local.at = (at, sooner)
     try:
         yield
     finally:
         _local.at = previous
 
 
+def _deadline() -> float | None:
+    held: tuple[float, Callable[[], float | None] | None] | None = getattr(_local, "at", None)
+    if held is None:
+        return None
+    at, sooner = held
+    if sooner is not None and (earlier := sooner()) is not None:
+        return min(at, earlier)
+    return at
+
+
 def _left(timeout: float | None, error: type[Exception]) -> float | None:
     """The timeout for one operation: the operation's own, capped by the deadline's rest."""
-    at: float | None = getattr(_local, "at", None)
+    at = _deadline()
     if at is None:
         return timeout
     left = at - time.monotonic()
@@ -52,7 +66,16 @@ class _DeadlineStream(httpcore.NetworkStream):
         self._stream = stream
 
     def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
-        return self._stream.read(max_bytes, _left(timeout, httpcore.ReadTimeout))
+        until = None if timeout is None else time.monotonic() + timeout
+        while True:
+            own = None if until is None else until - time.monotonic()
+            if own is not None and own <= 0:
+                raise httpcore.ReadTimeout("timed out")
+            left = _left(own, httpcore.ReadTimeout)  # raises once the deadline passed
+            try:
+                return self._stream.read(max_bytes, _READ_SLICE if left is None else min(left, _READ_SLICE))
+            except httpcore.ReadTimeout:
+                continue  # nothing yet: the timeout and the deadline are looked at again
 
     def write(self, buffer: bytes, timeout: float | None = None) -> None:
         # The wrapped stream loops over partial sends with the same timeout each time; a slow

@@ -178,6 +178,11 @@ class HttpDelivery:
                 self._exit_by = time.monotonic() + seconds
         self._exit_event.set()
 
+    def _exit_deadline(self) -> float | None:
+        """When a request in flight must end because the process exits: the exit's time, until
+        the endpoint has answered once since (then it is worth its usual timeout)."""
+        return self._exit_by if not self._exit_answered else None
+
     @property
     def exiting(self) -> bool:
         return self._exit_by is not None
@@ -218,7 +223,11 @@ class HttpDelivery:
             body = gzip.compress(body, compresslevel=_GZIP_LEVEL)
             headers["Content-Encoding"] = "gzip"
         client = self._http()
-        with suppress_instrumentation(), suppress_http_instrumentation(), http_deadline.deadline(at):
+        with (
+            suppress_instrumentation(),
+            suppress_http_instrumentation(),
+            http_deadline.deadline(at, self._exit_deadline),
+        ):
             try:
                 request = client.build_request("POST", self.url, content=body, headers=headers)
                 response = client.send(request, stream=True)

@@ -470,6 +470,30 @@ def test_at_exit_an_endpoint_that_does_not_answer_gets_one_short_try(endpoint: F
     assert len(endpoint.attempts) == 0  # never answered
 
 
+def test_a_request_in_flight_when_the_exit_begins_ends_within_the_exit_s_second() -> None:
+    """A review of issue 21: Langfuse and Helicone held every exit for the full 10 s timeout
+    when an endpoint took the request and never answered, the request having started before
+    the exit began."""
+    silent = threading.Event()
+    server = _RawServer(lambda _conn: silent.wait(30))  # reads the request, answers nothing
+    client = HttpDelivery(server.url, timeout=10.0)
+    results: list[Result] = []
+    sender = threading.Thread(target=lambda: results.append(client.post(BODY, "application/json")))
+    try:
+        sender.start()
+        time.sleep(0.5)  # the request is in flight, waiting for an answer
+        start = time.monotonic()
+        client.begin_exit()
+        sender.join(5.0)
+        took = time.monotonic() - start
+    finally:
+        silent.set()
+        client.close()
+        server.close()
+    assert results and results[0].outcome is Outcome.RETRY and "Timeout" in (results[0].error or "")
+    assert took < 1.6  # the exit's second, and a read's quarter second to notice it
+
+
 def test_at_exit_an_endpoint_that_answers_is_drained_normally(endpoint: FaultyEndpoint) -> None:
     endpoint.fail(Fault(delay=0.5), Fault(delay=0.7))
     client = HttpDelivery(endpoint.url, timeout=5.0)
