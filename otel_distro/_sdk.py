@@ -55,7 +55,6 @@ PRIVATE_NAMES = {
 UNSET: Any = object()  # a field copy_span keeps as it was
 _MISSING: Any = object()  # a private field this SDK does not have: the public value instead
 # an SDK batch processor's inner queue: (attribute of the processor, its queue, its bound)
-BATCH_QUEUE = ("_batch_processor", "_queue", "_max_queue_size")
 _EMPTY: Mapping[str, Any] = {}
 
 
@@ -473,18 +472,3 @@ def give_back_log_processors(
         composite._log_record_processors = tuple(processors)
     provider._multi_log_record_processor = composite
     return composite
-
-
-# -- batch processors ----------------------------------------------------------------------------
-def batch_queue_full(processor: object) -> bool:
-    """Whether an SDK batch processor's queue is at its bound, so the record it takes next pushes
-    the oldest one out (the SDK only logs that); False for any other processor, or where the
-    SDK keeps its queue otherwise (see :data:`BATCH_QUEUE`)."""
-    holder, queue_name, bound_name = BATCH_QUEUE
-    inner = getattr(processor, holder, None)
-    queue = getattr(inner, queue_name, None)
-    bound = getattr(inner, bound_name, None)
-    try:
-        return isinstance(bound, int) and queue is not None and len(queue) >= bound
-    except TypeError:
-        return False

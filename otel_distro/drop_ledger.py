@@ -74,8 +74,14 @@ REASONS = {
     "phoenix_failed": "Phoenix did not accept them in time",
     "phoenix_refused": "Phoenix refused them (key or body)",
     "exporter_queue_full": "the queue of an exporter named in OTEL_*_EXPORTER was full",
+    "exporter_shut_down": "ended after an exporter named in OTEL_*_EXPORTER was shut down",
+    "exporter_lost": (
+        "an exporter named in OTEL_*_EXPORTER had not sent them when the process left (its endpoint "
+        "did not answer within the exit's second; the store has them)"
+    ),
     "plugin_queue_full": "an exporter plugin's queue was full",
     "plugin_failed": "an exporter plugin's processor failed to take them",
+    "plugin_lost": "an exporter plugin had not sent them when the process left",
     "upload_malformed": "store records the upload could not read as OTLP/JSON (left out, not sent)",
     "upload_refused": "refused by the upload endpoint (not sent again)",
     "upload_too_large": "too large for the upload endpoint (not sent again)",

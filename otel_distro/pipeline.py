@@ -17,12 +17,10 @@ from typing import Any
 from opentelemetry import metrics, trace
 from opentelemetry._logs import set_logger_provider
 from opentelemetry.sdk._logs import LoggerProvider, LogRecordProcessor
-from opentelemetry.sdk._logs.export import BatchLogRecordProcessor
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import MetricReader, PeriodicExportingMetricReader
 from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace import sampling as samplers
-from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
 from exporters.store.export import JsonlMetricExporter
 from exporters.store.files import JsonlStore
@@ -35,8 +33,8 @@ from otel_distro.components import (
     build_resource,
     exporter_classes,
 )
-from otel_distro.counted_exporters import CountedLogExporter, CountedSpanExporter
 from otel_distro.drop_ledger import DROPS_FILE, DropCounter, DropLedger
+from otel_distro.named_export import QueuedLogExport, QueuedSpanExport
 from otel_distro.problems import Problems
 from otel_distro.runtime.errors import caught
 from otel_distro.runtime.worker import run_bounded
@@ -334,16 +332,7 @@ def _assemble(
     if any(signal.wants_store(settings) for signal in (TRACES, METRICS, LOGS)):
         store.purge()
 
-    counted: list[CountedSpanExporter | CountedLogExporter] = []
-
-    def batched(processor_class: Any, counted_class: Any) -> Callable[[Any], Any]:
-        def wrap(exporter: Any) -> Any:
-            counted.append(counted_class(exporter))
-            return processor_class(counted[-1])
-
-        return wrap
-
-    named_spans = _start_named(settings, TRACES, problems, batched(BatchSpanProcessor, CountedSpanExporter))
+    named_spans: list[Any] = _start_named(settings, TRACES, problems, QueuedSpanExport)
     started += named_spans
     # Fast-path privacy work runs as a span ends; spans with very large texts, and spans a
     # processor is slow on (presidio on free text), go to the worker.
@@ -366,7 +355,7 @@ def _assemble(
     meter_provider = MeterProvider(resource=resource, metric_readers=readers, shutdown_on_exit=False)
     started.append(meter_provider)
 
-    named_logs = _start_named(settings, LOGS, problems, batched(BatchLogRecordProcessor, CountedLogExporter))
+    named_logs: list[Any] = _start_named(settings, LOGS, problems, QueuedLogExport)
     started += named_logs
     log_chain = LogChain(chain, named_logs)
     started.append(log_chain)
@@ -396,7 +385,7 @@ def _assemble(
         logger_provider,
         store,
         switchboard,
-        named_exporters=counted,
+        named_exporters=[*named_spans, *named_logs],
     )
 
 

@@ -28,13 +28,12 @@ from typing import Any
 
 from opentelemetry.context import Context
 from opentelemetry.sdk._logs import LogRecordProcessor, ReadableLogRecord, ReadWriteLogRecord
-from opentelemetry.sdk._logs.export import BatchLogRecordProcessor, LogRecordExporter
+from opentelemetry.sdk._logs.export import LogRecordExporter
 from opentelemetry.sdk.metrics.export import MetricExporter, MetricsData
 from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
-from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter
+from opentelemetry.sdk.trace.export import SpanExporter
 
-from otel_distro import _sdk
-from otel_distro.counted_exporters import CountedLogExporter, CountedSpanExporter
+from otel_distro.named_export import QueuedLogExport, QueuedSpanExport
 from otel_distro.problems import Problems
 from otel_distro.runtime.errors import caught
 from otel_distro.settings import Settings
@@ -150,15 +149,15 @@ def plugin_processors(
 
 
 class PluginBatches(SpanProcessor, LogRecordProcessor):
-    """The exporter plugins' batch processors side by side, for spans or for log records: one that
-    raises stops no other, and what their queues push out or they fail on is counted
-    (``plugin_queue_full``, ``plugin_failed``) for the drop ledger."""
+    """The exporter plugins' queues side by side (:mod:`otel_distro.named_export`), for spans or
+    for log records: one that raises stops no other, and what their queues refuse, their
+    exporters fail on or the exit leaves is counted (``plugin_queue_full``, ``plugin_failed``,
+    ``plugin_lost``) for the drop ledger."""
 
-    def __init__(self, targets: Sequence[Any], exporters: Sequence[Any] = ()) -> None:
+    def __init__(self, targets: Sequence[Any]) -> None:
         self.targets = tuple(targets)
-        self.exporters = tuple(exporters)  # the plugins' exporters, their failed exports counted
         self._lock = threading.Lock()
-        self._queue_full = self._failed = 0
+        self._failed = 0
 
     def on_start(self, span: Span, parent_context: Context | None = None) -> None:
         return None
@@ -174,7 +173,6 @@ class PluginBatches(SpanProcessor, LogRecordProcessor):
 
     def _each(self, method: str, record: Any) -> None:
         for target in self.targets:
-            full = _sdk.batch_queue_full(target)
             try:
                 getattr(target, method)(record)
             except Exception as exc:  # noqa: BLE001 - one plugin costs only itself
@@ -182,15 +180,19 @@ class PluginBatches(SpanProcessor, LogRecordProcessor):
                 _logger.debug("otel-distro: plugin exporter: %r", exc)
                 with self._lock:
                     self._failed += 1
-                continue
-            if full:
-                with self._lock:
-                    self._queue_full += 1
 
     def drop_counts(self) -> dict[str, int]:
-        failed_exports = sum(exporter.failed for exporter in self.exporters)
+        totals = {"exporter_queue_full": 0, "exporter_failed": 0, "exporter_lost": 0, "exporter_shut_down": 0}
+        for target in self.targets:
+            for reason, count in target.drop_counts().items():
+                totals[reason] = totals.get(reason, 0) + count
         with self._lock:
-            return {"plugin_queue_full": self._queue_full, "plugin_failed": self._failed + failed_exports}
+            failed = self._failed
+        return {
+            "plugin_queue_full": totals["exporter_queue_full"],
+            "plugin_failed": failed + totals["exporter_failed"],
+            "plugin_lost": totals["exporter_lost"] + totals["exporter_shut_down"],
+        }
 
     def force_flush(self, timeout_millis: int = 30000) -> bool:
         return all([target.force_flush(timeout_millis) for target in self.targets])
@@ -206,16 +208,12 @@ def plugin_exporters(
     """The named exporter plugins: one span and one log processor over their batch queues."""
     spans: list[SpanProcessor] = []
     logs: list[LogRecordProcessor] = []
-    span_exporters: list[CountedSpanExporter] = []
-    log_exporters: list[CountedLogExporter] = []
     for name in settings.plugin_exporters:
         built = _build(EXPORTERS_GROUP, name, _options(settings, name), problems)
         if isinstance(built, SpanExporter):
-            span_exporters.append(CountedSpanExporter(built))
-            spans.append(BatchSpanProcessor(span_exporters[-1]))
+            spans.append(QueuedSpanExport(built))
         elif isinstance(built, LogRecordExporter):
-            log_exporters.append(CountedLogExporter(built))
-            logs.append(BatchLogRecordProcessor(log_exporters[-1]))
+            logs.append(QueuedLogExport(built))
         elif built is not None:
             if isinstance(built, MetricExporter):
                 built.shutdown()
@@ -223,7 +221,4 @@ def plugin_exporters(
                 f"plugin '{name}' ({EXPORTERS_GROUP}) gave a {type(built).__name__}, not an SDK "
                 "SpanExporter or LogRecordExporter; skipped"
             )
-    return (
-        PluginBatches(spans, span_exporters) if spans else None,
-        PluginBatches(logs, log_exporters) if logs else None,
-    )
+    return (PluginBatches(spans) if spans else None, PluginBatches(logs) if logs else None)

@@ -65,7 +65,6 @@ class ChainStats(Counts):
     fail_closed = 0  # spans finished at the exit deadline with their long texts left out
     lost_at_exit = 0  # records still waiting for the worker when the exit deadline ended
     after_shutdown = 0  # records that ended after the chain was shut down
-    exporter_queue_full = 0  # records an SDK batch queue behind the chain pushed out
     exporter_failed = 0  # metrics a named exporter failed to export (MetricsChainExporter)
 
     def __init__(self) -> None:
@@ -80,7 +79,6 @@ class ChainStats(Counts):
             "chain_queue_full": self.queue_full,
             "chain_lost_at_exit": self.lost_at_exit,
             "chain_shut_down": self.after_shutdown,
-            "exporter_queue_full": self.exporter_queue_full,
             "exporter_failed": self.exporter_failed,
         }
 
@@ -96,15 +94,6 @@ class ChainStats(Counts):
         """A record the chain's worker had no room for: counted, and said once."""
         self.add(queue_full=1)
         self.warn_once("queue", message, *args)
-
-    def exporter_behind(self, target: object) -> None:
-        self.add(exporter_queue_full=1)
-        self.warn_once(
-            "exporter-queue",
-            "otel-distro: the queue of %s is full; its oldest records are dropped (counted in "
-            "`otel-distro stats`)",
-            type(target).__name__,
-        )
 
     def export_failed(self, name: str, count: int, why: object = "it failed") -> None:
         """Records an exporter failed to export: counted, and said once."""
@@ -176,8 +165,6 @@ def _run(
 
 def _deliver(targets: Sequence[Any], method: str, record: Any, stats: ChainStats) -> None:
     for target in targets:
-        if _sdk.batch_queue_full(target):  # an exporter named in OTEL_*_EXPORTER is behind
-            stats.exporter_behind(target)
         try:
             getattr(target, method)(record)
         except Exception as exc:  # noqa: BLE001 - one broken exporter must not starve the others

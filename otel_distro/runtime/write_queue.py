@@ -57,6 +57,7 @@ class WriteQueue(Generic[_T]):
         self.refused_full = 0  # items refused for want of room (count or bytes), for the drop ledger
         self.refused_closed = 0  # items refused after close
         self.lost = 0  # items taken but never written: the write raised, or close ran out of time
+        self.abandoned = False  # close ran out of time: what the writer still holds is counted lost
         self._reset()
         # the writer: the one worker block, woken by a full batch (a fresh thread in a forked child)
         self._worker = Worker(name, self._drain, max(delay_seconds, 0.01), in_child=self._reset)
@@ -72,6 +73,7 @@ class WriteQueue(Generic[_T]):
         self.items = 0  # queued or being written
         self.bytes = 0
         self._finished = [0, 0]  # items and bytes of the batch being written that ``write`` is done with
+        self._writing = 0  # items of the batch being written
 
     def put(self, item: _T, size: int) -> bool:
         """Queue ``item`` (``size`` bytes); False if the queue is full or closed."""
@@ -122,6 +124,10 @@ class WriteQueue(Generic[_T]):
                 step = len(batch) if self.coalesce else self.batch_size
                 for start in range(0, len(batch), step):
                     chunk = batch[start : start + step]
+                    with self._lock:
+                        if self.abandoned:  # close gave up on what is left: counted as lost there
+                            return True
+                        self._writing = len(chunk)
                     failed = False
                     try:
                         self._write(chunk)
@@ -131,6 +137,7 @@ class WriteQueue(Generic[_T]):
                         failed = True
                     size = sum(map(self._size, chunk))
                     with self._lock:
+                        self._writing = 0
                         (done, done_bytes), self._finished = self._finished, [0, 0]
                         self.items -= len(chunk) - done
                         self.bytes -= size - done_bytes
@@ -147,15 +154,19 @@ class WriteQueue(Generic[_T]):
         with self._lock:
             self.closed = True
         self._worker.stop(timeout_seconds)  # a batch it is writing is finished first
-        if not self._drain(timeout_seconds):  # the writer held on: what still waits is lost
+        if not self._drain(timeout_seconds):  # the writer held on: what it has not written is lost
             with self._lock:
-                left, self._pending = self._pending, []  # taken away: no late write of it either
-                self.lost += len(left)
-                self.items -= len(left)
-                self.bytes -= sum(map(self._size, left))
-            if left:
+                self._pending = []  # taken away: no late write of it either
+                # what waits, and what the writer took but has not begun (the batch it writes now
+                # is its own to count: it may still be written)
+                writing = self._writing - self._finished[0]
+                unfinished = max(0, self.items - writing)
+                self.abandoned = True
+                self.lost += unfinished
+                self.items -= unfinished
+            if unfinished:
                 _logger.warning(
                     "otel-distro: %s did not finish writing at shutdown; %d items are dropped (counted)",
                     self.name,
-                    len(left),
+                    unfinished,
                 )

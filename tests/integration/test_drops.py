@@ -283,6 +283,50 @@ def test_spans_a_named_exporters_collector_refuses_are_counted_as_exporter_faile
     assert "exporter_failed" in text
 
 
+def test_an_otlp_collector_that_never_answers_costs_the_exit_a_second_and_every_span_is_counted(
+    tmp_path: Path,
+) -> None:
+    """A review of issue 21: OTEL_TRACES_EXPORTER=otlp to a black hole held the exit 11 s and lost
+    the spans without a count (the SDK's batch processor gave them up silently)."""
+    import socket
+    import threading
+    import time
+
+    black_hole = socket.create_server(("127.0.0.1", 0))  # takes connections, never answers
+    held: list[socket.socket] = []
+    threading.Thread(
+        target=lambda: held.extend(iter(lambda: black_hole.accept()[0], None)), daemon=True
+    ).start()
+    app = """
+        from opentelemetry import trace
+
+        tracer = trace.get_tracer("app")
+        for n in range(1000):
+            with tracer.start_as_current_span(f"lost {n}"):
+                pass
+        print("app ok", flush=True)
+    """
+    env = {
+        "OTEL_TRACES_EXPORTER": "otlp",
+        "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf",
+        "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": f"http://127.0.0.1:{black_hole.getsockname()[1]}/v1/traces",
+    }
+    try:
+        started = time.monotonic()
+        run = run_app(tmp_path, app, zero_code=True, env=clean_env(tmp_path, **env))
+        took = time.monotonic() - started
+    finally:
+        black_hole.close()
+        for conn in held:
+            conn.close()
+    assert run.returncode == 0 and "app ok" in run.stdout, run.stderr
+    assert took < 8.0, took  # start-up and the exit's second (before: 11 s of exit alone)
+    data, _ = _stats(tmp_path)
+    dropped = data["dropped"]
+    assert dropped.get("exporter_lost", 0) + dropped.get("exporter_failed", 0) == 1000, (dropped, run.stderr)
+    assert len(spans(tmp_path / "store")) == 1000  # the store has them all
+
+
 def _old_traces_file(store: Path, days_ago: int, spans_per_line: int, lines: int) -> Path:
     """A traces file of ``days_ago`` days back, as the store writes them (one export per line)."""
     import datetime as dt

@@ -56,37 +56,6 @@ def test_live_providers_finds_providers_and_taking_their_processors_puts_a_front
     assert _sdk.take_span_processors(tracer_provider, span_front) is None  # the front is no composite
 
 
-def test_a_full_batch_queue_is_seen_and_the_chain_counts_what_it_pushes_out() -> None:
-    import threading
-    from collections.abc import Sequence
-
-    from opentelemetry.sdk.trace import ReadableSpan
-    from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
-    from opentelemetry.trace import SpanContext, TraceFlags
-
-    from processors.chain import SpanChain
-
-    release = threading.Event()
-
-    class Stuck(SpanExporter):
-        def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
-            release.wait(10)
-            return SpanExportResult.SUCCESS
-
-    batch = BatchSpanProcessor(Stuck(), max_queue_size=4, max_export_batch_size=1, schedule_delay_millis=1)
-    chain = SpanChain([], [batch])
-    try:
-        assert not _sdk.batch_queue_full(batch) and not _sdk.batch_queue_full(SpanProcessor())
-        for n in range(20):
-            context = SpanContext(n + 1, n + 1, False, TraceFlags(TraceFlags.SAMPLED))
-            chain.on_end(ReadableSpan(name=f"s{n}", context=context))
-        assert _sdk.batch_queue_full(batch)
-        assert 10 <= chain.stats.drop_counts()["exporter_queue_full"] <= 16
-    finally:
-        release.set()
-        chain.shutdown()
-
-
 def test_log_records_the_chains_worker_has_no_room_for_are_counted() -> None:
     import threading
 
@@ -156,7 +125,7 @@ def test_objects_the_sdk_itself_makes_hold_every_private_field_the_helpers_read(
     from opentelemetry._logs import _internal as logs_internal
     from opentelemetry.sdk.metrics.export import AggregationTemporality
     from opentelemetry.sdk.trace import ReadableSpan
-    from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
     from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
     from opentelemetry.trace import Link, Status, StatusCode
 
@@ -196,12 +165,6 @@ def test_objects_the_sdk_itself_makes_hold_every_private_field_the_helpers_read(
     assert isinstance(multi._span_processors, tuple) and hasattr(multi, "_lock")
     log_multi = logger_provider._multi_log_record_processor
     assert isinstance(log_multi._log_record_processors, tuple) and hasattr(log_multi, "_lock")
-    # a batch processor's queue and bound, as batch_queue_full reads them
-    batch = BatchSpanProcessor(InMemorySpanExporter(), max_queue_size=7, max_export_batch_size=7)
-    holder, queue_name, bound_name = _sdk.BATCH_QUEUE
-    inner = getattr(batch, holder)
-    assert len(getattr(inner, queue_name)) == 0 and getattr(inner, bound_name) == 7
-    batch.shutdown()
     # a metric exporter's preferences, kept where the SDK's MetricExporter base class keeps them
     from opentelemetry.sdk.metrics import Counter
     from opentelemetry.sdk.metrics.export import MetricExporter, MetricExportResult
@@ -239,13 +202,10 @@ def test_each_private_field_read_is_there_by_name_and_holds_what_the_public_api_
     otherwise hide a rename: the public path works, only slower or, for preferences, wrong)."""
     from opentelemetry import context
     from opentelemetry._logs import _internal as logs_internal
-    from opentelemetry.sdk._logs.export import BatchLogRecordProcessor
     from opentelemetry.sdk.metrics import Counter, Histogram
     from opentelemetry.sdk.metrics.export import AggregationTemporality, ConsoleMetricExporter
     from opentelemetry.sdk.metrics.view import Aggregation, ExplicitBucketHistogramAggregation
     from opentelemetry.sdk.trace import Event, ReadableSpan
-    from opentelemetry.sdk.trace.export import BatchSpanProcessor
-    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
     from opentelemetry.trace import Status, StatusCode
 
     span = ReadableSpan(
@@ -277,14 +237,6 @@ def test_each_private_field_read_is_there_by_name_and_holds_what_the_public_api_
         (logger_provider._multi_log_record_processor, "_log_record_processors"),
     ):
         assert isinstance(getattr(multi, members), tuple) and hasattr(multi, "_lock")
-    holder, queue_name, bound_name = _sdk.BATCH_QUEUE
-    for batch in (
-        BatchSpanProcessor(InMemorySpanExporter()),
-        BatchLogRecordProcessor(InMemoryLogRecordExporter()),
-    ):
-        inner = getattr(batch, holder)
-        assert len(getattr(inner, queue_name)) == 0 and isinstance(getattr(inner, bound_name), int)
-        batch.shutdown()
     assert isinstance(logger_provider, LoggerProvider) and hasattr(logs_internal, "ProxyLoggerProvider")
     assert _sdk.is_proxy_logger_provider(logs_internal.ProxyLoggerProvider())
     assert not _sdk.is_proxy_logger_provider(logger_provider)
