@@ -226,7 +226,8 @@ def trace(obj: StoreContext, trace_id: str, as_json: bool) -> None:
         spans = indexed_find_trace(obj.store(), trace_id, problems)
     failed = _report_problems(problems)
     if not spans:
-        click.echo(f"trace {trace_id} not found in {obj.base_dir}", err=True)
+        where = "the files that could be read" if problems.unreadable else str(obj.base_dir)
+        click.echo(f"trace {trace_id} not found in {where}", err=True)
         sys.exit(1)
     tree = trace_tree(spans)
     if as_json:

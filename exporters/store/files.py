@@ -35,14 +35,19 @@ from otel_distro.runtime.say_once import SayOnce
 _logger = logging.getLogger(f"otel_distro.{__name__}")
 
 
-def _special(path: Path) -> bool:
-    """A FIFO, a device or a socket: opening one may block (a directory or a file that cannot
-    be read fails at once and is named by its reader)."""
+def _unusable(path: Path) -> str | None:
+    """Why a dated name cannot be read as a store file, or None: a FIFO, a device or a socket
+    (opening one may block), a link to nothing or a loop of links (a directory or a file that
+    cannot be read fails at once and is named by its reader; a file gone meanwhile is none)."""
     try:
         mode = path.stat().st_mode
-    except OSError:
-        return False
-    return stat.S_ISFIFO(mode) or stat.S_ISCHR(mode) or stat.S_ISBLK(mode) or stat.S_ISSOCK(mode)
+    except OSError as exc:
+        if path.is_symlink():  # the name is there, what it points to is not
+            return f"a link that cannot be followed ({exc.strerror or exc})"
+        return None
+    if stat.S_ISFIFO(mode) or stat.S_ISCHR(mode) or stat.S_ISBLK(mode) or stat.S_ISSOCK(mode):
+        return "not a regular file"
+    return None
 
 
 class StoreStats(Counts):
@@ -157,9 +162,9 @@ class JsonlStore:
         for path in entries:
             if (day := file_date(path)) is None:
                 continue
-            if _special(path):  # a FIFO would block every reader
+            if (why := _unusable(path)) is not None:  # a FIFO would block every reader
                 if problems is not None:
-                    problems.unreadable.append(f"{path}: not a regular file")
+                    problems.unreadable.append(f"{path}: {why}")
                 continue
             dated.append((day, path))
         return [path for day, path in sorted(dated) if since is None or day >= since]
@@ -296,6 +301,12 @@ class ReadProblems:
     unreadable: list[str] = field(default_factory=list)  # "<path>: <why>"
     malformed: int = 0  # lines that are not JSON objects, or records not shaped as OTLP/JSON
     unauthentic: int = 0  # sealed lines that did not open (altered, moved, swapped, no key)
+
+    def add(self, other: ReadProblems) -> None:
+        """Take in what another reader passed over (a file named by both is named once)."""
+        self.unreadable += [where for where in other.unreadable if where not in self.unreadable]
+        self.malformed += other.malformed
+        self.unauthentic += other.unauthentic
 
     def as_dict(self) -> dict[str, Any]:
         return {

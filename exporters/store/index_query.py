@@ -184,7 +184,10 @@ def indexed_find_trace(
         _logger.debug("store index not used: %s", exc)
         return find_trace(store, trace_id, problems)
     try:
-        return index_trace(index, trace_id)
+        spans = index_trace(index, trace_id)
+        if problems is not None:  # files the index could not read: the trace may be in one
+            problems.add(index.problems)
+        return spans
     finally:
         index.close()
 

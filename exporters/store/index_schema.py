@@ -9,7 +9,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from exporters.store.files import JsonlStore
+from exporters.store.files import JsonlStore, ReadProblems
 from exporters.store.layout import file_date
 
 SCHEMA_VERSION = "1"
@@ -99,8 +99,10 @@ def head_digest(data: bytes) -> bytes:
     return hashlib.blake2b(data[:HEAD_BYTES], digest_size=8).digest()
 
 
-def dated_files(store: JsonlStore, signal: str) -> list[Path]:
-    return [path for path in store.files(signal) if file_date(path) is not None]
+def dated_files(store: JsonlStore, signal: str, problems: ReadProblems | None = None) -> list[Path]:
+    """The store's dated files of a signal; those that cannot be read (a link to nothing, a FIFO)
+    are named in ``problems``."""
+    return [path for path in store.files(signal, problems=problems) if file_date(path) is not None]
 
 
 def span_row_values(attributes: list[dict[str, Any]]) -> tuple[dict[str, int], bool]:

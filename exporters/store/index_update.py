@@ -116,8 +116,9 @@ def _plan(index: StoreIndex) -> list[tuple[str, Path, int, int, int | None]]:
     }
     plan: list[tuple[str, Path, int, int, int | None]] = []
     present: set[tuple[str, str]] = set()
+    unusable = ReadProblems()
     for signal in ("traces", "logs"):
-        for path in dated_files(index.store, signal):
+        for path in dated_files(index.store, signal, unusable):
             try:
                 info = path.stat()
             except OSError:
@@ -145,6 +146,9 @@ def _plan(index: StoreIndex) -> list[tuple[str, Path, int, int, int | None]]:
                 drop_file(index, file_id)
         else:
             plan.append(("", Path(), 0, 0, None))  # something to do: the caller locks and looks again
+    for where in unusable.unreadable:  # named once, though the plan is made twice
+        if where not in index.problems.unreadable:
+            index.problems.unreadable.append(where)
     return [item for item in plan if item[0]] if index.db.in_transaction else plan
 
 

@@ -771,3 +771,19 @@ def test_stats_and_bundle_read_a_conversation_log_state_of_the_wrong_shape_as_no
     assert _run("stats", base=tmp_path).exit_code == 0
     bundle = _run("bundle", "--output", str(tmp_path / "b.tar.gz"), base=tmp_path)
     assert bundle.exit_code == 0, bundle.output
+
+
+def test_stats_and_trace_name_store_files_that_are_links_to_nothing_or_a_loop(tmp_path: Path) -> None:
+    """A review of issue 21: a dangling link and a loop of links in traces/ were passed over in
+    silence: stats said 0 spans with exit 0, trace said "not found"."""
+    traces = tmp_path / "traces"
+    traces.mkdir()
+    (traces / "2026-12-01.jsonl").symlink_to(tmp_path / "nowhere.jsonl")
+    (traces / "2026-12-02.jsonl").symlink_to(traces / "2026-12-02.jsonl")  # itself: a loop
+    stats = _run("stats", "--json", base=tmp_path)
+    assert stats.exit_code == 1
+    named = json.loads(stats.stdout)["unreadable_files"]
+    assert len(named) == 2 and all("link" in where for where in named), named
+    trace = _run("trace", "5ecd" + "0" * 28, base=tmp_path)
+    assert trace.exit_code == 1
+    assert "2026-12-01.jsonl" in trace.output and "not found in the files that could be read" in trace.output
