@@ -55,8 +55,14 @@ class StoreContext:
         directory = self.settings.cache_path or self.base_dir / "cache" / "conversation_log"
         if not self.settings.endpoint and not directory.is_dir():
             return None
+        from otel_distro.components import TRACES
+
         records, size = SpillCache(directory, 0, 1).pending()
-        follows_store = (directory / POSITION_FILE).exists()
+        # it follows the store where the store keeps traces (as the pipeline builds it), or
+        # where it once did: then what waits is the store past its position (from the start of
+        # each file where it never acknowledged anything yet, an endpoint refusing everything)
+        configured = bool(self.settings.endpoint) and TRACES.wants_store(self.settings)
+        follows_store = configured or (directory / POSITION_FILE).exists()
         if follows_store:  # the exporter follows the store: what waits is the store past its position
             tail = StoreTail(self.base_dir / "traces", directory / POSITION_FILE, 0, stored_snapshots)
             spans, waiting = tail.pending()

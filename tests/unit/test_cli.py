@@ -787,3 +787,15 @@ def test_stats_and_trace_name_store_files_that_are_links_to_nothing_or_a_loop(tm
     trace = _run("trace", "5ecd" + "0" * 28, base=tmp_path)
     assert trace.exit_code == 1
     assert "2026-12-01.jsonl" in trace.output and "not found in the files that could be read" in trace.output
+
+
+def test_stats_counts_what_waits_for_a_conversation_log_that_never_delivered_anything(
+    known: KnownStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A review of issue 21: after a process whose endpoint refused everything (413), no position
+    had been saved, and stats said 0 spans waited (it looked for a cache of its own)."""
+    monkeypatch.setenv(ev.TELEMETRY_ENDPOINT, "http://127.0.0.1:9/v1/conversations")
+    result = _run("stats", "--json", base=known.base)
+    assert result.exit_code == 0, result.output
+    state = json.loads(result.stdout)["conversation_log"]
+    assert state["follows_store"] is True and state["cached_spans"] == 7, state
