@@ -16,7 +16,7 @@ from typing import Any
 
 from otel_distro.runtime.errors import internal_error
 from otel_distro.runtime.worker import Worker
-from otel_distro.settings import Resolution, forgotten, resolve, watched_state
+from otel_distro.settings import IGNORED, Resolution, forgotten, resolve, watched_state
 
 _logger = logging.getLogger("otel_distro")
 
@@ -54,6 +54,11 @@ class ConfigWatcher:
         self._state = state
         resolution = resolve(self._overrides)
         fresh = [problem for problem in resolution.problems if problem not in self._resolution.problems]
+        # an unknown key is ignored, as at start: the rest of the file applies, with the warning
+        notes = [problem for problem in fresh if IGNORED in problem]
+        fresh = [problem for problem in fresh if IGNORED not in problem]
+        for note in notes:
+            _logger.warning("otel-distro: %s", note)
         if fresh and not forgotten(resolution):
             _logger.warning(
                 "otel-distro: the change to %s is not applied; the running settings stay: %s",

@@ -70,6 +70,7 @@ ID_KEYS = (
 CONFIG_FILE_NAME = "telemetry.toml"
 MAX_CONFIG_BYTES = 1024 * 1024  # a larger file is ignored whole (one warning), never parsed
 MAX_PROBLEMS = 20  # warnings listed one by one; the rest are counted in one more
+IGNORED = "(ignored)"  # marks a problem that costs only itself (an unknown key): no file is refused for it
 MAX_KEY_DEPTH = 64  # dots in one key or table header; our keys have two at most
 # Where GenAI instrumentations put prompts and answers: the attributes of the current semantic
 # conventions, the legacy indexed ones, and the ``content`` of the per-message events.
@@ -932,7 +933,7 @@ def _read_config_file(path: Path, problems: list[str]) -> dict[str, Any]:
         shown = ", ".join(f"'{key[:100]}'" for key in unknown[:MAX_PROBLEMS])
         more = f" and {len(unknown) - MAX_PROBLEMS} more" if len(unknown) > MAX_PROBLEMS else ""
         problems.append(
-            f"unknown key{'s' if len(unknown) > 1 else ''} {shown}{more} in {path} (ignored); "
+            f"unknown key{'s' if len(unknown) > 1 else ''} {shown}{more} in {path} {IGNORED}; "
             f"known keys: {', '.join(sorted(_BY_TOML))}"
         )
     return values

@@ -142,3 +142,21 @@ def test_turning_the_upload_on_in_the_file_starts_it_in_the_running_process(tmp_
     finally:
         assert app.close() == 0, app.stderr
     assert "step off" in _stored(tmp_path / "store")  # still recorded locally, only not uploaded
+
+
+def test_an_unknown_key_is_warned_about_and_the_rest_of_the_file_applies(tmp_path: Path) -> None:
+    """A review of issue 21: a file whose only problem was an unknown key was refused whole on
+    reload ("is not applied"), though at start an unknown key is only a warning."""
+    config = Config(tmp_path / "telemetry.toml")
+    app = _start(tmp_path, config)
+    store = tmp_path / "store"
+    try:
+        config.write('[privacy]\nredaction_deny_keys = ["note"]\nno_such_key = 1\n')
+        app.wait_for_stderr("unknown key 'privacy.no_such_key'")
+        app.wait_for_stderr(APPLIED, 1)
+        app.call("a")
+    finally:
+        assert app.close() == 0, app.stderr
+    assert "is not applied" not in app.stderr
+    recorded = {span["name"]: span for span in spans(store)}
+    assert attrs(recorded["step a"]["attributes"])["note"] == "<REDACTED>"  # the file's rule applied
