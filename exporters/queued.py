@@ -203,11 +203,9 @@ class QueuedSpanProcessor(SpanProcessor):
         max_export_batch_size: int = QueuedHttpExporter.max_spans_per_request,
     ) -> None:
         self.exporter = exporter
-        self._queue: WriteQueue[ReadableSpan] = WriteQueue(
+        self._queue: WriteQueue[ReadableSpan] = WriteQueue.of_records(
             self._export,
-            lambda _span: 1,
             max_items=max_queue_size,
-            max_bytes=max_queue_size,
             batch_size=max_export_batch_size,
             delay_seconds=schedule_delay_millis / 1000,
             name=self.label,

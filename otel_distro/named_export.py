@@ -49,15 +49,12 @@ class _QueuedExport:
         self._exporting = 0  # records handed to the exporter and not yet answered for
         self._gave_up = False  # the exit gave up on them (counted lost): a late answer is not counted
         self._lock = threading.Lock()
-        name = f"export-{type(exporter).__name__}"
-        self._queue: WriteQueue[Any] = WriteQueue(
+        self._queue: WriteQueue[Any] = WriteQueue.of_records(
             self._export,
-            lambda _record: 1,
             max_items=QUEUE_SIZE,
-            max_bytes=QUEUE_SIZE,
             batch_size=BATCH_SIZE,
             delay_seconds=DELAY_SECONDS,
-            name=name,
+            name=f"export-{type(exporter).__name__}",
         )
 
     @property

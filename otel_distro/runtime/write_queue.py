@@ -62,6 +62,27 @@ class WriteQueue(Generic[_T]):
         # the writer: the one worker block, woken by a full batch (a fresh thread in a forked child)
         self._worker = Worker(name, self._drain, max(delay_seconds, 0.01), in_child=self._reset)
 
+    @classmethod
+    def of_records(
+        cls,
+        write: Callable[[list[_T]], object],
+        *,
+        max_items: int,
+        batch_size: int,
+        delay_seconds: float,
+        name: str,
+    ) -> WriteQueue[_T]:
+        """A queue bounded by count alone (records whose size the exporter behind it bounds)."""
+        return cls(
+            write,
+            lambda _record: 1,
+            max_items=max_items,
+            max_bytes=max_items,
+            batch_size=batch_size,
+            delay_seconds=delay_seconds,
+            name=name,
+        )
+
     def _reset(self) -> None:
         """A fresh queue (at start, and in a forked child: the parent writes its own)."""
         if getattr(self, "_pid", None) == os.getpid():

@@ -397,28 +397,34 @@ def test_a_segment_partly_sent_keeps_only_its_unsent_lines_in_a_private_file(tmp
     cache.close()
 
 
+def _disk_with_room(monkeypatch: pytest.MonkeyPatch, room: int) -> None:
+    """The spill cache's writes take ``room`` bytes in all, then the disk is full."""
+    import errno
+
+    from exporters import spill_cache
+
+    left = [room]
+
+    def write(fd: int, data: bytes | memoryview) -> int:
+        if left[0] <= 0:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        taken = min(len(data), left[0])
+        left[0] -= taken
+        return os.pwrite(fd, bytes(data[:taken]), os.lseek(fd, 0, os.SEEK_END))
+
+    monkeypatch.setattr(spill_cache.os, "write", write)
+
+
 def test_a_full_disk_leaves_whole_lines_only_and_says_how_many_were_kept(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A review of issue 21: on a nearly full disk a write took part of a batch (a short write
     was not checked), leaving a torn line mid-segment and losing the rest without a count."""
-    import errno
-
-    from exporters import spill_cache
     from exporters.spill_cache import SpillError
 
     cache = SpillCache(tmp_path, 1 << 30, segment_records=2)
     cache.append(lines("a1", "a2"))  # a sealed segment
-    room = [len(b'{"n":"b1"}\n') + 5]  # the disk takes b1 and 5 bytes of b2, then no more
-
-    def short_write(fd: int, data: bytes | memoryview) -> int:
-        if room[0] <= 0:
-            raise OSError(errno.ENOSPC, "No space left on device")
-        taken = min(len(data), room[0])
-        room[0] -= taken
-        return os.pwrite(fd, bytes(data[:taken]), os.lseek(fd, 0, os.SEEK_END))
-
-    monkeypatch.setattr(spill_cache.os, "write", short_write)
+    _disk_with_room(monkeypatch, len(b'{"n":"b1"}\n') + 5)  # b1 and 5 bytes of b2, then no more
     with pytest.raises(SpillError) as refused:
         cache.append(lines("b1", "b2", "b3"))
     monkeypatch.undo()
@@ -433,22 +439,10 @@ def test_a_full_disk_leaves_whole_lines_only_and_says_how_many_were_kept(
 def test_records_written_whole_before_the_disk_refused_are_kept_and_counted_as_kept(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import errno
-
-    from exporters import spill_cache
     from exporters.spill_cache import SpillError
 
     cache = SpillCache(tmp_path, 1 << 30, segment_records=2)
-    room = [len(b'{"n":"b1"}\n{"n":"b2"}\n')]  # the first segment's write, then nothing
-
-    def limited_write(fd: int, data: bytes | memoryview) -> int:
-        if room[0] <= 0:
-            raise OSError(errno.ENOSPC, "No space left on device")
-        taken = min(len(data), room[0])
-        room[0] -= taken
-        return os.pwrite(fd, bytes(data[:taken]), os.lseek(fd, 0, os.SEEK_END))
-
-    monkeypatch.setattr(spill_cache.os, "write", limited_write)
+    _disk_with_room(monkeypatch, len(b'{"n":"b1"}\n{"n":"b2"}\n'))  # the first segment's write only
     with pytest.raises(SpillError) as refused:
         cache.append(lines("b1", "b2", "b3", "b4"))
     monkeypatch.undo()
