@@ -18,6 +18,7 @@ from opentelemetry.sdk._logs.export import LogRecordExporter, LogRecordExportRes
 from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
+from otel_distro._sdk import suppressing_instrumentation
 from otel_distro.runtime.counts import Counts
 from otel_distro.runtime.errors import caught
 from otel_distro.runtime.say_once import SayOnce
@@ -75,7 +76,8 @@ class _QueuedExport:
         with self._lock:
             self._exporting = len(records)
         try:
-            result = self.inner.export(records)
+            with suppressing_instrumentation():  # its requests and their logs are not recorded
+                result = self.inner.export(records)
         except Exception as exc:  # noqa: BLE001 - an exporter's failure costs only its records
             caught("exporting through a named exporter", exc)
             result = exc
@@ -120,7 +122,8 @@ class _QueuedExport:
 
     def _stop_exporter(self) -> None:
         try:
-            self.inner.shutdown()
+            with suppressing_instrumentation():
+                self.inner.shutdown()
         except Exception as exc:  # noqa: BLE001 - a failing shutdown costs nothing more
             caught("shutting a named exporter down", exc)
 
