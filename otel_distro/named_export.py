@@ -2,13 +2,15 @@
 each plugin exporter, on our one batch block (:class:`WriteQueue`) instead of the SDK's batch
 processors: every record it cannot export is counted by reason (the queue full, the export
 failed, still queued or being exported when the process left), and an exit costs an endpoint
-that does not answer at most about a second (``EXIT_SECONDS``): what was not acknowledged by
-then is counted as lost (the store has it)."""
+that does not answer at most about a second (``EXIT_SECONDS``), while one that answers may
+send what waits (up to ``DRAIN_SECONDS``): what was not acknowledged then is counted as lost
+(the store has it)."""
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -26,7 +28,8 @@ from otel_distro.runtime.write_queue import WriteQueue
 
 _logger = logging.getLogger(__name__)  # otel_distro.named_export
 
-EXIT_SECONDS = 1.0  # at exit, what the queue and an exporter that does not answer may cost
+EXIT_SECONDS = 1.0  # at exit, what an exporter that does not answer may cost
+DRAIN_SECONDS = 10.0  # at exit, how long one that answers may take to send what waits
 QUEUE_SIZE = 2048  # the SDK's batch processors' defaults
 BATCH_SIZE = 512
 DELAY_SECONDS = 5.0
@@ -110,15 +113,26 @@ class _QueuedExport:
         return self.inner.force_flush(timeout_millis) is not False and flushed  # the SDK's base: None
 
     def shutdown(self) -> None:
-        """Export what is queued within the exit's second, count the rest, stop the exporter."""
-        self._queue.close(EXIT_SECONDS / 2)  # the writer's batch, then the rest: half a second each
+        """Export what is queued while the endpoint keeps answering (a batch at least every
+        EXIT_SECONDS, DRAIN_SECONDS in all), count the rest, stop the exporter."""
+        drainer = threading.Thread(target=self._queue.flush, name="export-drain", daemon=True)
+        drainer.start()
+        deadline = time.monotonic() + DRAIN_SECONDS
+        left, moved = self._queue.items, time.monotonic()
+        while self._queue.items and time.monotonic() < deadline:
+            time.sleep(0.02)
+            if self._queue.items < left:  # a batch went: the endpoint answers
+                left, moved = self._queue.items, time.monotonic()
+            elif time.monotonic() - moved >= EXIT_SECONDS:  # no answer within the exit's second
+                break
+        self._queue.close(0.05)  # what is still queued is counted lost (the store has it)
         with self._lock:
             if self._exporting:  # an export still waiting for its endpoint: given up on
                 self._gave_up = True
                 self.stats.add(exporter_lost=self._exporting)
         stopper = threading.Thread(target=self._stop_exporter, name="export-shutdown", daemon=True)
         stopper.start()
-        stopper.join(EXIT_SECONDS / 2)  # an exporter's shutdown may wait on its export (gRPC's does)
+        stopper.join(EXIT_SECONDS / 4)  # an exporter's shutdown may wait on its export (gRPC's does)
 
     def _stop_exporter(self) -> None:
         try:

@@ -85,3 +85,21 @@ def test_a_healthy_exporter_gets_everything_at_exit() -> None:
         processor.on_end(_span(n))
     processor.shutdown()
     assert len(received) == 1500 and not any(processor.drop_counts().values())
+
+
+def test_at_exit_a_slow_endpoint_that_keeps_answering_gets_what_waits() -> None:
+    """An endpoint that takes 0.6 s per batch is not given up on after a second: the exit waits
+    while batches keep going (the SDK's batch processors waited up to 30 s)."""
+    received: list[ReadableSpan] = []
+
+    class Slow(SpanExporter):
+        def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
+            time.sleep(0.6)
+            received.extend(spans)
+            return SpanExportResult.SUCCESS
+
+    processor = QueuedSpanExport(Slow())
+    for n in range(QUEUE_SIZE):  # four batches: 2.4 s
+        processor.on_end(_span(n))
+    processor.shutdown()
+    assert len(received) == QUEUE_SIZE and not any(processor.drop_counts().values())
