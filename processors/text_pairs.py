@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from itertools import islice
 
 from processors.sql_values import value_spans
 
@@ -39,40 +40,23 @@ def _may_be_sql(text: str) -> bool:
 
 def may_hold(text: str) -> bool:
     """A cheap first look (substring searches): whether the text may hold a keyed value."""
-    return (
-        "=" in text
-        or "</" in text
-        or "('" in text
-        or '("' in text
-        or "NSERT" in text
-        or "nsert" in text
-        or "PSERT" in text
-        or "psert" in text
-        or "EPLACE" in text
-        or "eplace" in text
-    )
+    return "=" in text or "</" in text or "('" in text or '("' in text or _may_be_sql(text)
 
 
 def keyed_spans(text: str) -> Iterator[tuple[str, int, int]]:
     """(key, start, end) of each keyed value in the text (a quoted value with its quotes), in no
     particular order; at most MAX_PAIRS of each kind."""
     if "=" in text:
-        for count, match in enumerate(_ASSIGNED.finditer(text)):
-            if count >= MAX_PAIRS:
-                break
+        for match in islice(_ASSIGNED.finditer(text), MAX_PAIRS):
             yield match.group(1), match.end(1) + 1, match.end()
     if "('" in text or '("' in text:
-        for count, match in enumerate(_TUPLE.finditer(text)):
-            if count >= MAX_PAIRS:
-                break
+        for match in islice(_TUPLE.finditer(text), MAX_PAIRS):
             value_start = text.index(",", match.end(2)) + 1
             while text[value_start].isspace():
                 value_start += 1
             yield match.group(2), value_start, match.end() - 1 - _trailing_spaces(text, match.end() - 1)
     if "</" in text:
-        for count, match in enumerate(_ELEMENT.finditer(text)):
-            if count >= MAX_PAIRS:
-                break
+        for match in islice(_ELEMENT.finditer(text), MAX_PAIRS):
             yield match.group(1), match.start(2), match.end(2)
     if _may_be_sql(text):
         yield from value_spans(text)
