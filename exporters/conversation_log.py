@@ -7,10 +7,10 @@ since the last acknowledgement to ``conversation_log`` and ``execution_trace`` r
 request, through :class:`HttpDelivery`, recording how far it got after each acknowledgement.
 The application pays nothing per span, and a dead endpoint costs it nothing at all.
 
-Without the store, spans (already redacted) are written, as compact snapshots taken as they
-end, to a spill cache of the exporter's own (:mod:`exporters.spill_cache`): a segment is
-sealed every flush interval (or when it holds a batch), sent the same way, and deleted once
-every request was acknowledged.
+Without the store, the spans the exporter can use (already redacted) are written as they end
+to a spool of its own: a JSONL store of the same format under the exporter's directory,
+written by the store's own writer (:class:`JsonlSpanProcessor`) and followed the same way. A
+spool file is deleted once every line of it was acknowledged, so it holds only what waits.
 
 Either way, what the endpoint does not take stays on disk and is retried with backoff, by this
 process or the next; records sent before a failure in the same batch may be sent again
@@ -32,13 +32,13 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import orjson
 from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
-from exporters.conversation_records import carries_messages, records, snapshot, stored_snapshots
+from exporters.conversation_records import carries_messages, records, stored_snapshots
 from exporters.http_delivery import (
     EXIT_SECONDS,
     Backoff,
@@ -49,8 +49,10 @@ from exporters.http_delivery import (
     post_split,
     refusal_reason,
 )
-from exporters.spill_cache import Segment, SpillCache, SpillError
+from exporters.store import sealed
+from exporters.store.export import JsonlSpanExporter, JsonlSpanProcessor
 from exporters.store.follow import StoreSegment, StoreTail
+from exporters.store.spool import SIGNAL, Spool
 from otel_distro.runtime.errors import caught
 from otel_distro.runtime.say_once import SayOnce
 from otel_distro.runtime.state_file import StateFile
@@ -61,12 +63,12 @@ _logger = logging.getLogger(f"otel_distro.{__name__}")
 
 STATE_FILE = "state.json"
 POSITION_FILE = "store_position.json"  # how far the store was sent, when the store is the source
-QUEUE_SIZE = 4096  # snapshots (~1 KB of bytes each) waiting for the cache writer: a bound
-QUEUE_BYTES = 64 << 20  # and a bound in bytes (a few huge snapshots), as the store's queue has
+SPOOL_DIR = "spool"  # the exporter's own store, when the user's keeps no traces
+SPOOL_POSITION_FILE = "spool_position.json"  # how far the spool was sent
+QUEUE_SIZE = 4096  # spans waiting for the spool's writer: a bound (and the store's bound in bytes)
 WRITE_BATCH = 512  # the writer is woken when this many wait
 WRITE_SECONDS = 1.0  # and at least this often, so a killed process loses at most about this much
 DRAIN_SECONDS = 5.0
-SEGMENT_SPANS = 1000  # spans a cache segment holds before it is sealed (sent in batch_size chunks)
 CONTENT_TYPE = "application/json"
 _REFUSAL_COUNTERS = {"refused": "rejected_records", "too_large": "too_large_records"}
 # the state file's counters of records let go, and the drop reasons they are counted under
@@ -86,19 +88,6 @@ _COUNTERS = frozenset(
         "unmappable_records",
     }
 )
-
-
-class _Source(Protocol):
-    """Where the sender finds spans not yet acknowledged: a spill cache, or the store itself."""
-
-    dropped_overflow: int
-
-    def claim(self) -> Any: ...
-    def keep(self, segment: Any, remaining: list[Any]) -> None: ...
-    def done(self, segment: Any) -> None: ...
-    def seal(self) -> None: ...
-    def recover(self) -> int: ...
-    def close(self) -> None: ...
 
 
 class SenderState:
@@ -160,16 +149,22 @@ class ConversationLogExporter(SpanExporter):
         source: Callable[[], dict[str, str]] | None = None,
         backoff: Backoff | None = None,
         store_traces: Path | None = None,
+        sealer: sealed.Sealer | None = None,
     ) -> None:
-        """``store_traces``: the JSONL store's traces directory, followed instead of a cache of
-        its own (:class:`StoreTail`); then no span needs handing to :meth:`export`. ``source()``:
-        what each request says of its sender (read at each request: the privacy settings in
-        force then have scrubbed it)."""
-        self.cache: _Source
-        if store_traces is not None:
-            self.cache = StoreTail(store_traces, cache_dir / POSITION_FILE, max_cache_bytes, stored_snapshots)
+        """``store_traces``: the JSONL store's traces directory, followed; then no span needs
+        handing to :meth:`export`, and ``max_cache_bytes`` bounds the backlog. Without it, spans
+        handed to :meth:`export` (or written by a :class:`ConversationLogProcessor`) go to the
+        exporter's :attr:`spool`, bounded by ``max_cache_bytes`` and sealed with ``sealer`` as the
+        store would be. ``source()``: what each request says of its sender (read at each
+        request: the privacy settings in force then have scrubbed it)."""
+        self.directory = cache_dir
+        self.spool: Spool | None = None
+        if store_traces is None:
+            position = cache_dir / SPOOL_POSITION_FILE
+            self.spool = Spool(cache_dir / SPOOL_DIR, max_cache_bytes, position, sealer=sealer)
+            self.cache = StoreTail(self.spool.signal_dir(SIGNAL), position, None, stored_snapshots)
         else:
-            self.cache = SpillCache(cache_dir, max_cache_bytes, max(batch_size, SEGMENT_SPANS))
+            self.cache = StoreTail(store_traces, cache_dir / POSITION_FILE, max_cache_bytes, stored_snapshots)
         self.batch_size = max(1, batch_size)
         self.delivery = HttpDelivery(endpoint, headers, timeout)
         self.flush_interval = flush_interval
@@ -188,7 +183,7 @@ class ConversationLogExporter(SpanExporter):
             "conversation-log",
             self._send_ready,
             self.flush_interval,
-            first=self._recover,
+            first=self._upgrade,
             in_child=self._reset_lock,
         )
 
@@ -198,37 +193,42 @@ class ConversationLogExporter(SpanExporter):
 
     # -- taking spans (the batch processor's thread) -----------------------------------------
     def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
-        if not isinstance(self.cache, SpillCache):  # the store is the source: it has these spans
+        """Write spans to the spool (the store is the source: it has them already)."""
+        if self.spool is None:
             return SpanExportResult.SUCCESS
-        lines = []
-        for span in spans:
-            try:
-                lines.append(orjson.dumps(snapshot(span), default=str))
-            except Exception as exc:  # noqa: BLE001 - one odd span must not cost the others
-                caught("keeping a span for the conversation log", exc)  # a bug of ours: raised under tests
-                _logger.warning("otel-distro: a span could not be kept for the conversation log: %r", exc)
-        try:
-            self.cache.append(lines)
-        except OSError as exc:
-            _logger.warning("otel-distro: the conversation-log cache cannot be written (%r)", exc)
-            return SpanExportResult.FAILURE
-        return SpanExportResult.SUCCESS
+        return JsonlSpanExporter(self.spool).export(spans)
 
     # -- sending (own thread) -----------------------------------------------------------------
-    def _recover(self) -> None:
-        try:
-            self.cache.recover()  # what killed processes left behind
-        except OSError as exc:
-            _logger.debug("otel-distro: cache recovery: %r", exc)
+    def _upgrade(self) -> None:
+        """Move into the spool what an older version's spill cache left in this directory."""
+        if self.spool is None:
+            return
+        from exporters.spill_upgrade import move_legacy_segments
+
+        _, corrupt = move_legacy_segments(self.directory, self.spool)
+        if corrupt:
+            self.state.update(corrupt_lines=corrupt)
 
     def _send_ready(self) -> None:
-        self.cache.seal()
-        self.cache.recover()
         self._drain(deadline=time.monotonic() + max(self.flush_interval, DRAIN_SECONDS))
+        self._remove_sent()
         self._report_overflow()
 
+    def _remove_sent(self) -> None:
+        """Delete the spool's segments that were sent whole (the user's store is never touched)."""
+        if self.spool is None:
+            return
+        try:
+            _, torn = self.cache.remove_sent()
+        except OSError as exc:  # its lock cannot be had: they go the next time
+            _logger.debug("otel-distro: cannot delete the spool's sent files: %r", exc)
+            return
+        if torn:
+            self.state.update(corrupt_lines=torn)
+
     def _report_overflow(self) -> None:
-        dropped = self.cache.dropped_overflow
+        # the backlog's bound following the store, the spool's bound
+        dropped = self.cache.dropped_overflow + (self.spool.dropped_overflow if self.spool else 0)
         if dropped != self._overflow_reported:
             self.state.update(dropped_overflow=dropped - self._overflow_reported)
             self._let_go({"dropped_overflow": dropped - self._overflow_reported})
@@ -240,8 +240,9 @@ class ConversationLogExporter(SpanExporter):
                 self._refused[counter] = self._refused.get(counter, 0) + count
 
     def drop_counts(self) -> dict[str, int]:
-        """Records this process let go after the endpoint refused them or the cache's bound
-        pushed them out, by reason (see :mod:`otel_distro.drop_ledger`)."""
+        """Records this process let go after the endpoint refused them, the backlog's bound
+        pushed them out or the spool's retention purged them, by reason (see
+        :mod:`otel_distro.drop_ledger`)."""
         with self._counts_lock:
             return {reason: self._refused.get(counter, 0) for counter, reason in DROP_REASONS.items()}
 
@@ -254,17 +255,20 @@ class ConversationLogExporter(SpanExporter):
                 now = time.monotonic()
                 if now < self._retry_at or now >= deadline or self._sender.yielding:
                     return False
-                segment = self.cache.claim()
+                try:
+                    segment = self.cache.claim()
+                except OSError as exc:  # its directory unusable (a file in its place, no permission)
+                    self._say("claim", "otel-distro: the conversation log cannot read what waits (%r)", exc)
+                    return False
                 if segment is None:
                     return True
                 self._send(segment, deadline)
         finally:
             self._send_lock.release()
 
-    def _records(self, item: bytes | dict[str, Any]) -> list[bytes]:
-        """The records of one cached snapshot line, or of one span read from the store."""
+    def _records(self, view: dict[str, Any]) -> list[bytes]:
+        """The records of one span read from the store (or the spool)."""
         try:
-            view = orjson.loads(item) if isinstance(item, bytes) else item
             return [
                 orjson.dumps({"type": kind, **record}, default=str)
                 for kind, record in records(view, self.selection)
@@ -281,7 +285,7 @@ class ConversationLogExporter(SpanExporter):
             )
             return []
 
-    def _chunks(self, segment: Any) -> Iterator[tuple[int, list[bytes]]]:
+    def _chunks(self, segment: StoreSegment) -> Iterator[tuple[int, list[bytes]]]:
         """The segment's records in requests of at most ``batch_size``, never splitting a span's
         records, each with the number of the segment's lines it finishes. Lazily: when the
         endpoint refuses the first request, the rest of the segment is not mapped."""
@@ -294,7 +298,7 @@ class ConversationLogExporter(SpanExporter):
             current += found
         yield len(segment.lines), current
 
-    def _send(self, segment: Segment | StoreSegment, deadline: float) -> None:
+    def _send(self, segment: StoreSegment, deadline: float) -> None:
         """Post the segment's records in chunks; what was acknowledged is let go, the rest kept."""
         if segment.corrupt:
             self.state.update(corrupt_lines=segment.corrupt)
@@ -362,8 +366,9 @@ class ConversationLogExporter(SpanExporter):
     # -- lifecycle ----------------------------------------------------------------------------
     def force_flush(self, timeout_millis: int = 30_000) -> bool:
         """Send what is on disk now; False if some is left (it stays on disk; a backoff is honoured)."""
-        self.cache.seal()
-        return self._drain(deadline=time.monotonic() + timeout_millis / 1000)
+        drained = self._drain(deadline=time.monotonic() + timeout_millis / 1000)
+        self._remove_sent()
+        return drained
 
     def shutdown(self) -> None:
         """Send what is left for a bounded time; an endpoint that does not answer gets one short try
@@ -371,98 +376,69 @@ class ConversationLogExporter(SpanExporter):
         self.delivery.begin_exit()
         stopped = self._sender.stop(EXIT_SECONDS)
         try:
-            self.cache.seal()
-            self.cache.recover()
             if stopped:  # else the sender is stuck on the endpoint: leave
                 self._retry_at = 0.0  # one last try, whatever the backoff said
                 self._drain(deadline=time.monotonic() + DRAIN_SECONDS)
+            self._remove_sent()
         except Exception as exc:  # noqa: BLE001 - shutdown must finish; the rest stays on disk
             caught("draining the conversation log at exit", exc)  # a bug of ours: raised under the test suite
             _logger.debug("otel-distro: conversation-log drain at exit: %r", exc)
         finally:
-            self.cache.close()
             self._report_overflow()
             if stopped:  # else the sender is mid-request on it: closed under it, the request would
                 self.delivery.close()  # fail and be recorded as an error; it ends with the process
 
 
 class ConversationLogProcessor(SpanProcessor):
-    """Takes a snapshot of each span the exporter can use, as the span ends, and has a writer
-    thread put the snapshots in the cache; the app pays a lookup for the other spans.
+    """Writes the spans the exporter can use to its spool, when the store keeps no traces.
 
-    The snapshot is taken on the app thread on purpose: a few microseconds of Python there
-    cost the app less than the same work on a background thread, which competes for the GIL.
-    The writer (a :class:`~otel_distro.runtime.write_queue.WriteQueue`, bounded in spans and bytes) only
-    joins bytes and writes them.
+    The spool's writer is the store's (:class:`JsonlSpanProcessor`: encoded as the span ends,
+    a queue bounded in spans and bytes, one append for all that waits, at least every
+    :data:`WRITE_SECONDS`); the app pays a lookup for the other spans. What the writer could not
+    keep is counted under the conversation log's reasons, not the store's.
     """
 
     def __init__(self, exporter: ConversationLogExporter, flush_interval: float) -> None:
+        assert exporter.spool is not None, "an exporter that follows the store needs no processor"
         self.exporter = exporter
+        self.spool = exporter.spool
         self._all = exporter.selection == "all"
-        self._failed = 0
-        self._unwritten = 0  # spans the cache could not take (disk full, say)
-        self._queue: WriteQueue[bytes] = WriteQueue(
-            self._write,
-            len,
-            max_items=QUEUE_SIZE,
-            max_bytes=QUEUE_BYTES,
-            batch_size=WRITE_BATCH,
-            delay_seconds=min(flush_interval, WRITE_SECONDS),
-            name="conversation-cache",
-            coalesce=True,  # one append to the cache for all that waits
+        delay_millis = int(min(flush_interval, WRITE_SECONDS) * 1000)
+        self._writer = JsonlSpanProcessor(
+            self.spool, QUEUE_SIZE, delay_millis, WRITE_BATCH, label="conversation-log spool"
         )
 
     def on_end(self, span: ReadableSpan) -> None:
-        if not (self._all or carries_messages(span)):
-            return
-        try:
-            line = orjson.dumps(snapshot(span), default=str)
-        except Exception as exc:  # noqa: BLE001 - an odd span must not reach the app
-            caught("keeping a span for the conversation log", exc)  # a bug of ours: raised under tests
-            self._failed += 1
-            if self._failed == 1:
-                _logger.warning("otel-distro: a span could not be kept for the conversation log: %r", exc)
-            return
-        if not self._queue.put(line, len(line)) and self._queue.refused_full == 1:
-            _logger.warning(
-                "otel-distro: the conversation-log writer is %d spans behind; spans are dropped "
-                "until it catches up (counted)",
-                self._queue.items,
-            )
+        if self._all or carries_messages(span):
+            self._writer.on_end(span)
 
     @property
-    def queue(self) -> WriteQueue[bytes]:
+    def queue(self) -> WriteQueue[Any]:
         """Its queue (for the distro's own metrics: size and capacity)."""
-        return self._queue
+        return self._writer.queue
 
     def drop_counts(self) -> dict[str, int]:
         """Spans it could not keep, by reason (see :mod:`otel_distro.drop_ledger`)."""
-        refused = self._queue.drop_counts()
+        refused = self._writer.queue.drop_counts()
+        stats = self.spool.stats
+        # the spool counts every span it did not write, the queue's refusals included
+        unwritten = stats.records_dropped + sum(stats.refused.values())
         return {
             "conversation_log_queue_full": refused["queue_full"],
             "conversation_log_shut_down": refused["shut_down"],
             "conversation_log_lost": refused["lost"],
-            "conversation_log_unencodable": self._failed,
-            "conversation_log_cache_unwritable": self._unwritten,
+            "conversation_log_cache_unwritable": max(
+                0, unwritten - refused["queue_full"] - refused["shut_down"]
+            ),
             **self.exporter.drop_counts(),
         }
 
-    def _write(self, lines: list[bytes]) -> None:
-        try:
-            cache = self.exporter.cache
-            if isinstance(cache, SpillCache):
-                cache.append(lines)
-        except OSError as exc:  # disk full, no permission: these spans are lost, and counted
-            kept = exc.kept if isinstance(exc, SpillError) else 0
-            self._unwritten += len(lines) - kept
-            _logger.warning("otel-distro: the conversation-log cache cannot be written (%r)", exc)
-
     def force_flush(self, timeout_millis: int = 30_000) -> bool:
-        flushed = self._queue.flush(timeout_millis / 1000)
+        flushed = self._writer.force_flush(timeout_millis)
         return self.exporter.force_flush(timeout_millis) and flushed
 
     def shutdown(self) -> None:
-        self._queue.close(1.0)
+        self._writer.shutdown()
         self.exporter.shutdown()
 
 

@@ -48,14 +48,16 @@ REASONS = {
     "log_bridge_failed": "log records the bridge could not read (a bad %-format, a __str__ that raises)",
     "conversation_log_queue_full": "the conversation-log writer was behind",
     "conversation_log_shut_down": "ended after the conversation log was shut down",
-    "conversation_log_lost": "taken by the conversation log's cache writer but never written",
-    "conversation_log_unencodable": "could not be kept for the conversation log",
-    "conversation_log_cache_unwritable": "the conversation log's cache could not be written (disk full, say)",
+    "conversation_log_lost": "taken by the conversation log's spool writer but never written",
+    "conversation_log_unencodable": "could not be kept for the conversation log (older versions)",
+    "conversation_log_cache_unwritable": (
+        "the conversation log's spool could not take them (disk full, no store key, odd values)"
+    ),
     "conversation_log_refused": "refused by the conversation-log endpoint",
     "conversation_log_too_large": "too large for the conversation-log endpoint",
     "conversation_log_cache_full": (
-        "pushed out of the conversation-log cache by its size bound (following the store: the store's"
-        " spans it skipped, GenAI or not, so more than the turns that went unsent)"
+        "skipped, oldest first, by the conversation log's bound on what waits (TELEMETRY_MAX_CACHE_SIZE_MB;"
+        " following the store: the store's spans it skipped, GenAI or not, so more than the turns)"
     ),
     "conversation_log_unmappable": "could not be mapped to conversation-log records (odd values)",
     "langfuse_queue_full": "the Langfuse sender was behind",

@@ -110,10 +110,10 @@ TELEMETRY_FLUSH_INTERVAL_SECS = "TELEMETRY_FLUSH_INTERVAL_SECS"
 """Conversation-log flush interval in seconds. Default ``60``."""
 
 TELEMETRY_CACHE_PATH = "TELEMETRY_CACHE_PATH"
-"""Conversation-log spill cache directory. Default: ``cache/`` under the store."""
+"""Conversation-log directory (state; spool when the store is off). Default: ``cache/`` under the store."""
 
 TELEMETRY_MAX_CACHE_SIZE_MB = "TELEMETRY_MAX_CACHE_SIZE_MB"
-"""Upper bound of the conversation-log spill cache in MB. Default ``100``."""
+"""Upper bound in MB on what waits for the conversation-log endpoint. Default ``100``."""
 
 TELEMETRY_ENDPOINT_HEADERS = "TELEMETRY_ENDPOINT_HEADERS"
 """Headers sent to the conversation-log endpoint (auth), as comma-separated key=value pairs."""

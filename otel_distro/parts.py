@@ -113,7 +113,7 @@ def _conversation_log_signature(settings: Settings) -> tuple[Any, ...]:
 
 
 def _conversation_log_part(board: Switchboard, settings: Settings, problems: Problems) -> Part | None:
-    """The conversation-log exporter: following the store when it keeps traces, else with a cache."""
+    """The conversation-log exporter: following the store when it keeps traces, else its own spool."""
     from exporters.conversation_log import (
         ConversationLogExporter,
         ConversationLogProcessor,
@@ -138,6 +138,7 @@ def _conversation_log_part(board: Switchboard, settings: Settings, problems: Pro
             "service": str(board.redacted_resource().attributes.get("service.name", "")),
         },
         store_traces=board.store.signal_dir("traces") if follows_store else None,
+        sealer=board.store.sealer,
     )
     if follows_store:
         return Part(span=StoreFollowerProcessor(exporter))

@@ -403,7 +403,7 @@ class Settings:
         None,
         PATH,
         "conversation_log.cache_path",
-        "Spill cache directory (unset: cache/ under the store).",
+        "Conversation-log directory: state, and spool when the store is off (unset: cache/ under the store).",
         (ev.TELEMETRY_CACHE_PATH,),
         applies="conversation_log",
     )
@@ -411,7 +411,7 @@ class Settings:
         100,
         int_between(1, 1_000_000),
         "conversation_log.max_cache_size_mb",
-        "Spill cache bound in MB.",
+        "Bound in MB on what waits for the conversation-log endpoint.",
         (ev.TELEMETRY_MAX_CACHE_SIZE_MB,),
         applies="conversation_log",
     )
@@ -817,7 +817,7 @@ class Settings:
 
     @property
     def conversation_log_dir(self) -> Path:
-        """Where the conversation log keeps its state (and its spill cache): TELEMETRY_CACHE_PATH,
+        """Where the conversation log keeps its state (and its spool): TELEMETRY_CACHE_PATH,
         else under the store."""
         return self.cache_path or self.store_dir / "cache" / "conversation_log"
 

@@ -6,6 +6,7 @@ they share this module rather than ``serve`` importing the CLI's internals.
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import Any
 
@@ -47,9 +48,15 @@ class StoreContext:
 
     def conversation_log(self) -> dict[str, Any] | None:
         """The conversation-log exporter's state, if it is configured or has left a cache."""
-        from exporters.conversation_log import POSITION_FILE, STATE_FILE, SenderState
+        from exporters.conversation_log import (
+            POSITION_FILE,
+            SPOOL_DIR,
+            SPOOL_POSITION_FILE,
+            STATE_FILE,
+            SenderState,
+        )
         from exporters.conversation_records import stored_snapshots
-        from exporters.spill_cache import SpillCache
+        from exporters.spill_upgrade import legacy_segments
         from exporters.store.follow import StoreTail
 
         directory = self.settings.cache_path or self.base_dir / "cache" / "conversation_log"
@@ -57,7 +64,15 @@ class StoreContext:
             return None
         from otel_distro.components import TRACES
 
-        records, size = SpillCache(directory, 0, 1).pending()
+        # its own spool (when the store keeps no traces, or once did not): what waits is all of it
+        # past the spool's position
+        spool_traces = directory / SPOOL_DIR / "traces"
+        spool = StoreTail(spool_traces, directory / SPOOL_POSITION_FILE, 0, stored_snapshots)
+        records, size = spool.pending()
+        for path in legacy_segments(directory):  # an older version's cache, moved at the next start
+            with contextlib.suppress(OSError):
+                data = path.read_bytes()
+                records, size = records + data.count(b"\n"), size + len(data)
         # it follows the store where the store keeps traces (as the pipeline builds it), or
         # where it once did: then what waits is the store past its position (from the start of
         # each file where it never acknowledged anything yet, an endpoint refusing everything)

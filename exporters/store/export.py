@@ -72,8 +72,11 @@ class _StoreQueue(Generic[_T]):
         max_queue_size: int | None = None,
         schedule_delay_millis: int | None = None,
         max_export_batch_size: int | None = None,
+        label: str = "store",
     ) -> None:
+        """``label``: what the warnings and the writer thread call the store."""
         self.store = store
+        self.label = label
         self._queue: WriteQueue[_T] = WriteQueue(
             self._write,
             self._item_size,
@@ -81,7 +84,7 @@ class _StoreQueue(Generic[_T]):
             max_bytes=MAX_INFLIGHT_BYTES,
             batch_size=max_export_batch_size or DEFAULT_BATCH_SIZE,
             delay_seconds=(schedule_delay_millis or DEFAULT_DELAY_MILLIS) / 1000,
-            name=f"store-{self.what.replace(' ', '-')}-writer",
+            name=f"{label.replace(' ', '-')}-{self.what.replace(' ', '-')}-writer",
             coalesce=self.coalesce,
         )
 
@@ -94,7 +97,8 @@ class _StoreQueue(Generic[_T]):
     def _put(self, item: _T, size: int) -> None:
         if not self._queue.put(item, size):
             closed = self._queue.closed
-            reason = "the store is shut down" if closed else "the store writer is behind (queue full)"
+            label = self.label
+            reason = f"the {label} is shut down" if closed else f"the {label} writer is behind (queue full)"
             self.store.drop(1, f"{reason}; {self.what} dropped")
 
     def _write(self, batch: list[_T]) -> None:

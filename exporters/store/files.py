@@ -254,11 +254,13 @@ def _append_locked(path: Path, payload: bytes | Sequence[bytes], sealer: sealed.
         close_locked(fd)
 
 
-def open_locked(path: Path) -> int:
+def open_locked(path: Path, create: bool = True) -> int:
     """The file, opened for appending and locked (close it with :func:`close_locked`); if it was
-    replaced while the lock was awaited (``store rotate-key`` rewrites files), the new one."""
+    replaced while the lock was awaited (``store rotate-key`` rewrites files), the new one.
+    ``create`` false: a missing file raises ``FileNotFoundError`` (one about to be deleted)."""
+    flags = os.O_RDWR | os.O_APPEND | os.O_CLOEXEC | (os.O_CREAT if create else 0)
     for _ in range(100):
-        fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        fd = os.open(path, flags, 0o600)
         try:
             fcntl.flock(hold(fd), fcntl.LOCK_EX)
             here, now = os.fstat(fd), os.stat(path)

@@ -10,8 +10,9 @@ the last one left off.
 One process at a time follows the store: ``claim`` takes an ``flock`` (without waiting) that
 stays held until ``done``, ``keep`` or ``release``; a process that dies drops it. Lines still
 being written (no newline yet) are left for later. When the backlog (store bytes not yet
-acknowledged) outgrows the bound, the oldest is skipped, counted and warned about: the bound
-plays the part of a spill cache's size limit.
+acknowledged) outgrows the bound, the oldest is skipped, counted and warned about. A directory
+the follower owns (an exporter's :mod:`~exporters.store.spool`) is emptied as it is sent
+(:meth:`StoreTail.remove_sent`).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import json
 import logging
 import os
 import threading
+import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import astuple, dataclass, field
 from pathlib import Path
@@ -30,7 +32,7 @@ from typing import Any
 import orjson
 
 from exporters.store import sealed
-from exporters.store.files import ReadProblems
+from exporters.store.files import ReadProblems, close_locked, open_locked
 from otel_distro.runtime.errors import caught
 from otel_distro.runtime.forking import after_fork_in_child
 from otel_distro.runtime.say_once import SayOnce
@@ -44,6 +46,7 @@ _HEAD_BYTES = 1024  # a file's first bytes, digested into its saved position
 _TAIL_BYTES = 256  # and the bytes just before the position: a file truncated in place and written
 # again to the same length ("copytruncate" rotation, the same resource at its head) differs there
 _POSITION_FIELDS = (2, 5, 6)  # lengths of a saved position: older versions wrote 2, then 5
+TORN_SECONDS = 600.0  # a line without its end, untouched this long: its writer died mid-line
 _SPAN_MARK = b',"kind":'  # once per span in an OTLP/JSON line (never inside an escaped string)
 
 
@@ -123,6 +126,13 @@ def _state(state_path: Path) -> StateFile:
 
 def _save_positions(state_path: Path, files: dict[str, Any]) -> None:
     _state(state_path).write({"files": files})
+
+
+def follower_lock(state_path: Path) -> int | None:
+    """The lock of the follower that saves its positions in ``state_path``, if free now (give
+    the descriptor to :meth:`StateFile.unlock`): while it is held, that follower neither claims
+    nor sends. None when the follower holds it."""
+    return _state(state_path).lock(wait=False)
 
 
 @contextlib.contextmanager
@@ -355,20 +365,36 @@ class StoreTail:
         positions = self.positions()
         spans = size = 0
         for path in self._files():
-            offset, skip = positions.get(path.name, (0, 0))
-            found = 0
-            with contextlib.suppress(OSError), path.open("rb") as handle:
-                handle.seek(offset)
-                while chunk := handle.read(self.read_bytes * 4):
-                    if sealed.PREFIX in chunk:  # an encrypted store: its lines are counted opened
-                        handle.seek(offset + size)
-                        found += _sealed_spans(path, handle, offset + size)
-                        size = handle.tell() - offset
-                        break
-                    found += chunk.count(_SPAN_MARK)
-                    size += len(chunk)
-            spans += found - min(skip, found)
+            found, read = self._unsent(path, *positions.get(path.name, (0, 0)))
+            spans, size = spans + found, size + read
         return spans, size
+
+    def unsent_spans(self, path: Path) -> int:
+        """Spans of one file not yet acknowledged (counted by their mark, not parsed)."""
+        return self._unsent(path, *self.positions().get(path.name, (0, 0)))[0]
+
+    def _unsent(self, path: Path, offset: int, skip: int) -> tuple[int, int]:
+        found = size = 0
+        with contextlib.suppress(OSError), path.open("rb") as handle:
+            handle.seek(offset)
+            while chunk := handle.read(self.read_bytes * 4):
+                if sealed.PREFIX in chunk:  # an encrypted store: its lines are counted opened
+                    handle.seek(offset + size)
+                    found += _sealed_spans(path, handle, offset + size)
+                    size = handle.tell() - offset
+                    break
+                found += chunk.count(_SPAN_MARK)
+                size += len(chunk)
+        return found - min(skip, found), size
+
+    def next_file(self) -> Path | None:
+        """The first file with lines not acknowledged: the one a claim reads (or is sending) now."""
+        positions = self.positions()
+        for path in self._files():
+            with contextlib.suppress(OSError):
+                if path.stat().st_size > positions.get(path.name, (0, 0))[0]:
+                    return path
+        return None
 
     # -- claiming -----------------------------------------------------------------------------
     def claim(self) -> StoreSegment | None:
@@ -565,12 +591,60 @@ class StoreTail:
             segment.fd = -1
             self._lock.release()
 
-    # what the exporter calls on a spill cache, with nothing to do here
-    def seal(self) -> None:
-        return None
+    # -- letting go of what was sent ------------------------------------------------------------
+    def remove_sent(self) -> tuple[int, int]:
+        """Delete the files every line of which was acknowledged: how many, and how many torn
+        lines went with them. Only for a directory the follower owns (an exporter's spool),
+        never the user's store.
 
-    def recover(self) -> int:
-        return 0
+        Each file is deleted holding its append lock, its size checked under that lock, so a
+        line another process appends meanwhile is never deleted unsent: that writer finds the
+        name gone (or a new file under it) once it has the lock, and starts the file again. A
+        file whose only rest is a line without its end, untouched for :data:`TORN_SECONDS` (its
+        writer died mid-line), goes too, the line counted. Nothing happens while another process
+        follows the directory."""
+        fd = follower_lock(self.state_path)
+        if fd is None:
+            return 0, 0
+        removed = torn = 0
+        try:
+            positions = self._positions()
+            for path in self._files():
+                saved = positions.get(path.name) or _Position(0, 0)  # none: only an empty file goes
+                if saved.skip:
+                    continue
+                gone = self._remove_if_sent(path, saved)
+                if gone is not None:
+                    positions.pop(path.name, None)
+                    removed += 1
+                    torn += gone
+            if removed:
+                self._save(positions)
+        finally:
+            StateFile.unlock(fd)
+        return removed, torn
 
-    def close(self) -> None:
-        return None
+    @staticmethod
+    def _remove_if_sent(path: Path, saved: _Position) -> int | None:
+        """None if kept; else the torn lines the deleted file ended with (0 or 1)."""
+        try:
+            fd = open_locked(path, create=False)
+        except OSError:
+            return None
+        try:
+            stat = os.fstat(fd)
+            if saved.ino and (stat.st_dev, stat.st_ino) != (saved.dev, saved.ino):
+                return None
+            rest = stat.st_size - saved.offset
+            torn = 0
+            if rest:
+                stale = time.time() - stat.st_mtime > TORN_SECONDS
+                if rest < 0 or not stale or rest > READ_BYTES or b"\n" in os.pread(fd, rest, saved.offset):
+                    return None
+                torn = 1
+            path.unlink()
+            return torn
+        except OSError:
+            return None
+        finally:
+            close_locked(fd)

@@ -35,7 +35,7 @@ def in_child(function: Callable[[], object]) -> None:
 
 
 # Descriptors that hold an flock for this process right now (a follower's claim, a state file's
-# update, a spill segment being sent). A forked child that does not exec inherits them, and an
+# update, a store file's append). A forked child that does not exec inherits them, and an
 # flock lives as long as any descriptor of it is open: the parent's release would not free the
 # lock while the child lives, and every follower of the store would stop. The child closes its
 # copies at once (closing, never unlocking: the lock is the parent's, and stays with it).

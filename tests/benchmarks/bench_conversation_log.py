@@ -6,7 +6,7 @@ Spans are GenAI chat spans with user/choice events. Prints app-thread time per s
 ratio (target <= 1.1x), the growth of peak RSS over the process's start (target: exporter
 on <= 64 MB more than off), and what waits on disk against the bound. By default the exporter
 follows the JSONL store (what waits is the store's backlog past the sent position);
-``--store-off`` runs both modes without the store, so the exporter keeps its own spill cache.
+``--store-off`` runs both modes without the store, so the exporter keeps its own spool.
 
     python tests/benchmarks/bench_conversation_log.py [--spans 200000] [--cache-mb 32] [--rounds 3]
         [--store-off]
@@ -35,7 +35,7 @@ def _dead_url() -> str:
 
 
 def child(mode: str, spans: int, cache_mb: int, base: Path, store: bool) -> dict[str, float]:
-    from exporters.conversation_log import POSITION_FILE
+    from exporters.conversation_log import POSITION_FILE, SPOOL_DIR
     from exporters.conversation_records import stored_snapshots
     from exporters.store.follow import StoreTail
     from otel_distro.pipeline import build_pipeline
@@ -74,8 +74,9 @@ def child(mode: str, spans: int, cache_mb: int, base: Path, store: bool) -> dict
     if store and mode != "off":
         tail = StoreTail(base / "traces", cache / POSITION_FILE, 0, stored_snapshots)
         cache_bytes = tail.backlog()
-    else:
-        cache_bytes = sum(p.stat().st_size for p in cache.glob("*.jsonl")) if cache.is_dir() else 0
+    else:  # the spool: every byte of it waits (what was sent is deleted)
+        spool = cache / SPOOL_DIR / "traces"
+        cache_bytes = sum(p.stat().st_size for p in spool.glob("*.jsonl")) if spool.is_dir() else 0
     return {"app": app, "rss_growth_mb": peak_rss - start_rss, "cache_mb": cache_bytes / 2**20}
 
 
@@ -86,7 +87,7 @@ def main() -> None:
     parser.add_argument("--spans", type=int, default=200_000)
     parser.add_argument("--cache-mb", type=int, default=32)
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--store-off", action="store_true", help="no JSONL store: the exporter's own cache")
+    parser.add_argument("--store-off", action="store_true", help="no JSONL store: the exporter's own spool")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -113,7 +114,7 @@ def main() -> None:
                 check=True,
             )
             runs.append(json.loads(done.stdout.strip().splitlines()[-1]))
-    source = "its own spill cache (store off)" if args.store_off else "the JSONL store it follows"
+    source = "its own spool (store off)" if args.store_off else "the JSONL store it follows"
     print(f"workload: {args.spans} GenAI spans (2 events each) x {args.rounds} rounds, one process per run")
     print(f"unsent records wait in {source}")
     for mode, runs in results.items():

@@ -145,29 +145,29 @@ def wait_until(condition: Callable[[], object], timeout: float = WAIT) -> bool:
     return waiting.wait_until(condition, timeout)
 
 
-# The exporter follows the JSONL store when it keeps traces (the default), else keeps a cache.
+# The exporter follows the JSONL store when it keeps traces (the default), else a spool of its own.
 MODES = {"store": {}, "cache": {"TELEMETRY_STORE_ENABLED": "false"}}
 
 
-def cache_files(tmp: Path) -> list[Path]:
-    directory = tmp / "cache"
+def spool_files(tmp: Path) -> list[Path]:
+    """The files of the exporter's own spool (a JSONL store under its cache directory)."""
+    directory = tmp / "cache" / "spool" / "traces"
     return sorted(directory.glob("*.jsonl")) if directory.is_dir() else []
 
 
 def unsent_bytes(tmp: Path, mode: str) -> int:
-    """What waits on disk for the endpoint: cache segments, or store bytes past the sent position."""
+    """What waits on disk for the endpoint: store (or spool) bytes past the sent position."""
     if mode == "cache":
-        return sum(path.stat().st_size for path in cache_files(tmp))
-    tail = StoreTail(
-        tmp / "store" / "traces", tmp / "cache" / "store_position.json", 1 << 40, stored_snapshots
-    )
-    return tail.backlog()
+        traces, position = tmp / "cache" / "spool" / "traces", tmp / "cache" / "spool_position.json"
+    else:
+        traces, position = tmp / "store" / "traces", tmp / "cache" / "store_position.json"
+    return StoreTail(traces, position, 1 << 40, stored_snapshots).backlog()
 
 
 def waiting_files(tmp: Path, mode: str) -> list[Path]:
     """The files holding what waits for the endpoint."""
     if mode == "cache":
-        return cache_files(tmp)
+        return spool_files(tmp)
     return sorted((tmp / "store" / "traces").glob("*.jsonl"))
 
 
@@ -307,6 +307,7 @@ def test_every_turn_arrives_through_errors_throttling_drops_slow_answers_and_ref
         assert_each_turn_arrived(logs(endpoint), turns)
         assert traces(endpoint) == []  # TELEMETRY_EXECUTION_TRACES=none
         assert unsent_bytes(tmp_path, mode) == 0
+        assert spool_files(tmp_path) == []  # the spool keeps what waits only; the store is the user's
         assert not endpoint.faults  # every fault was met on the way
         statuses = Counter(status for status, _ in endpoint.attempts)
         assert statuses[503] >= 2 and statuses[429] >= 1 and statuses["dropped"] >= 1
@@ -545,6 +546,7 @@ def test_a_process_killed_while_the_endpoint_is_down_loses_nothing(tmp_path: Pat
         assert len(records) == 7
         assert traced_spans(traces(endpoint)) == set(turns)
         assert unsent_bytes(tmp_path, mode) == 0
+        assert spool_files(tmp_path) == []
 
 
 # -- the app never waits on the endpoint -----------------------------------------------------

@@ -98,8 +98,8 @@ def test_every_directory_is_0700_under_umask_022_with_every_exporter_on(tmp_path
     _assert_private(created)
 
 
-def test_the_spill_cache_and_its_parents_are_0700_under_umask_022(tmp_path: Path) -> None:
-    """With the store off for traces the conversation log keeps its own cache, wherever it is put."""
+def test_the_conversation_logs_spool_and_its_parents_are_0700_under_umask_022(tmp_path: Path) -> None:
+    """With the store off for traces the conversation log keeps its own spool, wherever it is put."""
     created = tmp_path / "cache-root"
     cache = created / "deep" / "conversation_log"
     with FaultyEndpoint() as endpoint:
@@ -113,7 +113,7 @@ def test_the_spill_cache_and_its_parents_are_0700_under_umask_022(tmp_path: Path
         )
         _run_under_umask_022(tmp_path, env)
         assert endpoint.wait_for(1, timeout=10)
-    assert cache.is_dir()
+    assert (cache / "spool" / "traces").is_dir()
     _assert_private(created)
 
 

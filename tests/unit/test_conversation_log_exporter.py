@@ -62,7 +62,8 @@ def test_at_exit_an_endpoint_that_never_answers_costs_at_most_about_a_second(tmp
         exporter.shutdown()
         took = time.monotonic() - started
     assert took < 1.8
-    assert list(tmp_path.glob("*.jsonl"))  # kept for the next process
+    assert list((tmp_path / "spool" / "traces").glob("*.jsonl"))  # kept for the next process
+    assert exporter.cache.pending()[0] == 3
 
 
 def test_413_for_everything_drops_single_records_counted_apart_and_nothing_else(tmp_path: Path) -> None:
@@ -84,6 +85,32 @@ def test_413_for_everything_drops_single_records_counted_apart_and_nothing_else(
     assert state["too_large_records"] == 8
     assert state["rejected_records"] == 0
     assert [status for status, _ in endpoint.attempts] == [413] * 15
+
+
+def test_the_spool_keeps_only_what_waits_files_sent_whole_are_deleted(tmp_path: Path) -> None:
+    """Without the store the exporter keeps its own spool; what the endpoint acknowledged is
+    deleted, so the spool's size is what waits, not everything ever sent."""
+    with FaultyEndpoint() as endpoint:
+        endpoint.fail(Fault(503))
+        exporter = ConversationLogExporter(
+            endpoint.url, tmp_path, batch_size=8, flush_interval=3600, backoff=Backoff(base=0.05, cap=0.1)
+        )
+        try:
+            exporter.export(_spans(3))
+            spool = tmp_path / "spool" / "traces"
+            assert not exporter.force_flush(2_000)  # refused with 503: kept
+            assert [path.stat().st_size > 0 for path in spool.glob("*.jsonl")] == [True]
+            deadline = __import__("time").monotonic() + 10
+            while not exporter.force_flush(2_000) and __import__("time").monotonic() < deadline:
+                pass
+            assert not list(spool.glob("*.jsonl"))  # all acknowledged: deleted
+            exporter.export(_spans(2))  # a new file under the same name, read from its start
+            assert exporter.force_flush(5_000)
+            assert not list(spool.glob("*.jsonl"))
+        finally:
+            exporter.shutdown()
+    turns = [r["user_query"] for r in endpoint.records() if r["type"] == "conversation_log"]
+    assert sorted(turns) == sorted([f"question {i}" for i in range(3)] + ["question 0", "question 1"])
 
 
 def test_spans_the_cache_writer_has_no_room_for_are_counted_by_reason(
@@ -154,13 +181,11 @@ def test_a_graceful_exit_mid_segment_keeps_only_what_was_not_acknowledged(tmp_pa
         endpoint.fail(*[Fault(delay=0.4)] * 200)  # each request answered (200) after 0.4 s
         exporter = ConversationLogExporter(endpoint.url, tmp_path, batch_size=2, flush_interval=3600)
         exporter.export(_spans(30))  # 30 turns, 60 records: 30 requests of one span's two
-        exporter.cache.seal()
         exporter._sender.wake()
         deadline = time.monotonic() + 10
         while len(endpoint.records()) < 6 and time.monotonic() < deadline:
             time.sleep(0.02)
         exporter.shutdown()  # mid-segment: the drain at exit has about a second, not enough
-        assert not list(tmp_path.glob("sending.*"))
         first = [r["user_query"] for r in endpoint.records() if r["type"] == "conversation_log"]
         assert 3 <= len(first) < 30
         later = ConversationLogExporter(endpoint.url, tmp_path, batch_size=30, flush_interval=3600)
@@ -174,3 +199,48 @@ def test_a_graceful_exit_mid_segment_keeps_only_what_was_not_acknowledged(tmp_pa
     # twice at most the one request in flight when the process left (the endpoint took it, the
     # answer never came): the acknowledged part of the segment is not sent again
     assert sum(count - 1 for count in counts.values()) <= 1, counts
+
+
+def test_what_an_older_versions_spill_cache_left_is_sent_as_the_same_records(tmp_path: Path) -> None:
+    """Before the spool, unsent spans waited as snapshot lines in ``ready.*``/``open.*`` segments;
+    after an upgrade they are sent, as the records the spans themselves give, and deleted; a
+    segment a live process of the older version holds is left to it."""
+    import fcntl
+    import json
+
+    import orjson
+
+    from exporters.conversation_records import snapshot
+
+    spans = _spans(3)
+    (tmp_path / "old").mkdir()
+    legacy = tmp_path / "old" / "ready.00000000000000000001-4242-1.jsonl"
+    legacy.write_bytes(b"".join(orjson.dumps(snapshot(span), default=str) + b"\n" for span in spans[:2]))
+    with legacy.open("ab") as handle:
+        handle.write(b'{"trace_id": "ab')  # its writer killed mid-line
+    held = tmp_path / "old" / "open.00000000000000000002-4243-1.jsonl"
+    held.write_bytes(orjson.dumps(snapshot(spans[2]), default=str) + b"\n")
+    holder = held.open("rb")
+    fcntl.flock(holder.fileno(), fcntl.LOCK_EX)  # a live older process still writes it
+    with FaultyEndpoint() as endpoint:
+        fresh = ConversationLogExporter(endpoint.url, tmp_path / "new", batch_size=50, flush_interval=3600)
+        try:
+            fresh.export(spans[:2])
+            assert fresh.force_flush(5_000)
+        finally:
+            fresh.shutdown()
+        expected = sorted(json.dumps(r, sort_keys=True) for r in endpoint.records())
+        assert len(expected) == 4  # two spans: a conversation log and an execution trace each
+        before = len(endpoint.records())
+        exporter = ConversationLogExporter(endpoint.url, tmp_path / "old", batch_size=50, flush_interval=3600)
+        try:
+            deadline = __import__("time").monotonic() + 10
+            while len(endpoint.records()) < 2 * before and __import__("time").monotonic() < deadline:
+                exporter.force_flush(1_000)
+        finally:
+            exporter.shutdown()
+        moved = sorted(json.dumps(r, sort_keys=True) for r in endpoint.records()[before:])
+    holder.close()
+    assert moved == expected  # the same records, the same log ids
+    assert not legacy.exists() and held.exists()
+    assert json.loads((tmp_path / "old" / "state.json").read_text())["corrupt_lines"] == 1

@@ -1,15 +1,18 @@
 """A child forked without exec never keeps a lock its parent holds: every follower of a store,
-every state file and every spill segment goes on being served while such a child lives."""
+every state file and every store file goes on being served while such a child lives."""
 
 from __future__ import annotations
 
+import fcntl
 import os
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from exporters.spill_cache import SpillCache
+import pytest
+
+from exporters.store.files import close_locked, open_locked
 from otel_distro.runtime.state_file import StateFile, locked, release_lock, take_lock
 
 
@@ -53,15 +56,17 @@ def test_the_key_rotation_lock_is_free_once_left_while_a_forked_child_lives(tmp_
     assert lock.stat().st_mode & 0o777 == 0o600
 
 
-def test_a_spill_segment_put_back_can_be_claimed_again_while_a_forked_child_lives(tmp_path: Path) -> None:
-    cache = SpillCache(tmp_path / "cache", max_bytes=10_000_000, segment_records=10)
-    cache.append([b'{"n": 1}'])
-    cache.seal()
-    segment = cache.claim()
-    assert segment is not None
-    with _sleeping_child():
+def test_a_store_files_append_lock_is_free_once_left_while_a_forked_child_lives(tmp_path: Path) -> None:
+    path = tmp_path / "traces" / "2026-01-02.jsonl"
+    path.parent.mkdir()
+    fd = open_locked(path)  # as an append, or a spool's deletion of what was sent, holds it
+    with _sleeping_child():  # forked while the lock is held
         time.sleep(0.2)
-        cache.release(segment)  # the endpoint was down: put back for a later attempt
-        again = cache.claim()
-        assert again is not None and again.lines == [b'{"n": 1}']
-        cache.done(again)
+        other = os.open(path, os.O_RDONLY)
+        try:
+            with pytest.raises(BlockingIOError):
+                fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)  # held, by the parent
+            close_locked(fd)
+            fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)  # the child's copy holds nothing
+        finally:
+            os.close(other)
