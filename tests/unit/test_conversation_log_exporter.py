@@ -244,3 +244,19 @@ def test_what_an_older_versions_spill_cache_left_is_sent_as_the_same_records(tmp
     assert moved == expected  # the same records, the same log ids
     assert not legacy.exists() and held.exists()
     assert json.loads((tmp_path / "old" / "state.json").read_text())["corrupt_lines"] == 1
+
+
+def test_an_unusable_directory_makes_a_flush_fail_with_a_warning_not_raise(tmp_path: Path) -> None:
+    """Following the store with a file where its directory should be: the follower's lock cannot
+    be had; force_flush raised FileExistsError (into the app's flush) before."""
+    traces = tmp_path / "traces"
+    traces.mkdir()
+    (traces / "2026-01-01.jsonl").write_text('{"resourceSpans": []}\n')
+    (tmp_path / "cache").write_text("a file where the directory should be\n")
+    exporter = ConversationLogExporter(
+        "http://127.0.0.1:9/unused", tmp_path / "cache", flush_interval=3600, store_traces=traces
+    )
+    try:
+        assert exporter.force_flush(1_000) is False
+    finally:
+        exporter.shutdown()
