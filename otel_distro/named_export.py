@@ -24,6 +24,7 @@ from otel_distro._sdk import suppressing_instrumentation
 from otel_distro.runtime.counts import Counts
 from otel_distro.runtime.errors import caught
 from otel_distro.runtime.say_once import SayOnce
+from otel_distro.runtime.worker import run_bounded, run_later
 from otel_distro.runtime.write_queue import WriteQueue
 
 _logger = logging.getLogger(__name__)  # otel_distro.named_export
@@ -115,8 +116,7 @@ class _QueuedExport:
     def shutdown(self) -> None:
         """Export what is queued while the endpoint keeps answering (a batch at least every
         EXIT_SECONDS, DRAIN_SECONDS in all), count the rest, stop the exporter."""
-        drainer = threading.Thread(target=self._queue.flush, name="export-drain", daemon=True)
-        drainer.start()
+        run_later(0.0, self._queue.flush, "export-drain")  # no thread (interpreter ending): none sent
         deadline = time.monotonic() + DRAIN_SECONDS
         left, moved = self._queue.items, time.monotonic()
         while self._queue.items and time.monotonic() < deadline:
@@ -130,9 +130,8 @@ class _QueuedExport:
             if self._exporting:  # an export still waiting for its endpoint: given up on
                 self._gave_up = True
                 self.stats.add(exporter_lost=self._exporting)
-        stopper = threading.Thread(target=self._stop_exporter, name="export-shutdown", daemon=True)
-        stopper.start()
-        stopper.join(EXIT_SECONDS / 4)  # an exporter's shutdown may wait on its export (gRPC's does)
+        # an exporter's shutdown may wait on its export (gRPC's does): not waited for long
+        run_bounded([self._stop_exporter], EXIT_SECONDS / 4, name="otel-distro-export-shutdown")
 
     def _stop_exporter(self) -> None:
         try:
