@@ -150,21 +150,38 @@ class ConversationLogExporter(SpanExporter):
         backoff: Backoff | None = None,
         store_traces: Path | None = None,
         sealer: sealed.Sealer | None = None,
+        former_store_traces: Path | None = None,
     ) -> None:
         """``store_traces``: the JSONL store's traces directory, followed; then no span needs
         handing to :meth:`export`, and ``max_cache_bytes`` bounds the backlog. Without it, spans
         handed to :meth:`export` (or written by a :class:`ConversationLogProcessor`) go to the
         exporter's :attr:`spool`, bounded by ``max_cache_bytes`` and sealed with ``sealer`` as the
         store would be. ``source()``: what each request says of its sender (read at each
-        request: the privacy settings in force then have scrubbed it)."""
+        request: the privacy settings in force then have scrubbed it).
+
+        What waits from the other way of keeping spans is sent first: a spool left from a time
+        the store kept no traces, or (``former_store_traces``: the store's traces directory
+        when it keeps none now) what the store holds past the position reached while it was
+        followed."""
         self.directory = cache_dir
         self.spool: Spool | None = None
+        spool_traces = cache_dir / SPOOL_DIR / SIGNAL
+        spool_tail = StoreTail(spool_traces, cache_dir / SPOOL_POSITION_FILE, None, stored_snapshots)
+        store_position = cache_dir / POSITION_FILE
+        earlier: list[StoreTail] = []
         if store_traces is None:
-            position = cache_dir / SPOOL_POSITION_FILE
-            self.spool = Spool(cache_dir / SPOOL_DIR, max_cache_bytes, position, sealer=sealer)
-            self.cache = StoreTail(self.spool.signal_dir(SIGNAL), position, None, stored_snapshots)
+            self.spool = Spool(cache_dir / SPOOL_DIR, max_cache_bytes, spool_tail.state_path, sealer=sealer)
+            self.cache = spool_tail
+            if former_store_traces is not None and store_position.exists():
+                earlier.append(
+                    StoreTail(former_store_traces, store_position, max_cache_bytes, stored_snapshots)
+                )
         else:
-            self.cache = StoreTail(store_traces, cache_dir / POSITION_FILE, max_cache_bytes, stored_snapshots)
+            self.cache = StoreTail(store_traces, store_position, max_cache_bytes, stored_snapshots)
+            if spool_traces.is_dir():
+                earlier.append(spool_tail)
+        self.tails = [*earlier, self.cache]  # drained in this order
+        self._spool_tail = spool_tail if spool_tail in self.tails else None
         self.batch_size = max(1, batch_size)
         self.delivery = HttpDelivery(endpoint, headers, timeout)
         self.flush_interval = flush_interval
@@ -216,10 +233,10 @@ class ConversationLogExporter(SpanExporter):
 
     def _remove_sent(self) -> None:
         """Delete the spool's segments that were sent whole (the user's store is never touched)."""
-        if self.spool is None:
+        if self._spool_tail is None:
             return
         try:
-            _, torn = self.cache.remove_sent()
+            _, torn = self._spool_tail.remove_sent()
         except OSError as exc:  # its lock cannot be had: they go the next time
             _logger.debug("otel-distro: cannot delete the spool's sent files: %r", exc)
             return
@@ -228,7 +245,8 @@ class ConversationLogExporter(SpanExporter):
 
     def _report_overflow(self) -> None:
         # the backlog's bound following the store, the spool's bound
-        dropped = self.cache.dropped_overflow + (self.spool.dropped_overflow if self.spool else 0)
+        dropped = sum(tail.dropped_overflow for tail in self.tails)
+        dropped += self.spool.dropped_overflow if self.spool else 0
         if dropped != self._overflow_reported:
             self.state.update(dropped_overflow=dropped - self._overflow_reported)
             self._let_go({"dropped_overflow": dropped - self._overflow_reported})
@@ -251,20 +269,23 @@ class ConversationLogExporter(SpanExporter):
         if not self._send_lock.acquire(timeout=max(0.0, deadline - time.monotonic())):
             return False
         try:
-            while True:
-                now = time.monotonic()
-                if now < self._retry_at or now >= deadline or self._sender.yielding:
-                    return False
-                try:
-                    segment = self.cache.claim()
-                except OSError as exc:  # its directory unusable (a file in its place, no permission)
-                    self._say("claim", "otel-distro: the conversation log cannot read what waits (%r)", exc)
-                    return False
-                if segment is None:
-                    return True
-                self._send(segment, deadline)
+            return all(self._drain_tail(tail, deadline) for tail in self.tails)
         finally:
             self._send_lock.release()
+
+    def _drain_tail(self, tail: StoreTail, deadline: float) -> bool:
+        while True:
+            now = time.monotonic()
+            if now < self._retry_at or now >= deadline or self._sender.yielding:
+                return False
+            try:
+                segment = tail.claim()
+            except OSError as exc:  # its directory unusable (a file in its place, no permission)
+                self._say("claim", "otel-distro: the conversation log cannot read what waits (%r)", exc)
+                return False
+            if segment is None:
+                return True
+            self._send(tail, segment, deadline)
 
     def _records(self, view: dict[str, Any]) -> list[bytes]:
         """The records of one span read from the store (or the spool)."""
@@ -298,25 +319,25 @@ class ConversationLogExporter(SpanExporter):
             current += found
         yield len(segment.lines), current
 
-    def _send(self, segment: StoreSegment, deadline: float) -> None:
+    def _send(self, tail: StoreTail, segment: StoreSegment, deadline: float) -> None:
         """Post the segment's records in chunks; what was acknowledged is let go, the rest kept."""
         if segment.corrupt:
             self.state.update(corrupt_lines=segment.corrupt)
         sent_lines = 0
         for lines_done, chunk in self._chunks(segment):
             if self._sender.yielding:  # the process is leaving: what is acknowledged stays let go,
-                self.cache.keep(segment, segment.lines[sent_lines:])  # the rest goes to the shutdown
+                tail.keep(segment, segment.lines[sent_lines:])  # the rest goes to the shutdown
                 return
             if chunk:
                 split = post_split(len(chunk), functools.partial(self._post_range, chunk, deadline))
                 if split.failure is not None:
                     # The chunk's lines are read again later: what it had refused is counted then.
-                    self.cache.keep(segment, segment.lines[sent_lines:])  # what was taken stays taken
+                    tail.keep(segment, segment.lines[sent_lines:])  # what was taken stays taken
                     self._back_off(split.failure)
                     return
                 self._count_refused(split)
             sent_lines = lines_done
-        self.cache.done(segment)
+        tail.done(segment)
 
     def _count_refused(self, split: SplitOutcome) -> None:
         """Count, by reason, the records the endpoint refused for good (they are let go now)."""

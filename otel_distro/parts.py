@@ -139,6 +139,7 @@ def _conversation_log_part(board: Switchboard, settings: Settings, problems: Pro
         },
         store_traces=board.store.signal_dir("traces") if follows_store else None,
         sealer=board.store.sealer,
+        former_store_traces=None if follows_store else board.store.signal_dir("traces"),
     )
     if follows_store:
         return Part(span=StoreFollowerProcessor(exporter))

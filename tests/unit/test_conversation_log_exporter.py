@@ -260,3 +260,52 @@ def test_an_unusable_directory_makes_a_flush_fail_with_a_warning_not_raise(tmp_p
         assert exporter.force_flush(1_000) is False
     finally:
         exporter.shutdown()
+
+
+def test_switching_between_store_and_spool_sends_what_waited_in_the_other(tmp_path: Path) -> None:
+    """The store turned on (or off) while the endpoint was down: what waited in the spool (or in
+    the store past the sent position) is sent by the next exporter, whichever way it keeps spans."""
+    from exporters.store.export import JsonlSpanExporter
+    from exporters.store.files import JsonlStore
+
+    spans = _spans(4)
+    store = JsonlStore(tmp_path / "store")
+    cache = tmp_path / "cache"
+    with FaultyEndpoint() as endpoint:
+        endpoint.fail(*[Fault(503)] * 100)
+        off = ConversationLogExporter(endpoint.url, cache, flush_interval=3600, backoff=Backoff(base=9))
+        off.export(spans[:2])  # store off: the spool keeps them
+        off.shutdown()
+        endpoint.faults.clear()
+        JsonlSpanExporter(store).export(spans[2:3])
+        on = ConversationLogExporter(
+            endpoint.url, cache, flush_interval=3600, store_traces=store.signal_dir("traces")
+        )
+        try:
+            assert on.force_flush(5_000)
+        finally:
+            on.shutdown()
+        turns = sorted(r["user_query"] for r in endpoint.records() if r["type"] == "conversation_log")
+        assert turns == ["question 0", "question 1", "question 2"]
+        assert not list((cache / "spool" / "traces").glob("*.jsonl"))  # sent: deleted
+        endpoint.fail(*[Fault(503)] * 100)
+        JsonlSpanExporter(store).export(spans[3:])  # the store keeps it; the endpoint is down
+        on_again = ConversationLogExporter(
+            endpoint.url,
+            cache,
+            flush_interval=3600,
+            store_traces=store.signal_dir("traces"),
+            backoff=Backoff(base=9),
+        )
+        on_again.force_flush(500)
+        on_again.shutdown()
+        endpoint.faults.clear()
+        off_again = ConversationLogExporter(
+            endpoint.url, cache, flush_interval=3600, former_store_traces=store.signal_dir("traces")
+        )
+        try:
+            assert off_again.force_flush(5_000)
+        finally:
+            off_again.shutdown()
+        turns = sorted(r["user_query"] for r in endpoint.records() if r["type"] == "conversation_log")
+    assert turns == ["question 0", "question 1", "question 2", "question 3"]  # each once
