@@ -187,12 +187,12 @@ class JsonlLogProcessor(_StoreQueue[tuple[ReadableLogRecord, int]], LogRecordPro
         self._put((record, size), size)
 
 
-def _chunks(spans: Sequence[otlp_json.EncodedSpan]) -> list[list[otlp_json.EncodedSpan]]:
-    """Consecutive spans grouped so each line stays under :data:`MAX_LINE_BYTES` (one huge span alone)."""
+def _chunks(spans: Sequence[otlp_json.EncodedSpan], limit: int) -> list[list[otlp_json.EncodedSpan]]:
+    """Consecutive spans grouped so each line stays under ``limit`` bytes (one huge span alone)."""
     chunks: list[list[otlp_json.EncodedSpan]] = [[]]
     size = 0
     for span in spans:
-        if chunks[-1] and size + len(span.json) > MAX_LINE_BYTES:
+        if chunks[-1] and size + len(span.json) > limit:
             chunks.append([])
             size = 0
         chunks[-1].append(span)
@@ -229,7 +229,8 @@ class JsonlSpanExporter(SpanExporter):
             encoded.append(span)
         lines: list[bytes] = []
         held = 0  # the spans the lines hold (each one that failed was counted as it failed)
-        for chunk in _chunks(encoded) if size > MAX_LINE_BYTES else [encoded]:
+        limit = min(MAX_LINE_BYTES, self.store.line_bytes or MAX_LINE_BYTES)
+        for chunk in _chunks(encoded, limit) if size > limit else [encoded]:
             chunk_lines, count = _encode_lines(self.store, chunk, _traces_line)
             lines += chunk_lines
             held += count

@@ -67,6 +67,8 @@ class StoreStats(Counts):
 class JsonlStore:
     """Appends, lists, reads and purges the daily JSON Lines files of one store root."""
 
+    line_bytes: int | None = None  # a smaller bound than the writers' own on the bytes of a line
+
     def __init__(
         self,
         base_dir: Path,
@@ -254,15 +256,18 @@ def _append_locked(path: Path, payload: bytes | Sequence[bytes], sealer: sealed.
         close_locked(fd)
 
 
-def open_locked(path: Path, create: bool = True) -> int:
+def open_locked(path: Path, create: bool = True, wait: bool = True) -> int:
     """The file, opened for appending and locked (close it with :func:`close_locked`); if it was
     replaced while the lock was awaited (``store rotate-key`` rewrites files), the new one.
-    ``create`` false: a missing file raises ``FileNotFoundError`` (one about to be deleted)."""
+    ``create`` false: a missing file raises ``FileNotFoundError`` (one about to be deleted);
+    ``wait`` false: a lock another holds raises ``BlockingIOError`` (a deletion that can wait
+    for its next round, never for a stuck process)."""
     flags = os.O_RDWR | os.O_APPEND | os.O_CLOEXEC | (os.O_CREAT if create else 0)
+    operation = fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB
     for _ in range(100):
         fd = os.open(path, flags, 0o600)
         try:
-            fcntl.flock(hold(fd), fcntl.LOCK_EX)
+            fcntl.flock(hold(fd), operation)
             here, now = os.fstat(fd), os.stat(path)
         except FileNotFoundError:  # purged while waiting: create it again
             close_locked(fd)

@@ -628,7 +628,7 @@ class StoreTail:
     def _remove_if_sent(path: Path, saved: _Position) -> int | None:
         """None if kept; else the torn lines the deleted file ended with (0 or 1)."""
         try:
-            fd = open_locked(path, create=False)
+            fd = open_locked(path, create=False, wait=False)
         except OSError:
             return None
         try:
@@ -639,7 +639,7 @@ class StoreTail:
             torn = 0
             if rest:
                 stale = time.time() - stat.st_mtime > TORN_SECONDS
-                if rest < 0 or not stale or rest > READ_BYTES or b"\n" in os.pread(fd, rest, saved.offset):
+                if rest < 0 or not stale or b"\n" in os.pread(fd, rest, saved.offset):
                     return None
                 torn = 1
             path.unlink()

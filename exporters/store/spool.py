@@ -58,9 +58,11 @@ class Spool(JsonlStore):
         super().__init__(base_dir, sealer=sealer)
         self.max_bytes = max_bytes
         self.segment_bytes = segment_bytes or max(64 * 1024, min(8 << 20, max_bytes // 16))
+        self.line_bytes = max(4096, self.segment_bytes // 4)  # a batch: several lines, segments
         self.follower_state = follower_state
         self.dropped_overflow = 0  # records deleted unsent by the bound (this process)
         self._segment: Path | None = None
+        self._incoming = 0  # bytes of the piece being appended
         self._pid = 0
         self._bytes: int | None = None  # the segments' size as last measured, plus what we wrote
         self._measured = 0.0
@@ -73,22 +75,44 @@ class Spool(JsonlStore):
         segment = self._segment
         if segment is not None and self._pid == os.getpid():
             with contextlib.suppress(OSError):
-                if segment.stat().st_size < self.segment_bytes:
+                size = segment.stat().st_size
+                if not size or size + self._incoming <= self.segment_bytes:
                     return segment
         self._pid = os.getpid()
         self._segment = self.signal_dir(signal) / f"{time.time_ns():020d}-{self._pid}.jsonl"
         return self._segment
 
     def append(self, signal: str, payload: bytes | Sequence[bytes], records: int) -> bool:
-        incoming = len(payload) if isinstance(payload, bytes) else sum(len(line) for line in payload)
+        """Append lines, a segment's worth at a time (a large batch spans several segments, so
+        none outgrows ``segment_bytes`` by more than a line and the bound deletes in small steps)."""
+        lines = payload.splitlines(keepends=True) if isinstance(payload, bytes) else list(payload)
+        written = True
+        start = 0
+        while start < len(lines):
+            end, size = start, 0
+            while end < len(lines) and (end == start or size + len(lines[end]) <= self.segment_bytes):
+                size += len(lines[end])
+                end += 1
+            # the records each piece holds, in proportion (one line of a batch holds many spans)
+            held = records * end // len(lines) - records * start // len(lines)
+            written = self._append_piece(signal, lines[start:end], size, held) and written
+            start = end
+        return written
+
+    def _append_piece(self, signal: str, lines: list[bytes], size: int, records: int) -> bool:
+        self._incoming = size  # for path_for: a segment it would take past segment_bytes is done
         try:
-            self._make_room(incoming)
+            self._make_room(size)
         except OSError as exc:  # the bound is kept at the next append
             _logger.debug("otel-distro: cannot make room in the spool %s: %r", self.base_dir, exc)
-        written = super().append(signal, payload, records)
+        written = super().append(signal, lines, records)
         if written and self._bytes is not None:
-            self._bytes += incoming
+            self._bytes += size
         return written
+
+    def refuse(self, records: int, reason: str, why: str, warn: bool = True) -> None:
+        """Counted, and said, as records the conversation log's spool could not take."""
+        super().refuse(records, "conversation_log_cache_unwritable", why, warn)
 
     def segments(self) -> list[Path]:
         """The segments, oldest first."""
@@ -132,7 +156,7 @@ class Spool(JsonlStore):
         """Delete a segment holding its append lock (no line is added between the count and the
         deletion; a process still writing it starts the file again)."""
         try:
-            fd = open_locked(path, create=False)
+            fd = open_locked(path, create=False, wait=False)
         except OSError:
             return
         try:

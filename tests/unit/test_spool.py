@@ -126,7 +126,7 @@ def test_the_bound_spares_the_segment_the_follower_is_sending(tmp_path: Path) ->
     for number in range(10):
         spool.append("traces", line(number, pad=200), 1)
     segment = tail.claim()  # sending: holds the follower's lock
-    assert segment is not None and segment.lines == ["s0", "s1", "s2"]
+    assert segment is not None and segment.lines == ["s0", "s1"]  # a segment: at most 1,000 bytes
     for number in range(10, 40):
         spool.append("traces", line(number, pad=200), 1)
         assert spool.size() <= 5_000 + 1_000
@@ -134,7 +134,7 @@ def test_the_bound_spares_the_segment_the_follower_is_sending(tmp_path: Path) ->
     tail.done(segment)
     left = send_all(tail)
     assert left[:1] != ["s0"] and left[-1] == "s39"
-    assert 3 + len(left) + spool.dropped_overflow == 40  # sent, waiting or counted: nothing else
+    assert 2 + len(left) + spool.dropped_overflow == 40  # sent, waiting or counted: nothing else
 
 
 def test_processes_writing_one_spool_while_it_is_sent_and_emptied_lose_nothing(tmp_path: Path) -> None:
@@ -167,3 +167,61 @@ def test_processes_writing_one_spool_while_it_is_sent_and_emptied_lose_nothing(t
     expected = {f"s{1000 * n + i}" for n in range(3) for i in range(300)}
     assert sorted(sent) == sorted(expected)  # each exactly once
     assert list((tmp_path / "spool" / "traces").glob("*.jsonl")) == []
+
+
+def test_one_large_batch_is_cut_into_segments_and_the_bound_holds_at_rest(tmp_path: Path) -> None:
+    """A writer behind writes all that waits at once: before, one batch made one line in one
+    segment, 2.5 MB against a 1 MB bound, and stayed so while nothing else was written."""
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    from exporters.store.export import JsonlSpanExporter
+
+    memory = InMemorySpanExporter()
+    provider = TracerProvider(shutdown_on_exit=False)
+    provider.add_span_processor(SimpleSpanProcessor(memory))
+    for index in range(3000):
+        provider.get_tracer("t").start_span(f"s{index}", attributes={"text": "x" * 1000}).end()
+    spool, tail = spool_and_tail(tmp_path, max_bytes=1 << 20)
+    assert JsonlSpanExporter(spool).export(memory.get_finished_spans()).name == "SUCCESS"
+    sizes = [path.stat().st_size for path in spool.segments()]
+    assert max(sizes) <= spool.segment_bytes + 2_000  # a segment's worth, give or take a span
+    assert 0.8 * (1 << 20) <= sum(sizes) <= 1 << 20  # the bound, and not much less
+    left = send_all(tail)
+    assert len(left) + spool.dropped_overflow == 3000
+    assert left[-1] == "s2999"
+
+
+def test_a_segment_locked_by_a_stuck_process_holds_up_neither_the_writer_nor_the_sender(
+    tmp_path: Path,
+) -> None:
+    """A process frozen while it holds a segment's lock (SIGSTOP, a paused container): the bound
+    and the deletion of what was sent skip that segment instead of waiting on it for ever."""
+    import fcntl
+    import threading
+
+    spool, tail = spool_and_tail(tmp_path, max_bytes=5_000, segment_bytes=1_000)
+    for number in range(6):
+        spool.append("traces", line(number, pad=200), 1)
+    send_all(tail)
+    stuck = spool.segments()[0]
+    holder = os.open(stuck, os.O_RDONLY)
+    fcntl.flock(holder, fcntl.LOCK_EX)
+    try:
+
+        def work() -> None:
+            tail.remove_sent()
+            for number in range(6, 40):
+                spool.append("traces", line(number, pad=200), 1)
+
+        worker = threading.Thread(target=work, daemon=True)
+        worker.start()
+        worker.join(10)
+        assert not worker.is_alive()  # before: both waited on the lock with no end
+        assert stuck.exists()  # left for a later round
+        assert spool.size() <= 5_000 + 1_000 + stuck.stat().st_size
+    finally:
+        os.close(holder)
+    assert tail.remove_sent()[0] >= 1  # the lock let go: it goes
+    assert not stuck.exists()
