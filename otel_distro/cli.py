@@ -603,7 +603,7 @@ def forget(obj: StoreContext, yes: bool, wait: float | None, as_json: bool) -> N
     # what they wrote since; erasing again after that catches what was in flight.
     time.sleep(obj.settings.reload_interval_secs + 1.0 if wait is None else wait)
     removed += [path for path in switch.erase(obj.base_dir, cache, key_file) if path not in removed]
-    left = switch.leftovers(obj.base_dir)
+    left = switch.leftovers(obj.base_dir, cache)
     if as_json:
         _echo_json({"store": str(obj.base_dir), "marker": str(marker), "removed": removed, "left": left})
     else:

@@ -23,9 +23,16 @@ SOURCE = "otel-distro forget"
 # records, the store's query index and the per-install hashing key.
 _STORE_DIRS = ("traces", "metrics", "logs", "cache", "upload", "index")
 _STORE_FILES = ("hash.key", "drops.json", "drops.json.lock", "store-key.id", ".rotate-key.lock")
-# What the conversation-log exporter keeps in a cache directory of the user's choosing.
+# What the conversation-log exporter keeps in a cache directory of the user's choosing: its spool
+# (exporters/store/spool.py), its state and positions with their locks, and an older version's
+# spill segments.
+_CACHE_DIRS = ("spool",)
 _CACHE_PREFIXES = ("open.", "ready.", "sending.", "tmp.")
-_CACHE_FILES = ("state.json", "store_position.json")
+_CACHE_FILES = (
+    *("state.json", "state.json.lock"),
+    *("store_position.json", "store_position.lock", "store_position.json.lock"),
+    *("spool_position.json", "spool_position.lock", "spool_position.json.lock"),
+)
 
 
 def marker_path(store_dir: Path) -> Path:
@@ -80,11 +87,11 @@ def erase(store_dir: Path, cache_path: Path | None = None, key_file: Path | None
             if not directory.exists():
                 removed.append(directory)
     candidates = [store_dir / name for name in _STORE_FILES]
-    if cache_path is not None and cache_path.is_dir():
-        for entry in cache_path.iterdir():
-            name = entry.name
-            if name in _CACHE_FILES or (name.startswith(_CACHE_PREFIXES) and name.endswith(".jsonl")):
-                candidates.append(entry)
+    for directory in _cache_dirs(cache_path):
+        shutil.rmtree(directory, ignore_errors=True)
+        if not directory.exists():
+            removed.append(directory)
+    candidates += _cache_files(cache_path)
     for path in candidates:
         try:
             path.unlink()
@@ -96,12 +103,29 @@ def erase(store_dir: Path, cache_path: Path | None = None, key_file: Path | None
     return removed
 
 
-def leftovers(store_dir: Path) -> list[Path]:
-    """Files of the distro still under the store root (what an erase could not remove)."""
+def _cache_dirs(cache_path: Path | None) -> list[Path]:
+    if cache_path is None:
+        return []
+    return [d for name in _CACHE_DIRS if (d := cache_path / name).is_dir() and not d.is_symlink()]
+
+
+def _cache_files(cache_path: Path | None) -> list[Path]:
+    """The exporter's files in a conversation-log directory of the user's choosing."""
+    if cache_path is None or not cache_path.is_dir():
+        return []
+    return [
+        entry
+        for entry in cache_path.iterdir()
+        if entry.name in _CACHE_FILES or (entry.name.startswith(_CACHE_PREFIXES) and entry.suffix == ".jsonl")
+    ]
+
+
+def leftovers(store_dir: Path, cache_path: Path | None = None) -> list[Path]:
+    """Files of the distro still under the store root and in a conversation-log directory of the
+    user's choosing (what an erase could not remove)."""
     found = []
-    for name in _STORE_DIRS:
-        directory = store_dir / name
+    for directory in [store_dir / name for name in _STORE_DIRS] + _cache_dirs(cache_path):
         if directory.is_dir():
             found += [path for path in directory.rglob("*") if path.is_file()]
     found += [path for name in _STORE_FILES if (path := store_dir / name).exists()]
-    return found
+    return found + _cache_files(cache_path)

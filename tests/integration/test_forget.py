@@ -123,3 +123,32 @@ def test_forget_keeps_files_that_are_not_the_distros(tmp_path: Path) -> None:
     assert code == 0, err
     assert _files(store) == ["disabled.json", "notes.txt"]
     assert report["removed"] == [str(store / "traces")]
+
+
+def test_forget_erases_the_conversation_logs_spool_in_a_directory_of_the_users_choosing(
+    tmp_path: Path,
+) -> None:
+    """With the store off and TELEMETRY_CACHE_PATH elsewhere, the turns waiting in the spool were
+    left there, and sent after ``enable``."""
+    from exporters.conversation_log import ConversationLogExporter
+    from tests.unit.test_conversation_log_exporter import _spans
+
+    cache = tmp_path / "elsewhere" / "conversation_log"
+    exporter = ConversationLogExporter("http://127.0.0.1:9/down", cache, flush_interval=3600)
+    exporter.export(_spans(3))
+    exporter.force_flush(200)  # refused: the turns wait, with a state and a position
+    exporter.shutdown()
+    (cache / "ready.00000000000000000001-1-1.jsonl").write_text("{}\n")  # an older version's segment
+    assert any((cache / "spool").rglob("*.jsonl"))
+    done = subprocess.run(
+        [CLI, "forget", "--yes", "--json", "--wait", "0"],
+        env={**_env(tmp_path), "TELEMETRY_CACHE_PATH": str(cache), "TELEMETRY_STORE_ENABLED": "false"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        stdin=subprocess.DEVNULL,
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["left"] == []
+    assert [path for path in cache.rglob("*") if path.is_file()] == []
