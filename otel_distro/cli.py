@@ -770,7 +770,7 @@ def store() -> None:
 def store_rotate_key(obj: StoreContext, wait: float | None, as_json: bool) -> None:
     """Make a new store key, re-seal every store file with it (each replaced atomically) and
     drop the old key."""
-    from otel_distro.store_admin import follower_states, rotate_key
+    from otel_distro.store_admin import follower_states, rotate_key, spools_of
     from otel_distro.store_key import KeyStoreError, StoreKey
 
     key = StoreKey.of(obj.settings, obj.base_dir)
@@ -781,6 +781,7 @@ def store_rotate_key(obj: StoreContext, wait: float | None, as_json: bool) -> No
             store,
             key,
             followers=follower_states(store, log_dir),
+            spools=spools_of(log_dir),
             **({} if wait is None else {"wait_seconds": wait}),
         )
     except (KeyStoreError, ValueError, OSError) as exc:

@@ -7,11 +7,11 @@ import contextlib
 import datetime as dt
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from exporters.conversation_log import POSITION_FILE
+from exporters.conversation_log import POSITION_FILE, SPOOL_DIR, SPOOL_POSITION_FILE
 from exporters.otlp_proto import records_in
 from exporters.store import sealed
 from exporters.store.files import JsonlStore, ReadProblems
@@ -66,11 +66,14 @@ def rotate_key(
     key: StoreKey,
     wait_seconds: float = CHECK_SECONDS + 1.0,
     followers: dict[str, list[Path]] | None = None,
+    spools: Sequence[tuple[Path, Path]] = (),
 ) -> RotateReport:
     """A new key; every store file re-sealed with it; then the old keys are gone.
 
     ``followers``: per signal, the position files of the store's followers (see
     :func:`follower_states`), held still while the files are rewritten and carried over to them.
+    ``spools``: directories of segments sealed with the same key (the conversation log's spool,
+    see :func:`spools_of`), each with its follower's position file: re-sealed the same way.
     The new key is kept first beside the old ones, and running writers (which look at the key
     marker every few seconds) are given ``wait_seconds`` to take it up; then each file is
     rewritten, and the key set is cut down to the new key. Raises ``KeyStoreError`` when the
@@ -89,18 +92,32 @@ def rotate_key(
         followers = followers or {}
         # the followers (upload, conversation log) wait, then find their positions carried over
         # to the re-sealed files: nothing is sent twice
-        with followers_held([path for paths in followers.values() for path in paths]):
+        held = [path for paths in followers.values() for path in paths] + [state for _, state in spools]
+        with followers_held(held):
             for signal in SIGNALS:
                 for path in store.files(signal):
-                    done = reseal_file(path, seal)
-                    report.files += 1
-                    report.lines += done.lines
-                    report.skipped += done.skipped
-                    for state_path in followers.get(signal, []):
-                        rebase_positions(state_path, path, done.before, done.moves)
+                    _reseal(report, path, seal, followers.get(signal, []))
+            for directory, state_path in spools:
+                for path in sorted(directory.glob("*.jsonl")):
+                    _reseal(report, path, seal, [state_path])
         key.save([fresh])
         sealed.use_keys(key.load)  # this process's readers too
         return report
+
+
+def _reseal(report: RotateReport, path: Path, seal: sealed.LineSeal, followers: list[Path]) -> None:
+    done = reseal_file(path, seal)
+    report.files += 1
+    report.lines += done.lines
+    report.skipped += done.skipped
+    for state_path in followers:
+        rebase_positions(state_path, path, done.before, done.moves)
+
+
+def spools_of(conversation_log_dir: Path) -> list[tuple[Path, Path]]:
+    """The conversation log's spool (its segments' directory and position file), if it has one."""
+    directory = conversation_log_dir / SPOOL_DIR / "traces"
+    return [(directory, conversation_log_dir / SPOOL_POSITION_FILE)] if directory.is_dir() else []
 
 
 @dataclass

@@ -275,3 +275,29 @@ def test_a_line_sealed_with_a_key_just_made_opens_at_once(tmp_path: Path) -> Non
     assert [r["n"] for r in records] == [1, 2] and problems.unauthentic == 0
     sealed.use_keys(lambda: [bytes(32)])  # a key id no loader knows: tried at once, then throttled
     assert _read(path)[1].unauthentic == 2
+
+
+def test_rotate_key_reseals_the_conversation_logs_spool_and_carries_its_position(tmp_path: Path) -> None:
+    """With the store off the spool is sealed with the store's key: a rotation that left it
+    dropped the key its lines needed, and 10 of 12 turns were never sent."""
+    from exporters.store.spool import Spool
+    from otel_distro.store_admin import spools_of
+
+    key = StoreKey(tmp_path / "store", key_file=tmp_path / "store.key")
+    store = JsonlStore(tmp_path / "store", sealer=StoreSealer(key))
+    store.append("traces", [_line(0)], 1)  # the key exists
+    log_dir = tmp_path / "conversation_log"
+    position = log_dir / "spool_position.json"
+    spool = Spool(log_dir / "spool", 1 << 30, position, sealer=StoreSealer(key))
+    spool.append("traces", [_line(1), _line(2)], 2)
+    sealed.use_keys(key.load)  # this process reads with the store's key
+    tail = StoreTail(spool.signal_dir("traces"), position, None, lambda data, problems: [data["n"]])
+    first = tail.claim()
+    assert first is not None
+    tail.keep(first, first.lines[1:])  # the first line sent, the second waits
+    report = rotate_key(store, key, wait_seconds=0, spools=spools_of(log_dir))
+    assert report.files == 2
+    raw = spool.segments()[0].read_bytes()
+    assert sealed.key_id(key.load()[0]).encode() in raw and b"secret" not in raw
+    rest = tail.claim()
+    assert rest is not None and rest.lines == [2] and rest.corrupt == 0  # not sent twice, not lost
