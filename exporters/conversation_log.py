@@ -54,6 +54,7 @@ from exporters.store.export import JsonlSpanExporter, JsonlSpanProcessor
 from exporters.store.follow import StoreSegment, StoreTail
 from exporters.store.spool import SIGNAL, Spool
 from otel_distro.runtime.errors import caught
+from otel_distro.runtime.forking import after_fork_in_child
 from otel_distro.runtime.say_once import SayOnce
 from otel_distro.runtime.state_file import StateFile
 from otel_distro.runtime.worker import Worker
@@ -77,6 +78,7 @@ DROP_REASONS = {
     "too_large_records": "conversation_log_too_large",
     "dropped_overflow": "conversation_log_cache_full",
     "unmappable_records": "conversation_log_unmappable",
+    "corrupt_lines": "conversation_log_unreadable",
 }
 _COUNTERS = frozenset(
     {
@@ -103,29 +105,58 @@ class SenderState:
         "too_large_records": 0,
         "dropped_overflow": 0,
         "unmappable_records": 0,
+        "corrupt_lines": 0,
     }
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self.file = StateFile(path)
         self.values: dict[str, Any] = {**self.DEFAULTS, **self.file.read()}
+        self._unsaved: dict[str, Any] = {}  # what could not be written yet (a full disk): added later
+        self._lock = threading.Lock()
+        after_fork_in_child(self._after_fork)
+
+    def _after_fork(self) -> None:
+        self._lock = threading.Lock()
+        self._unsaved = {}  # the parent's to write
 
     def update(self, **values: Any) -> None:
-        """Add counters and set the rest, under the file's lock (what other processes wrote counts)."""
-
-        def change(current: dict[str, Any]) -> dict[str, Any]:
-            merged = {**self.DEFAULTS, **current}
+        """Add counters and set the rest, under the file's lock (what other processes wrote counts).
+        Where the file cannot be written, the change waits in memory for the next update."""
+        with self._lock:
             for key, value in values.items():
                 if key in _COUNTERS:
-                    merged[key] = int(merged.get(key) or 0) + int(value)
+                    self._unsaved[key] = int(self._unsaved.get(key) or 0) + int(value)
                 else:
-                    merged[key] = value
-            return merged
+                    self._unsaved[key] = value
+            pending = dict(self._unsaved)
 
-        try:
-            self.values = self.file.update(change)
-        except OSError as exc:
-            _logger.debug("otel-distro: cannot write %s: %r", self.path, exc)
+            def change(current: dict[str, Any]) -> dict[str, Any]:
+                merged = {**self.DEFAULTS, **current}
+                for key, value in pending.items():
+                    if key in _COUNTERS:
+                        merged[key] = int(merged.get(key) or 0) + int(value)
+                    else:
+                        merged[key] = value
+                return merged
+
+            try:
+                self.values = self.file.update(change)
+            except OSError as exc:
+                _logger.debug("otel-distro: cannot write %s: %r", self.path, exc)
+                return
+            self._unsaved = {}
+
+
+def _whole_lines(counts: list[int], finished: int) -> tuple[int, int]:
+    """Of lines giving ``counts`` records each, how many lead the chunk with every record among
+    the first ``finished``, and how many records those are."""
+    lines = records = 0
+    for count in counts:
+        if records + count > finished:
+            break
+        lines, records = lines + 1, records + count
+    return lines, records
 
 
 def _now() -> str:
@@ -224,7 +255,7 @@ class ConversationLogExporter(SpanExporter):
 
         _, corrupt = move_legacy_segments(self.directory, self.spool)
         if corrupt:
-            self.state.update(corrupt_lines=corrupt)
+            self._count_unreadable(corrupt)
 
     def _send_ready(self) -> None:
         self._drain(deadline=time.monotonic() + max(self.flush_interval, DRAIN_SECONDS))
@@ -241,7 +272,7 @@ class ConversationLogExporter(SpanExporter):
             _logger.debug("otel-distro: cannot delete the spool's sent files: %r", exc)
             return
         if torn:
-            self.state.update(corrupt_lines=torn)
+            self._count_unreadable(torn)
 
     def _report_overflow(self) -> None:
         # the backlog's bound following the store, the spool's bound
@@ -306,43 +337,66 @@ class ConversationLogExporter(SpanExporter):
             )
             return []
 
-    def _chunks(self, segment: StoreSegment) -> Iterator[tuple[int, list[bytes]]]:
+    def _chunks(self, segment: StoreSegment) -> Iterator[tuple[int, list[bytes], list[int]]]:
         """The segment's records in requests of at most ``batch_size``, never splitting a span's
-        records, each with the number of the segment's lines it finishes. Lazily: when the
-        endpoint refuses the first request, the rest of the segment is not mapped."""
+        records, each with the number of the segment's lines it finishes and how many records
+        each of its lines gave. Lazily: when the endpoint refuses the first request, the rest
+        of the segment is not mapped."""
         current: list[bytes] = []
+        counts: list[int] = []
         for index, line in enumerate(segment.lines):
             found = self._records(line)
             if current and len(current) + len(found) > self.batch_size:
-                yield index, current
-                current = []
+                yield index, current, counts
+                current, counts = [], []
             current += found
-        yield len(segment.lines), current
+            counts.append(len(found))
+        yield len(segment.lines), current, counts
 
     def _send(self, tail: StoreTail, segment: StoreSegment, deadline: float) -> None:
         """Post the segment's records in chunks; what was acknowledged is let go, the rest kept."""
         if segment.corrupt:
-            self.state.update(corrupt_lines=segment.corrupt)
+            self._count_unreadable(segment.corrupt)
         sent_lines = 0
-        for lines_done, chunk in self._chunks(segment):
+        for lines_done, chunk, counts in self._chunks(segment):
             if self._sender.yielding:  # the process is leaving: what is acknowledged stays let go,
                 tail.keep(segment, segment.lines[sent_lines:])  # the rest goes to the shutdown
                 return
             if chunk:
                 split = post_split(len(chunk), functools.partial(self._post_range, chunk, deadline))
                 if split.failure is not None:
-                    # The chunk's lines are read again later: what it had refused is counted then.
-                    tail.keep(segment, segment.lines[sent_lines:])  # what was taken stays taken
+                    # the lines whose every record was finished (a half delivered before a
+                    # split's other half failed) are let go; the rest is read again later, and
+                    # what it had refused is counted then
+                    lines, records = _whole_lines(counts, split.stopped_at)
+                    self._count_refused(split, below=records)
+                    tail.keep(segment, segment.lines[sent_lines + lines :])  # what was taken stays taken
                     self._back_off(split.failure)
                     return
                 self._count_refused(split)
             sent_lines = lines_done
         tail.done(segment)
 
-    def _count_refused(self, split: SplitOutcome) -> None:
-        """Count, by reason, the records the endpoint refused for good (they are let go now)."""
+    def _count_unreadable(self, lines: int) -> None:
+        """Lines of the store or spool that could not be read: not sent, counted and said."""
+        self.state.update(corrupt_lines=lines)
+        self._let_go({"corrupt_lines": lines})
+        self._say(
+            "unreadable",
+            "otel-distro: %d stored lines could not be read for the conversation log (cut by a killed "
+            "writer, or sealed with a key this process does not have); they are not sent (counted in "
+            "`otel-distro stats`)",
+            lines,
+        )
+
+    def _count_refused(self, split: SplitOutcome, below: int | None = None) -> None:
+        """Count, by reason, the records the endpoint refused for good (they are let go now);
+        ``below``: only those before this record (the rest is sent again)."""
         by_reason: dict[str, int] = {}
-        for start, end, result in split.refused:
+        for start, whole_end, result in split.refused:
+            end = whole_end if below is None else min(whole_end, below)
+            if end <= start:
+                continue
             counter = _REFUSAL_COUNTERS[refusal_reason(result)]
             by_reason[counter] = by_reason.get(counter, 0) + end - start
             self._warn(result, f"dropped {end - start} records the endpoint refused")

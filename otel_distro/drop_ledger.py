@@ -53,13 +53,17 @@ REASONS = {
     "conversation_log_cache_unwritable": (
         "the conversation log's spool could not take them (disk full, no store key, odd values)"
     ),
-    "conversation_log_refused": "refused by the conversation-log endpoint",
-    "conversation_log_too_large": "too large for the conversation-log endpoint",
+    "conversation_log_refused": "records refused by the conversation-log endpoint",
+    "conversation_log_too_large": "records too large for the conversation-log endpoint",
     "conversation_log_cache_full": (
-        "skipped, oldest first, by the conversation log's bound on what waits (TELEMETRY_MAX_CACHE_SIZE_MB;"
-        " following the store: the store's spans it skipped, GenAI or not, so more than the turns)"
+        "spans skipped, oldest first, by the conversation log's bound on what waits"
+        " (TELEMETRY_MAX_CACHE_SIZE_MB; following the store: the store's spans it skipped, GenAI or not)"
     ),
-    "conversation_log_unmappable": "could not be mapped to conversation-log records (odd values)",
+    "conversation_log_unmappable": "spans that could not be mapped to conversation-log records (odd values)",
+    "conversation_log_unreadable": (
+        "stored lines (of spans) the conversation log could not read: cut by a killed writer, or sealed"
+        " with a key it does not have"
+    ),
     "langfuse_queue_full": "the Langfuse sender was behind",
     "langfuse_shut_down": "ended after the Langfuse exporter was shut down",
     "langfuse_invalid": "had no valid trace or span id, or values the Langfuse mapping could not read",

@@ -309,3 +309,67 @@ def test_switching_between_store_and_spool_sends_what_waited_in_the_other(tmp_pa
             off_again.shutdown()
         turns = sorted(r["user_query"] for r in endpoint.records() if r["type"] == "conversation_log")
     assert turns == ["question 0", "question 1", "question 2", "question 3"]  # each once
+
+
+def test_a_half_delivered_before_the_other_half_failed_is_not_sent_again(tmp_path: Path) -> None:
+    """413 for the batch, 200 for its first half, 503 for the second: the first half's spans are
+    let go, only the second half's are sent again (before, the whole batch was)."""
+    with FaultyEndpoint() as endpoint:
+        endpoint.fail(Fault(413), Fault(200), Fault(503))
+        exporter = ConversationLogExporter(
+            endpoint.url, tmp_path, batch_size=50, flush_interval=3600, backoff=Backoff(base=0.05, cap=0.1)
+        )
+        try:
+            exporter.export(_spans(4))  # 8 records: [0, 4) delivered, [4, 8) kept
+            deadline = __import__("time").monotonic() + 10
+            while not exporter.force_flush(1_000) and __import__("time").monotonic() < deadline:
+                pass
+        finally:
+            exporter.shutdown()
+    turns = Counter(r["user_query"] for r in endpoint.records() if r["type"] == "conversation_log")
+    assert turns == Counter({f"question {i}": 1 for i in range(4)})
+    assert exporter.state.values["delivered_records"] == 8
+
+
+def test_counts_that_could_not_be_written_are_added_at_the_next_write(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A full disk refused the state file: the delivered count was lost for good."""
+    from exporters.conversation_log import SenderState
+    from otel_distro.runtime.state_file import StateFile
+
+    state = SenderState(tmp_path / "state.json")
+    real = StateFile.update
+
+    def full(self: StateFile, change: object) -> object:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(StateFile, "update", full)
+    state.update(delivered_records=200, last_success="then")
+    monkeypatch.setattr(StateFile, "update", real)
+    state.update(delivered_records=1)
+    assert SenderState(tmp_path / "state.json").values["delivered_records"] == 201
+    assert state.values["last_success"] == "then"
+    state.update(delivered_records=1)
+    assert SenderState(tmp_path / "state.json").values["delivered_records"] == 202  # once, not again
+
+
+def test_unreadable_stored_lines_are_counted_as_a_drop_and_shown(tmp_path: Path) -> None:
+    """A line cut by a killed writer was counted only in a state field nothing showed."""
+    from exporters.store.files import JsonlStore
+
+    store = JsonlStore(tmp_path / "store")
+    traces = store.signal_dir("traces")
+    store.append("traces", [b'{"resourceSpans": [{"scopeSpans": [{"spans": [{"name": "cut\n'], 1)
+    with FaultyEndpoint() as endpoint:
+        exporter = ConversationLogExporter(
+            endpoint.url, tmp_path / "cache", flush_interval=3600, store_traces=traces
+        )
+        try:
+            assert exporter.force_flush(5_000)
+        finally:
+            exporter.shutdown()
+    assert exporter.drop_counts()["conversation_log_unreadable"] == 1
+    from exporters.conversation_log import SenderState
+
+    assert SenderState.DEFAULTS["corrupt_lines"] == 0  # so stats shows it
