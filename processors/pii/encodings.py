@@ -35,7 +35,7 @@ _UNIT = re.compile(
     r"|#[xX]0*[0-9A-Fa-f]{1,6}(?![0-9A-Fa-f]);?"
     r"|[A-Za-z][A-Za-z0-9]{1,31};)"
     r"|(?<!\\)\\+(?:u([Dd][89AaBb][0-9A-Fa-f]{2})\\+u([Dd][C-Fc-f][0-9A-Fa-f]{2})|u([0-9A-Fa-f]{4})"
-    r"|x([0-7][0-9A-Fa-f])|(/))"
+    r"|x([0-7][0-9A-Fa-f])|(/)|([nrt](?![A-Za-z0-9]*\\)))"
     r"|(?<=[A-Za-z0-9])(\+)(?=[A-Za-z0-9])"
     r"|(\x1b\[[0-9;]{0,16}m)"  # a terminal colour code (coloured log output): read as a space
 )
@@ -48,9 +48,9 @@ _DEPTH = 8  # decodings of one text at most; each further one only where the las
 
 def _decoded(unit: re.Match[str]) -> str | None:
     """What one encoded character stands for, or None where it is none the redactor needs."""
-    percent, entity, high, low, u_escape, x_escape, slash, plus, colour = unit.groups()
-    if plus is not None or colour is not None:
-        return " "
+    percent, entity, high, low, u_escape, x_escape, slash, control, plus, colour = unit.groups()
+    if plus is not None or colour is not None or control is not None:
+        return " "  # a line break or a tab written as JSON or a repr writes it: read as a space
     if slash is not None:
         return "/"
     if percent is not None:

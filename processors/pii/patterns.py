@@ -516,7 +516,9 @@ def recognizers() -> tuple[Recognizer, ...]:
             "SECRET",
             re.compile(
                 r"(?i)(?<![a-z0-9])(?:pin|otp|cvv2?|cvc2?|csc|cvn|passcode|security[ _-]?code"
-                r"|verification[ _-]?code|one[ _-]?time[ _-]?(?:pass)?code|2fa[ _-]?code|login[ _-]?code)"
+                r"|verification[ _-]?code|one[ _-]?time[ _-]?(?:pass)?code|2fa[ _-]?code|login[ _-]?code"
+                r"|mfa(?:[ _-]?code)?|auth(?:entication)?[ _-]?code|sign[ _-]?in[ _-]?code|access[ _-]?code"
+                r"|confirmation[ _-]?code|your[ \t]+(?:(?:login|security|access|one-time)[ \t]+)?code)"
                 r"[\"']?(?:[ \t]*[:=#][ \t]*|[ \t]+(?:(?:is|was|number|no\.?)[ \t]*[:=]?[ \t]*)?)[\"']?"
                 # not the start of a longer number, a decimal, a date or a time ("pin 2024-05-06")
                 r"(\d{3,8})(?!\d|[.,:/-]\d)"
@@ -524,25 +526,54 @@ def recognizers() -> tuple[Recognizer, ...]:
             group=1,
             digits=True,
             folded_pattern=re.compile(
-                r"(?:pin|otp|cvv|cvc|csc|cvn|passcode|code)2?[\"']?[ \t:=#]*"
+                r"(?:pin|otp|cvv|cvc|csc|cvn|passcode|code|mfa)2?[\"']?[ \t:=#]*"
                 r"(?:(?:is|was|number|no\.?)[ \t]*[:=]?[ \t]*)?[\"']?\d{3}"
             ),
-            words=("pin", "otp", "cvv", "cvc", "csc", "cvn", "passcode", "code"),
+            words=("pin", "otp", "cvv", "cvc", "csc", "cvn", "passcode", "code", "mfa"),
             screen=(
-                r"(?i)(?:pin|otp|cvv|cvc|csc|cvn|passcode|code)2?[\"']?[ \t:=#]*"
+                r"(?i)(?:pin|otp|cvv|cvc|csc|cvn|passcode|code|mfa)2?[\"']?[ \t:=#]*"
                 r"(?:(?:is|was|number|no\.?)[ \t]*[:=]?[ \t]*)?[\"']?" + f"{_D}{{3}}"
             ),
         ),
-        Recognizer(  # nine bare digits named as one: "ssn=536221234"
-            "US_SSN",
+        Recognizer(  # a code the sentence after it names: "482913 is your Instagram code",
+            # "G-482913 is your Google verification code."
+            "SECRET",
             re.compile(
-                r"(?i)(?<![a-z0-9])(?:ssn|social[ _-]?security(?:[ _-]?(?:number|no))?)"
-                r"[\"']?\s*[:=#]?\s*[\"']?(\d{3}[ .-]?\d{2}[ .-]?\d{4})(?!\d)"
+                r"(?i)(?<![A-Za-z0-9])(?:[A-Z]-)?(\d{4,8})(?=[ \t]+is[ \t]+your[ \t]+(?:[\w-]+[ \t]+){0,3}"
+                r"(?:code|pin|otp|passcode|password)\b)"
             ),
             group=1,
             digits=True,
-            folded_pattern=re.compile(r"(?:ssn|security|number|no)[\"']?\s*[:=#]?\s*[\"']?\d{3}[ .-]?\d\d"),
-            words=("ssn", "security", "number", "no"),
+            folded_pattern=re.compile(r"is[ \t]+your[ \t]"),
+            words=("is",),
+            screen=f"{_D}{{4}}" + r"[ \t]+(?i:is)[ \t]+(?i:your)",
+        ),
+        Recognizer(  # and the one a sentence tells what to do with: "Use 482913 to log in"
+            "SECRET",
+            re.compile(
+                r"(?i)\buse[ \t]+(?:code[ \t]+)?(\d{4,8})[ \t]+to[ \t]+"
+                r"(?:log[ \t]*in|sign[ \t]*in|verify|confirm|reset|continue)"
+            ),
+            group=1,
+            digits=True,
+            words=("use",),
+            screen=r"(?i)use[ \t]+(?:code[ \t]+)?" + f"{_D}{{4}}",
+        ),
+        Recognizer(  # nine bare digits named as one: "ssn=536221234", "My SSN is …", "tax_id: …"
+            "US_SSN",
+            re.compile(
+                r"(?i)(?<![a-z0-9])(?:ssn|social[ _-]?security(?:[ _-]?(?:number|no))?"
+                r"|tax(?:payer)?[ _-]?id(?:entification)?(?:[ _-]?(?:number|no))?|itin|ein)"
+                r"[\"']?\s*(?:(?:is|was|number|no\.?)\s*)?[:=#\u2014\u2013-]?\s*[\"']?"
+                r"(\d{3}[ .-]?\d{2}[ .-]?\d{4})(?!\d)"
+            ),
+            group=1,
+            digits=True,
+            folded_pattern=re.compile(
+                r"(?:ssn|security|number|no|id|itin|ein|is|was)[\"']?\s*[:=#\u2014\u2013-]?\s*[\"']?"
+                r"\d{3}[ .-]?\d\d"
+            ),
+            words=("ssn", "security", "number", "no", "id", "itin", "ein", "is", "was"),
             screen=f"{_D}{{3}}[ .-]?{_D}{{2}}",  # the digits of the folded gate (casefolding keeps them)
         ),
         Recognizer(

@@ -26,6 +26,7 @@ from processors.inline_budget import LONG_TEXT, charge_inline
 from processors.pii.custom import CustomPattern, PatternTimeout, compile_pattern
 from processors.pii.encodings import decoded_views, encoded_pieces
 from processors.pii.keywords import WordScreen, build_word_screen
+from processors.pii.markup import markup_view
 from processors.pii.number_checks import decimal_digits, digit_skeleton
 from processors.pii.patterns import Recognizer, recognizers
 from processors.pii.recognizer import fold, gate_marks, gate_words
@@ -275,6 +276,10 @@ class PiiRedactor:
         if len(text) <= CACHEABLE_LENGTH:  # a short text met for the first time costs its scan too:
             charge_inline(len(text))  # thousands of new ones in one span send the span to the worker
         result = self._scan_typed(text)
+        if ("*" in text or "__" in text or "`" in text or "|" in text or "<" in text) and (
+            view := markup_view(text)
+        ) is not None:
+            result = self._scan_markup(view, *result)
         if (
             "%" in text
             or "&" in text
@@ -303,6 +308,15 @@ class PiiRedactor:
 
     def _scan_plain(self, text: str) -> tuple[str, Counter[str] | None]:
         return self._scan(text) if text else (text, None)
+
+    def _scan_markup(
+        self, view: str, text: str, found: Counter[str] | None
+    ) -> tuple[str, Counter[str] | None]:
+        """The text's findings, or its markup-free view's where that finds more (see markup.py)."""
+        seen = self._scan_typed(view)
+        if seen[1] is not None and sum(seen[1].values()) > sum((found or {}).values()):
+            return seen
+        return text, found
 
     def _scan_encoded(self, text: str, found: Counter[str] | None) -> tuple[str, Counter[str] | None]:
         """Values hidden by an encoding ("uma%40example.com", "&#64;", "\\u0040") found in the

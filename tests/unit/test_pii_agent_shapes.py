@@ -1,0 +1,97 @@
+"""Values in the shapes agent frameworks write them (an eighth hostile review): JSON-escaped line
+breaks before a label (official OpenAI instrumentation messages, LlamaIndex, CrewAI), Markdown
+and HTML around labels (model answers), short codes and SSNs in ordinary wording, AWS key pairs."""
+
+from __future__ import annotations
+
+import pytest
+
+from processors.pii import PiiRedactor
+
+REDACTOR = PiiRedactor(cache=False)
+
+
+@pytest.mark.parametrize(
+    ("text", "raw"),
+    [
+        ('{"content": "Record:\\ncvv: 845"}', "845"),
+        ('{"content": "Record:\\npin: 7391"}', "7391"),
+        ('{"content": "Record:\\notp: 482913"}', "482913"),
+        ('{"content": "Record:\\nssn: 536221234"}', "536221234"),
+        ('{"content": "Record:\\ntax_id: 536221234"}', "536221234"),
+        ('{"content": "Record:\\niban: gb82west12345698765432"}', "12345698765432"),
+        ('{"content": "Record:\\nsecurity code: 737"}', "737"),
+        ('{"content": "Record:\\npasscode: 482913"}', "482913"),
+        ('{"content": "Record:\\nAuthorization: Basic YWxpY2U6VHIwdWI0ZG9yJjNob3JzZQ=="}', "YWxpY2U6"),
+        ('{"content": "Record:\\r\\notp: 482913"}', "482913"),
+        ('{"content": "Record:\\totp: 482913"}', "482913"),
+        ("Profile(name='x', note='line\\npin: 7391')", "7391"),
+    ],
+)
+def test_a_label_after_an_escaped_line_break_is_read_as_a_label(text: str, raw: str) -> None:
+    assert raw not in REDACTOR.redact_text(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "C:\\new\\table\\notes.txt",
+        '{"a": "line one\\nline two"}',
+        "printf('%s\\n', total)",
+    ],
+)
+def test_escaped_line_breaks_alone_change_nothing(text: str) -> None:
+    assert REDACTOR.redact_text(text) == text
+
+
+ANSWER = (
+    "Here is what I found for the customer.\n\n"
+    "**SSN:** 536221234\n\n**PIN:** 7391\n\n**CVV:** 845\n\n**Password:** Tr0ub4dor&3horse\n\n"
+    "**MFA code:** 482913\n\n"
+    "| Field | Value |\n|---|---|\n| pin | 5820 |\n| password | c0rrectH0rse!9 |\n| ssn | 536221234 |\n"
+)
+
+
+def test_labels_in_a_markdown_answer_are_read_through_its_bold_and_its_table() -> None:
+    redacted = REDACTOR.redact_text(ANSWER)
+    for raw in ("536221234", "7391", "845", "Tr0ub4dor", "3horse", "482913", "5820", "c0rrectH0rse"):
+        assert raw not in redacted, raw
+
+
+@pytest.mark.parametrize(
+    ("text", "raw"),
+    [
+        ("<tr><td>SSN</td><td>536221234</td></tr>", "536221234"),
+        ("Your PIN is <b>7391</b>", "7391"),
+        ("password: `c0rrectH0rse9`", "c0rrectH0rse9"),
+        ("tax_id: 536221234", "536221234"),
+        ("My SSN is 536221234", "536221234"),
+        ("SSN \u2014 536221234", "536221234"),
+        ("Your code is 482913", "482913"),
+        ("G-482913 is your Google verification code.", "482913"),
+        ("482913 is your Instagram code", "482913"),
+        ("Use 482913 to log in", "482913"),
+        ("MFA: 482913", "482913"),
+        ("auth code: 482913", "482913"),
+    ],
+)
+def test_values_named_in_markup_or_ordinary_wording_are_replaced(text: str, raw: str) -> None:
+    assert raw not in REDACTOR.redact_text(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "password=******** secret: null",
+        "Use the `--token` flag to pass a token.",
+        "**Note:** the build took 1234 seconds",
+        "| id | count |\n|---|---|\n| 17 | 3 |",
+        "error code 404",
+        "your zip code is 94107",
+        "In 2024 is your year",
+        "order no 536221234",
+        "<b>Total:</b> 5820 items",
+    ],
+)
+def test_markup_and_wording_alone_change_nothing(text: str) -> None:
+    assert REDACTOR.redact_text(text) == text
