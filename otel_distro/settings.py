@@ -54,6 +54,7 @@ HELICONE_GATEWAY_HOSTS = (
 ID_KEYS = (
     "user.id",
     "enduser.id",
+    "enduser.pseudo.id",
     "session.id",
     "gen_ai.conversation.id",
     "langfuse.user.id",
@@ -61,7 +62,8 @@ ID_KEYS = (
     "user_id",
     "session_id",
     # a chat's or an agent's thread (LangGraph's configurable thread_id, a WhatsApp chat), a customer
-    *("thread_id", "conversation_id", "chat_id", "customer_id", "account_id"),
+    *("thread_id", "conversation_id", "chat_id", "customer_id", "account_id", "group_id"),
+    "gen_ai.request.user",  # the end user an app names to the model provider (OpenAI's "user")
     "traceloop.association.properties.user_id",
     "traceloop.association.properties.session_id",
     "traceloop.association.properties.Helicone-User-Id",

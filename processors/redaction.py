@@ -207,6 +207,16 @@ class RedactionProcessor(RecordRewriter):
         self._id_keys: dict[str, bool] = {}  # key -> whether its ints are ids (never cards)
         self._pairless: set[str] = set()  # short texts with braces but no keyed value in them
 
+    def _names_an_id(self, key: str, words: list[str]) -> bool:
+        """An identifier key, whole or as the end of a longer one: its last part or two
+        ("traceloop.association.properties.thread_id", "metadata.thread_id", "app.user.id")."""
+        if "".join(words) in self.id_keys:
+            return True
+        parts = key.rsplit(".", 2)
+        return len(parts) > 1 and any(
+            compact_key(".".join(parts[-count:])) in self.id_keys for count in (1, 2) if count < len(parts)
+        )
+
     def _key_rule(self, key: str) -> int:
         """How values under this key are treated; cached. _ALLOWED (trace and span ids), _ID
         (identifiers: the keyed hash where they hold PII), _DENIED (the key names a secret in any
@@ -217,7 +227,7 @@ class RedactionProcessor(RecordRewriter):
             words = key_words(key)
             if key.startswith(COUNT_PREFIX) or normalized in self.allow_keys:
                 rule = _ALLOWED
-            elif self.id_keys and "".join(words) in self.id_keys:
+            elif self.id_keys and self._names_an_id(key, words):
                 rule = _ID
             elif (
                 normalized in self.deny_keys

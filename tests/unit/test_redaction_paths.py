@@ -1188,3 +1188,31 @@ def test_a_thread_id_is_an_identifier_by_default_inside_metadata_json_too(tmp_pa
     span = redaction.process_span(_span({"metadata": metadata, "thread_id": "whatsapp-447911123499"}))
     assert span is not None
     assert "447911123499" not in repr(dict(span.attributes or {})) and "langgraph" in repr(span.attributes)
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        "traceloop.association.properties.thread_id",  # OpenLLMetry's LangChain run metadata
+        "traceloop.association.properties.chat_id",
+        "traceloop.association.properties.customer_id",
+        "traceloop.association.properties.conversation_id",
+        "metadata.thread_id",
+        "app.user.id",
+        "enduser.pseudo.id",
+        "gen_ai.request.user",
+        "group_id",
+    ],
+)
+def test_an_identifier_key_at_the_end_of_a_longer_key_is_hashed_by_default(tmp_path: Any, key: str) -> None:
+    """An eighth review: only exact key names were identifiers; a thread_id under OpenLLMetry's
+    association properties stayed raw while user_id beside it was hashed."""
+    from otel_distro.privacy import privacy_processors
+    from otel_distro.settings import load_settings
+
+    redaction = privacy_processors(load_settings({"base_dir": str(tmp_path)}, env={}))[-1]
+    span = redaction.process_span(_span({key: "whatsapp_447911123456", "plain.count": "whatsapp_2024"}))
+    assert span is not None
+    attributes = dict(span.attributes or {})
+    assert str(attributes[key]).startswith(PREFIX)
+    assert attributes["plain.count"] == "whatsapp_2024"
