@@ -5,8 +5,10 @@ For users who must not keep prompts or answers at all (``TELEMETRY_RECORD_INPUTS
 GenAI attributes (``gen_ai.input.messages``, ``gen_ai.system_instructions``,
 ``gen_ai.output.messages``, tool-call arguments and results), the per-message span and log
 events (``gen_ai.user.message``, ``gen_ai.choice``, …), OpenLLMetry's indexed
-``gen_ai.prompt.N.*`` / ``gen_ai.completion.N.*`` and ``traceloop.entity.input/output``, and
-OpenInference's ``llm.input_messages.N.*``, ``input.value`` / ``output.value``. Content is
+``gen_ai.prompt.N.*`` / ``gen_ai.completion.N.*``, ``traceloop.entity.input/output`` and
+``gen_ai.task.input/output``, OpenInference's ``llm.input_messages.N.*``, ``input.value`` /
+``output.value``, embedded and retrieved documents, and CrewAI's tasks, agents and results
+(``crewai.*``, ``crew_*``). Content is
 removed whatever the instrumentation's own capture setting; model, usage, roles, finish reasons
 and timing stay.
 """
@@ -32,12 +34,19 @@ _INPUT_KEYS = (
     r"|gen_ai\.prompt\.\d+\.(?!role$).+|gen_ai\.tool\.call\.arguments|gen_ai\.tool\.definitions"
     r"|input\.value|llm\.input_messages\.\d+\.message\.(?!role$).+|llm\.prompts(?:\.\d+.*)?"
     r"|llm\.prompt_template\.(?:template|variables)|llm\.tools\..+|traceloop\.entity\.input"
-    r"|gen_ai\.request\.messages"
+    r"|gen_ai\.request\.messages|gen_ai\.task\.input"
+    # agent frameworks: CrewAI's tasks and agents (OpenLLMetry's crewai.*, OpenInference's
+    # crew_*), documents an embedding or a retrieval read (OpenInference)
+    r"|crewai\.(?:task\.(?:description|expected_output|context)|agent\.(?:backstory|goal|role)"
+    r"|crew\.(?:agents|tasks))|crew_(?:agents|tasks|inputs)"
+    r"|embedding\.embeddings\.\d+\.embedding\.text|retrieval\.documents\.\d+\.document\.content"
+    r"|reranker\.(?:input|output)_documents\.\d+\.document\.content|reranker\.query"
 )
 _OUTPUT_KEYS = (
     r"gen_ai\.output\.messages|gen_ai\.completion|gen_ai\.completion\.\d+\.(?!role$|finish_reason$).+"
     r"|gen_ai\.tool\.call\.result|output\.value|llm\.output_messages\.\d+\.message\.(?!role$).+"
-    r"|traceloop\.entity\.output|gen_ai\.response\.messages"
+    r"|traceloop\.entity\.output|gen_ai\.response\.messages|gen_ai\.task\.output"
+    r"|crewai\.(?:crew\.(?:result|tasks_output)|task\.output|agent\.output)|crew_output"
 )
 # Per-message events (span events and log records) of the GenAI conventions, old and new.
 INPUT_EVENTS = frozenset(

@@ -481,6 +481,40 @@ def test_content_filter_drops_the_chosen_side_in_every_convention_and_keeps_mode
     assert [e.name for e in out.events] == ["gen_ai.user.message", "gen_ai.choice"]
 
 
+AGENT_ATTRS: dict[str, Any] = {
+    # OpenLLMetry's CrewAI and LangChain instrumentations
+    "crewai.task.description": PROMPT,
+    "crewai.task.expected_output": PROMPT,
+    "crewai.agent.backstory": PROMPT,
+    "crewai.crew.agents": f'[{{"role": "clerk", "backstory": "{PROMPT}"}}]',
+    "crewai.crew.result": ANSWER,
+    "crewai.crew.tasks_output": f'[{{"raw": "{ANSWER}"}}]',
+    "gen_ai.task.input": PROMPT,
+    "gen_ai.task.output": ANSWER,
+    # OpenInference's CrewAI and LlamaIndex instrumentations
+    "crew_agents": f'[{{"goal": "{PROMPT}"}}]',
+    "crew_tasks": f'[{{"description": "{PROMPT}"}}]',
+    "embedding.embeddings.0.embedding.text": PROMPT,
+    "retrieval.documents.3.document.content": PROMPT,
+    "crewai.crew.id": "c-1",
+    "embedding.model_name": "text-embedding-3-small",
+}
+
+
+@pytest.mark.parametrize(("inputs", "outputs"), [(True, False), (False, True)])
+def test_content_filter_drops_agent_frameworks_tasks_agents_documents_and_results(
+    inputs: bool, outputs: bool
+) -> None:
+    """An eighth review: CrewAI's tasks, agents and results, OpenLLMetry's task input/output and
+    LlamaIndex's embedded documents stayed with TELEMETRY_RECORD_INPUTS/OUTPUTS=false."""
+    out = ContentFilter(inputs=inputs, outputs=outputs).process_span(_span(AGENT_ATTRS, ()))
+    assert out is not None
+    attrs = dict(out.attributes or {})
+    assert (PROMPT in repr(attrs)) is not inputs
+    assert (ANSWER in repr(attrs)) is not outputs
+    assert attrs["crewai.crew.id"] == "c-1" and attrs["embedding.model_name"] == "text-embedding-3-small"
+
+
 def test_content_filter_drops_content_of_log_events_with_structured_bodies() -> None:
     content_filter = ContentFilter(inputs=True, outputs=True)
     user = _log({"content": PROMPT, "role": "user"}, {"gen_ai.system": "openai"}, "gen_ai.user.message")
