@@ -186,15 +186,33 @@ _NUMBER_SINGULARS = (
     *("telefon", "telefono", "telefone", "telephon"),
     *("card", "creditcard", "cc", "ccnum", "pan", "ssn", "iban"),
     "waid",  # WhatsApp's id of a user: their phone number
+    # telephony's names for a number: E.164, caller ID, the calling and the dialled number
+    *("e164", "callerid", "ani", "dnis"),
 )
 # Keys of who is called or written to: their number, where it is one ("recipient": 16502530199),
 # unless the key names an id, a count or a time of theirs ("sender_id", "caller.pid")
-_WHO_WORDS = frozenset({"contact", "recipient", "caller", "callee", "sender", "receiver"})
+_WHO_WORDS = frozenset(
+    {
+        "contact",
+        "recipient",
+        "caller",
+        "callee",
+        "sender",
+        "receiver",
+        "to",
+        "from",
+        "destination",
+        "dest",
+        "dst",
+    }
+)
 NUMBER_WORDS = frozenset({*_NUMBER_SINGULARS, *(f"{word}s" for word in _NUMBER_SINGULARS), "faxes"})
 # and keys that name such a number by a word before "number" or "no", apart or in one word
 # ("contact_number", "callbackNumber", "phonenumber", "cardnumber", "mobile_no")
 _NUMBER_SUFFIXES = ("numbers", "number", "nums", "num", "nos", "no")
-_NUMBER_BASES = frozenset({*NUMBER_WORDS, "contact", "callback", "account", "mobile", "telephone"})
+_NUMBER_BASES = frozenset(
+    {*NUMBER_WORDS, "contact", "callback", "account", "mobile", "telephone", "to", "from", "caller"}
+)
 NUMBER = "NUMBER"  # how values under a key of those words are read: numbers as text
 # Values whose key alone says what they are, in the bare form no pattern can tell from other
 # text without a word beside it: nine digits under an SSN key ("ssn": "536221234", or an int,

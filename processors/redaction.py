@@ -112,7 +112,7 @@ def _add(counts: Counter[str], found: Mapping[str, int]) -> None:
 # JSON text's keys, quoted or escaped inside JSON ("cvv": …, \\"cvv\\": …): where one has a rule
 _JSON_STARTS = "{["
 _JSON_KEYS_ASKED = 64
-_JSON_KEY = re.compile(r'\\?"([^"\\\n]{1,64})\\?"[ \t]*:')
+_JSON_KEY = re.compile(r'\\*"([^"\\\n]{1,64})\\*"[ \t]*:')  # escaped once or more (JSON in JSON in JSON)
 _DECODER = json.JSONDecoder()  # raw_decode: one JSON value from a place in a text, words after it
 # a key in a text: JSON's ("k":), escaped JSON's (\"k\":), a repr's ('k':)
 _PAIR_KEY = re.compile(r"""(\\?["'])([^"'\\\n]{1,64})\1[ \t]*:""")

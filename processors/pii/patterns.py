@@ -562,7 +562,7 @@ def recognizers() -> tuple[Recognizer, ...]:
         Recognizer(  # nine bare digits named as one: "ssn=536221234", "My SSN is …", "tax_id: …"
             "US_SSN",
             re.compile(
-                r"(?i)(?<![a-z0-9])(?:ssn|social[ _-]?security(?:[ _-]?(?:number|no))?"
+                r"(?i)(?<![a-z0-9])(?:ssn|social(?:[ _-]?security)?(?:[ _-]?(?:number|no))?"
                 r"|tax(?:payer)?[ _-]?id(?:entification)?(?:[ _-]?(?:number|no))?|itin|ein)"
                 r"[\"']?\s*(?:(?:is|was|number|no\.?)\s*)?[:=#\u2014\u2013-]?\s*[\"']?"
                 r"(\d{3}[ .-]?\d{2}[ .-]?\d{4})(?!\d)"

@@ -95,3 +95,32 @@ def test_values_named_in_markup_or_ordinary_wording_are_replaced(text: str, raw:
 )
 def test_markup_and_wording_alone_change_nothing(text: str) -> None:
     assert REDACTOR.redact_text(text) == text
+
+
+def test_keys_of_json_in_json_in_json_keep_their_rules(tmp_path: object) -> None:
+    """Tool-call arguments written as JSON inside a JSON string inside JSON: the keys' backslashes
+    doubled, so no key was seen and the walk never ran."""
+    import json
+
+    from otel_distro.privacy import privacy_processors
+    from otel_distro.settings import load_settings
+
+    inner = json.dumps({"pin": "7391", "note": "ok", "cvv": 845})
+    text = json.dumps({"a": json.dumps({"arguments": inner})})
+    redaction = privacy_processors(load_settings({"base_dir": str(tmp_path)}, env={}))[-1]
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    memory = InMemorySpanExporter()
+    provider = TracerProvider(shutdown_on_exit=False)
+    provider.add_span_processor(SimpleSpanProcessor(memory))
+    provider.get_tracer("t").start_span("s", attributes={"tool.arguments": text}).end()
+    span = redaction.process_span(memory.get_finished_spans()[0])
+    assert span is not None
+    stored = str(dict(span.attributes or {})["tool.arguments"])
+    assert "7391" not in stored and "845" not in stored and "ok" in stored
+
+
+def test_my_social_is_a_social_security_number() -> None:
+    assert "536221234" not in REDACTOR.redact_text("my social is 536221234")

@@ -1250,3 +1250,20 @@ def test_an_identifier_key_at_the_end_of_a_longer_key_is_hashed_by_default(tmp_p
     attributes = dict(span.attributes or {})
     assert str(attributes[key]).startswith(PREFIX)
     assert attributes["plain.count"] == "whatsapp_2024"
+
+
+@pytest.mark.parametrize(
+    "key", ["to", "from", "destination", "dst", "to_number", "e164", "caller_id", "ani", "dnis", "sms.to"]
+)
+def test_a_phone_number_kept_as_an_int_under_a_telephony_key_is_replaced(tmp_path: Any, key: str) -> None:
+    """An eighth review: Twilio-style keys ("to", "from", "caller_id") held E.164 numbers as
+    ints in span, log and metric attributes."""
+    from otel_distro.privacy import privacy_processors
+    from otel_distro.settings import load_settings
+
+    redaction = privacy_processors(load_settings({"base_dir": str(tmp_path)}, env={}))[-1]
+    span = redaction.process_span(_span({key: 14155550187, "page.size": 50, "from_ts": 1733600000}))
+    assert span is not None
+    attributes = dict(span.attributes or {})
+    assert "14155550187" not in repr(attributes)
+    assert attributes["page.size"] == 50 and attributes["from_ts"] == 1733600000
