@@ -1,7 +1,8 @@
 """Keyed values written inside a text: the span of each value with the key it is written under,
 so a value is judged by its key's name there too (``password1=…`` in a form body or a URL,
 ``Login(pin_code='4821')`` in a repr, ``('password1', '…')`` in a multi-dict's repr,
-``<password1>…</password1>`` in XML, and the values of a SQL INSERT by their columns)."""
+``<password1>…</password1>`` in XML, and the values of a SQL INSERT or of CSV rows by their
+columns)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import re
 from collections.abc import Iterator
 from itertools import islice
 
+from processors.csv_values import value_spans as csv_spans
 from processors.sql_values import value_spans
 
 MAX_PAIRS = 256  # keyed values of one text looked at
@@ -38,9 +40,21 @@ def _may_be_sql(text: str) -> bool:
     )
 
 
+def _may_be_table(text: str) -> bool:
+    """Lines apart by commas or tabs: a header and its rows."""
+    return "\n" in text and ("," in text or "\t" in text)
+
+
 def may_hold(text: str) -> bool:
     """A cheap first look (substring searches): whether the text may hold a keyed value."""
-    return "=" in text or "</" in text or "('" in text or '("' in text or _may_be_sql(text)
+    return (
+        "=" in text
+        or "</" in text
+        or "('" in text
+        or '("' in text
+        or _may_be_sql(text)
+        or _may_be_table(text)
+    )
 
 
 def keyed_spans(text: str) -> Iterator[tuple[str, int, int]]:
@@ -58,6 +72,8 @@ def keyed_spans(text: str) -> Iterator[tuple[str, int, int]]:
     if "</" in text:
         for match in islice(_ELEMENT.finditer(text), MAX_PAIRS):
             yield match.group(1), match.start(2), match.end(2)
+    if _may_be_table(text):
+        yield from islice(csv_spans(text), MAX_PAIRS)
     if _may_be_sql(text):
         yield from value_spans(text)
 

@@ -124,3 +124,45 @@ def test_keys_of_json_in_json_in_json_keep_their_rules(tmp_path: object) -> None
 
 def test_my_social_is_a_social_security_number() -> None:
     assert "536221234" not in REDACTOR.redact_text("my social is 536221234")
+
+
+def _redacted_attribute(tmp_path: object, value: str) -> str:
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    from otel_distro.privacy import privacy_processors
+    from otel_distro.settings import load_settings
+
+    redaction = privacy_processors(load_settings({"base_dir": str(tmp_path)}, env={}))[-1]
+    memory = InMemorySpanExporter()
+    provider = TracerProvider(shutdown_on_exit=False)
+    provider.add_span_processor(SimpleSpanProcessor(memory))
+    provider.get_tracer("t").start_span("s", attributes={"tool.output": value}).end()
+    span = redaction.process_span(memory.get_finished_spans()[0])
+    assert span is not None
+    return str(dict(span.attributes or {})["tool.output"])
+
+
+def test_values_in_csv_rows_are_judged_by_their_column(tmp_path: object) -> None:
+    """The AWS console's credentials file, a CSV with an ssn column, a TSV: the values under a
+    secret's or an SSN's column name went raw (and the header was garbled)."""
+    credentials = (
+        "User name,Password,Access key ID,Secret access key,Console login link\n"
+        "alice,Tr0ub4dor3horse,AKIAQ3EXAMPLE7PLANT9,wJalrXUtnFEMI/K7MDENG/bPxRfiCYzPLANTEDKEY,"
+        "https://123456789012.signin.aws.amazon.com/console\n"
+    )
+    stored = _redacted_attribute(tmp_path, credentials)
+    for raw in ("Tr0ub4dor3horse", "AKIAQ3EXAMPLE7PLANT9", "PLANTEDKEY"):
+        assert raw not in stored, stored
+    assert "alice" in stored and "User name" in stored
+    table = 'Here are the rows:\nname,ssn,plan\nalice,536221234,pro\n"bob","536221235",free\n'
+    stored = _redacted_attribute(tmp_path, table)
+    assert "536221234" not in stored and "536221235" not in stored and "pro" in stored
+    tsv = "name\tssn\nalice\t536221234\n"
+    assert "536221234" not in _redacted_attribute(tmp_path, tsv)
+
+
+def test_csv_rows_without_a_named_column_change_nothing(tmp_path: object) -> None:
+    table = "city,population,code\nParis,2148271,75000\nLyon,513275,69000\n"
+    assert _redacted_attribute(tmp_path, table) == table
