@@ -588,6 +588,8 @@ SECRET_VALUE = (
     r"|(?:" + _BLOCK_LINE + r")\S(?:[^\n\r]{0,254}\S)?"
     r"|(?<=[a-z0-9_]=)[^\s\"';=&<>][^;=\n\"'<>&]{0,126}(?=;)"
     r"|(?:[^\s\"',;&\\\u3000-\u9fff\uac00-\ud7af\uff01-\uff0f\uff1a-\uff20]|&(?![\w.\[\]-]+=)"
+    # a comma or semicolon inside the value ("Tr0ub4dor;3horse"), not one before a space or a key
+    r"|(?<=[^\s\"',;&])[,;](?=[^\s\"',;=&<>()]+(?:[\s\"'<>()]|$))"
     r"|\\\\?(?![nrtu\"'\\]))+)"
 )
 _PASSWORD_WORDS = re.compile(rf"(?i){_PASSWORD_WORD}")

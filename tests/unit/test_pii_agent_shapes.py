@@ -166,3 +166,21 @@ def test_values_in_csv_rows_are_judged_by_their_column(tmp_path: object) -> None
 def test_csv_rows_without_a_named_column_change_nothing(tmp_path: object) -> None:
     table = "city,population,code\nParis,2148271,75000\nLyon,513275,69000\n"
     assert _redacted_attribute(tmp_path, table) == table
+
+
+@pytest.mark.parametrize(
+    ("text", "raw"),
+    [
+        ("password: Tr0ub4dor;3horse and more", "3horse"),
+        ("password=Tr0ub4dor,3horse", "3horse"),
+        ("a=1;password=xyz123;b=2", "xyz123"),
+    ],
+)
+def test_a_password_holding_a_comma_or_semicolon_goes_whole(text: str, raw: str) -> None:
+    assert raw not in REDACTOR.redact_text(text)
+
+
+@pytest.mark.parametrize("text", ["password: abc, user: bob", "password=abc,user=x"])
+def test_a_comma_before_a_space_or_a_key_still_ends_the_value(text: str) -> None:
+    redacted = REDACTOR.redact_text(text)
+    assert "user" in redacted and ("bob" in redacted or "x" in redacted)
