@@ -276,7 +276,7 @@ class PiiRedactor:
         if len(text) <= CACHEABLE_LENGTH:  # a short text met for the first time costs its scan too:
             charge_inline(len(text))  # thousands of new ones in one span send the span to the worker
         result = self._scan_typed(text)
-        if ("*" in text or "__" in text or "`" in text or "|" in text or "<" in text) and (
+        if ("*" in text or "__" in text or "`" in text or "|" in text or "<" in text or "]" in text) and (
             view := markup_view(text)
         ) is not None:
             result = self._scan_markup(view, *result)

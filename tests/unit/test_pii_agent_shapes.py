@@ -184,3 +184,16 @@ def test_a_password_holding_a_comma_or_semicolon_goes_whole(text: str, raw: str)
 def test_a_comma_before_a_space_or_a_key_still_ends_the_value(text: str) -> None:
     redacted = REDACTOR.redact_text(text)
     assert "user" in redacted and ("bob" in redacted or "x" in redacted)
+
+
+@pytest.mark.parametrize(
+    ("text", "raw"),
+    [
+        ("SELECT * FROM users WHERE `pin` = '7391'", "7391"),
+        ("SELECT * FROM u WHERE [ssn] = '536221234'", "536221234"),
+        ("UPDATE users SET `password` = 'Tr0ub4dor3horse' WHERE id = 1", "Tr0ub4dor3horse"),
+    ],
+)
+def test_a_column_quoted_as_mysql_or_sql_server_quote_it_keeps_its_rule(text: str, raw: str) -> None:
+    """The official sqlite3/dbapi instrumentations record db.statement as written."""
+    assert raw not in REDACTOR.redact_text(text)
