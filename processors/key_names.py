@@ -92,6 +92,7 @@ SECRET_WORDS = frozenset(
         "phpsessid",
         "jsessionid",
         "totp",
+        *("csrf", "csrftoken", "xsrf", "xsrftoken"),  # Django's X-CSRFToken header, Angular's XSRF-TOKEN
         *FOREIGN_PASSWORDS,
     }
 )
@@ -102,7 +103,7 @@ SECRET_WORDS = frozenset(
 _TAILED = frozenset(
     {
         *("password", "passwords", "passwd", "pwd", "passphrase", "passcode", "pin", "otp", "totp"),
-        *("cvv", "cvv2", "cvc", "cvc2", "cvn", "csc", *FOREIGN_PASSWORDS),
+        *("cvv", "cvv2", "cvc", "cvc2", "cvn", "csc", "secret", *FOREIGN_PASSWORDS),
     }
 )
 _TAILS = frozenset(

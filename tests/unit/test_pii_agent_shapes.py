@@ -197,3 +197,31 @@ def test_a_comma_before_a_space_or_a_key_still_ends_the_value(text: str) -> None
 def test_a_column_quoted_as_mysql_or_sql_server_quote_it_keeps_its_rule(text: str, raw: str) -> None:
     """The official sqlite3/dbapi instrumentations record db.statement as written."""
     assert raw not in REDACTOR.redact_text(text)
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("http.request.header.x-csrftoken", "4f8a9b2c7d6e5f4a3b2c1d0e"),
+        ("http.request.header.x-xsrf-token", "4f8a9b2c7d6e5f4a3b2c1d0e"),
+        ("secret_code", "482913"),
+    ],
+)
+def test_csrf_tokens_and_secret_codes_go_whole_by_their_key(tmp_path: object, key: str, value: str) -> None:
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    from otel_distro.privacy import privacy_processors
+    from otel_distro.settings import load_settings
+
+    redaction = privacy_processors(load_settings({"base_dir": str(tmp_path)}, env={}))[-1]
+    memory = InMemorySpanExporter()
+    provider = TracerProvider(shutdown_on_exit=False)
+    provider.add_span_processor(SimpleSpanProcessor(memory))
+    provider.get_tracer("t").start_span(
+        "s", attributes={key: value, "repr": f"Form({key.rsplit('.', maxsplit=1)[-1]}='{value}')"}
+    ).end()
+    span = redaction.process_span(memory.get_finished_spans()[0])
+    assert span is not None
+    assert value not in repr(dict(span.attributes or {}))
