@@ -27,6 +27,19 @@ def _spans(count: int) -> list:  # type: ignore[type-arg]
     return list(memory.get_finished_spans())
 
 
+def _flushed_and_shut(exporter: ConversationLogExporter, millis: int = 5_000) -> bool:
+    """Whether one flush sent all that waited; the exporter is shut down either way."""
+    try:
+        return exporter.force_flush(millis)
+    finally:
+        exporter.shutdown()
+
+
+def _turns(endpoint: FaultyEndpoint) -> list[str]:
+    """The user queries of the conversation logs the endpoint received, sorted."""
+    return sorted(r["user_query"] for r in endpoint.records() if r["type"] == "conversation_log")
+
+
 def test_a_batch_too_large_for_the_endpoint_is_halved_not_dropped(tmp_path: Path) -> None:
     with FaultyEndpoint() as endpoint:
         endpoint.fail(Fault(413), Fault(413))
@@ -281,12 +294,8 @@ def test_switching_between_store_and_spool_sends_what_waited_in_the_other(tmp_pa
         on = ConversationLogExporter(
             endpoint.url, cache, flush_interval=3600, store_traces=store.signal_dir("traces")
         )
-        try:
-            assert on.force_flush(5_000)
-        finally:
-            on.shutdown()
-        turns = sorted(r["user_query"] for r in endpoint.records() if r["type"] == "conversation_log")
-        assert turns == ["question 0", "question 1", "question 2"]
+        assert _flushed_and_shut(on)
+        assert _turns(endpoint) == ["question 0", "question 1", "question 2"]
         assert not list((cache / "spool" / "traces").glob("*.jsonl"))  # sent: deleted
         endpoint.fail(*[Fault(503)] * 100)
         JsonlSpanExporter(store).export(spans[3:])  # the store keeps it; the endpoint is down
@@ -303,12 +312,8 @@ def test_switching_between_store_and_spool_sends_what_waited_in_the_other(tmp_pa
         off_again = ConversationLogExporter(
             endpoint.url, cache, flush_interval=3600, former_store_traces=store.signal_dir("traces")
         )
-        try:
-            assert off_again.force_flush(5_000)
-        finally:
-            off_again.shutdown()
-        turns = sorted(r["user_query"] for r in endpoint.records() if r["type"] == "conversation_log")
-    assert turns == ["question 0", "question 1", "question 2", "question 3"]  # each once
+        assert _flushed_and_shut(off_again)
+        assert _turns(endpoint) == ["question 0", "question 1", "question 2", "question 3"]  # each once
 
 
 def test_a_half_delivered_before_the_other_half_failed_is_not_sent_again(tmp_path: Path) -> None:

@@ -11,6 +11,29 @@ from processors.pii import PiiRedactor
 REDACTOR = PiiRedactor(cache=False)
 
 
+def _redacted_attributes(tmp_path: object, attributes: dict[str, str]) -> dict[str, object]:
+    """A span's attributes as the default privacy processors leave them."""
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    from otel_distro.privacy import privacy_processors
+    from otel_distro.settings import load_settings
+
+    redaction = privacy_processors(load_settings({"base_dir": str(tmp_path)}, env={}))[-1]
+    memory = InMemorySpanExporter()
+    provider = TracerProvider(shutdown_on_exit=False)
+    provider.add_span_processor(SimpleSpanProcessor(memory))
+    provider.get_tracer("t").start_span("s", attributes=attributes).end()
+    span = redaction.process_span(memory.get_finished_spans()[0])
+    assert span is not None
+    return dict(span.attributes or {})
+
+
+def _redacted_attribute(tmp_path: object, value: str) -> str:
+    return str(_redacted_attributes(tmp_path, {"tool.output": value})["tool.output"])
+
+
 @pytest.mark.parametrize(
     ("text", "raw"),
     [
@@ -102,46 +125,13 @@ def test_keys_of_json_in_json_in_json_keep_their_rules(tmp_path: object) -> None
     doubled, so no key was seen and the walk never ran."""
     import json
 
-    from otel_distro.privacy import privacy_processors
-    from otel_distro.settings import load_settings
-
     inner = json.dumps({"pin": "7391", "note": "ok", "cvv": 845})
-    text = json.dumps({"a": json.dumps({"arguments": inner})})
-    redaction = privacy_processors(load_settings({"base_dir": str(tmp_path)}, env={}))[-1]
-    from opentelemetry.sdk.trace import TracerProvider
-    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
-    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-
-    memory = InMemorySpanExporter()
-    provider = TracerProvider(shutdown_on_exit=False)
-    provider.add_span_processor(SimpleSpanProcessor(memory))
-    provider.get_tracer("t").start_span("s", attributes={"tool.arguments": text}).end()
-    span = redaction.process_span(memory.get_finished_spans()[0])
-    assert span is not None
-    stored = str(dict(span.attributes or {})["tool.arguments"])
+    stored = _redacted_attribute(tmp_path, json.dumps({"a": json.dumps({"arguments": inner})}))
     assert "7391" not in stored and "845" not in stored and "ok" in stored
 
 
 def test_my_social_is_a_social_security_number() -> None:
     assert "536221234" not in REDACTOR.redact_text("my social is 536221234")
-
-
-def _redacted_attribute(tmp_path: object, value: str) -> str:
-    from opentelemetry.sdk.trace import TracerProvider
-    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
-    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-
-    from otel_distro.privacy import privacy_processors
-    from otel_distro.settings import load_settings
-
-    redaction = privacy_processors(load_settings({"base_dir": str(tmp_path)}, env={}))[-1]
-    memory = InMemorySpanExporter()
-    provider = TracerProvider(shutdown_on_exit=False)
-    provider.add_span_processor(SimpleSpanProcessor(memory))
-    provider.get_tracer("t").start_span("s", attributes={"tool.output": value}).end()
-    span = redaction.process_span(memory.get_finished_spans()[0])
-    assert span is not None
-    return str(dict(span.attributes or {})["tool.output"])
 
 
 def test_values_in_csv_rows_are_judged_by_their_column(tmp_path: object) -> None:
@@ -208,20 +198,5 @@ def test_a_column_quoted_as_mysql_or_sql_server_quote_it_keeps_its_rule(text: st
     ],
 )
 def test_csrf_tokens_and_secret_codes_go_whole_by_their_key(tmp_path: object, key: str, value: str) -> None:
-    from opentelemetry.sdk.trace import TracerProvider
-    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
-    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-
-    from otel_distro.privacy import privacy_processors
-    from otel_distro.settings import load_settings
-
-    redaction = privacy_processors(load_settings({"base_dir": str(tmp_path)}, env={}))[-1]
-    memory = InMemorySpanExporter()
-    provider = TracerProvider(shutdown_on_exit=False)
-    provider.add_span_processor(SimpleSpanProcessor(memory))
-    provider.get_tracer("t").start_span(
-        "s", attributes={key: value, "repr": f"Form({key.rsplit('.', maxsplit=1)[-1]}='{value}')"}
-    ).end()
-    span = redaction.process_span(memory.get_finished_spans()[0])
-    assert span is not None
-    assert value not in repr(dict(span.attributes or {}))
+    written = f"Form({key.rsplit('.', maxsplit=1)[-1]}='{value}')"
+    assert value not in repr(_redacted_attributes(tmp_path, {key: value, "repr": written}))
