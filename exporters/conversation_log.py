@@ -289,8 +289,8 @@ class ConversationLogExporter(SpanExporter):
                 self._refused[counter] = self._refused.get(counter, 0) + count
 
     def drop_counts(self) -> dict[str, int]:
-        """Records this process let go after the endpoint refused them, the backlog's bound
-        pushed them out or the spool's retention purged them, by reason (see
+        """Records this process let go after the endpoint refused them, a bound (the backlog's,
+        the spool's) pushed them out, or they could not be read or mapped, by reason (see
         :mod:`otel_distro.drop_ledger`)."""
         with self._counts_lock:
             return {reason: self._refused.get(counter, 0) for counter, reason in DROP_REASONS.items()}
