@@ -23,6 +23,8 @@ from typing import Literal, TypeAlias
 from otel_distro.runtime.bounded import bounded_put
 from otel_distro.runtime.forking import in_child
 from processors.inline_budget import LONG_TEXT, charge_inline
+from processors.pii.base64_values import MIN_CHARACTERS as MIN_BASE64
+from processors.pii.base64_values import decoded_pieces
 from processors.pii.custom import CustomPattern, PatternTimeout, compile_pattern
 from processors.pii.encodings import decoded_views, encoded_pieces
 from processors.pii.keywords import WordScreen, build_word_screen
@@ -289,9 +291,25 @@ class PiiRedactor:
         ):
             # encodings (see encodings.py); a "+" only where form encoding may have written a space
             result = self._scan_encoded(*result)
+        if len(text) >= MIN_BASE64 and (pieces := decoded_pieces(result[0])):
+            result = self._scan_base64(pieces, *result)
         if cache is not None:
             bounded_put(cache, text, result, CACHE_ENTRIES)
         return result
+
+    def _scan_base64(
+        self, pieces: list[tuple[str, str]], text: str, found: Counter[str] | None
+    ) -> tuple[str, Counter[str] | None]:
+        """Each base64 piece whose decoded text holds a value replaced whole, labelled with the
+        first kind found in it."""
+        for piece, decoded in pieces:
+            hit = self.find(decoded)[1] if len(decoded) <= CACHEABLE_LENGTH else self._scan_typed(decoded)[1]
+            if hit is None or piece not in text:
+                continue
+            text = text.replace(piece, self.replacement(next(iter(hit)), piece))
+            found = Counter(found or {})
+            _add_counts(found, hit)
+        return text, found
 
     def _scan_typed(self, text: str) -> tuple[str, Counter[str] | None]:
         """A text as written, and where typed with an East Asian input method, as the ASCII

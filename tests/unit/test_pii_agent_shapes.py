@@ -200,3 +200,42 @@ def test_a_column_quoted_as_mysql_or_sql_server_quote_it_keeps_its_rule(text: st
 def test_csrf_tokens_and_secret_codes_go_whole_by_their_key(tmp_path: object, key: str, value: str) -> None:
     written = f"Form({key.rsplit('.', maxsplit=1)[-1]}='{value}')"
     assert value not in repr(_redacted_attributes(tmp_path, {key: value, "repr": written}))
+
+
+def _b64(text: str, urlsafe: bool = False) -> str:
+    import base64
+
+    encode = base64.urlsafe_b64encode if urlsafe else base64.b64encode
+    return encode(text.encode()).decode()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "attachment_b64=" + _b64("alice.smith@example.com"),
+        "https://news.example.com/unsubscribe?e=" + _b64("bob.jones@example.org?list=7", urlsafe=True),
+        "Subject: =?UTF-8?B?" + _b64("Alice <alice@example.com>") + "?=",
+        '{"file": "' + _b64('{"card": "4111111111111111", "note": "Zoë"}') + '"}',
+        "blob " + _b64("ssn: 536221234"),
+    ],
+)
+def test_values_in_base64_text_are_found_and_the_piece_replaced(text: str) -> None:
+    """An eighth review: an address, a card or an SSN in base64 (tool arguments, MIME words, an
+    unsubscribe link) passed untouched."""
+    redacted = REDACTOR.redact_text(text)
+    assert redacted != text and "<" in redacted
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "sha256=9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+        "id=123e4567-e89b-12d3-a456-426614174000",
+        "chatcmpl-AbCdEf00000077XyZ",
+        "greeting " + _b64("hello world, this is plain text"),
+        "nonce Zm9vYmFyYmF6cXV4cXV1eA9+/wA=",
+        "ThisIsAVeryLongCamelCaseIdentifierName",
+    ],
+)
+def test_base64_of_text_without_values_and_look_alikes_change_nothing(text: str) -> None:
+    assert REDACTOR.redact_text(text) == text
