@@ -1,8 +1,8 @@
 """Keyed values written inside a text: the span of each value with the key it is written under,
 so a value is judged by its key's name there too (``password1=…`` in a form body or a URL,
 ``Login(pin_code='4821')`` in a repr, ``('password1', '…')`` in a multi-dict's repr,
-``<password1>…</password1>`` in XML, and the values of a SQL INSERT or of CSV rows by their
-columns)."""
+``<password1>…</password1>`` in XML, a pydantic ValidationError's ``input_value`` by the field
+named above it, and the values of a SQL INSERT or of CSV rows by their columns)."""
 
 from __future__ import annotations
 
@@ -23,6 +23,12 @@ _ASSIGNED = re.compile(
 # ('key', 'value'): a multi-dict's or a list of pairs' repr
 _TUPLE = re.compile(
     r"""\(\s*(['"])([^'"\n]{1,64})\1\s*,\s*(?:(['"])(?:(?!\3)[^\\\n]|\\.){0,512}\3|-?\d{1,40})\s*\)"""
+)
+# a pydantic ValidationError's line: the field's path alone on a line, then its error with the
+# value it was given ("password\n  String should have … [type=…, input_value='…', input_type=str]")
+_VALIDATION = re.compile(
+    r"(?m)^([A-Za-z_][\w.\[\]-]{0,127})\r?\n[ \t]+[^\n]{0,512}?\binput_value="
+    r"('(?:[^'\\\n]|\\.){0,512}'|\"(?:[^\"\\\n]|\\.){0,512}\"|[^,\]\n]{1,512})"
 )
 # <key>value</key>: XML, an HTML form's echo
 _ELEMENT = re.compile(r"<([A-Za-z_][\w.:-]{0,63})(?:\s[^<>]{0,256})?>([^<>]{1,512})</\1>")
@@ -74,6 +80,9 @@ def keyed_spans(text: str) -> Iterator[tuple[str, int, int]]:
             yield match.group(1), match.start(2), match.end(2)
     if _may_be_table(text):
         yield from islice(csv_spans(text), MAX_PAIRS)
+    if "input_value=" in text:
+        for match in islice(_VALIDATION.finditer(text), MAX_PAIRS):
+            yield match.group(1).rsplit(".", 1)[-1], match.start(2), match.end(2)
     if _may_be_sql(text):
         yield from value_spans(text)
 

@@ -239,3 +239,22 @@ def test_values_in_base64_text_are_found_and_the_piece_replaced(text: str) -> No
 )
 def test_base64_of_text_without_values_and_look_alikes_change_nothing(text: str) -> None:
     assert REDACTOR.redact_text(text) == text
+
+
+def test_a_pydantic_validation_errors_input_value_is_judged_by_its_field(tmp_path: object) -> None:
+    """An eighth review: the value a model was given, in its ValidationError's text (an exception
+    message, a log line), kept the password, the PIN and the SSN its field names."""
+    import pydantic
+
+    class Login(pydantic.BaseModel):
+        user: str
+        password: str = pydantic.Field(min_length=20)
+        pin: int
+        ssn: int = pydantic.Field(lt=10)
+
+    with pytest.raises(pydantic.ValidationError) as raised:
+        Login(user="alice", password="Tr0ub4dor3horse", pin="73x91", ssn=536221234)
+    stored = _redacted_attribute(tmp_path, str(raised.value))
+    for raw in ("Tr0ub4dor3horse", "73x91", "536221234"):
+        assert raw not in stored, stored
+    assert "string_too_short" in stored and "password" in stored
