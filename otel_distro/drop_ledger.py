@@ -222,9 +222,8 @@ class DropLedger:
         recorded = self.persist()
         dropped = self.totals()
         if dropped:
-            _logger.warning(
-                "otel-distro: this process dropped %d records (%s)%s",
-                sum(dropped.values()),
+            _logger.warning(  # by reason, not summed: reasons count spans, log records or requests' records
+                "otel-distro: this process dropped telemetry (%s)%s",
                 ", ".join(f"{reason}: {count}" for reason, count in dropped.items()),
                 "; `otel-distro stats` shows them" if recorded else "",
             )
