@@ -2,7 +2,8 @@
 so a value is judged by its key's name there too (``password1=…`` in a form body or a URL,
 ``Login(pin_code='4821')`` in a repr, ``('password1', '…')`` in a multi-dict's repr,
 ``<password1>…</password1>`` in XML, a pydantic ValidationError's ``input_value`` by the field
-named above it, and the values of a SQL INSERT or of CSV rows by their columns)."""
+named above it, a URL path's ``/ssn/…`` and sign-in tokens, and the values of a SQL INSERT or of
+CSV rows by their columns)."""
 
 from __future__ import annotations
 
@@ -30,6 +31,16 @@ _VALIDATION = re.compile(
     r"(?m)^([A-Za-z_][\w.\[\]-]{0,127})\r?\n[ \t]+[^\n]{0,512}?\binput_value="
     r"('(?:[^'\\\n]|\\.){0,512}'|\"(?:[^\"\\\n]|\\.){0,512}\"|[^,\]\n]{1,512})"
 )
+# a value a URL's path names by the segment before it: /ssn/536221234, /phone/14155550132, and
+# the one-time tokens of password resets and sign-in links (/reset-password/<token>,
+# /magic-link/<token>, Django's /reset/<uid>/<token>/); a token needs 16 characters or more
+_PATH_VALUE = re.compile(
+    r"(?i)/(ssn|social[-_]?security|tax[-_]?id|phone|mobile|msisdn|whatsapp)/([^/?#\s]{4,64})"
+    r"|/((?:reset|magic|login|sign[-_]?in|verify|confirm|activate|invite)[-\w]{0,24})"
+    r"(?:/(?:[A-Za-z0-9_-]{1,8}/)?|[^?#\s]{0,128}\?(?:[^#\s]{0,512}&)?(?:t|k|key|code|token)=)"
+    r"((?=[A-Za-z-]*\d)(?=[\d_-]*[A-Za-z])[A-Za-z0-9_-]{16,256})(?=[/?#&\s]|$)"
+)
+_PATH_TOKEN_KEY = "token"  # noqa: S105 - the key a sign-in or reset link's token is judged as
 # <key>value</key>: XML, an HTML form's echo
 _ELEMENT = re.compile(r"<([A-Za-z_][\w.:-]{0,63})(?:\s[^<>]{0,256})?>([^<>]{1,512})</\1>")
 
@@ -55,6 +66,7 @@ def may_hold(text: str) -> bool:
     """A cheap first look (substring searches): whether the text may hold a keyed value."""
     return (
         "=" in text
+        or ("/" in text and _PATH_VALUE.search(text) is not None)
         or "</" in text
         or "('" in text
         or '("' in text
@@ -80,6 +92,12 @@ def keyed_spans(text: str) -> Iterator[tuple[str, int, int]]:
             yield match.group(1), match.start(2), match.end(2)
     if _may_be_table(text):
         yield from islice(csv_spans(text), MAX_PAIRS)
+    if "/" in text:
+        for match in islice(_PATH_VALUE.finditer(text), MAX_PAIRS):
+            if match.group(1):
+                yield match.group(1), match.start(2), match.end(2)
+            else:
+                yield _PATH_TOKEN_KEY, match.start(4), match.end(4)
     if "input_value=" in text:
         for match in islice(_VALIDATION.finditer(text), MAX_PAIRS):
             yield match.group(1).rsplit(".", 1)[-1], match.start(2), match.end(2)

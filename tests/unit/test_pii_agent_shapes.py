@@ -258,3 +258,41 @@ def test_a_pydantic_validation_errors_input_value_is_judged_by_its_field(tmp_pat
     for raw in ("Tr0ub4dor3horse", "73x91", "536221234"):
         assert raw not in stored, stored
     assert "string_too_short" in stored and "password" in stored
+
+
+@pytest.mark.parametrize(
+    ("url", "raw"),
+    [
+        ("https://api.example.com/v1/ssn/536221234/verify", "536221234"),
+        ("https://api.example.com/v1/phone/14155550132", "14155550132"),
+        (
+            "https://app.example.com/reset-password/PlAnTeDrEsEt1234567890abcdef",
+            "PlAnTeDrEsEt1234567890abcdef",
+        ),
+        (
+            "https://app.example.com/accounts/reset/MQ/cb7ntt-4f1b2a9e8d7c6b5a4f3e2d1c0b9a8f7e/",
+            "4f1b2a9e8d7c",
+        ),
+        ("https://app.example.com/magic-link/login?t=PlAnTeDmAgIc1234567890abcdef", "PlAnTeDmAgIc1234567890"),
+    ],
+)
+def test_values_a_url_path_names_and_sign_in_tokens_are_replaced(
+    tmp_path: object, url: str, raw: str
+) -> None:
+    """An eighth review: requests' url.full kept an SSN named by its path and the one-time tokens
+    of password-reset and magic sign-in links."""
+    assert raw not in _redacted_attribute(tmp_path, url)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://api.example.com/api/verify/status",
+        "https://api.example.com/users/42/orders",
+        "https://api.example.com/login/oauth/callback",
+        "https://api.example.com/login?next=/dashboard&page=2",
+        "https://api.example.com/verify/email-address-change",
+    ],
+)
+def test_routes_with_those_words_and_no_value_change_nothing(tmp_path: object, url: str) -> None:
+    assert _redacted_attribute(tmp_path, url) == url
