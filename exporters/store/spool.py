@@ -60,7 +60,7 @@ class Spool(JsonlStore):
         self.segment_bytes = segment_bytes or max(64 * 1024, min(8 << 20, max_bytes // 16))
         self.line_bytes = max(4096, self.segment_bytes // 4)  # a batch: several lines, segments
         self.follower_state = follower_state
-        self.dropped_overflow = 0  # records deleted unsent by the bound (this process)
+        self.dropped_overflow = 0  # spans deleted unsent by the bound (this process)
         self._segment: Path | None = None
         self._incoming = 0  # bytes of the piece being appended
         self._pid = 0
