@@ -29,7 +29,9 @@ hashing and the span copy, and the store's encoding); the timers add a little to
 from __future__ import annotations
 
 import argparse
+import atexit
 import base64
+import shutil
 import statistics
 import tempfile
 import time
@@ -143,6 +145,7 @@ def main() -> None:
     )
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="bench-pipeline-"))
+    atexit.register(shutil.rmtree, tmp, True)  # the stores it wrote go with it
     stores: list[tuple[bool, Path]] = []
 
     def baseline() -> tuple[TracerProvider, Callable[[], int]]:
