@@ -131,10 +131,11 @@ _DOT = (
 # keys, Amazon Bedrock long-term keys, Atlassian API tokens, age secret keys.
 _A = (
     # and the secret access key right after its id, as the console's CSV, a log line or a client's
-    # arguments write the pair ("AKIA…,wJalr…", "AKIA…:wJalr…", '"AKIA…", "wJalr…"'): 40 characters
+    # arguments write the pair ("AKIA…,wJalr…", "AKIA…:wJalr…", '"AKIA…", "wJalr…"', a line
+    # each): 40 characters
     r"A(?:KIA|SIA|BIA|CCA)[0-9A-Z]{16}"
     + E
-    + r"(?:[\"']?[ \t]*[:,/=;| \t][ \t]*[\"']?[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=]))?",
+    + r"(?:[\"']?[ \t]*(?:[:,/=;| \t]|\r?\n)[ \t]*[\"']?[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=]))?",
     r"AIza[0-9A-Za-z_-]{35}",
     r"ABSK[A-Za-z0-9+/]{40,}={0,2}",
     r"ATATT3[A-Za-z0-9_=-]{100,}",

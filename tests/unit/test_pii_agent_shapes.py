@@ -296,3 +296,11 @@ def test_values_a_url_path_names_and_sign_in_tokens_are_replaced(
 )
 def test_routes_with_those_words_and_no_value_change_nothing(tmp_path: object, url: str) -> None:
     assert _redacted_attribute(tmp_path, url) == url
+
+
+@pytest.mark.parametrize("separator", [" / ", ":", ",", "\n", " "])
+def test_an_aws_secret_key_right_after_its_key_id_goes_with_it(separator: str) -> None:
+    secret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"  # 40 characters, as AWS writes them
+    text = f"My AWS creds: AKIAQ3EXAMPLE7PLANT9{separator}{secret}"
+    redacted = REDACTOR.redact_text(text)
+    assert "AKIAQ3EXAMPLE7PLANT9" not in redacted and "bPxRfiCY" not in redacted
